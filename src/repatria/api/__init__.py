@@ -1,0 +1,1 @@
+"""Repatria api layer (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""The ``repatria`` command line (Typer + Rich): thin commands over the services."""

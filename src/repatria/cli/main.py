@@ -1,0 +1,33 @@
+"""Entry point of the ``repatria`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from repatria import __version__
+from repatria.cli import demo_cmd, kinship_cmd
+
+app = typer.Typer(
+    name="repatria",
+    help="Repatria: identify the dead by DNA kinship, account for every one of them, track their way home.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(kinship_cmd.app, name="kinship")
+app.command("demo")(demo_cmd.demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"repatria {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="Print the version and exit.")) -> None:
+    """Repatria command line."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,1 @@
+"""Repatria formats layer (see DESIGN.md)."""

@@ -1,0 +1,111 @@
+"""Likelihood ratios between hypotheses about how people are related.
+
+Convention: the LR is ``L(H1) / L(H2)``, H1 the numerator (e.g. "the sample is the missing person"),
+H2 the denominator (e.g. "unrelated"). Values are kept per marker, in natural log; the total LR is
+their product.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from repatria import __version__
+from repatria.kinship.errors import KinshipError
+from repatria.kinship.probability import METHOD, LikelihoodResult, likelihood
+from repatria.kinship.markers import Marker
+from repatria.kinship.pedigree import Genotype, Individual, Pedigree, Profiles, Sex
+
+__all__ = ["LRResult", "kinship_lr", "missing_person_lr"]
+
+
+@dataclass(frozen=True, eq=False)
+class LRResult:
+    """A likelihood ratio ``L(H1) / L(H2)`` per marker, with both likelihoods.
+
+    Attributes
+    ----------
+    numerator, denominator : the likelihoods of H1 and H2 (:class:`LikelihoodResult`).
+    hypotheses : short descriptions of H1 and H2.
+    """
+
+    numerator: LikelihoodResult
+    denominator: LikelihoodResult
+    hypotheses: tuple[str, str] = ("H1", "H2")
+    method: str = METHOD
+    version: str = __version__
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def markers(self) -> tuple[str, ...]:
+        return self.numerator.markers
+
+    @property
+    def log_lr_per_marker(self) -> np.ndarray:
+        """Natural-log LR per marker; ``nan`` where both hypotheses are impossible."""
+        with np.errstate(invalid="ignore"):
+            return self.numerator.loglik_per_marker - self.denominator.loglik_per_marker
+
+    @property
+    def lr_per_marker(self) -> np.ndarray:
+        return np.exp(self.log_lr_per_marker)
+
+    @property
+    def log_lr(self) -> float:
+        return float(np.sum(self.log_lr_per_marker))
+
+    @property
+    def lr(self) -> float:
+        x = self.log_lr
+        if math.isnan(x):
+            return math.nan
+        return math.exp(x) if x < 709.7 else math.inf
+
+    @property
+    def log10_lr(self) -> float:
+        return self.log_lr / math.log(10)
+
+
+def kinship_lr(h1: Pedigree, h2: Pedigree, markers: Sequence[Marker], profiles: Profiles,
+               theta: float = 0.0, names: tuple[str, str] = ("H1", "H2")) -> LRResult:
+    """LR of two pedigree hypotheses for the same typed people.
+
+    Each hypothesis is one :class:`Pedigree`, possibly of several components (unrelated people are
+    singletons). Every typed person must be in both.
+    """
+    for pid, prof in profiles.items():
+        if prof and (pid not in h1 or pid not in h2):
+            where = names[0] if pid not in h1 else names[1]
+            raise KinshipError(f"typed person '{pid}' is missing from hypothesis {where}")
+    num = likelihood(h1, markers, profiles, theta)
+    den = likelihood(h2, markers, profiles, theta)
+    return LRResult(num, den, names)
+
+
+def missing_person_lr(reference: Pedigree, missing: str, poi: str, markers: Sequence[Marker],
+                      profiles: Profiles, theta: float = 0.0, poi_sex: Sex | None = None) -> LRResult:
+    """LR that the person of interest ``poi`` is the missing person ``missing`` of ``reference``.
+
+    H1: the POI's genotypes are those of ``missing`` in the reference pedigree.
+    H2: the POI is unrelated to the reference family (a singleton beside it).
+    ``profiles`` holds the reference family's typed members and the POI. ``poi_sex`` defaults to
+    the missing person's sex.
+    """
+    if missing not in reference:
+        raise KinshipError(f"missing person '{missing}' is not in the reference pedigree")
+    if any(profiles.get(missing, {}).values()):
+        raise KinshipError(f"missing person '{missing}' is typed in the reference; a missing person has no profile")
+    if poi in reference:
+        raise KinshipError(f"person of interest '{poi}' is already in the reference pedigree")
+    poi_profile: Mapping[str, Genotype] = profiles.get(poi, {})
+    h1_profiles = {k: v for k, v in profiles.items() if k != poi}
+    h1_profiles[missing] = poi_profile
+    num = likelihood(reference, markers, h1_profiles, theta)
+    h2 = reference.union(Pedigree([Individual(poi, sex=reference[missing].sex if poi_sex is None else poi_sex)]))
+    den = likelihood(h2, markers, profiles, theta)
+    return LRResult(num, den, (f"{poi} is {missing}", f"{poi} is unrelated"),
+                    details={"missing": missing, "poi": poi})

@@ -1,0 +1,1 @@
+"""Repatria registry layer (see DESIGN.md)."""

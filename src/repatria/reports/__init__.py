@@ -1,0 +1,1 @@
+"""Repatria reports layer (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""Repatria services layer (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""Repatria web layer (see DESIGN.md)."""
