@@ -1,0 +1,321 @@
+"""A DVI problem and its pairwise analyses: LRs of every PM × MP pairing, and exclusions.
+
+Vocabulary follows dvir: PM samples (victims), AM reference families (pedigrees with typed
+relatives and untyped missing persons), ``missing`` (MPs, in a fixed order that is the column order
+of every matrix), ``pairings`` (for each PM, the MPs it may be, plus ``"*"`` for nobody).
+
+Conventions
+-----------
+- The pairwise LR of PM ``v`` and MP ``m`` is ``L(family with v's genotypes on m) /
+  (L(family) L(v))``: H1 "v is m", H2 "v is unrelated to the family", mutation models as stored.
+- Exclusion count: the number of markers whose likelihood is 0 when ``v`` is placed on ``m`` and
+  mutation models are removed (forrel's ``findExclusions``). A pairing with more than
+  ``max_incomp`` (default 2) is excluded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from repatria import __version__
+from repatria.kinship.errors import KinshipError
+from repatria.kinship.markers import Marker
+from repatria.kinship.pedigree import Genotype, Pedigree, Sex
+from repatria.kinship.probability import genotype_likelihoods, likelihood
+
+__all__ = [
+    "NOBODY",
+    "DVIProblem",
+    "PairwiseResult",
+    "pairwise_lr",
+    "exclusion_matrix",
+    "find_excluded",
+    "generate_pairings",
+    "pm_loglik",
+]
+
+#: The pairing "not identified".
+NOBODY = "*"
+
+
+@dataclass(frozen=True, eq=False)
+class DVIProblem:
+    """Everything a DVI analysis needs, validated.
+
+    Attributes
+    ----------
+    markers : the markers, in order.
+    pm : PM sample ids, in order (rows of every matrix).
+    pm_sex : sex of each PM sample.
+    pm_profiles : ``pm_profiles[pm][marker] -> Genotype``.
+    families : ``families[famid] -> Pedigree`` (reference pedigrees with their MPs).
+    am_profiles : ``am_profiles[famid][person][marker] -> Genotype`` (typed references).
+    missing : MP ids in order (columns of every matrix); unique across the case.
+    missing_family : the family of each MP.
+    pairings : for each PM, the MPs it may be, with ``"*"``.
+    """
+
+    markers: tuple[Marker, ...]
+    pm: tuple[str, ...]
+    pm_sex: Mapping[str, Sex]
+    pm_profiles: Mapping[str, Mapping[str, Genotype]]
+    families: Mapping[str, Pedigree]
+    am_profiles: Mapping[str, Mapping[str, Mapping[str, Genotype]]]
+    missing: tuple[str, ...]
+    missing_family: Mapping[str, str]
+    pairings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        if len(set(self.pm)) != len(self.pm):
+            problems.append("a PM id is used twice")
+        if len(set(self.missing)) != len(self.missing):
+            problems.append("a missing person is listed twice")
+        names = {m.name for m in self.markers}
+        for m in self.missing:
+            fam = self.missing_family.get(m)
+            if fam not in self.families:
+                problems.append(f"missing person '{m}' has no family ('{fam}')")
+            elif m not in self.families[fam]:
+                problems.append(f"missing person '{m}' is not in family '{fam}'")
+            elif any(g is not None for g in self.am_profiles.get(fam, {}).get(m, {}).values()):
+                problems.append(f"missing person '{m}' is typed; a missing person has no profile")
+        clash = set(self.pm) & set(self.missing)
+        if clash:
+            problems.append(f"ids used both as PM and MP: {', '.join(sorted(clash))}")
+        for who, prof in list(self.pm_profiles.items()) + [
+                (f"{f}/{p}", pr) for f, d in self.am_profiles.items() for p, pr in d.items()]:
+            bad = set(prof) - names
+            if bad:
+                problems.append(f"'{who}' is typed at unknown marker(s) {', '.join(sorted(bad))}")
+        if not self.pairings:
+            object.__setattr__(self, "pairings", generate_pairings(self))
+        else:
+            for v in self.pm:
+                for m in self.pairings.get(v, ()):
+                    if m != NOBODY and m not in self.missing_family:
+                        problems.append(f"pairing {v} → '{m}': no such missing person")
+            missing_pm = [v for v in self.pm if v not in self.pairings]
+            if missing_pm:
+                problems.append(f"no pairings for PM {', '.join(missing_pm[:5])}")
+        if problems:
+            raise KinshipError("invalid DVI problem: " + "; ".join(problems))
+
+    # --- derived ------------------------------------------------------------------------------
+    @cached_property
+    def family_missing(self) -> dict[str, tuple[str, ...]]:
+        """The MPs of each family, in ``missing`` order."""
+        out: dict[str, list[str]] = {f: [] for f in self.families}
+        for m in self.missing:
+            out[self.missing_family[m]].append(m)
+        return {f: tuple(v) for f, v in out.items()}
+
+    def allowed(self, pm: str, mp: str) -> bool:
+        return mp in self.pairings[pm]
+
+    def subset(self, pm: Sequence[str] | None = None, missing: Sequence[str] | None = None,
+               pairings: Mapping[str, Sequence[str]] | None = None) -> DVIProblem:
+        """A smaller problem: the given PMs and MPs (families without MPs left out)."""
+        pm_keep = tuple(v for v in self.pm if pm is None or v in set(pm))
+        mp_keep = tuple(m for m in self.missing if missing is None or m in set(missing))
+        fams = {self.missing_family[m] for m in mp_keep}
+        src = pairings if pairings is not None else self.pairings
+        pair = {v: tuple(x for x in src[v] if x == NOBODY or x in mp_keep) for v in pm_keep}
+        return DVIProblem(self.markers, pm_keep, {v: self.pm_sex[v] for v in pm_keep},
+                          {v: self.pm_profiles.get(v, {}) for v in pm_keep},
+                          {f: p for f, p in self.families.items() if f in fams},
+                          {f: p for f, p in self.am_profiles.items() if f in fams},
+                          mp_keep, {m: self.missing_family[m] for m in mp_keep}, pair)
+
+    @cached_property
+    def pm_logliks(self) -> dict[str, np.ndarray]:
+        """Per-marker log-likelihood of each PM sample alone (Hardy–Weinberg)."""
+        return {v: pm_loglik(self.markers, self.pm_profiles.get(v, {}), self.pm_sex[v]) for v in self.pm}
+
+
+def generate_pairings(problem: DVIProblem, ignore_sex: bool = False) -> dict[str, tuple[str, ...]]:
+    """dvir's default pairings: ``"*"`` and every MP of compatible sex (unknown fits all)."""
+    out = {}
+    for v in problem.pm:
+        sv = problem.pm_sex[v]
+        mps = []
+        for m in problem.missing:
+            sm = problem.families[problem.missing_family[m]][m].sex
+            if ignore_sex or sv == Sex.UNKNOWN or sm == Sex.UNKNOWN or sv == sm:
+                mps.append(m)
+        out[v] = (NOBODY, *mps)
+    return out
+
+
+def pm_loglik(markers: Sequence[Marker], profile: Mapping[str, Genotype], sex: Sex) -> np.ndarray:
+    """Per-marker log-probability of one unrelated person's genotypes (Hardy–Weinberg)."""
+    out = np.zeros(len(markers))
+    for k, m in enumerate(markers):
+        g = profile.get(m.name)
+        if g is None:
+            continue
+        out[k] = math.log(_genotype_probability(m, g, sex, who="PM sample"))
+    return out
+
+
+def _genotype_probability(m: Marker, g: Genotype, sex: Sex, who: str) -> float:
+    p = m.afreq
+    a = None if g[0] is None else m.allele_index(g[0])
+    b = None if g[1] is None else m.allele_index(g[1])
+    if m.is_x and sex == Sex.MALE:
+        if a is not None and b is not None and a != b:
+            raise KinshipError(f"{who}: male heterozygous at X-linked marker {m.name}")
+        return float(p[a if a is not None else b])
+    if a is None or b is None:
+        x = a if a is not None else b
+        return float(2 * p[x] - p[x] ** 2)
+    return float(p[a] ** 2 if a == b else 2 * p[a] * p[b])
+
+
+@dataclass(frozen=True, eq=False)
+class PairwiseResult:
+    """Pairwise LRs of every PM × MP pairing.
+
+    Attributes
+    ----------
+    pm, missing : row and column ids.
+    log_lr : natural-log LR, shape ``(n_pm, n_missing)``; ``nan`` where the pairing is not allowed.
+    log_lr_per_marker : shape ``(n_pm, n_missing, n_markers)``.
+    exclusions : number of markers inconsistent without mutation, shape ``(n_pm, n_missing)``;
+        ``-1`` where the pairing is not allowed.
+    family_loglik : per-marker log-likelihood of each reference family alone.
+    """
+
+    pm: tuple[str, ...]
+    missing: tuple[str, ...]
+    markers: tuple[str, ...]
+    log_lr: np.ndarray
+    log_lr_per_marker: np.ndarray
+    exclusions: np.ndarray
+    family_loglik: Mapping[str, np.ndarray]
+    version: str = __version__
+
+    @property
+    def lr(self) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return np.exp(self.log_lr)
+
+    @property
+    def lr_per_marker(self) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return np.exp(self.log_lr_per_marker)
+
+
+@dataclass(frozen=True, eq=False)
+class _FamilyTables:
+    """For one family and marker: the family's likelihood and its MPs' genotype tables."""
+
+    loglik: np.ndarray                       # (n_markers,)
+    tables: dict[str, list[np.ndarray]]      # mp -> per marker (n, n) joint P(data, MP genotype)
+    tables_nomut: dict[str, list[np.ndarray]]
+
+
+def _family_tables(problem: DVIProblem, famid: str, need_exclusions: bool = True) -> _FamilyTables:
+    ped = problem.families[famid]
+    prof = problem.am_profiles.get(famid, {})
+    ll = likelihood(ped, problem.markers, prof).loglik_per_marker
+    tables: dict[str, list[np.ndarray]] = {}
+    tables_nomut: dict[str, list[np.ndarray]] = {}
+    for mp in problem.family_missing[famid]:
+        tables[mp] = []
+        tables_nomut[mp] = []
+        for m in problem.markers:
+            geno = {pid: pr[m.name] for pid, pr in prof.items() if pr.get(m.name) is not None}
+            t = genotype_likelihoods(ped, m, geno, mp)
+            tables[mp].append(t)
+            if need_exclusions:
+                tables_nomut[mp].append(t if not m.has_mutation
+                                        else genotype_likelihoods(ped, m.without_mutation(), geno, mp))
+    return _FamilyTables(ll, tables, tables_nomut)
+
+
+def _lookup(m: Marker, table: np.ndarray, g: Genotype) -> float:
+    a = None if g[0] is None else m.allele_index(g[0])
+    b = None if g[1] is None else m.allele_index(g[1])
+    if a is None or b is None:
+        x = a if a is not None else b
+        return float(table[x].sum())
+    return float(table[a, b])
+
+
+def pairwise_lr(problem: DVIProblem) -> PairwiseResult:
+    """LR of every allowed pairing, with per-marker values and exclusion counts.
+
+    Each family is evaluated once per marker for every genotype its MP could have; each PM is then
+    a lookup, so the cost grows with families × markers, not with PM × MP.
+    """
+    markers = problem.markers
+    n_pm, n_mp, n_mk = len(problem.pm), len(problem.missing), len(markers)
+    log_lr = np.full((n_pm, n_mp), np.nan)
+    per_marker = np.full((n_pm, n_mp, n_mk), np.nan)
+    excl = np.full((n_pm, n_mp), -1, dtype=int)
+    fam_ll: dict[str, np.ndarray] = {}
+    col = {m: j for j, m in enumerate(problem.missing)}
+    for famid in problem.families:
+        if not problem.family_missing[famid]:
+            continue
+        ft = _family_tables(problem, famid)
+        fam_ll[famid] = ft.loglik
+        for mp in problem.family_missing[famid]:
+            j = col[mp]
+            for i, v in enumerate(problem.pm):
+                if not problem.allowed(v, mp):
+                    continue
+                prof = problem.pm_profiles.get(v, {})
+                count = 0
+                for k, m in enumerate(markers):
+                    g = prof.get(m.name)
+                    if g is None:
+                        per_marker[i, j, k] = 0.0
+                        if ft.loglik[k] == -math.inf:
+                            count += 1
+                        continue
+                    joint = _lookup(m, ft.tables[mp][k], g)
+                    alone = _genotype_probability(m, g, problem.pm_sex[v], who=v)
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        per_marker[i, j, k] = (math.log(joint) if joint > 0 else -math.inf) - ft.loglik[k] - math.log(alone)
+                    if _lookup(m, ft.tables_nomut[mp][k], g) <= 0:
+                        count += 1
+                log_lr[i, j] = float(np.sum(per_marker[i, j]))
+                excl[i, j] = count
+    return PairwiseResult(problem.pm, problem.missing, tuple(m.name for m in markers), log_lr, per_marker,
+                          excl, fam_ll)
+
+
+def exclusion_matrix(problem: DVIProblem, pairwise: PairwiseResult | None = None) -> np.ndarray:
+    """Number of inconsistent markers per pairing (``-1`` where not allowed)."""
+    return (pairwise or pairwise_lr(problem)).exclusions
+
+
+@dataclass(frozen=True)
+class Excluded:
+    """What :func:`find_excluded` rules out, and the pairings that remain."""
+
+    pm: tuple[str, ...]
+    missing: tuple[str, ...]
+    families: tuple[str, ...]
+    pairings: dict[str, tuple[str, ...]]
+    n_pairings_excluded: int
+
+
+def find_excluded(problem: DVIProblem, max_incomp: int = 2, pairwise: PairwiseResult | None = None) -> Excluded:
+    """PMs and MPs excluded against everyone, and the pairings left (dvir's ``findExcluded``)."""
+    ex = exclusion_matrix(problem, pairwise)
+    ok = (ex >= 0) & (ex <= max_incomp)
+    pm_out = tuple(v for i, v in enumerate(problem.pm) if not ok[i].any())
+    mp_out = tuple(m for j, m in enumerate(problem.missing) if not ok[:, j].any())
+    keep_mp = [m for m in problem.missing if m not in mp_out]
+    fam_out = tuple(f for f in problem.families if not any(problem.missing_family[m] == f for m in keep_mp))
+    pairings = {v: (NOBODY, *[m for j, m in enumerate(problem.missing) if ok[i, j]])
+                for i, v in enumerate(problem.pm) if v not in pm_out}
+    return Excluded(pm_out, mp_out, fam_out, pairings, int(((ex > max_incomp)).sum()))
