@@ -133,6 +133,15 @@ class DVIProblem:
                           mp_keep, {m: self.missing_family[m] for m in mp_keep}, pair)
 
     @cached_property
+    def pm_alleles(self) -> dict[str, set[str]]:
+        """Alleles carried by any PM sample, per marker."""
+        out: dict[str, set[str]] = {m.name: set() for m in self.markers}
+        for prof in self.pm_profiles.values():
+            for name, g in prof.items():
+                out[name].update(a for a in g if a is not None)
+        return out
+
+    @cached_property
     def pm_logliks(self) -> dict[str, np.ndarray]:
         """Per-marker log-likelihood of each PM sample alone (Hardy–Weinberg)."""
         return {v: pm_loglik(self.markers, self.pm_profiles.get(v, {}), self.pm_sex[v]) for v in self.pm}
@@ -226,16 +235,19 @@ def _family_tables(problem: DVIProblem, famid: str, need_exclusions: bool = True
     ll = likelihood(ped, problem.markers, prof).loglik_per_marker
     tables: dict[str, list[np.ndarray]] = {}
     tables_nomut: dict[str, list[np.ndarray]] = {}
+    pm_alleles = problem.pm_alleles
     for mp in problem.family_missing[famid]:
         tables[mp] = []
         tables_nomut[mp] = []
         for m in problem.markers:
             geno = {pid: pr[m.name] for pid, pr in prof.items() if pr.get(m.name) is not None}
-            t = genotype_likelihoods(ped, m, geno, mp)
+            # Only genotypes the PM samples carry are looked up: the rest may be lumped.
+            t = genotype_likelihoods(ped, m, geno, mp, alleles=pm_alleles[m.name])
             tables[mp].append(t)
             if need_exclusions:
-                tables_nomut[mp].append(t if not m.has_mutation
-                                        else genotype_likelihoods(ped, m.without_mutation(), geno, mp))
+                tables_nomut[mp].append(t if not m.has_mutation else
+                                        genotype_likelihoods(ped, m.without_mutation(), geno, mp,
+                                                             alleles=pm_alleles[m.name]))
     return _FamilyTables(ll, tables, tables_nomut)
 
 

@@ -146,7 +146,7 @@ def marker_likelihood(pedigree: Pedigree, marker: Marker, genotypes: Mapping[str
 
 
 def genotype_likelihoods(pedigree: Pedigree, marker: Marker, genotypes: Mapping[str, Genotype],
-                         target: str, theta: float = 0.0) -> np.ndarray:
+                         target: str, theta: float = 0.0, alleles: Iterable[str] | None = None) -> np.ndarray:
     """Joint probability of the data and each genotype of the untyped person ``target``.
 
     Returns
@@ -157,11 +157,26 @@ def genotype_likelihoods(pedigree: Pedigree, marker: Marker, genotypes: Mapping[
     The LR of a sample with genotype ``{i, j}`` placed on ``target`` against an unrelated one is
     ``G[i, j] / (L(data) * P_unrelated({i, j}))``. Computed without lumping (the target may carry
     any allele), so it is exact whatever the mutation model.
+
+    ``alleles``: when given, only genotypes made of these alleles are needed; the other alleles no
+    typed person carries are then lumped where the mutation model allows it exactly, and their
+    rows and columns are ``nan``.
     """
     if genotypes.get(target) is not None:
         raise KinshipError(f"'{target}' is typed at {marker.name}; a target must be untyped")
-    problem = _MarkerProblem(pedigree, marker, genotypes, theta, targets=(target,), lumping="none")
-    return problem.target_table(target)
+    if alleles is None:
+        problem = _MarkerProblem(pedigree, marker, genotypes, theta, targets=(target,), lumping="none")
+        return problem.target_table(target)
+    extra = {_allele_index(marker, a, target) for a in alleles}
+    problem = _MarkerProblem(pedigree, marker, genotypes, theta, targets=(target,), lumping="exact",
+                             extra_seen=extra)
+    table = problem.target_table(target)
+    if problem.keep is None:
+        return table
+    full = np.full((marker.n_alleles, marker.n_alleles), np.nan)
+    k = problem.keep
+    full[np.ix_(k, k)] = table[: len(k), : len(k)]
+    return full
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,7 +222,8 @@ class _MarkerProblem:
     """One marker on one pedigree, reduced and turned into factors over allele variables."""
 
     def __init__(self, pedigree: Pedigree, marker: Marker, genotypes: Mapping[str, Genotype],
-                 theta: float, targets: Iterable[str] = (), lumping: str = "pedsuite") -> None:
+                 theta: float, targets: Iterable[str] = (), lumping: str = "pedsuite",
+                 extra_seen: Iterable[int] = ()) -> None:
         if lumping not in LUMPING_POLICIES:
             raise KinshipError(f"lumping must be one of {', '.join(LUMPING_POLICIES)}, not '{lumping}'")
         if not 0 <= theta < 1:
@@ -246,7 +262,11 @@ class _MarkerProblem:
             if bad:
                 raise KinshipError(f"X-linked marker {marker.name} needs the sex of {', '.join(bad[:5])}")
         all_typed = len(obs) == len(pedigree)
-        self._setup_alleles(lumping if not targets and not all_typed else "none")
+        self.keep: np.ndarray | None = None
+        self._extra_seen = set(extra_seen)
+        if targets and not self._extra_seen:
+            lumping = "none"
+        self._setup_alleles(lumping if not all_typed else "none")
 
     def _setup_alleles(self, lumping: str) -> None:
         m = self.marker
@@ -254,7 +274,7 @@ class _MarkerProblem:
         p = np.asarray(m.afreq, dtype=float)
         mf = None if m.female is None else m.female.matrix
         mm = None if m.male is None else m.male.matrix
-        seen = sorted({i for g in self.obs.values() for i in g if i is not None})
+        seen = sorted({i for g in self.obs.values() for i in g if i is not None} | self._extra_seen)
         unseen = np.setdiff1d(np.arange(n), seen)
         if lumping == "pedsuite":
             # pedmut judges a model by its female matrix (see the module docstring).
@@ -263,6 +283,7 @@ class _MarkerProblem:
             lumpable = all(x is None or is_lumpable(x, unseen) for x in (mf, mm))
         if lumping != "none" and len(unseen) >= 2 and lumpable:
             keep = np.array(seen, dtype=int)
+            self.keep = keep
             remap = {old: new for new, old in enumerate(seen)}
             self.obs = {pid: tuple(None if i is None else remap[i] for i in g) for pid, g in self.obs.items()}
             # As pedprobr: the lump takes what the kept alleles leave of 1.
