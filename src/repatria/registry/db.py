@@ -1,0 +1,177 @@
+"""Engines, sessions and migrations: one code path for SQLite and PostgreSQL.
+
+A database is named by a SQLAlchemy URL. ``None`` means: the environment variable
+``REPATRIA_DATABASE_URL``, else the SQLite file ``repatria.sqlite`` in the working
+directory. A bare path (``cases.sqlite``) is taken as a SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session
+
+from repatria.errors import RegistryError
+
+__all__ = ["ENV_VAR", "DEFAULT_SQLITE", "resolve_url", "get_engine", "dispose_engines",
+           "session_scope", "migrate", "schema_revision", "head_revision"]
+
+ENV_VAR = "REPATRIA_DATABASE_URL"
+DEFAULT_SQLITE = "repatria.sqlite"
+
+_engines: dict[str, Engine] = {}
+_checked: set[str] = set()
+_lock = threading.Lock()
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The database URL to use: ``url``, else ``$REPATRIA_DATABASE_URL``, else ``./repatria.sqlite``.
+
+    ``postgresql://`` is given the psycopg (3) driver, the one Repatria installs.
+    """
+    url = url or os.environ.get(ENV_VAR) or DEFAULT_SQLITE
+    if "://" not in url:
+        return f"sqlite:///{Path(url).resolve()}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+    # pysqlite's own transaction handling would defer BEGIN; we issue BEGIN IMMEDIATE ourselves
+    # (see _sqlite_begin) so a read-then-write transaction can never lose a race for the lock.
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA busy_timeout = 30000")
+    cur.close()
+
+
+def _sqlite_begin(conn) -> None:  # noqa: ANN001
+    # Writers are serialised at BEGIN: hash chains and two-reviewer races need that on SQLite.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """One engine per URL for the life of the process."""
+    url = resolve_url(url)
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            try:
+                engine = create_engine(url, future=True, pool_pre_ping=True)
+            except (ArgumentError, ImportError) as e:
+                raise RegistryError(f"cannot use database URL {_safe(url)}: {e}") from None
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _sqlite_pragmas)
+                event.listen(engine, "begin", _sqlite_begin)
+            _engines[url] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests call this before dropping a database)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _checked.clear()
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _migrations_dir() -> str:
+    return str(resources.files("repatria.registry") / "migrations")
+
+
+def _alembic_config(connection) -> "object":  # noqa: ANN001
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", _migrations_dir())
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest migration shipped with this version of Repatria."""
+    from alembic.script import ScriptDirectory
+
+    cfg = _alembic_config(None)
+    return ScriptDirectory.from_config(cfg).get_current_head()  # type: ignore[arg-type]
+
+
+def schema_revision(url: str | None = None) -> str | None:
+    """The migration the database is at, or ``None`` if it was never initialised."""
+    from alembic.runtime.migration import MigrationContext
+
+    try:
+        with get_engine(url).connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as e:
+        raise RegistryError(f"cannot open database {_safe(resolve_url(url))}: {e.orig}") from None
+
+
+def migrate(url: str | None = None) -> tuple[str | None, str]:
+    """Bring the database to the newest schema (``alembic upgrade head``), creating it if needed.
+
+    Returns
+    -------
+    (before, after) : tuple
+        The revision before (``None`` for a new database) and after.
+    """
+    from alembic import command
+
+    url = resolve_url(url)
+    before = schema_revision(url)
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "head")  # type: ignore[arg-type]
+    with _lock:
+        _checked.discard(url)
+    return before, head_revision()
+
+
+def _require_schema(url: str) -> None:
+    if url in _checked:
+        return
+    rev = schema_revision(url)
+    if rev is None:
+        raise RegistryError(f"database {_safe(url)} is not initialised; run `repatria db init` first")
+    if rev != head_revision():
+        raise RegistryError(f"database {_safe(url)} is at schema {rev}, this Repatria needs "
+                            f"{head_revision()}; run `repatria db init` to upgrade it")
+    with _lock:
+        _checked.add(url)
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on any error."""
+    url = resolve_url(url)
+    _require_schema(url)
+    session = Session(get_engine(url), expire_on_commit=False, autoflush=True)
+    try:
+        with session.begin():
+            yield session
+    finally:
+        session.close()
+
+
+def has_table(url: str | None, name: str) -> bool:
+    """Whether the database has table ``name`` (used by checks, never by workflows)."""
+    return inspect(get_engine(url)).has_table(name)

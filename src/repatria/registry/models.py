@@ -1,0 +1,629 @@
+"""The registry's tables as SQLAlchemy 2 typed declarative models.
+
+Rules that every table follows:
+
+- Nothing is overwritten. A correction is a new row whose ``supersedes_id`` points at the
+  old one; state changes are rows of ``state_changes``; custody events and decisions are
+  append-only logs, hash-chained (``seq``, ``prev_hash``, ``row_hash``).
+- Timestamps are UTC and come back timezone-aware on every database (:class:`UTCDateTime`).
+- Dates that sources give loosely ("2025 (mid)", "2024-12") are kept as text, as given.
+- Vocabularies (states, roles, conditions) are CHECK constraints, so a direct SQL write
+  cannot invent a state either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "Base", "ROLES", "PERSON_STATES", "REMAINS_STATES", "CONDITIONS", "DECISION_KINDS",
+    "User", "ImportBatch", "Person", "PersonName", "PersonDocument", "Remains", "Effect",
+    "FrequencyTable", "MarkerDefinition", "ReferenceFamily", "PedigreeMember", "Donor",
+    "Sample", "Profile", "Genotype", "IdentificationRun", "RunProfile", "CandidateMatch",
+    "Decision", "CustodyEvent", "StateChange", "Notification", "Repatriation",
+    "RepatriationItem", "Disposition", "PublishedClaim", "AuditEvent", "ChainHead", "utcnow",
+]
+
+ROLES = ("analyst", "reviewer", "case_manager", "liaison_officer", "auditor", "admin")
+PERSON_STATES = ("missing", "presumed_dead", "identified", "repatriated", "disposed")
+REMAINS_STATES = ("recovered", "sampled", "identified", "repatriated", "disposed")
+CONDITIONS = ("intact", "burned", "fragmentary", "commingled", "cremated_or_destroyed")
+DECISION_KINDS = ("propose", "confirm", "reject", "revoke")
+NAME_KINDS = ("official", "alias", "false", "transliteration", "nickname")
+DOC_AUTHENTICITY = ("genuine", "false", "foreign", "unknown")
+CONSENT_SCOPES = ("identification", "identification_and_research")
+SEXES = ("male", "female", "unknown")
+SAMPLE_KINDS = ("pm", "reference")
+CUSTODY_EVENTS = ("recovered", "received", "transferred", "stored", "sampled", "examined",
+                  "released", "returned")
+NOTIFY_METHODS = ("in_person", "phone", "letter", "video", "via_authority")
+REPATRIATION_KINDS = ("handover", "exchange")
+DISPOSITION_KINDS = ("burial", "cremation", "held", "transferred", "other")
+
+# Constraint names follow one pattern so Alembic migrations can refer to them on both databases.
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+def utcnow() -> dt.datetime:
+    """Now, in UTC, timezone-aware."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as UTC; SQLite's naive values come back as UTC-aware like PostgreSQL's."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+# --------------------------------------------------------------------------- people and batches
+
+
+class User(Base):
+    """Someone who acts in the registry, with one role."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ImportBatch(Base):
+    """One imported file: its kind, name, SHA-256 and row count. A file is imported once."""
+
+    __tablename__ = "import_batches"
+    __table_args__ = (UniqueConstraint("kind", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    filename: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    imported_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+# --------------------------------------------------------------------------- missing persons
+
+
+class Person(Base):
+    """A missing person (MP): who he was, his papers, where he was last known, and his state."""
+
+    __tablename__ = "persons"
+    __table_args__ = (
+        CheckConstraint(_in("status", PERSON_STATES), name="status"),
+        CheckConstraint(_in("sex", SEXES), name="sex"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    sex: Mapped[str] = mapped_column(String(8), default="unknown")
+    birth_date: Mapped[str | None] = mapped_column(String(32))
+    nationality: Mapped[str | None] = mapped_column(String(64))
+    service_number: Mapped[str | None] = mapped_column(String(64))
+    unit: Mapped[str | None] = mapped_column(String(200))
+    date_missing: Mapped[str | None] = mapped_column(String(32))
+    last_known_place: Mapped[str | None] = mapped_column(String(300))
+    last_known_lat: Mapped[float | None] = mapped_column(Float)
+    last_known_lon: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="missing")
+    notes: Mapped[str | None] = mapped_column(Text)
+    # A correction is a new row that points at the row it replaces; the old row stays.
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), unique=True)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    names: Mapped[list[PersonName]] = relationship(back_populates="person", order_by="PersonName.id")
+    documents: Mapped[list[PersonDocument]] = relationship(back_populates="person",
+                                                           order_by="PersonDocument.id")
+
+
+class PersonName(Base):
+    """One name a person was known by, in its script, with its transliteration."""
+
+    __tablename__ = "person_names"
+    __table_args__ = (CheckConstraint(_in("kind", NAME_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16), default="official")
+    script: Mapped[str | None] = mapped_column(String(8))  # ISO 15924: Hang, Cyrl, Latn ...
+    transliteration: Mapped[str | None] = mapped_column(String(300))
+    person: Mapped[Person] = relationship(back_populates="names")
+
+
+class PersonDocument(Base):
+    """A paper a person carried or was issued: genuine, false, or another army's."""
+
+    __tablename__ = "person_documents"
+    __table_args__ = (CheckConstraint(_in("authenticity", DOC_AUTHENTICITY), name="authenticity"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    doc_type: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str | None] = mapped_column(String(128))
+    issuer: Mapped[str | None] = mapped_column(String(128))
+    name_on_document: Mapped[str | None] = mapped_column(String(300))
+    authenticity: Mapped[str] = mapped_column(String(16), default="unknown")
+    person: Mapped[Person] = relationship(back_populates="documents")
+
+
+# --------------------------------------------------------------------------- remains
+
+
+class Remains(Base):
+    """One recovered body or set of remains: where, when, by whom, in what condition."""
+
+    __tablename__ = "remains"
+    __table_args__ = (
+        CheckConstraint(_in("status", REMAINS_STATES), name="status"),
+        CheckConstraint(_in("condition", CONDITIONS), name="condition"),
+        CheckConstraint("site_lat IS NULL OR (site_lat >= -90 AND site_lat <= 90)", name="lat"),
+        CheckConstraint("site_lon IS NULL OR (site_lon >= -180 AND site_lon <= 180)", name="lon"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    site: Mapped[str | None] = mapped_column(String(300))
+    site_lat: Mapped[float | None] = mapped_column(Float)
+    site_lon: Mapped[float | None] = mapped_column(Float)
+    recovered_on: Mapped[str | None] = mapped_column(String(32))
+    recovered_by: Mapped[str | None] = mapped_column(String(200))
+    condition: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(16), default="recovered")
+    notes: Mapped[str | None] = mapped_column(Text)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("remains.id"), unique=True)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    effects: Mapped[list[Effect]] = relationship(back_populates="remains", order_by="Effect.id")
+
+
+class Effect(Base):
+    """Something found with remains: a tag, a notebook, papers."""
+
+    __tablename__ = "effects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    remains_id: Mapped[int] = mapped_column(ForeignKey("remains.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text)
+    remains: Mapped[Remains] = relationship(back_populates="effects")
+
+
+# --------------------------------------------------------------------------- DNA: markers, families, samples
+
+
+class FrequencyTable(Base):
+    """An allele frequency table used by identification runs, by its id and content hash."""
+
+    __tablename__ = "frequency_tables"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    source: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MarkerDefinition(Base):
+    """One marker of a frequency table: alleles with frequencies, and its mutation model."""
+
+    __tablename__ = "marker_definitions"
+    __table_args__ = (UniqueConstraint("frequency_table_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    frequency_table_id: Mapped[int] = mapped_column(ForeignKey("frequency_tables.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    chromosome: Mapped[str] = mapped_column(String(16), default="autosomal")
+    frequencies: Mapped[dict[str, float]] = mapped_column(JSON)
+    mutation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ReferenceFamily(Base):
+    """A reference family: a pedigree holding one or more MPs and the relatives who donated."""
+
+    __tablename__ = "reference_families"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    case_ref: Mapped[str | None] = mapped_column(String(120))
+    notes: Mapped[str | None] = mapped_column(Text)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    members: Mapped[list[PedigreeMember]] = relationship(back_populates="family",
+                                                         order_by="PedigreeMember.id")
+
+
+class PedigreeMember(Base):
+    """One position in a family pedigree; an MP position links to a person, a donor's to a donor."""
+
+    __tablename__ = "pedigree_members"
+    __table_args__ = (
+        UniqueConstraint("family_id", "individual"),
+        CheckConstraint(_in("sex", SEXES), name="sex"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("reference_families.id"))
+    individual: Mapped[str] = mapped_column(String(64))
+    father: Mapped[str | None] = mapped_column(String(64))  # an `individual` of the same family
+    mother: Mapped[str | None] = mapped_column(String(64))
+    sex: Mapped[str] = mapped_column(String(8), default="unknown")
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"), unique=True)
+    family: Mapped[ReferenceFamily] = relationship(back_populates="members")
+
+
+class Donor(Base):
+    """A relative who gave a reference sample, with the consent given and any withdrawal."""
+
+    __tablename__ = "donors"
+    __table_args__ = (CheckConstraint(_in("consent_scope", CONSENT_SCOPES), name="consent_scope"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("reference_families.id"))
+    name: Mapped[str | None] = mapped_column(String(300))
+    relationship_to_mp: Mapped[str | None] = mapped_column(String(64))  # "mother", "brother" ...
+    mp_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    consent_scope: Mapped[str] = mapped_column(String(40), default="identification")
+    consent_given_on: Mapped[str | None] = mapped_column(String(32))
+    consent_withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawal_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Sample(Base):
+    """A DNA sample: post mortem (from remains) or reference (from a donor)."""
+
+    __tablename__ = "samples"
+    __table_args__ = (
+        CheckConstraint(_in("kind", SAMPLE_KINDS), name="kind"),
+        CheckConstraint("(kind = 'pm' AND donor_id IS NULL) OR "
+                        "(kind = 'reference' AND remains_id IS NULL)", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    remains_id: Mapped[int | None] = mapped_column(ForeignKey("remains.id"), index=True)
+    donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"), index=True)
+    material: Mapped[str | None] = mapped_column(String(64))  # bone, tooth, buccal swab ...
+    collected_on: Mapped[str | None] = mapped_column(String(32))
+    lab: Mapped[str | None] = mapped_column(String(200))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Profile(Base):
+    """A DNA profile typed from a sample with one kit; its genotypes are rows of ``genotypes``."""
+
+    __tablename__ = "profiles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id"), index=True)
+    kit: Mapped[str | None] = mapped_column(String(120))
+    quality: Mapped[float | None] = mapped_column(Float)  # fraction of markers typed, 0..1
+    quality_notes: Mapped[str | None] = mapped_column(Text)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id"), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Genotype(Base):
+    """Two alleles at one marker of a profile. Never written to logs or audit entries."""
+
+    __tablename__ = "genotypes"
+    __table_args__ = (UniqueConstraint("profile_id", "marker"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id"))
+    marker: Mapped[str] = mapped_column(String(64))
+    allele1: Mapped[str] = mapped_column(String(16))
+    allele2: Mapped[str] = mapped_column(String(16))
+
+
+# --------------------------------------------------------------------------- identification
+
+
+class IdentificationRun(Base):
+    """One identification run: what went in (hash, profiles, frequencies) and what came out."""
+
+    __tablename__ = "identification_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    run_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    software_version: Mapped[str] = mapped_column(String(64))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    frequency_table_id: Mapped[int | None] = mapped_column(ForeignKey("frequency_tables.id"))
+    input_sha256: Mapped[str | None] = mapped_column(String(64))
+    results: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class RunProfile(Base):
+    """A profile that went into a run (so a consent withdrawal can name past results)."""
+
+    __tablename__ = "run_profiles"
+    __table_args__ = (UniqueConstraint("run_id", "profile_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("identification_runs.id"))
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id"), index=True)
+
+
+class CandidateMatch(Base):
+    """A pairing proposed by a run (or by hand): this person may be these remains."""
+
+    __tablename__ = "candidate_matches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("identification_runs.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    remains_id: Mapped[int] = mapped_column(ForeignKey("remains.id"), index=True)
+    sample_id: Mapped[int | None] = mapped_column(ForeignKey("samples.id"))
+    log10_lr: Mapped[float | None] = mapped_column(Float)
+    posterior: Mapped[float | None] = mapped_column(Float)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Decision(Base):
+    """One step of review, in an append-only, hash-chained log.
+
+    ``propose`` (an analyst) -> ``confirm`` or ``reject`` (a reviewer, never the proposer)
+    -> ``revoke`` (of a confirmation). ``refers_to`` is the row acted on; each row can be
+    acted on once (UNIQUE), and a candidate can be proposed once (partial UNIQUE index), so
+    two reviewers racing end with one decision. The two-person rule is held by the CHECK
+    ``actor_id <> proposer_id``, the composite foreign key that makes ``proposer_id`` the
+    real proposer, and a trigger (see the migration) that holds even where SQLite's foreign
+    keys are off.
+    """
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        CheckConstraint(_in("kind", DECISION_KINDS), name="kind"),
+        CheckConstraint("kind <> 'propose' OR (refers_to IS NULL AND proposer_id = actor_id)",
+                        name="propose_shape"),
+        CheckConstraint("kind = 'propose' OR refers_to IS NOT NULL", name="refers"),
+        CheckConstraint("kind NOT IN ('confirm', 'reject') OR "
+                        "(proposer_id IS NOT NULL AND actor_id <> proposer_id)", name="two_person"),
+        CheckConstraint("kind NOT IN ('reject', 'revoke') OR "
+                        "(reason IS NOT NULL AND reason <> '')", name="reason"),
+        UniqueConstraint("id", "actor_id"),
+        ForeignKeyConstraint(["refers_to", "proposer_id"], ["decisions.id", "decisions.actor_id"],
+                             name="fk_decisions_refers_to_proposer"),
+        Index("uq_decisions_one_proposal", "candidate_id", unique=True,
+              sqlite_where=text("kind = 'propose'"), postgresql_where=text("kind = 'propose'")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate_matches.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    proposer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    refers_to: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), unique=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    CHAIN = "decisions"
+    CHAIN_FIELDS = ("seq", "candidate_id", "kind", "actor_id", "proposer_id", "refers_to",
+                    "reason", "decided_at")
+
+
+class CustodyEvent(Base):
+    """Remains or a sample moved, changed hands or changed state. Append-only, hash-chained."""
+
+    __tablename__ = "custody_events"
+    __table_args__ = (
+        CheckConstraint(_in("event", CUSTODY_EVENTS), name="event"),
+        CheckConstraint("remains_id IS NOT NULL OR sample_id IS NOT NULL", name="subject"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    remains_id: Mapped[int | None] = mapped_column(ForeignKey("remains.id"), index=True)
+    sample_id: Mapped[int | None] = mapped_column(ForeignKey("samples.id"), index=True)
+    event: Mapped[str] = mapped_column(String(16))
+    from_party: Mapped[str | None] = mapped_column(String(200))
+    to_party: Mapped[str | None] = mapped_column(String(200))
+    location: Mapped[str | None] = mapped_column(String(300))
+    occurred_on: Mapped[str | None] = mapped_column(String(32))
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    CHAIN = "custody"
+    CHAIN_FIELDS = ("seq", "remains_id", "sample_id", "event", "from_party", "to_party",
+                    "location", "occurred_on", "notes", "recorded_by_id", "recorded_at")
+
+
+class StateChange(Base):
+    """A person or remains moved from one state to another, by whom, why, caused by what."""
+
+    __tablename__ = "state_changes"
+    __table_args__ = (CheckConstraint(_in("entity", ("person", "remains")), name="entity"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[int] = mapped_column(Integer, index=True)
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    cause: Mapped[str | None] = mapped_column(String(64))  # "decision:12", "repatriation:3"
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --------------------------------------------------------------------------- after identification
+
+
+class Notification(Base):
+    """A family was told: who told them, when, how. ``sensitive_notes`` are shown only by role."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (CheckConstraint(_in("method", NOTIFY_METHODS), name="method"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    notified_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recipient: Mapped[str] = mapped_column(String(300))
+    recipient_relationship: Mapped[str | None] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(16))
+    notified_on: Mapped[str] = mapped_column(String(32))
+    sensitive_notes: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Repatriation(Base):
+    """A handover to family or state, or an exchange between parties, often with a ceremony."""
+
+    __tablename__ = "repatriations"
+    __table_args__ = (CheckConstraint(_in("kind", REPATRIATION_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    counterpart: Mapped[str] = mapped_column(String(300))
+    place: Mapped[str | None] = mapped_column(String(300))
+    occurred_on: Mapped[str] = mapped_column(String(32))
+    ceremony: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    items: Mapped[list[RepatriationItem]] = relationship(order_by="RepatriationItem.id")
+
+
+class RepatriationItem(Base):
+    """One set of remains in a repatriation (one coffin), and the person it was identified as."""
+
+    __tablename__ = "repatriation_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repatriation_id: Mapped[int] = mapped_column(ForeignKey("repatriations.id"))
+    remains_id: Mapped[int] = mapped_column(ForeignKey("remains.id"), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    coffin_label: Mapped[str | None] = mapped_column(String(120))
+
+
+class Disposition(Base):
+    """Remains not repatriated: buried, cremated, held or transferred elsewhere, and why."""
+
+    __tablename__ = "dispositions"
+    __table_args__ = (CheckConstraint(_in("kind", DISPOSITION_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    remains_id: Mapped[int] = mapped_column(ForeignKey("remains.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    place: Mapped[str | None] = mapped_column(String(300))
+    occurred_on: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --------------------------------------------------------------------------- claims and audit
+
+
+class PublishedClaim(Base):
+    """A published or official figure, with who said it, when, and how it was verified."""
+
+    __tablename__ = "published_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[str] = mapped_column(String(64), unique=True)
+    reported_on: Mapped[str | None] = mapped_column(String(32))
+    reported_by: Mapped[str | None] = mapped_column(String(300))
+    attributed_to: Mapped[str | None] = mapped_column(String(300))
+    subject: Mapped[str | None] = mapped_column(Text)
+    measure: Mapped[str] = mapped_column(String(64))
+    low: Mapped[int | None] = mapped_column(Integer)
+    high: Mapped[int | None] = mapped_column(Integer)
+    as_of: Mapped[str | None] = mapped_column(String(32))
+    basis: Mapped[str | None] = mapped_column(Text)
+    verification: Mapped[str | None] = mapped_column(Text)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class AuditEvent(Base):
+    """Who saw or changed what, when. ``detail`` never holds genotypes (see services.audit)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_name: Mapped[str | None] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str | None] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ChainHead(Base):
+    """The last link of each hash chain; appenders lock this row, so the chain never forks."""
+
+    __tablename__ = "chain_heads"
+
+    chain: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
