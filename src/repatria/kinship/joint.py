@@ -12,12 +12,14 @@ Method
 1. Family factors are computed for every sub-assignment (pairwise LRs for single placements,
    full pedigree likelihoods for several PMs in one family). Impossible ones (``W = 0``) are
    dropped: they carry no probability.
-2. Sub-assignments whose factor is below ``prune * S_f`` (``S_f`` = sum of the family's factors)
-   may be left out; the mass they could carry is bounded, provably, by
-   ``∏_g S_g / Z_kept × Σ_f N_f / S_f`` (``N_f`` = the left-out factors of ``f``), because every
-   assignment maps into the product of per-family sub-assignments. The bound is reported as
-   ``neglected_mass_bound``; it is 0 when nothing was left out. ``prune`` starts at 0 (exact) and
-   is raised only where a component would otherwise be too large to sum exactly.
+2. A sub-assignment whose factor is below ``prune`` times its family's sum ``S_f`` (or, when every
+   family has one MP, below ``prune`` times its PM's sum ``R_v = 1 + Σ_f W_vf``) may be left out.
+   The mass it could carry is bounded, provably: every assignment maps into the product of
+   per-family sub-assignments, and (one MP per family) into the product of per-PM choices, so a
+   left-out factor ``W_e`` carries at most ``W_e · min(∏_{g≠f} S_g, ∏_{u≠v} R_u)``. The sum of these,
+   relative to the kept total, is reported as ``neglected_mass_bound``; it is 0 when nothing was
+   left out. ``prune`` starts at 0 (exact) and is raised only when a component would otherwise be
+   too large to sum exactly.
 3. Families and PMs linked by kept sub-assignments form independent components. Each component
    is summed exactly by dynamic programming over its units (families, or PMs when every family
    has one MP and that side is smaller) with a bit mask of what the other side has used, in log
@@ -348,9 +350,28 @@ def joint_dvi(problem: DVIProblem, pairwise: PairwiseResult | None = None, top: 
         proven &= complete
     log_s = {f: _logsumexp(np.array([o.logw for o in options[f]])) for f in fams}
 
+    # Per-PM sums, for the second bound (valid when every family has one MP: then each option of a
+    # family names one PM, and Z <= prod_v (1 + sum_f W_vf)).
+    single_mp = all(len(problem.family_missing[f]) == 1 for f in fams)
+    log_r: dict[str, float] = {}
+    if single_mp:
+        by_pm: dict[str, list[float]] = {v: [0.0] for v in pm}
+        for f in fams:
+            for o in options[f]:
+                if o.takes:
+                    by_pm[o.takes[0]].append(o.logw)
+        log_r = {v: _logsumexp(np.array(ws)) for v, ws in by_pm.items()}
+
+    def prunable(f: str, o: _Option, log_level: float) -> bool:
+        if not o.takes:
+            return False
+        if o.logw < log_s[f] + log_level:
+            return True
+        return single_mp and o.logw < log_r[o.takes[0]] + log_level
+
     for level in _PRUNE_LEVELS:
-        kept = {f: [o for o in options[f] if not o.takes or o.logw >= log_s[f] + (math.log(level) if level else -math.inf)]
-                for f in fams}
+        log_level = math.log(level) if level else -math.inf
+        kept = {f: [o for o in options[f] if not prunable(f, o, log_level)] for f in fams}
         comps = _components(kept, fams)
         if all(_bits_needed(c, kept) <= max_bits for c in comps):
             break
@@ -359,13 +380,16 @@ def joint_dvi(problem: DVIProblem, pairwise: PairwiseResult | None = None, top: 
 
     built = [_build_component(c, kept) for c in comps]
     log_z = sum(comp.log_z for comp, _ in built)
-    # Proven bound on what pruning left out, relative to what was kept.
+    # Proven bound on what pruning left out, relative to what was kept: each left-out option e of
+    # family f (PM v) carries at most W_e times the largest possible sum over everything else,
+    # which is below both prod_{g != f} S_g and (one MP per family) prod_{u != v} R_u.
     neglected = 0.0
-    left = {f: [o.logw for o in options[f] if o.takes and o not in kept[f]] for f in fams}
-    if any(left.values()):
-        log_k = sum(log_s.values()) - log_z
-        ratio = sum(math.exp(_logsumexp(np.array(left[f])) - log_s[f]) for f in fams if left[f])
-        neglected = min(1.0, math.exp(min(log_k, 700.0)) * ratio)
+    left = [(f, o) for f in fams for o in options[f] if o.takes and prunable(f, o, log_level)]
+    if left:
+        log_k_fam = sum(log_s.values()) - log_z
+        log_k_pm = sum(log_r.values()) - log_z if single_mp else math.inf
+        terms = [o.logw + min(log_k_fam - log_s[f], log_k_pm - log_r.get(o.takes[0], 0.0)) for f, o in left]
+        neglected = min(1.0, math.exp(min(_logsumexp(np.array(terms)), 0.0)))
 
     marginals = np.zeros((len(pm), len(missing) + 1))
     row = {v: i for i, v in enumerate(pm)}

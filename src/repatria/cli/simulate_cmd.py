@@ -1,0 +1,28 @@
+"""``repatria simulate ...``: synthetic cases with known truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from repatria.cli.output import command, console
+
+app = typer.Typer(help="Simulate cases with known truth (published frequencies, realistic relatives).",
+                  no_args_is_help=True)
+
+
+@app.command("dvi")
+@command
+def dvi(
+    out: Path = typer.Argument(..., help="Folder to write the case into (created)."),
+    victims: int = typer.Option(..., "--victims", min=1, help="Number of PM samples."),
+    families: int = typer.Option(..., "--families", min=1, help="Number of reference families (one MP each)."),
+    seed: int = typer.Option(1, "--seed", help="Random seed: the same seed gives the same case."),
+    markers: int = typer.Option(23, "--markers", min=1, max=24, help="Number of STR markers."),
+) -> None:
+    """Write a DVI case folder (pm.tsv, am.tsv, missing.txt, markers.json, pairings.json) and truth.json."""
+    from repatria.services.simulation import write_simulated_case
+
+    path = write_simulated_case(victims, families, seed, out, markers)
+    console.print(f"wrote {path} ({victims} PM samples, {families} families, {markers} markers, seed {seed})")
