@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from registry_db_fixtures import *  # noqa: F401,F403  (registry_db: SQLite and PostgreSQL)
+
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT.parent / "shared"
 REFERENCE_CASES = SHARED / "reference-cases"

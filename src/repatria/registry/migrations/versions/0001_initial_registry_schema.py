@@ -469,6 +469,7 @@ def upgrade() -> None:
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notifications_person_id'), ['person_id'], unique=False)
     _create_two_person_trigger()
+    _seed_chain_heads()
 
 
 def downgrade() -> None:
@@ -593,3 +594,12 @@ def _drop_two_person_trigger() -> None:
     else:
         op.execute("DROP TRIGGER IF EXISTS trg_decisions_two_person ON decisions")
         op.execute("DROP FUNCTION IF EXISTS decisions_two_person()")
+
+
+def _seed_chain_heads() -> None:
+    # The heads exist from the start, so the first two concurrent appenders lock a row
+    # instead of racing to create it.
+    heads = sa.table("chain_heads", sa.column("chain", sa.String), sa.column("last_seq", sa.Integer),
+                     sa.column("last_hash", sa.String))
+    op.bulk_insert(heads, [{"chain": c, "last_seq": 0, "last_hash": "0" * 64}
+                           for c in ("custody", "decisions")])

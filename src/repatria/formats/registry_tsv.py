@@ -1,0 +1,301 @@
+"""Registry TSV files: persons, remains and published claims.
+
+Each reader returns every row of a valid file, or raises one :class:`FormatError` naming
+the file, the line and the field; it never half-reads. Lines starting with ``#`` and blank
+lines are skipped. Values are text as given, except coordinates and claim bounds (numbers).
+
+Persons (a header line names the columns; ``person_ref`` and ``name`` are required)::
+
+    person_ref name name_script name_transliteration aliases sex birth_date nationality
+    service_number unit documents status date_missing last_known_place last_known_lat
+    last_known_lon notes
+
+``aliases``: entries separated by ``;``, each ``name|kind|script|transliteration``
+(kind: alias, false, transliteration, nickname; default alias).
+``documents``: entries separated by ``;``, each ``type|number|issuer|name_on_document|authenticity``
+(authenticity: genuine, false, foreign, unknown; default unknown).
+
+Remains (header; ``remains_ref`` and ``condition`` are required)::
+
+    remains_ref site site_lat site_lon recovered_on recovered_by condition effects notes
+
+``effects``: entries separated by ``;``, each ``kind|description``.
+
+Claims: the columns of ``published-claims.tsv``, in this order, with or without a header::
+
+    claim_id reported_on reported_by attributed_to subject measure low high as_of basis verification
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from repatria.errors import FormatError
+
+__all__ = ["PERSON_COLUMNS", "REMAINS_COLUMNS", "CLAIM_COLUMNS", "NameEntry", "DocumentEntry",
+           "PersonRow", "EffectEntry", "RemainsRow", "ClaimRow", "read_persons_tsv",
+           "read_remains_tsv", "read_claims_tsv"]
+
+PERSON_COLUMNS = ("person_ref", "name", "name_script", "name_transliteration", "aliases", "sex",
+                  "birth_date", "nationality", "service_number", "unit", "documents", "status",
+                  "date_missing", "last_known_place", "last_known_lat", "last_known_lon", "notes")
+REMAINS_COLUMNS = ("remains_ref", "site", "site_lat", "site_lon", "recovered_on", "recovered_by",
+                   "condition", "effects", "notes")
+CLAIM_COLUMNS = ("claim_id", "reported_on", "reported_by", "attributed_to", "subject", "measure",
+                 "low", "high", "as_of", "basis", "verification")
+
+
+@dataclass(frozen=True)
+class NameEntry:
+    name: str
+    kind: str = "alias"
+    script: str | None = None
+    transliteration: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentEntry:
+    doc_type: str
+    number: str | None = None
+    issuer: str | None = None
+    name_on_document: str | None = None
+    authenticity: str = "unknown"
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One person line; ``line`` is its 1-based line number in the file."""
+
+    line: int
+    person_ref: str
+    name: str
+    name_script: str | None = None
+    name_transliteration: str | None = None
+    aliases: tuple[NameEntry, ...] = ()
+    sex: str | None = None
+    birth_date: str | None = None
+    nationality: str | None = None
+    service_number: str | None = None
+    unit: str | None = None
+    documents: tuple[DocumentEntry, ...] = ()
+    status: str | None = None
+    date_missing: str | None = None
+    last_known_place: str | None = None
+    last_known_lat: float | None = None
+    last_known_lon: float | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class EffectEntry:
+    kind: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class RemainsRow:
+    line: int
+    remains_ref: str
+    condition: str
+    site: str | None = None
+    site_lat: float | None = None
+    site_lon: float | None = None
+    recovered_on: str | None = None
+    recovered_by: str | None = None
+    effects: tuple[EffectEntry, ...] = field(default=())
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    line: int
+    claim_id: str
+    reported_on: str | None
+    reported_by: str | None
+    attributed_to: str | None
+    subject: str | None
+    measure: str
+    low: int | None
+    high: int | None
+    as_of: str | None
+    basis: str | None
+    verification: str | None
+
+
+def _lines(path: Path) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of every data line; comments and blank lines skipped."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FormatError("no such file", file=str(path)) from None
+    except UnicodeDecodeError as e:
+        raise FormatError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=str(path)) from None
+    out = []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        out.append((n, [f.strip() for f in raw.split("\t")]))
+    return out
+
+
+def _opt(value: str) -> str | None:
+    return value if value != "" else None
+
+
+def _float(path: Path, line: int, name: str, value: str, lo: float, hi: float) -> float | None:
+    if value == "":
+        return None
+    try:
+        x = float(value)
+    except ValueError:
+        raise FormatError(f"{value!r} is not a number", file=str(path), line=line, field=name) from None
+    if not lo <= x <= hi:
+        raise FormatError(f"{value} is outside {lo:g}..{hi:g}", file=str(path), line=line, field=name)
+    return x
+
+
+def _int(path: Path, line: int, name: str, value: str) -> int | None:
+    if value == "":
+        return None
+    try:
+        x = int(value.replace(",", ""))
+    except ValueError:
+        raise FormatError(f"{value!r} is not a whole number", file=str(path), line=line,
+                          field=name) from None
+    if x < 0:
+        raise FormatError(f"{value} is negative", file=str(path), line=line, field=name)
+    return x
+
+
+def _entries(path: Path, line: int, name: str, value: str, width: int) -> list[list[str | None]]:
+    """Split ``a|b|c;d|e`` into padded entries of ``width`` parts; the first part is required."""
+    out: list[list[str | None]] = []
+    for k, entry in enumerate(filter(None, (e.strip() for e in value.split(";"))), start=1):
+        parts = [p.strip() for p in entry.split("|")]
+        if len(parts) > width:
+            raise FormatError(f"entry {k} {entry!r} has {len(parts)} parts separated by |, "
+                              f"at most {width} allowed", file=str(path), line=line, field=name)
+        if not parts[0]:
+            raise FormatError(f"entry {k} {entry!r} has an empty first part", file=str(path),
+                              line=line, field=name)
+        out.append([_opt(p) for p in parts] + [None] * (width - len(parts)))
+    return out
+
+
+def _header(path: Path, rows: list[tuple[int, list[str]]], known: tuple[str, ...],
+            required: tuple[str, ...]) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    if not rows:
+        raise FormatError(f"no header line; expected columns such as {', '.join(required)}",
+                          file=str(path))
+    n, header = rows[0]
+    for col in header:
+        if col not in known:
+            raise FormatError(f"unknown column {col!r}; known columns: {', '.join(known)}",
+                              file=str(path), line=n, field=col or "(empty)")
+    seen = set()
+    for col in header:
+        if col in seen:
+            raise FormatError("column appears twice", file=str(path), line=n, field=col)
+        seen.add(col)
+    for col in required:
+        if col not in header:
+            raise FormatError(f"required column {col!r} is missing", file=str(path), line=n)
+    return header, rows[1:]
+
+
+def _record(path: Path, line: int, header: list[str], fields: list[str]) -> dict[str, str]:
+    if len(fields) != len(header):
+        raise FormatError(f"expected {len(header)} tab-separated fields, found {len(fields)}",
+                          file=str(path), line=line)
+    return dict(zip(header, fields))
+
+
+def _required(path: Path, line: int, rec: dict[str, str], name: str) -> str:
+    if not rec.get(name):
+        raise FormatError("is empty but required", file=str(path), line=line, field=name)
+    return rec[name]
+
+
+def _unique(path: Path, line: int, name: str, value: str, seen: dict[str, int]) -> None:
+    if value in seen:
+        raise FormatError(f"{value!r} already appears on line {seen[value]}", file=str(path),
+                          line=line, field=name)
+    seen[value] = line
+
+
+def read_persons_tsv(path: str | Path) -> list[PersonRow]:
+    """Every person of a persons TSV (see the module docstring for the columns)."""
+    path = Path(path)
+    header, rows = _header(path, _lines(path), PERSON_COLUMNS, ("person_ref", "name"))
+    out, seen = [], {}
+    for n, fields in rows:
+        r = _record(path, n, header, fields)
+        ref = _required(path, n, r, "person_ref")
+        _unique(path, n, "person_ref", ref, seen)
+        aliases = tuple(NameEntry(e[0], e[1] or "alias", e[2], e[3])  # type: ignore[arg-type]
+                        for e in _entries(path, n, "aliases", r.get("aliases", ""), 4))
+        docs = tuple(DocumentEntry(e[0], e[1], e[2], e[3], e[4] or "unknown")  # type: ignore[arg-type]
+                     for e in _entries(path, n, "documents", r.get("documents", ""), 5))
+        out.append(PersonRow(
+            line=n, person_ref=ref, name=_required(path, n, r, "name"),
+            name_script=_opt(r.get("name_script", "")),
+            name_transliteration=_opt(r.get("name_transliteration", "")),
+            aliases=aliases, sex=_opt(r.get("sex", "")), birth_date=_opt(r.get("birth_date", "")),
+            nationality=_opt(r.get("nationality", "")),
+            service_number=_opt(r.get("service_number", "")), unit=_opt(r.get("unit", "")),
+            documents=docs, status=_opt(r.get("status", "")),
+            date_missing=_opt(r.get("date_missing", "")),
+            last_known_place=_opt(r.get("last_known_place", "")),
+            last_known_lat=_float(path, n, "last_known_lat", r.get("last_known_lat", ""), -90, 90),
+            last_known_lon=_float(path, n, "last_known_lon", r.get("last_known_lon", ""), -180, 180),
+            notes=_opt(r.get("notes", "")),
+        ))
+    return out
+
+
+def read_remains_tsv(path: str | Path) -> list[RemainsRow]:
+    """Every set of remains of a remains TSV (see the module docstring for the columns)."""
+    path = Path(path)
+    header, rows = _header(path, _lines(path), REMAINS_COLUMNS, ("remains_ref", "condition"))
+    out, seen = [], {}
+    for n, fields in rows:
+        r = _record(path, n, header, fields)
+        ref = _required(path, n, r, "remains_ref")
+        _unique(path, n, "remains_ref", ref, seen)
+        effects = tuple(EffectEntry(e[0], e[1])  # type: ignore[arg-type]
+                        for e in _entries(path, n, "effects", r.get("effects", ""), 2))
+        out.append(RemainsRow(
+            line=n, remains_ref=ref, condition=_required(path, n, r, "condition"),
+            site=_opt(r.get("site", "")),
+            site_lat=_float(path, n, "site_lat", r.get("site_lat", ""), -90, 90),
+            site_lon=_float(path, n, "site_lon", r.get("site_lon", ""), -180, 180),
+            recovered_on=_opt(r.get("recovered_on", "")),
+            recovered_by=_opt(r.get("recovered_by", "")), effects=effects,
+            notes=_opt(r.get("notes", "")),
+        ))
+    return out
+
+
+def read_claims_tsv(path: str | Path) -> list[ClaimRow]:
+    """Every claim of a published-claims TSV: 11 columns in order, an optional header line."""
+    path = Path(path)
+    rows = _lines(path)
+    if rows and rows[0][1] and rows[0][1][0] == "claim_id":
+        rows = rows[1:]
+    out, seen = [], {}
+    header = list(CLAIM_COLUMNS)
+    for n, fields in rows:
+        r = _record(path, n, header, fields)
+        cid = _required(path, n, r, "claim_id")
+        _unique(path, n, "claim_id", cid, seen)
+        low, high = _int(path, n, "low", r["low"]), _int(path, n, "high", r["high"])
+        if low is not None and high is not None and high < low:
+            raise FormatError(f"high {high} is below low {low}", file=str(path), line=n, field="high")
+        out.append(ClaimRow(
+            line=n, claim_id=cid, reported_on=_opt(r["reported_on"]),
+            reported_by=_opt(r["reported_by"]), attributed_to=_opt(r["attributed_to"]),
+            subject=_opt(r["subject"]), measure=_required(path, n, r, "measure"), low=low, high=high,
+            as_of=_opt(r["as_of"]), basis=_opt(r["basis"]), verification=_opt(r["verification"]),
+        ))
+    return out

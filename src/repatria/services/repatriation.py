@@ -1,0 +1,142 @@
+"""Repatriation (a handover or an exchange, often a ceremony with several coffins) and disposition."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from repatria.errors import ServiceError
+from repatria.registry.db import session_scope
+from repatria.registry.models import (
+    DISPOSITION_KINDS,
+    REPATRIATION_KINDS,
+    CandidateMatch,
+    Decision,
+    Disposition,
+    Person,
+    Remains,
+    Repatriation,
+    RepatriationItem,
+)
+from repatria.services._lookup import by_ref
+from repatria.services.audit import log_event
+from repatria.services.review import active_confirmation
+from repatria.services.states import move
+from repatria.services.users import require
+
+__all__ = ["RepatriationRecord", "DispositionRecord", "repatriate", "dispose"]
+
+
+@dataclass(frozen=True)
+class RepatriationRecord:
+    """A recorded repatriation: the remains in it and the persons they were identified as."""
+
+    id: int
+    kind: str
+    counterpart: str
+    place: str | None
+    occurred_on: str
+    ceremony: str | None
+    items: list[tuple[str, str | None, str | None]]  # (remains ref, person ref, coffin label)
+
+    @property
+    def message(self) -> str:
+        return (f"repatriation {self.id}: {len(self.items)} remains by {self.kind} to "
+                f"{self.counterpart} on {self.occurred_on}")
+
+
+@dataclass(frozen=True)
+class DispositionRecord:
+    id: int
+    remains_ref: str
+    person_ref: str | None
+    kind: str
+    occurred_on: str
+
+    @property
+    def message(self) -> str:
+        who = f" (person {self.person_ref})" if self.person_ref else ""
+        return f"remains {self.remains_ref}{who} disposed of by {self.kind} on {self.occurred_on}"
+
+
+def _identified_person(session, remains: Remains) -> Person | None:  # noqa: ANN001
+    """The person these remains are identified as, through a confirmed, unrevoked decision."""
+    rows = session.execute(select(CandidateMatch.person_id).join(
+        Decision, Decision.candidate_id == CandidateMatch.id).where(
+        CandidateMatch.remains_id == remains.id, Decision.kind == "confirm")).scalars().all()
+    for person_id in rows:
+        confirmation = active_confirmation(session, person_id)
+        if confirmation is not None:
+            cand = session.get(CandidateMatch, confirmation.candidate_id)
+            if cand.remains_id == remains.id:
+                return session.get(Person, person_id)
+    return None
+
+
+def repatriate(db: str | None, remains_refs: Sequence[str], *, actor: str, kind: str,
+               counterpart: str, occurred_on: str, place: str | None = None,
+               ceremony: str | None = None,
+               coffin_labels: Sequence[str] | None = None) -> RepatriationRecord:
+    """Record identified remains handed over or exchanged; they and their persons become repatriated.
+
+    All or nothing: if any of the remains may not be repatriated, none is.
+    """
+    if kind not in REPATRIATION_KINDS:
+        raise ServiceError(f"unknown repatriation kind {kind!r}; choose one of {', '.join(REPATRIATION_KINDS)}")
+    if not remains_refs:
+        raise ServiceError("a repatriation needs at least one set of remains (--remains REF)")
+    if len(set(remains_refs)) != len(remains_refs):
+        raise ServiceError("the same remains are listed twice in one repatriation")
+    if coffin_labels is not None and len(coffin_labels) not in (0, len(remains_refs)):
+        raise ServiceError(f"{len(coffin_labels)} coffin labels for {len(remains_refs)} remains; "
+                           "give one per remains or none")
+    with session_scope(db) as session:
+        user = require(session, actor, "repatriation.record")
+        rep = Repatriation(kind=kind, counterpart=counterpart, place=place, occurred_on=occurred_on,
+                           ceremony=ceremony, recorded_by_id=user.id)
+        session.add(rep)
+        session.flush()
+        items = []
+        for i, ref in enumerate(remains_refs):
+            remains = by_ref(session, Remains, ref, lock=True)
+            person = _identified_person(session, remains)
+            if person is None:
+                raise ServiceError(f"remains {ref} are {remains.status.replace('_', ' ')} and not "
+                                   "identified; only identified remains can be repatriated "
+                                   "(record unidentified remains with `repatria dispose`)")
+            cause = f"repatriation:{rep.id}"
+            move(session, remains, "repatriated", actor=user, cause=cause)
+            move(session, person, "repatriated", actor=user, cause=cause)
+            label = coffin_labels[i] if coffin_labels else None
+            session.add(RepatriationItem(repatriation_id=rep.id, remains_id=remains.id,
+                                         person_id=person.id, coffin_label=label))
+            items.append((remains.ref, person.ref, label))
+        log_event(session, user.name, "repatriation.record", "repatriation", rep.id,
+                  remains=list(remains_refs), counterpart=counterpart)
+        return RepatriationRecord(rep.id, kind, counterpart, place, occurred_on, ceremony, items)
+
+
+def dispose(db: str | None, remains_ref: str, *, actor: str, kind: str, occurred_on: str,
+            reason: str, place: str | None = None) -> DispositionRecord:
+    """Record remains buried, cremated, held or transferred rather than repatriated, and why."""
+    if kind not in DISPOSITION_KINDS:
+        raise ServiceError(f"unknown disposition {kind!r}; choose one of {', '.join(DISPOSITION_KINDS)}")
+    if not reason.strip():
+        raise ServiceError("a disposition needs a reason (--reason TEXT)")
+    with session_scope(db) as session:
+        user = require(session, actor, "disposition.record")
+        remains = by_ref(session, Remains, remains_ref, lock=True)
+        person = _identified_person(session, remains)
+        d = Disposition(remains_id=remains.id, kind=kind, place=place, occurred_on=occurred_on,
+                        reason=reason, recorded_by_id=user.id)
+        session.add(d)
+        session.flush()
+        cause = f"disposition:{d.id}"
+        move(session, remains, "disposed", actor=user, reason=reason, cause=cause)
+        if person is not None:
+            move(session, person, "disposed", actor=user, reason=reason, cause=cause)
+        log_event(session, user.name, "disposition.record", "disposition", d.id, remains=remains_ref,
+                  kind=kind)
+        return DispositionRecord(d.id, remains.ref, person.ref if person else None, kind, occurred_on)

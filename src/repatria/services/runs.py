@@ -1,0 +1,110 @@
+"""Identification runs and their candidate matches, as stored records.
+
+The DVI engine (``services.identify``) computes; this module stores what it computed: the
+run (parameters, frequency table, software version, input hash, profiles used, results)
+and its candidate matches, which then go to review (:mod:`repatria.services.review`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from repatria import __version__
+from repatria.errors import ServiceError
+from repatria.registry.db import session_scope
+from repatria.registry.models import (
+    CandidateMatch,
+    FrequencyTable,
+    IdentificationRun,
+    Person,
+    Profile,
+    Remains,
+    RunProfile,
+    Sample,
+)
+from repatria.services.audit import log_event
+from repatria.services.users import require
+
+__all__ = ["CandidateInput", "record_run", "record_candidates"]
+
+
+@dataclass(frozen=True)
+class CandidateInput:
+    """One candidate pairing: person ``person_ref`` may be remains ``remains_ref``.
+
+    ``log10_lr`` is log10 of LR = P(data | the remains are this person) / P(data | unrelated).
+    """
+
+    person_ref: str
+    remains_ref: str
+    sample_ref: str | None = None
+    log10_lr: float | None = None
+    posterior: float | None = None
+    evidence: dict[str, Any] | None = field(default=None)
+
+
+def record_run(db: str | None, *, actor: str, software_version: str = __version__,
+               parameters: Mapping[str, Any] | None = None, frequency_table: str | None = None,
+               input_sha256: str | None = None, profile_ids: Iterable[int] = (),
+               results: Mapping[str, Any] | None = None) -> int:
+    """Store an identification run and the profiles that went into it; returns the run id."""
+    with session_scope(db) as session:
+        user = require(session, actor, "runs.record")
+        table_id = None
+        if frequency_table is not None:
+            table = session.execute(select(FrequencyTable).where(
+                FrequencyTable.name == frequency_table)).scalar_one_or_none()
+            if table is None:
+                table = FrequencyTable(name=frequency_table)
+                session.add(table)
+                session.flush()
+            table_id = table.id
+        run = IdentificationRun(run_by_id=user.id, software_version=software_version,
+                                parameters=dict(parameters or {}), frequency_table_id=table_id,
+                                input_sha256=input_sha256, results=dict(results) if results else None)
+        session.add(run)
+        session.flush()
+        ids = sorted(set(profile_ids))
+        known = set(session.execute(select(Profile.id).where(Profile.id.in_(ids))).scalars()) if ids else set()
+        missing = [i for i in ids if i not in known]
+        if missing:
+            raise ServiceError(f"profiles {missing} are not in the registry; the run was not recorded")
+        session.add_all(RunProfile(run_id=run.id, profile_id=i) for i in ids)
+        log_event(session, user.name, "runs.record", "identification_run", run.id,
+                  profiles=len(ids), software_version=software_version)
+        return run.id
+
+
+def record_candidates(db: str | None, run: int | None,
+                      candidates: Sequence[CandidateInput | Mapping[str, Any]], *,
+                      actor: str) -> list[int]:
+    """Store candidate matches of run ``run`` (``None``: proposed by hand); returns their ids in order."""
+    with session_scope(db) as session:
+        user = require(session, actor, "runs.record")
+        if run is not None and session.get(IdentificationRun, run) is None:
+            raise ServiceError(f"there is no identification run {run}")
+        ids = []
+        for c in candidates:
+            c = c if isinstance(c, CandidateInput) else CandidateInput(**c)
+            match = CandidateMatch(run_id=run, person_id=_by_ref(session, Person, c.person_ref).id,
+                                   remains_id=_by_ref(session, Remains, c.remains_ref).id,
+                                   sample_id=_by_ref(session, Sample, c.sample_ref).id if c.sample_ref else None,
+                                   log10_lr=c.log10_lr, posterior=c.posterior, evidence=c.evidence)
+            session.add(match)
+            session.flush()
+            ids.append(match.id)
+        log_event(session, user.name, "candidates.record", "identification_run", run, candidates=ids)
+        return ids
+
+
+def _by_ref(session: Session, model: type, ref: str) -> Any:
+    obj = session.execute(select(model).where(model.ref == ref)).scalar_one_or_none()
+    if obj is None:
+        kind = {"persons": "person", "remains": "remains", "samples": "sample"}[model.__tablename__]
+        raise ServiceError(f"there is no {kind} {ref!r} in the registry")
+    return obj

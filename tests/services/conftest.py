@@ -1,0 +1,29 @@
+"""Fixtures for workflow tests: a registry with one user per role, and the shared claims sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from registry_samples import USERS
+from repatria.services.users import add_user
+
+
+@pytest.fixture
+def db(registry_db: str) -> str:
+    """A registry with one user per role (two analysts, two reviewers)."""
+    add_user(registry_db, "ada", "admin")
+    for name, role in USERS.items():
+        if name != "ada":
+            add_user(registry_db, name, role, actor="ada")
+    return registry_db
+
+
+@pytest.fixture
+def claims_file() -> Path:
+    """The shared published-claims sample (17 claims), beside the repository."""
+    path = Path(__file__).resolve().parents[3] / "shared" / "domain" / "published-claims.tsv"
+    if not path.exists():
+        pytest.skip(f"{path} is not there (shared/ is beside the repository in CI)")
+    return path
