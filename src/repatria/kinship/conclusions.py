@@ -279,8 +279,7 @@ def _undisputed_entries(lr: np.ndarray, threshold: float, strict: bool) -> list[
 
 
 def find_undisputed(problem: DVIProblem, threshold: float = 1e4, pairwise: PairwiseResult | None = None,
-                    strict: bool = False, limit: float = 0.0, _step_family: Mapping[str, str] | None = None
-                    ) -> Undisputed:
+                    strict: bool = False, limit: float = 0.0) -> Undisputed:
     """Undisputed identifications, found step by step (dvir's ``findUndisputed``).
 
     A pairing ``v = m`` is undisputed if ``LR(v, m) >= threshold`` and every other LR in row ``v``
@@ -386,7 +385,9 @@ def _exclusion_step(problem: DVIProblem, max_incomp: int, pw: PairwiseResult
         if v in pm_out:
             continue
         pairings[v] = (NOBODY, *[m for m in keep_mp if 0 <= ex[i, col[m]] <= max_incomp])
-    n_removed = int((ex > max_incomp).sum())
+    rows_kept = [i for i, v in enumerate(problem.pm) if v not in pm_out]
+    cols_kept = [col[m] for m in keep_mp]
+    n_removed = int((ex[np.ix_(rows_kept, cols_kept)] > max_incomp).sum())
     reduced, _ = _rebuild(problem, keep_pm, keep_mp, pairings)
     return reduced, am_rows, pm_rows, n_removed
 
@@ -622,6 +623,8 @@ def _lr0(original: DVIProblem, fam: str, v: str, m: str, placed: Mapping[str, st
     """LR of ``v = m`` in family ``fam`` without its typed references, other placed PMs kept."""
     ped = original.families[fam]
     others = {mp: original.pm_profiles.get(pm, {}) for mp, pm in placed.items() if mp != m and mp in ped}
+    if not others:
+        return 1.0      # v alone on an untyped pedigree: the LR is 1 exactly
     with_v = dict(others)
     with_v[m] = original.pm_profiles.get(v, {})
     l1 = likelihood(ped, original.markers, with_v).loglik
@@ -710,15 +713,15 @@ def dvi_solve(problem: DVIProblem, threshold: float = 1e4, threshold2: float | N
         pw = pairwise if (it == 1 and pairwise is not None) else _pairwise(problem)
         if first_pw is None:
             first_pw = pw
-        if pw is None:
-            log.append("Empty dataset; breaking loop\n")
-            break
-        reduced, am_rows, pm_rows, n_removed = _exclusion_step(problem, max_incomp, pw)
-        if _pairings_equal(reduced, problem):
+        step = _exclusion_step(problem, max_incomp, pw) if pw is not None else None
+        if step is None:
+            pass    # nothing left to exclude (dvir prints nothing here and goes on)
+        elif _pairings_equal(step[0], problem):
             log.append("No exclusions; breaking loop\n" if it > 1 else "No exclusions\n")
             if it > 1:
                 break
         else:
+            reduced, am_rows, pm_rows, n_removed = step
             am_parts += am_rows
             pm_parts += pm_rows
             if am_rows or pm_rows:
@@ -740,7 +743,8 @@ def dvi_solve(problem: DVIProblem, threshold: float = 1e4, threshold2: float | N
             if r["missing"] is not None:
                 am_parts.append({**r, "glr": None})
             pm_parts.append({**r, "glr": None})
-            log.append(f"{r['sample']} = {r['missing']}: {r['conclusion']} ({r['comment']})\n")
+            who = r["sample"] if r["missing"] is None else f"{r['sample']} = {r['missing']}"
+            log.append(f"{who}: {r['conclusion']} ({r['comment']})\n")
         n_zero = sum(1 for v in und.reduced.pm for x in problem.pairings[v]
                      if (x == NOBODY or x in und.reduced.missing_family) and x not in und.reduced.pairings[v])
         if n_zero:
