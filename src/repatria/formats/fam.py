@@ -423,10 +423,12 @@ def _count(file: str, node: _Node, key: str) -> tuple[int, int]:
     return n, kv.line
 
 
-def _check_count(file: str, what: str, declared: int, line: int, found: int, end_line: int) -> None:
+def _check_count(file: str, what: str, declared: int, line: int, found: int, end_line: int,
+                 total: int) -> None:
     if declared != found:
-        raise FormatError(f"{what}: {declared} declared at line {line}, but {found} found before line {end_line} "
-                          f"(a truncated or edited file?)", file=file, line=line, field=what)
+        end = "the end of the file" if end_line > total else f"line {end_line}"
+        raise FormatError(f"{what}: {declared} declared at line {line}, but {found} found before {end} (a truncated "
+                          f"or edited file?)", file=file, line=line, field=what)
 
 
 def _end_line(node: _Node, total: int) -> int:
@@ -497,7 +499,7 @@ def _dna(file: str, node: _Node | None, who: str, loci: Mapping[str, _Locus], to
         profile[name] = (alleles[0], alleles[1])
         order.append(name)
         j += 1
-    _check_count(file, f"nSystems of '{who}'", n, nline, len(profile), _end_line(node, total))
+    _check_count(file, f"nSystems of '{who}'", n, nline, len(profile), _end_line(node, total), total)
     return profile, order
 
 
@@ -517,7 +519,7 @@ def _persons(file: str, node: _Node, what: str, loci: Mapping[str, _Locus], tota
         sex = _sex(file, pnode.get("Gender"))
         profile, order = _dna(file, pnode.child("DNA data"), name, loci, total)
         out.append(_Person(name, sex, name_kv.line, profile, order))
-    _check_count(file, f"nPersons of {what}", n, nline, len(out), _end_line(node, total))
+    _check_count(file, f"nPersons of {what}", n, nline, len(out), _end_line(node, total), total)
     return out
 
 
@@ -573,9 +575,10 @@ def _family(file: str, node: _Node, loci: Mapping[str, _Locus], total: int) -> _
             rels.append((kv.value, kvs[j + 1].value, kv.line))
             j += 2
         _check_count(file, f"nRelations of pedigree '{pn.value}' in family '{fname}'", n_rel, rel_line, len(rels),
-                     _end_line(pd, total))
+                     _end_line(pd, total), total)
         peds.append(_PedigreeSpec(pn.value, pn.line, rels))
-    _check_count(file, f"nPedigrees of family '{fname}'", n_ped, ped_line, len(peds), _end_line(gnode, total))
+    _check_count(file, f"nPedigrees of family '{fname}'", n_ped, ped_line, len(peds), _end_line(gnode, total),
+                 total)
     return _Family(fname, name_kv.line, persons, peds)
 
 
@@ -778,11 +781,11 @@ def read_fam(path: str | Path, *, missing_identifier: str = r"^Missing", unknown
     p = Path(path)
     file = str(p)
     lines = _read_lines(p)
-    dvi_start = next((i for i, s in enumerate(lines) if s.replace('"', "").strip() == "[DVI]"), None)
-    if dvi_start is None:
+    dvi_start = next((i for i, s in enumerate(lines) if s.replace('"', "").strip() == "[DVI]"), len(lines))
+    loci = _read_database(file, lines, dvi_start)
+    if dvi_start == len(lines):
         raise FormatError("no [DVI] section: this reader takes files saved by the DVI module of Familias",
                           file=file, line=len(lines) + 1, field="[DVI]")
-    loci = _read_database(file, lines, dvi_start)
     total = len(lines)
     roots = _parse_sections(file, lines, dvi_start)
     dvi = roots[0]
@@ -797,7 +800,7 @@ def read_fam(path: str | Path, *, missing_identifier: str = r"^Missing", unknown
                           field="Reference Families")
     n_fam, fam_line = _count(file, rf, "nFamilies")
     fams = [_family(file, c, loci, total) for c in rf.children()]
-    _check_count(file, "nFamilies", n_fam, fam_line, len(fams), _end_line(rf, total))
+    _check_count(file, "nFamilies", n_fam, fam_line, len(fams), _end_line(rf, total), total)
     seen_fam: dict[str, int] = {}
     for f in fams:
         if f.name in seen_fam:
