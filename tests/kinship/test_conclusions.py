@@ -255,3 +255,129 @@ def test_pairwise_can_be_passed(planecrash):
     a = dvi_solve(planecrash)
     b = dvi_solve(planecrash, pairwise=pairwise_lr(planecrash))
     assert a.am == b.am and a.pm == b.pm
+
+
+# --------------------------------------------------------------------------------------------
+# synthetic cases: paths the reference cases do not reach
+
+
+def _with_extra_missing(problem, fam, extra, new_missing):
+    from repatria.kinship.dvi import DVIProblem
+    from repatria.kinship.pedigree import Pedigree
+
+    ped = Pedigree(list(problem.families[fam]) + list(extra), name=fam)
+    families = {**problem.families, fam: ped}
+    return DVIProblem(problem.markers, problem.pm, problem.pm_sex, problem.pm_profiles, families,
+                      problem.am_profiles, problem.missing + tuple(new_missing),
+                      {**problem.missing_family, **{m: fam for m in new_missing}})
+
+
+@pytest.mark.reference
+def test_nonidentifiable(reference_cases):
+    """dvir's example: a new founder A (father of a child of NN) is unrelated to everyone typed."""
+    from repatria.kinship.pedigree import Individual, Sex
+
+    base = read_case_folder(reference_cases / "example1")
+    problem = _with_extra_missing(base, "F1", [Individual("A", sex=Sex.MALE), Individual("S", "A", "NN", Sex.MALE)],
+                                  ["A"])
+    from repatria.kinship.conclusions import find_nonidentifiable
+
+    assert find_nonidentifiable(problem) == ["A"]
+    assert find_nonidentifiable(base) == []
+    r = dvi_solve(problem)
+    a = next(x for x in r.am if x["missing"] == "A")
+    assert a["conclusion"] == "Nonidentifiable" and a["sample"] is None
+    ref = dvi_solve(base)
+    assert [x for x in r.am if x["missing"] != "A"] == ref.am
+    assert r.pm == ref.pm
+
+
+def _simulated_family(n_markers=12, seed=2):
+    """R1 (typed) - child C (untyped) - M1; M1 - M2 (child). V1 is M1, V2 is M2, V3 unrelated."""
+    import numpy as np
+
+    from repatria.kinship.dvi import DVIProblem
+    from repatria.kinship.markers import Marker
+    from repatria.kinship.pedigree import Individual, Pedigree, Sex
+
+    rng = np.random.default_rng(seed)
+    k = 6
+    markers = tuple(Marker(f"L{i}", tuple(str(a) for a in range(1, k + 1)), np.full(k, 1 / k))
+                    for i in range(n_markers))
+
+    def founder():
+        return {m.name: tuple(str(x) for x in rng.integers(1, k + 1, 2)) for m in markers}
+
+    def child(fa, mo):
+        return {n: (fa[n][rng.integers(2)], mo[n][rng.integers(2)]) for n in fa}
+
+    r1, w1, w2, w3 = founder(), founder(), founder(), founder()
+    c = child(r1, w1)
+    m1 = child(c, w2)
+    m2 = child(m1, w3)
+    ped = Pedigree([Individual("R1", sex=Sex.MALE), Individual("W1", sex=Sex.FEMALE),
+                    Individual("C", "R1", "W1", Sex.MALE), Individual("W2", sex=Sex.FEMALE),
+                    Individual("M1", "C", "W2", Sex.MALE), Individual("W3", sex=Sex.FEMALE),
+                    Individual("M2", "M1", "W3", Sex.MALE)], name="F1")
+    pm = ("V1", "V2", "V3")
+    profiles = {"V1": m1, "V2": m2, "V3": founder()}
+    return DVIProblem(markers, pm, {v: Sex.MALE for v in pm}, profiles, {"F1": ped}, {"F1": {"R1": r1}},
+                      ("M1", "M2"), {"M1": "F1", "M2": "F1"})
+
+
+def test_complex_family_glr_against_brute_force():
+    """GLRs of a complex family from the joint engine agree with a plain enumeration of likelihoods."""
+    import itertools
+
+    import numpy as np
+
+    from repatria.kinship.conclusions import _complex_family
+    from repatria.kinship.probability import likelihood
+
+    p = _simulated_family()
+    log: list[str] = []
+    am, pm, s_pm, s_mp, table, _ = _complex_family(p, "F1", threshold=10.0, max_assign=10_000, log=log)
+    # Brute force: every assignment, likelihood of the family with the placed victims.
+    ped, refs = p.families["F1"], p.am_profiles["F1"]
+    rows = []
+    for a in itertools.product(*(p.pairings[v] for v in p.pm)):
+        used = [m for m in a if m != "*"]
+        if len(used) != len(set(used)):
+            continue
+        prof = dict(refs)
+        prof.update({m: p.pm_profiles[v] for v, m in zip(p.pm, a) if m != "*"})
+        ll = likelihood(ped, p.markers, prof).loglik + sum(
+            float(np.sum(p.pm_logliks[v])) for v, m in zip(p.pm, a) if m == "*")
+        rows.append((dict(zip(p.pm, a)), ll))
+    assert table.n_assignments == len(rows)
+    finite = sorted((ll for _, ll in rows if ll > -math.inf), reverse=True)
+    assert [ll for _, ll in table.rows] == pytest.approx(finite, rel=1e-10)
+
+    def glr(holds):
+        yes = max(ll for a, ll in rows if holds(a))
+        no = max(ll for a, ll in rows if not holds(a))
+        return math.exp(yes - no)
+
+    best = max(rows, key=lambda r: r[1])[0]
+    assert best == {"V1": "M1", "V2": "M2", "V3": "*"}
+    got = {r["missing"]: r for r in am}
+    for v, m in (("V1", "M1"), ("V2", "M2")):
+        g = glr(lambda a, v=v, m=m: a[v] == m)
+        assert got[m]["glr"] == pytest.approx(g, rel=1e-9)
+        assert got[m]["conclusion"] == ("Match (GLR)" if g >= 10 else "Inconclusive")
+    matched = [r for r in am if r["conclusion"] == "Match (GLR)"]
+    assert matched, "the simulated case is built to give at least one joint match"
+    for r in matched:
+        assert r["comment"] == "Joint: {M1,M2}"
+        assert (r["sample"], r["missing"]) in {("V1", "M1"), ("V2", "M2")}
+    assert {r["sample"] for r in pm} == s_pm
+
+
+def test_lr0_flags_victims_related_to_each_other():
+    """V1 = M1 and V2 = M2 are parent and child: with the reference removed, LR0 is still large."""
+    from repatria.kinship.conclusions import _lr0
+
+    p = _simulated_family(n_markers=20)
+    lr0 = _lr0(p, "F1", "V2", "M2", {"M1": "V1"})
+    assert lr0 > 100
+    assert _lr0(p, "F1", "V2", "M2", {}) == 1.0
