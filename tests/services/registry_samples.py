@@ -36,3 +36,30 @@ def write_remains(path: Path, n: int) -> Path:
     path.write_text(REMAINS_HEADER + "\n" + "\n".join(remains_line(i) for i in range(1, n + 1)) + "\n",
                     encoding="utf-8")
     return path
+
+
+def raw_connect(url: str):  # noqa: ANN201
+    """A plain DB-API connection (no Repatria, no SQLAlchemy): how a direct SQL writer gets in.
+
+    On SQLite the connection does NOT turn foreign keys on, like most ad-hoc tools.
+    """
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        return sqlite3.connect(url[len("sqlite:///"):], isolation_level=None, timeout=30)
+    import psycopg
+
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+
+def setup_case(db: str, tmp_path: Path, n: int = 3) -> list[int]:
+    """Import n persons and n remains, and record one candidate P-i = R-i for each (by analyst ana)."""
+    from repatria.services.imports import import_persons, import_remains
+    from repatria.services.runs import CandidateInput, record_candidates, record_run
+
+    import_persons(db, write_persons(tmp_path / "persons.tsv", n), actor="cas")
+    import_remains(db, write_remains(tmp_path / "remains.tsv", n), actor="cas")
+    run = record_run(db, actor="ana", parameters={"threshold": 10000}, frequency_table="test-freqs",
+                     input_sha256="0" * 64)
+    return record_candidates(db, run, [CandidateInput(f"P-{i:04d}", f"R-{i:04d}", log10_lr=6.5 + i)
+                                       for i in range(1, n + 1)], actor="ana")

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from repatria.errors import ServiceError
+from repatria.registry.chain import append, lock_head
 from repatria.registry.db import session_scope
 from repatria.registry.models import (
     DISPOSITION_KINDS,
     REPATRIATION_KINDS,
     CandidateMatch,
+    CustodyEvent,
     Decision,
     Disposition,
     Person,
@@ -94,6 +96,7 @@ def repatriate(db: str | None, remains_refs: Sequence[str], *, actor: str, kind:
                            "give one per remains or none")
     with session_scope(db) as session:
         user = require(session, actor, "repatriation.record")
+        lock_head(session, CustodyEvent.CHAIN)
         rep = Repatriation(kind=kind, counterpart=counterpart, place=place, occurred_on=occurred_on,
                            ceremony=ceremony, recorded_by_id=user.id)
         session.add(rep)
@@ -112,6 +115,10 @@ def repatriate(db: str | None, remains_refs: Sequence[str], *, actor: str, kind:
             label = coffin_labels[i] if coffin_labels else None
             session.add(RepatriationItem(repatriation_id=rep.id, remains_id=remains.id,
                                          person_id=person.id, coffin_label=label))
+            # The handover is the last custody event of these remains.
+            append(session, CustodyEvent(remains_id=remains.id, event="released", to_party=counterpart,
+                                         location=place, occurred_on=occurred_on,
+                                         notes=f"repatriation {rep.id} ({kind})", recorded_by_id=user.id))
             items.append((remains.ref, person.ref, label))
         log_event(session, user.name, "repatriation.record", "repatriation", rep.id,
                   remains=list(remains_refs), counterpart=counterpart)
@@ -127,16 +134,22 @@ def dispose(db: str | None, remains_ref: str, *, actor: str, kind: str, occurred
         raise ServiceError("a disposition needs a reason (--reason TEXT)")
     with session_scope(db) as session:
         user = require(session, actor, "disposition.record")
+        lock_head(session, CustodyEvent.CHAIN)
         remains = by_ref(session, Remains, remains_ref, lock=True)
         person = _identified_person(session, remains)
+        # Move first: a refused transition must be the error, not the disposition's unique key.
+        changes = [move(session, remains, "disposed", actor=user, reason=reason)]
+        if person is not None:
+            changes.append(move(session, person, "disposed", actor=user, reason=reason))
         d = Disposition(remains_id=remains.id, kind=kind, place=place, occurred_on=occurred_on,
                         reason=reason, recorded_by_id=user.id)
         session.add(d)
         session.flush()
-        cause = f"disposition:{d.id}"
-        move(session, remains, "disposed", actor=user, reason=reason, cause=cause)
-        if person is not None:
-            move(session, person, "disposed", actor=user, reason=reason, cause=cause)
+        for change in changes:
+            change.cause = f"disposition:{d.id}"
+        append(session, CustodyEvent(remains_id=remains.id, event="released", to_party=place,
+                                     location=place, occurred_on=occurred_on,
+                                     notes=f"disposition {d.id} ({kind})", recorded_by_id=user.id))
         log_event(session, user.name, "disposition.record", "disposition", d.id, remains=remains_ref,
                   kind=kind)
         return DispositionRecord(d.id, remains.ref, person.ref if person else None, kind, occurred_on)
