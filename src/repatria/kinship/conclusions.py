@@ -32,6 +32,15 @@ Every PM sample and every MP gets exactly one conclusion, reached by the first s
    open, with ``threshold2`` as for simple families (*Disputed*, *Probable*, *Inconclusive*,
    *No match*).
 
+Mutation models
+---------------
+Kept as stored everywhere. dvir 3.4.2's ``dviSolve`` analyses complex families with ``dviJoint``
+(its log prints ``dviJoint``'s "Number of assignments: N (exact)" and its joint tables have
+``dviJoint``'s columns), which keeps the models; the legacy ``jointDVI`` would switch them off
+(``disableMutations = NA``) in families whose references are consistent without mutation. No
+reference case has a complex family with a mutation model, so the two readings are not told apart
+by the data; Repatria follows the code path dvir takes.
+
 Conventions
 -----------
 - LRs are pairwise LRs (``L(family with v on m) / (L(family) L(v))``), mutation models as stored;
@@ -100,6 +109,7 @@ class FamilyJoint:
     n_assignments : the number of assignments of the family (all of them are in ``rows`` unless
         it exceeds ``max_assign``, or some are impossible: those are left out).
     rows : ``(assignment, loglik)``, assignment PM -> MP or ``"*"``, natural-log likelihood.
+    neglected_mass_bound : the joint engine's proven bound on what it left out (0: nothing).
     """
 
     family: str
@@ -107,6 +117,7 @@ class FamilyJoint:
     missing: tuple[str, ...]
     n_assignments: int
     rows: tuple[tuple[dict[str, str], float], ...]
+    neglected_mass_bound: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -119,7 +130,7 @@ class Conclusions:
     pm : one row per PM sample, keys ``sample, missing, family, lr, glr, conclusion, comment``.
     lr0 : ``(sample, missing) -> LR`` of that pairing with the typed references removed (see the
         module docstring), for every reported single pairing.
-    lr_matrix_first, exclusion_matrix_first : the pairwise analysis of the first exclusion step.
+    lr_matrix_first : the pairwise analysis (LRs and exclusion counts) of the first exclusion step.
     joint_tables : the joint table of every complex family analysed.
     log : the steps taken, in the manner of dvir's verbose output (no timings).
     parameters : thresholds and options used.
@@ -521,7 +532,7 @@ def _complex_family(problem: DVIProblem, fam: str, threshold: float, max_assign:
         return am_rows, pm_rows, set(), set(), None, []
     jr = joint_dvi(sub, pairwise=pw, top=n)
     rows = tuple((dict(r.assignment), float(r.loglik)) for r in jr.top)
-    table = FamilyJoint(fam, sub.pm, sub.missing, n, rows)
+    table = FamilyJoint(fam, sub.pm, sub.missing, n, rows, float(jr.neglected_mass_bound))
     ll1 = rows[0][1]
     tied = [a for a, ll in rows if ll >= ll1 - _TIE * max(1.0, abs(ll1))]
     first = tied[0]
