@@ -26,7 +26,7 @@ from repatria import __version__
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
-from repatria.kinship.probability import genotype_likelihoods, likelihood
+from repatria.kinship.probability import genotype_likelihoods, likelihood, marker_likelihood
 
 __all__ = [
     "NOBODY",
@@ -226,29 +226,51 @@ class _FamilyTables:
 
     loglik: np.ndarray                       # (n_markers,)
     tables: dict[str, list[np.ndarray]]      # mp -> per marker (n, n) joint P(data, MP genotype)
-    tables_nomut: dict[str, list[np.ndarray]]
+    patterns: dict[str, list[_NoMutationPattern]]
 
 
-def _family_tables(problem: DVIProblem, famid: str, need_exclusions: bool = True) -> _FamilyTables:
+def _family_tables(problem: DVIProblem, famid: str) -> _FamilyTables:
+    """A family's likelihood per marker, and for each of its MPs the table of every genotype."""
     ped = problem.families[famid]
     prof = problem.am_profiles.get(famid, {})
     ll = likelihood(ped, problem.markers, prof).loglik_per_marker
-    tables: dict[str, list[np.ndarray]] = {}
-    tables_nomut: dict[str, list[np.ndarray]] = {}
     pm_alleles = problem.pm_alleles
+    tables: dict[str, list[np.ndarray]] = {}
+    patterns: dict[str, list[_NoMutationPattern]] = {}
     for mp in problem.family_missing[famid]:
-        tables[mp] = []
-        tables_nomut[mp] = []
+        tables[mp], patterns[mp] = [], []
         for m in problem.markers:
             geno = {pid: pr[m.name] for pid, pr in prof.items() if pr.get(m.name) is not None}
             # Only genotypes the PM samples carry are looked up: the rest may be lumped.
-            t = genotype_likelihoods(ped, m, geno, mp, alleles=pm_alleles[m.name])
-            tables[mp].append(t)
-            if need_exclusions:
-                tables_nomut[mp].append(t if not m.has_mutation else
-                                        genotype_likelihoods(ped, m.without_mutation(), geno, mp,
-                                                             alleles=pm_alleles[m.name]))
-    return _FamilyTables(ll, tables, tables_nomut)
+            tables[mp].append(genotype_likelihoods(ped, m, geno, mp, alleles=pm_alleles[m.name]))
+            patterns[mp].append(_NoMutationPattern(ped, m, geno, mp))
+    return _FamilyTables(ll, tables, patterns)
+
+
+class _NoMutationPattern:
+    """Which MP genotypes are possible without mutation (for exclusion counts).
+
+    Without mutation, alleles that no reference carries are exchangeable: whether a genotype made of
+    them is possible depends only on whether its two alleles are equal. So two representatives of
+    them and one lump for the rest decide every genotype exactly, on a table of a handful of alleles.
+    """
+
+    def __init__(self, ped: Pedigree, m: Marker, geno: Mapping[str, Genotype], mp: str) -> None:
+        n = m.n_alleles
+        seen = sorted({m.allele_index(a) for g in geno.values() for a in g if a is not None})
+        self.is_seen = np.zeros(n, dtype=bool)
+        self.is_seen[seen] = True
+        unseen = np.flatnonzero(~self.is_seen)
+        self.x = int(unseen[0]) if len(unseen) else 0
+        self.y = int(unseen[1]) if len(unseen) > 1 else self.x
+        reps = [m.alleles[i] for i in {self.x, self.y}] if len(unseen) else []
+        self.table = genotype_likelihoods(ped, m.without_mutation(), geno, mp, alleles=reps)
+
+    def possible(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ua, ub = ~self.is_seen[a], ~self.is_seen[b]
+        a2 = np.where(ua, self.x, a)
+        b2 = np.where(ub, np.where(ua & (a != b), self.y, self.x), b)
+        return self.table[a2, b2] > 0
 
 
 def _lookup(m: Marker, table: np.ndarray, g: Genotype) -> float:
@@ -256,15 +278,45 @@ def _lookup(m: Marker, table: np.ndarray, g: Genotype) -> float:
     b = None if g[1] is None else m.allele_index(g[1])
     if a is None or b is None:
         x = a if a is not None else b
-        return float(table[x].sum())
+        return float(np.nansum(table[x]))
     return float(table[a, b])
+
+
+@dataclass(frozen=True, eq=False)
+class _PMArrays:
+    """PM genotypes as allele indices, shape ``(n_pm, n_markers)``; -1 where untyped."""
+
+    a: np.ndarray
+    b: np.ndarray
+    typed: np.ndarray        # bool
+    partial: np.ndarray      # bool: one allele unknown (looked up one by one)
+    loglik: np.ndarray       # log P(genotype) of each PM alone, 0 where untyped
+
+
+def _pm_arrays(problem: DVIProblem) -> _PMArrays:
+    n_pm, n_mk = len(problem.pm), len(problem.markers)
+    a = np.full((n_pm, n_mk), -1, dtype=np.intp)
+    b = np.full((n_pm, n_mk), -1, dtype=np.intp)
+    partial = np.zeros((n_pm, n_mk), dtype=bool)
+    for i, v in enumerate(problem.pm):
+        prof = problem.pm_profiles.get(v, {})
+        for k, m in enumerate(problem.markers):
+            g = prof.get(m.name)
+            if g is None:
+                continue
+            if g[0] is None or g[1] is None:
+                partial[i, k] = True
+                continue
+            a[i, k], b[i, k] = m.allele_index(g[0]), m.allele_index(g[1])
+    loglik = np.stack([problem.pm_logliks[v] for v in problem.pm]) if n_pm else np.zeros((0, n_mk))
+    return _PMArrays(a, b, (a >= 0) | partial, partial, loglik)
 
 
 def pairwise_lr(problem: DVIProblem) -> PairwiseResult:
     """LR of every allowed pairing, with per-marker values and exclusion counts.
 
     Each family is evaluated once per marker for every genotype its MP could have; each PM is then
-    a lookup, so the cost grows with families × markers, not with PM × MP.
+    a lookup (vectorised over PMs), so the cost grows with families × markers, not PM × MP.
     """
     markers = problem.markers
     n_pm, n_mp, n_mk = len(problem.pm), len(problem.missing), len(markers)
@@ -273,35 +325,61 @@ def pairwise_lr(problem: DVIProblem) -> PairwiseResult:
     excl = np.full((n_pm, n_mp), -1, dtype=int)
     fam_ll: dict[str, np.ndarray] = {}
     col = {m: j for j, m in enumerate(problem.missing)}
+    arr = _pm_arrays(problem)
+    full = arr.typed & ~arr.partial
+    ia, ib = np.where(full, arr.a, 0), np.where(full, arr.b, 0)
     for famid in problem.families:
         if not problem.family_missing[famid]:
             continue
         ft = _family_tables(problem, famid)
         fam_ll[famid] = ft.loglik
+        refs_impossible_nomut = _refs_impossible_without_mutation(problem, famid, ft, arr)
         for mp in problem.family_missing[famid]:
             j = col[mp]
-            for i, v in enumerate(problem.pm):
-                if not problem.allowed(v, mp):
-                    continue
-                prof = problem.pm_profiles.get(v, {})
-                count = 0
-                for k, m in enumerate(markers):
-                    g = prof.get(m.name)
-                    if g is None:
-                        per_marker[i, j, k] = 0.0
-                        if ft.loglik[k] == -math.inf:
-                            count += 1
-                        continue
-                    joint = _lookup(m, ft.tables[mp][k], g)
-                    alone = _genotype_probability(m, g, problem.pm_sex[v], who=v)
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        per_marker[i, j, k] = (math.log(joint) if joint > 0 else -math.inf) - ft.loglik[k] - math.log(alone)
-                    if _lookup(m, ft.tables_nomut[mp][k], g) <= 0:
-                        count += 1
-                log_lr[i, j] = float(np.sum(per_marker[i, j]))
-                excl[i, j] = count
+            allowed = np.array([problem.allowed(v, mp) for v in problem.pm], dtype=bool)
+            if not allowed.any():
+                continue
+            lrs = np.zeros((n_pm, n_mk))
+            count = np.zeros(n_pm, dtype=int)
+            for k, m in enumerate(markers):
+                t = ft.tables[mp][k]
+                joint = t[ia[:, k], ib[:, k]]
+                possible = ft.patterns[mp][k].possible(ia[:, k], ib[:, k])
+                for i in np.flatnonzero(arr.partial[:, k]):
+                    g = problem.pm_profiles[problem.pm[i]][m.name]
+                    joint[i] = _lookup(m, t, g)
+                    possible[i] = _lookup(m, genotype_likelihoods(
+                        problem.families[famid], m.without_mutation(),
+                        {p: pr[m.name] for p, pr in problem.am_profiles.get(famid, {}).items()
+                         if pr.get(m.name) is not None}, mp), g) > 0
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    val = np.log(joint) - ft.loglik[k] - arr.loglik[:, k]
+                lrs[:, k] = np.where(arr.typed[:, k], val, 0.0)
+                count += np.where(arr.typed[:, k], ~possible, refs_impossible_nomut[k])
+            per_marker[allowed, j] = lrs[allowed]
+            with np.errstate(invalid="ignore"):
+                log_lr[allowed, j] = lrs[allowed].sum(axis=1)
+            excl[allowed, j] = count[allowed]
     return PairwiseResult(problem.pm, problem.missing, tuple(m.name for m in markers), log_lr, per_marker,
                           excl, fam_ll)
+
+
+def _refs_impossible_without_mutation(problem: DVIProblem, famid: str, ft: _FamilyTables,
+                                      arr: _PMArrays) -> np.ndarray:
+    """Per marker: are the references alone inconsistent without mutation? (Only asked where some
+    PM is untyped: there the exclusion count depends on it.)"""
+    out = np.zeros(len(problem.markers), dtype=bool)
+    prof = problem.am_profiles.get(famid, {})
+    ped = problem.families[famid]
+    for k, m in enumerate(problem.markers):
+        if arr.typed[:, k].all():
+            continue
+        if not m.has_mutation:
+            out[k] = ft.loglik[k] == -math.inf
+            continue
+        geno = {pid: pr[m.name] for pid, pr in prof.items() if pr.get(m.name) is not None}
+        out[k] = marker_likelihood(ped, m.without_mutation(), geno) == -math.inf
+    return out
 
 
 def exclusion_matrix(problem: DVIProblem, pairwise: PairwiseResult | None = None) -> np.ndarray:

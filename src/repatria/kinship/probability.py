@@ -264,38 +264,23 @@ class _MarkerProblem:
         all_typed = len(obs) == len(pedigree)
         self.keep: np.ndarray | None = None
         self._extra_seen = set(extra_seen)
-        if targets and not self._extra_seen:
-            lumping = "none"
         self._setup_alleles(lumping if not all_typed else "none")
 
     def _setup_alleles(self, lumping: str) -> None:
         m = self.marker
         n = m.n_alleles
-        p = np.asarray(m.afreq, dtype=float)
-        mf = None if m.female is None else m.female.matrix
-        mm = None if m.male is None else m.male.matrix
-        seen = sorted({i for g in self.obs.values() for i in g if i is not None} | self._extra_seen)
-        unseen = np.setdiff1d(np.arange(n), seen)
-        if lumping == "pedsuite":
-            # pedmut judges a model by its female matrix (see the module docstring).
-            lumpable = mf is None or is_lumpable(mf, unseen)
-        else:
-            lumpable = all(x is None or is_lumpable(x, unseen) for x in (mf, mm))
-        if lumping != "none" and len(unseen) >= 2 and lumpable:
-            keep = np.array(seen, dtype=int)
-            self.keep = keep
+        seen = tuple(sorted({i for g in self.obs.values() for i in g if i is not None} | self._extra_seen))
+        key = (id(m), lumping, seen)
+        hit = _SETUP_CACHE.get(key)
+        if hit is None:
+            hit = _SETUP_CACHE[key] = (m, *_lumped_setup(m, lumping, seen, n))
+            if len(_SETUP_CACHE) > _SETUP_CACHE_SIZE:
+                _SETUP_CACHE.popitem(last=False)
+        _, self.keep, self.p, self.t_female, self.t_male, self.m_male = hit
+        if self.keep is not None:
             remap = {old: new for new, old in enumerate(seen)}
             self.obs = {pid: tuple(None if i is None else remap[i] for i in g) for pid, g in self.obs.items()}
-            # As pedprobr: the lump takes what the kept alleles leave of 1.
-            p = np.concatenate([p[keep], [1.0 - p[keep].sum()]])
-            mf = None if mf is None else _lumped(mf, keep, unseen)
-            mm = None if mm is None else _lumped(mm, keep, unseen)
-        self.p = p
-        k = len(p)
-        self.n = k
-        self.t_female = _transmission(mf, k)
-        self.t_male = _transmission(mm, k)
-        self.m_male = np.eye(k) if mm is None else mm
+        self.n = len(self.p)
 
     # -- the network ---------------------------------------------------------------------------
     def _vars(self, pid: str) -> tuple[tuple[str, str], ...]:
@@ -362,6 +347,34 @@ class _MarkerProblem:
         return sym
 
 
+_SETUP_CACHE: OrderedDict[tuple, tuple] = OrderedDict()
+_SETUP_CACHE_SIZE = 4096
+
+
+def _lumped_setup(m: Marker, lumping: str, seen: tuple[int, ...], n: int):
+    """Frequencies and transmission tensors of a marker, lumped for the ``seen`` alleles if allowed."""
+    p = np.asarray(m.afreq, dtype=float)
+    mf = None if m.female is None else m.female.matrix
+    mm = None if m.male is None else m.male.matrix
+    seen_set = set(seen)
+    unseen = np.array([i for i in range(n) if i not in seen_set], dtype=int)
+    keep = None
+    if lumping != "none" and len(unseen) >= 2:
+        if lumping == "pedsuite":
+            # pedmut judges a model by its female matrix (see the module docstring).
+            lumpable = mf is None or is_lumpable(mf, unseen)
+        else:
+            lumpable = all(x is None or is_lumpable(x, unseen) for x in (mf, mm))
+        if lumpable:
+            keep = np.array(seen, dtype=int)
+            # As pedprobr: the lump takes what the kept alleles leave of 1.
+            p = np.concatenate([p[keep], [1.0 - p[keep].sum()]])
+            mf = None if mf is None else _lumped(mf, keep, unseen)
+            mm = None if mm is None else _lumped(mm, keep, unseen)
+    k = len(p)
+    return keep, p, _transmission(mf, k), _transmission(mm, k), (np.eye(k) if mm is None else mm)
+
+
 def _allele_index(marker: Marker, label: str, pid: str) -> int:
     try:
         return marker._index[label]
@@ -426,3 +439,4 @@ def _polya_tensor(p: np.ndarray, n_vars: int, theta: float, marker_name: str) ->
         weights = weights[..., None] * step
         counts = counts[..., None, :] + np.eye(n)
     return weights
+
