@@ -464,10 +464,84 @@ def test_stepwise_on_non_numeric_alleles_falls_back_to_equal(tmp_path, small):
     lines = small.read_text().splitlines()
     lines[lines.index('"9.3"')] = '"Rest allele"'
     p = _write(tmp_path, lines, "rest.fam")
-    lines_pm = p.read_text().replace("Allele1= 9.3", "Allele1= Rest allele")
-    p.write_text(lines_pm)
-    with pytest.warns(FamWarning, match="equal"):
+    p.write_text(p.read_text().replace("Allele1= 9.3", "Allele1= Rest allele"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FamWarning)
         db = read_fam(p).markers[1]
+    assert any("'equal' model is used" in str(w.message) for w in caught)
+    assert db.alleles == ("10", "11", "9", "Rest allele")   # pedtools order: by label
     assert db.female.model == "equal"
     np.testing.assert_array_equal(db.female.matrix,
                                   mutation_model("equal", db.alleles, db.afreq, rate=0.001).matrix)
+
+
+def _replace_family_b(text: str, persons: str, relations: list[tuple[str, str]]) -> str:
+    """SMALL with family B replaced (one pedigree)."""
+    head, _, _ = text.partition("[[[Family 2 ]]]")
+    rel = "".join(f"Parent= {a}\nChild= {b}\n" for a, b in relations)
+    return (head + "[[[Family 2 ]]]\nName= Fam B\n" + persons + "[[[[Pedigrees]]]]\nnPedigrees= 1\n"
+            "[[[[[Pedigree 1]]]]]\nName= PED-B\n" + f"nRelations= {len(relations)}\n" + rel)
+
+
+def _person(k: int, name: str, gender: str | None, typed: bool) -> str:
+    dna = "nSystems= 1\nSystemName= DA\nAllele1= 10\nAllele2= 12\n" if typed else "nSystems= 0\n"
+    sex = f"Gender= {gender}\n" if gender else ""
+    return f"[[[[[Person {k}]]]]]\nName= {name}\n{sex}[[[[[[DNA data]]]]]]\n" + dna
+
+
+def test_disconnected_spouse_is_joined_as_dvir_does(tmp_path):
+    persons = ("[[[[Persons]]]]\nnPersons= 3\n" + _person(1, "Wife", "Female", True)
+               + _person(2, "Son", "Male", True) + _person(3, "Missing person", "Male", False))
+    p = tmp_path / "split.fam"
+    p.write_text(_replace_family_b(SMALL, persons, [("Missing person", "Son")]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FamWarning)
+        d = read_fam(p)
+    assert any("two unconnected parts" in str(w.message) for w in caught)
+    b = d.families["Fam B"]
+    assert set(b.ids) == {"Wife", "Son", "Missing person", "added_1", "dummy"}
+    assert (b["Son"].father, b["Son"].mother) == ("Missing person", "added_1")
+    assert (b["dummy"].father, b["dummy"].mother, b["dummy"].sex) == ("Missing person", "Wife", Sex.UNKNOWN)
+    assert d.missing == ("Missing son", "Missing person")
+
+
+def test_typed_label_in_two_families_gets_family_prefix(tmp_path):
+    persons = ("[[[[Persons]]]]\nnPersons= 1\n" + _person(1, "Mother A", "Female", True))
+    p = tmp_path / "dup-ref.fam"
+    p.write_text(_replace_family_b(SMALL, persons, [("Mother A", "Missing person")]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FamWarning)
+        d = read_fam(p)
+    assert any("used in two families" in str(w.message) for w in caught)
+    assert set(d.am_profiles["Fam A"]) == {"Fam A_Mother A"}
+    assert set(d.am_profiles["Fam B"]) == {"Fam B_Mother A"}
+    assert d.families["Fam B"]["Missing person"].mother == "Fam B_Mother A"
+
+
+def test_two_candidate_pedigrees_are_refused(tmp_path, small):
+    text = small.read_text().replace("Name= Reference pedigree\nnRelations= 4", "Name= Other\nnRelations= 4")
+    p = tmp_path / "two.fam"
+    p.write_text(text)
+    e = _expect_error(p)
+    assert "besides 'Reference pedigree'" in str(e)
+
+
+def test_parent_without_recorded_sex(tmp_path):
+    persons = "[[[[Persons]]]]\nnPersons= 1\n" + _person(1, "Aunt", None, True)
+    p = tmp_path / "sex.fam"
+    p.write_text(_replace_family_b(SMALL, persons, [("Aunt", "Missing person")]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FamWarning)
+        d = read_fam(p)   # a parent with no co-parent and no recorded sex: female, as pedFamilias
+    b = d.families["Fam B"]
+    assert b["Aunt"].sex == Sex.FEMALE
+    assert (b["Missing person"].father, b["Missing person"].mother) == ("added_1", "Aunt")
+
+
+def test_parent_sex_undecidable(tmp_path):
+    persons = ("[[[[Persons]]]]\nnPersons= 2\n" + _person(1, "X", None, False)
+               + _person(2, "Kid", "Male", True))
+    p = tmp_path / "sex2.fam"
+    p.write_text(_replace_family_b(SMALL, persons, [("X", "Kid"), ("Missing person", "Kid")]))
+    e = _expect_error(p)
+    assert "cannot decide the sex" in str(e)

@@ -381,3 +381,36 @@ def test_lr0_flags_victims_related_to_each_other():
     lr0 = _lr0(p, "F1", "V2", "M2", {"M1": "V1"})
     assert lr0 > 100
     assert _lr0(p, "F1", "V2", "M2", {}) == 1.0
+
+
+@pytest.mark.reference
+def test_first_matrices(solved):
+    """dvir's detailed output: the first exclusion matrix, and the LRs after the first exclusions."""
+    _, _, result, expected = solved
+    for key, pw, values in (("exclusionMatrix_first", result.exclusions_first, "exclusions"),
+                            ("LRmatrix_first", result.lr_matrix_first, "lr")):
+        m = expected[key]
+        assert (tuple(m["rows"]), tuple(m["cols"])) == (pw.pm, pw.missing), key
+        got = getattr(pw, values)
+        bad = []
+        for i, r in enumerate(m["rows"]):
+            for j, c in enumerate(m["cols"]):
+                w, g = m["values"][i][j], float(got[i, j])
+                if w is None:
+                    ok = math.isnan(g) or g == -1
+                else:
+                    ok = _same(w, g)
+                if not ok:
+                    bad.append((key, r, c, w, g))
+        assert bad == []
+
+
+@pytest.mark.reference
+def test_ignore_sex(reference_cases):
+    """example2 with sexes ignored: V3 may now be M1 or M2 too; everyone is still concluded once."""
+    p = read_case_folder(reference_cases / "example2")
+    r = dvi_solve(p, ignore_sex=True)
+    assert r.parameters["ignore_sex"] is True
+    assert sorted(x["sample"] for x in r.pm) == sorted(p.pm)
+    assert sorted(x["missing"] for x in r.am) == sorted(p.missing)
+    assert r.lr_matrix_first is not None and not math.isnan(r.lr_matrix_first.lr[2, 0])

@@ -389,7 +389,7 @@ def _parse_sections(file: str, lines: list[str], start: int) -> list[_Node]:
     roots: list[_Node] = []
     stack: list[_Node] = []
     for i in range(start, len(lines)):
-        raw = lines[i].strip()
+        raw = "[DVI]" if i == start else lines[i].strip()
         if not raw:
             continue
         k = i + 1

@@ -71,6 +71,7 @@ import numpy as np
 
 from repatria import __version__
 from repatria.kinship.dvi import NOBODY, DVIProblem, PairwiseResult, generate_pairings, pairwise_lr
+from repatria.kinship.errors import KinshipError
 from repatria.kinship.joint import count_assignments, joint_dvi
 from repatria.kinship.probability import likelihood
 
@@ -130,7 +131,10 @@ class Conclusions:
     pm : one row per PM sample, keys ``sample, missing, family, lr, glr, conclusion, comment``.
     lr0 : ``(sample, missing) -> LR`` of that pairing with the typed references removed (see the
         module docstring), for every reported single pairing.
-    lr_matrix_first : the pairwise analysis (LRs and exclusion counts) of the first exclusion step.
+    lr_matrix_first : the pairwise LRs of the first undisputed step, after the first exclusions
+        (dvir's ``LRmatrix`` of the detailed output).
+    exclusions_first : the pairwise analysis of the first exclusion step; its ``exclusions`` are
+        dvir's ``exclusionMatrix`` (``-1`` where dvir has ``NA``).
     joint_tables : the joint table of every complex family analysed.
     log : the steps taken, in the manner of dvir's verbose output (no timings).
     parameters : thresholds and options used.
@@ -141,6 +145,7 @@ class Conclusions:
     pm: list[dict[str, Any]]
     lr0: dict[tuple[str, str], float] = field(default_factory=dict)
     lr_matrix_first: PairwiseResult | None = None
+    exclusions_first: PairwiseResult | None = None
     joint_tables: dict[str, FamilyJoint] = field(default_factory=dict)
     log: str = ""
     parameters: Mapping[str, Any] = field(default_factory=dict)
@@ -160,6 +165,7 @@ class Undisputed:
         placed on their MPs as reference data, pairings with LR <= ``limit`` removed and the rest
         ordered by decreasing LR (``"*"`` counts as LR 1).
     lr_matrix : the pairwise LRs of the last step.
+    lr_matrix_first : the pairwise LRs of the first step.
     transferred : ``family -> {mp: pm}``: the undisputed PMs placed in each family.
     steps : how many steps were run.
     """
@@ -172,6 +178,7 @@ class Undisputed:
     threshold: float
     strict: bool
     limit: float
+    lr_matrix_first: PairwiseResult | None = None
     version: str = __version__
 
 
@@ -326,12 +333,14 @@ def find_undisputed(problem: DVIProblem, threshold: float = 1e4, pairwise: Pairw
         return Undisputed(rows, problem, None, transferred, 0, threshold, strict, limit)
     step = 0
     pw = pairwise
+    first = None
     current = problem
     while True:
         step += 1
         pw = pw if (step == 1 and pw is not None) else _pairwise(current)
         if pw is None:
             break
+        first = first or pw
         hits = _undisputed_entries(pw.lr, threshold, strict)
         if not hits:
             break
@@ -356,7 +365,7 @@ def find_undisputed(problem: DVIProblem, threshold: float = 1e4, pairwise: Pairw
     last = pw if pw is not None and pw.pm == current.pm and pw.missing == current.missing else _pairwise(current)
     pairings = _reduced_pairings(current, last, limit)
     reduced, _ = _rebuild(current, current.pm, current.missing, pairings, drop_unpaired=False)
-    return Undisputed(rows, reduced, last, transferred, step, threshold, strict, limit)
+    return Undisputed(rows, reduced, last, transferred, step, threshold, strict, limit, first)
 
 
 # --------------------------------------------------------------------------------------------
@@ -530,7 +539,16 @@ def _complex_family(problem: DVIProblem, fam: str, threshold: float, max_assign:
                             "lr": float(np.nanmax(col)) if np.any(~np.isnan(col)) else None, "glr": None,
                             "conclusion": "Inconclusive", "comment": f"Joint analysis skipped: {n} assignments"})
         return am_rows, pm_rows, set(), set(), None, []
-    jr = joint_dvi(sub, pairwise=pw, top=n)
+    try:
+        jr = joint_dvi(sub, pairwise=pw, top=n)
+    except KinshipError as e:
+        log.append(f"Joint analysis of family {fam} failed: {e}\n")
+        for m in mps:
+            col = pw.lr[:, sub.missing.index(m)]
+            am_rows.append({"family": fam, "missing": m, "sample": None,
+                            "lr": float(np.nanmax(col)) if np.any(~np.isnan(col)) else None, "glr": None,
+                            "conclusion": "Inconclusive", "comment": f"Joint analysis failed: {e}"})
+        return am_rows, pm_rows, set(), set(), None, []
     rows = tuple((dict(r.assignment), float(r.loglik)) for r in jr.top)
     table = FamilyJoint(fam, sub.pm, sub.missing, n, rows, float(jr.neglected_mass_bound))
     ll1 = rows[0][1]
@@ -717,6 +735,7 @@ def dvi_solve(problem: DVIProblem, threshold: float = 1e4, threshold2: float | N
 
     # Exclusions and undisputed, until nothing changes -----------------------------------------
     first_pw: PairwiseResult | None = None
+    first_lr: PairwiseResult | None = None
     it = 0
     while True:
         it += 1
@@ -743,6 +762,8 @@ def dvi_solve(problem: DVIProblem, threshold: float = 1e4, threshold2: float | N
 
         log.append(_dashpad(f"Undisputed, iteration {it}"))
         und = find_undisputed(problem, threshold=threshold, limit=limit)
+        if first_lr is None:
+            first_lr = und.lr_matrix_first
         if _pairings_equal(und.reduced, problem):
             log.append("No change; breaking loop\n")
             break
@@ -838,7 +859,7 @@ def dvi_solve(problem: DVIProblem, threshold: float = 1e4, threshold2: float | N
 
     am = _format_summary(am_parts, "AM", original)
     pm = _format_summary(pm_parts, "PM", original)
-    return Conclusions(am, pm, lr0, first_pw, joint_tables, "".join(log), params)
+    return Conclusions(am, pm, lr0, first_lr, first_pw, joint_tables, "".join(log), params)
 
 
 def _format_summary(parts: list[dict], centricity: str, original: DVIProblem) -> list[dict[str, Any]]:
