@@ -26,7 +26,8 @@ from repatria import __version__
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
-from repatria.kinship.probability import genotype_likelihoods, likelihood, marker_likelihood
+from repatria.kinship.probability import (genotype_likelihoods, genotype_table_and_loglik, likelihood,
+                                          marker_likelihood)
 
 __all__ = [
     "NOBODY",
@@ -233,16 +234,18 @@ def _family_tables(problem: DVIProblem, famid: str) -> _FamilyTables:
     """A family's likelihood per marker, and for each of its MPs the table of every genotype."""
     ped = problem.families[famid]
     prof = problem.am_profiles.get(famid, {})
-    ll = likelihood(ped, problem.markers, prof).loglik_per_marker
     pm_alleles = problem.pm_alleles
     tables: dict[str, list[np.ndarray]] = {}
     patterns: dict[str, list[_NoMutationPattern]] = {}
+    ll = np.zeros(len(problem.markers))
     for mp in problem.family_missing[famid]:
         tables[mp], patterns[mp] = [], []
-        for m in problem.markers:
+        for k, m in enumerate(problem.markers):
             geno = {pid: pr[m.name] for pid, pr in prof.items() if pr.get(m.name) is not None}
-            # Only genotypes the PM samples carry are looked up: the rest may be lumped.
-            tables[mp].append(genotype_likelihoods(ped, m, geno, mp, alleles=pm_alleles[m.name]))
+            # Only genotypes the PM samples carry are looked up: the rest may be lumped. The
+            # table sums to the family's own likelihood.
+            table, ll[k] = genotype_table_and_loglik(ped, m, geno, mp, alleles=pm_alleles[m.name])
+            tables[mp].append(table)
             patterns[mp].append(_NoMutationPattern(ped, m, geno, mp))
     return _FamilyTables(ll, tables, patterns)
 

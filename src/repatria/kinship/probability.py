@@ -56,6 +56,7 @@ __all__ = [
     "likelihood",
     "marker_likelihood",
     "genotype_likelihoods",
+    "genotype_table_and_loglik",
     "MAX_THETA_TENSOR",
 ]
 
@@ -162,21 +163,31 @@ def genotype_likelihoods(pedigree: Pedigree, marker: Marker, genotypes: Mapping[
     typed person carries are then lumped where the mutation model allows it exactly, and their
     rows and columns are ``nan``.
     """
+    return genotype_table_and_loglik(pedigree, marker, genotypes, target, theta, alleles)[0]
+
+
+def genotype_table_and_loglik(pedigree: Pedigree, marker: Marker, genotypes: Mapping[str, Genotype],
+                              target: str, theta: float = 0.0, alleles: Iterable[str] | None = None
+                              ) -> tuple[np.ndarray, float]:
+    """:func:`genotype_likelihoods` and, from the same computation, the log-likelihood of the data
+    without the target (the sum of the table over every genotype)."""
     if genotypes.get(target) is not None:
         raise KinshipError(f"'{target}' is typed at {marker.name}; a target must be untyped")
     if alleles is None:
         problem = _MarkerProblem(pedigree, marker, genotypes, theta, targets=(target,), lumping="none")
-        return problem.target_table(target)
-    extra = {_allele_index(marker, a, target) for a in alleles}
-    problem = _MarkerProblem(pedigree, marker, genotypes, theta, targets=(target,), lumping="exact",
-                             extra_seen=extra)
+    else:
+        extra = {_allele_index(marker, a, target) for a in alleles}
+        problem = _MarkerProblem(pedigree, marker, genotypes, theta, targets=(target,), lumping="exact",
+                                 extra_seen=extra)
     table = problem.target_table(target)
+    total = float(np.sum(np.triu(table)))
+    loglik = math.log(total) if total > 0 else -math.inf
     if problem.keep is None:
-        return table
+        return table, loglik
     full = np.full((marker.n_alleles, marker.n_alleles), np.nan)
     k = problem.keep
     full[np.ix_(k, k)] = table[: len(k), : len(k)]
-    return full
+    return full, loglik
 
 
 # --------------------------------------------------------------------------------------------
