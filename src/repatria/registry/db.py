@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from repatria.errors import RegistryError
 
 __all__ = ["ENV_VAR", "DEFAULT_SQLITE", "resolve_url", "get_engine", "dispose_engines",
-           "session_scope", "migrate", "schema_revision", "head_revision"]
+           "session_scope", "migrate", "schema_revision", "head_revision", "display_url"]
 
 ENV_VAR = "REPATRIA_DATABASE_URL"
 DEFAULT_SQLITE = "repatria.sqlite"
@@ -92,6 +92,11 @@ def _safe(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return url
+
+
+def display_url(url: str | None = None) -> str:
+    """The resolved URL without its password, for messages."""
+    return _safe(resolve_url(url))
 
 
 def _migrations_dir() -> str:

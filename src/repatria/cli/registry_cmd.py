@@ -1,0 +1,380 @@
+"""Registry commands: db, users, import, review, custody, notify, repatriate, account, audit.
+
+Each command calls one service function and prints its result; there is no logic here and no
+database session (the service opens it from ``--db``). Every command takes ``--db URL``
+(default: ``$REPATRIA_DATABASE_URL``, else ``./repatria.sqlite``); commands that act take
+``--as USER``; commands that return data take ``--json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from repatria.cli.output import command, console, err_console, print_json
+from repatria.services import accounting, audit, consent, custody, imports, notification, persons
+from repatria.services import repatriation, review, users
+from repatria.services.setup import init_database
+
+__all__ = ["register", "db_app", "users_app", "import_app", "review_app", "consent_app", "audit_app"]
+
+DB_HELP = "Database URL (sqlite:///path or postgresql://...); default $REPATRIA_DATABASE_URL, else ./repatria.sqlite."
+DbOpt = typer.Option(None, "--db", help=DB_HELP, show_default=False)
+AsOpt = typer.Option(..., "--as", help="The user doing this (checked against their role).")
+AsOptional = typer.Option(None, "--as", help="The user doing this (checked against their role).")
+JsonOpt = typer.Option(False, "--json", help="Print one JSON object.")
+
+db_app = typer.Typer(help="Create or upgrade the registry database.", no_args_is_help=True)
+users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
+import_app = typer.Typer(help="Import files into the registry (all or nothing, once per file).",
+                         no_args_is_help=True)
+review_app = typer.Typer(help="Review candidate matches: propose, confirm, reject, revoke.",
+                         no_args_is_help=True)
+consent_app = typer.Typer(help="Reference donors' consent.", no_args_is_help=True)
+audit_app = typer.Typer(help="Audit: verify the hash chains, read the audit log.", no_args_is_help=True)
+
+
+def _out(obj: Any, as_json: bool, sentence: str) -> None:
+    if as_json:
+        print_json(dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj)
+    else:
+        console.print(sentence, highlight=False, soft_wrap=True)
+
+
+# ----------------------------------------------------------------------------- db, users
+
+
+@db_app.command("init")
+@command
+def db_init(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Create the database or bring it to the newest schema (alembic upgrade head)."""
+    result = init_database(db)
+    _out(result, as_json, result.message)
+
+
+@users_app.command("add")
+@command
+def users_add(name: str = typer.Argument(..., help="The user's name."),
+              role: str = typer.Option(..., "--role", help=f"One of: {', '.join(users.ROLES)}."),
+              actor: str | None = typer.Option(None, "--as", help="An admin adding the user (optional)."),
+              db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Add a user with one role."""
+    info = users.add_user(db, name, role, actor=actor)
+    _out(info, as_json, f"added user {info.name} ({info.role})")
+
+
+@users_app.command("list")
+@command
+def users_list(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """List the users and their roles."""
+    rows = users.list_users(db)
+    if as_json:
+        print_json({"users": [dataclasses.asdict(u) for u in rows]})
+        return
+    for u in rows:
+        console.print(f"{u.name}\t{u.role}", highlight=False)
+
+
+# ----------------------------------------------------------------------------- import
+
+
+def _import(kind: str, file: Path, actor: str, db: str | None, as_json: bool) -> None:
+    fn = {"persons": imports.import_persons, "remains": imports.import_remains,
+          "claims": imports.import_claims}[kind]
+    result = fn(db, file, actor=actor)
+    _out({**dataclasses.asdict(result), "message": result.message} if as_json else result, as_json,
+         result.message)
+
+
+FileArg = typer.Argument(..., help="A TSV file (columns: docs/registry.md).", dir_okay=False)
+
+
+@import_app.command("persons")
+@command
+def import_persons(file: Path = FileArg, actor: str = AsOpt, db: str | None = DbOpt,
+                   as_json: bool = JsonOpt) -> None:
+    """Import missing persons: names in every script, documents, unit, last known place."""
+    _import("persons", file, actor, db, as_json)
+
+
+@import_app.command("remains")
+@command
+def import_remains(file: Path = FileArg, actor: str = AsOpt, db: str | None = DbOpt,
+                   as_json: bool = JsonOpt) -> None:
+    """Import recovered remains: site, coordinates, date, condition, effects."""
+    _import("remains", file, actor, db, as_json)
+
+
+@import_app.command("claims")
+@command
+def import_claims(file: Path = FileArg, actor: str = AsOpt, db: str | None = DbOpt,
+                  as_json: bool = JsonOpt) -> None:
+    """Import published claims (the columns of published-claims.tsv)."""
+    _import("claims", file, actor, db, as_json)
+
+
+# ----------------------------------------------------------------------------- review
+
+CandArg = typer.Argument(..., help="The candidate match id.")
+ReasonOpt = typer.Option(None, "--reason", help="Why (required to reject or revoke).")
+
+
+def _review_out(result: review.ReviewResult, as_json: bool) -> None:
+    _out({**dataclasses.asdict(result), "message": result.message} if as_json else result, as_json,
+         result.message)
+
+
+@review_app.command("propose")
+@command
+def review_propose(candidate_id: int = CandArg, actor: str = AsOpt, reason: str | None = ReasonOpt,
+                   db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Propose a candidate for review (analyst)."""
+    _review_out(review.propose(db, candidate_id, actor=actor, reason=reason), as_json)
+
+
+@review_app.command("confirm")
+@command
+def review_confirm(candidate_id: int = CandArg, actor: str = AsOpt, reason: str | None = ReasonOpt,
+                   db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Confirm a proposed candidate (a reviewer who did not propose it)."""
+    _review_out(review.confirm(db, candidate_id, actor=actor, reason=reason), as_json)
+
+
+@review_app.command("reject")
+@command
+def review_reject(candidate_id: int = CandArg, actor: str = AsOpt, reason: str | None = ReasonOpt,
+                  db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Reject a proposed candidate, with a reason (a reviewer who did not propose it)."""
+    _review_out(review.reject(db, candidate_id, actor=actor, reason=reason or ""), as_json)
+
+
+@review_app.command("revoke")
+@command
+def review_revoke(candidate_id: int = CandArg, actor: str = AsOpt, reason: str | None = ReasonOpt,
+                  db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Revoke a confirmed identification, with a reason; the person and remains are reopened."""
+    _review_out(review.revoke(db, candidate_id, actor=actor, reason=reason or ""), as_json)
+
+
+@review_app.command("show")
+@command
+def review_show(candidate_id: int = CandArg, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Show a candidate's review status and decisions."""
+    state = review.candidate_state(db, candidate_id)
+    lines = [f"candidate {state.candidate_id} ({state.person_ref} = {state.remains_ref}): {state.status}"]
+    lines += [f"  decision {i}: {k} by {u}" + (f" ({r})" if r else "") for i, k, u, r in state.decisions]
+    _out(state, as_json, "\n".join(lines))
+
+
+# ----------------------------------------------------------------------------- custody, notify, repatriate
+
+
+def custody_cmd(
+    event: str = typer.Option(..., "--event", help="received, transferred, stored, sampled, examined, "
+                                                   "released or returned."),
+    remains: str | None = typer.Option(None, "--remains", help="The remains' reference."),
+    sample: str | None = typer.Option(None, "--sample", help="The sample's reference."),
+    from_party: str | None = typer.Option(None, "--from", help="Who handed them over."),
+    to_party: str | None = typer.Option(None, "--to", help="Who received them."),
+    location: str | None = typer.Option(None, "--location", help="Where."),
+    occurred_on: str | None = typer.Option(None, "--on", help="When (a date, as precise as known)."),
+    notes: str | None = typer.Option(None, "--notes", help="Anything else (seals, containers)."),
+    actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Record a custody event for remains or a sample (append-only, hash-chained)."""
+    rec = custody.record_custody(db, actor=actor, event=event, remains_ref=remains, sample_ref=sample,
+                                 from_party=from_party, to_party=to_party, location=location,
+                                 occurred_on=occurred_on, notes=notes)
+    _out(rec, as_json, f"custody event {rec.seq}: {rec.event} "
+                       f"{rec.remains_ref or rec.sample_ref} (hash {rec.row_hash[:12]}…)")
+
+
+def sample_cmd(
+    remains: str = typer.Argument(..., help="The remains the sample was taken from."),
+    sample: str = typer.Argument(..., help="The new sample's reference."),
+    material: str | None = typer.Option(None, "--material", help="bone, tooth, tissue ..."),
+    collected_on: str | None = typer.Option(None, "--on", help="When it was taken."),
+    lab: str | None = typer.Option(None, "--lab", help="The lab it went to."),
+    actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Record a post mortem sample taken from remains (the remains become sampled)."""
+    rec = custody.record_sample(db, actor=actor, remains_ref=remains, sample_ref=sample,
+                                material=material, collected_on=collected_on, lab=lab)
+    _out(rec, as_json, f"sample {rec.sample_ref} taken from {rec.remains_ref} (custody event {rec.seq})")
+
+
+def custody_history_cmd(remains: str = typer.Argument(..., help="The remains' reference."),
+                        actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Show the custody history of remains and their samples."""
+    rows = custody.custody_history(db, remains, actor=actor)
+    if as_json:
+        print_json({"events": [dataclasses.asdict(r) for r in rows]})
+        return
+    table = Table(title=f"custody of {remains}")
+    for col in ("seq", "event", "sample", "from", "to", "location", "on", "by"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r.seq), r.event, r.sample_ref or "", r.from_party or "", r.to_party or "",
+                      r.location or "", r.occurred_on or "", r.recorded_by)
+    console.print(table)
+
+
+def notify_cmd(
+    person: str = typer.Argument(..., help="The identified person's reference."),
+    recipient: str = typer.Option(..., "--recipient", help="Who was told."),
+    method: str = typer.Option(..., "--method", help="in_person, phone, letter, video or via_authority."),
+    notified_on: str = typer.Option(..., "--on", help="When."),
+    relationship: str | None = typer.Option(None, "--relationship", help="The recipient's relationship."),
+    notes: str | None = typer.Option(None, "--notes", help="Sensitive notes (shown by role only)."),
+    actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Record that a family was told of a confirmed identification (liaison officer)."""
+    rec = notification.notify_family(db, person, actor=actor, recipient=recipient, method=method,
+                                     notified_on=notified_on, relationship=relationship,
+                                     sensitive_notes=notes)
+    _out(rec, as_json, f"notification {rec.id}: {rec.recipient} told of {rec.person_ref} "
+                       f"({rec.method}, {rec.notified_on})")
+
+
+def repatriate_cmd(
+    remains: list[str] = typer.Option(..., "--remains", help="Remains handed over (repeat for each)."),
+    kind: str = typer.Option(..., "--kind", help="handover or exchange."),
+    counterpart: str = typer.Option(..., "--counterpart", help="Family, state or party receiving them."),
+    occurred_on: str = typer.Option(..., "--on", help="When."),
+    place: str | None = typer.Option(None, "--place", help="Where."),
+    ceremony: str | None = typer.Option(None, "--ceremony", help="The ceremony, if any."),
+    coffin: list[str] | None = typer.Option(None, "--coffin", help="Coffin label, one per --remains."),
+    actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Record identified remains handed over or exchanged (all or nothing)."""
+    rec = repatriation.repatriate(db, remains, actor=actor, kind=kind, counterpart=counterpart,
+                                  occurred_on=occurred_on, place=place, ceremony=ceremony,
+                                  coffin_labels=coffin or None)
+    _out(rec, as_json, rec.message)
+
+
+def dispose_cmd(
+    remains: str = typer.Argument(..., help="The remains' reference."),
+    kind: str = typer.Option(..., "--kind", help="burial, cremation, held, transferred or other."),
+    occurred_on: str = typer.Option(..., "--on", help="When."),
+    reason: str = typer.Option(..., "--reason", help="Why they were not repatriated."),
+    place: str | None = typer.Option(None, "--place", help="Where."),
+    actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Record remains buried, cremated, held or transferred instead of repatriated."""
+    rec = repatriation.dispose(db, remains, actor=actor, kind=kind, occurred_on=occurred_on,
+                               reason=reason, place=place)
+    _out(rec, as_json, rec.message)
+
+
+def presume_dead_cmd(person: str = typer.Argument(..., help="The missing person's reference."),
+                     reason: str = typer.Option(..., "--reason", help="On what evidence."),
+                     actor: str = AsOpt, db: str | None = DbOpt) -> None:
+    """Declare a missing person presumed dead (case manager)."""
+    status = persons.presume_dead(db, person, actor=actor, reason=reason)
+    console.print(f"person {person} is now {status.replace('_', ' ')}", highlight=False)
+
+
+# ----------------------------------------------------------------------------- consent, account, audit
+
+
+@consent_app.command("withdraw")
+@command
+def consent_withdraw(donor: str = typer.Argument(..., help="The donor's reference."),
+                     reason: str = typer.Option(..., "--reason", help="How the withdrawal was made."),
+                     actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Record a donor's withdrawal of consent; names the past runs that used their profiles."""
+    w = consent.withdraw_consent(db, donor, actor=actor, reason=reason)
+    _out({**dataclasses.asdict(w), "message": w.message} if as_json else w, as_json, w.message)
+
+
+@consent_app.command("profiles")
+@command
+def consent_profiles(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """List the profiles a new identification run may use (no withdrawn consent)."""
+    rows = consent.profiles_for_run(db)
+    if as_json:
+        print_json({"profiles": [dataclasses.asdict(p) for p in rows]})
+        return
+    for p in rows:
+        console.print(f"{p.profile_id}\t{p.kind}\t{p.sample_ref}\t{p.donor_ref or ''}", highlight=False)
+
+
+def account_cmd(actor: str | None = AsOptional, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Count the registry by state and set the counts beside every published claim."""
+    acc = accounting.account(db, actor=actor)
+    if as_json:
+        print_json(acc.as_dict())
+        return
+    counts = Table(title="registry counts")
+    counts.add_column("state")
+    counts.add_column("n", justify="right")
+    for k, v in acc.counts.items():
+        counts.add_row(k, str(v))
+    console.print(counts)
+    claims = Table(title="published claims beside the registry")
+    for col in ("claim", "reported", "by / attributed to", "measure", "range", "as of", "difference"):
+        claims.add_column(col)
+    for c in acc.claims:
+        rng = "" if c["low"] is None and c["high"] is None else \
+            f"{c['low'] if c['low'] is not None else ''}–{c['high'] if c['high'] is not None else ''}"
+        claims.add_row(c["claim_id"], c["reported_on"] or "",
+                       f"{c['reported_by'] or ''} / {c['attributed_to'] or ''}", c["measure"], rng,
+                       c["as_of"] or "", c["difference"])
+    console.print(claims)
+
+
+@audit_app.command("verify")
+@command
+def audit_verify(actor: str | None = AsOptional, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Verify the hash chains of the custody and decision logs; name the first broken link.
+
+    Exits 1 when a chain is broken.
+    """
+    report = audit.verify_chains(db, actor=actor)
+    if as_json:
+        print_json({"ok": report.ok, "first_break": report.first_break(),
+                    "chains": [dataclasses.asdict(c) | {"ok": c.ok} for c in report.chains]})
+    else:
+        for c in report.chains:
+            state = "intact" if c.ok else "BROKEN"
+            console.print(f"{c.chain} chain ({c.table}): {c.rows} rows, {state}", highlight=False)
+    if not report.ok:
+        err_console.print(f"[bold red]error:[/] {report.first_break()}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+
+
+@audit_app.command("log")
+@command
+def audit_log(actor: str = AsOpt, limit: int = typer.Option(50, "--limit", help="How many entries."),
+              db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Show the newest audit entries: who saw or changed what (auditors and admins)."""
+    rows = audit.read_audit_log(db, actor=actor, limit=limit)
+    if as_json:
+        print_json({"entries": [dataclasses.asdict(r) | {"at": r.at.isoformat()} for r in rows]})
+        return
+    for r in rows:
+        console.print(f"{r.at:%Y-%m-%d %H:%M:%S} {r.user or '-'} {r.action} {r.entity or ''} "
+                      f"{r.entity_id or ''}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the registry commands to the root ``repatria`` app."""
+    app.add_typer(db_app, name="db")
+    app.add_typer(users_app, name="users")
+    app.add_typer(import_app, name="import")
+    app.add_typer(review_app, name="review")
+    app.command("custody")(command(custody_cmd))
+    app.command("custody-history")(command(custody_history_cmd))
+    app.command("sample")(command(sample_cmd))
+    app.command("notify")(command(notify_cmd))
+    app.command("repatriate")(command(repatriate_cmd))
+    app.command("dispose")(command(dispose_cmd))
+    app.command("presume-dead")(command(presume_dead_cmd))
+    app.add_typer(consent_app, name="consent")
+    app.command("account")(command(account_cmd))
+    app.add_typer(audit_app, name="audit")
