@@ -144,11 +144,38 @@ def migrate(url: str | None = None) -> tuple[str | None, str]:
     url = resolve_url(url)
     before = schema_revision(url)
     engine = get_engine(url)
-    with engine.begin() as conn:
-        command.upgrade(_alembic_config(conn), "head")  # type: ignore[arg-type]
+    if engine.dialect.name == "sqlite":
+        _migrate_sqlite(engine)
+    else:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")  # type: ignore[arg-type]
     with _lock:
         _checked.discard(url)
     return before, head_revision()
+
+
+def _migrate_sqlite(engine: Engine) -> None:
+    """``alembic upgrade head`` on SQLite, with foreign keys off while batch mode copies tables.
+
+    Batch mode rebuilds a table (copy, drop, rename); with foreign keys on, dropping a table
+    that other rows refer to would fail or cascade. The pragma cannot change inside a
+    transaction, so it is set on the raw connection before BEGIN, and every foreign key is
+    checked before the migration commits: a migration that broke one is rolled back.
+    """
+    from alembic import command
+
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with conn.begin():
+                command.upgrade(_alembic_config(conn), "head")  # type: ignore[arg-type]
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RegistryError(f"the migration left {len(broken)} broken foreign key(s), "
+                                        f"first in table {broken[0][0]}; nothing was changed")
+        finally:
+            raw.execute("PRAGMA foreign_keys = ON")
 
 
 def _require_schema(url: str) -> None:

@@ -46,7 +46,8 @@ __all__ = [
 ROLES = ("analyst", "reviewer", "case_manager", "liaison_officer", "auditor", "admin")
 PERSON_STATES = ("missing", "presumed_dead", "identified", "repatriated", "disposed")
 REMAINS_STATES = ("recovered", "sampled", "identified", "repatriated", "disposed")
-CONDITIONS = ("intact", "burned", "fragmentary", "commingled", "cremated_or_destroyed")
+# "unknown": not recorded yet (remains known only from a DVI case file); never a guess.
+CONDITIONS = ("intact", "burned", "fragmentary", "commingled", "cremated_or_destroyed", "unknown")
 DECISION_KINDS = ("propose", "confirm", "reject", "revoke")
 NAME_KINDS = ("official", "alias", "false", "transliteration", "nickname")
 DOC_AUTHENTICITY = ("genuine", "false", "foreign", "unknown")
@@ -337,6 +338,7 @@ class Sample(Base):
         CheckConstraint(_in("kind", SAMPLE_KINDS), name="kind"),
         CheckConstraint("(kind = 'pm' AND donor_id IS NULL) OR "
                         "(kind = 'reference' AND remains_id IS NULL)", name="source"),
+        CheckConstraint(_in("sex", SEXES), name="sex"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -347,6 +349,8 @@ class Sample(Base):
     material: Mapped[str | None] = mapped_column(String(64))  # bone, tooth, buccal swab ...
     collected_on: Mapped[str | None] = mapped_column(String(32))
     lab: Mapped[str | None] = mapped_column(String(200))
+    # The sex the lab typed (amelogenin) for a PM sample; DVI pairings and X markers need it.
+    sex: Mapped[str | None] = mapped_column(String(8))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -366,7 +370,10 @@ class Profile(Base):
 
 
 class Genotype(Base):
-    """Two alleles at one marker of a profile. Never written to logs or audit entries."""
+    """Two alleles at one marker of a profile. Never written to logs or audit entries.
+
+    An allele is NULL when it is unknown (a case file's ``a/-``); an untyped marker has no row.
+    """
 
     __tablename__ = "genotypes"
     __table_args__ = (UniqueConstraint("profile_id", "marker"),)
@@ -374,8 +381,8 @@ class Genotype(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id"))
     marker: Mapped[str] = mapped_column(String(64))
-    allele1: Mapped[str] = mapped_column(String(16))
-    allele2: Mapped[str] = mapped_column(String(16))
+    allele1: Mapped[str | None] = mapped_column(String(64))
+    allele2: Mapped[str | None] = mapped_column(String(64))
 
 
 # --------------------------------------------------------------------------- identification
