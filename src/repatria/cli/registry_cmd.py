@@ -16,16 +16,17 @@ import typer
 from rich.table import Table
 
 from repatria.cli.output import command, console, err_console, print_json
-from repatria.services import accounting, audit, consent, custody, imports, notification, persons
-from repatria.services import repatriation, review, users
+from repatria.services import accounting, audit, case_import, consent, custody, identify, imports
+from repatria.services import notification, persons, repatriation, review, users
 from repatria.services.setup import init_database
 
 __all__ = ["register", "db_app", "users_app", "import_app", "review_app", "consent_app", "audit_app"]
 
 DB_HELP = "Database URL (sqlite:///path or postgresql://...); default $REPATRIA_DATABASE_URL, else ./repatria.sqlite."
 DbOpt = typer.Option(None, "--db", help=DB_HELP, show_default=False)
-AsOpt = typer.Option(..., "--as", help="The user doing this (checked against their role).")
-AsOptional = typer.Option(None, "--as", help="The user doing this (checked against their role).")
+AS_HELP = "The user doing this (checked against their role); default $REPATRIA_USER."
+AsOpt = typer.Option(..., "--as", envvar="REPATRIA_USER", help=AS_HELP, show_envvar=False)
+AsOptional = typer.Option(None, "--as", envvar="REPATRIA_USER", help=AS_HELP, show_envvar=False)
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object.")
 
 db_app = typer.Typer(help="Create or upgrade the registry database.", no_args_is_help=True)
@@ -93,6 +94,17 @@ def _import(kind: str, file: Path, actor: str, db: str | None, as_json: bool) ->
 FileArg = typer.Argument(..., help="A TSV file (columns: docs/registry.md).", dir_okay=False)
 
 
+@import_app.command("case")
+@command
+def import_case(path: Path = typer.Argument(..., help="A case folder (pm.tsv, am.tsv, missing.txt, "
+                                                       "markers.json) or a Familias .fam file."),
+                actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Import a DVI case: remains and PM profiles, reference families, donors, missing persons, markers."""
+    result = case_import.import_case(db, path, actor=actor)
+    _out({**dataclasses.asdict(result), "message": result.message} if as_json else result, as_json,
+         result.message)
+
+
 @import_app.command("persons")
 @command
 def import_persons(file: Path = FileArg, actor: str = AsOpt, db: str | None = DbOpt,
@@ -115,6 +127,36 @@ def import_claims(file: Path = FileArg, actor: str = AsOpt, db: str | None = DbO
                   as_json: bool = JsonOpt) -> None:
     """Import published claims (the columns of published-claims.tsv)."""
     _import("claims", file, actor, db, as_json)
+
+
+# ----------------------------------------------------------------------------- identify
+
+
+def identify_cmd(
+    actor: str | None = AsOptional, db: str | None = DbOpt, as_json: bool = JsonOpt,
+    frequencies: str | None = typer.Option(None, "--frequencies",
+                                           help="Frequency table by name (default: the newest)."),
+    top: int = typer.Option(20, "--top", min=1, help="How many best joint assignments to keep."),
+) -> None:
+    """Run the DVI analysis on the registry; store the run and its candidate matches (analyst)."""
+    say = (lambda _m: None) if as_json else (lambda m: err_console.print(f"[dim]{m}…[/]", highlight=False))
+    result = identify.identify(db, actor=actor or "", frequency_table=frequencies, top=top, progress=say)
+    if as_json:
+        print_json(result.as_dict())
+        return
+    console.print(f"run {result.run}: {result.n_pm} PM samples, {result.n_missing} missing persons in "
+                  f"{result.n_families} families, {result.n_markers} markers (frequency table "
+                  f"{result.frequency_table!r}); {len(result.candidates)} candidates "
+                  f"({identify.CANDIDATE_RULE})", highlight=False, soft_wrap=True)
+    if result.withdrawn_donors:
+        console.print(f"left untyped (consent withdrawn): {', '.join(result.withdrawn_donors)}",
+                      highlight=False)
+    table = Table(title="candidate matches")
+    for col in ("id", "PM sample", "remains", "missing person", "LR", "posterior"):
+        table.add_column(col, justify="right" if col in ("id", "LR", "posterior") else "left")
+    for c in result.candidates:
+        table.add_row(str(c.id), c.pm, c.remains, c.missing, f"{c.lr:.4g}", f"{c.posterior:.4f}")
+    console.print(table)
 
 
 # ----------------------------------------------------------------------------- review
@@ -367,6 +409,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(users_app, name="users")
     app.add_typer(import_app, name="import")
+    app.command("identify")(command(identify_cmd))
     app.add_typer(review_app, name="review")
     app.command("custody")(command(custody_cmd))
     app.command("custody-history")(command(custody_history_cmd))

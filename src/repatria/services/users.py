@@ -76,7 +76,9 @@ def require(session: Session, actor: str | None, action: str) -> User:
     allowed = PERMISSIONS[action]
     needs = " or ".join(sorted(allowed))
     if not actor:
-        raise ServiceError(f"to {_VERBS[action]}, say who you are with --as USER (a {needs})")
+        first = sorted(allowed)[0]
+        raise ServiceError(f"to {_VERBS[action]}, say who you are with --as USER "
+                           f"({_article(first)} {needs})")
     user = session.execute(select(User).where(User.name == actor)).scalar_one_or_none()
     if user is None:
         raise ServiceError(f"there is no user named {actor!r}; add one with "
