@@ -200,8 +200,12 @@ def read_case_folder(folder: str | Path) -> DVIProblem:
         raise FormatError(str(e), file=str(d)) from None
 
 
-def write_case_folder(problem: DVIProblem, folder: str | Path, extra: Mapping[str, Any] | None = None) -> Path:
-    """Write ``problem`` as a case folder (the inverse of :func:`read_case_folder`)."""
+def write_case_folder(problem: DVIProblem, folder: str | Path, extra: Mapping[str, Any] | None = None,
+                      pairings: bool = True) -> Path:
+    """Write ``problem`` as a case folder (the inverse of :func:`read_case_folder`).
+
+    ``pairings=False`` leaves ``pairings.json`` out (the reader then generates the default ones by
+    sex): a population of 10^4 PMs × 10^4 MPs would otherwise write 10^8 pairings."""
     d = Path(folder)
     d.mkdir(parents=True, exist_ok=True)
     names = [m.name for m in problem.markers]
@@ -222,8 +226,9 @@ def write_case_folder(problem: DVIProblem, folder: str | Path, extra: Mapping[st
     (d / "am.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (d / "missing.txt").write_text("".join(f"{m}\t{problem.missing_family[m]}\n" for m in problem.missing),
                                    encoding="utf-8")
-    (d / "pairings.json").write_text(json.dumps({"pairings": {v: list(problem.pairings[v]) for v in problem.pm}},
-                                                indent=1) + "\n", encoding="utf-8")
+    if pairings:
+        (d / "pairings.json").write_text(json.dumps({"pairings": {v: list(problem.pairings[v]) for v in problem.pm}},
+                                                    indent=1) + "\n", encoding="utf-8")
     for name, obj in (extra or {}).items():
         (d / name).write_text(json.dumps(obj, indent=1) + "\n", encoding="utf-8")
     return d

@@ -32,6 +32,7 @@ from repatria.kinship.probability import (genotype_likelihoods, genotype_table_a
 __all__ = [
     "NOBODY",
     "DVIProblem",
+    "DefaultPairings",
     "PairwiseResult",
     "pairwise_lr",
     "exclusion_matrix",
@@ -95,7 +96,7 @@ class DVIProblem:
             if bad:
                 problems.append(f"'{who}' is typed at unknown marker(s) {', '.join(sorted(bad))}")
         if not self.pairings:
-            object.__setattr__(self, "pairings", generate_pairings(self))
+            object.__setattr__(self, "pairings", DefaultPairings(self))
         else:
             for v in self.pm:
                 for m in self.pairings.get(v, ()):
@@ -160,6 +161,43 @@ def generate_pairings(problem: DVIProblem, ignore_sex: bool = False) -> dict[str
                 mps.append(m)
         out[v] = (NOBODY, *mps)
     return out
+
+
+class DefaultPairings(Mapping):
+    """:func:`generate_pairings` built per PM on first use.
+
+    A screen of 10^4 PMs × 10^4 MPs would otherwise hold 10^8 pairings before anything is computed;
+    the values are those of :func:`generate_pairings`. Screening code recognises this class and
+    applies the sex rule to whole arrays instead.
+    """
+
+    def __init__(self, problem: DVIProblem) -> None:
+        self._problem = problem
+        self._cache: dict[str, tuple[str, ...]] = {}
+
+    def __getitem__(self, pm: str) -> tuple[str, ...]:
+        hit = self._cache.get(pm)
+        if hit is None:
+            p = self._problem
+            if pm not in p.pm_sex:
+                raise KeyError(pm)
+            sv = p.pm_sex[pm]
+            hit = self._cache[pm] = (NOBODY, *[m for m in p.missing if _sex_compatible(sv, _mp_sex(p, m))])
+        return hit
+
+    def __iter__(self):
+        return iter(self._problem.pm)
+
+    def __len__(self) -> int:
+        return len(self._problem.pm)
+
+
+def _mp_sex(problem: DVIProblem, mp: str) -> Sex:
+    return problem.families[problem.missing_family[mp]][mp].sex
+
+
+def _sex_compatible(a: Sex, b: Sex) -> bool:
+    return a == Sex.UNKNOWN or b == Sex.UNKNOWN or a == b
 
 
 def pm_loglik(markers: Sequence[Marker], profile: Mapping[str, Genotype], sex: Sex) -> np.ndarray:
@@ -253,27 +291,53 @@ def _family_tables(problem: DVIProblem, famid: str) -> _FamilyTables:
 class _NoMutationPattern:
     """Which MP genotypes are possible without mutation (for exclusion counts).
 
-    Without mutation, alleles that no reference carries are exchangeable: whether a genotype made of
-    them is possible depends only on whether its two alleles are equal. So two representatives of
-    them and one lump for the rest decide every genotype exactly, on a table of a handful of alleles.
+    Without mutation, possibility is a matter of allele identity alone, not of frequencies or
+    labels: alleles no reference carries are exchangeable (a genotype made of them is decided by
+    whether its two alleles are equal), and the references' alleles can be renamed in order of
+    first appearance. So the question is asked once on a tiny marker (the references' alleles
+    plus two stand-ins) and shared by every family and marker with the same pedigree shape and
+    the same pattern of alleles.
     """
 
+    _cache: dict[tuple, np.ndarray] = {}
+    _CACHE_LIMIT = 50_000
+
     def __init__(self, ped: Pedigree, m: Marker, geno: Mapping[str, Genotype], mp: str) -> None:
-        n = m.n_alleles
-        seen = sorted({m.allele_index(a) for g in geno.values() for a in g if a is not None})
-        self.is_seen = np.zeros(n, dtype=bool)
-        self.is_seen[seen] = True
-        unseen = np.flatnonzero(~self.is_seen)
-        self.x = int(unseen[0]) if len(unseen) else 0
-        self.y = int(unseen[1]) if len(unseen) > 1 else self.x
-        reps = [m.alleles[i] for i in {self.x, self.y}] if len(unseen) else []
-        self.table = genotype_likelihoods(ped, m.without_mutation(), geno, mp, alleles=reps)
+        order = [ind.id for ind in ped]
+        pos = {pid: i for i, pid in enumerate(order)}
+        code: dict[str, int] = {}
+        canon = []
+        for pid in order:
+            g = geno.get(pid)
+            if g is None:
+                continue
+            cg = tuple(-1 if a is None else code.setdefault(a, len(code)) for a in g)
+            canon.append((pos[pid], cg))
+        k = len(code)
+        self.code = np.full(m.n_alleles, -1, dtype=np.intp)
+        for a, c in code.items():
+            self.code[m.allele_index(a)] = c
+        self.x, self.y = k, k + 1
+        shape = tuple((pos[i.father] if i.father else -1, pos[i.mother] if i.mother else -1, int(i.sex))
+                      for i in ped)
+        key = (shape, pos[mp], tuple(canon), k, m.is_x)
+        table = self._cache.get(key)
+        if table is None:
+            labels = tuple(str(i) for i in range(k + 2))
+            tiny = Marker(m.name, labels, np.full(k + 2, 1.0 / (k + 2)), None, None, m.is_x)
+            cgeno = {order[i]: tuple(None if c < 0 else labels[c] for c in cg) for i, cg in canon}
+            table = genotype_likelihoods(ped, tiny, cgeno, mp) > 0
+            if len(self._cache) >= self._CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = table
+        self.table = table
 
     def possible(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        ua, ub = ~self.is_seen[a], ~self.is_seen[b]
-        a2 = np.where(ua, self.x, a)
-        b2 = np.where(ub, np.where(ua & (a != b), self.y, self.x), b)
-        return self.table[a2, b2] > 0
+        ca, cb = self.code[a], self.code[b]
+        ua, ub = ca < 0, cb < 0
+        a2 = np.where(ua, self.x, ca)
+        b2 = np.where(ub, np.where(ua & (a != b), self.y, self.x), cb)
+        return self.table[a2, b2]
 
 
 def _lookup(m: Marker, table: np.ndarray, g: Genotype) -> float:
