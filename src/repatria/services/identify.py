@@ -246,7 +246,6 @@ def registry_problem(session: Session, frequency_table: str | None = None) -> Re
                 if mp in missing_family:
                     raise ServiceError(f"person {mp} is the missing person of two reference families "
                                        f"({missing_family[mp]} and {fam.ref})")
-                missing.append(mp)
                 missing_family[mp] = fam.ref
                 mp_person[mp] = mem.person_id
             elif mem.donor_id is not None:
@@ -260,6 +259,8 @@ def registry_problem(session: Session, frequency_table: str | None = None) -> Re
                     continue
                 am.setdefault(fam.ref, {})[mem.individual] = profile_of(sample)
                 ref_profiles.append(newest[sample.id].id)
+    # Columns in person id order: a case import creates its persons in the case's own order.
+    missing = sorted(missing_family, key=lambda m: mp_person[m])
     if not pm_ids or not missing:
         raise ServiceError(f"nothing to identify: the registry holds {len(pm_ids)} PM profile(s) and "
                            f"{len(missing)} missing person(s) in reference families")
