@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from repatria import __version__
 from repatria.kinship.errors import KinshipError
@@ -385,6 +386,12 @@ def pairwise_lr(problem: DVIProblem) -> PairwiseResult:
     Each family is evaluated once per marker for every genotype its MP could have; each PM is then
     a lookup (vectorised over PMs), so the cost grows with families × markers, not PM × MP.
     """
+    # Thousands of small contractions: BLAS threads only add overhead and steal the other core.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _pairwise_lr(problem)
+
+
+def _pairwise_lr(problem: DVIProblem) -> PairwiseResult:
     markers = problem.markers
     n_pm, n_mp, n_mk = len(problem.pm), len(problem.missing), len(markers)
     log_lr = np.full((n_pm, n_mp), np.nan)

@@ -12,14 +12,16 @@ Method
 1. Family factors are computed for every sub-assignment (pairwise LRs for single placements,
    full pedigree likelihoods for several PMs in one family). Impossible ones (``W = 0``) are
    dropped: they carry no probability.
-2. A sub-assignment whose factor is below ``prune`` times its family's sum ``S_f`` (or, when every
-   family has one MP, below ``prune`` times its PM's sum ``R_v = 1 + Σ_f W_vf``) may be left out.
-   The mass it could carry is bounded, provably: every assignment maps into the product of
-   per-family sub-assignments, and (one MP per family) into the product of per-PM choices, so a
-   left-out factor ``W_e`` carries at most ``W_e · min(∏_{g≠f} S_g, ∏_{u≠v} R_u)``. The sum of these,
-   relative to the kept total, is reported as ``neglected_mass_bound``; it is 0 when nothing was
-   left out. ``prune`` starts at 0 (exact) and is raised only when a component would otherwise be
-   too large to sum exactly.
+2. Families and PMs linked by sub-assignments form independent components. A component small
+   enough (``exact_bits``) is summed with nothing left out. A larger one has its sub-assignments
+   with factor below an LR level left out, the level raised step by step for that component
+   alone until it splits into small ones. What is left out is bounded, provably, and reported as
+   ``neglected_mass_bound`` (0 when nothing was left out): every assignment splits uniquely into
+   its left-out options ``S`` and a rest of kept ones in which the families and PMs of ``S`` take
+   nothing; relaxing that, ``Z`` is below the kept model with an empty family weighing
+   ``1 + Σ`` (its left-out factors) instead of 1 (or the same with PMs), summed by the same DP
+   (see :func:`_neglected_bound`). A weak link of a PM that is surely someone else, or of a
+   family surely matched, costs next to nothing.
 3. Families and PMs linked by kept sub-assignments form independent components. Each component
    is summed exactly by dynamic programming over its units (families, or PMs when every family
    has one MP and that side is smaller) with a bit mask of what the other side has used, in log
@@ -45,6 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from repatria import __version__
 from repatria.kinship.dvi import NOBODY, DVIProblem, PairwiseResult, pairwise_lr
@@ -57,7 +60,13 @@ __all__ = ["RankedAssignment", "JointResult", "joint_dvi", "count_assignments", 
 MAX_MASK_BITS = 20
 #: Largest number of sub-assignments of one family evaluated by full pedigree likelihoods.
 MAX_FAMILY_SUBASSIGNMENTS = 20_000
-_PRUNE_LEVELS = (0.0, 1e-60, 1e-40, 1e-30, 1e-24, 1e-20, 1e-16, 1e-12, 1e-9, 1e-6, 1e-4)
+#: Components up to this many mask bits are summed exactly, with nothing left out.
+EXACT_MASK_BITS = 16
+#: Left-out options are put back while the components they join stay within this many bits.
+ADD_BACK_BITS = 12
+#: LR levels below which a sub-assignment of a too-large component may be left out, in turn.
+#: A sub-assignment's weight relative to the larger of its family's sum and its PM's sum.
+_PRUNE_LEVELS = (1e-30, 1e-20, 1e-15, 1e-12, 1e-10, 1e-8, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 0.3)
 
 
 @dataclass(frozen=True)
@@ -239,9 +248,12 @@ def _subset_transform(h: np.ndarray, bits: int, op) -> np.ndarray:
 class _Component:
     """Units (each picks one option) and a mask over the items options take, summed exactly."""
 
-    def __init__(self, units: list[list[tuple[int, float, tuple]]], bits: int) -> None:
+    def __init__(self, units: list[list[tuple[int, float, tuple]]], bits: int,
+                 unit_ids: Sequence[str] = (), bit_ids: Sequence[str] = ()) -> None:
         self.units = units      # per unit: list of (mask, logw, pairs)
         self.bits = bits
+        self.unit_ids = tuple(unit_ids)     # "F:fam" or "P:pm", one per unit
+        self.bit_ids = tuple(bit_ids)       # "F:fam" or "P:pm", one per mask bit
         size = 1 << bits
         n = len(units)
         neg = np.full(size, -np.inf)
@@ -273,6 +285,32 @@ class _Component:
         # hmax[i][U]: best completion from unit i using only items in U (A* heuristic).
         self.hmax = [_subset_transform(b, bits, np.maximum) for b in bmax]
         self._idx = idx
+
+    def relaxed_log_z(self, free_logw: Mapping[str, float]) -> float:
+        """Log of the sum with an entity left unassigned weighing ``exp(free_logw[id])`` instead of 1.
+
+        An entity is a unit (its empty option) or a mask bit (left unset at the end).
+        """
+        size = 1 << self.bits
+        cur = np.full(size, -np.inf)
+        cur[0] = 0.0
+        for uid, opts in zip(self.unit_ids, self.units):
+            nxt = np.full(size, -np.inf)
+            live = np.flatnonzero(cur > -np.inf)
+            extra = free_logw.get(uid, 0.0)
+            for mask, logw, pairs in opts:
+                src = live[(live & mask) == 0]
+                dst = src | mask
+                w = logw + (extra if mask == 0 and not pairs else 0.0)
+                nxt[dst] = np.logaddexp(nxt[dst], cur[src] + w)
+            cur = nxt
+        free = np.zeros(size)
+        idx = np.arange(size)
+        for j, bid in enumerate(self.bit_ids):
+            w = free_logw.get(bid, 0.0)
+            if w:
+                free += np.where(idx & (1 << j), 0.0, w)
+        return _logsumexp(cur + free)
 
     def option_log_marginals(self) -> list[list[float]]:
         """Log of the summed weight of all assignments choosing each option."""
@@ -319,7 +357,7 @@ class _Component:
 
 
 def joint_dvi(problem: DVIProblem, pairwise: PairwiseResult | None = None, top: int = 20,
-              max_bits: int = MAX_MASK_BITS) -> JointResult:
+              max_bits: int = MAX_MASK_BITS, exact_bits: int = EXACT_MASK_BITS) -> JointResult:
     """Joint identification over the full assignment space (see the module docstring).
 
     Parameters
@@ -327,13 +365,21 @@ def joint_dvi(problem: DVIProblem, pairwise: PairwiseResult | None = None, top: 
     problem : the case.
     pairwise : its pairwise LRs, if already computed.
     top : how many of the best assignments to return.
-    max_bits : the largest exact DP mask (``2**max_bits`` states per unit).
+    max_bits : the largest DP mask (``2**max_bits`` states per unit) allowed at all.
+    exact_bits : components up to this mask size are summed with nothing left out; larger ones
+        have their weakest sub-assignments left out until they split (see the module docstring).
 
     Returns
     -------
     JointResult
     """
     pw = pairwise or pairwise_lr(problem)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _joint_dvi(problem, pw, top, max_bits, exact_bits)
+
+
+def _joint_dvi(problem: DVIProblem, pw: PairwiseResult, top: int, max_bits: int,
+               exact_bits: int) -> JointResult:
     pm, missing = problem.pm, problem.missing
     loglik_pm = {v: float(np.sum(problem.pm_logliks[v])) for v in pm}
     fams = [f for f in problem.families if problem.family_missing[f]]
@@ -362,35 +408,10 @@ def joint_dvi(problem: DVIProblem, pairwise: PairwiseResult | None = None, top: 
                     by_pm[o.takes[0]].append(o.logw)
         log_r = {v: _logsumexp(np.array(ws)) for v, ws in by_pm.items()}
 
-    def prunable(f: str, o: _Option, log_level: float) -> bool:
-        if not o.takes:
-            return False
-        if o.logw < log_s[f] + log_level:
-            return True
-        return single_mp and o.logw < log_r[o.takes[0]] + log_level
-
-    for level in _PRUNE_LEVELS:
-        log_level = math.log(level) if level else -math.inf
-        kept = {f: [o for o in options[f] if not prunable(f, o, log_level)] for f in fams}
-        comps = _components(kept, fams)
-        if all(_bits_needed(c, kept) <= max_bits for c in comps):
-            break
-    else:
-        raise KinshipError("the case is too entangled to sum exactly even after pruning; split it or raise max_bits")
-
+    kept, levels = _prune(options, fams, exact_bits, max_bits, log_s)
+    comps = [c for c, _ in levels]
     built = [_build_component(c, kept) for c in comps]
     log_z = sum(comp.log_z for comp, _ in built)
-    # Proven bound on what pruning left out, relative to what was kept: each left-out option e of
-    # family f (PM v) carries at most W_e times the largest possible sum over everything else,
-    # which is below both prod_{g != f} S_g and (one MP per family) prod_{u != v} R_u.
-    neglected = 0.0
-    left = [(f, o) for f in fams for o in options[f] if o.takes and prunable(f, o, log_level)]
-    if left:
-        log_k_fam = sum(log_s.values()) - log_z
-        log_k_pm = sum(log_r.values()) - log_z if single_mp else math.inf
-        terms = [o.logw + min(log_k_fam - log_s[f], log_k_pm - log_r.get(o.takes[0], 0.0)) for f, o in left]
-        neglected = min(1.0, math.exp(min(_logsumexp(np.array(terms)), 0.0)))
-
     marginals = np.zeros((len(pm), len(missing) + 1))
     row = {v: i for i, v in enumerate(pm)}
     col = {m: j for j, m in enumerate(missing)}
@@ -402,6 +423,9 @@ def joint_dvi(problem: DVIProblem, pairwise: PairwiseResult | None = None, top: 
                     marginals[row[v], col[m]] += p
     marginals[:, -1] = np.clip(1.0 - marginals[:, :-1].sum(axis=1), 0.0, 1.0)
 
+    kept_ids = {id(o) for f in fams for o in kept[f]}
+    pruned = [(f, o) for f in fams for o in options[f] if o.takes and id(o) not in kept_ids]
+    neglected = _neglected_bound(pruned, log_s, log_r if single_mp else None, log_z, built)
     ranked = _merge_best([comp.best(top) for comp, _ in built], top)
     top_list = []
     for logw, pairs in ranked:
@@ -415,11 +439,182 @@ def joint_dvi(problem: DVIProblem, pairwise: PairwiseResult | None = None, top: 
         "components": len(built),
         "largest_component": max((len(c) for c in comps), default=0),
         "largest_mask_bits": max((comp.bits for comp, _ in built), default=0),
-        "pruning_level": level,
+        "pruning_level": max((lv for _, lv in levels), default=0.0),
+        "pruned_sub_assignments": len(pruned),
         "sub_assignments_evaluated": sum(len(o) for o in options.values()),
         "sub_assignments_kept": sum(len(o) for o in kept.values()),
     }
     return JointResult(pm, missing, n_assign, loglik0, log_z, top_list, marginals, neglected, proven, searched)
+
+
+def _prune(options: Mapping[str, list[_Option]], fams: list[str], exact_bits: int, max_bits: int,
+           log_s: Mapping[str, float]) -> tuple[dict[str, list[_Option]], list[tuple[list[str], float]]]:
+    """Kept options per family, and the components with the LR level each was pruned at.
+
+    Only components too large to sum cheaply are pruned, each on its own: a small component keeps
+    everything, whatever happens elsewhere in the case.
+    """
+    kept = {f: list(options[f]) for f in fams}
+    # An option is weak when it is small beside its family's other options or beside its PM's:
+    # the family is then surely someone else's, or the PM is.
+    by_pm: dict[str, list[float]] = {}
+    for f in fams:
+        for o in options[f]:
+            for v in o.takes:
+                by_pm.setdefault(v, [0.0]).append(o.logw)
+    log_r = {v: _logsumexp(np.array(ws)) for v, ws in by_pm.items()}
+    score = {id(o): o.logw - max(log_s[f], max(log_r[v] for v in o.takes))
+             for f in fams for o in options[f] if o.takes}
+    done: list[tuple[list[str], float]] = []
+    work = [(c, -1) for c in _components(kept, fams)]
+    while work:
+        c, li = work.pop()
+        bits = _bits_needed(c, kept)
+        if bits <= exact_bits:
+            done.append((c, _PRUNE_LEVELS[li] if li >= 0 else 0.0))
+            continue
+        before = {f: kept[f] for f in c}
+        for lj in range(li + 1, len(_PRUNE_LEVELS)):
+            cut = math.log(_PRUNE_LEVELS[lj])
+            for f in c:
+                kept[f] = [o for o in kept[f] if not o.takes or score[id(o)] >= cut]
+            subs = _components(kept, c)
+            if len(subs) != 1 or _bits_needed(subs[0], kept) <= exact_bits:
+                work.extend((s, lj) for s in subs)
+                break
+        else:
+            # Pruning does not split it: sum it whole, exactly, if that can be done at all.
+            kept.update(before)
+            if bits > max_bits:
+                raise KinshipError(f"a part of the case links {bits} PMs or families so tightly that it cannot be "
+                                   f"summed (limit {max_bits}); split the case or raise max_bits")
+            done.append((c, _PRUNE_LEVELS[li] if li >= 0 else 0.0))
+    if any(lv > 0 for _, lv in done):
+        done = _add_back(options, fams, kept, done, score, min(exact_bits, ADD_BACK_BITS))
+    return kept, done
+
+
+def _add_back(options: Mapping[str, list[_Option]], fams: list[str], kept: dict[str, list[_Option]],
+              done: list[tuple[list[str], float]], score: Mapping[int, float],
+              exact_bits: int) -> list[tuple[list[str], float]]:
+    """Put left-out options back, strongest first, wherever the components they join stay small.
+
+    Splitting a component raises its level for all of it; many of its weak links could stay.
+    """
+    multi = {f for f in fams if len({m for o in options[f] for _, m in o.pairs}) > 1}
+    parent: dict[str, str] = {}
+    fam_n: dict[str, int] = {}
+    pm_n: dict[str, int] = {}
+    has_multi: dict[str, bool] = {}
+    level: dict[str, float] = {}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def add(key: str, lv: float) -> None:
+        if key not in parent:
+            parent[key] = key
+            fam_n[key] = int(key.startswith("F:"))
+            pm_n[key] = int(key.startswith("P:"))
+            has_multi[key] = key[2:] in multi if key.startswith("F:") else False
+            level[key] = lv
+
+    for c, lv in done:
+        root = "F:" + c[0]
+        add(root, lv)
+        for f in c:
+            add("F:" + f, lv)
+            for o in kept[f]:
+                for v in o.takes:
+                    add("P:" + v, lv)
+        for f in c:
+            for o in kept[f]:
+                for key in ("F:" + f, *("P:" + v for v in o.takes)):
+                    _union(find, parent, fam_n, pm_n, has_multi, level, root, key)
+
+    def bits(r: str) -> int:
+        return pm_n[r] if has_multi[r] else min(pm_n[r], fam_n[r])
+
+    kept_ids = {id(o) for f in fams for o in kept[f]}
+    left = sorted(((f, o) for f in fams for o in options[f] if o.takes and id(o) not in kept_ids),
+                  key=lambda fo: -score[id(fo[1])])
+    for f, o in left:
+        keys = ["F:" + f, *("P:" + v for v in o.takes)]
+        for k in keys:
+            add(k, 0.0)
+        roots = {find(k) for k in keys}
+        n_f = sum(fam_n[r] for r in roots)
+        n_p = sum(pm_n[r] for r in roots)
+        m = any(has_multi[r] for r in roots)
+        if (n_p if m else min(n_p, n_f)) > exact_bits:
+            continue
+        kept[f].append(o)
+        for k in keys[1:]:
+            _union(find, parent, fam_n, pm_n, has_multi, level, keys[0], k)
+    groups: dict[str, list[str]] = {}
+    for f in fams:
+        if any(o.takes for o in kept[f]):
+            groups.setdefault(find("F:" + f), []).append(f)
+    return [(g, level[find("F:" + g[0])]) for g in groups.values()]
+
+
+def _union(find, parent, fam_n, pm_n, has_multi, level, a: str, b: str) -> None:
+    ra, rb = find(a), find(b)
+    if ra == rb:
+        return
+    parent[rb] = ra
+    fam_n[ra] += fam_n[rb]
+    pm_n[ra] += pm_n[rb]
+    has_multi[ra] = has_multi[ra] or has_multi[rb]
+    level[ra] = max(level[ra], level[rb])
+
+
+def _neglected_bound(pruned: list[tuple[str, _Option]], log_s: Mapping[str, float],
+                     log_r: Mapping[str, float] | None, log_z: float,
+                     built: list[tuple[_Component, list[str]]]) -> float:
+    """A proven upper bound on the share of the total left out with the ``pruned`` options.
+
+    *Relaxed kept model.* Every assignment splits uniquely into its set ``S`` of left-out options
+    and a rest made of kept options in which the families and PMs of ``S`` take nothing, so
+    ``Z = Σ_S ∏_{e∈S} W_e · Z_kept(−S)``. Letting the families of ``S`` take kept options again
+    only adds terms, and ``S`` holds at most one option per family, so
+    ``Z ≤ Σ_F ∏_{f∈F} w_f · Z_kept(−F) = Z'``, the kept model in which a family left empty weighs
+    ``1 + w_f`` (``w_f`` the sum of its left-out factors) instead of 1. The same holds with PMs
+    (weights ``1 + w_v``, each left-out option counted on its first PM). ``Z'`` is summed by the
+    same DP as the kept model, so the bound is ``(Z' − Z_kept) / Z'``: a left-out link of a PM that
+    is surely someone else, or of a family surely matched, adds next to nothing.
+
+    *Product bound.* A left-out option ``e`` of family ``f`` carries at most ``W_e`` times the
+    largest sum over everything else, below ``∏_{g≠f} S_g`` and, when every family has one MP,
+    below ``∏_{u≠v} R_u``.
+
+    The smallest of the three is returned.
+    """
+    if not pruned:
+        return 0.0
+    log_k_fam = sum(log_s.values()) - log_z
+    log_k_pm = sum(log_r.values()) - log_z if log_r is not None else math.inf
+    terms = [o.logw + min(log_k_fam - log_s[f], log_k_pm - (log_r or {}).get(o.takes[0], 0.0))
+             for f, o in pruned]
+    best = min(0.0, _logsumexp(np.array(terms)))     # log of a bound on the left-out share
+
+    for key in (lambda f, o: "F:" + f, lambda f, o: "P:" + o.takes[0]):
+        sums: dict[str, list[float]] = {}
+        for f, o in pruned:
+            sums.setdefault(key(f, o), []).append(o.logw)
+        free_logw = {k: float(np.logaddexp(0.0, _logsumexp(np.array(ws)))) for k, ws in sums.items()}
+        in_comp = {i for comp, _ in built for i in (*comp.unit_ids, *comp.bit_ids)}
+        log_z1 = sum(comp.relaxed_log_z(free_logw) for comp, _ in built)
+        log_z1 += sum(w for k, w in free_logw.items() if k not in in_comp)
+        # share left out <= (Z' - Z_kept) / Z' = 1 - exp(log_z - log_z1)
+        gap = log_z - log_z1
+        share = -math.expm1(gap) if gap < 0 else 0.0
+        best = min(best, math.log(share) if share > 0 else -math.inf)
+    # Rounding in the sums must not make the bound look smaller than it is.
+    return min(1.0, math.exp(best) + 1e-15 * len(pruned)) if best > -math.inf else 1e-15 * len(pruned)
 
 
 def _components(kept: Mapping[str, list[_Option]], fams: list[str]) -> list[list[str]]:
@@ -464,10 +659,10 @@ def _build_component(c: list[str], kept: Mapping[str, list[_Option]]) -> tuple[_
             for o in kept[f]:
                 if o.takes:
                     per_pm[o.takes[0]].append((fbit[f], o.logw, o.pairs))
-        return _Component([per_pm[v] for v in pms], len(c)), pms
+        return _Component([per_pm[v] for v in pms], len(c), ["P:" + v for v in pms], ["F:" + f for f in c]), pms
     pbit = {v: 1 << k for k, v in enumerate(pms)}
     units = [[(sum(pbit[v] for v in o.takes), o.logw, o.pairs) for o in kept[f]] for f in c]
-    return _Component(units, len(pms)), pms
+    return _Component(units, len(pms), ["F:" + f for f in c], ["P:" + v for v in pms]), pms
 
 
 def _merge_best(lists: list[list[tuple[float, tuple]]], k: int) -> list[tuple[float, tuple]]:
