@@ -1,0 +1,38 @@
+"""The application: the REST API under ``/api/v1`` and the pages, over one registry database."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from repatria import __version__
+from repatria.api.errors import install_error_handlers
+from repatria.api.routes import router as api_router
+from repatria.api.schemas import SafeJSONResponse
+
+__all__ = ["create_app", "API_PREFIX"]
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(db: str | None = None) -> FastAPI:
+    """An app serving the registry at ``db`` (a SQLAlchemy URL or a SQLite path; None: the default).
+
+    The database must be initialised (``repatria db init``); the first request says so if not.
+    """
+    from repatria.web.pages import router as web_router
+    from repatria.web.render import mount_static
+
+    app = FastAPI(
+        title="Repatria", version=__version__,
+        description="Identification of the dead by DNA, and their way home. Every route needs a "
+                    "bearer token (POST /api/v1/auth/token) and a role.",
+        openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+        default_response_class=SafeJSONResponse,
+    )
+    app.state.db = db
+    install_error_handlers(app)
+    app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(web_router, include_in_schema=False)
+    mount_static(app)
+    return app

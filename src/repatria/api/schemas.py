@@ -1,0 +1,93 @@
+"""Request bodies of the API (pydantic), and the JSON response that tolerates infinite LRs."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Literal
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from repatria.registry.models import NOTIFY_METHODS, REPATRIATION_KINDS
+
+__all__ = ["SafeJSONResponse", "TokenRequest", "TokenResponse", "ReasonBody", "RequiredReasonBody",
+           "NotificationBody", "RepatriationBody", "CustodyBody"]
+
+NotifyMethod = Literal[NOTIFY_METHODS]  # type: ignore[valid-type]
+RepatriationKind = Literal[REPATRIATION_KINDS]  # type: ignore[valid-type]
+CustodyEventName = Literal["recovered", "received", "transferred", "stored", "sampled", "examined",
+                           "released", "returned"]
+
+
+def _safe(x: Any) -> Any:
+    """An LR can be infinite (log10 = inf); JSON has no such number, so say it as "Inf"."""
+    if isinstance(x, dict):
+        return {str(k): _safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_safe(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return "NaN" if math.isnan(x) else ("Inf" if x > 0 else "-Inf")
+    return x
+
+
+class SafeJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return json.dumps(_safe(content), ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":")).encode("utf-8")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TokenRequest(_Body):
+    name: str = Field(min_length=1, max_length=120, description="user name")
+    password: str = Field(min_length=1, max_length=1024)
+    label: str | None = Field(default=None, max_length=120,
+                              description="what the token is for, e.g. the calling system")
+
+
+class TokenResponse(BaseModel):
+    token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="seconds")
+    user: str
+    role: str
+
+
+class ReasonBody(_Body):
+    reason: str | None = Field(default=None, max_length=4000)
+
+
+class RequiredReasonBody(_Body):
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class NotificationBody(_Body):
+    recipient: str = Field(min_length=1, max_length=300)
+    method: NotifyMethod  # type: ignore[valid-type]
+    notified_on: str = Field(min_length=4, max_length=32, description="date, as given (YYYY-MM-DD)")
+    relationship: str | None = Field(default=None, max_length=64)
+    sensitive_notes: str | None = Field(default=None, max_length=4000)
+
+
+class RepatriationBody(_Body):
+    remains: list[str] = Field(min_length=1, max_length=500, description="remains references")
+    kind: RepatriationKind  # type: ignore[valid-type]
+    counterpart: str = Field(min_length=1, max_length=300)
+    occurred_on: str = Field(min_length=4, max_length=32)
+    place: str | None = Field(default=None, max_length=300)
+    ceremony: str | None = Field(default=None, max_length=4000)
+    coffin_labels: list[str] | None = Field(default=None, max_length=500)
+
+
+class CustodyBody(_Body):
+    event: CustodyEventName
+    remains: str | None = Field(default=None, max_length=64)
+    sample: str | None = Field(default=None, max_length=64)
+    from_party: str | None = Field(default=None, max_length=200)
+    to_party: str | None = Field(default=None, max_length=200)
+    location: str | None = Field(default=None, max_length=300)
+    occurred_on: str | None = Field(default=None, max_length=32)
+    notes: str | None = Field(default=None, max_length=4000)
