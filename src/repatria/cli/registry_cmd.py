@@ -20,7 +20,7 @@ from repatria.services import accounting, audit, case_import, consent, custody, 
 from repatria.services import notification, persons, repatriation, review, users
 from repatria.services.setup import init_database
 
-__all__ = ["register", "db_app", "users_app", "import_app", "review_app", "consent_app", "audit_app"]
+__all__ = ["register", "show_account", "db_app", "users_app", "import_app", "review_app", "consent_app", "audit_app"]
 
 DB_HELP = "Database URL (sqlite:///path or postgresql://...); default $REPATRIA_DATABASE_URL, else ./repatria.sqlite."
 DbOpt = typer.Option(None, "--db", help=DB_HELP, show_default=False)
@@ -346,12 +346,8 @@ def consent_profiles(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
         console.print(f"{p.profile_id}\t{p.kind}\t{p.sample_ref}\t{p.donor_ref or ''}", highlight=False)
 
 
-def account_cmd(actor: str | None = AsOptional, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
-    """Count the registry by state and set the counts beside every published claim."""
-    acc = accounting.account(db, actor=actor)
-    if as_json:
-        print_json(acc.as_dict())
-        return
+def show_account(acc: accounting.Account) -> None:
+    """The accounting as two tables: counts by state, and each claim beside the registry."""
     counts = Table(title="registry counts")
     counts.add_column("state")
     counts.add_column("n", justify="right")
@@ -359,15 +355,27 @@ def account_cmd(actor: str | None = AsOptional, db: str | None = DbOpt, as_json:
         counts.add_row(k, str(v))
     console.print(counts)
     claims = Table(title="published claims beside the registry")
-    for col in ("claim", "reported", "by / attributed to", "measure", "range", "as of", "difference"):
-        claims.add_column(col)
+    claims.add_column("claim", no_wrap=True)
+    claims.add_column("said by (reported by, on)", ratio=2)
+    claims.add_column("measure")
+    claims.add_column("range", justify="right", no_wrap=True)
+    claims.add_column("difference", ratio=3)
     for c in acc.claims:
-        rng = "" if c["low"] is None and c["high"] is None else \
-            f"{c['low'] if c['low'] is not None else ''}–{c['high'] if c['high'] is not None else ''}"
-        claims.add_row(c["claim_id"], c["reported_on"] or "",
-                       f"{c['reported_by'] or ''} / {c['attributed_to'] or ''}", c["measure"], rng,
-                       c["as_of"] or "", c["difference"])
+        low, high = c["low"], c["high"]
+        rng = "" if low is None and high is None else str(low) if low == high else \
+            f"{low if low is not None else ''}–{high if high is not None else ''}"
+        claims.add_row(c["claim_id"], f"{c['attributed_to'] or '?'} ({c['reported_by'] or '?'}, "
+                                      f"{c['reported_on'] or '?'})", c["measure"], rng, c["difference"])
     console.print(claims)
+
+
+def account_cmd(actor: str | None = AsOptional, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+    """Count the registry by state and set the counts beside every published claim."""
+    acc = accounting.account(db, actor=actor)
+    if as_json:
+        print_json(acc.as_dict())
+        return
+    show_account(acc)
 
 
 @audit_app.command("verify")

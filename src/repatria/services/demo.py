@@ -1,25 +1,34 @@
-"""The quickstart demo: a small simulated body exchange identified against reference families."""
+"""The quickstart demo (``make demo``): the bundled scenario loaded into a fresh SQLite file.
+
+The scenario itself is :func:`repatria.services.demo_scenario.load_demo`; this module only
+decides where it goes: ``./repatria-demo.sqlite`` by default, deleted and recreated on each
+run so the demo always starts from the same place. Only a SQLite file is ever deleted here,
+never a server database.
+"""
 
 from __future__ import annotations
 
-from rich.console import Console
+from pathlib import Path
 
-from repatria.services.dvi_analysis import analyse_problem
-from repatria.services.simulation import simulate_dvi_case
+from repatria.errors import ServiceError
+from repatria.registry.db import dispose_engines
+from repatria.services.demo_scenario import DemoSummary, load_demo
 
-DEMO_SEED = 2024
+__all__ = ["DEMO_DATABASE", "fresh_demo"]
+
+#: The demo's database file, in the working directory.
+DEMO_DATABASE = "repatria-demo.sqlite"
 
 
-def run_demo(console: Console) -> None:
-    sim = simulate_dvi_case(victims=8, families=8, seed=DEMO_SEED, n_markers=23)
-    console.print("[bold]Repatria demo[/]: 8 sets of remains received in an exchange, 8 reference families "
-                  "(parents, siblings, children), 23 STR markers with East Asian frequencies "
-                  "(norSTR 2023, Oslo; bundled with their source).\n")
-    result = analyse_problem(sim.problem, top=5)
-    from repatria.cli.dvi_cmd import show
-
-    show(result)
-    best = result.joint.top[0].assignment
-    right = sum(1 for v, m in sim.truth.items() if best[v] == m)
-    console.print(f"\nThe best joint assignment agrees with the simulated truth for {right} of {len(best)} "
-                  f"samples. Full analysis took {sum(result.seconds.values()):.2f} s.")
+def fresh_demo(path: str | Path = DEMO_DATABASE) -> DemoSummary:
+    """Delete the SQLite file ``path`` (and its journals) if it exists, and load the demo into it."""
+    p = Path(path)
+    if "://" in str(path):
+        raise ServiceError("the demo is recreated in a SQLite file; give a file path, not a URL "
+                           "(to load it into another database, use repatria.services.demo_scenario.load_demo)")
+    if p.is_dir():
+        raise ServiceError(f"{p} is a directory; give the demo database a file name")
+    dispose_engines()  # no pooled connection may keep the old file open
+    for f in (p, p.with_name(p.name + "-journal"), p.with_name(p.name + "-wal"), p.with_name(p.name + "-shm")):
+        f.unlink(missing_ok=True)
+    return load_demo(str(p))
