@@ -283,10 +283,35 @@ def _family_tables(problem: DVIProblem, famid: str) -> _FamilyTables:
             geno = {pid: pr[m.name] for pid, pr in prof.items() if pr.get(m.name) is not None}
             # Only genotypes the PM samples carry are looked up: the rest may be lumped. The
             # table sums to the family's own likelihood.
-            table, ll[k] = genotype_table_and_loglik(ped, m, geno, mp, alleles=pm_alleles[m.name])
+            table, ll[k], pattern = _marker_table(ped, m, geno, mp, pm_alleles[m.name])
             tables[mp].append(table)
-            patterns[mp].append(_NoMutationPattern(ped, m, geno, mp))
+            patterns[mp].append(pattern)
     return _FamilyTables(ll, tables, patterns)
+
+
+# dviSolve-style workflows ask for the pairwise LRs again and again on problems that differ in a
+# few families and have fewer PMs each time. A table computed for a larger set of PM alleles is
+# still exact for a smaller one (fewer alleles lumped), so unchanged families are not recomputed.
+_TABLE_CACHE: dict[tuple, tuple] = {}
+_TABLE_CACHE_BYTES = [0]
+_TABLE_CACHE_LIMIT = 128 * 2**20
+
+
+def _marker_table(ped: Pedigree, m: Marker, geno: Mapping[str, Genotype], mp: str,
+                  alleles: set[str]) -> tuple[np.ndarray, float, _NoMutationPattern]:
+    key = (id(ped), id(m), mp, tuple(sorted(geno.items(), key=lambda kv: kv[0])))
+    hit = _TABLE_CACHE.get(key)
+    if hit is not None and hit[0] is ped and hit[1] is m and alleles <= hit[2]:
+        return hit[3], hit[4], hit[5]
+    table, ll = genotype_table_and_loglik(ped, m, geno, mp, alleles=alleles)
+    pattern = _NoMutationPattern(ped, m, geno, mp)
+    if _TABLE_CACHE_BYTES[0] + table.nbytes > _TABLE_CACHE_LIMIT:
+        _TABLE_CACHE.clear()
+        _TABLE_CACHE_BYTES[0] = 0
+    _TABLE_CACHE_BYTES[0] += table.nbytes
+    # The pedigree and marker are held, so their ids cannot be reused while the entry lives.
+    _TABLE_CACHE[key] = (ped, m, frozenset(alleles), table, ll, pattern)
+    return table, ll, pattern
 
 
 class _NoMutationPattern:
