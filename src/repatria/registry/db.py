@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from repatria.errors import RegistryError
 
 __all__ = ["ENV_VAR", "DEFAULT_SQLITE", "resolve_url", "get_engine", "dispose_engines",
-           "session_scope", "migrate", "schema_revision", "head_revision", "display_url"]
+           "session_scope", "migrate", "downgrade", "schema_revision", "head_revision", "display_url"]
 
 ENV_VAR = "REPATRIA_DATABASE_URL"
 DEFAULT_SQLITE = "repatria.sqlite"
@@ -144,32 +145,48 @@ def migrate(url: str | None = None) -> tuple[str | None, str]:
     url = resolve_url(url)
     before = schema_revision(url)
     engine = get_engine(url)
-    if engine.dialect.name == "sqlite":
-        _migrate_sqlite(engine)
-    else:
-        with engine.begin() as conn:
-            command.upgrade(_alembic_config(conn), "head")  # type: ignore[arg-type]
+    _run_alembic(engine, lambda cfg: command.upgrade(cfg, "head"))
     with _lock:
         _checked.discard(url)
     return before, head_revision()
 
 
-def _migrate_sqlite(engine: Engine) -> None:
-    """``alembic upgrade head`` on SQLite, with foreign keys off while batch mode copies tables.
+def downgrade(url: str | None, revision: str) -> str | None:
+    """Take the database back to ``revision`` (``alembic downgrade``); for operators and tests only.
+
+    Returns the revision it is at afterwards.
+    """
+    from alembic import command
+
+    url = resolve_url(url)
+    _run_alembic(get_engine(url), lambda cfg: command.downgrade(cfg, revision))
+    with _lock:
+        _checked.discard(url)
+    return schema_revision(url)
+
+
+def _run_alembic(engine: Engine, step: Callable[[Any], None]) -> None:
+    if engine.dialect.name == "sqlite":
+        _migrate_sqlite(engine, step)
+    else:
+        with engine.begin() as conn:
+            step(_alembic_config(conn))
+
+
+def _migrate_sqlite(engine: Engine, step: Callable[[Any], None]) -> None:
+    """A migration step on SQLite, with foreign keys off while batch mode copies tables.
 
     Batch mode rebuilds a table (copy, drop, rename); with foreign keys on, dropping a table
     that other rows refer to would fail or cascade. The pragma cannot change inside a
     transaction, so it is set on the raw connection before BEGIN, and every foreign key is
     checked before the migration commits: a migration that broke one is rolled back.
     """
-    from alembic import command
-
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
         raw.execute("PRAGMA foreign_keys = OFF")
         try:
             with conn.begin():
-                command.upgrade(_alembic_config(conn), "head")  # type: ignore[arg-type]
+                step(_alembic_config(conn))
                 broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
                     raise RegistryError(f"the migration left {len(broken)} broken foreign key(s), "
