@@ -245,6 +245,20 @@ def _subset_transform(h: np.ndarray, bits: int, op) -> np.ndarray:
     return out
 
 
+def _forward(units: list[list[tuple[int, float, tuple]]], bits: int) -> list[np.ndarray]:
+    """``fwd[i][U]``: log of the summed weight of the choices of units ``< i`` using exactly ``U``."""
+    fwd = [np.full(1 << bits, -np.inf) for _ in range(len(units) + 1)]
+    fwd[0][0] = 0.0
+    for i, opts in enumerate(units):
+        cur, nxt = fwd[i], fwd[i + 1]
+        live = np.flatnonzero(cur > -np.inf)
+        for mask, logw, _ in opts:
+            src = live[(live & mask) == 0]
+            dst = src | mask
+            nxt[dst] = np.logaddexp(nxt[dst], cur[src] + logw)
+    return fwd
+
+
 class _Component:
     """Units (each picks one option) and a mask over the items options take, summed exactly."""
 
@@ -257,16 +271,8 @@ class _Component:
         size = 1 << bits
         n = len(units)
         neg = np.full(size, -np.inf)
-        fwd = [neg.copy() for _ in range(n + 1)]
-        fwd[0][0] = 0.0
         idx = np.arange(size)
-        for i, opts in enumerate(units):
-            cur, nxt = fwd[i], fwd[i + 1]
-            live = np.flatnonzero(cur > -np.inf)
-            for mask, logw, _ in opts:
-                src = live[(live & mask) == 0]
-                dst = src | mask
-                nxt[dst] = np.logaddexp(nxt[dst], cur[src] + logw)
+        fwd = _forward(units, bits)
         self.fwd = fwd
         self.log_z = _logsumexp(fwd[n])
         # Backward passes: sum and max over the units i.. using exactly mask.
@@ -292,18 +298,9 @@ class _Component:
         An entity is a unit (its empty option) or a mask bit (left unset at the end).
         """
         size = 1 << self.bits
-        cur = np.full(size, -np.inf)
-        cur[0] = 0.0
-        for uid, opts in zip(self.unit_ids, self.units):
-            nxt = np.full(size, -np.inf)
-            live = np.flatnonzero(cur > -np.inf)
-            extra = free_logw.get(uid, 0.0)
-            for mask, logw, pairs in opts:
-                src = live[(live & mask) == 0]
-                dst = src | mask
-                w = logw + (extra if mask == 0 and not pairs else 0.0)
-                nxt[dst] = np.logaddexp(nxt[dst], cur[src] + w)
-            cur = nxt
+        units = [[(mask, logw + (free_logw.get(uid, 0.0) if mask == 0 and not pairs else 0.0), pairs)
+                  for mask, logw, pairs in opts] for uid, opts in zip(self.unit_ids, self.units)]
+        cur = _forward(units, self.bits)[-1]
         free = np.zeros(size)
         idx = np.arange(size)
         for j, bid in enumerate(self.bit_ids):
