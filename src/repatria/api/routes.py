@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from repatria.api import schemas as s
@@ -18,6 +18,10 @@ __all__ = ["router"]
 # Routes returning records carry no return annotation: FastAPI would validate them as a pydantic
 # response model and write an infinite LR as null; SafeJSONResponse writes it as "Inf".
 router = APIRouter(default_response_class=s.SafeJSONResponse)
+
+# Ids are database integers: larger ones are refused as invalid input (422), not sent to SQL.
+CandidateId = Annotated[int, Path(ge=1, le=2_147_483_647, description="candidate match id")]
+RecordRef = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 
@@ -53,7 +57,7 @@ def persons(request: Request, caller: Annotated[Caller, Depends(allow("persons.r
 
 
 @router.get("/persons/{ref}", tags=["persons"], summary="One missing person")
-def person(ref: str, request: Request, caller: Annotated[Caller, Depends(allow("persons.read"))]):  # noqa: ANN201
+def person(ref: RecordRef, request: Request, caller: Annotated[Caller, Depends(allow("persons.read"))]):  # noqa: ANN201
     return _d(views.person_detail(db_of(request), ref, actor=caller.name))
 
 
@@ -68,14 +72,14 @@ def remains_list(request: Request, caller: Annotated[Caller, Depends(allow("rema
 
 
 @router.get("/remains/{ref}", tags=["remains"], summary="Remains with custody timeline")
-def remains_one(ref: str, request: Request,
+def remains_one(ref: RecordRef, request: Request,
                 caller: Annotated[Caller, Depends(allow("remains.read"))]):  # noqa: ANN201
     return _d(views.remains_detail(db_of(request), ref, actor=caller.name))
 
 
 @router.get("/candidates/{candidate_id}", tags=["review"],
             summary="A candidate match: per-marker LRs, posterior, alternatives, pedigree (audited)")
-def candidate(candidate_id: int, request: Request,
+def candidate(candidate_id: CandidateId, request: Request,
               caller: Annotated[Caller, Depends(allow("match.read"))]):  # noqa: ANN201
     return _d(views.match_detail(db_of(request), candidate_id, actor=caller.name))
 
@@ -86,27 +90,27 @@ def queue(request: Request, caller: Annotated[Caller, Depends(allow("review.queu
 
 
 @router.post("/candidates/{candidate_id}/propose", tags=["review"], summary="Propose (an analyst)")
-def propose(candidate_id: int, body: s.ReasonBody, request: Request,
+def propose(candidate_id: CandidateId, body: s.ReasonBody, request: Request,
             caller: Annotated[Caller, Depends(allow("review.propose"))]):  # noqa: ANN201
     return _review(review.propose(db_of(request), candidate_id, actor=caller.name, reason=body.reason))
 
 
 @router.post("/candidates/{candidate_id}/confirm", tags=["review"],
              summary="Confirm (a reviewer who did not propose it)")
-def confirm(candidate_id: int, body: s.ReasonBody, request: Request,
+def confirm(candidate_id: CandidateId, body: s.ReasonBody, request: Request,
             caller: Annotated[Caller, Depends(allow("review.confirm"))]):  # noqa: ANN201
     return _review(review.confirm(db_of(request), candidate_id, actor=caller.name, reason=body.reason))
 
 
 @router.post("/candidates/{candidate_id}/reject", tags=["review"], summary="Reject, with a reason")
-def reject(candidate_id: int, body: s.RequiredReasonBody, request: Request,
+def reject(candidate_id: CandidateId, body: s.RequiredReasonBody, request: Request,
            caller: Annotated[Caller, Depends(allow("review.reject"))]):  # noqa: ANN201
     return _review(review.reject(db_of(request), candidate_id, actor=caller.name, reason=body.reason))
 
 
 @router.post("/candidates/{candidate_id}/revoke", tags=["review"],
              summary="Revoke a confirmed identification, with a reason")
-def revoke(candidate_id: int, body: s.RequiredReasonBody, request: Request,
+def revoke(candidate_id: CandidateId, body: s.RequiredReasonBody, request: Request,
            caller: Annotated[Caller, Depends(allow("review.revoke"))]):  # noqa: ANN201
     return _review(review.revoke(db_of(request), candidate_id, actor=caller.name, reason=body.reason))
 
@@ -124,7 +128,7 @@ def notifications(request: Request,
 
 @router.post("/persons/{ref}/notifications", tags=["families"], status_code=201,
              summary="Record that a family was told")
-def notify(ref: str, body: s.NotificationBody, request: Request,
+def notify(ref: RecordRef, body: s.NotificationBody, request: Request,
            caller: Annotated[Caller, Depends(allow("notify.record"))]):  # noqa: ANN201
     return _d(notification.notify_family(db_of(request), ref, actor=caller.name,
                                          recipient=body.recipient, method=body.method,
@@ -173,7 +177,7 @@ def audit_log(request: Request, caller: Annotated[Caller, Depends(allow("audit.r
 @router.get("/reports/identification/{candidate_id}.pdf", tags=["reports"],
             response_class=Response, summary="Identification report (PDF)",
             responses={200: {"content": {"application/pdf": {}}}})
-def identification_report(candidate_id: int, request: Request,
+def identification_report(candidate_id: CandidateId, request: Request,
                           caller: Annotated[Caller, Depends(allow("report.identification"))]) -> Response:
     from repatria.reports.identification import identification_pdf
 

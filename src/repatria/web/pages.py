@@ -13,6 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from repatria.api.routes import CandidateId
 from repatria.api.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, allow, db_of
 from repatria.registry.models import CONDITIONS, NOTIFY_METHODS, PERSON_STATES, REMAINS_STATES, REPATRIATION_KINDS
 from repatria.services import accounting, auth, notification, repatriation, review, views
@@ -143,7 +144,7 @@ def remains(ref: str, request: Request, caller: Annotated[Caller, Depends(allow(
 
 
 @router.get("/matches/{candidate_id}")
-def match(candidate_id: int, request: Request, caller: Annotated[Caller, Depends(allow("match.read"))],
+def match(candidate_id: CandidateId, request: Request, caller: Annotated[Caller, Depends(allow("match.read"))],
           flash: str | None = None) -> Response:
     from repatria.reports.pedigree import pedigree_svg
 
@@ -162,7 +163,7 @@ def review_queue(request: Request, caller: Annotated[Caller, Depends(allow("revi
 
 
 @router.post("/review/{candidate_id}/propose")
-def propose(candidate_id: int, request: Request,
+def propose(candidate_id: CandidateId, request: Request,
             caller: Annotated[Caller, Depends(allow("review.propose"))],
             reason: Annotated[str, Form(max_length=4000)] = "") -> Response:
     r = review.propose(db_of(request), candidate_id, actor=caller.name, reason=reason.strip() or None)
@@ -170,7 +171,7 @@ def propose(candidate_id: int, request: Request,
 
 
 @router.post("/review/{candidate_id}/confirm")
-def confirm(candidate_id: int, request: Request,
+def confirm(candidate_id: CandidateId, request: Request,
             caller: Annotated[Caller, Depends(allow("review.confirm"))],
             reason: Annotated[str, Form(max_length=4000)] = "") -> Response:
     r = review.confirm(db_of(request), candidate_id, actor=caller.name, reason=reason.strip() or None)
@@ -178,7 +179,7 @@ def confirm(candidate_id: int, request: Request,
 
 
 @router.post("/review/{candidate_id}/reject")
-def reject(candidate_id: int, request: Request,
+def reject(candidate_id: CandidateId, request: Request,
            caller: Annotated[Caller, Depends(allow("review.reject"))],
            reason: Annotated[str, Form(max_length=4000)] = "") -> Response:
     r = review.reject(db_of(request), candidate_id, actor=caller.name, reason=reason)
@@ -253,7 +254,7 @@ def accounting_chart(request: Request, caller: Annotated[Caller, Depends(allow("
 
 
 @router.get("/reports/identification/{candidate_id}.pdf")
-def identification_report(candidate_id: int, request: Request,
+def identification_report(candidate_id: CandidateId, request: Request,
                           caller: Annotated[Caller, Depends(allow("report.identification"))]) -> Response:
     from repatria.api.routes import identification_report as api_report
 
