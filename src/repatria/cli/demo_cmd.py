@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -15,6 +16,11 @@ def demo(
     db: Path = typer.Option(Path("repatria-demo.sqlite"), "--db",
                             help="The SQLite file to (re)create for the demo."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
+    serve: bool = typer.Option(None, "--serve/--no-serve",
+                               help="Then serve the pages and API on localhost until Ctrl-C "
+                                    "(default: only when run in a terminal, never with --json)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to serve on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to serve on."),
 ) -> None:
     """Load the demo scenario (an exchange of remains, reference families, false papers, published
     claims) into a fresh SQLite file; print the identification run and the accounting."""
@@ -27,6 +33,8 @@ def demo(
                     "confirmed": s.confirmed, "rejected": s.rejected, "notified": s.notified,
                     "repatriated": s.repatriated, "disposed": s.disposed, "states": s.states,
                     "account": s.account.as_dict()})
+        if serve:
+            _serve(db, s.users, host, port)
         return
     console.print(f"[bold]Repatria demo[/] loaded into {s.database}", highlight=False)
     for line in s.imports:
@@ -50,3 +58,21 @@ def demo(
     show_account(s.account)
     console.print(f"\nExplore it: repatria account --db {db}   ·   repatria review show 1 --db {db}   ·   "
                   f"repatria audit verify --db {db}", highlight=False, soft_wrap=True)
+    # Serving blocks until Ctrl-C, so by default it happens only for a person at a terminal.
+    if serve if serve is not None else sys.stdin.isatty():
+        _serve(db, s.users, host, port)
+
+
+def _serve(db: Path, demo_users: list[tuple[str, str]], host: str, port: int) -> None:
+    """Give the demo users passwords, print them with the address, and serve the demo database."""
+    from repatria.cli.serve_cmd import run_server
+    from repatria.services.auth import set_demo_passwords
+
+    passwords = set_demo_passwords(str(db), [name for name, _role in demo_users])
+    table = Table(title=f"demo users (log in at http://{host}:{port}/)")
+    for col in ("name", "role", "password"):
+        table.add_column(col)
+    for name, role in demo_users:
+        table.add_row(name, role.replace("_", " "), passwords[name])
+    console.print(table)
+    run_server(str(db), host, port)

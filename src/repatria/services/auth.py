@@ -25,7 +25,7 @@ from repatria.services.audit import log_event
 from repatria.services.users import UserInfo, require
 
 __all__ = ["AuthError", "MIN_PASSWORD", "TOKEN_LIFETIME", "set_password", "login", "user_for_token",
-           "logout"]
+           "logout", "set_demo_passwords"]
 
 MIN_PASSWORD = 8
 TOKEN_LIFETIME = {"session": dt.timedelta(hours=12), "api": dt.timedelta(days=30)}
@@ -113,3 +113,15 @@ def logout(db: str | None, token: str | None) -> None:
         if tok is not None and tok.revoked_at is None:
             tok.revoked_at = utcnow()
             log_event(session, None, "auth.logout", "user", tok.user_id)
+
+
+def set_demo_passwords(db: str | None, names: list[str]) -> dict[str, str]:
+    """Give each demo user the password ``demo-NAME`` (printed by ``repatria demo``).
+
+    Only for the demo database, served on localhost: these passwords are public by design.
+    """
+    out = {}
+    for name in names:
+        out[name] = f"demo-{name}"
+        set_password(db, name, out[name])
+    return out
