@@ -166,3 +166,17 @@ def test_import_persons_and_remains_commands(cli_db: str, tmp_path: Path) -> Non
     assert "field `condition`" in line
     refused(cli_db, "import", "persons", str(persons), "--as", "lia", match="may not import persons")
     refused(cli_db, "import", "case", str(tmp_path / "nope"), "--as", "ana", match="no such case folder")
+
+
+def test_users_password_sets_a_login(registry_db: str) -> None:
+    from repatria.services.auth import login
+
+    ok(registry_db, "users", "add", "ada", "--role", "admin")
+    ok(registry_db, "users", "add", "ana", "--role", "analyst", "--as", "ada")
+    r = runner.invoke(app, ["users", "password", "ana", "--db", registry_db],
+                      input="correct horse battery\ncorrect horse battery\n")
+    assert r.exit_code == 0, r.stderr
+    assert "correct horse" not in r.stdout            # asked for, never echoed
+    assert login(registry_db, "ana", "correct horse battery") is not None
+    refused(registry_db, "users", "password", "ada", "--password", "x" * 20, "--as", "ana", match="may not")
+    refused(registry_db, "users", "password", "ana", "--password", "short", match="at least")

@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 
 from repatria.cli.output import command, console, err_console, print_json
-from repatria.services import accounting, audit, case_import, consent, custody, identify, imports
+from repatria.services import accounting, audit, auth, case_import, consent, custody, identify, imports
 from repatria.services import notification, persons, repatriation, review, users
 from repatria.services.setup import init_database
 
@@ -66,6 +66,19 @@ def users_add(name: str = typer.Argument(..., help="The user's name."),
     """Add a user with one role."""
     info = users.add_user(db, name, role, actor=actor)
     _out(info, as_json, f"added user {info.name} ({info.role})")
+
+
+@users_app.command("password")
+@command
+def users_password(name: str = typer.Argument(..., help="The user's name."),
+                   password: str = typer.Option(..., "--password", prompt=True, hide_input=True,
+                                                confirmation_prompt=True,
+                                                help="The new password (asked for, not echoed, when not given)."),
+                   actor: str | None = typer.Option(None, "--as", help="An admin setting another user's password."),
+                   db: str | None = DbOpt) -> None:
+    """Set a user's password, for the web pages and the API (stored as an argon2 hash)."""
+    auth.set_password(db, name, password, actor=actor)
+    console.print(f"password set for {name}", highlight=False)
 
 
 @users_app.command("list")
