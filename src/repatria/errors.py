@@ -34,3 +34,11 @@ class RegistryError(RepatriaError):
 
 class ServiceError(RepatriaError):
     """A workflow step that is refused (wrong role, wrong state, two-person rule)."""
+
+
+class NotFoundError(ServiceError):
+    """The record asked for is not in the registry."""
+
+
+class PermissionDeniedError(ServiceError):
+    """The acting user's role does not allow the action, or no user was named."""

@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from repatria.api.security import BadCsrf, Forbidden, NotAuthenticated, is_api
-from repatria.errors import FormatError, RegistryError, RepatriaError, ServiceError
+from repatria.errors import (FormatError, NotFoundError, PermissionDeniedError, RegistryError, RepatriaError,
+                             ServiceError)
 from repatria.services.auth import AuthError
-from repatria.services.views import NotFound
 
 __all__ = ["install_error_handlers", "status_for"]
 
@@ -34,18 +34,14 @@ def status_for(exc: Exception) -> int:
         return 401
     if isinstance(exc, (Forbidden, BadCsrf)):
         return 403
-    if isinstance(exc, NotFound):
+    if isinstance(exc, NotFoundError):
         return 404
+    if isinstance(exc, PermissionDeniedError):
+        return 403
     if isinstance(exc, FormatError):
         return 422
     if isinstance(exc, ServiceError):
-        text = str(exc)
-        # The workflow services say "there is no ..." for an unknown record and "... may not ..."
-        # for a role they refuse; everything else they refuse is a conflict with the record's state.
-        if text.startswith("there is no "):
-            return 404
-        if " may not " in text or text.startswith("to ") and "say who you are" in text:
-            return 403
+        # What else a workflow refuses is a conflict with the record's state.
         return 409
     if isinstance(exc, RegistryError):
         return 409

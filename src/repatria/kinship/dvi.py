@@ -27,8 +27,7 @@ from repatria import __version__
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
-from repatria.kinship.probability import (genotype_likelihoods, genotype_table_and_loglik, likelihood,
-                                          marker_likelihood)
+from repatria.kinship.probability import genotype_likelihoods, genotype_table_and_loglik, marker_likelihood
 
 __all__ = [
     "NOBODY",

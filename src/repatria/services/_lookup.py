@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from repatria.errors import ServiceError
+from repatria.errors import NotFoundError
 from repatria.registry.models import Donor, Person, Remains, Sample
 
 __all__ = ["by_ref"]
@@ -24,5 +24,5 @@ def by_ref(session: Session, model: type[T], ref: str, *, lock: bool = False) ->
         stmt = stmt.with_for_update()
     obj: Any = session.execute(stmt).scalar_one_or_none()
     if obj is None:
-        raise ServiceError(f"there is no {_KIND[model]} {ref!r} in the registry")
+        raise NotFoundError(f"there is no {_KIND[model]} {ref!r} in the registry")
     return obj

@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
-from repatria.errors import ServiceError
+from repatria.errors import NotFoundError, ServiceError
 from repatria.registry.auth import TOKEN_KINDS, AuthToken, UserCredential
 from repatria.registry.db import session_scope
 from repatria.registry.models import User, utcnow
@@ -55,7 +55,7 @@ def set_password(db: str | None, name: str, password: str, *, actor: str | None 
             require(session, actor, "users.add")
         user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
         if user is None:
-            raise ServiceError(f"there is no user named {name!r}")
+            raise NotFoundError(f"there is no user named {name!r}")
         cred = session.get(UserCredential, user.id)
         hashed = _hasher.hash(password)
         if cred is None:

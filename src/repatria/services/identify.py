@@ -39,7 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from repatria import __version__
-from repatria.errors import KinshipError, ServiceError
+from repatria.errors import KinshipError, NotFoundError, ServiceError
 from repatria.formats.markers_json import marker_from_dict, marker_to_dict
 from repatria.kinship.dvi import DVIProblem
 from repatria.kinship.markers import Marker
@@ -149,7 +149,7 @@ def _frequency_table(session: Session, name: str | None) -> FrequencyTable:
     if name is not None:
         table = session.execute(stmt.where(FrequencyTable.name == name)).scalar_one_or_none()
         if table is None:
-            raise ServiceError(f"there is no frequency table {name!r} in the registry")
+            raise NotFoundError(f"there is no frequency table {name!r} in the registry")
         return table
     table = session.execute(stmt.join(MarkerDefinition, MarkerDefinition.frequency_table_id == FrequencyTable.id)
                             .order_by(FrequencyTable.id.desc()).limit(1)).scalars().first()

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from repatria.errors import ServiceError
+from repatria.errors import NotFoundError, ServiceError
 from repatria.registry.chain import append, lock_head
 from repatria.registry.db import session_scope
 from repatria.registry.models import CandidateMatch, Decision, Person, Remains, StateChange, User
@@ -188,7 +188,7 @@ def _need_reason(reason: str | None, verb: str) -> None:
 def _candidate(session: Session, candidate_id: int) -> tuple[CandidateMatch, Person, Remains]:
     cand = session.get(CandidateMatch, candidate_id)
     if cand is None:
-        raise ServiceError(f"there is no candidate {candidate_id}")
+        raise NotFoundError(f"there is no candidate {candidate_id}")
     return cand, session.get(Person, cand.person_id), session.get(Remains, cand.remains_id)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from repatria import __version__
-from repatria.errors import ServiceError
+from repatria.errors import NotFoundError, ServiceError
 from repatria.registry.db import session_scope
 from repatria.registry.models import (
     CandidateMatch,
@@ -87,7 +87,7 @@ def record_candidates(db: str | None, run: int | None,
     with session_scope(db) as session:
         user = require(session, actor, "runs.record")
         if run is not None and session.get(IdentificationRun, run) is None:
-            raise ServiceError(f"there is no identification run {run}")
+            raise NotFoundError(f"there is no identification run {run}")
         ids = []
         for c in candidates:
             c = c if isinstance(c, CandidateInput) else CandidateInput(**c)
@@ -106,5 +106,5 @@ def _by_ref(session: Session, model: type, ref: str) -> Any:
     obj = session.execute(select(model).where(model.ref == ref)).scalar_one_or_none()
     if obj is None:
         kind = {"persons": "person", "remains": "remains", "samples": "sample"}[model.__tablename__]
-        raise ServiceError(f"there is no {kind} {ref!r} in the registry")
+        raise NotFoundError(f"there is no {kind} {ref!r} in the registry")
     return obj

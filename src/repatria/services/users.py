@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from repatria.errors import ServiceError
+from repatria.errors import PermissionDeniedError, ServiceError
 from repatria.registry.db import session_scope
 from repatria.registry.models import ROLES, User
 from repatria.services.audit import log_event
@@ -77,14 +77,14 @@ def require(session: Session, actor: str | None, action: str) -> User:
     needs = " or ".join(sorted(allowed))
     if not actor:
         first = sorted(allowed)[0]
-        raise ServiceError(f"to {_VERBS[action]}, say who you are with --as USER "
+        raise PermissionDeniedError(f"to {_VERBS[action]}, say who you are with --as USER "
                            f"({_article(first)} {needs})")
     user = session.execute(select(User).where(User.name == actor)).scalar_one_or_none()
     if user is None:
-        raise ServiceError(f"there is no user named {actor!r}; add one with "
+        raise PermissionDeniedError(f"there is no user named {actor!r}; add one with "
                            f"`repatria users add {actor} --role ROLE`")
     if user.role not in allowed:
-        raise ServiceError(f"{user.name} is {_article(user.role)} {user.role} and may not "
+        raise PermissionDeniedError(f"{user.name} is {_article(user.role)} {user.role} and may not "
                            f"{_VERBS[action]}; that needs the {needs} role")
     return user
 

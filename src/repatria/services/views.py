@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from repatria.errors import ServiceError
+from repatria.errors import NotFoundError, PermissionDeniedError, ServiceError
 from repatria.registry.db import session_scope
 from repatria.registry.models import (
     PERSON_STATES,
@@ -38,7 +38,6 @@ from repatria.registry.models import (
     PersonName,
     Remains,
     Repatriation,
-    RepatriationItem,
     Sample,
     StateChange,
     User,
@@ -82,15 +81,14 @@ def roles_for(action: str) -> frozenset[str]:
     return PERMISSIONS[action]
 
 
-class NotFound(ServiceError):
-    """The record asked for is not in the registry."""
+NotFound = NotFoundError   # the name the surfaces used first
 
 
 def _reader(session: Session, actor: str, action: str) -> User:
     user = session.execute(select(User).where(User.name == actor)).scalar_one_or_none()
     allowed = roles_for(action)
     if user is None or user.role not in allowed:
-        raise ServiceError(f"{actor} may not {action.replace('.', ' ')}; that needs the "
+        raise PermissionDeniedError(f"{actor} may not {action.replace('.', ' ')}; that needs the "
                            f"{' or '.join(sorted(allowed))} role")
     return user
 
