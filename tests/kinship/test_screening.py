@@ -137,3 +137,14 @@ def test_bad_arguments_are_refused():
         screen(p, min_lr=-1)
     with pytest.raises(KinshipError):
         screen(p, block_size=0)
+
+
+def test_partly_typed_reference_equals_pairwise():
+    p = _small_case(5, 3, 4, 4)
+    am = {f: {pid: dict(pr) for pid, pr in d.items()} for f, d in p.am_profiles.items()}
+    fam = next(iter(am))
+    pid = next(iter(am[fam]))
+    name = p.markers[0].name
+    am[fam][pid][name] = (am[fam][pid][name][0], None)
+    q = DVIProblem(p.markers, p.pm, p.pm_sex, p.pm_profiles, p.families, am, p.missing, p.missing_family, {})
+    _assert_same_lrs(q, screen(q, min_lr=0, top=None), pairwise_lr(q))

@@ -209,47 +209,134 @@ def _group_tables(problem: DVIProblem, m: Marker, seen: tuple[int, ...], cols: l
     ai, bi = ai[order], bi[order]
     if not obs_pids0:
         table = prob._einsum(base, out_vars)
-        sym = _symmetric(table[None])
+        if len(out_vars) == 1:
+            sym = np.diag(table)[None]
+        else:
+            sym = _symmetric(table[None])
         values[:], loglik[:] = _values(sym, ai, bi, nk)
         return values, loglik, keep
     var_of = {pid: prob._vars(pid) for pid in obs_pids0}
-    # Chunk the batch so that the largest intermediate stays bounded.
-    probe = min(len(cols), 8)
-    eq, arrays = _batched_eq(base, [(var_of[p], np.zeros((probe,) + (n,) * len(var_of[p]))) for p in obs_pids0],
-                             out_vars)
-    info = oe.contract_path(eq, *[a.shape for a in arrays], shapes=True)[1]
-    per = max(1.0, float(info.largest_intermediate) / probe)
-    chunk = int(max(1, min(len(cols), batch_entries // per)))
+    # Observed alleles of each member of the group, per typed reference (in the lumped space).
+    obs_idx: list[np.ndarray] = []   # per typed ref: (len(cols), 2), -1 for an unknown allele
+    for pos, pid0 in zip(typed_pos, obs_pids0):
+        arr = np.empty((len(cols), 2), dtype=np.int64)
+        for z, j in enumerate(cols):
+            mp = problem.missing[j]
+            ped = problem.families[problem.missing_family[mp]]
+            pid = ped.ids[pos]
+            a, b = _obs_indices(m, genos[j][pid], pid, ped[pid].sex, remap)
+            arr[z] = (-1 if a is None else a, -1 if b is None else b)
+        obs_idx.append(arr)
+    partial = any((arr < 0).any() for arr in obs_idx)
+    if partial:
+        chunk = _chunk(base, var_of, obs_pids0, out_vars, n, len(cols), batch_entries)
+    else:
+        probe = min(len(cols), 8)
+        eq, arrays = _sliced_eq(base, var_of, obs_pids0, [o[:probe] for o in obs_idx], out_vars, 0)
+        info = oe.contract_path(eq, *[a.shape for a in arrays], shapes=True)[1]
+        chunk = int(max(1, min(len(cols), batch_entries // max(1.0, info.largest_intermediate / probe))))
     for s in range(0, len(cols), chunk):
-        part = cols[s: s + chunk]
-        obs = []
-        for pos, pid0 in zip(typed_pos, obs_pids0):
-            nv = len(var_of[pid0])
-            o = np.zeros((len(part),) + (n,) * nv)
-            for z, j in enumerate(part):
-                mp = problem.missing[j]
-                ped = problem.families[problem.missing_family[mp]]
-                pid = ped.ids[pos]
-                a, b = _obs_indices(m, genos[j][pid], pid, ped[pid].sex, remap)
-                if nv == 1:
-                    o[z, a if a is not None else b] = 1.0
-                elif a is not None and b is not None:
-                    o[z, a, b] = o[z, b, a] = 1.0
-                else:
-                    x = a if a is not None else b
-                    o[z, x, :] = 1.0
-                    o[z, :, x] = 1.0
-            obs.append((var_of[pid0], o))
-        eq, arrays = _batched_eq(base, obs, out_vars)
-        table = _contract(eq, arrays)
+        sl = slice(s, min(len(cols), s + chunk))
+        if partial:
+            table = _dense_obs_table(base, var_of, obs_pids0, [o[sl] for o in obs_idx], out_vars, n)
+        else:
+            table = _sliced_table(base, var_of, obs_pids0, [o[sl] for o in obs_idx], out_vars)
         if len(out_vars) == 1:
-            sym = np.zeros((len(part), n, n))
+            sym = np.zeros((table.shape[0], n, n))
             idx = np.arange(n)
             sym[:, idx, idx] = table
         else:
             sym = _symmetric(table)
-        values[s: s + len(part)], loglik[s: s + len(part)] = _values(sym, ai, bi, nk)
+        values[sl], loglik[sl] = _values(sym, ai, bi, nk)
     return values, loglik, keep
+
+
+def _chunk(base, var_of, pids, out_vars, n, n_cols, batch_entries) -> int:
+    """Families per contraction so that the largest intermediate stays near ``batch_entries``."""
+    probe = min(n_cols, 8)
+    eq, arrays = _batched_eq(base, [(var_of[p], np.zeros((probe,) + (n,) * len(var_of[p]))) for p in pids],
+                             out_vars)
+    info = oe.contract_path(eq, *[a.shape for a in arrays], shapes=True)[1]
+    per = max(1.0, float(info.largest_intermediate) / probe)
+    return int(max(1, min(n_cols, batch_entries // per)))
+
+
+def _dense_obs_table(base, var_of, pids, obs_idx, out_vars, n) -> np.ndarray:
+    """The core's observation factors, stacked along the batch axis (any genotype, also ``a/-``)."""
+    z = len(obs_idx[0])
+    obs = []
+    rz = np.arange(z)
+    for pid, arr in zip(pids, obs_idx):
+        nv = len(var_of[pid])
+        o = np.zeros((z,) + (n,) * nv)
+        a, b = arr[:, 0], arr[:, 1]
+        full = (a >= 0) & (b >= 0)
+        if nv == 1:
+            o[rz, np.where(a >= 0, a, b)] = 1.0
+        else:
+            o[rz[full], a[full], b[full]] = 1.0
+            o[rz[full], b[full], a[full]] = 1.0
+            x = np.where(a >= 0, a, b)
+            for r in np.flatnonzero(~full):
+                o[r, x[r], :] = 1.0
+                o[r, :, x[r]] = 1.0
+        obs.append((var_of[pid], o))
+    eq, arrays = _batched_eq(base, obs, out_vars)
+    return _contract(eq, arrays)
+
+
+def _sliced_table(base, var_of, pids, obs_idx, out_vars) -> np.ndarray:
+    """Fully typed references: their allele variables are fixed, not summed against a one-hot factor.
+
+    A heterozygote ``{a, b}`` is the sum of its two phases; each phase gathers the factors that
+    touch the reference's allele variables at the observed alleles, per family of the batch. This
+    is the same sum as the core's, ordered so that the work is ``families × k^3`` per phase for the
+    usual shapes instead of ``k^5``.
+    """
+    z = len(obs_idx[0])
+    two = [i for i, p in enumerate(pids) if len(var_of[p]) == 2]
+    total = None
+    for phase in range(1 << len(two)):
+        fixed: dict[tuple, np.ndarray] = {}
+        weight = np.ones(z)
+        for i, pid in enumerate(pids):
+            a, b = obs_idx[i][:, 0], obs_idx[i][:, 1]
+            vs = var_of[pid]
+            if len(vs) == 1:
+                fixed[vs[0]] = a
+                continue
+            flip = (phase >> two.index(i)) & 1
+            fixed[vs[0]], fixed[vs[1]] = (b, a) if flip else (a, b)
+            if flip:
+                weight = weight * (a != b)  # a homozygote has one phase only
+        if not weight.any():
+            continue
+        eq, arrays = _sliced_eq(base, var_of, pids, obs_idx, out_vars, phase, fixed, weight)
+        t = _contract(eq, arrays)
+        total = t if total is None else total + t
+    return total
+
+
+def _sliced_eq(base, var_of, pids, obs_idx, out_vars, phase, fixed=None, weight=None):
+    """The einsum of one phase: factors gathered at the fixed alleles, a batch axis in front."""
+    if fixed is None:  # for path planning: phase 0 of the given rows
+        fixed = {}
+        for i, pid in enumerate(pids):
+            for v, col in zip(var_of[pid], (0, 1)):
+                fixed[v] = obs_idx[i][:, col]
+        weight = np.ones(len(obs_idx[0]))
+    factors = []
+    for vs, arr in base:
+        fx = [k for k, v in enumerate(vs) if v in fixed]
+        if not fx:
+            factors.append((vs, arr))
+            continue
+        free = [k for k, v in enumerate(vs) if v not in fixed]
+        moved = np.transpose(arr, fx + free)
+        gathered = moved[tuple(fixed[vs[k]] for k in fx)]
+        factors.append((_Z + tuple(vs[k] for k in free), gathered))
+    factors.append((_Z, weight))
+    return _batched_eq(factors, [], out_vars)
 
 
 def _batched_eq(base, obs, out_vars):
