@@ -11,7 +11,11 @@ from repatria.formats.frequencies import bundled_table
 from repatria.kinship.markers import Marker
 from repatria.kinship.simulate import SimulatedDVI, simulate_dvi
 
-__all__ = ["STANDARD_MARKERS", "standard_markers", "simulate_dvi_case", "write_simulated_case"]
+__all__ = ["STANDARD_MARKERS", "standard_markers", "simulate_dvi_case", "write_simulated_case",
+           "POPULATION_TABLE", "write_population_case"]
+
+#: The table of ``simulate population``: norSTR East Asia 2023 (see data/frequencies/SOURCES.md).
+POPULATION_TABLE = "norstr_east_asia_2023"
 
 #: The 23 autosomal STRs of PowerPlex Fusion / GlobalFiler-like kits (CODIS 20 + SE33 + Penta D/E).
 STANDARD_MARKERS = ("CSF1PO", "D1S1656", "D2S441", "D2S1338", "D3S1358", "D5S818", "D7S820", "D8S1179",
@@ -31,6 +35,15 @@ def standard_markers(n: int = 23, table: str = "norstr_east_asia_2023", mutation
             out.append(t.marker(key, mutation=mutation, rate=rate))
         if len(out) == n:
             break
+    # The table may lack some kit loci (norSTR East Asia has no D6S1043): top up with the table's
+    # other loci, in the table's order, so that asking for 24 markers gives 24.
+    chosen = {m.name for m in out}
+    for key in t.markers:
+        if len(out) >= n:
+            break
+        if key not in chosen:
+            out.append(t.marker(key, mutation=mutation, rate=rate))
+            chosen.add(key)
     return out
 
 
@@ -43,3 +56,17 @@ def write_simulated_case(victims: int, families: int, seed: int, out: str | Path
     sim = simulate_dvi_case(victims, families, seed, n_markers)
     return write_case_folder(sim.problem, out, extra={"truth.json": {"truth": sim.truth, "seed": seed,
                                                                      "frequencies": "norstr_east_asia_2023"}})
+
+
+def write_population_case(n_pm: int, families: int, seed: int, out: str | Path, n_markers: int = 24,
+                          **options) -> Path:
+    """Write a screening-scale case folder and ``truth.json`` (``{"truth": {PM: MP or "*"},
+    "fragments": [[PM, ...], ...]}``). Pairings are the default ones (by sex), so no
+    ``pairings.json`` is written."""
+    from repatria.kinship.simulate import simulate_population
+
+    markers = standard_markers(n_markers, table=POPULATION_TABLE)
+    sim = simulate_population(markers, n_pm, families, np.random.default_rng(seed), **options)
+    extra = {"truth.json": {"truth": sim.truth, "fragments": sim.fragments, "seed": seed,
+                            "frequencies": POPULATION_TABLE, "markers": [m.name for m in markers]}}
+    return write_case_folder(sim.problem, out, extra=extra, pairings=False)
