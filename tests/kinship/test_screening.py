@@ -43,7 +43,9 @@ def test_screen_equals_pairwise_lr_on_reference_cases(reference_cases, name):
 def test_block_size_and_top_do_not_change_lrs(reference_cases, name):
     p = read_case_folder(reference_cases / name)
     full = screen(p, min_lr=0, top=None)
-    one = screen(p, min_lr=0, top=None, block_size=1)
+    one = screen(p, min_lr=0, top=None, block_size=1, threads=1)
+    two = screen(p, min_lr=0, top=None, block_size=1, threads=2)
+    assert np.array_equal(one.log_lr, two.log_lr) and np.array_equal(one.mp_index, two.mp_index)
     assert np.array_equal(full.pm_index, one.pm_index) and np.array_equal(full.mp_index, one.mp_index)
     assert np.array_equal(full.log_lr, one.log_lr)
     a = screen(p, min_lr=1.0, top=1, block_size=2)

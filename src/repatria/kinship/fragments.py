@@ -160,6 +160,18 @@ def direct_match_log_lr(model_or_markers, dropout, a1, b1, a2, b2, lp1=None, lp2
     return np.where(both, per, 0.0).sum(axis=1)
 
 
+def _compatible(model: _Model, a1, b1, a2, b2, cols) -> np.ndarray:
+    """Pairs whose observations at ``cols`` can all come from one genotype (joint probability > 0)."""
+    d = model.d[cols][None, :] > 0
+    h1, h2 = b1 >= 0, b2 >= 0
+    ok = ((a1 == UNTYPED) | (a2 == UNTYPED)
+          | (h1 & h2 & (a1 == a2) & (b1 == b2))
+          | (h1 & ~h2 & d & ((a2 == a1) | (a2 == b1)))
+          | (~h1 & h2 & d & ((a1 == a2) | (a1 == b2)))
+          | (~h1 & ~h2 & (d | (a1 == a2))))
+    return ok.all(axis=1)
+
+
 @dataclass(frozen=True, eq=False)
 class FragmentResult:
     """Groups of samples believed to be one body, and the verified links between them.
@@ -260,11 +272,19 @@ def find_fragments(markers: Sequence[Marker], ids: Sequence[str], profiles: Mapp
     cand = _candidate_pairs(enc, bands, max_bucket) if n > 1 else np.empty(0, np.int64)
     lp = model.log_p_obs(enc.a, enc.b)
     thr = math.log(min_lr)
+    in_band = {k for b in bands for k in b}
+    screen_cols = np.array([k for k in range(len(markers)) if k not in in_band]
+                           + [k for b in bands for k in b], dtype=np.int64)[:8]
     ei, ej, ev = [], [], []
     n_chunks = max(1, -(-len(cand) // chunk))
     for c in range(n_chunks):
         part = cand[c * chunk:(c + 1) * chunk]
         i, j = part // max(n, 1), part % max(n, 1)
+        # Most candidates are chance collisions on one band that some other marker contradicts
+        # outright: drop them on a few markers before computing any probability.
+        ok = _compatible(model, enc.a[i][:, screen_cols], enc.b[i][:, screen_cols],
+                         enc.a[j][:, screen_cols], enc.b[j][:, screen_cols], screen_cols)
+        i, j = i[ok], j[ok]
         llr = direct_match_log_lr(model, None, enc.a[i], enc.b[i], enc.a[j], enc.b[j], lp[i], lp[j])
         keep = llr >= thr
         ei.append(i[keep]), ej.append(j[keep]), ev.append(llr[keep])

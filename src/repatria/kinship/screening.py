@@ -36,7 +36,9 @@ over the unlumped columns leaves the lumped ones out.
 from __future__ import annotations
 
 import math
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -139,26 +141,49 @@ def build_tables(problem: DVIProblem, alleles: Mapping[str, set[str]] | None = N
     fam_ll = np.zeros((n_mp, len(markers)))
     offsets = np.zeros(len(markers) + 1, dtype=np.int64)
     col_family = tuple(problem.missing_family[mp] for mp in missing)
+    refs = {}
+    for famid, ped in problem.families.items():
+        pos = {pid: i for i, pid in enumerate(ped.ids)}
+        typed = sorted((pos[pid], pid) for pid in problem.am_profiles.get(famid, {}) if pid in pos)
+        refs[famid] = (pos, [(i, pid, problem.am_profiles[famid][pid], ped[pid].sex) for i, pid in typed])
     for k, m in enumerate(markers):
         seen_set = {_allele_index(m, a, "PM sample") for a in alleles.get(m.name, ())}
-        genos: list[dict[str, Genotype]] = []
+        idx = m._index
+        name = m.name
         groups: dict[tuple, list[int]] = {}
+        group_obs: dict[tuple, list[list[tuple[int, int]]]] = {}
         for j, mp in enumerate(missing):
             famid = col_family[j]
-            ids, sig = shapes[famid]
-            g = _marker_genotypes(problem.am_profiles.get(famid, {}), m.name)
-            genos.append(g)
-            for pid, gg in g.items():
-                seen_set.update(_allele_index(m, a, pid) for a in gg if a is not None)
-            typed = tuple(sorted(ids.index(pid) for pid in g))
-            groups.setdefault((sig, ids.index(mp), typed), []).append(j)
+            _, sig = shapes[famid]
+            pos, typed_refs = refs[famid]
+            typed, obs = [], []
+            for i, pid, prof, sex in typed_refs:
+                g = prof.get(name)
+                if g is None or (g[0] is None and g[1] is None):
+                    continue
+                try:
+                    a = -1 if g[0] is None else idx[g[0]]
+                    b = -1 if g[1] is None else idx[g[1]]
+                except KeyError:
+                    _obs_indices(m, g, pid, sex, None)  # raises the core's error naming the person
+                    raise
+                if m.is_x:
+                    _obs_indices(m, g, pid, sex, None)
+                typed.append(i)
+                obs.append((a, b))
+                seen_set.update(x for x in (a, b) if x >= 0)
+            key = (sig, pos[mp], tuple(typed))
+            groups.setdefault(key, []).append(j)
+            group_obs.setdefault(key, []).append(obs)
         seen = tuple(sorted(seen_set))
         # Every group of a marker shares the allele space: the same marker, the same seen set, so
         # the core lumps the same alleles away. Without lumping, every allele keeps its code.
         labels = None
         block = None
-        for cols in groups.values():
-            vals, ll, keep = _group_tables(problem, m, seen, cols, genos, batch_entries)
+        for key, cols in groups.items():
+            vals, ll, keep = _group_tables(problem, m, seen, cols, key[2],
+                                           np.array(group_obs[key], dtype=np.int64).reshape(len(cols), len(key[2]), 2),
+                                           batch_entries)
             if block is None:
                 labels = [m.alleles[i] for i in (keep if keep is not None else range(m.n_alleles))]
                 block = np.empty((vals.shape[1], n_mp))
@@ -182,20 +207,21 @@ def build_tables(problem: DVIProblem, alleles: Mapping[str, set[str]] | None = N
 _Z = ("__batch__",)
 
 
-def _group_tables(problem: DVIProblem, m: Marker, seen: tuple[int, ...], cols: list[int],
-                  genos: list[dict[str, Genotype]], batch_entries: int):
+def _group_tables(problem: DVIProblem, m: Marker, seen: tuple[int, ...], cols: list[int], typed_pos: tuple[int, ...],
+                  raw_obs: np.ndarray, batch_entries: int):
     """Tables of MPs that share a pedigree shape, a position and a typing pattern at marker ``m``.
 
+    ``raw_obs[z, r]``: allele indices (-1: unknown) of typed reference ``r`` of member ``z``.
     Returns ``(values (len(cols), n_codes), loglik (len(cols),), keep)``.
     """
     rep = cols[0]
     mp0 = problem.missing[rep]
-    ped0 = problem.families[problem.missing_family[mp0]]
-    prob = _MarkerProblem(ped0, m, genos[rep], 0.0, targets=(mp0,), lumping="exact", extra_seen=seen)
+    fam0 = problem.missing_family[mp0]
+    ped0 = problem.families[fam0]
+    geno0 = _marker_genotypes(problem.am_profiles.get(fam0, {}), m.name)
+    prob = _MarkerProblem(ped0, m, geno0, 0.0, targets=(mp0,), lumping="exact", extra_seen=seen)
     keep = prob.keep
     n = prob.n
-    remap = ({old: new for new, old in enumerate(seen)} if keep is not None else None)
-    typed_pos = sorted(ped0.ids.index(pid) for pid in prob.obs)
     obs_pids0 = [ped0.ids[i] for i in typed_pos]
     prob.obs = {}
     base = prob._factors()
@@ -216,17 +242,12 @@ def _group_tables(problem: DVIProblem, m: Marker, seen: tuple[int, ...], cols: l
         values[:], loglik[:] = _values(sym, ai, bi, nk)
         return values, loglik, keep
     var_of = {pid: prob._vars(pid) for pid in obs_pids0}
-    # Observed alleles of each member of the group, per typed reference (in the lumped space).
-    obs_idx: list[np.ndarray] = []   # per typed ref: (len(cols), 2), -1 for an unknown allele
-    for pos, pid0 in zip(typed_pos, obs_pids0):
-        arr = np.empty((len(cols), 2), dtype=np.int64)
-        for z, j in enumerate(cols):
-            mp = problem.missing[j]
-            ped = problem.families[problem.missing_family[mp]]
-            pid = ped.ids[pos]
-            a, b = _obs_indices(m, genos[j][pid], pid, ped[pid].sex, remap)
-            arr[z] = (-1 if a is None else a, -1 if b is None else b)
-        obs_idx.append(arr)
+    if keep is not None:
+        # The core's remapping to the lumped space: kept alleles in sorted order.
+        lut = np.full(m.n_alleles + 1, -1, dtype=np.int64)
+        lut[np.array(seen, dtype=np.int64)] = np.arange(len(seen))
+        raw_obs = lut[raw_obs]  # -1 indexes the last entry, which stays -1
+    obs_idx = [np.ascontiguousarray(raw_obs[:, r, :]) for r in range(len(obs_pids0))]
     partial = any((arr < 0).any() for arr in obs_idx)
     if partial:
         chunk = _chunk(base, var_of, obs_pids0, out_vars, n, len(cols), batch_entries)
@@ -593,7 +614,8 @@ def _explicit_mask(problem: DVIProblem, rows: range, col: Mapping[str, int], n_m
 
 
 def screen(problem: DVIProblem, min_lr: float = 1.0, top: int | None = 10, block_size: int | None = None,
-           client=None, tables: ScreeningTables | None = None, progress: Progress | None = None) -> ScreenResult:
+           client=None, tables: ScreeningTables | None = None, progress: Progress | None = None,
+           threads: int | None = None) -> ScreenResult:
     """Screen every PM against every allowed MP; return the candidates (never the dense matrix).
 
     Parameters
@@ -605,6 +627,7 @@ def screen(problem: DVIProblem, min_lr: float = 1.0, top: int | None = 10, block
     client : a ``dask.distributed.Client``: blocks run as tasks on its cluster (the tables are
         scattered to every worker once). The result is the same as without.
     tables : tables from :func:`build_tables`, when already built.
+    threads : blocks scored at once without a client (default: the CPUs, at most 4).
     progress : ``progress(stage, done, total)``, called as tables and blocks complete.
     """
     t0 = time.perf_counter()
@@ -631,11 +654,24 @@ def screen(problem: DVIProblem, min_lr: float = 1.0, top: int | None = 10, block
         return _BlockParams(min_log, top, _explicit_mask(problem, rows, col, n_mp))
 
     if client is None:
-        for b, s in enumerate(starts):
+        def run(s: int) -> dict:
             e = s + block_size
-            parts.append(_screen_block(tables, s, enc.codes[s:e], enc.loglik[s:e], enc.sex[s:e], params_for(s)))
-            if progress is not None:
-                progress("screen", b + 1, len(starts))
+            return _screen_block(tables, s, enc.codes[s:e], enc.loglik[s:e], enc.sex[s:e], params_for(s))
+
+        n_threads = min(len(starts), threads if threads is not None else min(4, os.cpu_count() or 1))
+        if n_threads > 1:
+            # The sparse product and the partitions release the GIL for most of their time.
+            engine = f"local:{n_threads} threads"
+            with ThreadPoolExecutor(n_threads) as pool:
+                for b, part in enumerate(pool.map(run, starts)):
+                    parts.append(part)
+                    if progress is not None:
+                        progress("screen", b + 1, len(starts))
+        else:
+            for b, s in enumerate(starts):
+                parts.append(run(s))
+                if progress is not None:
+                    progress("screen", b + 1, len(starts))
     else:
         from dask.distributed import as_completed
 
