@@ -65,6 +65,9 @@ __all__ = [
 
 #: Entries of the largest intermediate tensor a batched table contraction may build.
 BATCH_ENTRIES = 1 << 22
+METHOD = ("per-MP genotype tables from the kinship core's contraction (batched per pedigree shape), "
+          "PM blocks scored by a sparse product; theta 0, mutation models as stored")
+
 #: Entries (PM × MP) of one scored block.
 BLOCK_ENTRIES = 1 << 22
 
@@ -688,4 +691,7 @@ def screen(problem: DVIProblem, min_lr: float = 1.0, top: int | None = 10, block
         client.cancel(remote)
     pi, ci, vv = _merge(tables, parts, top)
     return ScreenResult(enc.ids, tables.missing, tables.family, pi, ci, vv, sum(p["pairs"] for p in parts),
-                        min_lr, top, time.perf_counter() - t0, tables.seconds, len(starts), engine)
+                        min_lr, top, time.perf_counter() - t0, tables.seconds, len(starts), engine,
+                        notes={"markers": tables.markers, "hypotheses": "PM is the MP vs. PM unrelated to the family",
+                               "method": METHOD, "pairings": "default (by sex)"
+                               if isinstance(problem.pairings, DefaultPairings) else "as given"})
