@@ -150,3 +150,45 @@ def test_partly_typed_reference_equals_pairwise():
     am[fam][pid][name] = (am[fam][pid][name][0], None)
     q = DVIProblem(p.markers, p.pm, p.pm_sex, p.pm_profiles, p.families, am, p.missing, p.missing_family, {})
     _assert_same_lrs(q, screen(q, min_lr=0, top=None), pairwise_lr(q))
+
+
+def test_x_linked_marker_and_female_pm_equal_pairwise():
+    from repatria.kinship.markers import Marker
+    from repatria.kinship.pedigree import Individual, Pedigree, Sex
+    from repatria.kinship.simulate import FAMILY_SHAPES, simulate_profiles
+
+    rng = np.random.default_rng(8)
+    x = Marker("DXS", ("1", "2", "3", "4", "5"), [0.1, 0.2, 0.3, 0.25, 0.15], is_x=True)
+    auto = standard_markers(2)
+    markers = [x, *auto]
+    families, am, missing, fam_of, pm_prof, pm_sex = {}, {}, [], {}, {}, {}
+    for k, shape in enumerate(("parents", "mother", "two_siblings", "child")):
+        inds, refs = FAMILY_SHAPES[shape]
+        f = f"F{k}"
+        lab = {i.id: f"{f}-{i.id}" for i in inds}
+        ped = Pedigree(inds).relabel(lab)
+        prof = simulate_profiles(ped, markers, rng)
+        families[f] = ped
+        am[f] = {lab[r]: prof[lab[r]] for r in refs}
+        missing.append(lab["MP"])
+        fam_of[lab["MP"]] = f
+        pm_prof[f"V{k}"] = prof[lab["MP"]]
+        pm_sex[f"V{k}"] = Sex.MALE
+    lone = simulate_profiles(Pedigree([Individual("W", sex=Sex.FEMALE)]), markers, rng)["W"]
+    pm_prof["W"], pm_sex["W"] = lone, Sex.FEMALE
+    p = DVIProblem(tuple(markers), tuple(pm_prof), pm_sex, pm_prof, families, am, tuple(missing), fam_of, {})
+    res = screen(p, min_lr=0, top=None, block_size=2)
+    _assert_same_lrs(p, res, pairwise_lr(p))
+    assert "W" not in {res.pm[i] for i in res.pm_index}  # a woman cannot be these male MPs
+
+
+def test_pm_allele_outside_the_frequency_table_is_the_cores_error():
+    p = _small_case(2, 2, 2, 2)
+    prof = {v: dict(pr) for v, pr in p.pm_profiles.items()}
+    m = p.markers[0]
+    prof[p.pm[0]][m.name] = ("99.9", prof[p.pm[0]][m.name][1])
+    q = DVIProblem(p.markers, p.pm, p.pm_sex, prof, p.families, p.am_profiles, p.missing, p.missing_family, {})
+    with pytest.raises(KinshipError, match="99.9"):
+        pairwise_lr(q)
+    with pytest.raises(KinshipError, match="99.9"):
+        screen(q)
