@@ -23,7 +23,6 @@ verification + groups.
 from __future__ import annotations
 
 import argparse
-import math
 import multiprocessing as mp
 import resource
 import time
