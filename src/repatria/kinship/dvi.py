@@ -265,6 +265,7 @@ class _FamilyTables:
 
     loglik: np.ndarray                       # (n_markers,)
     tables: dict[str, list[np.ndarray]]      # mp -> per marker (n, n) joint P(data, MP genotype)
+    row_sums: dict[str, list[np.ndarray]]    # mp -> per marker (n,) P(data, MP carries a and any)
     patterns: dict[str, list[_NoMutationPattern]]
 
 
@@ -274,18 +275,20 @@ def _family_tables(problem: DVIProblem, famid: str) -> _FamilyTables:
     prof = problem.am_profiles.get(famid, {})
     pm_alleles = problem.pm_alleles
     tables: dict[str, list[np.ndarray]] = {}
+    row_sums: dict[str, list[np.ndarray]] = {}
     patterns: dict[str, list[_NoMutationPattern]] = {}
     ll = np.zeros(len(problem.markers))
     for mp in problem.family_missing[famid]:
-        tables[mp], patterns[mp] = [], []
+        tables[mp], row_sums[mp], patterns[mp] = [], [], []
         for k, m in enumerate(problem.markers):
             geno = {pid: pr[m.name] for pid, pr in prof.items() if pr.get(m.name) is not None}
             # Only genotypes the PM samples carry are looked up: the rest may be lumped. The
             # table sums to the family's own likelihood.
-            table, ll[k], pattern = _marker_table(ped, m, geno, mp, pm_alleles[m.name])
+            table, ll[k], rows, pattern = _marker_table(ped, m, geno, mp, pm_alleles[m.name])
             tables[mp].append(table)
+            row_sums[mp].append(rows)
             patterns[mp].append(pattern)
-    return _FamilyTables(ll, tables, patterns)
+    return _FamilyTables(ll, tables, row_sums, patterns)
 
 
 # dviSolve-style workflows ask for the pairwise LRs again and again on problems that differ in a
@@ -297,20 +300,20 @@ _TABLE_CACHE_LIMIT = 128 * 2**20
 
 
 def _marker_table(ped: Pedigree, m: Marker, geno: Mapping[str, Genotype], mp: str,
-                  alleles: set[str]) -> tuple[np.ndarray, float, _NoMutationPattern]:
+                  alleles: set[str]) -> tuple[np.ndarray, float, np.ndarray, _NoMutationPattern]:
     key = (id(ped), id(m), mp, tuple(sorted(geno.items(), key=lambda kv: kv[0])))
     hit = _TABLE_CACHE.get(key)
     if hit is not None and hit[0] is ped and hit[1] is m and alleles <= hit[2]:
-        return hit[3], hit[4], hit[5]
-    table, ll = genotype_table_and_loglik(ped, m, geno, mp, alleles=alleles)
+        return hit[3], hit[4], hit[5], hit[6]
+    table, ll, rows = genotype_table_and_loglik(ped, m, geno, mp, alleles=alleles)
     pattern = _NoMutationPattern(ped, m, geno, mp)
     if _TABLE_CACHE_BYTES[0] + table.nbytes > _TABLE_CACHE_LIMIT:
         _TABLE_CACHE.clear()
         _TABLE_CACHE_BYTES[0] = 0
     _TABLE_CACHE_BYTES[0] += table.nbytes
     # The pedigree and marker are held, so their ids cannot be reused while the entry lives.
-    _TABLE_CACHE[key] = (ped, m, frozenset(alleles), table, ll, pattern)
-    return table, ll, pattern
+    _TABLE_CACHE[key] = (ped, m, frozenset(alleles), table, ll, rows, pattern)
+    return table, ll, rows, pattern
 
 
 class _NoMutationPattern:
@@ -365,12 +368,14 @@ class _NoMutationPattern:
         return self.table[a2, b2]
 
 
-def _lookup(m: Marker, table: np.ndarray, g: Genotype) -> float:
+def _lookup(m: Marker, table: np.ndarray, g: Genotype, row_sums: np.ndarray | None = None) -> float:
+    """The table's value for ``g``; a genotype with one allele unknown is that allele's row sum
+    (``row_sums`` when the table has lumped alleles, whose columns it does not show)."""
     a = None if g[0] is None else m.allele_index(g[0])
     b = None if g[1] is None else m.allele_index(g[1])
     if a is None or b is None:
         x = a if a is not None else b
-        return float(np.nansum(table[x]))
+        return float(row_sums[x]) if row_sums is not None else float(np.nansum(table[x]))
     return float(table[a, b])
 
 
@@ -445,7 +450,7 @@ def _pairwise_lr(problem: DVIProblem) -> PairwiseResult:
                 possible = ft.patterns[mp][k].possible(ia[:, k], ib[:, k])
                 for i in np.flatnonzero(arr.partial[:, k]):
                     g = problem.pm_profiles[problem.pm[i]][m.name]
-                    joint[i] = _lookup(m, t, g)
+                    joint[i] = _lookup(m, t, g, ft.row_sums[mp][k])
                     possible[i] = _lookup(m, genotype_likelihoods(
                         problem.families[famid], m.without_mutation(),
                         {p: pr[m.name] for p, pr in problem.am_profiles.get(famid, {}).items()

@@ -168,9 +168,11 @@ def genotype_likelihoods(pedigree: Pedigree, marker: Marker, genotypes: Mapping[
 
 def genotype_table_and_loglik(pedigree: Pedigree, marker: Marker, genotypes: Mapping[str, Genotype],
                               target: str, theta: float = 0.0, alleles: Iterable[str] | None = None
-                              ) -> tuple[np.ndarray, float]:
+                              ) -> tuple[np.ndarray, float, np.ndarray]:
     """:func:`genotype_likelihoods` and, from the same computation, the log-likelihood of the data
-    without the target (the sum of the table over every genotype)."""
+    without the target (the sum of the table over every genotype) and the table's row sums: for
+    each allele ``a``, the probability of the data with the target carrying ``a`` and any other
+    allele (lumped ones included; ``nan`` for lumped rows). A target typed ``a/-`` is a row sum."""
     if genotypes.get(target) is not None:
         raise KinshipError(f"'{target}' is typed at {marker.name}; a target must be untyped")
     if alleles is None:
@@ -182,12 +184,15 @@ def genotype_table_and_loglik(pedigree: Pedigree, marker: Marker, genotypes: Map
     table = problem.target_table(target)
     total = float(np.sum(np.triu(table)))
     loglik = math.log(total) if total > 0 else -math.inf
+    rows = table.sum(axis=1)
     if problem.keep is None:
-        return table, loglik
-    full = np.full((marker.n_alleles, marker.n_alleles), np.nan)
-    k = problem.keep
+        return table, loglik, rows
+    n, k = marker.n_alleles, problem.keep
+    full = np.full((n, n), np.nan)
     full[np.ix_(k, k)] = table[: len(k), : len(k)]
-    return full, loglik
+    full_rows = np.full(n, np.nan)
+    full_rows[k] = rows[: len(k)]
+    return full, loglik, full_rows
 
 
 # --------------------------------------------------------------------------------------------
