@@ -180,3 +180,9 @@ def test_users_password_sets_a_login(registry_db: str) -> None:
     assert login(registry_db, "ana", "correct horse battery") is not None
     refused(registry_db, "users", "password", "ada", "--password", "x" * 20, "--as", "ana", match="may not")
     refused(registry_db, "users", "password", "ana", "--password", "short", match="at least")
+
+
+def test_serve_refuses_an_uninitialised_database(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    code, out, err = run(db, "serve", "--port", "8999")
+    assert code != 0 and "not initialised" in err and "repatria db init" in err

@@ -22,14 +22,9 @@ def run_server(db: str | None, host: str, port: int) -> None:
     import uvicorn
 
     from repatria.api.app import create_app
-    from repatria.registry.db import display_url, head_revision, schema_revision
-    from repatria.errors import RegistryError
+    from repatria.services.setup import require_current_schema
 
-    rev = schema_revision(db)
-    if rev != head_revision():
-        raise RegistryError(f"database {display_url(db)} is "
-                            f"{'not initialised' if rev is None else f'at schema {rev}'}; "
-                            "run `repatria db init` first")
+    where = require_current_schema(db)
     console.print(f"Repatria at [bold]http://{host}:{port}/[/] (API: http://{host}:{port}/api/v1/docs), "
-                  f"database {display_url(db)}. Ctrl-C stops it.", highlight=False)
+                  f"database {where}. Ctrl-C stops it.", highlight=False)
     uvicorn.run(create_app(db), host=host, port=port, log_level="warning")

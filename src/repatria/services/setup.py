@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from repatria.registry.db import display_url, migrate
+from repatria.errors import RegistryError
+from repatria.registry.db import display_url, head_revision, migrate, schema_revision
 
-__all__ = ["InitResult", "init_database"]
+__all__ = ["InitResult", "init_database", "require_current_schema"]
 
 
 @dataclass(frozen=True)
@@ -30,3 +31,13 @@ def init_database(db: str | None) -> InitResult:
     """Run every pending migration (alembic upgrade head) on ``db``, creating it if needed."""
     before, after = migrate(db)
     return InitResult(display_url(db), before, after)
+
+
+def require_current_schema(db: str | None) -> str:
+    """The database's display URL, if its schema is the newest; else a RegistryError saying what to run."""
+    rev = schema_revision(db)
+    if rev != head_revision():
+        raise RegistryError(f"database {display_url(db)} is "
+                            f"{'not initialised' if rev is None else f'at schema {rev}'}; "
+                            "run `repatria db init` first")
+    return display_url(db)
