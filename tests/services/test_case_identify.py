@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from repatria.errors import FormatError, RegistryError, ServiceError
+from repatria.kinship.conclusions import dvi_solve
 from repatria.kinship.dvi import pairwise_lr
 from repatria.registry.db import session_scope
 from repatria.registry.models import (
@@ -111,6 +112,11 @@ def test_import_identify_round_trip_keeps_every_number(db: str, reference_cases:
             assert _same(row.evidence["log_lr"], float(expected.log_lr[i, k]))
             assert _same(10 ** row.log10_lr, float(np.exp(expected.log_lr[i, k])))
             assert row.posterior == c.posterior
+        # LR0 of the pairings the conclusions report (the warning the match page shows).
+        lr0 = dvi_solve(source).lr0
+        with_lr0 = {(c.pm, c.missing): row.evidence["lr0"] for row, c in zip(stored, result.candidates)
+                    if "lr0" in row.evidence}
+        assert with_lr0 == {k: v for k, v in lr0.items() if k in seen}
         n_profiles = s.execute(select(func.count()).select_from(RunProfile)
                                .where(RunProfile.run_id == run.id)).scalar_one()
         assert n_profiles == len(source.pm) + sum(len(d) for d in source.am_profiles.values())

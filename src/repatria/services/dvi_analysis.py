@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,9 @@ class DVIAnalysis:
     joint: JointResult
     conclusions: dict[str, list[dict[str, Any]]]
     seconds: dict[str, float]
+    #: LR of each concluded pairing with the family's typed references removed (see
+    #: :mod:`repatria.kinship.conclusions`): high means the match rests on relatives among the victims.
+    lr0: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of ``repatria dvi analyse --json`` (non-finite numbers left as floats)."""
@@ -96,16 +99,17 @@ def analyse_problem(problem: DVIProblem, top: int = 20,
     seconds["joint"] = time.perf_counter() - t
     t = time.perf_counter()
     say("conclusions")
-    conclusions = _conclusions(problem, pw)
+    conclusions, lr0 = _conclusions(problem, pw)
     seconds["conclusions"] = time.perf_counter() - t
-    return DVIAnalysis(problem, pw, joint, conclusions, seconds)
+    return DVIAnalysis(problem, pw, joint, conclusions, seconds, lr0)
 
 
-def _conclusions(problem: DVIProblem, pw: PairwiseResult) -> dict[str, list[dict[str, Any]]]:
+def _conclusions(problem: DVIProblem, pw: PairwiseResult
+                 ) -> tuple[dict[str, list[dict[str, Any]]], dict[tuple[str, str], float]]:
     from repatria.kinship.conclusions import dvi_solve
 
     c = dvi_solve(problem, pairwise=pw)
-    return {"pm": list(c.pm), "am": list(c.am)}
+    return {"pm": list(c.pm), "am": list(c.am)}, dict(c.lr0)
 
 
 def analyse_case(path: str | Path, top: int = 20, progress: Callable[[str], None] | None = None) -> DVIAnalysis:

@@ -386,6 +386,7 @@ def identify(db: str | None, *, actor: str, frequency_table: str | None = None, 
                 "per_marker_log10_lr": {name: float(pw.log_lr_per_marker[i, k, j]) / math.log(10)
                                         for j, name in enumerate(pw.markers)},
                 "rule": CANDIDATE_RULE,
+                **({"lr0": analysis.lr0[(v, m)]} if (v, m) in analysis.lr0 else {}),
             })
             cand = CandidateMatch(run_id=run.id, person_id=rp.mp_person[m], remains_id=rp.pm_remains[v],
                                   sample_id=rp.pm_sample[v], log10_lr=log_lr / math.log(10),
