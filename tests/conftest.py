@@ -7,27 +7,13 @@ copied in). A user's clone does not have them: those tests skip with a clear rea
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from registry_db_fixtures import *  # noqa: F401,F403  (registry_db: SQLite and PostgreSQL)
 
-PROJECT = Path(__file__).resolve().parents[1]
-SHARED = PROJECT.parent / "shared"
-REFERENCE_CASES = SHARED / "reference-cases"
-CASE_NAMES = ("dvi-example", "example1", "example2", "exclusionExample", "planecrash", "symmetricSibs")
-
-
-def require_shared(path: Path = REFERENCE_CASES) -> Path:
-    """Return ``path``, or skip (fail under CI) when the shared reference data are absent."""
-    if path.exists():
-        return path
-    msg = f"shared reference data not found at {path} (it sits beside the project in the team's checkout)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(msg + "; CI must have it", pytrace=False)
-    pytest.skip(msg)
+from shared_data import CASE_NAMES, REFERENCE_CASES, require_shared  # noqa: F401
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import require_shared
+from shared_data import require_shared
 from repatria.errors import FormatError
 from repatria.formats.casefolder import read_case_folder
 from repatria.formats.fam import FamWarning, read_fam

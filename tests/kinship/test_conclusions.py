@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import CASE_NAMES
+from shared_data import CASE_NAMES
 from repatria import __version__
 from repatria.formats.casefolder import read_case_folder
 from repatria.kinship.conclusions import AM_KEYS, PM_KEYS, dvi_solve, find_undisputed

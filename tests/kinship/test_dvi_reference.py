@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import CASE_NAMES
+from shared_data import CASE_NAMES
 from repatria.formats.casefolder import read_case_folder
 from repatria.kinship.dvi import NOBODY, find_excluded, pairwise_lr
 from repatria.kinship.joint import count_assignments, joint_dvi

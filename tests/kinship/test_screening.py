@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CASE_NAMES
+from shared_data import CASE_NAMES
 from repatria.formats.casefolder import read_case_folder
 from repatria.kinship.dvi import DVIProblem, pairwise_lr
 from repatria.kinship.errors import KinshipError
