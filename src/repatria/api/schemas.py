@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any, Literal
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from repatria.formats.jsonsafe import json_safe
 from repatria.registry.models import NOTIFY_METHODS, REPATRIATION_KINDS
 
 __all__ = ["SafeJSONResponse", "TokenRequest", "TokenResponse", "ReasonBody", "RequiredReasonBody",
@@ -20,20 +20,9 @@ CustodyEventName = Literal["recovered", "received", "transferred", "stored", "sa
                            "released", "returned"]
 
 
-def _safe(x: Any) -> Any:
-    """An LR can be infinite (log10 = inf); JSON has no such number, so say it as "Inf"."""
-    if isinstance(x, dict):
-        return {str(k): _safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_safe(v) for v in x]
-    if isinstance(x, float) and not math.isfinite(x):
-        return "NaN" if math.isnan(x) else ("Inf" if x > 0 else "-Inf")
-    return x
-
-
 class SafeJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
-        return json.dumps(_safe(content), ensure_ascii=False, allow_nan=False,
+        return json.dumps(json_safe(content), ensure_ascii=False, allow_nan=False,
                           separators=(",", ":")).encode("utf-8")
 
 

@@ -3,40 +3,19 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
 import typer
 from rich.console import Console
 
 from repatria.errors import RepatriaError
+from repatria.formats.jsonsafe import json_safe  # noqa: F401  (re-exported for the commands)
 
 console = Console()
 err_console = Console(stderr=True)
-
-
-def json_safe(x: Any) -> Any:
-    """Numbers for JSON: non-finite floats become the strings "Inf", "-Inf", "NaN"."""
-    if isinstance(x, dict):
-        return {str(k): json_safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [json_safe(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return json_safe(x.tolist())
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
-        if math.isnan(x):
-            return "NaN"
-        if math.isinf(x):
-            return "Inf" if x > 0 else "-Inf"
-        return x
-    return x
 
 
 def print_json(obj: Any) -> None:

@@ -34,12 +34,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from repatria import __version__
 from repatria.errors import KinshipError, NotFoundError, ServiceError
+from repatria.formats.jsonsafe import json_safe
 from repatria.formats.markers_json import marker_from_dict, marker_to_dict
 from repatria.kinship.dvi import DVIProblem
 from repatria.kinship.markers import Marker
@@ -302,26 +302,6 @@ def problem_from_registry(db: str | None, frequency_table: str | None = None) ->
 # ----------------------------------------------------------------------------- the run
 
 
-def _json_safe(x: Any) -> Any:
-    # JSON columns take no NaN or infinity (PostgreSQL refuses them): write them as strings.
-    if isinstance(x, dict):
-        return {str(k): _json_safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_json_safe(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _json_safe(x.tolist())
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
-        if math.isnan(x):
-            return "NaN"
-        if math.isinf(x):
-            return "Inf" if x > 0 else "-Inf"
-        return x
-    return x
-
-
 def _exp(x: float) -> float:
     return math.exp(x) if x < 709.78 else math.inf
 
@@ -358,7 +338,7 @@ def identify(db: str | None, *, actor: str, frequency_table: str | None = None, 
         }
         run = IdentificationRun(run_by_id=user.id, software_version=f"repatria {__version__}",
                                 parameters=parameters, frequency_table_id=rp.frequency_table.id,
-                                input_sha256=rp.sha256, results=_json_safe(analysis.to_dict()))
+                                input_sha256=rp.sha256, results=json_safe(analysis.to_dict()))
         session.add(run)
         session.flush()
         used = sorted(set(rp.pm_profile.values()) | set(rp.reference_profiles))
@@ -380,7 +360,7 @@ def identify(db: str | None, *, actor: str, frequency_table: str | None = None, 
         for i, k, log_lr, post in rows:
             v, m = problem.pm[i], problem.missing[k]
             excl = int(pw.exclusions[i, k])
-            evidence = _json_safe({
+            evidence = json_safe({
                 "log_lr": log_lr, "family": problem.missing_family[m], "exclusions": excl,
                 "profile_id": rp.pm_profile[v],
                 "per_marker_log10_lr": {name: float(pw.log_lr_per_marker[i, k, j]) / math.log(10)

@@ -1,0 +1,34 @@
+"""Numbers for JSON: JSON (and PostgreSQL's JSON columns) have no NaN or infinity.
+
+An LR can be infinite and a missing value NaN; they are written as the strings "Inf", "-Inf" and
+"NaN", the convention of every Repatria JSON output (command contracts, API, stored results).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["json_safe"]
+
+
+def json_safe(x: Any) -> Any:
+    """``x`` with numpy values made plain and non-finite floats as "Inf", "-Inf", "NaN"."""
+    if isinstance(x, dict):
+        return {str(k): json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_safe(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return json_safe(x.tolist())
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        if math.isnan(x):
+            return "NaN"
+        if math.isinf(x):
+            return "Inf" if x > 0 else "-Inf"
+        return x
+    return x
