@@ -422,7 +422,10 @@ def _joint_dvi(problem: DVIProblem, pw: PairwiseResult, top: int, max_bits: int,
 
     kept_ids = {id(o) for f in fams for o in kept[f]}
     pruned = [(f, o) for f in fams for o in options[f] if o.takes and id(o) not in kept_ids]
-    neglected = _neglected_bound(pruned, log_s, log_r if single_mp else None, log_z, built)
+    assigned = marginals[:, :-1].sum(axis=0)
+    p_empty = {f: min((1.0 - assigned[col[m]] for m in problem.family_missing[f]), default=1.0) for f in fams}
+    p_free = {v: float(marginals[row[v], -1]) for v in pm}
+    neglected = _neglected_bound(pruned, log_s, log_r if single_mp else None, log_z, built, p_empty, p_free)
     ranked = _merge_best([comp.best(top) for comp, _ in built], top)
     top_list = []
     for logw, pairs in ranked:
@@ -571,7 +574,8 @@ def _union(find, parent, fam_n, pm_n, has_multi, level, a: str, b: str) -> None:
 
 def _neglected_bound(pruned: list[tuple[str, _Option]], log_s: Mapping[str, float],
                      log_r: Mapping[str, float] | None, log_z: float,
-                     built: list[tuple[_Component, list[str]]]) -> float:
+                     built: list[tuple[_Component, list[str]]], p_empty: Mapping[str, float],
+                     p_free: Mapping[str, float]) -> float:
     """A proven upper bound on the share of the total left out with the ``pruned`` options.
 
     *Relaxed kept model.* Every assignment splits uniquely into its set ``S`` of left-out options
@@ -580,7 +584,9 @@ def _neglected_bound(pruned: list[tuple[str, _Option]], log_s: Mapping[str, floa
     only adds terms, and ``S`` holds at most one option per family, so
     ``Z ≤ Σ_F ∏_{f∈F} w_f · Z_kept(−F) = Z'``, the kept model in which a family left empty weighs
     ``1 + w_f`` (``w_f`` the sum of its left-out factors) instead of 1. The same holds with PMs
-    (weights ``1 + w_v``, each left-out option counted on its first PM). ``Z'`` is summed by the
+    (weights ``1 + w_v``, each left-out option counted on its first PM), and with each option
+    counted on whichever of its family and first PM the kept model leaves unassigned less often
+    (each assignment still maps to distinct families and distinct PMs). ``Z'`` is summed by the
     same DP as the kept model, so the bound is ``(Z' − Z_kept) / Z'``: a left-out link of a PM that
     is surely someone else, or of a family surely matched, adds next to nothing.
 
@@ -598,7 +604,11 @@ def _neglected_bound(pruned: list[tuple[str, _Option]], log_s: Mapping[str, floa
              for f, o in pruned]
     best = min(0.0, _logsumexp(np.array(terms)))     # log of a bound on the left-out share
 
-    for key in (lambda f, o: "F:" + f, lambda f, o: "P:" + o.takes[0]):
+    def mixed(f: str, o: _Option) -> str:
+        v = o.takes[0]
+        return "F:" + f if p_empty.get(f, 1.0) <= p_free.get(v, 1.0) else "P:" + v
+
+    for key in (lambda f, o: "F:" + f, lambda f, o: "P:" + o.takes[0], mixed):
         sums: dict[str, list[float]] = {}
         for f, o in pruned:
             sums.setdefault(key(f, o), []).append(o.logw)
