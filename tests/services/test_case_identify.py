@@ -244,3 +244,26 @@ def test_identify_is_for_analysts_and_never_logs_genotypes(db: str, reference_ca
 def test_nothing_to_identify_is_one_sentence(db: str) -> None:
     with pytest.raises(ServiceError, match="import a case first"):
         identify(db, actor="ana")
+
+
+def test_new_runs_do_not_raise_identified_people_again(db: str, reference_cases: Path) -> None:
+    from repatria.services.review import confirm, propose, revoke
+
+    import_case(db, reference_cases / "planecrash", actor="ana")
+    first = identify(db, actor="ana")
+    best = max(first.candidates, key=lambda c: c.lr)
+    propose(db, best.id, actor="ana")
+    confirm(db, best.id, actor="rev", reason="LR and posterior beyond doubt")
+
+    second = identify(db, actor="ana")
+    assert all(c.pm != best.pm and c.missing != best.missing for c in second.candidates)
+    with session_scope(db) as s:
+        params = s.get(IdentificationRun, second.run).parameters
+    assert params["candidates_of_identified_left_out"] >= 1
+    # Everything else is raised as before: the confirmed pair still takes part in the analysis.
+    others = {(c.pm, c.missing) for c in first.candidates if c.pm != best.pm and c.missing != best.missing}
+    assert {(c.pm, c.missing) for c in second.candidates} == others
+
+    revoke(db, best.id, actor="rita", reason="sample swap found in the laboratory")
+    third = identify(db, actor="ana")
+    assert (best.pm, best.missing) in {(c.pm, c.missing) for c in third.candidates}

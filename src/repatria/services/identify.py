@@ -47,6 +47,7 @@ from repatria.kinship.pedigree import Genotype, Individual, Pedigree, Sex
 from repatria.registry.db import session_scope
 from repatria.registry.models import (
     CandidateMatch,
+    Decision,
     Donor,
     FrequencyTable,
     IdentificationRun,
@@ -70,7 +71,8 @@ __all__ = ["POSTERIOR_THRESHOLD", "CANDIDATE_RULE", "RegistryProblem", "Identify
 
 #: A pairing with LR <= 1 is still a candidate when its posterior pairing probability is this high.
 POSTERIOR_THRESHOLD = 0.01
-CANDIDATE_RULE = f"pairwise LR > 1, or posterior pairing probability >= {POSTERIOR_THRESHOLD}"
+CANDIDATE_RULE = (f"pairwise LR > 1, or posterior pairing probability >= {POSTERIOR_THRESHOLD}; "
+                  "not for a person or remains already identified (confirmed, not revoked)")
 
 _SEX = {"male": Sex.MALE, "female": Sex.FEMALE, "unknown": Sex.UNKNOWN, None: Sex.UNKNOWN}
 
@@ -302,6 +304,17 @@ def problem_from_registry(db: str | None, frequency_table: str | None = None) ->
 # ----------------------------------------------------------------------------- the run
 
 
+def _confirmed(session: Session) -> tuple[set[int], set[int]]:
+    """Persons and remains of every confirmation not revoked."""
+    confirms = session.execute(
+        select(Decision.id, CandidateMatch.person_id, CandidateMatch.remains_id)
+        .join(CandidateMatch, CandidateMatch.id == Decision.candidate_id)
+        .where(Decision.kind == "confirm")).all()
+    revoked = set(session.execute(select(Decision.refers_to).where(Decision.kind == "revoke")).scalars())
+    live = [(p, r) for d, p, r in confirms if d not in revoked]
+    return {p for p, _ in live}, {r for _, r in live}
+
+
 def _exp(x: float) -> float:
     return math.exp(x) if x < 709.78 else math.inf
 
@@ -326,11 +339,28 @@ def identify(db: str | None, *, actor: str, frequency_table: str | None = None, 
         if again.sha256 != rp.sha256:
             raise ServiceError("the registry changed while the analysis ran (profiles, families or "
                                "consent); nothing was stored, run identify again")
+        # Identified people and remains stay in the analysis (their evidence is part of the
+        # joint answer) but are not raised again as candidates: their decision is made, and a
+        # revocation reopens them.
+        settled_person, settled_remains = _confirmed(session)
+        rows, settled = [], 0
+        for i, v in enumerate(problem.pm):
+            for k, m in enumerate(problem.missing):
+                log_lr = float(pw.log_lr[i, k])
+                if math.isnan(log_lr):
+                    continue  # pairing not allowed (sex)
+                post = float(joint.marginals[i, k])
+                if log_lr > 0 or post >= POSTERIOR_THRESHOLD:
+                    if rp.mp_person[m] in settled_person or rp.pm_remains[v] in settled_remains:
+                        settled += 1
+                        continue
+                    rows.append((i, k, log_lr, post))
         parameters = {
             "pairings": "every missing person of compatible sex, or nobody (dvir's default)",
             "mutation": "mutation models as stored with the markers",
             "prior": joint.prior, "top": top, "candidate_rule": CANDIDATE_RULE,
             "posterior_threshold": POSTERIOR_THRESHOLD,
+            "candidates_of_identified_left_out": settled,
             "withdrawn_donors": rp.withdrawn_donors,
             "genotypes_outside_table": rp.outside_table,
             "size": {"pm": len(problem.pm), "missing": len(problem.missing),
@@ -344,15 +374,6 @@ def identify(db: str | None, *, actor: str, frequency_table: str | None = None, 
         used = sorted(set(rp.pm_profile.values()) | set(rp.reference_profiles))
         session.add_all(RunProfile(run_id=run.id, profile_id=i) for i in used)
 
-        rows = []
-        for i, v in enumerate(problem.pm):
-            for k, m in enumerate(problem.missing):
-                log_lr = float(pw.log_lr[i, k])
-                if math.isnan(log_lr):
-                    continue  # pairing not allowed (sex)
-                post = float(joint.marginals[i, k])
-                if log_lr > 0 or post >= POSTERIOR_THRESHOLD:
-                    rows.append((i, k, log_lr, post))
         rows.sort(key=lambda r: (-r[2], r[0], r[1]))
         candidates = []
         remains_ref = dict(session.execute(select(Remains.id, Remains.ref).where(
