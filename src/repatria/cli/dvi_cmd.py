@@ -20,15 +20,25 @@ def analyse(
     case: Path = typer.Argument(..., help="A case folder (pm.tsv, am.tsv, missing.txt, markers.json) or a .fam file."),
     top: int = typer.Option(20, "--top", min=1, help="How many of the best joint assignments to report."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (the command contract)."),
+    unseen_allele_freq: float = typer.Option(
+        None, "--unseen-allele-freq", min=0.0, max=0.5,
+        help="Add alleles the frequency table lacks at this frequency instead of stopping with an error "
+             "(they are listed in the output)."),
 ) -> None:
     """Pairwise LRs, exclusions, joint identification with posteriors, and conclusions."""
     if as_json:
-        print_json(analyse_case(case, top=top).to_dict())
+        print_json(analyse_case(case, top=top, unseen_allele_freq=unseen_allele_freq).to_dict())
         return
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console,
                   transient=True) as bar:
         task = bar.add_task("reading the case", total=None)
-        result = analyse_case(case, top=top, progress=lambda msg: bar.update(task, description=msg))
+        result = analyse_case(case, top=top, progress=lambda msg: bar.update(task, description=msg),
+                              unseen_allele_freq=unseen_allele_freq)
+    unseen = result.notes.get("unseen_alleles")
+    if unseen:
+        listed = "; ".join(f"{m}: {', '.join(a)}" for m, a in unseen["added"].items())
+        err_console.print(f"alleles not in the frequency table, added at frequency {unseen['frequency']:g}: {listed}",
+                          highlight=False, soft_wrap=True)
     show(result)
 
 

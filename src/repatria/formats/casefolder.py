@@ -52,7 +52,7 @@ def _sex(cell: str, file: str, line: int) -> Sex:
 
 
 def _genotypes(header: list[str], row: list[str], first: int, markers: Mapping[str, Marker], file: str,
-               line: int) -> dict[str, Genotype]:
+               line: int, unseen: dict[str, list[str]] | None = None) -> dict[str, Genotype]:
     out: dict[str, Genotype] = {}
     for name, cell in zip(header[first:], row[first:]):
         g = parse_genotype(cell, file=file, line=line, field=name)
@@ -61,8 +61,11 @@ def _genotypes(header: list[str], row: list[str], first: int, markers: Mapping[s
         m = markers[name]
         for a in g:
             if a is not None and a not in m._index:
-                raise FormatError(f"allele '{a}' is not in the frequency table of {name}; add it to markers.json",
-                                  file=file, line=line, field=name)
+                if unseen is None:
+                    raise FormatError(f"allele '{a}' is not in the frequency table of {name}; add it to "
+                                      f"markers.json, or give a minimum frequency for unseen alleles",
+                                      file=file, line=line, field=name)
+                unseen.setdefault(name, []).append(a)
         out[name] = g
     return out
 
@@ -76,8 +79,16 @@ def _marker_columns(header: list[str], first: int, markers: Mapping[str, Marker]
         raise FormatError(f"column(s) {', '.join(sorted(dup))} appear twice", file=file, line=1)
 
 
-def read_case_folder(folder: str | Path) -> DVIProblem:
-    """Read a case folder into a validated :class:`DVIProblem`."""
+def read_case_folder(folder: str | Path, unseen_allele_freq: float | None = None,
+                     added: dict[str, list[str]] | None = None) -> DVIProblem:
+    """Read a case folder into a validated :class:`DVIProblem`.
+
+    An allele of a profile that ``markers.json`` does not list is an error, unless
+    ``unseen_allele_freq`` is given: it is then added to its marker at that frequency (the others
+    scaled down to keep the sum 1, named mutation models rebuilt; see
+    :meth:`repatria.kinship.markers.Marker.with_unseen_alleles`), and listed in ``added``.
+    """
+    unseen: dict[str, list[str]] | None = {} if unseen_allele_freq is not None else None
     d = Path(folder)
     if not d.is_dir():
         raise FormatError("not a case folder (a directory with pm.tsv, am.tsv, missing.txt, markers.json)",
@@ -110,7 +121,7 @@ def read_case_folder(folder: str | Path) -> DVIProblem:
             raise FormatError(f"PM id '{pid}' is used twice", file=str(ppath), line=k, field="id")
         pm.append(pid)
         pm_sex[pid] = _sex(r[1].strip(), str(ppath), k)
-        pm_prof[pid] = _genotypes(header, r, 2, markers, str(ppath), k)
+        pm_prof[pid] = _genotypes(header, r, 2, markers, str(ppath), k, unseen)
 
     # Reference families
     apath = d / "am.tsv"
@@ -131,7 +142,7 @@ def read_case_folder(folder: str | Path) -> DVIProblem:
         sex = _sex(r[4].strip(), str(apath), k)
         par = [None if x in ("0", "", "NA") else x for x in (fid, mid)]
         fam_rows.setdefault(famid, []).append((k, Individual(pid, par[0], par[1], sex)))
-        g = _genotypes(header, r, 5, markers, str(apath), k)
+        g = _genotypes(header, r, 5, markers, str(apath), k, unseen)
         if g:
             if pid in typed_where or pid in pm_sex:
                 raise FormatError(f"typed reference id '{pid}' is not unique in the case", file=str(apath), line=k,
@@ -193,6 +204,14 @@ def read_case_folder(folder: str | Path) -> DVIProblem:
                 if x != NOBODY and x not in missing_family:
                     raise FormatError(f"'{x}' is not a missing person", file=str(rpath), field=f"pairings.{v}")
             pairings[v] = tuple(str(x) for x in lst)
+    if unseen:
+        try:
+            marker_list = [m.with_unseen_alleles(sorted(set(unseen.get(m.name, ()))), unseen_allele_freq)
+                           for m in marker_list]
+        except KinshipError as e:
+            raise FormatError(str(e), file=str(mpath)) from None
+        if added is not None:
+            added.update({name: sorted(set(a)) for name, a in unseen.items()})
     try:
         return DVIProblem(tuple(marker_list), tuple(pm), pm_sex, pm_prof, families, am_prof, tuple(missing),
                           missing_family, pairings)

@@ -297,18 +297,30 @@ class Marker:
         """A copy with ``labels`` added at frequency ``min_freq`` each, the others scaled down.
 
         The documented alternative to an error when a profile carries an allele that the frequency
-        table has not seen. A marker with a mutation model must have it rebuilt by the caller.
+        table has not seen. Mutation models built by name (equal, proportional, stepwise, onestep,
+        trivial) are rebuilt on the new alleles with the same parameters; a custom matrix cannot
+        be extended and is an error.
         """
         new = [a for a in dict.fromkeys(labels) if a not in self._index]
         if not new:
             return self
-        if self.has_mutation:
-            raise KinshipError(f"marker {self.name}: cannot add unseen alleles {new} to a marker with "
-                               f"a mutation model; rebuild the model with the new alleles")
         if not 0 < min_freq * len(new) < 1:
             raise KinshipError(f"minimum frequency {min_freq} is out of range")
+        alleles = self.alleles + tuple(new)
         p = np.concatenate([self.afreq * (1 - min_freq * len(new)), np.full(len(new), min_freq)])
-        return Marker(self.name, self.alleles + tuple(new), p, None, None, self.is_x, self.chrom, self.pos_mb)
+
+        def rebuild(mm: MutationModel | None) -> MutationModel | None:
+            if mm is None:
+                return None
+            kind = mm.params.get("model")
+            if kind is None or kind == "custom":
+                raise KinshipError(f"marker {self.name}: cannot add unseen alleles {new} to a custom mutation "
+                                   f"matrix; give the matrix with the new alleles")
+            return mutation_model(kind, alleles, p, rate=mm.params.get("rate", 0.0),
+                                  rate2=mm.params.get("rate2", 0.0), range_=mm.params.get("range", 0.1))
+
+        female, male = rebuild(self.female), rebuild(self.male)
+        return Marker(self.name, alleles, p, female, male, self.is_x, self.chrom, self.pos_mb)
 
 
 def total_rate(model: MutationModel | None, afreq: np.ndarray) -> float:

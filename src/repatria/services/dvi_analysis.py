@@ -34,6 +34,8 @@ class DVIAnalysis:
     #: LR of each concluded pairing with the family's typed references removed (see
     #: :mod:`repatria.kinship.conclusions`): high means the match rests on relatives among the victims.
     lr0: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: What the analysis assumed beyond the case's own data (e.g. alleles added to a table).
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of ``repatria dvi analyse --json`` (non-finite numbers left as floats)."""
@@ -63,7 +65,8 @@ class DVIAnalysis:
             "conclusions": self.conclusions,
             "provenance": {"software": f"repatria {__version__}", "seconds": self.seconds,
                            "pairwise": "LR = L(PM on MP in family) / (L(family) L(PM)), mutation models as stored",
-                           "joint": "flat prior over all assignments; loglik natural log; lr vs. nobody identified"},
+                           "joint": "flat prior over all assignments; loglik natural log; lr vs. nobody identified",
+                           **self.notes},
         }
 
 
@@ -71,11 +74,16 @@ def _exp(x: float) -> float:
     return math.exp(x) if x < 709.78 else math.inf
 
 
-def read_case(path: str | Path) -> DVIProblem:
-    """A case folder, or a Familias ``.fam`` file with a DVI section."""
+def read_case(path: str | Path, unseen_allele_freq: float | None = None,
+              added: dict[str, list[str]] | None = None) -> DVIProblem:
+    """A case folder, or a Familias ``.fam`` file with a DVI section.
+
+    ``unseen_allele_freq``: alleles of the profiles that a case folder's frequency table lacks are
+    added at this frequency (listed in ``added``) instead of being an error.
+    """
     p = Path(path)
     if p.is_dir():
-        return read_case_folder(p)
+        return read_case_folder(p, unseen_allele_freq, added)
     if p.suffix.lower() == ".fam":
         from repatria.formats.fam import read_fam
 
@@ -112,6 +120,11 @@ def _conclusions(problem: DVIProblem, pw: PairwiseResult
     return {"pm": list(c.pm), "am": list(c.am)}, dict(c.lr0)
 
 
-def analyse_case(path: str | Path, top: int = 20, progress: Callable[[str], None] | None = None) -> DVIAnalysis:
-    """Read the case at ``path`` and analyse it."""
-    return analyse_problem(read_case(path), top=top, progress=progress)
+def analyse_case(path: str | Path, top: int = 20, progress: Callable[[str], None] | None = None,
+                 unseen_allele_freq: float | None = None) -> DVIAnalysis:
+    """Read the case at ``path`` and analyse it (see :func:`read_case` for ``unseen_allele_freq``)."""
+    added: dict[str, list[str]] = {}
+    result = analyse_problem(read_case(path, unseen_allele_freq, added), top=top, progress=progress)
+    if added:
+        result.notes["unseen_alleles"] = {"frequency": unseen_allele_freq, "added": added}
+    return result
