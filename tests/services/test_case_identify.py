@@ -267,3 +267,32 @@ def test_new_runs_do_not_raise_identified_people_again(db: str, reference_cases:
     revoke(db, best.id, actor="rita", reason="sample swap found in the laboratory")
     third = identify(db, actor="ana")
     assert (best.pm, best.missing) in {(c.pm, c.missing) for c in third.candidates}
+
+
+def test_case_pairings_are_kept_as_exclusions(db: str, reference_cases: Path, tmp_path: Path) -> None:
+    import json
+
+    from repatria.kinship.dvi import generate_pairings
+
+    path = _copy_case(reference_cases, "planecrash", tmp_path)
+    source = read_case(path)
+    default = generate_pairings(source)
+    # Anthropology rules out all but the first candidate MP for every second PM.
+    restricted = {v: ([[m for m in g if m != "*"][0], "*"] if i % 2 == 0 and len(g) > 2 else list(g))
+                  for i, (v, g) in enumerate(default.items())}
+    (path / "pairings.json").write_text(json.dumps({"pairings": restricted}))
+    source = read_case(path)
+    result = import_case(db, path, actor="ana")
+    n_excluded = sum(len(default[v]) - len(restricted[v]) for v in default)
+    assert n_excluded > 0 and result.counts["pairing_exclusions"] == n_excluded
+
+    built = problem_from_registry(db)
+    assert {v: set(p) for v, p in built.pairings.items()} == {v: set(p) for v, p in source.pairings.items()}
+    run = identify(db, actor="ana")
+    expected = pairwise_lr(source)
+    for c in run.candidates:
+        assert c.missing in restricted[c.pm]
+        i, k = expected.pm.index(c.pm), expected.missing.index(c.missing)
+        assert _same(c.lr, float(np.exp(expected.log_lr[i, k])))
+    with session_scope(db) as s:
+        assert s.get(IdentificationRun, run.run).parameters["pairing_exclusions"] == n_excluded

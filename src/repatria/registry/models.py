@@ -38,7 +38,7 @@ __all__ = [
     "Base", "ROLES", "PERSON_STATES", "REMAINS_STATES", "CONDITIONS", "DECISION_KINDS",
     "User", "ImportBatch", "Person", "PersonName", "PersonDocument", "Remains", "Effect",
     "FrequencyTable", "MarkerDefinition", "ReferenceFamily", "PedigreeMember", "Donor",
-    "Sample", "Profile", "Genotype", "IdentificationRun", "RunProfile", "CandidateMatch",
+    "Sample", "PairingExclusion", "Profile", "Genotype", "IdentificationRun", "RunProfile", "CandidateMatch",
     "Decision", "CustodyEvent", "StateChange", "Notification", "Repatriation",
     "RepatriationItem", "Disposition", "PublishedClaim", "AuditEvent", "ChainHead", "utcnow",
 ]
@@ -412,6 +412,21 @@ class RunProfile(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("identification_runs.id"))
     profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id"), index=True)
+
+
+class PairingExclusion(Base):
+    """A PM sample that may not be this missing person, for reasons outside the DNA (anthropology,
+    circumstances, a case's pairings). Identification runs leave the pairing out."""
+
+    __tablename__ = "pairing_exclusions"
+    __table_args__ = (UniqueConstraint("sample_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    reason: Mapped[str] = mapped_column(String(500))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class CandidateMatch(Base):

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from repatria.errors import FormatError, RegistryError
 from repatria.formats.markers_json import marker_to_dict
-from repatria.kinship.dvi import DVIProblem, generate_pairings
+from repatria.kinship.dvi import NOBODY, DVIProblem, generate_pairings
 from repatria.kinship.pedigree import Genotype, Sex
 from repatria.registry.chain import append, lock_head
 from repatria.registry.models import (
@@ -50,6 +50,7 @@ from repatria.registry.models import (
     FrequencyTable,
     ImportBatch,
     MarkerDefinition,
+    PairingExclusion,
     PedigreeMember,
     Person,
     Profile,
@@ -224,7 +225,8 @@ def _store(session: Session, p: Path, problem: DVIProblem, donors: Mapping[str, 
            batch: ImportBatch) -> CaseImportResult:
     counts = dict.fromkeys(("pm_samples", "remains_created", "remains_linked", "missing_persons",
                             "persons_created", "persons_linked", "families", "pedigree_members",
-                            "donors", "reference_profiles", "genotype_rows", "marker_definitions"), 0)
+                            "donors", "reference_profiles", "genotype_rows", "marker_definitions",
+                            "pairing_exclusions"), 0)
     notes: list[str] = []
     case_name = p.stem if p.is_file() else p.name
 
@@ -289,6 +291,7 @@ def _store(session: Session, p: Path, problem: DVIProblem, donors: Mapping[str, 
 
     # -- PM samples: onto registered remains, or new remains of unknown condition
     lock_head(session, CustodyEvent.CHAIN)
+    samples: dict[str, Sample] = {}
     for v in problem.pm:
         if session.execute(select(Sample.id).where(Sample.ref == v)).first():
             raise _conflict(p, "pm.tsv", "id", f"sample {v} is already in the registry")
@@ -305,6 +308,7 @@ def _store(session: Session, p: Path, problem: DVIProblem, donors: Mapping[str, 
                         import_id=batch.id)
         session.add(sample)
         session.flush()
+        samples[v] = sample
         _store_profile(session, sample, problem.pm_profiles.get(v, {}), len(problem.markers), counts)
         if remains.status == "recovered":
             move(session, remains, "sampled", actor=user, cause=f"import:{batch.id}")
@@ -313,9 +317,18 @@ def _store(session: Session, p: Path, problem: DVIProblem, donors: Mapping[str, 
                                      recorded_by_id=user.id))
         counts["pm_samples"] += 1
 
-    if any(tuple(problem.pairings[v]) != tuple(g) for v, g in generate_pairings(problem).items()):
-        notes.append("the case restricts pairings beyond sex; the registry's identify uses every "
-                     "sex-compatible pairing")
+    # Pairings the case rules out beyond sex are kept as exclusions, so identify analyses the
+    # same problem as `repatria dvi analyse` on the case itself.
+    for v, default in generate_pairings(problem).items():
+        allowed = set(problem.pairings[v])
+        for m in default:
+            if m != NOBODY and m not in allowed:
+                session.add(PairingExclusion(sample_id=samples[v].id, person_id=persons[m].id, import_id=batch.id,
+                                             reason=f"not among the pairings of case {p.name}"))
+                counts["pairing_exclusions"] += 1
+        if NOBODY not in allowed:
+            notes.append(f"the case requires {v} to be one of its missing persons; the registry keeps "
+                         f"'nobody' possible")
     return CaseImportResult(p.name, batch.sha256, batch.id, False, batch.rows, table.name, counts, notes)
 
 

@@ -8,7 +8,8 @@ The problem (:func:`registry_problem`) holds:
 - reference families: every family with at least one missing person; each missing person
   appears under his person reference; a relative is typed only while his donor's consent
   stands (a withdrawn donor is an untyped member of the pedigree, never dropped from it);
-- pairings: dvir's default, every missing person of compatible sex (or unknown sex), or nobody.
+- pairings: dvir's default, every missing person of compatible sex (or unknown sex), or nobody,
+  less the pairing exclusions recorded (a case's pairings.json is imported as exclusions).
 
 Genotypes at markers the frequency table does not have are left out and counted in the run's
 parameters (``genotypes_outside_table``); an allele the table does not have stops the run with
@@ -41,7 +42,7 @@ from repatria import __version__
 from repatria.errors import KinshipError, NotFoundError, ServiceError
 from repatria.formats.jsonsafe import json_safe
 from repatria.formats.markers_json import marker_from_dict, marker_to_dict
-from repatria.kinship.dvi import DVIProblem
+from repatria.kinship.dvi import DVIProblem, generate_pairings
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Individual, Pedigree, Sex
 from repatria.registry.db import session_scope
@@ -52,6 +53,7 @@ from repatria.registry.models import (
     FrequencyTable,
     IdentificationRun,
     MarkerDefinition,
+    PairingExclusion,
     PedigreeMember,
     Person,
     Profile,
@@ -269,12 +271,27 @@ def registry_problem(session: Session, frequency_table: str | None = None) -> Re
     try:
         problem = DVIProblem(markers, tuple(pm_ids), pm_sex, pm_prof, families, am, tuple(missing),
                              missing_family)
+        excluded = _exclusions(session, pm_sample, mp_person)
+        if excluded:
+            problem = DVIProblem(markers, tuple(pm_ids), pm_sex, pm_prof, families, am, tuple(missing),
+                                 missing_family, {v: tuple(m for m in problem.pairings[v] if (v, m) not in excluded)
+                                                  for v in pm_ids})
     except KinshipError as e:
         raise ServiceError(f"the registry's records do not make a valid DVI problem: {e}") from None
     rp = RegistryProblem(problem, table, pm_sample, pm_remains, pm_profile, mp_person, sorted(ref_profiles),
                          sorted(withdrawn), outside)
     object.__setattr__(rp, "sha256", problem_sha256(problem))
     return rp
+
+
+def _exclusions(session: Session, pm_sample: Mapping[str, int], mp_person: Mapping[str, int]
+                ) -> set[tuple[str, str]]:
+    """``(PM, MP)`` pairings ruled out by recorded pairing exclusions."""
+    pm_of = {s: v for v, s in pm_sample.items()}
+    mp_of = {p: m for m, p in mp_person.items()}
+    rows = session.execute(select(PairingExclusion.sample_id, PairingExclusion.person_id)
+                           .where(PairingExclusion.sample_id.in_(list(pm_of)))).all()
+    return {(pm_of[s], mp_of[p]) for s, p in rows if p in mp_of}
 
 
 def problem_sha256(problem: DVIProblem) -> str:
@@ -356,7 +373,10 @@ def identify(db: str | None, *, actor: str, frequency_table: str | None = None, 
                         continue
                     rows.append((i, k, log_lr, post))
         parameters = {
-            "pairings": "every missing person of compatible sex, or nobody (dvir's default)",
+            "pairings": "every missing person of compatible sex, or nobody (dvir's default), less the "
+                        "recorded pairing exclusions",
+            "pairing_exclusions": sum(len(d) for d in generate_pairings(problem).values())
+                                  - sum(len(x) for x in problem.pairings.values()),
             "mutation": "mutation models as stored with the markers",
             "prior": joint.prior, "top": top, "candidate_rule": CANDIDATE_RULE,
             "posterior_threshold": POSTERIOR_THRESHOLD,
