@@ -186,3 +186,10 @@ def test_serve_refuses_an_uninitialised_database(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'empty.sqlite'}"
     code, out, err = run(db, "serve", "--port", "8999")
     assert code != 0 and "not initialised" in err and "repatria db init" in err
+
+
+def test_role_help_lists_the_registry_roles() -> None:
+    from repatria.cli.registry_cmd import ROLES_HELP
+    from repatria.registry.models import ROLES
+
+    assert ROLES_HELP.split(", ") == list(ROLES)

@@ -9,6 +9,7 @@ database session (the service opens it from ``--db``). Every command takes ``--d
 from __future__ import annotations
 
 import dataclasses
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,27 @@ import typer
 from rich.table import Table
 
 from repatria.cli.output import command, console, err_console, print_json
-from repatria.services import accounting, audit, auth, case_import, consent, custody, identify, imports
-from repatria.services import notification, persons, repatriation, review, users
-from repatria.services.setup import init_database
+
+
+class _Service:
+    """A service module imported on first use: the registry's imports (SQLAlchemy, the models)
+    are most of the CLI's start-up, and commands that do not touch the registry need none of it."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(import_module(f"repatria.services.{self._name}"), attr)
+
+
+(accounting, audit, auth, case_import, consent, custody, identify, imports, notification, persons,
+ repatriation, review, users, setup) = (
+    _Service(n) for n in ("accounting", "audit", "auth", "case_import", "consent", "custody", "identify",
+                          "imports", "notification", "persons", "repatriation", "review", "users", "setup"))
+
+#: The roles of ``repatria.registry.models.ROLES``, spelled out so that --help needs no database
+#: code (a test keeps the two equal).
+ROLES_HELP = "analyst, reviewer, case_manager, liaison_officer, auditor, admin"
 
 __all__ = ["register", "show_account", "db_app", "users_app", "import_app", "review_app", "consent_app", "audit_app"]
 
@@ -53,14 +72,14 @@ def _out(obj: Any, as_json: bool, sentence: str) -> None:
 @command
 def db_init(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Create the database or bring it to the newest schema (alembic upgrade head)."""
-    result = init_database(db)
+    result = setup.init_database(db)
     _out(result, as_json, result.message)
 
 
 @users_app.command("add")
 @command
 def users_add(name: str = typer.Argument(..., help="The user's name."),
-              role: str = typer.Option(..., "--role", help=f"One of: {', '.join(users.ROLES)}."),
+              role: str = typer.Option(..., "--role", help=f"One of: {ROLES_HELP}."),
               actor: str | None = typer.Option(None, "--as", help="An admin adding the user (optional)."),
               db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     """Add a user with one role."""
@@ -178,7 +197,7 @@ CandArg = typer.Argument(..., help="The candidate match id.")
 ReasonOpt = typer.Option(None, "--reason", help="Why (required to reject or revoke).")
 
 
-def _review_out(result: review.ReviewResult, as_json: bool) -> None:
+def _review_out(result: Any, as_json: bool) -> None:
     _out({**dataclasses.asdict(result), "message": result.message} if as_json else result, as_json,
          result.message)
 
@@ -359,7 +378,7 @@ def consent_profiles(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
         console.print(f"{p.profile_id}\t{p.kind}\t{p.sample_ref}\t{p.donor_ref or ''}", highlight=False)
 
 
-def show_account(acc: accounting.Account) -> None:
+def show_account(acc: Any) -> None:
     """The accounting as two tables: counts by state, and each claim beside the registry."""
     counts = Table(title="registry counts")
     counts.add_column("state")

@@ -35,8 +35,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from scipy.stats import beta
-
 from repatria import __version__
 from repatria.kinship.errors import KinshipError
 
@@ -220,7 +218,10 @@ def haplotype_frequency(h: Haplotype, database: Sequence[Haplotype], loci: Seque
     x = counts.get(want, 0)
     singletons = sum(1 for c in counts.values() if c == 1)
     kappa = singletons / n
-    upper = 1.0 if x >= n else float(beta.ppf(confidence, x + 1, n - x))
+    # scipy.special, not scipy.stats: importing the latter costs a second at every start-up.
+    from scipy.special import betaincinv
+
+    upper = 1.0 if x >= n else float(betaincinv(x + 1, n - x, confidence))
     return FrequencyEstimate(
         count=x, n=n, left_out=len(database) - n, point=x / n, augmented=(x + 1) / (n + 1), upper=upper,
         kappa=(1 - kappa) / n if x == 0 else x / n, confidence=confidence, loci=loci)
