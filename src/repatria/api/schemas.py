@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from repatria.formats.jsonsafe import json_safe
-from repatria.registry.models import NOTIFY_METHODS, REPATRIATION_KINDS
+from repatria.services.views import NOTIFY_METHODS, REPATRIATION_KINDS
 
 __all__ = ["SafeJSONResponse", "TokenRequest", "TokenResponse", "ReasonBody", "RequiredReasonBody",
            "NotificationBody", "RepatriationBody", "CustodyBody"]

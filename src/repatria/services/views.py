@@ -23,8 +23,11 @@ from sqlalchemy.orm import Session
 from repatria.errors import NotFoundError, PermissionDeniedError, ServiceError
 from repatria.registry.db import session_scope
 from repatria.registry.models import (
+    CONDITIONS,
+    NOTIFY_METHODS,
     PERSON_STATES,
     REMAINS_STATES,
+    REPATRIATION_KINDS,
     ROLES,
     CandidateMatch,
     CustodyEvent,
@@ -47,6 +50,8 @@ from repatria.services.audit import log_event
 from repatria.services.users import PERMISSIONS
 
 __all__ = [
+    # The registry's vocabularies, for the surfaces' forms (they import no registry code).
+    "CONDITIONS", "NOTIFY_METHODS", "PERSON_STATES", "REMAINS_STATES", "REPATRIATION_KINDS",
     "READ_PERMISSIONS", "roles_for", "NotFound", "Dashboard", "PersonSummary", "PersonDetail",
     "RemainsSummary", "RemainsDetail", "MarkerRow", "Alternative", "PedigreeNode", "MatchDetail",
     "QueueItem", "ReviewQueue", "NotificationTask", "NotificationsView", "RepatriationView",

@@ -15,8 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from repatria.api.routes import CandidateId
 from repatria.api.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, allow, db_of
-from repatria.registry.models import CONDITIONS, NOTIFY_METHODS, PERSON_STATES, REMAINS_STATES, REPATRIATION_KINDS
 from repatria.services import accounting, auth, notification, repatriation, review, views
+from repatria.services.views import (CONDITIONS, NOTIFY_METHODS, PERSON_STATES, REMAINS_STATES,
+                                     REPATRIATION_KINDS)
 from repatria.services.auth import AuthError
 from repatria.web.render import render
 
