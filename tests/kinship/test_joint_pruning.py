@@ -44,3 +44,11 @@ def test_pruning_is_local_to_large_components():
     # The best assignment is unchanged when the bound is small.
     if res.neglected_mass_bound < 1e-3:
         assert res.top[0].assignment == full.top[0].assignment
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_probabilities_never_exceed_one(seed):
+    sim = simulate_dvi_case(6, 6, seed)
+    res = joint_dvi(sim.problem)
+    assert np.all((res.marginals >= 0.0) & (res.marginals <= 1.0))
+    assert all(0.0 <= r.posterior <= 1.0 for r in res.top)

@@ -418,6 +418,8 @@ def _joint_dvi(problem: DVIProblem, pw: PairwiseResult, top: int, max_bits: int,
                 p = math.exp(lm - comp.log_z)
                 for v, m in pairs:
                     marginals[row[v], col[m]] += p
+    # Sums of exponentials can land a few ulps above 1; a probability shown to people may not.
+    np.clip(marginals, 0.0, 1.0, out=marginals)
     marginals[:, -1] = np.clip(1.0 - marginals[:, :-1].sum(axis=1), 0.0, 1.0)
 
     kept_ids = {id(o) for f in fams for o in kept[f]}
@@ -434,7 +436,7 @@ def _joint_dvi(problem: DVIProblem, pw: PairwiseResult, top: int, max_bits: int,
             a[v] = m
         loglik = loglik0 + logw
         top_list.append(RankedAssignment(a, loglik, math.exp(logw) if logw < 709 else math.inf,
-                                         math.exp(logw - log_z)))
+                                         min(1.0, math.exp(logw - log_z))))
     searched = {
         "components": len(built),
         "largest_component": max((len(c) for c in comps), default=0),
