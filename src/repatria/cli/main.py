@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from repatria import __version__
-from repatria.cli import demo_cmd, dvi_cmd, kinship_cmd, registry_cmd, screen_cmd, serve_cmd, simulate_cmd
+from repatria.cli import (demo_cmd, dvi_cmd, kinship_cmd, lineage_cmd, registry_cmd, screen_cmd, serve_cmd,
+                          simulate_cmd)
 
 app = typer.Typer(
     name="repatria",
@@ -16,6 +17,7 @@ app = typer.Typer(
 app.add_typer(kinship_cmd.app, name="kinship")
 app.add_typer(dvi_cmd.app, name="dvi")
 app.add_typer(simulate_cmd.app, name="simulate")
+app.add_typer(lineage_cmd.app, name="lineage")
 app.command("demo")(demo_cmd.demo)
 app.command("screen")(screen_cmd.screen)
 app.command("fragments")(screen_cmd.fragments)
