@@ -7,6 +7,7 @@ briefing loses the page around it.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,8 +32,22 @@ def _save(fig: Any, fmt: str) -> bytes:
     return buf.getvalue()
 
 
+# The chart is a pure function of the counts and claims, and drawing it is most of a page's time:
+# the same figures are drawn once.
+_CHARTS: dict[str, bytes] = {}
+
+
 def accounting_chart(acc: Account, fmt: str = "svg") -> bytes:
     """Registry counts by state (bars), with each published claim's range on the count it is set beside."""
+    key = json.dumps([fmt, acc.counts, acc.claims], sort_keys=True, default=str)
+    if key not in _CHARTS:
+        if len(_CHARTS) >= 64:
+            _CHARTS.clear()
+        _CHARTS[key] = _draw_accounting_chart(acc, fmt)
+    return _CHARTS[key]
+
+
+def _draw_accounting_chart(acc: Account, fmt: str) -> bytes:
     fig, ax = plt.subplots(figsize=(8, 4.2))
     keys = [k for k in _ORDER if k in acc.counts]
     values = [acc.counts[k] for k in keys]
