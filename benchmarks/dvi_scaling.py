@@ -45,8 +45,10 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[5, 10, 20, 50, 100, 200, 500])
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
-    print(f"{'n':>5} {'pairwise':>9} {'joint':>7} {'concl.':>7} {'total s':>8} {'naive pw':>9} {'ratio':>6} "
-          f"{'correct':>9} {'bound':>8} components")
+    print(
+        f"{'n':>5} {'pairwise':>9} {'joint':>7} {'concl.':>7} {'total s':>8} {'naive pw':>9} {'ratio':>6} "
+        f"{'correct':>9} {'bound':>8} components"
+    )
     for n in args.sizes:
         sim = simulate_dvi_case(n, n, args.seed)
         t0 = time.perf_counter()
@@ -60,10 +62,13 @@ def main() -> None:
         s, j = a.seconds, a.joint
         best = j.top[0].assignment
         right = sum(best[v] == m for v, m in sim.truth.items())
-        print(f"{n:5d} {s['pairwise']:9.2f} {s['joint']:7.2f} {s['conclusions']:7.2f} {total:8.2f} {naive:9.1f} "
-              f"{naive / s['pairwise']:6.0f} {right:4d}/{n:<4d} {j.neglected_mass_bound:8.1e} "
-              f"{j.searched['components']} (largest {j.searched['largest_component']}, "
-              f"prune {j.searched['pruning_level']:g})", flush=True)
+        print(
+            f"{n:5d} {s['pairwise']:9.2f} {s['joint']:7.2f} {s['conclusions']:7.2f} {total:8.2f} {naive:9.1f} "
+            f"{naive / s['pairwise']:6.0f} {right:4d}/{n:<4d} {j.neglected_mass_bound:8.1e} "
+            f"{j.searched['components']} (largest {j.searched['largest_component']}, "
+            f"prune {j.searched['pruning_level']:g})",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

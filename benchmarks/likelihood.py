@@ -24,11 +24,21 @@ M, F = Sex.MALE, Sex.FEMALE
 
 
 def pedigree(loop: bool) -> Pedigree:
-    inds = [Individual("GF1", sex=M), Individual("GM1", sex=F), Individual("GF2", sex=M), Individual("GM2", sex=F),
-            Individual("A1", "GF1", "GM1", M), Individual("A2", "GF1", "GM1", F), Individual("A3", "GF1", "GM1", M),
-            Individual("B1", "GF2", "GM2", F), Individual("B2", "GF2", "GM2", M),
-            Individual("W1", sex=F), Individual("C1", "A1", "B1", M), Individual("C2", "A1", "B1", F),
-            Individual("C3", "B2", "A2", M)]
+    inds = [
+        Individual("GF1", sex=M),
+        Individual("GM1", sex=F),
+        Individual("GF2", sex=M),
+        Individual("GM2", sex=F),
+        Individual("A1", "GF1", "GM1", M),
+        Individual("A2", "GF1", "GM1", F),
+        Individual("A3", "GF1", "GM1", M),
+        Individual("B1", "GF2", "GM2", F),
+        Individual("B2", "GF2", "GM2", M),
+        Individual("W1", sex=F),
+        Individual("C1", "A1", "B1", M),
+        Individual("C2", "A1", "B1", F),
+        Individual("C3", "B2", "A2", M),
+    ]
     if loop:  # children of A3 and a cousin-line marriage: C2 (A1×B1) marries C3 (B2×A2): a loop
         inds += [Individual("D1", "C3", "C2", M), Individual("D2", "C3", "C2", F)]
     else:
@@ -79,9 +89,11 @@ def main() -> None:
         slow = timeit(lambda: naive(ped, mks, prof), 1)
         a = likelihood(ped, mks, prof).loglik
         b = naive(ped, mks, prof)
-        print(f"{'loop' if loop else 'no loop':8s} 15 persons, 5 typed, 24 markers (20-60 alleles): "
-              f"repatria {fast * 1000:8.1f} ms   baseline (no lumping) {slow * 1000:8.1f} ms   "
-              f"speed-up x{slow / fast:6.1f}   |loglik diff| {abs(a - b):.1e}")
+        print(
+            f"{'loop' if loop else 'no loop':8s} 15 persons, 5 typed, 24 markers (20-60 alleles): "
+            f"repatria {fast * 1000:8.1f} ms   baseline (no lumping) {slow * 1000:8.1f} ms   "
+            f"speed-up x{slow / fast:6.1f}   |loglik diff| {abs(a - b):.1e}"
+        )
 
 
 if __name__ == "__main__":

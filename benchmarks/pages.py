@@ -41,8 +41,12 @@ def main() -> None:
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     client.post("/login", data={"name": "cas", "password": "demo-cas", "csrf_token": token})
-    api = {"Authorization": "Bearer " + client.post("/api/v1/auth/token", json={
-        "name": "cas", "password": "demo-cas"}).json()["token"]}
+    api = {
+        "Authorization": "Bearer "
+        + client.post("/api/v1/auth/token", json={"name": "cas", "password": "demo-cas"}).json()[
+            "token"
+        ]
+    }
 
     persons = client.get("/api/v1/persons", headers=api).json()
     person_ref = persons[0]["ref"] if persons else person
@@ -50,11 +54,25 @@ def main() -> None:
     remains_ref = rem[0]["ref"] if rem else remains
     alias = next((n["name"] for p in persons for n in p["names"] if n["kind"] != "official"), "a")
 
-    pages = ["/", "/persons", f"/persons?q={alias}", f"/persons/{person_ref}", "/remains",
-             f"/remains/{remains_ref}", f"/matches/{cand}", "/review", "/notifications",
-             "/repatriations", "/accounting", "/accounting/chart.svg", "/login"]
-    print(f"demo data: {len(persons)} persons, {len(rem)} remains, {len(summary.candidates)} candidates; "
-          f"{args.repeat} requests per page")
+    pages = [
+        "/",
+        "/persons",
+        f"/persons?q={alias}",
+        f"/persons/{person_ref}",
+        "/remains",
+        f"/remains/{remains_ref}",
+        f"/matches/{cand}",
+        "/review",
+        "/notifications",
+        "/repatriations",
+        "/accounting",
+        "/accounting/chart.svg",
+        "/login",
+    ]
+    print(
+        f"demo data: {len(persons)} persons, {len(rem)} remains, {len(summary.candidates)} candidates; "
+        f"{args.repeat} requests per page"
+    )
     print(f"{'page':45s} {'median ms':>10s} {'max ms':>8s}  status")
     for path in pages + ["/api/v1/dashboard", f"/api/v1/candidates/{cand}"]:
         headers = api if path.startswith("/api/") else None

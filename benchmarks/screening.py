@@ -50,7 +50,11 @@ def _naive_pairs_per_second(problem, n_sample: int = 30) -> float:
         l0 = likelihood(problem.families[fam], problem.markers, prof).loglik
         prof[m] = problem.pm_profiles[v]
         l1 = likelihood(problem.families[fam], problem.markers, prof).loglik
-        _ = l1 - l0 - float(np.sum(pm_loglik(problem.markers, problem.pm_profiles[v], problem.pm_sex[v])))
+        _ = (
+            l1
+            - l0
+            - float(np.sum(pm_loglik(problem.markers, problem.pm_profiles[v], problem.pm_sex[v])))
+        )
     return n_sample / (time.perf_counter() - t)
 
 
@@ -74,20 +78,39 @@ def _screen_child(n_pm: int, n_fam: int, seed: int, use_dask: bool, q) -> None:
     col = {m: j for j, m in enumerate(sim.problem.missing)}
     true = [(i, col[m]) for i, (v, m) in enumerate(sim.truth.items()) if m != "*"]
     recall = sum(1 for x in true if x in found) / max(1, len(true))
-    out = dict(n_pm=n_pm, n_fam=n_fam, sim_s=t_sim, tables_s=t_tab, score_s=t_score, pairs=res.pairs_screened,
-               candidates=len(res), recall=recall, rss_case_mb=rss_case, logt_mb=tables.logt.nbytes / 2**20,
-               naive_pps=_naive_pairs_per_second(sim.problem))
+    out = dict(
+        n_pm=n_pm,
+        n_fam=n_fam,
+        sim_s=t_sim,
+        tables_s=t_tab,
+        score_s=t_score,
+        pairs=res.pairs_screened,
+        candidates=len(res),
+        recall=recall,
+        rss_case_mb=rss_case,
+        logt_mb=tables.logt.nbytes / 2**20,
+        naive_pps=_naive_pairs_per_second(sim.problem),
+    )
     out["rss_mb"] = _rss_mb()
     if use_dask:
         from dask.distributed import Client, LocalCluster
 
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                          silence_logs=40) as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=40,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             t = time.perf_counter()
             r2 = screen(sim.problem, min_lr=1.0, top=10, tables=tables, client=client)
             out["dask_score_s"] = time.perf_counter() - t
-            out["dask_equal"] = bool(np.array_equal(r2.log_lr, res.log_lr)
-                                     and np.array_equal(r2.pm_index, res.pm_index))
+            out["dask_equal"] = bool(
+                np.array_equal(r2.log_lr, res.log_lr) and np.array_equal(r2.pm_index, res.pm_index)
+            )
     q.put(out)
 
 
@@ -106,8 +129,18 @@ def _fragments_child(n: int, seed: int, q) -> None:
     t_frag = time.perf_counter() - t
     got = {tuple(sorted(p.pm[i] for i in g)) for g in res.groups}
     want = {tuple(f) for f in sim.fragments}
-    q.put(dict(n=n, sim_s=t_sim, frag_s=t_frag, candidates=res.candidates_checked, groups=len(res.groups),
-               true_groups=len(want), exact=len(got & want), rss_mb=_rss_mb()))
+    q.put(
+        dict(
+            n=n,
+            sim_s=t_sim,
+            frag_s=t_frag,
+            candidates=res.candidates_checked,
+            groups=len(res.groups),
+            true_groups=len(want),
+            exact=len(got & want),
+            rss_mb=_rss_mb(),
+        )
+    )
 
 
 def _run(target, *args):
@@ -124,30 +157,42 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", nargs="*", default=["1000x1000", "10000x1000", "10000x10000"])
     ap.add_argument("--fragments", type=int, default=100_000)
-    ap.add_argument("--dask", action="store_true", help="also score the largest size on a 2-process LocalCluster")
+    ap.add_argument(
+        "--dask",
+        action="store_true",
+        help="also score the largest size on a 2-process LocalCluster",
+    )
     ap.add_argument("--quick", action="store_true", help="smoke run: small sizes only")
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     sizes = ["200x100", "500x200"] if a.quick else a.sizes
     n_frag = 5000 if a.quick else a.fragments
-    print(f"{'PM x fam':>12} {'tables s':>9} {'score s':>8} {'total s':>8} {'Mpairs/s':>9} {'score Mp/s':>10} "
-          f"{'naive p/s':>9} {'ratio':>8} {'peak MB':>8} {'logt MB':>8} {'cands':>8} {'recall':>6}")
+    print(
+        f"{'PM x fam':>12} {'tables s':>9} {'score s':>8} {'total s':>8} {'Mpairs/s':>9} {'score Mp/s':>10} "
+        f"{'naive p/s':>9} {'ratio':>8} {'peak MB':>8} {'logt MB':>8} {'cands':>8} {'recall':>6}"
+    )
     for k, size in enumerate(sizes):
         n_pm, n_fam = (int(x) for x in size.split("x"))
         r = _run(_screen_child, n_pm, n_fam, a.seed, a.dask and k == len(sizes) - 1)
         total = r["tables_s"] + r["score_s"]
         pps = r["pairs"] / total
-        print(f"{size:>12} {r['tables_s']:9.2f} {r['score_s']:8.2f} {total:8.2f} {pps / 1e6:9.2f} "
-              f"{r['pairs'] / r['score_s'] / 1e6:10.1f} {r['naive_pps']:9.1f} {pps / r['naive_pps']:8.0f} "
-              f"{r['rss_mb']:8.0f} {r['logt_mb']:8.0f} {r['candidates']:8d} {r['recall']:6.3f}")
+        print(
+            f"{size:>12} {r['tables_s']:9.2f} {r['score_s']:8.2f} {total:8.2f} {pps / 1e6:9.2f} "
+            f"{r['pairs'] / r['score_s'] / 1e6:10.1f} {r['naive_pps']:9.1f} {pps / r['naive_pps']:8.0f} "
+            f"{r['rss_mb']:8.0f} {r['logt_mb']:8.0f} {r['candidates']:8d} {r['recall']:6.3f}"
+        )
         if "dask_score_s" in r:
-            print(f"{'':>12} dask LocalCluster 2 workers: scoring {r['dask_score_s']:.2f} s "
-                  f"(tables built locally), equal to local: {r['dask_equal']}")
+            print(
+                f"{'':>12} dask LocalCluster 2 workers: scoring {r['dask_score_s']:.2f} s "
+                f"(tables built locally), equal to local: {r['dask_equal']}"
+            )
     if n_frag:
         f = _run(_fragments_child, n_frag, a.seed)
-        print(f"fragments of {f['n']:,} samples: {f['frag_s']:.2f} s, {f['candidates']:,} candidate pairs verified "
-              f"(of {f['n'] * (f['n'] - 1) // 2:,}), {f['groups']:,} groups, {f['exact']:,} of {f['true_groups']:,} "
-              f"true groups exactly, peak {f['rss_mb']:.0f} MB")
+        print(
+            f"fragments of {f['n']:,} samples: {f['frag_s']:.2f} s, {f['candidates']:,} candidate pairs verified "
+            f"(of {f['n'] * (f['n'] - 1) // 2:,}), {f['groups']:,} groups, {f['exact']:,} of {f['true_groups']:,} "
+            f"true groups exactly, peak {f['rss_mb']:.0f} MB"
+        )
     print("(per 10^9 pairs: total s / pairs * 1e9; see docs/screening-dask.md)")
 
 

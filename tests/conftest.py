@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from registry_db_fixtures import *  # noqa: F401,F403  (registry_db: SQLite and PostgreSQL)
-
 from shared_data import CASE_NAMES, REFERENCE_CASES, require_shared  # noqa: F401
 
 

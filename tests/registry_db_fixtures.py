@@ -31,8 +31,10 @@ PG_USER_CANDIDATES = ("postgres", "repatria_pg")
 
 
 def _pg_bindir() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                   key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+    )
     if found:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
@@ -55,8 +57,10 @@ def _server_user() -> str | None:
             return name
         except KeyError:
             continue
-    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                    "repatria_pg"], check=True)
+    subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "repatria_pg"],
+        check=True,
+    )
     return "repatria_pg"
 
 
@@ -86,14 +90,48 @@ def postgres_server() -> Iterator[str]:
     if user is not None:
         shutil.chown(root, user)
     port = _free_port()
-    subprocess.run(_as_user(user, [str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
-                                   "--auth=trust", "-E", "UTF8", "--no-sync"]),
-                   check=True, capture_output=True)
-    opts = (f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50")
-    start = subprocess.run(_as_user(user, [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log),
-                                           "-o", opts, "-w", "-t", "60", "start"]),
-                           capture_output=True, text=True)
+    subprocess.run(
+        _as_user(
+            user,
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        ),
+        check=True,
+        capture_output=True,
+    )
+    opts = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
+    )
+    start = subprocess.run(
+        _as_user(
+            user,
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-o",
+                opts,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        ),
+        capture_output=True,
+        text=True,
+    )
     if start.returncode != 0:
         detail = log.read_text() if log.exists() else start.stderr
         shutil.rmtree(root, ignore_errors=True)
@@ -104,8 +142,10 @@ def postgres_server() -> Iterator[str]:
         from repatria.registry.db import dispose_engines
 
         dispose_engines()
-        subprocess.run(_as_user(user, [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast",
-                                       "-w", "stop"]), capture_output=True)
+        subprocess.run(
+            _as_user(user, [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+            capture_output=True,
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -139,8 +179,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def registry_db(request: pytest.FixtureRequest, tmp_path: Path,
-                sqlite_template: Path) -> Iterator[str]:
+def registry_db(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[str]:
     """A migrated, empty registry database URL, on SQLite and on PostgreSQL."""
     from repatria.registry.db import dispose_engines
 

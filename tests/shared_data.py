@@ -14,7 +14,14 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT.parent / "shared"
 REFERENCE_CASES = SHARED / "reference-cases"
-CASE_NAMES = ("dvi-example", "example1", "example2", "exclusionExample", "planecrash", "symmetricSibs")
+CASE_NAMES = (
+    "dvi-example",
+    "example1",
+    "example2",
+    "exclusionExample",
+    "planecrash",
+    "symmetricSibs",
+)
 
 
 def require_shared(path: Path = REFERENCE_CASES) -> Path:

@@ -12,8 +12,16 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-USERS = {"ada": "admin", "ana": "analyst", "alex": "analyst", "rev": "reviewer",
-         "rita": "reviewer", "cas": "case_manager", "lia": "liaison_officer", "aud": "auditor"}
+USERS = {
+    "ada": "admin",
+    "ana": "analyst",
+    "alex": "analyst",
+    "rev": "reviewer",
+    "rita": "reviewer",
+    "cas": "case_manager",
+    "lia": "liaison_officer",
+    "aud": "auditor",
+}
 
 
 def password(name: str) -> str:
@@ -77,41 +85,117 @@ def load_case(db: str, tmp: Path) -> dict[str, int]:
         f2 = ReferenceFamily(ref="F-02", case_ref="demo")
         s.add_all([f1, f2])
         s.flush()
-        d_father = Donor(ref="D-01", family_id=f1.id, name="Kim Dae-ho", relationship_to_mp="father",
-                         mp_person_id=persons["P-0001"].id, consent_given_on="2024-11-02")
-        d_mother = Donor(ref="D-02", family_id=f1.id, name="Kim Young-hee",
-                         relationship_to_mp="mother", mp_person_id=persons["P-0001"].id)
-        d_sib = Donor(ref="D-03", family_id=f2.id, name="Pak Min-jun", relationship_to_mp="brother",
-                      mp_person_id=persons["P-0002"].id)
+        d_father = Donor(
+            ref="D-01",
+            family_id=f1.id,
+            name="Kim Dae-ho",
+            relationship_to_mp="father",
+            mp_person_id=persons["P-0001"].id,
+            consent_given_on="2024-11-02",
+        )
+        d_mother = Donor(
+            ref="D-02",
+            family_id=f1.id,
+            name="Kim Young-hee",
+            relationship_to_mp="mother",
+            mp_person_id=persons["P-0001"].id,
+        )
+        d_sib = Donor(
+            ref="D-03",
+            family_id=f2.id,
+            name="Pak Min-jun",
+            relationship_to_mp="brother",
+            mp_person_id=persons["P-0002"].id,
+        )
         s.add_all([d_father, d_mother, d_sib])
         s.flush()
-        s.add_all([
-            PedigreeMember(family_id=f1.id, individual="FA", sex="male", donor_id=d_father.id),
-            PedigreeMember(family_id=f1.id, individual="MO", sex="female", donor_id=d_mother.id),
-            PedigreeMember(family_id=f1.id, individual="MP1", father="FA", mother="MO", sex="male",
-                           person_id=persons["P-0001"].id),
-            PedigreeMember(family_id=f2.id, individual="F", sex="male"),
-            PedigreeMember(family_id=f2.id, individual="M", sex="female"),
-            PedigreeMember(family_id=f2.id, individual="MP2", father="F", mother="M", sex="male",
-                           person_id=persons["P-0002"].id),
-            PedigreeMember(family_id=f2.id, individual="B", father="F", mother="M", sex="male",
-                           donor_id=d_sib.id),
-        ])
+        s.add_all(
+            [
+                PedigreeMember(family_id=f1.id, individual="FA", sex="male", donor_id=d_father.id),
+                PedigreeMember(
+                    family_id=f1.id, individual="MO", sex="female", donor_id=d_mother.id
+                ),
+                PedigreeMember(
+                    family_id=f1.id,
+                    individual="MP1",
+                    father="FA",
+                    mother="MO",
+                    sex="male",
+                    person_id=persons["P-0001"].id,
+                ),
+                PedigreeMember(family_id=f2.id, individual="F", sex="male"),
+                PedigreeMember(family_id=f2.id, individual="M", sex="female"),
+                PedigreeMember(
+                    family_id=f2.id,
+                    individual="MP2",
+                    father="F",
+                    mother="M",
+                    sex="male",
+                    person_id=persons["P-0002"].id,
+                ),
+                PedigreeMember(
+                    family_id=f2.id,
+                    individual="B",
+                    father="F",
+                    mother="M",
+                    sex="male",
+                    donor_id=d_sib.id,
+                ),
+            ]
+        )
 
-    run = record_run(db, actor="alex", parameters={"theta": 0, "threshold": 10000},
-                     frequency_table="NorSTR East Asia 2023", input_sha256="ab" * 32)
-    ids = record_candidates(db, run, [
-        CandidateInput("P-0001", "R-0001", log10_lr=8.2, posterior=0.9999,
-                       evidence={"per_marker_log10_lr": _per_marker(8.2), "exclusions": 0,
-                                 "family": "F-01"}),
-        CandidateInput("P-0002", "R-0001", log10_lr=1.1, posterior=0.0001,
-                       evidence={"per_marker_log10_lr": _per_marker(1.1), "exclusions": 1,
-                                 "family": "F-02"}),
-        CandidateInput("P-0002", "R-0002", log10_lr=6.4, posterior=0.998,
-                       evidence={"per_marker_log10_lr": _per_marker(6.4), "exclusions": 0,
-                                 "family": "F-02"}),
-        CandidateInput("P-0003", "R-0003", log10_lr=-math.inf, posterior=0.0,
-                       evidence={"per_marker_log10_lr": _per_marker(3.0, zero_at="vWA"),
-                                 "exclusions": 1}),
-    ], actor="alex")
+    run = record_run(
+        db,
+        actor="alex",
+        parameters={"theta": 0, "threshold": 10000},
+        frequency_table="NorSTR East Asia 2023",
+        input_sha256="ab" * 32,
+    )
+    ids = record_candidates(
+        db,
+        run,
+        [
+            CandidateInput(
+                "P-0001",
+                "R-0001",
+                log10_lr=8.2,
+                posterior=0.9999,
+                evidence={
+                    "per_marker_log10_lr": _per_marker(8.2),
+                    "exclusions": 0,
+                    "family": "F-01",
+                },
+            ),
+            CandidateInput(
+                "P-0002",
+                "R-0001",
+                log10_lr=1.1,
+                posterior=0.0001,
+                evidence={
+                    "per_marker_log10_lr": _per_marker(1.1),
+                    "exclusions": 1,
+                    "family": "F-02",
+                },
+            ),
+            CandidateInput(
+                "P-0002",
+                "R-0002",
+                log10_lr=6.4,
+                posterior=0.998,
+                evidence={
+                    "per_marker_log10_lr": _per_marker(6.4),
+                    "exclusions": 0,
+                    "family": "F-02",
+                },
+            ),
+            CandidateInput(
+                "P-0003",
+                "R-0003",
+                log10_lr=-math.inf,
+                posterior=0.0,
+                evidence={"per_marker_log10_lr": _per_marker(3.0, zero_at="vWA"), "exclusions": 1},
+            ),
+        ],
+        actor="alex",
+    )
     return {"p1_r1": ids[0], "p2_r1": ids[1], "p2_r2": ids[2], "p3_r3": ids[3]}

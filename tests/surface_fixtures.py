@@ -15,7 +15,9 @@ __all__ = ["surface_template", "surface_db", "app_client"]
 
 
 @pytest.fixture(scope="session")
-def surface_template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> tuple[Path, dict]:
+def surface_template(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> tuple[Path, dict]:
     """The surface case loaded once into a SQLite file; tests get copies."""
     from repatria.registry.db import dispose_engines
 

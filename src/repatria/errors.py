@@ -14,8 +14,14 @@ class KinshipError(RepatriaError):
 class FormatError(RepatriaError):
     """A file that cannot be read; names the file, the line and the field."""
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
         self.file, self.line, self.field = file, line, field
         where = []
         if file is not None:

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from repatria.api.app import create_app
 from repatria.registry.db import session_scope
 from repatria.registry.models import AuditEvent
-
 from surface_data import load_case, password
 
 
@@ -41,7 +40,9 @@ def _identification_path(client: TestClient, cand: int) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["kind"] == "propose"
     # The analyst cannot confirm (role), and a reviewer must give a reason to reject.
-    assert client.post(f"/api/v1/candidates/{cand}/confirm", json={}, headers=ana).status_code == 403
+    assert (
+        client.post(f"/api/v1/candidates/{cand}/confirm", json={}, headers=ana).status_code == 403
+    )
     r = client.post(f"/api/v1/candidates/{cand}/reject", json={}, headers=rev)
     assert r.status_code == 422 and "reason" in _error(r)
     r = client.post(f"/api/v1/candidates/{cand}/confirm", json={}, headers=rev)
@@ -52,21 +53,45 @@ def _identification_path(client: TestClient, cand: int) -> None:
 
     tasks = client.get("/api/v1/notifications", headers=lia).json()["tasks"]
     assert [t["person_ref"] for t in tasks] == ["P-0001"]
-    r = client.post("/api/v1/persons/P-0001/notifications", headers=lia, json={
-        "recipient": "Kim Young-hee", "relationship": "mother", "method": "in_person",
-        "notified_on": "2025-03-01"})
+    r = client.post(
+        "/api/v1/persons/P-0001/notifications",
+        headers=lia,
+        json={
+            "recipient": "Kim Young-hee",
+            "relationship": "mother",
+            "method": "in_person",
+            "notified_on": "2025-03-01",
+        },
+    )
     assert r.status_code == 201, r.text
     assert client.get("/api/v1/notifications", headers=lia).json()["tasks"] == []
 
     before = client.get("/api/v1/accounting", headers=cas).json()["counts"]
-    r = client.post("/api/v1/repatriations", headers=cas, json={
-        "remains": ["R-0001"], "kind": "handover", "counterpart": "DPRK embassy",
-        "occurred_on": "2025-04-01", "place": "Moscow", "coffin_labels": ["1"]})
+    r = client.post(
+        "/api/v1/repatriations",
+        headers=cas,
+        json={
+            "remains": ["R-0001"],
+            "kind": "handover",
+            "counterpart": "DPRK embassy",
+            "occurred_on": "2025-04-01",
+            "place": "Moscow",
+            "coffin_labels": ["1"],
+        },
+    )
     assert r.status_code == 201, r.text
     after = client.get("/api/v1/accounting", headers=cas).json()["counts"]
     assert (before["repatriated"], after["repatriated"]) == (0, 1)
-    r = client.post("/api/v1/repatriations", headers=cas, json={
-        "remains": ["R-0002"], "kind": "handover", "counterpart": "x", "occurred_on": "2025-04-02"})
+    r = client.post(
+        "/api/v1/repatriations",
+        headers=cas,
+        json={
+            "remains": ["R-0002"],
+            "kind": "handover",
+            "counterpart": "x",
+            "occurred_on": "2025-04-02",
+        },
+    )
     assert r.status_code == 409 and "not identified" in _error(r)
 
 
@@ -80,20 +105,25 @@ def test_identification_path_on_sqlite_and_postgresql(registry_db: str, tmp_path
         _identification_path(client, ids["p1_r1"])
 
 
-def test_reads_of_genetic_data_and_family_contacts_are_audited(app_client: TestClient, surface_db) -> None:  # noqa: ANN001
+def test_reads_of_genetic_data_and_family_contacts_are_audited(
+    app_client: TestClient, surface_db
+) -> None:  # noqa: ANN001
     db, ids = surface_db
     app_client.get(f"/api/v1/candidates/{ids['p1_r1']}", headers=_auth(app_client, "ana"))
     app_client.get("/api/v1/notifications", headers=_auth(app_client, "cas"))
     with session_scope(db) as s:
-        rows = s.execute(select(AuditEvent.user_name, AuditEvent.action, AuditEvent.entity_id,
-                                AuditEvent.detail)).all()
+        rows = s.execute(
+            select(AuditEvent.user_name, AuditEvent.action, AuditEvent.entity_id, AuditEvent.detail)
+        ).all()
     assert ("ana", "match.read", str(ids["p1_r1"])) in [(u, a, e) for u, a, e, _ in rows]
     assert ("cas", "notifications.view") in [(u, a) for u, a, _, _ in rows]
     # No audit entry carries marker values.
     assert not any("D3S1358" in str(d) for *_, d in rows)
 
 
-def test_match_detail_shows_markers_alternatives_and_lr0(app_client: TestClient, surface_db) -> None:  # noqa: ANN001
+def test_match_detail_shows_markers_alternatives_and_lr0(
+    app_client: TestClient, surface_db
+) -> None:  # noqa: ANN001
     _, ids = surface_db
     ana = _auth(app_client, "ana")
     m = app_client.get(f"/api/v1/candidates/{ids['p1_r1']}", headers=ana).json()
@@ -109,17 +139,26 @@ def test_match_detail_shows_markers_alternatives_and_lr0(app_client: TestClient,
 def test_search_by_alias_in_any_script(app_client: TestClient) -> None:
     h = _auth(app_client, "lia")
     for q in ("Иван", "ivan petrov", "김철수", "KIM CHOLSU", "SN-000001"):
-        assert [p["ref"] for p in app_client.get("/api/v1/persons", params={"q": q}, headers=h).json()] == ["P-0001"], q
-    assert [p["ref"] for p in app_client.get("/api/v1/persons", params={"q": "сергей"}, headers=h).json()] == ["P-0003"]
+        assert [
+            p["ref"] for p in app_client.get("/api/v1/persons", params={"q": q}, headers=h).json()
+        ] == ["P-0001"], q
+    assert [
+        p["ref"]
+        for p in app_client.get("/api/v1/persons", params={"q": "сергей"}, headers=h).json()
+    ] == ["P-0003"]
 
 
-def test_errors_are_json_without_traces(app_client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_errors_are_json_without_traces(
+    app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     h = _auth(app_client, "ana")
     r = app_client.get("/api/v1/nowhere", headers=h)
     assert r.status_code == 404 and "there is no page" in _error(r)
     r = app_client.get("/api/v1/candidates/not-a-number", headers=h)
     assert r.status_code == 422 and "candidate_id" in _error(r)
-    r = app_client.post("/api/v1/auth/token", content=b"{not json", headers={"content-type": "application/json"})
+    r = app_client.post(
+        "/api/v1/auth/token", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422
     _error(r)
 

@@ -16,7 +16,6 @@ from starlette.routing import Mount
 from repatria.api.app import create_app
 from repatria.api.security import PUBLIC, SESSION_COOKIE
 from repatria.registry.models import ROLES
-
 from surface_data import USERS, password
 
 # One user of each role in the surface case.
@@ -46,10 +45,20 @@ def walk_routes(app) -> tuple[list[RouteInfo], list[str]]:  # noqa: ANN001
             mounts.append(path)
             continue
         dependant = getattr(route, "dependant", None)
-        guards = [d.call for d in (dependant.dependencies if dependant else []) if hasattr(d.call, "action")]
+        guards = [
+            d.call
+            for d in (dependant.dependencies if dependant else [])
+            if hasattr(d.call, "action")
+        ]
         for method in sorted((methods or set()) - {"HEAD"}):
-            routes.append(RouteInfo(method, path, tuple(g.action for g in guards),
-                                    frozenset().union(*[g.roles for g in guards]) if guards else frozenset()))
+            routes.append(
+                RouteInfo(
+                    method,
+                    path,
+                    tuple(g.action for g in guards),
+                    frozenset().union(*[g.roles for g in guards]) if guards else frozenset(),
+                )
+            )
     return routes, mounts
 
 
@@ -64,8 +73,13 @@ def _url(path: str) -> str:
 
 def test_walk_finds_the_app() -> None:
     paths = {r.path for r in ROUTES}
-    assert {"/api/v1/candidates/{candidate_id}/confirm", "/matches/{candidate_id}", "/",
-            "/api/v1/repatriations", "/accounting"} <= paths
+    assert {
+        "/api/v1/candidates/{candidate_id}/confirm",
+        "/matches/{candidate_id}",
+        "/",
+        "/api/v1/repatriations",
+        "/accounting",
+    } <= paths
     assert len(GUARDED) >= 40
     assert MOUNTS == ["/static"]
 
@@ -85,9 +99,13 @@ def credentials(app_client, surface_db):  # noqa: ANN001, ANN201
     from repatria.services.auth import login
 
     db, _ = surface_db
-    return {role: {"api": login(db, name, password(name), kind="api")[0],
-                   "session": login(db, name, password(name), kind="session")[0]}
-            for role, name in BY_ROLE.items()}
+    return {
+        role: {
+            "api": login(db, name, password(name), kind="api")[0],
+            "session": login(db, name, password(name), kind="session")[0],
+        }
+        for role, name in BY_ROLE.items()
+    }
 
 
 def test_every_route_refuses_anonymous_and_wrong_roles(app_client, credentials) -> None:  # noqa: ANN001
@@ -105,8 +123,12 @@ def test_every_route_refuses_anonymous_and_wrong_roles(app_client, credentials) 
         for role in sorted(set(ROLES) - r.roles):
             app_client.cookies.clear()
             if api:
-                resp = app_client.request(r.method, url, json={}, headers={
-                    "Authorization": f"Bearer {credentials[role]['api']}"})
+                resp = app_client.request(
+                    r.method,
+                    url,
+                    json={},
+                    headers={"Authorization": f"Bearer {credentials[role]['api']}"},
+                )
             else:
                 app_client.cookies.set(SESSION_COOKIE, credentials[role]["session"])
                 resp = app_client.request(r.method, url, follow_redirects=False)
@@ -118,7 +140,9 @@ def test_every_route_refuses_anonymous_and_wrong_roles(app_client, credentials) 
 def test_tokens_are_not_interchangeable(app_client, credentials) -> None:  # noqa: ANN001
     # A session cookie is not an API token and the other way round (a stolen cookie cannot be
     # replayed as a bearer token without CSRF protection, and vice versa).
-    resp = app_client.get("/api/v1/me", headers={"Authorization": f"Bearer {credentials['analyst']['session']}"})
+    resp = app_client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {credentials['analyst']['session']}"}
+    )
     assert resp.status_code == 401
     app_client.cookies.set(SESSION_COOKIE, credentials["analyst"]["api"])
     assert app_client.get("/", follow_redirects=False).status_code == 303
@@ -128,6 +152,11 @@ def test_roles_match_the_services_permissions() -> None:
     from repatria.services.users import PERMISSIONS
 
     by_path = {(r.method, r.path): r for r in ROUTES}
-    assert by_path[("POST", "/api/v1/candidates/{candidate_id}/confirm")].roles == PERMISSIONS["review.confirm"]
-    assert by_path[("POST", "/review/{candidate_id}/propose")].roles == PERMISSIONS["review.propose"]
+    assert (
+        by_path[("POST", "/api/v1/candidates/{candidate_id}/confirm")].roles
+        == PERMISSIONS["review.confirm"]
+    )
+    assert (
+        by_path[("POST", "/review/{candidate_id}/propose")].roles == PERMISSIONS["review.propose"]
+    )
     assert by_path[("POST", "/api/v1/repatriations")].roles == PERMISSIONS["repatriation.record"]

@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 
 from repatria.api.app import create_app
 from repatria.services.auth import login
-
 from surface_data import password
 
 
@@ -28,22 +27,33 @@ def test_no_server_errors(surface_db) -> None:  # noqa: ANN001
         operation = result.ok()
         operations += 1
 
-        @settings(max_examples=6, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=6,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy())
         def run(case) -> None:  # noqa: ANN001
             response = case.call(headers=headers)
             where = f"{case.method} {case.formatted_path}"
-            if response.headers.get("content-type", [""])[0].startswith("application/pdf") \
-                    if isinstance(response.headers.get("content-type"), list) else \
-                    str(response.headers.get("content-type", "")).startswith("application/pdf"):
+            if (
+                response.headers.get("content-type", [""])[0].startswith("application/pdf")
+                if isinstance(response.headers.get("content-type"), list)
+                else str(response.headers.get("content-type", "")).startswith("application/pdf")
+            ):
                 assert response.content.startswith(b"%PDF-")
                 return
             if response.status_code >= 500 or "Traceback" in response.text:
                 failures.append(f"{where}: {response.status_code} {response.text[:300]}")
-            elif response.status_code >= 400 and \
-                    response.json().get("error", {}).get("status") != response.status_code:
-                failures.append(f"{where}: error not in the JSON error shape: {response.text[:300]}")
+            elif (
+                response.status_code >= 400
+                and response.json().get("error", {}).get("status") != response.status_code
+            ):
+                failures.append(
+                    f"{where}: error not in the JSON error shape: {response.text[:300]}"
+                )
 
         run()
     assert operations >= 20

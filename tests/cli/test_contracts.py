@@ -18,8 +18,15 @@ runner = CliRunner()
 def test_version_and_help_on_every_command():
     r = runner.invoke(app, ["--version"])
     assert r.exit_code == 0 and __version__ in r.stdout
-    for cmd in (["--help"], ["kinship", "--help"], ["kinship", "evaluate", "--help"], ["dvi", "--help"],
-                ["dvi", "analyse", "--help"], ["simulate", "dvi", "--help"], ["demo", "--help"]):
+    for cmd in (
+        ["--help"],
+        ["kinship", "--help"],
+        ["kinship", "evaluate", "--help"],
+        ["dvi", "--help"],
+        ["dvi", "analyse", "--help"],
+        ["simulate", "dvi", "--help"],
+        ["demo", "--help"],
+    ):
         r = runner.invoke(app, cmd)
         assert r.exit_code == 0, (cmd, r.output)
         assert "Usage" in r.output
@@ -70,7 +77,9 @@ def test_non_finite_numbers_are_strings():
 
 def test_simulate_dvi_writes_a_readable_case_with_truth(tmp_path):
     out = tmp_path / "case"
-    r = runner.invoke(app, ["simulate", "dvi", "--victims", "6", "--families", "5", "--seed", "3", str(out)])
+    r = runner.invoke(
+        app, ["simulate", "dvi", "--victims", "6", "--families", "5", "--seed", "3", str(out)]
+    )
     assert r.exit_code == 0, r.output
     truth = json.loads((out / "truth.json").read_text())["truth"]
     assert len(truth) == 6

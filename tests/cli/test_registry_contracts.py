@@ -15,13 +15,22 @@ from repatria.registry.db import get_engine
 
 runner = CliRunner()
 
-USERS = (("ada", "admin"), ("ana", "analyst"), ("rev", "reviewer"), ("rita", "reviewer"),
-         ("cas", "case_manager"), ("lia", "liaison_officer"), ("aud", "auditor"))
+USERS = (
+    ("ada", "admin"),
+    ("ana", "analyst"),
+    ("rev", "reviewer"),
+    ("rita", "reviewer"),
+    ("cas", "case_manager"),
+    ("lia", "liaison_officer"),
+    ("aud", "auditor"),
+)
 
-CLAIMS = ("claim_id\treported_on\treported_by\tattributed_to\tsubject\tmeasure\tlow\thigh\tas_of\tbasis"
-          "\tverification\n"
-          "t1\t2025-01-01\tTest Gazette\tMinistry\tsoldiers\tkilled\t30\t\t2024-12\tbriefing\testimate\n"
-          "t2\t2025-02-01\tTest Gazette\tState media\tcoffins shown\trepatriated\t6\t6\t2025\tfootage\timages\n")
+CLAIMS = (
+    "claim_id\treported_on\treported_by\tattributed_to\tsubject\tmeasure\tlow\thigh\tas_of\tbasis"
+    "\tverification\n"
+    "t1\t2025-01-01\tTest Gazette\tMinistry\tsoldiers\tkilled\t30\t\t2024-12\tbriefing\testimate\n"
+    "t2\t2025-02-01\tTest Gazette\tState media\tcoffins shown\trepatriated\t6\t6\t2025\tfootage\timages\n"
+)
 
 
 def run(db: str, *args: str) -> tuple[int, str, str]:
@@ -62,8 +71,17 @@ def test_db_init_is_repeatable_and_users_add_checks_roles(registry_db: str) -> N
     refused(registry_db, "users", "add", "bob", "--role", "wizard", match="unknown role 'wizard'")
     refused(registry_db, "users", "add", "ada", "--role", "admin", match="already exists")
     ok(registry_db, "users", "add", "ana", "--role", "analyst", "--as", "ada")
-    refused(registry_db, "users", "add", "eve", "--role", "admin", "--as", "ana",
-            match="ana is an analyst and may not add users")
+    refused(
+        registry_db,
+        "users",
+        "add",
+        "eve",
+        "--role",
+        "admin",
+        "--as",
+        "ana",
+        match="ana is an analyst and may not add users",
+    )
     users = json.loads(ok(registry_db, "users", "list", "--json"))["users"]
     assert [u["name"] for u in users] == ["ada", "ana"]
 
@@ -94,37 +112,169 @@ def test_full_path_through_the_commands(cli_db: str, reference_cases: Path, tmp_
     # review: propose, two-person rule, confirm, reject, revoke
     ok(db, "review", "propose", str(best["id"]), "--as", "ana")
     refused(db, "review", "confirm", str(best["id"]), "--as", "ana", match="ana is an analyst")
-    out = json.loads(ok(db, "review", "confirm", str(best["id"]), "--as", "rev", "--reason", "LR and dental",
-                        "--json"))
+    out = json.loads(
+        ok(
+            db,
+            "review",
+            "confirm",
+            str(best["id"]),
+            "--as",
+            "rev",
+            "--reason",
+            "LR and dental",
+            "--json",
+        )
+    )
     assert out["kind"] == "confirm" and out["person_status"] == "identified"
-    refused(db, "review", "reject", str(best["id"]), "--as", "rita", "--reason", "late",
-            match=f"candidate {best['id']} was already confirmed")
+    refused(
+        db,
+        "review",
+        "reject",
+        str(best["id"]),
+        "--as",
+        "rita",
+        "--reason",
+        "late",
+        match=f"candidate {best['id']} was already confirmed",
+    )
     ok(db, "review", "propose", str(other["id"]), "--as", "ana")
     refused(db, "review", "reject", str(other["id"]), "--as", "rita", match="give the reason")
-    ok(db, "review", "reject", str(other["id"]), "--as", "rita", "--reason", "conflicting dental record")
-    refused(db, "review", "revoke", str(other["id"]), "--as", "rev", "--reason", "x",
-            match="no confirmed identification to revoke")
+    ok(
+        db,
+        "review",
+        "reject",
+        str(other["id"]),
+        "--as",
+        "rita",
+        "--reason",
+        "conflicting dental record",
+    )
+    refused(
+        db,
+        "review",
+        "revoke",
+        str(other["id"]),
+        "--as",
+        "rev",
+        "--reason",
+        "x",
+        match="no confirmed identification to revoke",
+    )
 
     # custody, notify, repatriate
     remains, person = best["pm"], best["missing"]
-    out = json.loads(ok(db, "custody", "--event", "stored", "--remains", remains, "--to", "morgue 2",
-                        "--location", "Kyiv", "--on", "2025-03-01", "--as", "cas", "--json"))
+    out = json.loads(
+        ok(
+            db,
+            "custody",
+            "--event",
+            "stored",
+            "--remains",
+            remains,
+            "--to",
+            "morgue 2",
+            "--location",
+            "Kyiv",
+            "--on",
+            "2025-03-01",
+            "--as",
+            "cas",
+            "--json",
+        )
+    )
     assert out["event"] == "stored" and len(out["row_hash"]) == 64
-    refused(db, "custody", "--event", "stored", "--remains", remains, "--as", "lia",
-            match="may not record custody events")
-    refused(db, "repatriate", "--remains", remains, "--kind", "handover", "--counterpart", "family",
-            "--on", "2025-04-01", "--as", "lia", match="may not record repatriations")
-    out = json.loads(ok(db, "notify", person, "--recipient", "mother", "--method", "in_person", "--on",
-                        "2025-03-10", "--notes", "asked for the tag", "--as", "lia", "--json"))
+    refused(
+        db,
+        "custody",
+        "--event",
+        "stored",
+        "--remains",
+        remains,
+        "--as",
+        "lia",
+        match="may not record custody events",
+    )
+    refused(
+        db,
+        "repatriate",
+        "--remains",
+        remains,
+        "--kind",
+        "handover",
+        "--counterpart",
+        "family",
+        "--on",
+        "2025-04-01",
+        "--as",
+        "lia",
+        match="may not record repatriations",
+    )
+    out = json.loads(
+        ok(
+            db,
+            "notify",
+            person,
+            "--recipient",
+            "mother",
+            "--method",
+            "in_person",
+            "--on",
+            "2025-03-10",
+            "--notes",
+            "asked for the tag",
+            "--as",
+            "lia",
+            "--json",
+        )
+    )
     assert out["person_ref"] == person and out["method"] == "in_person"
-    refused(db, "notify", other["missing"], "--recipient", "x", "--method", "phone", "--on", "2025-03-10",
-            "--as", "lia", match="no confirmed identification")
-    out = json.loads(ok(db, "repatriate", "--remains", remains, "--kind", "exchange", "--counterpart",
-                        "Ministry of Defence", "--on", "2025-04-01", "--place", "border crossing",
-                        "--coffin", "1", "--as", "cas", "--json"))
+    refused(
+        db,
+        "notify",
+        other["missing"],
+        "--recipient",
+        "x",
+        "--method",
+        "phone",
+        "--on",
+        "2025-03-10",
+        "--as",
+        "lia",
+        match="no confirmed identification",
+    )
+    out = json.loads(
+        ok(
+            db,
+            "repatriate",
+            "--remains",
+            remains,
+            "--kind",
+            "exchange",
+            "--counterpart",
+            "Ministry of Defence",
+            "--on",
+            "2025-04-01",
+            "--place",
+            "border crossing",
+            "--coffin",
+            "1",
+            "--as",
+            "cas",
+            "--json",
+        )
+    )
     assert out["items"] == [[remains, person, "1"]]
-    refused(db, "review", "revoke", str(best["id"]), "--as", "rev", "--reason", "new evidence",
-            match="already repatriated")
+    refused(
+        db,
+        "review",
+        "revoke",
+        str(best["id"]),
+        "--as",
+        "rev",
+        "--reason",
+        "new evidence",
+        match="already repatriated",
+    )
 
     # account --json: counts, claims, tables
     acc = json.loads(ok(db, "account", "--json"))
@@ -142,8 +292,12 @@ def test_full_path_through_the_commands(cli_db: str, reference_cases: Path, tmp_
     assert out["ok"] is True and out["first_break"] is None
     refused(db, "audit", "verify", "--as", "ana", match="may not verify the audit chains")
     with get_engine(db).begin() as conn:
-        row_id = conn.execute(text("SELECT id FROM custody_events WHERE event = 'stored'")).scalar_one()
-        conn.execute(text("UPDATE custody_events SET location = 'elsewhere' WHERE id = :i"), {"i": row_id})
+        row_id = conn.execute(
+            text("SELECT id FROM custody_events WHERE event = 'stored'")
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE custody_events SET location = 'elsewhere' WHERE id = :i"), {"i": row_id}
+        )
     code, out, err = run(db, "audit", "verify", "--as", "aud")
     assert code == 1
     assert f"custody chain broken at custody_events row id {row_id}" in " ".join(err.split())
@@ -152,20 +306,36 @@ def test_full_path_through_the_commands(cli_db: str, reference_cases: Path, tmp_
 
 def test_import_persons_and_remains_commands(cli_db: str, tmp_path: Path) -> None:
     persons = tmp_path / "persons.tsv"
-    persons.write_text("person_ref\tname\tname_script\tname_transliteration\taliases\tsex\tdocuments\n"
-                       "P-1\t김철수\tHang\tKim Chol-su\tИван Петров|false|Cyrl|Ivan Petrov\tmale\t"
-                       "military id|RU-1|Russia|Иван Петров|foreign\n", encoding="utf-8")
+    persons.write_text(
+        "person_ref\tname\tname_script\tname_transliteration\taliases\tsex\tdocuments\n"
+        "P-1\t김철수\tHang\tKim Chol-su\tИван Петров|false|Cyrl|Ivan Petrov\tmale\t"
+        "military id|RU-1|Russia|Иван Петров|foreign\n",
+        encoding="utf-8",
+    )
     remains = tmp_path / "remains.tsv"
-    remains.write_text("remains_ref\tsite\tcondition\teffects\n"
-                       "R-1\tfield 3\tburned\ttag|melted tag;notebook|Korean script\n"
-                       "R-2\tfield 3\tsoggy\t\n", encoding="utf-8")
+    remains.write_text(
+        "remains_ref\tsite\tcondition\teffects\n"
+        "R-1\tfield 3\tburned\ttag|melted tag;notebook|Korean script\n"
+        "R-2\tfield 3\tsoggy\t\n",
+        encoding="utf-8",
+    )
     out = json.loads(ok(cli_db, "import", "persons", str(persons), "--as", "cas", "--json"))
-    assert out["rows"] == 1 and out["already_imported"] is False and set(out) >= {"sha256", "import_id"}
+    assert (
+        out["rows"] == 1
+        and out["already_imported"] is False
+        and set(out) >= {"sha256", "import_id"}
+    )
     assert "nothing changed" in ok(cli_db, "import", "persons", str(persons), "--as", "cas")
-    line = refused(cli_db, "import", "remains", str(remains), "--as", "cas", match="remains.tsv line 3")
+    line = refused(
+        cli_db, "import", "remains", str(remains), "--as", "cas", match="remains.tsv line 3"
+    )
     assert "field `condition`" in line
-    refused(cli_db, "import", "persons", str(persons), "--as", "lia", match="may not import persons")
-    refused(cli_db, "import", "case", str(tmp_path / "nope"), "--as", "ana", match="no such case folder")
+    refused(
+        cli_db, "import", "persons", str(persons), "--as", "lia", match="may not import persons"
+    )
+    refused(
+        cli_db, "import", "case", str(tmp_path / "nope"), "--as", "ana", match="no such case folder"
+    )
 
 
 def test_users_password_sets_a_login(registry_db: str) -> None:
@@ -173,12 +343,25 @@ def test_users_password_sets_a_login(registry_db: str) -> None:
 
     ok(registry_db, "users", "add", "ada", "--role", "admin")
     ok(registry_db, "users", "add", "ana", "--role", "analyst", "--as", "ada")
-    r = runner.invoke(app, ["users", "password", "ana", "--db", registry_db],
-                      input="correct horse battery\ncorrect horse battery\n")
+    r = runner.invoke(
+        app,
+        ["users", "password", "ana", "--db", registry_db],
+        input="correct horse battery\ncorrect horse battery\n",
+    )
     assert r.exit_code == 0, r.stderr
-    assert "correct horse" not in r.stdout            # asked for, never echoed
+    assert "correct horse" not in r.stdout  # asked for, never echoed
     assert login(registry_db, "ana", "correct horse battery") is not None
-    refused(registry_db, "users", "password", "ada", "--password", "x" * 20, "--as", "ana", match="may not")
+    refused(
+        registry_db,
+        "users",
+        "password",
+        "ada",
+        "--password",
+        "x" * 20,
+        "--as",
+        "ana",
+        match="may not",
+    )
     refused(registry_db, "users", "password", "ana", "--password", "short", match="at least")
 
 

@@ -15,8 +15,22 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def case(tmp_path_factory):
     out = tmp_path_factory.mktemp("pop") / "case"
-    r = runner.invoke(app, ["simulate", "population", "--pm", "200", "--families", "80", "--markers", "24",
-                            "--seed", "7", str(out)])
+    r = runner.invoke(
+        app,
+        [
+            "simulate",
+            "population",
+            "--pm",
+            "200",
+            "--families",
+            "80",
+            "--markers",
+            "24",
+            "--seed",
+            "7",
+            str(out),
+        ],
+    )
     assert r.exit_code == 0, r.output
     return out
 
@@ -34,7 +48,9 @@ def test_simulate_population_writes_a_case_and_truth(case):
 
 def test_screen_tsv_and_json_summary(case, tmp_path):
     out = tmp_path / "c.tsv"
-    r = runner.invoke(app, ["screen", str(case), "--min-lr", "1", "--top", "3", "--out", str(out), "--json"])
+    r = runner.invoke(
+        app, ["screen", str(case), "--min-lr", "1", "--top", "3", "--out", str(out), "--json"]
+    )
     assert r.exit_code == 0, r.output
     s = json.loads(r.stdout)
     assert {"pairs_screened", "candidates", "seconds"} <= set(s)
@@ -66,7 +82,14 @@ def test_fragments_groups(case, tmp_path):
     truth = {tuple(sorted(f)) for f in json.loads((case / "truth.json").read_text())["fragments"]}
     got = {tuple(sorted(g["pm"])) for g in s["group_list"]}
     assert len(got & truth) >= 0.9 * len(truth)
-    assert out.read_text().splitlines()[0].split("\t") == ["group", "pm", "size", "linked_to", "lr", "log10_lr"]
+    assert out.read_text().splitlines()[0].split("\t") == [
+        "group",
+        "pm",
+        "size",
+        "linked_to",
+        "lr",
+        "log10_lr",
+    ]
 
 
 def test_bad_case_is_one_sentence(tmp_path):

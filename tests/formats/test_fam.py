@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from shared_data import require_shared
 from repatria.errors import FormatError
 from repatria.formats.casefolder import read_case_folder
 from repatria.formats.fam import FamWarning, read_fam
 from repatria.kinship.dvi import NOBODY, pairwise_lr
 from repatria.kinship.markers import mutation_model
 from repatria.kinship.pedigree import Sex
+from shared_data import require_shared
 
 SHARED_CASES = Path(__file__).resolve().parents[2].parent / "shared" / "reference-cases"
 
@@ -33,6 +33,7 @@ def example_fam(example_dir) -> Path:
 
 # --- (1) the reference example, read as dvir read it -----------------------------------------
 
+
 @pytest.mark.reference
 def test_example_matches_dvir(example_dir, example_fam):
     got = read_fam(example_fam)
@@ -40,7 +41,9 @@ def test_example_matches_dvir(example_dir, example_fam):
 
     assert got.pm == want.pm
     assert dict(got.pm_sex) == dict(want.pm_sex)
-    assert {v: dict(p) for v, p in got.pm_profiles.items()} == {v: dict(p) for v, p in want.pm_profiles.items()}
+    assert {v: dict(p) for v, p in got.pm_profiles.items()} == {
+        v: dict(p) for v, p in want.pm_profiles.items()
+    }
 
     assert list(got.families) == list(want.families) == ["Reference family 1"]
     for famid, ped in want.families.items():
@@ -48,8 +51,9 @@ def test_example_matches_dvir(example_dir, example_fam):
         assert set(mine.ids) == set(ped.ids)
         for ind in ped:
             assert mine[ind.id] == ind, ind.id  # same parents and sex
-    assert {f: {i: dict(p) for i, p in d.items()} for f, d in got.am_profiles.items()} == \
-           {f: {i: dict(p) for i, p in d.items()} for f, d in want.am_profiles.items()}
+    assert {f: {i: dict(p) for i, p in d.items()} for f, d in got.am_profiles.items()} == {
+        f: {i: dict(p) for i, p in d.items()} for f, d in want.am_profiles.items()
+    }
 
     assert got.missing == want.missing == ("Missing male 2", "Missing male 3", "Missing person")
     assert dict(got.missing_family) == dict(want.missing_family)
@@ -85,6 +89,7 @@ def test_example_lr_equals_dvir_pairwise(example_dir, example_fam):
 
 # --- (2) bad input ---------------------------------------------------------------------------
 
+
 def _lines(example_fam: Path) -> list[str]:
     return example_fam.read_text().splitlines()
 
@@ -114,16 +119,18 @@ def _line_of(lines: list[str], text: str, start: int = 0) -> int:
 @pytest.mark.parametrize("cut", ["database", "pm", "family persons", "relations"])
 def test_truncated_file(tmp_path, example_fam, cut):
     lines = _lines(example_fam)
-    at = {"database": _line_of(lines, '"2"'),
-          "pm": _line_of(lines, "[[[Person 2 ]]]") + 3,
-          "family persons": _line_of(lines, "[[[[[Person 3]]]]]") + 1,
-          "relations": _line_of(lines, "Child= Missing male 2") + 1}[cut]
+    at = {
+        "database": _line_of(lines, '"2"'),
+        "pm": _line_of(lines, "[[[Person 2 ]]]") + 3,
+        "family persons": _line_of(lines, "[[[[[Person 3]]]]]") + 1,
+        "relations": _line_of(lines, "Child= Missing male 2") + 1,
+    }[cut]
     _expect_error(_write(tmp_path, lines[:at]))
 
 
 def test_truncated_mid_relation_names_the_pair(tmp_path, example_fam):
     lines = _lines(example_fam)
-    at = _line_of(lines, "Parent= Missing male 2") + 1   # the file ends after a Parent= line
+    at = _line_of(lines, "Parent= Missing male 2") + 1  # the file ends after a Parent= line
     e = _expect_error(_write(tmp_path, lines[:at]))
     assert "Child" in str(e)
 
@@ -168,10 +175,17 @@ def test_relation_to_unknown_person(tmp_path, example_fam):
     assert "'Q'" in str(e)
 
 
-@pytest.mark.parametrize("old,new", [("3\t(DatabaseSize = 2500 , Dropout probability = 0 , Minor allele frequency"
-                                      " = 0 )", "x\t(DatabaseSize = 2500 )"),
-                                     ("0.9", "0,9"),
-                                     ("0.0", "-0.1")])
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        (
+            "3\t(DatabaseSize = 2500 , Dropout probability = 0 , Minor allele frequency = 0 )",
+            "x\t(DatabaseSize = 2500 )",
+        ),
+        ("0.9", "0,9"),
+        ("0.0", "-0.1"),
+    ],
+)
 def test_bad_database_values(tmp_path, example_fam, old, new):
     lines = _lines(example_fam)
     k = _line_of(lines, old)
@@ -389,7 +403,7 @@ def test_small_two_families(small):
     assert a["added_1"].sex == Sex.MALE
     b = d.families["Fam B"]
     assert set(b.ids) == {"Brother B", "Father B", "Mother B", "Missing person"}
-    assert b["Missing person"].sex == Sex.FEMALE   # no sex in the file: female, as dvir
+    assert b["Missing person"].sex == Sex.FEMALE  # no sex in the file: female, as dvir
     assert dict(d.am_profiles["Fam B"]["Brother B"]) == {"DB": ("10", "11"), "DA": ("12", "12")}
     assert d.pairings == {"V1": (NOBODY, "Missing son"), "V2": (NOBODY, "Missing person")}
 
@@ -400,7 +414,7 @@ def test_small_mutation_models(small):
         d = read_fam(small)
     da, db = d.markers
     assert (da.name, db.name) == ("DA", "DB")
-    assert da.alleles == ("10", "11", "12")              # pedtools order: numeric
+    assert da.alleles == ("10", "11", "12")  # pedtools order: numeric
     np.testing.assert_array_equal(da.afreq, [0.2, 0.3, 0.5])
     want = mutation_model("equal", da.alleles, da.afreq, rate=0.005)
     for side in (da.female, da.male):
@@ -426,7 +440,9 @@ def test_small_unknown_sex_kept_open(small):
 def test_small_relabelled(small):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FamWarning)
-        d = read_fam(small, victim_prefix="V", ref_prefix="R", missing_prefix="M", family_prefix="F")
+        d = read_fam(
+            small, victim_prefix="V", ref_prefix="R", missing_prefix="M", family_prefix="F"
+        )
     assert d.pm == ("V1", "V2")
     assert d.missing == ("M1", "M2")
     assert dict(d.missing_family) == {"M1": "F1", "M2": "F2"}
@@ -469,18 +485,21 @@ def test_stepwise_on_non_numeric_alleles_falls_back_to_equal(tmp_path, small):
         warnings.simplefilter("always", FamWarning)
         db = read_fam(p).markers[1]
     assert any("'equal' model is used" in str(w.message) for w in caught)
-    assert db.alleles == ("10", "11", "9", "Rest allele")   # pedtools order: by label
+    assert db.alleles == ("10", "11", "9", "Rest allele")  # pedtools order: by label
     assert db.female.model == "equal"
-    np.testing.assert_array_equal(db.female.matrix,
-                                  mutation_model("equal", db.alleles, db.afreq, rate=0.001).matrix)
+    np.testing.assert_array_equal(
+        db.female.matrix, mutation_model("equal", db.alleles, db.afreq, rate=0.001).matrix
+    )
 
 
 def _replace_family_b(text: str, persons: str, relations: list[tuple[str, str]]) -> str:
     """SMALL with family B replaced (one pedigree)."""
     head, _, _ = text.partition("[[[Family 2 ]]]")
     rel = "".join(f"Parent= {a}\nChild= {b}\n" for a, b in relations)
-    return (head + "[[[Family 2 ]]]\nName= Fam B\n" + persons + "[[[[Pedigrees]]]]\nnPedigrees= 1\n"
-            "[[[[[Pedigree 1]]]]]\nName= PED-B\n" + f"nRelations= {len(relations)}\n" + rel)
+    return (
+        head + "[[[Family 2 ]]]\nName= Fam B\n" + persons + "[[[[Pedigrees]]]]\nnPedigrees= 1\n"
+        "[[[[[Pedigree 1]]]]]\nName= PED-B\n" + f"nRelations= {len(relations)}\n" + rel
+    )
 
 
 def _person(k: int, name: str, gender: str | None, typed: bool) -> str:
@@ -490,8 +509,12 @@ def _person(k: int, name: str, gender: str | None, typed: bool) -> str:
 
 
 def test_disconnected_spouse_is_joined_as_dvir_does(tmp_path):
-    persons = ("[[[[Persons]]]]\nnPersons= 3\n" + _person(1, "Wife", "Female", True)
-               + _person(2, "Son", "Male", True) + _person(3, "Missing person", "Male", False))
+    persons = (
+        "[[[[Persons]]]]\nnPersons= 3\n"
+        + _person(1, "Wife", "Female", True)
+        + _person(2, "Son", "Male", True)
+        + _person(3, "Missing person", "Male", False)
+    )
     p = tmp_path / "split.fam"
     p.write_text(_replace_family_b(SMALL, persons, [("Missing person", "Son")]))
     with warnings.catch_warnings(record=True) as caught:
@@ -501,12 +524,16 @@ def test_disconnected_spouse_is_joined_as_dvir_does(tmp_path):
     b = d.families["Fam B"]
     assert set(b.ids) == {"Wife", "Son", "Missing person", "added_1", "dummy"}
     assert (b["Son"].father, b["Son"].mother) == ("Missing person", "added_1")
-    assert (b["dummy"].father, b["dummy"].mother, b["dummy"].sex) == ("Missing person", "Wife", Sex.UNKNOWN)
+    assert (b["dummy"].father, b["dummy"].mother, b["dummy"].sex) == (
+        "Missing person",
+        "Wife",
+        Sex.UNKNOWN,
+    )
     assert d.missing == ("Missing son", "Missing person")
 
 
 def test_typed_label_in_two_families_gets_family_prefix(tmp_path):
-    persons = ("[[[[Persons]]]]\nnPersons= 1\n" + _person(1, "Mother A", "Female", True))
+    persons = "[[[[Persons]]]]\nnPersons= 1\n" + _person(1, "Mother A", "Female", True)
     p = tmp_path / "dup-ref.fam"
     p.write_text(_replace_family_b(SMALL, persons, [("Mother A", "Missing person")]))
     with warnings.catch_warnings(record=True) as caught:
@@ -519,7 +546,9 @@ def test_typed_label_in_two_families_gets_family_prefix(tmp_path):
 
 
 def test_two_candidate_pedigrees_are_refused(tmp_path, small):
-    text = small.read_text().replace("Name= Reference pedigree\nnRelations= 4", "Name= Other\nnRelations= 4")
+    text = small.read_text().replace(
+        "Name= Reference pedigree\nnRelations= 4", "Name= Other\nnRelations= 4"
+    )
     p = tmp_path / "two.fam"
     p.write_text(text)
     e = _expect_error(p)
@@ -532,15 +561,18 @@ def test_parent_without_recorded_sex(tmp_path):
     p.write_text(_replace_family_b(SMALL, persons, [("Aunt", "Missing person")]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FamWarning)
-        d = read_fam(p)   # a parent with no co-parent and no recorded sex: female, as pedFamilias
+        d = read_fam(p)  # a parent with no co-parent and no recorded sex: female, as pedFamilias
     b = d.families["Fam B"]
     assert b["Aunt"].sex == Sex.FEMALE
     assert (b["Missing person"].father, b["Missing person"].mother) == ("added_1", "Aunt")
 
 
 def test_parent_sex_undecidable(tmp_path):
-    persons = ("[[[[Persons]]]]\nnPersons= 2\n" + _person(1, "X", None, False)
-               + _person(2, "Kid", "Male", True))
+    persons = (
+        "[[[[Persons]]]]\nnPersons= 2\n"
+        + _person(1, "X", None, False)
+        + _person(2, "Kid", "Male", True)
+    )
     p = tmp_path / "sex2.fam"
     p.write_text(_replace_family_b(SMALL, persons, [("X", "Kid"), ("Missing person", "Kid")]))
     e = _expect_error(p)

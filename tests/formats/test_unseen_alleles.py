@@ -23,7 +23,7 @@ def case_with_new_allele(reference_cases: Path, tmp_path: Path) -> Path:
     d = tmp_path / "planecrash"
     shutil.copytree(reference_cases / "planecrash", d, ignore=shutil.ignore_patterns("expected"))
     lines = (d / "pm.tsv").read_text().splitlines()
-    cells = lines[2].split("\t")              # V2, CSF1PO 12/12 -> 12/99
+    cells = lines[2].split("\t")  # V2, CSF1PO 12/12 -> 12/99
     cells[2] = "12/99"
     lines[2] = "\t".join(cells)
     (d / "pm.tsv").write_text("\n".join(lines) + "\n")
@@ -41,18 +41,22 @@ def test_unseen_allele_added_at_the_given_frequency(case_with_new_allele: Path) 
     a = analyse_case(case_with_new_allele, unseen_allele_freq=0.001)
     m = next(m for m in a.problem.markers if m.name == "CSF1PO")
     assert m.alleles[-1] == "99" and m.afreq[-1] == 0.001
-    assert m.afreq.sum() == pytest.approx(1.0, abs=1e-9)   # as close to 1 as the published table
+    assert m.afreq.sum() == pytest.approx(1.0, abs=1e-9)  # as close to 1 as the published table
     assert a.notes["unseen_alleles"] == {"frequency": 0.001, "added": {"CSF1PO": ["99"]}}
     assert a.to_dict()["provenance"]["unseen_alleles"]["added"] == {"CSF1PO": ["99"]}
     i = a.problem.pm.index("V2")
-    assert np.all(np.isfinite(a.pairwise.log_lr_per_marker[i][~np.isnan(a.pairwise.log_lr_per_marker[i])]))
+    assert np.all(
+        np.isfinite(a.pairwise.log_lr_per_marker[i][~np.isnan(a.pairwise.log_lr_per_marker[i])])
+    )
 
 
 def test_cli_flag(case_with_new_allele: Path) -> None:
     r = CliRunner().invoke(app, ["dvi", "analyse", str(case_with_new_allele), "--json"])
     assert r.exit_code != 0 and "'99'" in r.stderr
-    r = CliRunner().invoke(app, ["dvi", "analyse", str(case_with_new_allele), "--json",
-                                 "--unseen-allele-freq", "0.001"])
+    r = CliRunner().invoke(
+        app,
+        ["dvi", "analyse", str(case_with_new_allele), "--json", "--unseen-allele-freq", "0.001"],
+    )
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["provenance"]["unseen_alleles"]["added"] == {"CSF1PO": ["99"]}
 

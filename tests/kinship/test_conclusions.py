@@ -8,14 +8,21 @@ import re
 
 import pytest
 
-from shared_data import CASE_NAMES
 from repatria import __version__
 from repatria.formats.casefolder import read_case_folder
 from repatria.kinship.conclusions import AM_KEYS, PM_KEYS, dvi_solve, find_undisputed
+from shared_data import CASE_NAMES
 
 REL = 1e-9
-KEY = {"Family": "family", "Missing": "missing", "Sample": "sample", "LR": "lr", "GLR": "glr",
-       "Conclusion": "conclusion", "Comment": "comment"}
+KEY = {
+    "Family": "family",
+    "Missing": "missing",
+    "Sample": "sample",
+    "LR": "lr",
+    "GLR": "glr",
+    "Conclusion": "conclusion",
+    "Comment": "comment",
+}
 
 #: Rows where dvir's conclusion rests on floating-point noise: the true LR is exactly 1 (the MP
 #: "Missing person"/M1 is independent of the typed reference), dvir computes 0.9999999999999964
@@ -42,7 +49,11 @@ def _same(want, got) -> bool:
 
 
 def _row_diff(want: dict, got: dict, skip: tuple[str, ...] = ()) -> dict:
-    return {KEY[k]: (v, got.get(KEY[k])) for k, v in want.items() if KEY[k] not in skip and not _same(v, got.get(KEY[k]))}
+    return {
+        KEY[k]: (v, got.get(KEY[k]))
+        for k, v in want.items()
+        if KEY[k] not in skip and not _same(v, got.get(KEY[k]))
+    }
 
 
 @pytest.fixture(scope="module", params=CASE_NAMES)
@@ -58,7 +69,11 @@ def solved(request, reference_cases):
 def undisputed(request, reference_cases):
     d = reference_cases / request.param
     problem = read_case_folder(d)
-    return request.param, find_undisputed(problem), json.loads((d / "expected" / "findUndisputed.json").read_text())
+    return (
+        request.param,
+        find_undisputed(problem),
+        json.loads((d / "expected" / "findUndisputed.json").read_text()),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -89,15 +104,24 @@ def test_pm_table(solved):
 
 
 @pytest.mark.reference
-@pytest.mark.xfail(strict=True, reason="dvir's LR of an uninformative pairing is 1 - 3.6e-15 (true value 1); "
-                                       "Repatria computes exactly 1, so the LR < 1 rule of dvir flips")
+@pytest.mark.xfail(
+    strict=True,
+    reason="dvir's LR of an uninformative pairing is 1 - 3.6e-15 (true value 1); "
+    "Repatria computes exactly 1, so the LR < 1 rule of dvir flips",
+)
 @pytest.mark.parametrize("name,sample", sorted(FP_BOUNDARY))
 def test_pm_rows_at_lr_exactly_one(reference_cases, name, sample):
     d = reference_cases / name
     result = dvi_solve(read_case_folder(d))
-    want = next(r for r in json.loads((d / "expected/dviSolve.json").read_text())["PM"] if r["Sample"] == sample)
+    want = next(
+        r
+        for r in json.loads((d / "expected/dviSolve.json").read_text())["PM"]
+        if r["Sample"] == sample
+    )
     got = next(r for r in result.pm if r["sample"] == sample)
-    assert math.isclose(want["LR"], 1.0, rel_tol=1e-12) and math.isclose(got["lr"], 1.0, rel_tol=1e-12)
+    assert math.isclose(want["LR"], 1.0, rel_tol=1e-12) and math.isclose(
+        got["lr"], 1.0, rel_tol=1e-12
+    )
     assert _row_diff(want, got) == {}
 
 
@@ -131,12 +155,17 @@ def test_joint_tables(solved):
 
 
 def _sections(text: str) -> list[str]:
-    return [re.sub(r"\s*\[.*?\]", "", m).strip() for m in re.findall(r"^------ (.*?) -*$", text, flags=re.M)]
+    return [
+        re.sub(r"\s*\[.*?\]", "", m).strip()
+        for m in re.findall(r"^------ (.*?) -*$", text, flags=re.M)
+    ]
 
 
-_KEY_LINE = re.compile(r"^(Number of assignments: .*|Family .* --> .*|\d+ (simple|complex) famil.*"
-                       r"|\d+ remaining victims?: .*|No remaining victims|No change; breaking loop"
-                       r"|No exclusions.*|Excluded \d+ individual pairings?|Removed \d+ pairings? with LR = 0)\s*$")
+_KEY_LINE = re.compile(
+    r"^(Number of assignments: .*|Family .* --> .*|\d+ (simple|complex) famil.*"
+    r"|\d+ remaining victims?: .*|No remaining victims|No change; breaking loop"
+    r"|No exclusions.*|Excluded \d+ individual pairings?|Removed \d+ pairings? with LR = 0)\s*$"
+)
 
 
 @pytest.mark.reference
@@ -168,8 +197,11 @@ def test_result_says_how_it_was_made(solved):
 def test_lr0(solved):
     """LR0 is 1 where nothing else is placed in the family; large for sibling victims."""
     name, _, result, _ = solved
-    reported = {(r["sample"], r["missing"]) for r in result.pm
-                if r["missing"] and "/" not in r["missing"] and r["conclusion"] != "Disputed"}
+    reported = {
+        (r["sample"], r["missing"])
+        for r in result.pm
+        if r["missing"] and "/" not in r["missing"] and r["conclusion"] != "Disputed"
+    }
     assert reported <= set(result.lr0)
     if name == "symmetricSibs":
         # V1 = M1 with V2 = M2: the victims are full siblings, whatever the reference says.
@@ -188,7 +220,9 @@ def test_lr0(solved):
 def test_find_undisputed_summary(undisputed):
     _, u, expected = undisputed
     want = expected["summary"] or []
-    assert [(r["sample"], r["missing"]) for r in u.summary] == [(w["Sample"], w["Missing"]) for w in want]
+    assert [(r["sample"], r["missing"]) for r in u.summary] == [
+        (w["Sample"], w["Missing"]) for w in want
+    ]
     for w, g in zip(want, u.summary):
         assert _row_diff(w, g) == {}
 
@@ -267,9 +301,16 @@ def _with_extra_missing(problem, fam, extra, new_missing):
 
     ped = Pedigree(list(problem.families[fam]) + list(extra), name=fam)
     families = {**problem.families, fam: ped}
-    return DVIProblem(problem.markers, problem.pm, problem.pm_sex, problem.pm_profiles, families,
-                      problem.am_profiles, problem.missing + tuple(new_missing),
-                      {**problem.missing_family, **{m: fam for m in new_missing}})
+    return DVIProblem(
+        problem.markers,
+        problem.pm,
+        problem.pm_sex,
+        problem.pm_profiles,
+        families,
+        problem.am_profiles,
+        problem.missing + tuple(new_missing),
+        {**problem.missing_family, **{m: fam for m in new_missing}},
+    )
 
 
 @pytest.mark.reference
@@ -278,8 +319,9 @@ def test_nonidentifiable(reference_cases):
     from repatria.kinship.pedigree import Individual, Sex
 
     base = read_case_folder(reference_cases / "example1")
-    problem = _with_extra_missing(base, "F1", [Individual("A", sex=Sex.MALE), Individual("S", "A", "NN", Sex.MALE)],
-                                  ["A"])
+    problem = _with_extra_missing(
+        base, "F1", [Individual("A", sex=Sex.MALE), Individual("S", "A", "NN", Sex.MALE)], ["A"]
+    )
     from repatria.kinship.conclusions import find_nonidentifiable
 
     assert find_nonidentifiable(problem) == ["A"]
@@ -302,8 +344,10 @@ def _simulated_family(n_markers=12, seed=2):
 
     rng = np.random.default_rng(seed)
     k = 6
-    markers = tuple(Marker(f"L{i}", tuple(str(a) for a in range(1, k + 1)), np.full(k, 1 / k))
-                    for i in range(n_markers))
+    markers = tuple(
+        Marker(f"L{i}", tuple(str(a) for a in range(1, k + 1)), np.full(k, 1 / k))
+        for i in range(n_markers)
+    )
 
     def founder():
         return {m.name: tuple(str(x) for x in rng.integers(1, k + 1, 2)) for m in markers}
@@ -315,14 +359,30 @@ def _simulated_family(n_markers=12, seed=2):
     c = child(r1, w1)
     m1 = child(c, w2)
     m2 = child(m1, w3)
-    ped = Pedigree([Individual("R1", sex=Sex.MALE), Individual("W1", sex=Sex.FEMALE),
-                    Individual("C", "R1", "W1", Sex.MALE), Individual("W2", sex=Sex.FEMALE),
-                    Individual("M1", "C", "W2", Sex.MALE), Individual("W3", sex=Sex.FEMALE),
-                    Individual("M2", "M1", "W3", Sex.MALE)], name="F1")
+    ped = Pedigree(
+        [
+            Individual("R1", sex=Sex.MALE),
+            Individual("W1", sex=Sex.FEMALE),
+            Individual("C", "R1", "W1", Sex.MALE),
+            Individual("W2", sex=Sex.FEMALE),
+            Individual("M1", "C", "W2", Sex.MALE),
+            Individual("W3", sex=Sex.FEMALE),
+            Individual("M2", "M1", "W3", Sex.MALE),
+        ],
+        name="F1",
+    )
     pm = ("V1", "V2", "V3")
     profiles = {"V1": m1, "V2": m2, "V3": founder()}
-    return DVIProblem(markers, pm, {v: Sex.MALE for v in pm}, profiles, {"F1": ped}, {"F1": {"R1": r1}},
-                      ("M1", "M2"), {"M1": "F1", "M2": "F1"})
+    return DVIProblem(
+        markers,
+        pm,
+        {v: Sex.MALE for v in pm},
+        profiles,
+        {"F1": ped},
+        {"F1": {"R1": r1}},
+        ("M1", "M2"),
+        {"M1": "F1", "M2": "F1"},
+    )
 
 
 def test_complex_family_glr_against_brute_force():
@@ -336,7 +396,9 @@ def test_complex_family_glr_against_brute_force():
 
     p = _simulated_family()
     log: list[str] = []
-    am, pm, s_pm, s_mp, table, _ = _complex_family(p, "F1", threshold=10.0, max_assign=10_000, log=log)
+    am, pm, s_pm, s_mp, table, _ = _complex_family(
+        p, "F1", threshold=10.0, max_assign=10_000, log=log
+    )
     # Brute force: every assignment, likelihood of the family with the placed victims.
     ped, refs = p.families["F1"], p.am_profiles["F1"]
     rows = []
@@ -347,7 +409,8 @@ def test_complex_family_glr_against_brute_force():
         prof = dict(refs)
         prof.update({m: p.pm_profiles[v] for v, m in zip(p.pm, a) if m != "*"})
         ll = likelihood(ped, p.markers, prof).loglik + sum(
-            float(np.sum(p.pm_logliks[v])) for v, m in zip(p.pm, a) if m == "*")
+            float(np.sum(p.pm_logliks[v])) for v, m in zip(p.pm, a) if m == "*"
+        )
         rows.append((dict(zip(p.pm, a)), ll))
     assert table.n_assignments == len(rows)
     finite = sorted((ll for _, ll in rows if ll > -math.inf), reverse=True)
@@ -387,8 +450,10 @@ def test_lr0_flags_victims_related_to_each_other():
 def test_first_matrices(solved):
     """dvir's detailed output: the first exclusion matrix, and the LRs after the first exclusions."""
     _, _, result, expected = solved
-    for key, pw, values in (("exclusionMatrix_first", result.exclusions_first, "exclusions"),
-                            ("LRmatrix_first", result.lr_matrix_first, "lr")):
+    for key, pw, values in (
+        ("exclusionMatrix_first", result.exclusions_first, "exclusions"),
+        ("LRmatrix_first", result.lr_matrix_first, "lr"),
+    ):
         m = expected[key]
         assert (tuple(m["rows"]), tuple(m["cols"])) == (pw.pm, pw.missing), key
         got = getattr(pw, values)

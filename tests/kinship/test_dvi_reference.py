@@ -9,10 +9,10 @@ import math
 import numpy as np
 import pytest
 
-from shared_data import CASE_NAMES
 from repatria.formats.casefolder import read_case_folder
 from repatria.kinship.dvi import NOBODY, find_excluded, pairwise_lr
 from repatria.kinship.joint import count_assignments, joint_dvi
+from shared_data import CASE_NAMES
 
 pytestmark = pytest.mark.reference
 
@@ -89,7 +89,9 @@ def test_joint_matches_dvijoint(case):
             assert a.loglik == pytest.approx(e["loglik"], rel=1e-9)
             assert a.posterior == pytest.approx(e["posterior"], rel=1e-6, abs=1e-12)
             assert a.lr == pytest.approx(_num(e["LRnull"]), rel=1e-8)
-    possible = [r for r in rows if _num(r["loglik"]) > -math.inf]  # Repatria lists possible ones only
+    possible = [
+        r for r in rows if _num(r["loglik"]) > -math.inf
+    ]  # Repatria lists possible ones only
     assert matched >= min(len(possible), 20)
     for (v, m), e in _cells(exp["Bmarginal"]["matrix"]).items():
         k = len(p.missing) if m == NOBODY else p.missing.index(m)
@@ -115,7 +117,9 @@ def test_exclusion_example_where_dvir_fails(reference_cases):
     z = np.logaddexp.reduce([ll for _, ll in brute])
     assert jr.loglik0 + jr.log_z == pytest.approx(z, rel=1e-12)
     for a in jr.top[:20]:
-        ll = dict((json.dumps(x, sort_keys=True), y) for x, y in brute)[json.dumps(a.assignment, sort_keys=True)]
+        ll = dict((json.dumps(x, sort_keys=True), y) for x, y in brute)[
+            json.dumps(a.assignment, sort_keys=True)
+        ]
         assert a.loglik == pytest.approx(ll, rel=1e-12)
 
 
@@ -142,7 +146,15 @@ def _brute_force(p):
 
 
 def test_count_assignments_against_enumeration():
-    pairings = {"A": ["*", "M1", "M2"], "B": ["*", "M1"], "C": ["M2", "M3"], "D": ["*", "M1", "M2", "M3"]}
-    brute = sum(1 for combo in itertools.product(*pairings.values())
-                if len([m for m in combo if m != "*"]) == len({m for m in combo if m != "*"}))
+    pairings = {
+        "A": ["*", "M1", "M2"],
+        "B": ["*", "M1"],
+        "C": ["M2", "M3"],
+        "D": ["*", "M1", "M2", "M3"],
+    }
+    brute = sum(
+        1
+        for combo in itertools.product(*pairings.values())
+        if len([m for m in combo if m != "*"]) == len({m for m in combo if m != "*"})
+    )
     assert count_assignments(list(pairings), pairings) == brute

@@ -31,10 +31,12 @@ def _brute_force(m: Marker, d: float, o1, o2) -> float:
             return (1 - d) ** 2 if obs == {x, y} else 0.0
         (a,) = obs
         if x == y:
-            return 1 - d ** 2 if a == x else 0.0
+            return 1 - d**2 if a == x else 0.0
         return d * (1 - d) if a in (x, y) else 0.0
 
-    gens = [((x, y), (p[x] ** 2 if x == y else 2 * p[x] * p[y])) for x in range(n) for y in range(x, n)]
+    gens = [
+        ((x, y), (p[x] ** 2 if x == y else 2 * p[x] * p[y])) for x in range(n) for y in range(x, n)
+    ]
     joint = sum(w * p_obs(o1, g) * p_obs(o2, g) for g, w in gens)
     m1 = sum(w * p_obs(o1, g) for g, w in gens)
     m2 = sum(w * p_obs(o2, g) for g, w in gens)
@@ -42,14 +44,21 @@ def _brute_force(m: Marker, d: float, o1, o2) -> float:
 
 
 @settings(max_examples=60, deadline=None)
-@given(d=st.sampled_from([0.0, 0.05, 0.3]), g1=st.tuples(st.integers(0, 3), st.integers(0, 3)),
-       g2=st.tuples(st.integers(0, 3), st.integers(0, 3)), s1=st.booleans(), s2=st.booleans())
+@given(
+    d=st.sampled_from([0.0, 0.05, 0.3]),
+    g1=st.tuples(st.integers(0, 3), st.integers(0, 3)),
+    g2=st.tuples(st.integers(0, 3), st.integers(0, 3)),
+    s1=st.booleans(),
+    s2=st.booleans(),
+)
 def test_direct_match_lr_equals_brute_force(d, g1, g2, s1, s2):
     m = Marker("L", ("1", "2", "3", "4"), [0.1, 0.2, 0.3, 0.4])
     o1 = (g1[0],) if s1 else g1
     o2 = (g2[0],) if s2 else g2
-    prof = {"A": {"L": tuple(m.alleles[x] for x in o1) if len(o1) == 2 else (m.alleles[o1[0]], None)},
-            "B": {"L": tuple(m.alleles[x] for x in o2) if len(o2) == 2 else (m.alleles[o2[0]], None)}}
+    prof = {
+        "A": {"L": tuple(m.alleles[x] for x in o1) if len(o1) == 2 else (m.alleles[o1[0]], None)},
+        "B": {"L": tuple(m.alleles[x] for x in o2) if len(o2) == 2 else (m.alleles[o2[0]], None)},
+    }
     enc = encode_samples([m], ["A", "B"], prof)
     got = direct_match_log_lr(_Model([m], d), None, enc.a[:1], enc.b[:1], enc.a[1:], enc.b[1:])[0]
     want = _brute_force(m, d, tuple(set(o1)), tuple(set(o2)))
@@ -60,7 +69,9 @@ def test_direct_match_lr_equals_brute_force(d, g1, g2, s1, s2):
 
 
 def test_fragments_of_simulated_bodies_are_regrouped():
-    sim = simulate_population(standard_markers(23), 600, 100, np.random.default_rng(4), fragmented=0.3)
+    sim = simulate_population(
+        standard_markers(23), 600, 100, np.random.default_rng(4), fragmented=0.3
+    )
     p = sim.problem
     res = find_fragments(p.markers, p.pm, p.pm_profiles)
     got = {tuple(sorted(p.pm[i] for i in g)) for g in res.groups}
@@ -77,7 +88,9 @@ def test_fragments_of_simulated_bodies_are_regrouped():
 
 
 def test_band_search_finds_what_all_pairs_find():
-    sim = simulate_population(standard_markers(23), 150, 30, np.random.default_rng(9), fragmented=0.4)
+    sim = simulate_population(
+        standard_markers(23), 150, 30, np.random.default_rng(9), fragmented=0.4
+    )
     p = sim.problem
     res = find_fragments(p.markers, p.pm, p.pm_profiles, min_lr=1e6)
     enc = encode_samples(p.markers, p.pm, p.pm_profiles)

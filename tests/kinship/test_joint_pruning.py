@@ -26,7 +26,7 @@ def test_bound_covers_what_was_left_out(seed, exact_bits):
     full = joint_dvi(sim.problem, pw, exact_bits=16)
     assert full.neglected_mass_bound == 0.0
     cut = joint_dvi(sim.problem, pw, exact_bits=exact_bits)
-    share = -math.expm1(cut.log_z - full.log_z)          # 1 - Z_kept / Z
+    share = -math.expm1(cut.log_z - full.log_z)  # 1 - Z_kept / Z
     assert cut.log_z <= full.log_z + 1e-12
     assert share <= cut.neglected_mass_bound + 1e-12
     assert np.max(np.abs(cut.marginals - full.marginals)) <= cut.neglected_mass_bound + 1e-9

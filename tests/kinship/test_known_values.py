@@ -7,15 +7,27 @@ import math
 import numpy as np
 import pytest
 
-from repatria.kinship import (Individual, KinshipError, Marker, Pedigree, Sex, kinship_lr, likelihood,
-                              missing_person_lr, mutation_matrix, singleton)
+from repatria.kinship import (
+    Individual,
+    KinshipError,
+    Marker,
+    Pedigree,
+    Sex,
+    kinship_lr,
+    likelihood,
+    missing_person_lr,
+    mutation_matrix,
+    singleton,
+)
 from repatria.kinship.markers import MutationModel, is_lumpable
 
 M, F = Sex.MALE, Sex.FEMALE
 
 
 def trio() -> Pedigree:
-    return Pedigree([Individual("FA", sex=M), Individual("MO", sex=F), Individual("CH", "FA", "MO", M)])
+    return Pedigree(
+        [Individual("FA", sex=M), Individual("MO", sex=F), Individual("CH", "FA", "MO", M)]
+    )
 
 
 def test_paternity_trio_lr_is_20():
@@ -36,7 +48,7 @@ def test_parent_child_lr_is_one_over_2p():
 
 
 def test_theta_singleton_homozygote():
-    """Balding–Nichols: P(a/a) = p (θ + (1-θ) p) / 1 ... for one founder: p_a [θ + (1-θ)p_a]/(1)·... """
+    """Balding–Nichols: P(a/a) = p (θ + (1-θ) p) / 1 ... for one founder: p_a [θ + (1-θ)p_a]/(1)·..."""
     p, th = 0.2, 0.03
     m = Marker("L", ("a", "b"), [p, 1 - p])
     got = math.exp(likelihood(singleton("X"), [m], {"X": {"L": ("a", "a")}}, theta=th).loglik)
@@ -47,15 +59,24 @@ def test_theta_singleton_homozygote():
 def test_theta_pedprobr_known_value():
     """pedprobr's test: linearPed(2), grandchild-line person 5 = A/A, afreq A 0.3, theta 0.01 → 0.0921."""
     m = Marker("L", ("A", "B"), [0.3, 0.7])
-    ped = Pedigree([Individual("1", sex=M), Individual("2", sex=F), Individual("3", "1", "2", M),
-                    Individual("4", sex=F), Individual("5", "3", "4", M)])
+    ped = Pedigree(
+        [
+            Individual("1", sex=M),
+            Individual("2", sex=F),
+            Individual("3", "1", "2", M),
+            Individual("4", sex=F),
+            Individual("5", "3", "4", M),
+        ]
+    )
     got = math.exp(likelihood(ped, [m], {"5": {"L": ("A", "A")}}, theta=0.01).loglik)
     assert got == pytest.approx(0.0921, rel=1e-12)
 
 
 def test_missing_person_lr_mother_known():
     m = Marker("L", ("a", "b", "c"), [0.2, 0.3, 0.5])
-    ref = Pedigree([Individual("FA", sex=M), Individual("MO", sex=F), Individual("MP", "FA", "MO", M)])
+    ref = Pedigree(
+        [Individual("FA", sex=M), Individual("MO", sex=F), Individual("MP", "FA", "MO", M)]
+    )
     prof = {"MO": {"L": ("a", "a")}, "POI": {"L": ("a", "b")}}
     lr = missing_person_lr(ref, "MP", "POI", [m], prof)
     assert lr.lr == pytest.approx(1 / (2 * 0.2), rel=1e-12)
@@ -63,7 +84,9 @@ def test_missing_person_lr_mother_known():
 
 def test_x_linked_father_daughter():
     m = Marker("X1", ("a", "b"), [0.25, 0.75], is_x=True)
-    ped = Pedigree([Individual("FA", sex=M), Individual("MO", sex=F), Individual("DA", "FA", "MO", F)])
+    ped = Pedigree(
+        [Individual("FA", sex=M), Individual("MO", sex=F), Individual("DA", "FA", "MO", F)]
+    )
     prof = {"FA": {"X1": ("a", "a")}, "DA": {"X1": ("a", "b")}}
     got = math.exp(likelihood(ped, [m], prof).loglik)
     # father a (0.25); daughter gets a from father, b from mother (0.75)
@@ -76,25 +99,44 @@ def test_loop_pedigree_first_cousin_mating_is_exact():
     """Child of first cousins: inbreeding f = 1/16, so P(child a/a) = p² + f p (1 - p)."""
     p = 0.1
     m = Marker("L", ("a", "b"), [p, 1 - p])
-    ped = Pedigree([
-        Individual("GF", sex=M), Individual("GM", sex=F),
-        Individual("S1", "GF", "GM", M), Individual("S2", "GF", "GM", F),
-        Individual("W1", sex=F), Individual("H2", sex=M),
-        Individual("C1", "S1", "W1", M), Individual("C2", "H2", "S2", F),
-        Individual("X", "C1", "C2", M),
-    ])
+    ped = Pedigree(
+        [
+            Individual("GF", sex=M),
+            Individual("GM", sex=F),
+            Individual("S1", "GF", "GM", M),
+            Individual("S2", "GF", "GM", F),
+            Individual("W1", sex=F),
+            Individual("H2", sex=M),
+            Individual("C1", "S1", "W1", M),
+            Individual("C2", "H2", "S2", F),
+            Individual("X", "C1", "C2", M),
+        ]
+    )
     got = math.exp(likelihood(ped, [m], {"X": {"L": ("a", "a")}}).loglik)
     f = 1 / 16
     assert got == pytest.approx(p * p + f * p * (1 - p), rel=1e-12)
 
 
-@pytest.mark.parametrize("problem,match", [
-    (lambda: Pedigree([Individual("A"), Individual("A")]), "used twice"),
-    (lambda: Pedigree([Individual("C", "F", "M")]), "not in the pedigree"),
-    (lambda: Pedigree([Individual("F", sex=F), Individual("M", sex=F), Individual("C", "F", "M")]), "has sex female"),
-    (lambda: Pedigree([Individual("A", "B", "C", M), Individual("B", "A", "C", M), Individual("C", sex=F)]), "own ancestor"),
-    (lambda: Pedigree([Individual("F", sex=M), Individual("C", "F", None)]), "only one parent"),
-])
+@pytest.mark.parametrize(
+    "problem,match",
+    [
+        (lambda: Pedigree([Individual("A"), Individual("A")]), "used twice"),
+        (lambda: Pedigree([Individual("C", "F", "M")]), "not in the pedigree"),
+        (
+            lambda: Pedigree(
+                [Individual("F", sex=F), Individual("M", sex=F), Individual("C", "F", "M")]
+            ),
+            "has sex female",
+        ),
+        (
+            lambda: Pedigree(
+                [Individual("A", "B", "C", M), Individual("B", "A", "C", M), Individual("C", sex=F)]
+            ),
+            "own ancestor",
+        ),
+        (lambda: Pedigree([Individual("F", sex=M), Individual("C", "F", None)]), "only one parent"),
+    ],
+)
 def test_pedigree_validation_errors(problem, match):
     with pytest.raises(KinshipError, match=match):
         problem()
@@ -121,7 +163,7 @@ def test_mutation_models_regenerate_documented_matrices():
     st = mutation_matrix("stepwise", al, p, rate=0.02, rate2=0.001, range_=0.5)
     assert st.sum(axis=1) == pytest.approx(np.ones(4))
     assert st[1, 1] == pytest.approx(1 - 0.001)  # 9.3 is alone in its group
-    assert st[0, 1] == pytest.approx(0.001)      # rate2 to the other group
+    assert st[0, 1] == pytest.approx(0.001)  # rate2 to the other group
     one = mutation_matrix("onestep", ["1", "2", "3"], [0.2, 0.3, 0.5], rate=0.02)
     assert one[1].tolist() == pytest.approx([0.01, 0.98, 0.01])
     assert one[0].tolist() == pytest.approx([0.98, 0.02, 0.0])
@@ -145,7 +187,12 @@ def test_stored_mutation_matrices_regenerate_from_params(reference_cases):
                 continue
             for side in ("female", "male"):
                 params = item["mutmod"][side]["params"]
-                built = mutation_matrix(params["model"], marker.alleles, params.get("afreq", marker.afreq),
-                                        rate=params.get("rate", 0), rate2=params.get("rate2", 0),
-                                        range_=params.get("range", 0.1))
+                built = mutation_matrix(
+                    params["model"],
+                    marker.alleles,
+                    params.get("afreq", marker.afreq),
+                    rate=params.get("rate", 0),
+                    rate2=params.get("rate2", 0),
+                    range_=params.get("range", 0.1),
+                )
                 assert np.abs(built - getattr(marker, side).matrix).max() < 1e-15, (f, marker.name)

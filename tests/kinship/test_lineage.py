@@ -10,8 +10,13 @@ from hypothesis import strategies as st
 from scipy.stats import binom
 
 from repatria.kinship.errors import KinshipError
-from repatria.kinship.lineage import (compare_haplotypes, haplotype_frequency, lineage_lr, mt_haplotype,
-                                      y_haplotype)
+from repatria.kinship.lineage import (
+    compare_haplotypes,
+    haplotype_frequency,
+    lineage_lr,
+    mt_haplotype,
+    y_haplotype,
+)
 
 H1 = {"DYS19": "14", "DYS389I": "13", "DYS390": "24", "DYS385": "13,15"}
 
@@ -72,11 +77,20 @@ def test_one_step_difference_with_mutation():
     r = lineage_lr(pm, y_haplotype(H1), db, meioses=m, mutation_rate=mu)
     want = (1 - mu) ** (m * 3) * (m * mu / 2) * (1 - mu) ** (m - 1)
     assert not r.excluded and r.p_same_line == pytest.approx(want, rel=1e-12)
-    assert compare_haplotypes(pm, y_haplotype(H1)).differences == (("DYS390", ("25",), ("24",), 1.0),)
+    assert compare_haplotypes(pm, y_haplotype(H1)).differences == (
+        ("DYS390", ("25",), ("24",), 1.0),
+    )
 
 
-@pytest.mark.parametrize("pm", [{"DYS390": "26"}, {"DYS390": "24.2"}, {"DYS385": "13,16"},
-                                {"DYS19": "15", "DYS390": "25", "DYS389I": "14"}])
+@pytest.mark.parametrize(
+    "pm",
+    [
+        {"DYS390": "26"},
+        {"DYS390": "24.2"},
+        {"DYS385": "13,16"},
+        {"DYS19": "15", "DYS390": "25", "DYS389I": "14"},
+    ],
+)
 def test_exclusions(pm):
     db = db_of({})
     r = lineage_lr(y_haplotype({**H1, **pm}), y_haplotype(H1), db, meioses=1, mutation_rate=0.01)
@@ -90,13 +104,16 @@ def test_mtdna_difference_is_an_exclusion_without_a_rate():
     ref = mt_haplotype(["16519C", "263G", "315.1C"], positions=CONTROL_REGION)
     same = mt_haplotype(["263G", "315.1C", "16519C"], positions=CONTROL_REGION)
     other = mt_haplotype(["16519C", "263G", "315.1C", "16223T"], positions=CONTROL_REGION)
-    db = [mt_haplotype(["16519C", "263G", f"{16100 + i}T"], positions=CONTROL_REGION) for i in range(30)]
-    db += [mt_haplotype(["16519C", "263G", "315.1C"], positions=CONTROL_REGION)]       # one match
+    db = [
+        mt_haplotype(["16519C", "263G", f"{16100 + i}T"], positions=CONTROL_REGION)
+        for i in range(30)
+    ]
+    db += [mt_haplotype(["16519C", "263G", "315.1C"], positions=CONTROL_REGION)]  # one match
     db += [mt_haplotype(["16519C", "263G", "315.1C"], positions=range(16024, 16570))]  # HVS-I only
     r = lineage_lr(same, ref, db, meioses=3)
     assert (r.frequency.count, r.frequency.n, r.frequency.left_out) == (1, 31, 1)
     assert r.lr_augmented == pytest.approx(32 / 2)
-    assert len(r.comparison.compared) == len(CONTROL_REGION) + 1           # positions and 315.1
+    assert len(r.comparison.compared) == len(CONTROL_REGION) + 1  # positions and 315.1
     d = lineage_lr(other, ref, db, meioses=3)
     assert d.excluded and d.comparison.differences == (("16223", ("T",), ("ref",), None),)
     with pytest.raises(KinshipError, match="position"):

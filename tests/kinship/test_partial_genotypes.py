@@ -18,7 +18,7 @@ def test_half_typed_pm_lr_equals_missing_person_lr(seed):
     problem = simulate_dvi_case(4, 4, seed).problem
     v = problem.pm[0]
     prof = dict(problem.pm_profiles[v])
-    for name in [m.name for m in problem.markers][:6]:      # drop the second allele at six markers
+    for name in [m.name for m in problem.markers][:6]:  # drop the second allele at six markers
         a, _ = prof[name]
         prof[name] = (a, None)
     pm_profiles = dict(problem.pm_profiles)
@@ -30,7 +30,13 @@ def test_half_typed_pm_lr_equals_missing_person_lr(seed):
             continue
         fam = problem.missing_family[mp]
         profiles = {**problem.am_profiles.get(fam, {}), "POI": prof}
-        want = missing_person_lr(problem.families[fam], mp, "POI", problem.markers, profiles,
-                                 poi_sex=problem.pm_sex.get(v))
+        want = missing_person_lr(
+            problem.families[fam],
+            mp,
+            "POI",
+            problem.markers,
+            profiles,
+            poi_sex=problem.pm_sex.get(v),
+        )
         got = pw.lr_per_marker[0, j]
         np.testing.assert_allclose(got, want.lr_per_marker, rtol=1e-9)

@@ -16,9 +16,12 @@ M, F = Sex.MALE, Sex.FEMALE
 
 # A fixed family with a loop-free but non-trivial shape: grandparents, two children, a grandchild.
 FAMILY = [
-    Individual("GF", sex=M), Individual("GM", sex=F),
-    Individual("A", "GF", "GM", M), Individual("B", "GF", "GM", F),
-    Individual("W", sex=F), Individual("C", "A", "W", M),
+    Individual("GF", sex=M),
+    Individual("GM", sex=F),
+    Individual("A", "GF", "GM", M),
+    Individual("B", "GF", "GM", F),
+    Individual("W", sex=F),
+    Individual("C", "A", "W", M),
 ]
 
 
@@ -30,10 +33,19 @@ def marker_and_genotypes(draw, n_min=2, n_max=6):
     alleles = tuple(str(10 + i) for i in range(n))
     model = draw(st.sampled_from([None, "equal", "proportional", "stepwise"]))
     rate = draw(st.sampled_from([0.0, 0.001, 0.01]))
-    mm = None if model is None else mutation_model(model, alleles, p, rate=rate, rate2=rate / 10, range_=0.5)
+    mm = (
+        None
+        if model is None
+        else mutation_model(model, alleles, p, rate=rate, rate2=rate / 10, range_=0.5)
+    )
     m = Marker("L", alleles, p, mm, mm)
-    typed = draw(st.lists(st.sampled_from([i.id for i in FAMILY]), min_size=1, max_size=4, unique=True))
-    geno = {pid: tuple(sorted(draw(st.lists(st.sampled_from(alleles), min_size=2, max_size=2)))) for pid in typed}
+    typed = draw(
+        st.lists(st.sampled_from([i.id for i in FAMILY]), min_size=1, max_size=4, unique=True)
+    )
+    geno = {
+        pid: tuple(sorted(draw(st.lists(st.sampled_from(alleles), min_size=2, max_size=2))))
+        for pid in typed
+    }
     return m, geno
 
 
@@ -50,7 +62,9 @@ def test_invariant_to_relabelling_and_order_of_individuals(mg, rnd):
     new = {i.id: f"x{k}" for k, i in enumerate(FAMILY)}
     rnd.shuffle(shuffled := list(ped.relabel(new)))
     ped2 = Pedigree(shuffled)
-    assert _lik(ped2, m, {new[k]: g for k, g in geno.items()}) == pytest.approx(base, rel=1e-10, abs=1e-300)
+    assert _lik(ped2, m, {new[k]: g for k, g in geno.items()}) == pytest.approx(
+        base, rel=1e-10, abs=1e-300
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -59,11 +73,15 @@ def test_invariant_to_allele_order(mg, rnd):
     m, geno = mg
     perm = list(range(m.n_alleles))
     rnd.shuffle(perm)
+
     def pmat(mm):
         return None if mm is None else type(mm)(mm.matrix[np.ix_(perm, perm)], mm.params)
+
     m2 = Marker("L", tuple(m.alleles[i] for i in perm), m.afreq[perm], pmat(m.female), pmat(m.male))
     ped = Pedigree(FAMILY)
-    swapped = {k: (g[1], g[0]) for k, g in geno.items()}  # allele order within a genotype is no phase
+    swapped = {
+        k: (g[1], g[0]) for k, g in geno.items()
+    }  # allele order within a genotype is no phase
     assert _lik(ped, m2, swapped) == pytest.approx(_lik(ped, m, geno), rel=1e-10, abs=1e-300)
 
 

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared_data import CASE_NAMES
 from repatria.formats.casefolder import read_case_folder
 from repatria.kinship.dvi import DVIProblem, pairwise_lr
 from repatria.kinship.errors import KinshipError
@@ -17,6 +16,7 @@ from repatria.kinship.probability import genotype_likelihoods
 from repatria.kinship.screening import build_tables, encode_pm, score_block, screen
 from repatria.kinship.simulate import simulate_dvi
 from repatria.services.simulation import standard_markers
+from shared_data import CASE_NAMES
 
 
 def _assert_same_lrs(problem: DVIProblem, res, pw) -> None:
@@ -46,7 +46,9 @@ def test_block_size_and_top_do_not_change_lrs(reference_cases, name):
     one = screen(p, min_lr=0, top=None, block_size=1, threads=1)
     two = screen(p, min_lr=0, top=None, block_size=1, threads=2)
     assert np.array_equal(one.log_lr, two.log_lr) and np.array_equal(one.mp_index, two.mp_index)
-    assert np.array_equal(full.pm_index, one.pm_index) and np.array_equal(full.mp_index, one.mp_index)
+    assert np.array_equal(full.pm_index, one.pm_index) and np.array_equal(
+        full.mp_index, one.mp_index
+    )
     assert np.array_equal(full.log_lr, one.log_lr)
     a = screen(p, min_lr=1.0, top=1, block_size=2)
     b = screen(p, min_lr=1.0, top=1)
@@ -59,8 +61,13 @@ def _small_case(seed: int, n_markers: int, victims: int, families: int) -> DVIPr
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000), n_markers=st.integers(1, 4), victims=st.integers(1, 6),
-       families=st.integers(1, 6), block=st.integers(1, 7))
+@given(
+    seed=st.integers(0, 10_000),
+    n_markers=st.integers(1, 4),
+    victims=st.integers(1, 6),
+    families=st.integers(1, 6),
+    block=st.integers(1, 7),
+)
 def test_screen_equals_pairwise_on_simulated_cases(seed, n_markers, victims, families, block):
     p = _small_case(seed, n_markers, victims, families)
     res = screen(p, min_lr=0, top=None, block_size=block)
@@ -68,8 +75,12 @@ def test_screen_equals_pairwise_on_simulated_cases(seed, n_markers, victims, fam
 
 
 @settings(max_examples=10, deadline=None)
-@given(seed=st.integers(0, 10_000), top=st.integers(1, 4), block=st.integers(1, 9),
-       min_lr=st.sampled_from([0.0, 0.5, 1.0, 10.0]))
+@given(
+    seed=st.integers(0, 10_000),
+    top=st.integers(1, 4),
+    block=st.integers(1, 9),
+    min_lr=st.sampled_from([0.0, 0.5, 1.0, 10.0]),
+)
 def test_candidates_are_the_top_k_per_pm_or_family(seed, top, block, min_lr):
     p = _small_case(seed, 3, 9, 7)
     # The screen's own LRs (equal to the pairwise ones to rounding): ties must be exact here.
@@ -90,7 +101,12 @@ def test_candidates_are_the_top_k_per_pm_or_family(seed, top, block, min_lr):
     for cols in fam_cols.values():
         vals = sorted((passing[i, j] for i in range(len(p.pm)) for j in cols), reverse=True)
         kth = vals[min(top, len(vals)) - 1]
-        want |= {(i, j) for i in range(len(p.pm)) for j in cols if log_lr[i, j] >= thr and passing[i, j] >= kth}
+        want |= {
+            (i, j)
+            for i in range(len(p.pm))
+            for j in cols
+            if log_lr[i, j] >= thr and passing[i, j] >= kth
+        }
     got = set(zip(res.pm_index.tolist(), res.mp_index.tolist()))
     assert got == want
 
@@ -102,8 +118,17 @@ def test_partial_pm_genotype_sums_every_genotype_with_the_allele():
     a = p.pm_profiles[v][m.name][0]
     profiles = {x: dict(pr) for x, pr in p.pm_profiles.items()}
     profiles[v][m.name] = (a, None)
-    q = DVIProblem(p.markers, p.pm, p.pm_sex, profiles, p.families, p.am_profiles, p.missing,
-                   p.missing_family, {})
+    q = DVIProblem(
+        p.markers,
+        p.pm,
+        p.pm_sex,
+        profiles,
+        p.families,
+        p.am_profiles,
+        p.missing,
+        p.missing_family,
+        {},
+    )
     t = build_tables(q)
     e = encode_pm(q, t)
     one = score_block(t.logt, e.codes[:1], e.loglik[:1])[0]
@@ -112,14 +137,22 @@ def test_partial_pm_genotype_sums_every_genotype_with_the_allele():
         geno = {pid: pr[m.name] for pid, pr in q.am_profiles[fam].items()}
         g = genotype_likelihoods(q.families[fam], m, geno, mp)  # no lumping: ground truth
         ia = m.allele_index(a)
-        per_marker = [math.log(g[ia].sum() / g[np.triu_indices(len(g))].sum())
-                      - math.log(2 * m.afreq[ia] - m.afreq[ia] ** 2)]
+        per_marker = [
+            math.log(g[ia].sum() / g[np.triu_indices(len(g))].sum())
+            - math.log(2 * m.afreq[ia] - m.afreq[ia] ** 2)
+        ]
         for k, mk in enumerate(q.markers[1:], start=1):
-            gk = genotype_likelihoods(q.families[fam], mk, {pid: pr[mk.name] for pid, pr in
-                                                            q.am_profiles[fam].items()}, mp)
+            gk = genotype_likelihoods(
+                q.families[fam],
+                mk,
+                {pid: pr[mk.name] for pid, pr in q.am_profiles[fam].items()},
+                mp,
+            )
             x, y = (mk.allele_index(z) for z in q.pm_profiles[v][mk.name])
-            per_marker.append(math.log(gk[x, y] / gk[np.triu_indices(len(gk))].sum())
-                              - math.log(mk.afreq[x] ** 2 if x == y else 2 * mk.afreq[x] * mk.afreq[y]))
+            per_marker.append(
+                math.log(gk[x, y] / gk[np.triu_indices(len(gk))].sum())
+                - math.log(mk.afreq[x] ** 2 if x == y else 2 * mk.afreq[x] * mk.afreq[y])
+            )
         assert one[j] == pytest.approx(sum(per_marker), rel=1e-9)
 
 
@@ -148,7 +181,9 @@ def test_partly_typed_reference_equals_pairwise():
     pid = next(iter(am[fam]))
     name = p.markers[0].name
     am[fam][pid][name] = (am[fam][pid][name][0], None)
-    q = DVIProblem(p.markers, p.pm, p.pm_sex, p.pm_profiles, p.families, am, p.missing, p.missing_family, {})
+    q = DVIProblem(
+        p.markers, p.pm, p.pm_sex, p.pm_profiles, p.families, am, p.missing, p.missing_family, {}
+    )
     _assert_same_lrs(q, screen(q, min_lr=0, top=None), pairwise_lr(q))
 
 
@@ -176,7 +211,9 @@ def test_x_linked_marker_and_female_pm_equal_pairwise():
         pm_sex[f"V{k}"] = Sex.MALE
     lone = simulate_profiles(Pedigree([Individual("W", sex=Sex.FEMALE)]), markers, rng)["W"]
     pm_prof["W"], pm_sex["W"] = lone, Sex.FEMALE
-    p = DVIProblem(tuple(markers), tuple(pm_prof), pm_sex, pm_prof, families, am, tuple(missing), fam_of, {})
+    p = DVIProblem(
+        tuple(markers), tuple(pm_prof), pm_sex, pm_prof, families, am, tuple(missing), fam_of, {}
+    )
     res = screen(p, min_lr=0, top=None, block_size=2)
     _assert_same_lrs(p, res, pairwise_lr(p))
     assert "W" not in {res.pm[i] for i in res.pm_index}  # a woman cannot be these male MPs
@@ -187,7 +224,9 @@ def test_pm_allele_outside_the_frequency_table_is_the_cores_error():
     prof = {v: dict(pr) for v, pr in p.pm_profiles.items()}
     m = p.markers[0]
     prof[p.pm[0]][m.name] = ("99.9", prof[p.pm[0]][m.name][1])
-    q = DVIProblem(p.markers, p.pm, p.pm_sex, prof, p.families, p.am_profiles, p.missing, p.missing_family, {})
+    q = DVIProblem(
+        p.markers, p.pm, p.pm_sex, prof, p.families, p.am_profiles, p.missing, p.missing_family, {}
+    )
     with pytest.raises(KinshipError, match="99.9"):
         pairwise_lr(q)
     with pytest.raises(KinshipError, match="99.9"):

@@ -18,8 +18,9 @@ distributed = pytest.importorskip("dask.distributed")
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=40) as c:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    ) as c:
         yield c
 
 
@@ -41,8 +42,18 @@ def test_cli_scheduler_option(cluster, tmp_path):
     case = write_population_case(80, 30, 5, tmp_path / "case", n_markers=10)
     runner = CliRunner()
     a = runner.invoke(app, ["screen", str(case), "--json", "--out", str(tmp_path / "local.tsv")])
-    b = runner.invoke(app, ["screen", str(case), "--json", "--scheduler", cluster.scheduler_address,
-                            "--out", str(tmp_path / "dask.tsv")])
+    b = runner.invoke(
+        app,
+        [
+            "screen",
+            str(case),
+            "--json",
+            "--scheduler",
+            cluster.scheduler_address,
+            "--out",
+            str(tmp_path / "dask.tsv"),
+        ],
+    )
     assert a.exit_code == 0 and b.exit_code == 0, (a.output, b.output)
     assert json.loads(b.stdout)["engine"].startswith("dask:")
     assert (tmp_path / "local.tsv").read_text() == (tmp_path / "dask.tsv").read_text()

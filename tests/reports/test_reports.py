@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from repatria.services import review
-
 from surface_data import password
 
 
@@ -30,7 +29,10 @@ def test_identification_report_of_a_confirmed_match(app_client: TestClient, surf
     cand = ids["p1_r1"]
     h = _bearer(app_client, "lia")
     r = app_client.get(f"/api/v1/reports/identification/{cand}.pdf", headers=h)
-    assert r.status_code == 404 and "only for a confirmed identification" in r.json()["error"]["message"]
+    assert (
+        r.status_code == 404
+        and "only for a confirmed identification" in r.json()["error"]["message"]
+    )
 
     review.propose(db, cand, actor="ana")
     review.confirm(db, cand, actor="rev", reason="LR above 10^8, no exclusions")
@@ -38,15 +40,28 @@ def test_identification_report_of_a_confirmed_match(app_client: TestClient, surf
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     text = " ".join(_text(r.content).split())
     for expected in (
-        "Identification report", "P-0001", "Kim Chol-su", "Ivan Petrov",  # the person, every name
-        "R-0001", "Plekhovo field 3", "burned",  # the remains
-        "D-01 FA father", "D-02 MO mother",  # the references used
-        "10^8.20", "times more probable if these remains are this person",  # the LR in words
-        "0.9999", "flat prior",  # the posterior and its prior
+        "Identification report",
+        "P-0001",
+        "Kim Chol-su",
+        "Ivan Petrov",  # the person, every name
+        "R-0001",
+        "Plekhovo field 3",
+        "burned",  # the remains
+        "D-01 FA father",
+        "D-02 MO mother",  # the references used
+        "10^8.20",
+        "times more probable if these remains are this person",  # the LR in words
+        "0.9999",
+        "flat prior",  # the posterior and its prior
         "= PM R-0001",  # the pedigree drawing, PM placed on the MP
-        "D3S1358", "D18S51",  # the per-marker table
-        "NorSTR East Asia 2023", "Repatria", "theta=0",  # method and versions
-        "confirm rev", "LR above 10^8, no exclusions", "propose ana",  # reviewer and date
+        "D3S1358",
+        "D18S51",  # the per-marker table
+        "NorSTR East Asia 2023",
+        "Repatria",
+        "theta=0",  # method and versions
+        "confirm rev",
+        "LR above 10^8, no exclusions",
+        "propose ana",  # reviewer and date
     ):
         assert expected in text, expected
     # The same report from the page route, for the liaison officer's browser session.
@@ -60,7 +75,16 @@ def test_case_summary_report(app_client: TestClient, surface_db) -> None:  # noq
     r = app_client.get("/api/v1/reports/case-summary.pdf", headers=_bearer(app_client, "aud"))
     assert r.status_code == 200
     text = " ".join(_text(r.content).split())
-    for expected in ("Case summary", "Registry counts", "identified 1", "C-001", "C-002",
-                     "Identifications (1)", "P-0002 R-0002 6.40", "rita",
-                     "Likelihood ratios of all candidate matches", "3 stored candidate matches"):
+    for expected in (
+        "Case summary",
+        "Registry counts",
+        "identified 1",
+        "C-001",
+        "C-002",
+        "Identifications (1)",
+        "P-0002 R-0002 6.40",
+        "rita",
+        "Likelihood ratios of all candidate matches",
+        "3 stored candidate matches",
+    ):
         assert expected in text, expected

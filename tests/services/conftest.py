@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from registry_samples import USERS
+
 from repatria.services.users import add_user
 
 

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from registry_samples import raw_connect, setup_case
+
 from repatria.services import review
 from repatria.services.audit import verify_chains
 from repatria.services.custody import record_custody
-
-from registry_samples import raw_connect, setup_case
 
 
 def _custody(db: str, tmp_path: Path, n: int = 3) -> None:
     setup_case(db, tmp_path, n=1)
     for k in range(n):
-        record_custody(db, actor="cas", event="transferred", remains_ref="R-0001",
-                       from_party=f"holder {k}", to_party=f"holder {k + 1}", occurred_on=f"2025-02-0{k + 1}")
+        record_custody(
+            db,
+            actor="cas",
+            event="transferred",
+            remains_ref="R-0001",
+            from_party=f"holder {k}",
+            to_party=f"holder {k + 1}",
+            occurred_on=f"2025-02-0{k + 1}",
+        )
 
 
 def _sql(db: str, statement: str) -> None:

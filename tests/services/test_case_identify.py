@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from registry_samples import write_persons, write_remains
 from sqlalchemy import func, select
 
 from repatria.errors import FormatError, RegistryError, ServiceError
@@ -32,15 +33,16 @@ from repatria.services.dvi_analysis import read_case
 from repatria.services.identify import POSTERIOR_THRESHOLD, identify, problem_from_registry
 from repatria.services.imports import import_persons, import_remains
 
-from registry_samples import write_persons, write_remains
-
 REL = 1e-9
 
 
 def _counts(db: str) -> dict[str, int]:
     with session_scope(db) as s:
-        return {name: s.execute(select(func.count()).select_from(t)).scalar_one()
-                for name, t in Base.metadata.tables.items() if name != "audit_events"}
+        return {
+            name: s.execute(select(func.count()).select_from(t)).scalar_one()
+            for name, t in Base.metadata.tables.items()
+            if name != "audit_events"
+        }
 
 
 def _copy_case(reference_cases: Path, name: str, tmp_path: Path) -> Path:
@@ -58,8 +60,12 @@ def _same(a: float, b: float) -> bool:
 
 
 @pytest.mark.parametrize("case", ["planecrash", "dvi-example.fam"])
-def test_import_identify_round_trip_keeps_every_number(db: str, reference_cases: Path, case: str) -> None:
-    path = reference_cases / "dvi-example" / case if case.endswith(".fam") else reference_cases / case
+def test_import_identify_round_trip_keeps_every_number(
+    db: str, reference_cases: Path, case: str
+) -> None:
+    path = (
+        reference_cases / "dvi-example" / case if case.endswith(".fam") else reference_cases / case
+    )
     first = import_case(db, path, actor="ana")
     assert not first.already_imported and first.counts["pm_samples"] > 0
     again = import_case(db, path, actor="ana")
@@ -70,13 +76,16 @@ def test_import_identify_round_trip_keeps_every_number(db: str, reference_cases:
     built = problem_from_registry(db)
     # Genotypes, pedigrees, markers and pairings come back exactly.
     assert built.pm == source.pm and built.missing == source.missing
-    assert {v: dict(p) for v, p in built.pm_profiles.items()} == \
-        {v: dict(p) for v, p in source.pm_profiles.items()}
-    assert {f: {p: dict(g) for p, g in d.items()} for f, d in built.am_profiles.items()} == \
-        {f: {p: dict(g) for p, g in d.items()} for f, d in source.am_profiles.items()}
+    assert {v: dict(p) for v, p in built.pm_profiles.items()} == {
+        v: dict(p) for v, p in source.pm_profiles.items()
+    }
+    assert {f: {p: dict(g) for p, g in d.items()} for f, d in built.am_profiles.items()} == {
+        f: {p: dict(g) for p, g in d.items()} for f, d in source.am_profiles.items()
+    }
     for f, ped in source.families.items():
-        assert [(i.id, i.father, i.mother, i.sex) for i in ped] == \
-            [(i.id, i.father, i.mother, i.sex) for i in built.families[f]]
+        assert [(i.id, i.father, i.mother, i.sex) for i in ped] == [
+            (i.id, i.father, i.mother, i.sex) for i in built.families[f]
+        ]
     for a, b in zip(built.markers, source.markers):
         assert a.name == b.name and a.alleles == b.alleles and np.array_equal(a.afreq, b.afreq)
         for ma, mb in ((a.female, b.female), (a.male, b.male)):
@@ -102,23 +111,36 @@ def test_import_identify_round_trip_keeps_every_number(db: str, reference_cases:
     # What is stored reads back to the same numbers.
     with session_scope(db) as s:
         run = s.get(IdentificationRun, result.run)
-        assert run.input_sha256 == result.input_sha256 and run.software_version.startswith("repatria ")
+        assert run.input_sha256 == result.input_sha256 and run.software_version.startswith(
+            "repatria "
+        )
         assert run.frequency_table_id is not None and run.results["pm"] == list(source.pm)
-        stored = s.execute(select(CandidateMatch).where(CandidateMatch.run_id == run.id)
-                           .order_by(CandidateMatch.id)).scalars().all()
+        stored = (
+            s.execute(
+                select(CandidateMatch)
+                .where(CandidateMatch.run_id == run.id)
+                .order_by(CandidateMatch.id)
+            )
+            .scalars()
+            .all()
+        )
         assert [c.id for c in stored] == [c.id for c in result.candidates]
         for row, c in zip(stored, result.candidates):
             i, k = expected.pm.index(c.pm), expected.missing.index(c.missing)
             assert _same(row.evidence["log_lr"], float(expected.log_lr[i, k]))
-            assert _same(10 ** row.log10_lr, float(np.exp(expected.log_lr[i, k])))
+            assert _same(10**row.log10_lr, float(np.exp(expected.log_lr[i, k])))
             assert row.posterior == c.posterior
         # LR0 of the pairings the conclusions report (the warning the match page shows).
         lr0 = dvi_solve(source).lr0
-        with_lr0 = {(c.pm, c.missing): row.evidence["lr0"] for row, c in zip(stored, result.candidates)
-                    if "lr0" in row.evidence}
+        with_lr0 = {
+            (c.pm, c.missing): row.evidence["lr0"]
+            for row, c in zip(stored, result.candidates)
+            if "lr0" in row.evidence
+        }
         assert with_lr0 == {k: v for k, v in lr0.items() if k in seen}
-        n_profiles = s.execute(select(func.count()).select_from(RunProfile)
-                               .where(RunProfile.run_id == run.id)).scalar_one()
+        n_profiles = s.execute(
+            select(func.count()).select_from(RunProfile).where(RunProfile.run_id == run.id)
+        ).scalar_one()
         assert n_profiles == len(source.pm) + sum(len(d) for d in source.am_profiles.values())
     assert result.as_dict().keys() == {"run", "candidates"}
     assert set(result.as_dict()["candidates"][0]) == {"id", "pm", "missing", "lr", "posterior"}
@@ -133,8 +155,9 @@ def test_folder_hash_is_its_case_files_in_order(reference_cases: Path, tmp_path:
     assert case_sha256(case) != before
 
 
-def test_bad_case_file_names_file_line_field_and_touches_nothing(db: str, reference_cases: Path,
-                                                                 tmp_path: Path) -> None:
+def test_bad_case_file_names_file_line_field_and_touches_nothing(
+    db: str, reference_cases: Path, tmp_path: Path
+) -> None:
     case = _copy_case(reference_cases, "planecrash", tmp_path)
     lines = (case / "am.tsv").read_text().splitlines()
     cells = lines[4].split("\t")
@@ -148,8 +171,9 @@ def test_bad_case_file_names_file_line_field_and_touches_nothing(db: str, refere
     assert _counts(db) == before
 
 
-def test_registry_conflict_late_in_a_case_rolls_back_everything(db: str, reference_cases: Path,
-                                                                tmp_path: Path) -> None:
+def test_registry_conflict_late_in_a_case_rolls_back_everything(
+    db: str, reference_cases: Path, tmp_path: Path
+) -> None:
     case = _copy_case(reference_cases, "planecrash", tmp_path)
     last_pm = read_case(case).pm[-1]
     # The last PM sample's reference is already a sample in the registry (taken by hand).
@@ -163,22 +187,28 @@ def test_registry_conflict_late_in_a_case_rolls_back_everything(db: str, referen
     assert _counts(db) == before
 
 
-def test_case_joins_registered_persons_and_remains(db: str, reference_cases: Path, tmp_path: Path) -> None:
+def test_case_joins_registered_persons_and_remains(
+    db: str, reference_cases: Path, tmp_path: Path
+) -> None:
     case = _copy_case(reference_cases, "symmetricSibs", tmp_path)
     problem = read_case(case)
     # Persons P-0001.. and remains R-0001.. come from the registry TSVs; rename the case to match.
     pm_map = {v: f"R-{i:04d}" for i, v in enumerate(problem.pm, start=1)}
     from repatria.kinship.pedigree import Sex
 
-    males = [m for m in problem.missing if problem.families[problem.missing_family[m]][m].sex == Sex.MALE]
+    males = [
+        m for m in problem.missing if problem.families[problem.missing_family[m]][m].sex == Sex.MALE
+    ]
     assert males, "the test persons are men"
     mp_map = {m: f"P-{i:04d}" for i, m in enumerate(males, start=1)}
     for name in ("pm.tsv", "am.tsv", "missing.txt", "pairings.json"):
         text = (case / name).read_text()
         for old, new in sorted({**pm_map, **mp_map}.items(), key=lambda kv: -len(kv[0])):
             text = text.replace(f'"{old}"', f'"{new}"')
-            text = "\n".join("\t".join(new if c == old else c for c in line.split("\t"))
-                             for line in text.split("\n"))
+            text = "\n".join(
+                "\t".join(new if c == old else c for c in line.split("\t"))
+                for line in text.split("\n")
+            )
         (case / name).write_text(text)
     import_persons(db, write_persons(tmp_path / "persons.tsv", len(mp_map)), actor="cas")
     import_remains(db, write_remains(tmp_path / "remains.tsv", 3), actor="cas")
@@ -194,8 +224,9 @@ def test_case_joins_registered_persons_and_remains(db: str, reference_cases: Pat
         assert new.condition == "unknown"
         p1 = s.execute(select(Person).where(Person.ref == "P-0001")).scalar_one()
         assert len(p1.names) >= 2  # names and false papers from the persons TSV stay
-        assert s.execute(select(func.count()).select_from(Sample)
-                         .where(Sample.kind == "pm")).scalar_one() == len(pm_map)
+        assert s.execute(
+            select(func.count()).select_from(Sample).where(Sample.kind == "pm")
+        ).scalar_one() == len(pm_map)
 
 
 def test_withdrawn_consent_leaves_the_relative_untyped(db: str, reference_cases: Path) -> None:
@@ -214,7 +245,11 @@ def test_withdrawn_consent_leaves_the_relative_untyped(db: str, reference_cases:
     with session_scope(db) as s:
         d = s.execute(select(Donor).where(Donor.ref == donor)).scalar_one()
         ref_profile = s.execute(select(Sample).where(Sample.donor_id == d.id)).scalar_one()
-        used = set(s.execute(select(RunProfile.profile_id).where(RunProfile.run_id == second.run)).scalars())
+        used = set(
+            s.execute(
+                select(RunProfile.profile_id).where(RunProfile.run_id == second.run)
+            ).scalars()
+        )
         from repatria.registry.models import Profile
 
         pid = s.execute(select(Profile.id).where(Profile.sample_id == ref_profile.id)).scalar_one()
@@ -225,13 +260,18 @@ def test_identify_is_for_analysts_and_never_logs_genotypes(db: str, reference_ca
     with pytest.raises(ServiceError, match="say who you are"):
         identify(db, actor="")
     import_case(db, reference_cases / "example2", actor="ana")
-    with pytest.raises(ServiceError, match="rev is a reviewer and may not record identification runs"):
+    with pytest.raises(
+        ServiceError, match="rev is a reviewer and may not record identification runs"
+    ):
         identify(db, actor="rev")
     identify(db, actor="ana")
     source = read_case(reference_cases / "example2")
-    cells = {f"{g[0]}/{g[1]}" for d in source.am_profiles.values() for prof in d.values()
-             for g in prof.values()} | {f"{g[0]}/{g[1]}" for prof in source.pm_profiles.values()
-                                        for g in prof.values()}
+    cells = {
+        f"{g[0]}/{g[1]}"
+        for d in source.am_profiles.values()
+        for prof in d.values()
+        for g in prof.values()
+    } | {f"{g[0]}/{g[1]}" for prof in source.pm_profiles.values() for g in prof.values()}
     with session_scope(db) as s:
         entries = s.execute(select(AuditEvent)).scalars().all()
         assert {"import.case", "identify.run"} <= {e.action for e in entries}
@@ -261,7 +301,9 @@ def test_new_runs_do_not_raise_identified_people_again(db: str, reference_cases:
         params = s.get(IdentificationRun, second.run).parameters
     assert params["candidates_of_identified_left_out"] >= 1
     # Everything else is raised as before: the confirmed pair still takes part in the analysis.
-    others = {(c.pm, c.missing) for c in first.candidates if c.pm != best.pm and c.missing != best.missing}
+    others = {
+        (c.pm, c.missing) for c in first.candidates if c.pm != best.pm and c.missing != best.missing
+    }
     assert {(c.pm, c.missing) for c in second.candidates} == others
 
     revoke(db, best.id, actor="rita", reason="sample swap found in the laboratory")
@@ -269,7 +311,9 @@ def test_new_runs_do_not_raise_identified_people_again(db: str, reference_cases:
     assert (best.pm, best.missing) in {(c.pm, c.missing) for c in third.candidates}
 
 
-def test_case_pairings_are_kept_as_exclusions(db: str, reference_cases: Path, tmp_path: Path) -> None:
+def test_case_pairings_are_kept_as_exclusions(
+    db: str, reference_cases: Path, tmp_path: Path
+) -> None:
     import json
 
     from repatria.kinship.dvi import generate_pairings
@@ -278,8 +322,10 @@ def test_case_pairings_are_kept_as_exclusions(db: str, reference_cases: Path, tm
     source = read_case(path)
     default = generate_pairings(source)
     # Anthropology rules out all but the first candidate MP for every second PM.
-    restricted = {v: ([[m for m in g if m != "*"][0], "*"] if i % 2 == 0 and len(g) > 2 else list(g))
-                  for i, (v, g) in enumerate(default.items())}
+    restricted = {
+        v: ([[m for m in g if m != "*"][0], "*"] if i % 2 == 0 and len(g) > 2 else list(g))
+        for i, (v, g) in enumerate(default.items())
+    }
     (path / "pairings.json").write_text(json.dumps({"pairings": restricted}))
     source = read_case(path)
     result = import_case(db, path, actor="ana")
@@ -287,7 +333,9 @@ def test_case_pairings_are_kept_as_exclusions(db: str, reference_cases: Path, tm
     assert n_excluded > 0 and result.counts["pairing_exclusions"] == n_excluded
 
     built = problem_from_registry(db)
-    assert {v: set(p) for v, p in built.pairings.items()} == {v: set(p) for v, p in source.pairings.items()}
+    assert {v: set(p) for v, p in built.pairings.items()} == {
+        v: set(p) for v, p in source.pairings.items()
+    }
     run = identify(db, actor="ana")
     expected = pairwise_lr(source)
     for c in run.candidates:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from registry_samples import setup_case
 from sqlalchemy import select
 
 from repatria.errors import ServiceError
@@ -23,8 +24,6 @@ from repatria.registry.models import (
 from repatria.services.consent import profiles_for_run, withdraw_consent
 from repatria.services.runs import CandidateInput, record_candidates, record_run
 
-from registry_samples import setup_case
-
 
 def _family_with_donor(db: str) -> dict[str, int]:
     """A DVI-shaped case: pedigree F1 (father, mother, MP son), the mother donated; one PM profile."""
@@ -34,14 +33,31 @@ def _family_with_donor(db: str) -> dict[str, int]:
         fam = ReferenceFamily(ref="F1", case_ref="kursk-2025")
         s.add(fam)
         s.flush()
-        donor = Donor(ref="D1", family_id=fam.id, name="Kim Young-hee", relationship_to_mp="mother",
-                      mp_person_id=person.id, consent_scope="identification", consent_given_on="2025-01-10")
+        donor = Donor(
+            ref="D1",
+            family_id=fam.id,
+            name="Kim Young-hee",
+            relationship_to_mp="mother",
+            mp_person_id=person.id,
+            consent_scope="identification",
+            consent_given_on="2025-01-10",
+        )
         s.add(donor)
         s.flush()
-        s.add_all([PedigreeMember(family_id=fam.id, individual="FA", sex="male"),
-                   PedigreeMember(family_id=fam.id, individual="MO", sex="female", donor_id=donor.id),
-                   PedigreeMember(family_id=fam.id, individual="MP", father="FA", mother="MO",
-                                  sex="male", person_id=person.id)])
+        s.add_all(
+            [
+                PedigreeMember(family_id=fam.id, individual="FA", sex="male"),
+                PedigreeMember(family_id=fam.id, individual="MO", sex="female", donor_id=donor.id),
+                PedigreeMember(
+                    family_id=fam.id,
+                    individual="MP",
+                    father="FA",
+                    mother="MO",
+                    sex="male",
+                    person_id=person.id,
+                ),
+            ]
+        )
         ref = Sample(ref="S-REF-1", kind="reference", donor_id=donor.id, material="buccal swab")
         pm = Sample(ref="S-PM-1", kind="pm", remains_id=remains.id, material="femur")
         s.add_all([ref, pm])
@@ -51,8 +67,12 @@ def _family_with_donor(db: str) -> dict[str, int]:
             prof = Profile(sample_id=sample.id, kit="GlobalFiler", quality=1.0)
             s.add(prof)
             s.flush()
-            s.add_all([Genotype(profile_id=prof.id, marker="D8S1179", allele1="13", allele2="14"),
-                       Genotype(profile_id=prof.id, marker="TH01", allele1="9.3", allele2="9.3")])
+            s.add_all(
+                [
+                    Genotype(profile_id=prof.id, marker="D8S1179", allele1="13", allele2="14"),
+                    Genotype(profile_id=prof.id, marker="TH01", allele1="9.3", allele2="9.3"),
+                ]
+            )
             ids[sample.ref] = prof.id
         return ids
 
@@ -62,9 +82,13 @@ def test_withdrawal_excludes_profile_and_names_past_results(db: str, tmp_path: P
     ids = _family_with_donor(db)
     assert [p.profile_id for p in profiles_for_run(db)] == [ids["S-REF-1"], ids["S-PM-1"]]
     run = record_run(db, actor="ana", profile_ids=ids.values(), parameters={"theta": 0.0})
-    cand = record_candidates(db, run, [CandidateInput("P-0001", "R-0001", "S-PM-1", 7.2)], actor="ana")
+    cand = record_candidates(
+        db, run, [CandidateInput("P-0001", "R-0001", "S-PM-1", 7.2)], actor="ana"
+    )
 
-    with pytest.raises(ServiceError, match="ana is an analyst and may not record a consent withdrawal"):
+    with pytest.raises(
+        ServiceError, match="ana is an analyst and may not record a consent withdrawal"
+    ):
         withdraw_consent(db, "D1", actor="ana", reason="phone call")
     w = withdraw_consent(db, "D1", actor="lia", reason="the mother called on 2025-06-01")
     assert (w.profile_ids, w.past_runs, w.past_candidates) == ([ids["S-REF-1"]], [run], cand)

@@ -18,8 +18,14 @@ from repatria.services.review import candidate_state
 
 def test_demo_loads_every_state_and_keeps_the_chains(registry_db: str) -> None:
     s = load_demo(registry_db)
-    assert {role for _, role in DEMO_USERS} == {"admin", "analyst", "reviewer", "case_manager",
-                                                "liaison_officer", "auditor"}
+    assert {role for _, role in DEMO_USERS} == {
+        "admin",
+        "analyst",
+        "reviewer",
+        "case_manager",
+        "liaison_officer",
+        "auditor",
+    }
     assert set(s.states["persons"]) == set(PERSON_STATES)
     assert set(s.states["remains"]) == set(REMAINS_STATES)
     assert (s.n_pm, s.n_missing, s.n_families, s.n_markers) == (12, 10, 10, 23)
@@ -37,14 +43,23 @@ def test_demo_loads_every_state_and_keeps_the_chains(registry_db: str) -> None:
 def test_demo_data_are_bundled_in_the_package() -> None:
     root = Path(str(demo_file("")))
     assert root.parts[-3:] == ("repatria", "data", "demo")
-    for name in ("persons.tsv", "remains.tsv", "claims.tsv", "SOURCES.md", "truth.json",
-                 "exchange-2025-02/markers.json", "exchange-2025-02/donors.tsv"):
+    for name in (
+        "persons.tsv",
+        "remains.tsv",
+        "claims.tsv",
+        "SOURCES.md",
+        "truth.json",
+        "exchange-2025-02/markers.json",
+        "exchange-2025-02/donors.tsv",
+    ):
         assert (root / name).is_file(), name
     persons = (root / "persons.tsv").read_text(encoding="utf-8")
     assert "|false|Cyrl|" in persons  # aliases in another script, with transliteration
 
 
-def test_demo_command_recreates_its_sqlite_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_command_recreates_its_sqlite_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     first = runner.invoke(app, ["demo", "--json"])
@@ -54,7 +69,12 @@ def test_demo_command_recreates_its_sqlite_file(tmp_path: Path, monkeypatch: pyt
     assert set(out["account"]) == {"counts", "claims", "tables"} and out["run"] == 1
     again = runner.invoke(app, ["demo"])
     assert again.exit_code == 0, again.output
-    assert "published claims beside the registry" in again.stdout and "candidate matches" in again.stdout
+    assert (
+        "published claims beside the registry" in again.stdout
+        and "candidate matches" in again.stdout
+    )
     # recreated, not appended to: still one run, one set of users
-    acc = json.loads(runner.invoke(app, ["account", "--json", "--db", "repatria-demo.sqlite"]).stdout)
+    acc = json.loads(
+        runner.invoke(app, ["account", "--json", "--db", "repatria-demo.sqlite"]).stdout
+    )
     assert acc["tables"]["identification_runs"] == 1 and acc["tables"]["users"] == len(DEMO_USERS)

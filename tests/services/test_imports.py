@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from registry_samples import PERSON_HEADER, person_line, write_persons, write_remains
 from sqlalchemy import func, select
 
 from repatria.errors import FormatError, RegistryError, ServiceError
@@ -12,13 +13,13 @@ from repatria.registry.db import session_scope
 from repatria.registry.models import Base, Person, PersonDocument, PersonName, Remains
 from repatria.services.imports import import_claims, import_persons, import_remains
 
-from registry_samples import PERSON_HEADER, person_line, write_persons, write_remains
-
 
 def table_counts(db: str) -> dict[str, int]:
     with session_scope(db) as s:
-        return {name: s.execute(select(func.count()).select_from(t)).scalar_one()
-                for name, t in Base.metadata.tables.items()}
+        return {
+            name: s.execute(select(func.count()).select_from(t)).scalar_one()
+            for name, t in Base.metadata.tables.items()
+        }
 
 
 def test_import_persons_keeps_every_name_and_paper(db: str, tmp_path: Path) -> None:
@@ -30,7 +31,8 @@ def test_import_persons_keeps_every_name_and_paper(db: str, tmp_path: Path) -> N
         assert ("김철수2", "official", "Hang", "Kim Chol-su 2") in names
         assert ("Ivan Petrov 2", "false", "Latn", None) in names
         assert [(d.doc_type, d.authenticity, d.issuer) for d in p.documents] == [
-            ("military id", "foreign", "Russia")]
+            ("military id", "foreign", "Russia")
+        ]
         assert (p.status, p.service_number, p.last_known_lat) == ("missing", "SN-000002", 51.24)
 
 
@@ -50,8 +52,9 @@ def test_same_file_twice_is_a_no_op_that_says_so(db: str, tmp_path: Path) -> Non
     assert again.already_imported and again.import_id == first.import_id
     assert "already imported" in again.message
     after = table_counts(db)
-    assert {k: v for k, v in after.items() if k != "audit_events"} == \
-        {k: v for k, v in before.items() if k != "audit_events"}
+    assert {k: v for k, v in after.items() if k != "audit_events"} == {
+        k: v for k, v in before.items() if k != "audit_events"
+    }
 
 
 def test_bad_line_57_of_100_leaves_every_table_as_it_was(db: str, tmp_path: Path) -> None:
@@ -74,12 +77,17 @@ def test_bad_line_57_of_100_leaves_every_table_as_it_was(db: str, tmp_path: Path
 def test_registry_conflict_on_line_57_rolls_back_the_whole_file(db: str, tmp_path: Path) -> None:
     import_persons(db, write_persons(tmp_path / "first.tsv", 2), actor="cas")
     # Lines 2..56 are new persons; line 57 repeats P-0001, already in the registry.
-    lines = [person_line(i) for i in range(300, 355)] + [person_line(1)] + \
-        [person_line(i) for i in range(400, 444)]
+    lines = (
+        [person_line(i) for i in range(300, 355)]
+        + [person_line(1)]
+        + [person_line(i) for i in range(400, 444)]
+    )
     path = tmp_path / "conflict.tsv"
     path.write_text(PERSON_HEADER + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
     before = table_counts(db)
-    with pytest.raises(RegistryError, match=r"conflict.tsv line 57 field `person_ref`: person P-0001"):
+    with pytest.raises(
+        RegistryError, match=r"conflict.tsv line 57 field `person_ref`: person P-0001"
+    ):
         import_persons(db, path, actor="cas")
     assert table_counts(db) == before
     with session_scope(db) as s:

@@ -6,14 +6,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from registry_samples import raw_connect, setup_case
 from sqlalchemy import func, select
 
 from repatria.errors import ServiceError
 from repatria.registry.db import session_scope
 from repatria.registry.models import Decision, Person, Remains, StateChange, User
 from repatria.services import review
-
-from registry_samples import raw_connect, setup_case
 
 
 def _user_id(db: str, name: str) -> int:
@@ -23,8 +22,10 @@ def _user_id(db: str, name: str) -> int:
 
 def _status(db: str, person_ref: str, remains_ref: str) -> tuple[str, str]:
     with session_scope(db) as s:
-        return (s.execute(select(Person.status).where(Person.ref == person_ref)).scalar_one(),
-                s.execute(select(Remains.status).where(Remains.ref == remains_ref)).scalar_one())
+        return (
+            s.execute(select(Person.status).where(Person.ref == person_ref)).scalar_one(),
+            s.execute(select(Remains.status).where(Remains.ref == remains_ref)).scalar_one(),
+        )
 
 
 def test_propose_then_confirm_identifies_person_and_remains(db: str, tmp_path: Path) -> None:
@@ -63,9 +64,11 @@ def test_two_person_rule_holds_for_direct_sql_writes(db: str, tmp_path: Path) ->
     cid = setup_case(db, tmp_path)[0]
     proposal = review.propose(db, cid, actor="ana").decision_id
     ana, rev = _user_id(db, "ana"), _user_id(db, "rev")
-    insert = ("INSERT INTO decisions (seq, candidate_id, kind, actor_id, proposer_id, refers_to, "
-              "reason, decided_at, prev_hash, row_hash) VALUES ({seq}, {cid}, 'confirm', {actor}, "
-              "{proposer}, {ref}, NULL, '2025-01-01 00:00:00', '{h}', '{h2}')")
+    insert = (
+        "INSERT INTO decisions (seq, candidate_id, kind, actor_id, proposer_id, refers_to, "
+        "reason, decided_at, prev_hash, row_hash) VALUES ({seq}, {cid}, 'confirm', {actor}, "
+        "{proposer}, {ref}, NULL, '2025-01-01 00:00:00', '{h}', '{h2}')"
+    )
     conn = raw_connect(db)
     try:
         attempts = [
@@ -77,24 +80,45 @@ def test_two_person_rule_holds_for_direct_sql_writes(db: str, tmp_path: Path) ->
         ]
         for k, a in enumerate(attempts):
             with pytest.raises(Exception) as e:
-                conn.execute(insert.format(seq=100 + k, cid=cid, ref=proposal, h="a" * 64,
-                                           h2=f"{k:064d}", **a))
-            assert "two" in str(e.value).lower() or "foreign key" in str(e.value).lower() \
-                or "check" in str(e.value).lower(), str(e.value)
+                conn.execute(
+                    insert.format(
+                        seq=100 + k, cid=cid, ref=proposal, h="a" * 64, h2=f"{k:064d}", **a
+                    )
+                )
+            assert (
+                "two" in str(e.value).lower()
+                or "foreign key" in str(e.value).lower()
+                or "check" in str(e.value).lower()
+            ), str(e.value)
         # A legitimate confirmation written directly goes in ...
-        conn.execute(insert.format(seq=200, cid=cid, ref=proposal, h="b" * 64, h2="c" * 64,
-                                   actor=rev, proposer=ana))
+        conn.execute(
+            insert.format(
+                seq=200, cid=cid, ref=proposal, h="b" * 64, h2="c" * 64, actor=rev, proposer=ana
+            )
+        )
         # ... but cannot afterwards be turned into a self-confirmation, nor duplicated.
         with pytest.raises(Exception):
             conn.execute(f"UPDATE decisions SET actor_id = {ana} WHERE seq = 200")
         with pytest.raises(Exception):
-            conn.execute(insert.format(seq=201, cid=cid, ref=proposal, h="d" * 64, h2="e" * 64,
-                                       actor=_user_id(db, "rita"), proposer=ana))
+            conn.execute(
+                insert.format(
+                    seq=201,
+                    cid=cid,
+                    ref=proposal,
+                    h="d" * 64,
+                    h2="e" * 64,
+                    actor=_user_id(db, "rita"),
+                    proposer=ana,
+                )
+            )
     finally:
         conn.close()
     with session_scope(db) as s:
-        kinds = s.execute(select(Decision.kind, Decision.actor_id).where(
-            Decision.candidate_id == cid).order_by(Decision.seq)).all()
+        kinds = s.execute(
+            select(Decision.kind, Decision.actor_id)
+            .where(Decision.candidate_id == cid)
+            .order_by(Decision.seq)
+        ).all()
     assert kinds == [("propose", ana), ("confirm", rev)]
 
 
@@ -108,10 +132,17 @@ def test_revoke_reopens_person_and_remains(db: str, tmp_path: Path) -> None:
     assert (r.person_status, r.remains_status) == ("missing", "recovered")
     assert review.candidate_state(db, cid).status == "revoked"
     with session_scope(db) as s:
-        moves = s.execute(select(StateChange.entity, StateChange.from_state, StateChange.to_state)
-                          .order_by(StateChange.id)).all()
-    assert moves == [("person", "missing", "identified"), ("remains", "recovered", "identified"),
-                     ("person", "identified", "missing"), ("remains", "identified", "recovered")]
+        moves = s.execute(
+            select(StateChange.entity, StateChange.from_state, StateChange.to_state).order_by(
+                StateChange.id
+            )
+        ).all()
+    assert moves == [
+        ("person", "missing", "identified"),
+        ("remains", "recovered", "identified"),
+        ("person", "identified", "missing"),
+        ("remains", "identified", "recovered"),
+    ]
     # The person can be identified again through a new candidate.
     cid2 = setup_more(db, "P-0001", "R-0002")
     review.propose(db, cid2, actor="alex")
@@ -130,13 +161,16 @@ def test_a_person_is_identified_once(db: str, tmp_path: Path) -> None:
     for c in (cid, other):
         review.propose(db, c, actor="ana")
     review.confirm(db, cid, actor="rev")
-    with pytest.raises(ServiceError, match="person P-0001 is identified and cannot become identified"):
+    with pytest.raises(
+        ServiceError, match="person P-0001 is identified and cannot become identified"
+    ):
         review.confirm(db, other, actor="rev")
 
 
 @pytest.mark.parametrize("round_", range(3))
-def test_concurrent_confirmations_end_with_exactly_one_decision(db: str, tmp_path: Path,
-                                                                round_: int) -> None:
+def test_concurrent_confirmations_end_with_exactly_one_decision(
+    db: str, tmp_path: Path, round_: int
+) -> None:
     cid = setup_case(db, tmp_path, n=1)[0]
     review.propose(db, cid, actor="ana")
     barrier = threading.Barrier(2)
@@ -159,7 +193,10 @@ def test_concurrent_confirmations_end_with_exactly_one_decision(db: str, tmp_pat
     assert len(wins) == 1 and len(losses) == 1, outcomes
     assert isinstance(losses[0], ServiceError) and "already confirmed" in str(losses[0])
     with session_scope(db) as s:
-        n = s.execute(select(func.count()).select_from(Decision).where(
-            Decision.candidate_id == cid, Decision.kind.in_(("confirm", "reject")))).scalar_one()
+        n = s.execute(
+            select(func.count())
+            .select_from(Decision)
+            .where(Decision.candidate_id == cid, Decision.kind.in_(("confirm", "reject")))
+        ).scalar_one()
         changes = s.execute(select(func.count()).select_from(StateChange)).scalar_one()
     assert n == 1 and changes == 2

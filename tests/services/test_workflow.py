@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from registry_samples import setup_case
 from sqlalchemy import select
 
 from repatria.errors import ServiceError
@@ -19,8 +20,6 @@ from repatria.services.notification import notifications_for, notify_family
 from repatria.services.persons import person_record, presume_dead
 from repatria.services.repatriation import dispose, repatriate
 
-from registry_samples import setup_case
-
 
 def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> None:
     cands = setup_case(db, tmp_path, n=4)
@@ -28,10 +27,25 @@ def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> N
     presume_dead(db, "P-0002", actor="cas", reason="unit reported him killed at Plekhovo")
 
     # Custody and sampling of the remains.
-    record_custody(db, actor="cas", event="received", remains_ref="R-0001", from_party="recovery team 2",
-                   to_party="Kursk mortuary", location="Kursk", occurred_on="2025-02-02")
-    record_sample(db, actor="cas", remains_ref="R-0001", sample_ref="S-0001", material="femur",
-                  collected_on="2025-02-03", lab="DNA lab A")
+    record_custody(
+        db,
+        actor="cas",
+        event="received",
+        remains_ref="R-0001",
+        from_party="recovery team 2",
+        to_party="Kursk mortuary",
+        location="Kursk",
+        occurred_on="2025-02-02",
+    )
+    record_sample(
+        db,
+        actor="cas",
+        remains_ref="R-0001",
+        sample_ref="S-0001",
+        material="femur",
+        collected_on="2025-02-03",
+        lab="DNA lab A",
+    )
     record_sample(db, actor="cas", remains_ref="R-0002", sample_ref="S-0002", material="tooth")
     history = custody_history(db, "R-0001", actor="cas")
     assert [h.event for h in history] == ["received", "sampled"]
@@ -44,33 +58,76 @@ def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> N
     review.reject(db, cands[2], actor="rev", reason="exclusion at 3 markers")
 
     # The family of P-0001 is told; sensitive notes only for liaison and case managers.
-    notify_family(db, "P-0001", actor="lia", recipient="Kim Young-hee", relationship="mother",
-                  method="in_person", notified_on="2025-03-01", sensitive_notes="asked for his tag back")
-    assert notifications_for(db, "P-0001", actor="cas")[0].sensitive_notes == "asked for his tag back"
+    notify_family(
+        db,
+        "P-0001",
+        actor="lia",
+        recipient="Kim Young-hee",
+        relationship="mother",
+        method="in_person",
+        notified_on="2025-03-01",
+        sensitive_notes="asked for his tag back",
+    )
+    assert (
+        notifications_for(db, "P-0001", actor="cas")[0].sensitive_notes == "asked for his tag back"
+    )
     assert notifications_for(db, "P-0001", actor="ana")[0].sensitive_notes is None
-    with pytest.raises(ServiceError, match="person P-0003 is missing with no confirmed identification"):
-        notify_family(db, "P-0003", actor="lia", recipient="x", method="phone", notified_on="2025-03-01")
+    with pytest.raises(
+        ServiceError, match="person P-0003 is missing with no confirmed identification"
+    ):
+        notify_family(
+            db, "P-0003", actor="lia", recipient="x", method="phone", notified_on="2025-03-01"
+        )
 
     # Repatriation of the identified remains; unidentified remains are refused, and disposed of instead.
     with pytest.raises(ServiceError, match="remains R-0003 are recovered and not identified"):
-        repatriate(db, ["R-0001", "R-0003"], actor="cas", kind="exchange", counterpart="DPRK",
-                   occurred_on="2025-04-01")
-    rep = repatriate(db, ["R-0001", "R-0002"], actor="cas", kind="handover", counterpart="DPRK embassy",
-                     place="Moscow", occurred_on="2025-04-01", ceremony="two coffins, flags",
-                     coffin_labels=["1", "2"])
+        repatriate(
+            db,
+            ["R-0001", "R-0003"],
+            actor="cas",
+            kind="exchange",
+            counterpart="DPRK",
+            occurred_on="2025-04-01",
+        )
+    rep = repatriate(
+        db,
+        ["R-0001", "R-0002"],
+        actor="cas",
+        kind="handover",
+        counterpart="DPRK embassy",
+        place="Moscow",
+        occurred_on="2025-04-01",
+        ceremony="two coffins, flags",
+        coffin_labels=["1", "2"],
+    )
     assert rep.items == [("R-0001", "P-0001", "1"), ("R-0002", "P-0002", "2")]
-    dispose(db, "R-0004", actor="cas", kind="burial", place="Kursk cemetery, plot 7",
-            occurred_on="2025-05-01", reason="unidentified after two runs")
+    dispose(
+        db,
+        "R-0004",
+        actor="cas",
+        kind="burial",
+        place="Kursk cemetery, plot 7",
+        occurred_on="2025-05-01",
+        reason="unidentified after two runs",
+    )
 
     with session_scope(db) as s:
         persons = dict(s.execute(select(Person.ref, Person.status)).all())
         remains = dict(s.execute(select(Remains.ref, Remains.status)).all())
         assert s.execute(select(RepatriationItem.coffin_label)).scalars().all() == ["1", "2"]
         actions = set(s.execute(select(AuditEvent.action)).scalars())
-    assert persons == {"P-0001": "repatriated", "P-0002": "repatriated", "P-0003": "missing",
-                       "P-0004": "missing"}
-    assert remains == {"R-0001": "repatriated", "R-0002": "repatriated", "R-0003": "recovered",
-                       "R-0004": "disposed"}
+    assert persons == {
+        "P-0001": "repatriated",
+        "P-0002": "repatriated",
+        "P-0003": "missing",
+        "P-0004": "missing",
+    }
+    assert remains == {
+        "R-0001": "repatriated",
+        "R-0002": "repatriated",
+        "R-0003": "recovered",
+        "R-0004": "disposed",
+    }
     assert {"import.persons", "review.confirm", "notify.record", "repatriation.record"} <= actions
 
     # No more custody for repatriated remains.
@@ -78,18 +135,34 @@ def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> N
         record_custody(db, actor="cas", event="stored", remains_ref="R-0001")
 
     acc = account(db, actor="aud")
-    assert acc.counts == {"persons": 4, "recovered": 4, "sampled": 2, "identified": 2, "notified": 1,
-                          "repatriated": 2, "disposed": 0, "unaccounted": 2}
+    assert acc.counts == {
+        "persons": 4,
+        "recovered": 4,
+        "sampled": 2,
+        "identified": 2,
+        "notified": 1,
+        "repatriated": 2,
+        "disposed": 0,
+        "unaccounted": 2,
+    }
     by_id = {c["claim_id"]: c for c in acc.claims}
-    assert by_id["c14"]["difference"] == "the registry holds 2 persons repatriated, 4 fewer than the claimed 6"
-    assert by_id["c01"]["difference"] == \
-        "the registry holds 4 remains recovered, 26 fewer than the claimed at least 30"
+    assert (
+        by_id["c14"]["difference"]
+        == "the registry holds 2 persons repatriated, 4 fewer than the claimed 6"
+    )
+    assert (
+        by_id["c01"]["difference"]
+        == "the registry holds 4 remains recovered, 26 fewer than the claimed at least 30"
+    )
     assert by_id["c02"]["difference"] == "the registry does not count 'deployed'"
     assert by_id["c14"]["reported_by"] == "news site (Guardian summary)"
     assert acc.tables["persons"] == 4 and acc.tables["published_claims"] == 17
 
     report = verify_chains(db, actor="aud")
-    assert report.ok and [c.rows for c in report.chains] == [6, 6]  # custody: received, 2 sampled, 3 released
+    assert report.ok and [c.rows for c in report.chains] == [
+        6,
+        6,
+    ]  # custody: received, 2 sampled, 3 released
     record = person_record(db, "P-0001", actor="lia")
     assert {n["kind"] for n in record.names} == {"official", "false", "transliteration"}
 
@@ -99,9 +172,13 @@ def test_refused_transitions_are_one_sentence(db: str, tmp_path: Path) -> None:
     presume_dead(db, "P-0001", actor="cas", reason="witness")
     with pytest.raises(ServiceError) as e:
         presume_dead(db, "P-0001", actor="cas", reason="again")
-    assert str(e.value) == ("person P-0001 is presumed dead and cannot become presumed dead; from "
-                            "presumed dead it can only become identified or missing")
-    dispose(db, "R-0001", actor="cas", kind="burial", occurred_on="2025-05-01", reason="unidentified")
+    assert str(e.value) == (
+        "person P-0001 is presumed dead and cannot become presumed dead; from "
+        "presumed dead it can only become identified or missing"
+    )
+    dispose(
+        db, "R-0001", actor="cas", kind="burial", occurred_on="2025-05-01", reason="unidentified"
+    )
     with pytest.raises(ServiceError, match="remains R-0001 is disposed and cannot become disposed"):
         dispose(db, "R-0001", actor="cas", kind="cremation", occurred_on="2025-05-02", reason="x")
     with pytest.raises(ServiceError, match="cas is a case_manager and may not record family"):

@@ -28,8 +28,15 @@ from surface_data import password
 
 CHROMIUM = os.environ.get("REPATRIA_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _need_browser() -> None:
@@ -58,8 +65,11 @@ def server(surface_db) -> Iterator[tuple[str, dict]]:  # noqa: ANN001
     _need_browser()
     db, ids = surface_db
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "repatria.cli.main", "serve", "--db", db,
-                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "repatria.cli.main", "serve", "--db", db, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -186,8 +196,10 @@ def test_main_path_in_a_browser(page, server) -> None:  # noqa: ANN001
     w.shot("repatriation-recorded")
     pg.get_by_role("link", name="Accounting").click()
     assert pg.locator("#count-repatriated").inner_text() == "1"
-    pg.wait_for_function("() => { const i = document.querySelector('figure img'); "
-                         "return i.complete && i.naturalWidth > 0; }")  # the chart loaded
+    pg.wait_for_function(
+        "() => { const i = document.querySelector('figure img'); "
+        "return i.complete && i.naturalWidth > 0; }"
+    )  # the chart loaded
     w.shot("accounting-after")
     pg.get_by_role("link", name="Remains").click()
     pg.get_by_role("link", name="R-0001").click()

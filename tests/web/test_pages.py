@@ -7,7 +7,6 @@ import re
 from fastapi.testclient import TestClient
 
 from repatria.api.security import LOGIN_CSRF_COOKIE
-
 from surface_data import password
 
 
@@ -16,8 +15,11 @@ def login(client: TestClient, name: str) -> str:
     client.cookies.clear()
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    r = client.post("/login", data={"name": name, "password": password(name), "csrf_token": token,
-                                    "next": "/"}, follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"name": name, "password": password(name), "csrf_token": token, "next": "/"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     home = client.get("/")
     return re.search(r'name="csrf_token" value="([^"]+)"', home.text).group(1)
@@ -25,14 +27,20 @@ def login(client: TestClient, name: str) -> str:
 
 def test_login_needs_the_form_token_and_the_right_password(app_client: TestClient) -> None:
     app_client.get("/login")
-    r = app_client.post("/login", data={"name": "ana", "password": password("ana"), "csrf_token": "forged"},
-                        follow_redirects=False)
+    r = app_client.post(
+        "/login",
+        data={"name": "ana", "password": password("ana"), "csrf_token": "forged"},
+        follow_redirects=False,
+    )
     assert r.status_code == 403 and "out of date" in r.text
     page = app_client.get("/login")
     token = app_client.cookies.get(LOGIN_CSRF_COOKIE)
     assert token in page.text
-    r = app_client.post("/login", data={"name": "ana", "password": "nope-nope", "csrf_token": token},
-                        follow_redirects=False)
+    r = app_client.post(
+        "/login",
+        data={"name": "ana", "password": "nope-nope", "csrf_token": token},
+        follow_redirects=False,
+    )
     assert r.status_code == 401 and "wrong name or password" in r.text
 
 
@@ -44,11 +52,17 @@ def test_login_never_redirects_off_site(app_client: TestClient) -> None:
 def test_pages_render_for_their_roles(app_client: TestClient, surface_db) -> None:  # noqa: ANN001
     _, ids = surface_db
     login(app_client, "cas")
-    for path, expect in [("/", "Work waiting"), ("/persons?q=Ivan", "P-0001"),
-                         ("/persons/P-0001", "Иван Петров"), ("/remains?site=Plekhovo+field+3", "R-0002"),
-                         ("/remains/R-0001", "Custody timeline"), ("/review", "Review queue"),
-                         ("/notifications", "Families to tell"), ("/repatriations", "Handovers"),
-                         ("/accounting", "Published claims")]:
+    for path, expect in [
+        ("/", "Work waiting"),
+        ("/persons?q=Ivan", "P-0001"),
+        ("/persons/P-0001", "Иван Петров"),
+        ("/remains?site=Plekhovo+field+3", "R-0002"),
+        ("/remains/R-0001", "Custody timeline"),
+        ("/review", "Review queue"),
+        ("/notifications", "Families to tell"),
+        ("/repatriations", "Handovers"),
+        ("/accounting", "Published claims"),
+    ]:
         r = app_client.get(path)
         assert r.status_code == 200 and expect in r.text, path
         assert "Source:" in r.text, f"{path} does not say where its numbers come from"
@@ -64,10 +78,15 @@ def test_pages_render_for_their_roles(app_client: TestClient, surface_db) -> Non
 def test_forms_without_the_csrf_token_are_refused(app_client: TestClient, surface_db) -> None:  # noqa: ANN001
     _, ids = surface_db
     token = login(app_client, "ana")
-    r = app_client.post(f"/review/{ids['p1_r1']}/propose", data={"reason": "x"}, follow_redirects=False)
+    r = app_client.post(
+        f"/review/{ids['p1_r1']}/propose", data={"reason": "x"}, follow_redirects=False
+    )
     assert r.status_code == 403
-    r = app_client.post(f"/review/{ids['p1_r1']}/propose", data={"reason": "x", "csrf_token": token},
-                        follow_redirects=False)
+    r = app_client.post(
+        f"/review/{ids['p1_r1']}/propose",
+        data={"reason": "x", "csrf_token": token},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert "proposed by ana" in app_client.get(r.headers["location"]).text
 

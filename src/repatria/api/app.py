@@ -23,10 +23,13 @@ def create_app(db: str | None = None) -> FastAPI:
     from repatria.web.render import mount_static
 
     app = FastAPI(
-        title="Repatria", version=__version__,
+        title="Repatria",
+        version=__version__,
         description="Identification of the dead by DNA, and their way home. Every route needs a "
-                    "bearer token (POST /api/v1/auth/token) and a role.",
-        openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None,
+        "bearer token (POST /api/v1/auth/token) and a role.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         default_response_class=SafeJSONResponse,
     )

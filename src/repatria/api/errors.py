@@ -16,16 +16,30 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from repatria.api.security import BadCsrf, Forbidden, NotAuthenticated, is_api
-from repatria.errors import (FormatError, NotFoundError, PermissionDeniedError, RegistryError, RepatriaError,
-                             ServiceError)
+from repatria.errors import (
+    FormatError,
+    NotFoundError,
+    PermissionDeniedError,
+    RegistryError,
+    RepatriaError,
+    ServiceError,
+)
 from repatria.services.auth import AuthError
 
 __all__ = ["install_error_handlers", "status_for"]
 
 log = logging.getLogger("repatria.api")
 
-_TITLES = {400: "Bad request", 401: "Not logged in", 403: "Not allowed", 404: "Not found",
-           405: "Method not allowed", 409: "Refused", 422: "Invalid input", 500: "Internal error"}
+_TITLES = {
+    400: "Bad request",
+    401: "Not logged in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Refused",
+    422: "Invalid input",
+    500: "Internal error",
+}
 
 
 def status_for(exc: Exception) -> int:
@@ -80,20 +94,25 @@ def install_error_handlers(app: FastAPI) -> None:
         return _respond(request, status_for(exc), str(exc))
 
     for cls in (Forbidden, BadCsrf):
+
         @app.exception_handler(cls)
         async def _forbidden(request: Request, exc: Exception) -> Response:
             return _respond(request, 403, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        problems = [{"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg")}
-                    for e in exc.errors()]
+        problems = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg")}
+            for e in exc.errors()
+        ]
         summary = "; ".join(f"{p['where']}: {p['problem']}" for p in problems[:5])
         return _respond(request, 422, f"invalid input: {summary}", problems)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        message = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
+        message = (
+            exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
+        )
         if exc.status_code == 404 and message == "Not Found":
             message = f"there is no page or resource at {request.url.path}"
         if exc.status_code == 405:
@@ -103,7 +122,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         ref = secrets.token_hex(4)
-        log.error("unexpected error %s on %s %s", ref, request.method, request.url.path,
-                  exc_info=exc)
-        return _respond(request, 500, f"an internal error occurred (reference {ref}); it was "
-                                      "logged for the operators")
+        log.error(
+            "unexpected error %s on %s %s", ref, request.method, request.url.path, exc_info=exc
+        )
+        return _respond(
+            request,
+            500,
+            f"an internal error occurred (reference {ref}); it was logged for the operators",
+        )

@@ -10,7 +10,16 @@ from fastapi.responses import Response
 
 from repatria.api import schemas as s
 from repatria.api.security import Caller, allow, db_of
-from repatria.services import accounting, audit, auth, custody, notification, repatriation, review, views
+from repatria.services import (
+    accounting,
+    audit,
+    auth,
+    custody,
+    notification,
+    repatriation,
+    review,
+    views,
+)
 from repatria.services.views import NotFound
 
 __all__ = ["router"]
@@ -24,17 +33,24 @@ CandidateId = Annotated[int, Path(ge=1, le=2_147_483_647, description="candidate
 RecordRef = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-
 def _d(obj: Any):  # noqa: ANN201
     return asdict(obj) if hasattr(obj, "__dataclass_fields__") else obj
 
 
-@router.post("/auth/token", response_model=s.TokenResponse, tags=["auth"],
-             summary="Exchange a name and password for a bearer token")
+@router.post(
+    "/auth/token",
+    response_model=s.TokenResponse,
+    tags=["auth"],
+    summary="Exchange a name and password for a bearer token",
+)
 def token(body: s.TokenRequest, request: Request) -> s.TokenResponse:
     tok, user = auth.login(db_of(request), body.name, body.password, kind="api", label=body.label)
-    return s.TokenResponse(token=tok, expires_in=int(auth.TOKEN_LIFETIME["api"].total_seconds()),
-                           user=user.name, role=user.role)
+    return s.TokenResponse(
+        token=tok,
+        expires_in=int(auth.TOKEN_LIFETIME["api"].total_seconds()),
+        user=user.name,
+        role=user.role,
+    )
 
 
 @router.get("/me", tags=["auth"], summary="Who the token belongs to")
@@ -48,119 +64,220 @@ def dashboard(request: Request, caller: Annotated[Caller, Depends(allow("dashboa
 
 
 @router.get("/persons", tags=["persons"], summary="Search missing persons by any name or alias")
-def persons(request: Request, caller: Annotated[Caller, Depends(allow("persons.read"))],
-            q: Annotated[str, Query(max_length=200)] = "",
-            status: Annotated[str | None, Query(max_length=32)] = None,
-            limit: Annotated[int, Query(ge=1, le=500)] = 100):  # noqa: ANN201
-    return [_d(p) for p in views.search_persons(db_of(request), actor=caller.name, q=q,
-                                                status=status, limit=limit)]
+def persons(
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("persons.read"))],
+    q: Annotated[str, Query(max_length=200)] = "",
+    status: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+):  # noqa: ANN201
+    return [
+        _d(p)
+        for p in views.search_persons(
+            db_of(request), actor=caller.name, q=q, status=status, limit=limit
+        )
+    ]
 
 
 @router.get("/persons/{ref}", tags=["persons"], summary="One missing person")
-def person(ref: RecordRef, request: Request, caller: Annotated[Caller, Depends(allow("persons.read"))]):  # noqa: ANN201
+def person(
+    ref: RecordRef, request: Request, caller: Annotated[Caller, Depends(allow("persons.read"))]
+):  # noqa: ANN201
     return _d(views.person_detail(db_of(request), ref, actor=caller.name))
 
 
 @router.get("/remains", tags=["remains"], summary="Remains by recovery site, condition and state")
-def remains_list(request: Request, caller: Annotated[Caller, Depends(allow("remains.read"))],
-                 site: Annotated[str | None, Query(max_length=300)] = None,
-                 condition: Annotated[str | None, Query(max_length=32)] = None,
-                 status: Annotated[str | None, Query(max_length=32)] = None):  # noqa: ANN201
-    rows, sites = views.list_remains(db_of(request), actor=caller.name, site=site,
-                                     condition=condition, status=status)
+def remains_list(
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("remains.read"))],
+    site: Annotated[str | None, Query(max_length=300)] = None,
+    condition: Annotated[str | None, Query(max_length=32)] = None,
+    status: Annotated[str | None, Query(max_length=32)] = None,
+):  # noqa: ANN201
+    rows, sites = views.list_remains(
+        db_of(request), actor=caller.name, site=site, condition=condition, status=status
+    )
     return {"remains": [_d(r) for r in rows], "sites": sites}
 
 
 @router.get("/remains/{ref}", tags=["remains"], summary="Remains with custody timeline")
-def remains_one(ref: RecordRef, request: Request,
-                caller: Annotated[Caller, Depends(allow("remains.read"))]):  # noqa: ANN201
+def remains_one(
+    ref: RecordRef, request: Request, caller: Annotated[Caller, Depends(allow("remains.read"))]
+):  # noqa: ANN201
     return _d(views.remains_detail(db_of(request), ref, actor=caller.name))
 
 
-@router.get("/candidates/{candidate_id}", tags=["review"],
-            summary="A candidate match: per-marker LRs, posterior, alternatives, pedigree (audited)")
-def candidate(candidate_id: CandidateId, request: Request,
-              caller: Annotated[Caller, Depends(allow("match.read"))]):  # noqa: ANN201
+@router.get(
+    "/candidates/{candidate_id}",
+    tags=["review"],
+    summary="A candidate match: per-marker LRs, posterior, alternatives, pedigree (audited)",
+)
+def candidate(
+    candidate_id: CandidateId,
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("match.read"))],
+):  # noqa: ANN201
     return _d(views.match_detail(db_of(request), candidate_id, actor=caller.name))
 
 
-@router.get("/review/queue", tags=["review"], summary="Candidates to propose and proposals to review")
+@router.get(
+    "/review/queue", tags=["review"], summary="Candidates to propose and proposals to review"
+)
 def queue(request: Request, caller: Annotated[Caller, Depends(allow("review.queue"))]):  # noqa: ANN201
     return _d(views.review_queue(db_of(request), actor=caller.name))
 
 
 @router.post("/candidates/{candidate_id}/propose", tags=["review"], summary="Propose (an analyst)")
-def propose(candidate_id: CandidateId, body: s.ReasonBody, request: Request,
-            caller: Annotated[Caller, Depends(allow("review.propose"))]):  # noqa: ANN201
-    return _review(review.propose(db_of(request), candidate_id, actor=caller.name, reason=body.reason))
+def propose(
+    candidate_id: CandidateId,
+    body: s.ReasonBody,
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("review.propose"))],
+):  # noqa: ANN201
+    return _review(
+        review.propose(db_of(request), candidate_id, actor=caller.name, reason=body.reason)
+    )
 
 
-@router.post("/candidates/{candidate_id}/confirm", tags=["review"],
-             summary="Confirm (a reviewer who did not propose it)")
-def confirm(candidate_id: CandidateId, body: s.ReasonBody, request: Request,
-            caller: Annotated[Caller, Depends(allow("review.confirm"))]):  # noqa: ANN201
-    return _review(review.confirm(db_of(request), candidate_id, actor=caller.name, reason=body.reason))
+@router.post(
+    "/candidates/{candidate_id}/confirm",
+    tags=["review"],
+    summary="Confirm (a reviewer who did not propose it)",
+)
+def confirm(
+    candidate_id: CandidateId,
+    body: s.ReasonBody,
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("review.confirm"))],
+):  # noqa: ANN201
+    return _review(
+        review.confirm(db_of(request), candidate_id, actor=caller.name, reason=body.reason)
+    )
 
 
 @router.post("/candidates/{candidate_id}/reject", tags=["review"], summary="Reject, with a reason")
-def reject(candidate_id: CandidateId, body: s.RequiredReasonBody, request: Request,
-           caller: Annotated[Caller, Depends(allow("review.reject"))]):  # noqa: ANN201
-    return _review(review.reject(db_of(request), candidate_id, actor=caller.name, reason=body.reason))
+def reject(
+    candidate_id: CandidateId,
+    body: s.RequiredReasonBody,
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("review.reject"))],
+):  # noqa: ANN201
+    return _review(
+        review.reject(db_of(request), candidate_id, actor=caller.name, reason=body.reason)
+    )
 
 
-@router.post("/candidates/{candidate_id}/revoke", tags=["review"],
-             summary="Revoke a confirmed identification, with a reason")
-def revoke(candidate_id: CandidateId, body: s.RequiredReasonBody, request: Request,
-           caller: Annotated[Caller, Depends(allow("review.revoke"))]):  # noqa: ANN201
-    return _review(review.revoke(db_of(request), candidate_id, actor=caller.name, reason=body.reason))
+@router.post(
+    "/candidates/{candidate_id}/revoke",
+    tags=["review"],
+    summary="Revoke a confirmed identification, with a reason",
+)
+def revoke(
+    candidate_id: CandidateId,
+    body: s.RequiredReasonBody,
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("review.revoke"))],
+):  # noqa: ANN201
+    return _review(
+        review.revoke(db_of(request), candidate_id, actor=caller.name, reason=body.reason)
+    )
 
 
 def _review(r: review.ReviewResult) -> dict[str, Any]:
     return {**asdict(r), "message": r.message}
 
 
-@router.get("/notifications", tags=["families"],
-            summary="Families to tell, and families told (contacts: audited)")
-def notifications(request: Request,
-                  caller: Annotated[Caller, Depends(allow("notifications.view"))]):  # noqa: ANN201
+@router.get(
+    "/notifications",
+    tags=["families"],
+    summary="Families to tell, and families told (contacts: audited)",
+)
+def notifications(
+    request: Request, caller: Annotated[Caller, Depends(allow("notifications.view"))]
+):  # noqa: ANN201
     return _d(views.notifications_view(db_of(request), actor=caller.name))
 
 
-@router.post("/persons/{ref}/notifications", tags=["families"], status_code=201,
-             summary="Record that a family was told")
-def notify(ref: RecordRef, body: s.NotificationBody, request: Request,
-           caller: Annotated[Caller, Depends(allow("notify.record"))]):  # noqa: ANN201
-    return _d(notification.notify_family(db_of(request), ref, actor=caller.name,
-                                         recipient=body.recipient, method=body.method,
-                                         notified_on=body.notified_on, relationship=body.relationship,
-                                         sensitive_notes=body.sensitive_notes))
+@router.post(
+    "/persons/{ref}/notifications",
+    tags=["families"],
+    status_code=201,
+    summary="Record that a family was told",
+)
+def notify(
+    ref: RecordRef,
+    body: s.NotificationBody,
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("notify.record"))],
+):  # noqa: ANN201
+    return _d(
+        notification.notify_family(
+            db_of(request),
+            ref,
+            actor=caller.name,
+            recipient=body.recipient,
+            method=body.method,
+            notified_on=body.notified_on,
+            relationship=body.relationship,
+            sensitive_notes=body.sensitive_notes,
+        )
+    )
 
 
-@router.get("/repatriations", tags=["repatriation"], summary="Handovers, and remains waiting for one")
-def repatriations(request: Request,
-                  caller: Annotated[Caller, Depends(allow("repatriations.view"))]):  # noqa: ANN201
+@router.get(
+    "/repatriations", tags=["repatriation"], summary="Handovers, and remains waiting for one"
+)
+def repatriations(
+    request: Request, caller: Annotated[Caller, Depends(allow("repatriations.view"))]
+):  # noqa: ANN201
     return _d(views.repatriations_view(db_of(request), actor=caller.name))
 
 
-@router.post("/repatriations", tags=["repatriation"], status_code=201,
-             summary="Record a handover or exchange of identified remains")
-def repatriate(body: s.RepatriationBody, request: Request,
-               caller: Annotated[Caller, Depends(allow("repatriation.record"))]):  # noqa: ANN201
-    rec = repatriation.repatriate(db_of(request), body.remains, actor=caller.name, kind=body.kind,
-                                  counterpart=body.counterpart, occurred_on=body.occurred_on,
-                                  place=body.place, ceremony=body.ceremony,
-                                  coffin_labels=body.coffin_labels)
+@router.post(
+    "/repatriations",
+    tags=["repatriation"],
+    status_code=201,
+    summary="Record a handover or exchange of identified remains",
+)
+def repatriate(
+    body: s.RepatriationBody,
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("repatriation.record"))],
+):  # noqa: ANN201
+    rec = repatriation.repatriate(
+        db_of(request),
+        body.remains,
+        actor=caller.name,
+        kind=body.kind,
+        counterpart=body.counterpart,
+        occurred_on=body.occurred_on,
+        place=body.place,
+        ceremony=body.ceremony,
+        coffin_labels=body.coffin_labels,
+    )
     return {**asdict(rec), "message": rec.message}
 
 
 @router.post("/custody", tags=["remains"], status_code=201, summary="Record a custody event")
-def custody_event(body: s.CustodyBody, request: Request,
-                  caller: Annotated[Caller, Depends(allow("custody.record"))]):  # noqa: ANN201
-    return _d(custody.record_custody(db_of(request), actor=caller.name, event=body.event,
-                                     remains_ref=body.remains, sample_ref=body.sample,
-                                     from_party=body.from_party, to_party=body.to_party,
-                                     location=body.location, occurred_on=body.occurred_on,
-                                     notes=body.notes))
+def custody_event(
+    body: s.CustodyBody,
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("custody.record"))],
+):  # noqa: ANN201
+    return _d(
+        custody.record_custody(
+            db_of(request),
+            actor=caller.name,
+            event=body.event,
+            remains_ref=body.remains,
+            sample_ref=body.sample,
+            from_party=body.from_party,
+            to_party=body.to_party,
+            location=body.location,
+            occurred_on=body.occurred_on,
+            notes=body.notes,
+        )
+    )
 
 
 @router.get("/accounting", tags=["overview"], summary="Registry counts beside published claims")
@@ -169,35 +286,63 @@ def accounting_view(request: Request, caller: Annotated[Caller, Depends(allow("a
 
 
 @router.get("/audit", tags=["audit"], summary="The newest audit entries")
-def audit_log(request: Request, caller: Annotated[Caller, Depends(allow("audit.read"))],
-              limit: Annotated[int, Query(ge=1, le=1000)] = 100):  # noqa: ANN201
+def audit_log(
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("audit.read"))],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+):  # noqa: ANN201
     return [_d(e) for e in audit.read_audit_log(db_of(request), actor=caller.name, limit=limit)]
 
 
-@router.get("/reports/identification/{candidate_id}.pdf", tags=["reports"],
-            response_class=Response, summary="Identification report (PDF)",
-            responses={200: {"content": {"application/pdf": {}}}})
-def identification_report(candidate_id: CandidateId, request: Request,
-                          caller: Annotated[Caller, Depends(allow("report.identification"))]) -> Response:
+@router.get(
+    "/reports/identification/{candidate_id}.pdf",
+    tags=["reports"],
+    response_class=Response,
+    summary="Identification report (PDF)",
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def identification_report(
+    candidate_id: CandidateId,
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("report.identification"))],
+) -> Response:
     from repatria.reports.identification import identification_pdf
 
-    detail = views.match_detail(db_of(request), candidate_id, actor=caller.name,
-                                action="report.identification")
+    detail = views.match_detail(
+        db_of(request), candidate_id, actor=caller.name, action="report.identification"
+    )
     if detail.status != "confirmed":
-        raise NotFound(f"candidate {candidate_id} is {detail.status}; an identification report is "
-                       "written only for a confirmed identification")
-    return Response(identification_pdf(detail), media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="identification-{candidate_id}.pdf"'})
+        raise NotFound(
+            f"candidate {candidate_id} is {detail.status}; an identification report is "
+            "written only for a confirmed identification"
+        )
+    return Response(
+        identification_pdf(detail),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="identification-{candidate_id}.pdf"'},
+    )
 
 
-@router.get("/reports/case-summary.pdf", tags=["reports"], response_class=Response,
-            summary="Case summary report (PDF)", responses={200: {"content": {"application/pdf": {}}}})
-def case_summary(request: Request, caller: Annotated[Caller, Depends(allow("report.case"))]) -> Response:
+@router.get(
+    "/reports/case-summary.pdf",
+    tags=["reports"],
+    response_class=Response,
+    summary="Case summary report (PDF)",
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def case_summary(
+    request: Request, caller: Annotated[Caller, Depends(allow("report.case"))]
+) -> Response:
     from repatria.reports.case_summary import case_summary_pdf
 
     db = db_of(request)
-    pdf = case_summary_pdf(accounting.account(db, actor=caller.name),
-                           views.identifications(db, actor=caller.name),
-                           views.all_log10_lrs(db, actor=caller.name))
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": 'inline; filename="case-summary.pdf"'})
+    pdf = case_summary_pdf(
+        accounting.account(db, actor=caller.name),
+        views.identifications(db, actor=caller.name),
+        views.all_log10_lrs(db, actor=caller.name),
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'inline; filename="case-summary.pdf"'},
+    )

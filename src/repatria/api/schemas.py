@@ -11,19 +11,29 @@ from pydantic import BaseModel, ConfigDict, Field
 from repatria.formats.jsonsafe import json_safe
 from repatria.services.views import NOTIFY_METHODS, REPATRIATION_KINDS
 
-__all__ = ["SafeJSONResponse", "TokenRequest", "TokenResponse", "ReasonBody", "RequiredReasonBody",
-           "NotificationBody", "RepatriationBody", "CustodyBody"]
+__all__ = [
+    "SafeJSONResponse",
+    "TokenRequest",
+    "TokenResponse",
+    "ReasonBody",
+    "RequiredReasonBody",
+    "NotificationBody",
+    "RepatriationBody",
+    "CustodyBody",
+]
 
 NotifyMethod = Literal[NOTIFY_METHODS]  # type: ignore[valid-type]
 RepatriationKind = Literal[REPATRIATION_KINDS]  # type: ignore[valid-type]
-CustodyEventName = Literal["recovered", "received", "transferred", "stored", "sampled", "examined",
-                           "released", "returned"]
+CustodyEventName = Literal[
+    "recovered", "received", "transferred", "stored", "sampled", "examined", "released", "returned"
+]
 
 
 class SafeJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
-        return json.dumps(json_safe(content), ensure_ascii=False, allow_nan=False,
-                          separators=(",", ":")).encode("utf-8")
+        return json.dumps(
+            json_safe(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        ).encode("utf-8")
 
 
 class _Body(BaseModel):
@@ -33,8 +43,9 @@ class _Body(BaseModel):
 class TokenRequest(_Body):
     name: str = Field(min_length=1, max_length=120, description="user name")
     password: str = Field(min_length=1, max_length=1024)
-    label: str | None = Field(default=None, max_length=120,
-                              description="what the token is for, e.g. the calling system")
+    label: str | None = Field(
+        default=None, max_length=120, description="what the token is for, e.g. the calling system"
+    )
 
 
 class TokenResponse(BaseModel):

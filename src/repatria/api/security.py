@@ -24,23 +24,36 @@ from repatria.services.auth import user_for_token
 from repatria.services.users import UserInfo
 from repatria.services.views import roles_for
 
-__all__ = ["SESSION_COOKIE", "LOGIN_CSRF_COOKIE", "PUBLIC", "Caller", "NotAuthenticated",
-           "Forbidden", "BadCsrf", "allow", "csrf_token_for", "db_of", "is_api"]
+__all__ = [
+    "SESSION_COOKIE",
+    "LOGIN_CSRF_COOKIE",
+    "PUBLIC",
+    "Caller",
+    "NotAuthenticated",
+    "Forbidden",
+    "BadCsrf",
+    "allow",
+    "csrf_token_for",
+    "db_of",
+    "is_api",
+]
 
 SESSION_COOKIE = "repatria_session"
 LOGIN_CSRF_COOKIE = "repatria_login_csrf"
 API_PREFIX = "/api/v1"
 
 # (method, path) of the routes anyone may call: logging in, the schema, static files.
-PUBLIC: frozenset[tuple[str, str]] = frozenset({
-    ("POST", "/api/v1/auth/token"),
-    ("GET", "/api/v1/openapi.json"),
-    ("GET", "/api/v1/docs"),
-    ("GET", "/login"),
-    ("POST", "/login"),
-    ("GET", "/static/{path:path}"),
-    ("GET", "/healthz"),
-})
+PUBLIC: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("POST", "/api/v1/auth/token"),
+        ("GET", "/api/v1/openapi.json"),
+        ("GET", "/api/v1/docs"),
+        ("GET", "/login"),
+        ("POST", "/login"),
+        ("GET", "/static/{path:path}"),
+        ("GET", "/healthz"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -110,18 +123,25 @@ def allow(action: str) -> Callable[..., object]:
             user = user_for_token(db, token, kind="session")
             via = "session"
         if user is None or token is None:
-            raise NotAuthenticated("log in first" if not is_api(request) else
-                                   "send a bearer token from POST /api/v1/auth/token")
+            raise NotAuthenticated(
+                "log in first"
+                if not is_api(request)
+                else "send a bearer token from POST /api/v1/auth/token"
+            )
         if user.role not in roles:
-            raise Forbidden(f"{user.name} is {_article(user.role)} {user.role.replace('_', ' ')}; "
-                            f"this needs the {' or '.join(sorted(r.replace('_', ' ') for r in roles))} role")
+            raise Forbidden(
+                f"{user.name} is {_article(user.role)} {user.role.replace('_', ' ')}; "
+                f"this needs the {' or '.join(sorted(r.replace('_', ' ') for r in roles))} role"
+            )
         caller = Caller(user, via, token)
         if via == "session" and request.method not in ("GET", "HEAD", "OPTIONS"):
             form = await request.form()
             sent = form.get("csrf_token") or request.headers.get("x-csrf-token", "")
             if not hmac.compare_digest(str(sent), caller.csrf):
-                raise BadCsrf("this form is out of date or did not come from Repatria; reload the "
-                              "page and try again")
+                raise BadCsrf(
+                    "this form is out of date or did not come from Repatria; reload the "
+                    "page and try again"
+                )
         request.state.caller = caller
         return caller
 

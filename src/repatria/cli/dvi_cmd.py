@@ -11,41 +11,67 @@ from rich.table import Table
 from repatria.cli.output import command, console, err_console, print_json
 from repatria.services.dvi_analysis import DVIAnalysis, analyse_case
 
-app = typer.Typer(help="Disaster victim identification: many remains against many families.", no_args_is_help=True)
+app = typer.Typer(
+    help="Disaster victim identification: many remains against many families.", no_args_is_help=True
+)
 
 
 @app.command("analyse")
 @command
 def analyse(
-    case: Path = typer.Argument(..., help="A case folder (pm.tsv, am.tsv, missing.txt, markers.json) or a .fam file."),
-    top: int = typer.Option(20, "--top", min=1, help="How many of the best joint assignments to report."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (the command contract)."),
+    case: Path = typer.Argument(
+        ..., help="A case folder (pm.tsv, am.tsv, missing.txt, markers.json) or a .fam file."
+    ),
+    top: int = typer.Option(
+        20, "--top", min=1, help="How many of the best joint assignments to report."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON object (the command contract)."
+    ),
     unseen_allele_freq: float = typer.Option(
-        None, "--unseen-allele-freq", min=0.0, max=0.5,
+        None,
+        "--unseen-allele-freq",
+        min=0.0,
+        max=0.5,
         help="Add alleles the frequency table lacks at this frequency instead of stopping with an error "
-             "(they are listed in the output)."),
+        "(they are listed in the output).",
+    ),
 ) -> None:
     """Pairwise LRs, exclusions, joint identification with posteriors, and conclusions."""
     if as_json:
         print_json(analyse_case(case, top=top, unseen_allele_freq=unseen_allele_freq).to_dict())
         return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console,
-                  transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("reading the case", total=None)
-        result = analyse_case(case, top=top, progress=lambda msg: bar.update(task, description=msg),
-                              unseen_allele_freq=unseen_allele_freq)
+        result = analyse_case(
+            case,
+            top=top,
+            progress=lambda msg: bar.update(task, description=msg),
+            unseen_allele_freq=unseen_allele_freq,
+        )
     unseen = result.notes.get("unseen_alleles")
     if unseen:
         listed = "; ".join(f"{m}: {', '.join(a)}" for m, a in unseen["added"].items())
-        err_console.print(f"alleles not in the frequency table, added at frequency {unseen['frequency']:g}: {listed}",
-                          highlight=False, soft_wrap=True)
+        err_console.print(
+            f"alleles not in the frequency table, added at frequency {unseen['frequency']:g}: {listed}",
+            highlight=False,
+            soft_wrap=True,
+        )
     show(result)
 
 
 def show(r: DVIAnalysis, top: int = 5) -> None:
     p, pw, j = r.problem, r.pairwise, r.joint
-    console.print(f"[bold]{len(p.pm)} PM samples, {len(p.families)} reference families, {len(p.missing)} missing "
-                  f"persons, {len(p.markers)} markers[/]")
+    console.print(
+        f"[bold]{len(p.pm)} PM samples, {len(p.families)} reference families, {len(p.missing)} missing "
+        f"persons, {len(p.markers)} markers[/]"
+    )
     t = Table(title="Pairwise LR (PM placed on MP vs. unrelated); excluded pairings marked ✗")
     t.add_column("PM")
     for m in p.missing:
@@ -61,23 +87,36 @@ def show(r: DVIAnalysis, top: int = 5) -> None:
             cells.append(f"{lr:.3g}{mark}")
         t.add_row(v, *cells)
     console.print(t)
-    t = Table(title=f"Best joint assignments of {j.n_assignments:,} (flat prior; LR vs. nobody identified)")
+    t = Table(
+        title=f"Best joint assignments of {j.n_assignments:,} (flat prior; LR vs. nobody identified)"
+    )
     t.add_column("#", justify="right")
     t.add_column("assignment")
     t.add_column("LR", justify="right")
     t.add_column("posterior", justify="right")
     for k, a in enumerate(j.top[:top], start=1):
-        pairs = ", ".join(f"{v}={m}" for v, m in a.assignment.items() if m != "*") or "nobody identified"
+        pairs = (
+            ", ".join(f"{v}={m}" for v, m in a.assignment.items() if m != "*")
+            or "nobody identified"
+        )
         t.add_row(str(k), pairs, f"{a.lr:.4g}", f"{a.posterior:.4f}")
     console.print(t)
     if j.neglected_mass_bound > 0:
-        console.print(f"Left out by pruning: at most {j.neglected_mass_bound:.2e} of the posterior mass "
-                      f"({'proven' if j.bound_proven else 'not proven: a family had too many placements'}).")
+        console.print(
+            f"Left out by pruning: at most {j.neglected_mass_bound:.2e} of the posterior mass "
+            f"({'proven' if j.bound_proven else 'not proven: a family had too many placements'})."
+        )
     t = Table(title="Conclusions per PM sample")
     for col in ("sample", "missing", "family", "LR", "conclusion", "comment"):
         t.add_column(col)
     for row in r.conclusions.get("pm", []):
         lr = row.get("lr")
-        t.add_row(str(row.get("sample") or ""), str(row.get("missing") or ""), str(row.get("family") or ""),
-                  "" if lr is None else f"{lr:.4g}", str(row.get("conclusion") or ""), str(row.get("comment") or ""))
+        t.add_row(
+            str(row.get("sample") or ""),
+            str(row.get("missing") or ""),
+            str(row.get("family") or ""),
+            "" if lr is None else f"{lr:.4g}",
+            str(row.get("conclusion") or ""),
+            str(row.get("comment") or ""),
+        )
     console.print(t)

@@ -16,15 +16,31 @@ app = typer.Typer(help="Pedigree likelihoods and likelihood ratios.", no_args_is
 @app.command("evaluate")
 @command
 def evaluate(
-    file: Path = typer.Argument(..., help="A likelihood-vectors JSON file (schema inside the file).", exists=True,
-                                dir_okay=False),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object {\"results\": [...]}."),
+    file: Path = typer.Argument(
+        ...,
+        help="A likelihood-vectors JSON file (schema inside the file).",
+        exists=True,
+        dir_okay=False,
+    ),
+    as_json: bool = typer.Option(False, "--json", help='Print one JSON object {"results": [...]}.'),
 ) -> None:
     """Evaluate every case of a likelihood-vectors file: likelihoods, kinship LRs, missing-person LRs."""
     results = evaluate_file(file)
     if as_json:
-        print_json({"results": [{"index": r.index, "id": r.id, "kind": r.kind, "value": r.value,
-                                 "per_marker": r.per_marker} for r in results]})
+        print_json(
+            {
+                "results": [
+                    {
+                        "index": r.index,
+                        "id": r.id,
+                        "kind": r.kind,
+                        "value": r.value,
+                        "per_marker": r.per_marker,
+                    }
+                    for r in results
+                ]
+            }
+        )
         return
     table = Table(title=f"{file.name}: {len(results)} cases")
     for col in ("index", "id", "kind", "value"):
@@ -38,12 +54,16 @@ def evaluate(
         row = [str(r.index), r.id, r.kind, f"{r.value:.10g}"]
         if has_expected:
             err = r.max_rel_error
-            row += ["" if r.expected is None else f"{r.expected:.10g}",
-                    "" if err is None else f"{err:.1e}",
-                    "" if err is None else ("[green]yes[/]" if err <= 1e-9 else "[red]NO[/]")]
+            row += [
+                "" if r.expected is None else f"{r.expected:.10g}",
+                "" if err is None else f"{err:.1e}",
+                "" if err is None else ("[green]yes[/]" if err <= 1e-9 else "[red]NO[/]"),
+            ]
         table.add_row(*row)
     console.print(table)
     if has_expected:
         ok = sum(1 for r in results if r.max_rel_error is not None and r.max_rel_error <= 1e-9)
         n = sum(1 for r in results if r.expected is not None)
-        console.print(f"{ok}/{n} cases agree with their expected values to 1e-9 (per marker and total).")
+        console.print(
+            f"{ok}/{n} cases agree with their expected values to 1e-9 (per marker and total)."
+        )

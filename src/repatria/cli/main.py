@@ -5,8 +5,16 @@ from __future__ import annotations
 import typer
 
 from repatria import __version__
-from repatria.cli import (demo_cmd, dvi_cmd, kinship_cmd, lineage_cmd, registry_cmd, screen_cmd, serve_cmd,
-                          simulate_cmd)
+from repatria.cli import (
+    demo_cmd,
+    dvi_cmd,
+    kinship_cmd,
+    lineage_cmd,
+    registry_cmd,
+    screen_cmd,
+    serve_cmd,
+    simulate_cmd,
+)
 
 app = typer.Typer(
     name="repatria",
@@ -32,8 +40,11 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                      help="Print the version and exit.")) -> None:
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
     """Repatria command line."""
 
 

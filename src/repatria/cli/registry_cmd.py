@@ -30,16 +30,55 @@ class _Service:
         return getattr(import_module(f"repatria.services.{self._name}"), attr)
 
 
-(accounting, audit, auth, case_import, consent, custody, identify, imports, notification, persons,
- repatriation, review, users, setup) = (
-    _Service(n) for n in ("accounting", "audit", "auth", "case_import", "consent", "custody", "identify",
-                          "imports", "notification", "persons", "repatriation", "review", "users", "setup"))
+(
+    accounting,
+    audit,
+    auth,
+    case_import,
+    consent,
+    custody,
+    identify,
+    imports,
+    notification,
+    persons,
+    repatriation,
+    review,
+    users,
+    setup,
+) = (
+    _Service(n)
+    for n in (
+        "accounting",
+        "audit",
+        "auth",
+        "case_import",
+        "consent",
+        "custody",
+        "identify",
+        "imports",
+        "notification",
+        "persons",
+        "repatriation",
+        "review",
+        "users",
+        "setup",
+    )
+)
 
 #: The roles of ``repatria.registry.models.ROLES``, spelled out so that --help needs no database
 #: code (a test keeps the two equal).
 ROLES_HELP = "analyst, reviewer, case_manager, liaison_officer, auditor, admin"
 
-__all__ = ["register", "show_account", "db_app", "users_app", "import_app", "review_app", "consent_app", "audit_app"]
+__all__ = [
+    "register",
+    "show_account",
+    "db_app",
+    "users_app",
+    "import_app",
+    "review_app",
+    "consent_app",
+    "audit_app",
+]
 
 DB_HELP = "Database URL (sqlite:///path or postgresql://...); default $REPATRIA_DATABASE_URL, else ./repatria.sqlite."
 DbOpt = typer.Option(None, "--db", help=DB_HELP, show_default=False)
@@ -50,12 +89,16 @@ JsonOpt = typer.Option(False, "--json", help="Print one JSON object.")
 
 db_app = typer.Typer(help="Create or upgrade the registry database.", no_args_is_help=True)
 users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
-import_app = typer.Typer(help="Import files into the registry (all or nothing, once per file).",
-                         no_args_is_help=True)
-review_app = typer.Typer(help="Review candidate matches: propose, confirm, reject, revoke.",
-                         no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import files into the registry (all or nothing, once per file).", no_args_is_help=True
+)
+review_app = typer.Typer(
+    help="Review candidate matches: propose, confirm, reject, revoke.", no_args_is_help=True
+)
 consent_app = typer.Typer(help="Reference donors' consent.", no_args_is_help=True)
-audit_app = typer.Typer(help="Audit: verify the hash chains, read the audit log.", no_args_is_help=True)
+audit_app = typer.Typer(
+    help="Audit: verify the hash chains, read the audit log.", no_args_is_help=True
+)
 
 
 def _out(obj: Any, as_json: bool, sentence: str) -> None:
@@ -78,10 +121,13 @@ def db_init(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
 
 @users_app.command("add")
 @command
-def users_add(name: str = typer.Argument(..., help="The user's name."),
-              role: str = typer.Option(..., "--role", help=f"One of: {ROLES_HELP}."),
-              actor: str | None = typer.Option(None, "--as", help="An admin adding the user (optional)."),
-              db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def users_add(
+    name: str = typer.Argument(..., help="The user's name."),
+    role: str = typer.Option(..., "--role", help=f"One of: {ROLES_HELP}."),
+    actor: str | None = typer.Option(None, "--as", help="An admin adding the user (optional)."),
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
     """Add a user with one role."""
     info = users.add_user(db, name, role, actor=actor)
     _out(info, as_json, f"added user {info.name} ({info.role})")
@@ -89,12 +135,21 @@ def users_add(name: str = typer.Argument(..., help="The user's name."),
 
 @users_app.command("password")
 @command
-def users_password(name: str = typer.Argument(..., help="The user's name."),
-                   password: str = typer.Option(..., "--password", prompt=True, hide_input=True,
-                                                confirmation_prompt=True,
-                                                help="The new password (asked for, not echoed, when not given)."),
-                   actor: str | None = typer.Option(None, "--as", help="An admin setting another user's password."),
-                   db: str | None = DbOpt) -> None:
+def users_password(
+    name: str = typer.Argument(..., help="The user's name."),
+    password: str = typer.Option(
+        ...,
+        "--password",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        help="The new password (asked for, not echoed, when not given).",
+    ),
+    actor: str | None = typer.Option(
+        None, "--as", help="An admin setting another user's password."
+    ),
+    db: str | None = DbOpt,
+) -> None:
     """Set a user's password, for the web pages and the API (stored as an argon2 hash)."""
     auth.set_password(db, name, password, actor=actor)
     console.print(f"password set for {name}", highlight=False)
@@ -116,11 +171,17 @@ def users_list(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
 
 
 def _import(kind: str, file: Path, actor: str, db: str | None, as_json: bool) -> None:
-    fn = {"persons": imports.import_persons, "remains": imports.import_remains,
-          "claims": imports.import_claims}[kind]
+    fn = {
+        "persons": imports.import_persons,
+        "remains": imports.import_remains,
+        "claims": imports.import_claims,
+    }[kind]
     result = fn(db, file, actor=actor)
-    _out({**dataclasses.asdict(result), "message": result.message} if as_json else result, as_json,
-         result.message)
+    _out(
+        {**dataclasses.asdict(result), "message": result.message} if as_json else result,
+        as_json,
+        result.message,
+    )
 
 
 FileArg = typer.Argument(..., help="A TSV file (columns: docs/registry.md).", dir_okay=False)
@@ -128,35 +189,47 @@ FileArg = typer.Argument(..., help="A TSV file (columns: docs/registry.md).", di
 
 @import_app.command("case")
 @command
-def import_case(path: Path = typer.Argument(..., help="A case folder (pm.tsv, am.tsv, missing.txt, "
-                                                       "markers.json) or a Familias .fam file."),
-                actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def import_case(
+    path: Path = typer.Argument(
+        ...,
+        help="A case folder (pm.tsv, am.tsv, missing.txt, markers.json) or a Familias .fam file.",
+    ),
+    actor: str = AsOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
     """Import a DVI case: remains and PM profiles, reference families, donors, missing persons, markers."""
     result = case_import.import_case(db, path, actor=actor)
-    _out({**dataclasses.asdict(result), "message": result.message} if as_json else result, as_json,
-         result.message)
+    _out(
+        {**dataclasses.asdict(result), "message": result.message} if as_json else result,
+        as_json,
+        result.message,
+    )
 
 
 @import_app.command("persons")
 @command
-def import_persons(file: Path = FileArg, actor: str = AsOpt, db: str | None = DbOpt,
-                   as_json: bool = JsonOpt) -> None:
+def import_persons(
+    file: Path = FileArg, actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt
+) -> None:
     """Import missing persons: names in every script, documents, unit, last known place."""
     _import("persons", file, actor, db, as_json)
 
 
 @import_app.command("remains")
 @command
-def import_remains(file: Path = FileArg, actor: str = AsOpt, db: str | None = DbOpt,
-                   as_json: bool = JsonOpt) -> None:
+def import_remains(
+    file: Path = FileArg, actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt
+) -> None:
     """Import recovered remains: site, coordinates, date, condition, effects."""
     _import("remains", file, actor, db, as_json)
 
 
 @import_app.command("claims")
 @command
-def import_claims(file: Path = FileArg, actor: str = AsOpt, db: str | None = DbOpt,
-                  as_json: bool = JsonOpt) -> None:
+def import_claims(
+    file: Path = FileArg, actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt
+) -> None:
     """Import published claims (the columns of published-claims.tsv)."""
     _import("claims", file, actor, db, as_json)
 
@@ -165,24 +238,39 @@ def import_claims(file: Path = FileArg, actor: str = AsOpt, db: str | None = DbO
 
 
 def identify_cmd(
-    actor: str | None = AsOptional, db: str | None = DbOpt, as_json: bool = JsonOpt,
-    frequencies: str | None = typer.Option(None, "--frequencies",
-                                           help="Frequency table by name (default: the newest)."),
+    actor: str | None = AsOptional,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+    frequencies: str | None = typer.Option(
+        None, "--frequencies", help="Frequency table by name (default: the newest)."
+    ),
     top: int = typer.Option(20, "--top", min=1, help="How many best joint assignments to keep."),
 ) -> None:
     """Run the DVI analysis on the registry; store the run and its candidate matches (analyst)."""
-    say = (lambda _m: None) if as_json else (lambda m: err_console.print(f"[dim]{m}…[/]", highlight=False))
-    result = identify.identify(db, actor=actor or "", frequency_table=frequencies, top=top, progress=say)
+    say = (
+        (lambda _m: None)
+        if as_json
+        else (lambda m: err_console.print(f"[dim]{m}…[/]", highlight=False))
+    )
+    result = identify.identify(
+        db, actor=actor or "", frequency_table=frequencies, top=top, progress=say
+    )
     if as_json:
         print_json(result.as_dict())
         return
-    console.print(f"run {result.run}: {result.n_pm} PM samples, {result.n_missing} missing persons in "
-                  f"{result.n_families} families, {result.n_markers} markers (frequency table "
-                  f"{result.frequency_table!r}); {len(result.candidates)} candidates "
-                  f"({identify.CANDIDATE_RULE})", highlight=False, soft_wrap=True)
+    console.print(
+        f"run {result.run}: {result.n_pm} PM samples, {result.n_missing} missing persons in "
+        f"{result.n_families} families, {result.n_markers} markers (frequency table "
+        f"{result.frequency_table!r}); {len(result.candidates)} candidates "
+        f"({identify.CANDIDATE_RULE})",
+        highlight=False,
+        soft_wrap=True,
+    )
     if result.withdrawn_donors:
-        console.print(f"left untyped (consent withdrawn): {', '.join(result.withdrawn_donors)}",
-                      highlight=False)
+        console.print(
+            f"left untyped (consent withdrawn): {', '.join(result.withdrawn_donors)}",
+            highlight=False,
+        )
     table = Table(title="candidate matches")
     for col in ("id", "PM sample", "remains", "missing person", "LR", "posterior"):
         table.add_column(col, justify="right" if col in ("id", "LR", "posterior") else "left")
@@ -198,49 +286,78 @@ ReasonOpt = typer.Option(None, "--reason", help="Why (required to reject or revo
 
 
 def _review_out(result: Any, as_json: bool) -> None:
-    _out({**dataclasses.asdict(result), "message": result.message} if as_json else result, as_json,
-         result.message)
+    _out(
+        {**dataclasses.asdict(result), "message": result.message} if as_json else result,
+        as_json,
+        result.message,
+    )
 
 
 @review_app.command("propose")
 @command
-def review_propose(candidate_id: int = CandArg, actor: str = AsOpt, reason: str | None = ReasonOpt,
-                   db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def review_propose(
+    candidate_id: int = CandArg,
+    actor: str = AsOpt,
+    reason: str | None = ReasonOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
     """Propose a candidate for review (analyst)."""
     _review_out(review.propose(db, candidate_id, actor=actor, reason=reason), as_json)
 
 
 @review_app.command("confirm")
 @command
-def review_confirm(candidate_id: int = CandArg, actor: str = AsOpt, reason: str | None = ReasonOpt,
-                   db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def review_confirm(
+    candidate_id: int = CandArg,
+    actor: str = AsOpt,
+    reason: str | None = ReasonOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
     """Confirm a proposed candidate (a reviewer who did not propose it)."""
     _review_out(review.confirm(db, candidate_id, actor=actor, reason=reason), as_json)
 
 
 @review_app.command("reject")
 @command
-def review_reject(candidate_id: int = CandArg, actor: str = AsOpt, reason: str | None = ReasonOpt,
-                  db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def review_reject(
+    candidate_id: int = CandArg,
+    actor: str = AsOpt,
+    reason: str | None = ReasonOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
     """Reject a proposed candidate, with a reason (a reviewer who did not propose it)."""
     _review_out(review.reject(db, candidate_id, actor=actor, reason=reason or ""), as_json)
 
 
 @review_app.command("revoke")
 @command
-def review_revoke(candidate_id: int = CandArg, actor: str = AsOpt, reason: str | None = ReasonOpt,
-                  db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def review_revoke(
+    candidate_id: int = CandArg,
+    actor: str = AsOpt,
+    reason: str | None = ReasonOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
     """Revoke a confirmed identification, with a reason; the person and remains are reopened."""
     _review_out(review.revoke(db, candidate_id, actor=actor, reason=reason or ""), as_json)
 
 
 @review_app.command("show")
 @command
-def review_show(candidate_id: int = CandArg, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def review_show(
+    candidate_id: int = CandArg, db: str | None = DbOpt, as_json: bool = JsonOpt
+) -> None:
     """Show a candidate's review status and decisions."""
     state = review.candidate_state(db, candidate_id)
-    lines = [f"candidate {state.candidate_id} ({state.person_ref} = {state.remains_ref}): {state.status}"]
-    lines += [f"  decision {i}: {k} by {u}" + (f" ({r})" if r else "") for i, k, u, r in state.decisions]
+    lines = [
+        f"candidate {state.candidate_id} ({state.person_ref} = {state.remains_ref}): {state.status}"
+    ]
+    lines += [
+        f"  decision {i}: {k} by {u}" + (f" ({r})" if r else "") for i, k, u, r in state.decisions
+    ]
     _out(state, as_json, "\n".join(lines))
 
 
@@ -248,23 +365,43 @@ def review_show(candidate_id: int = CandArg, db: str | None = DbOpt, as_json: bo
 
 
 def custody_cmd(
-    event: str = typer.Option(..., "--event", help="received, transferred, stored, sampled, examined, "
-                                                   "released or returned."),
+    event: str = typer.Option(
+        ...,
+        "--event",
+        help="received, transferred, stored, sampled, examined, released or returned.",
+    ),
     remains: str | None = typer.Option(None, "--remains", help="The remains' reference."),
     sample: str | None = typer.Option(None, "--sample", help="The sample's reference."),
     from_party: str | None = typer.Option(None, "--from", help="Who handed them over."),
     to_party: str | None = typer.Option(None, "--to", help="Who received them."),
     location: str | None = typer.Option(None, "--location", help="Where."),
-    occurred_on: str | None = typer.Option(None, "--on", help="When (a date, as precise as known)."),
+    occurred_on: str | None = typer.Option(
+        None, "--on", help="When (a date, as precise as known)."
+    ),
     notes: str | None = typer.Option(None, "--notes", help="Anything else (seals, containers)."),
-    actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+    actor: str = AsOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
     """Record a custody event for remains or a sample (append-only, hash-chained)."""
-    rec = custody.record_custody(db, actor=actor, event=event, remains_ref=remains, sample_ref=sample,
-                                 from_party=from_party, to_party=to_party, location=location,
-                                 occurred_on=occurred_on, notes=notes)
-    _out(rec, as_json, f"custody event {rec.seq}: {rec.event} "
-                       f"{rec.remains_ref or rec.sample_ref} (hash {rec.row_hash[:12]}…)")
+    rec = custody.record_custody(
+        db,
+        actor=actor,
+        event=event,
+        remains_ref=remains,
+        sample_ref=sample,
+        from_party=from_party,
+        to_party=to_party,
+        location=location,
+        occurred_on=occurred_on,
+        notes=notes,
+    )
+    _out(
+        rec,
+        as_json,
+        f"custody event {rec.seq}: {rec.event} "
+        f"{rec.remains_ref or rec.sample_ref} (hash {rec.row_hash[:12]}…)",
+    )
 
 
 def sample_cmd(
@@ -273,16 +410,33 @@ def sample_cmd(
     material: str | None = typer.Option(None, "--material", help="bone, tooth, tissue ..."),
     collected_on: str | None = typer.Option(None, "--on", help="When it was taken."),
     lab: str | None = typer.Option(None, "--lab", help="The lab it went to."),
-    actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+    actor: str = AsOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
     """Record a post mortem sample taken from remains (the remains become sampled)."""
-    rec = custody.record_sample(db, actor=actor, remains_ref=remains, sample_ref=sample,
-                                material=material, collected_on=collected_on, lab=lab)
-    _out(rec, as_json, f"sample {rec.sample_ref} taken from {rec.remains_ref} (custody event {rec.seq})")
+    rec = custody.record_sample(
+        db,
+        actor=actor,
+        remains_ref=remains,
+        sample_ref=sample,
+        material=material,
+        collected_on=collected_on,
+        lab=lab,
+    )
+    _out(
+        rec,
+        as_json,
+        f"sample {rec.sample_ref} taken from {rec.remains_ref} (custody event {rec.seq})",
+    )
 
 
-def custody_history_cmd(remains: str = typer.Argument(..., help="The remains' reference."),
-                        actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def custody_history_cmd(
+    remains: str = typer.Argument(..., help="The remains' reference."),
+    actor: str = AsOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
     """Show the custody history of remains and their samples."""
     rows = custody.custody_history(db, remains, actor=actor)
     if as_json:
@@ -292,42 +446,83 @@ def custody_history_cmd(remains: str = typer.Argument(..., help="The remains' re
     for col in ("seq", "event", "sample", "from", "to", "location", "on", "by"):
         table.add_column(col)
     for r in rows:
-        table.add_row(str(r.seq), r.event, r.sample_ref or "", r.from_party or "", r.to_party or "",
-                      r.location or "", r.occurred_on or "", r.recorded_by)
+        table.add_row(
+            str(r.seq),
+            r.event,
+            r.sample_ref or "",
+            r.from_party or "",
+            r.to_party or "",
+            r.location or "",
+            r.occurred_on or "",
+            r.recorded_by,
+        )
     console.print(table)
 
 
 def notify_cmd(
     person: str = typer.Argument(..., help="The identified person's reference."),
     recipient: str = typer.Option(..., "--recipient", help="Who was told."),
-    method: str = typer.Option(..., "--method", help="in_person, phone, letter, video or via_authority."),
+    method: str = typer.Option(
+        ..., "--method", help="in_person, phone, letter, video or via_authority."
+    ),
     notified_on: str = typer.Option(..., "--on", help="When."),
-    relationship: str | None = typer.Option(None, "--relationship", help="The recipient's relationship."),
+    relationship: str | None = typer.Option(
+        None, "--relationship", help="The recipient's relationship."
+    ),
     notes: str | None = typer.Option(None, "--notes", help="Sensitive notes (shown by role only)."),
-    actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+    actor: str = AsOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
     """Record that a family was told of a confirmed identification (liaison officer)."""
-    rec = notification.notify_family(db, person, actor=actor, recipient=recipient, method=method,
-                                     notified_on=notified_on, relationship=relationship,
-                                     sensitive_notes=notes)
-    _out(rec, as_json, f"notification {rec.id}: {rec.recipient} told of {rec.person_ref} "
-                       f"({rec.method}, {rec.notified_on})")
+    rec = notification.notify_family(
+        db,
+        person,
+        actor=actor,
+        recipient=recipient,
+        method=method,
+        notified_on=notified_on,
+        relationship=relationship,
+        sensitive_notes=notes,
+    )
+    _out(
+        rec,
+        as_json,
+        f"notification {rec.id}: {rec.recipient} told of {rec.person_ref} "
+        f"({rec.method}, {rec.notified_on})",
+    )
 
 
 def repatriate_cmd(
-    remains: list[str] = typer.Option(..., "--remains", help="Remains handed over (repeat for each)."),
+    remains: list[str] = typer.Option(
+        ..., "--remains", help="Remains handed over (repeat for each)."
+    ),
     kind: str = typer.Option(..., "--kind", help="handover or exchange."),
-    counterpart: str = typer.Option(..., "--counterpart", help="Family, state or party receiving them."),
+    counterpart: str = typer.Option(
+        ..., "--counterpart", help="Family, state or party receiving them."
+    ),
     occurred_on: str = typer.Option(..., "--on", help="When."),
     place: str | None = typer.Option(None, "--place", help="Where."),
     ceremony: str | None = typer.Option(None, "--ceremony", help="The ceremony, if any."),
-    coffin: list[str] | None = typer.Option(None, "--coffin", help="Coffin label, one per --remains."),
-    actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+    coffin: list[str] | None = typer.Option(
+        None, "--coffin", help="Coffin label, one per --remains."
+    ),
+    actor: str = AsOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
     """Record identified remains handed over or exchanged (all or nothing)."""
-    rec = repatriation.repatriate(db, remains, actor=actor, kind=kind, counterpart=counterpart,
-                                  occurred_on=occurred_on, place=place, ceremony=ceremony,
-                                  coffin_labels=coffin or None)
+    rec = repatriation.repatriate(
+        db,
+        remains,
+        actor=actor,
+        kind=kind,
+        counterpart=counterpart,
+        occurred_on=occurred_on,
+        place=place,
+        ceremony=ceremony,
+        coffin_labels=coffin or None,
+    )
     _out(rec, as_json, rec.message)
 
 
@@ -337,17 +532,23 @@ def dispose_cmd(
     occurred_on: str = typer.Option(..., "--on", help="When."),
     reason: str = typer.Option(..., "--reason", help="Why they were not repatriated."),
     place: str | None = typer.Option(None, "--place", help="Where."),
-    actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt,
+    actor: str = AsOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
     """Record remains buried, cremated, held or transferred instead of repatriated."""
-    rec = repatriation.dispose(db, remains, actor=actor, kind=kind, occurred_on=occurred_on,
-                               reason=reason, place=place)
+    rec = repatriation.dispose(
+        db, remains, actor=actor, kind=kind, occurred_on=occurred_on, reason=reason, place=place
+    )
     _out(rec, as_json, rec.message)
 
 
-def presume_dead_cmd(person: str = typer.Argument(..., help="The missing person's reference."),
-                     reason: str = typer.Option(..., "--reason", help="On what evidence."),
-                     actor: str = AsOpt, db: str | None = DbOpt) -> None:
+def presume_dead_cmd(
+    person: str = typer.Argument(..., help="The missing person's reference."),
+    reason: str = typer.Option(..., "--reason", help="On what evidence."),
+    actor: str = AsOpt,
+    db: str | None = DbOpt,
+) -> None:
     """Declare a missing person presumed dead (case manager)."""
     status = persons.presume_dead(db, person, actor=actor, reason=reason)
     console.print(f"person {person} is now {status.replace('_', ' ')}", highlight=False)
@@ -358,9 +559,13 @@ def presume_dead_cmd(person: str = typer.Argument(..., help="The missing person'
 
 @consent_app.command("withdraw")
 @command
-def consent_withdraw(donor: str = typer.Argument(..., help="The donor's reference."),
-                     reason: str = typer.Option(..., "--reason", help="How the withdrawal was made."),
-                     actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def consent_withdraw(
+    donor: str = typer.Argument(..., help="The donor's reference."),
+    reason: str = typer.Option(..., "--reason", help="How the withdrawal was made."),
+    actor: str = AsOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
     """Record a donor's withdrawal of consent; names the past runs that used their profiles."""
     w = consent.withdraw_consent(db, donor, actor=actor, reason=reason)
     _out({**dataclasses.asdict(w), "message": w.message} if as_json else w, as_json, w.message)
@@ -375,7 +580,9 @@ def consent_profiles(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
         print_json({"profiles": [dataclasses.asdict(p) for p in rows]})
         return
     for p in rows:
-        console.print(f"{p.profile_id}\t{p.kind}\t{p.sample_ref}\t{p.donor_ref or ''}", highlight=False)
+        console.print(
+            f"{p.profile_id}\t{p.kind}\t{p.sample_ref}\t{p.donor_ref or ''}", highlight=False
+        )
 
 
 def show_account(acc: Any) -> None:
@@ -394,14 +601,26 @@ def show_account(acc: Any) -> None:
     claims.add_column("difference", ratio=3)
     for c in acc.claims:
         low, high = c["low"], c["high"]
-        rng = "" if low is None and high is None else str(low) if low == high else \
-            f"{low if low is not None else ''}–{high if high is not None else ''}"
-        claims.add_row(c["claim_id"], f"{c['attributed_to'] or '?'} ({c['reported_by'] or '?'}, "
-                                      f"{c['reported_on'] or '?'})", c["measure"], rng, c["difference"])
+        rng = (
+            ""
+            if low is None and high is None
+            else str(low)
+            if low == high
+            else f"{low if low is not None else ''}–{high if high is not None else ''}"
+        )
+        claims.add_row(
+            c["claim_id"],
+            f"{c['attributed_to'] or '?'} ({c['reported_by'] or '?'}, {c['reported_on'] or '?'})",
+            c["measure"],
+            rng,
+            c["difference"],
+        )
     console.print(claims)
 
 
-def account_cmd(actor: str | None = AsOptional, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def account_cmd(
+    actor: str | None = AsOptional, db: str | None = DbOpt, as_json: bool = JsonOpt
+) -> None:
     """Count the registry by state and set the counts beside every published claim."""
     acc = accounting.account(db, actor=actor)
     if as_json:
@@ -412,36 +631,52 @@ def account_cmd(actor: str | None = AsOptional, db: str | None = DbOpt, as_json:
 
 @audit_app.command("verify")
 @command
-def audit_verify(actor: str | None = AsOptional, db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def audit_verify(
+    actor: str | None = AsOptional, db: str | None = DbOpt, as_json: bool = JsonOpt
+) -> None:
     """Verify the hash chains of the custody and decision logs; name the first broken link.
 
     Exits 1 when a chain is broken.
     """
     report = audit.verify_chains(db, actor=actor)
     if as_json:
-        print_json({"ok": report.ok, "first_break": report.first_break(),
-                    "chains": [dataclasses.asdict(c) | {"ok": c.ok} for c in report.chains]})
+        print_json(
+            {
+                "ok": report.ok,
+                "first_break": report.first_break(),
+                "chains": [dataclasses.asdict(c) | {"ok": c.ok} for c in report.chains],
+            }
+        )
     else:
         for c in report.chains:
             state = "intact" if c.ok else "BROKEN"
             console.print(f"{c.chain} chain ({c.table}): {c.rows} rows, {state}", highlight=False)
     if not report.ok:
-        err_console.print(f"[bold red]error:[/] {report.first_break()}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {report.first_break()}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(1)
 
 
 @audit_app.command("log")
 @command
-def audit_log(actor: str = AsOpt, limit: int = typer.Option(50, "--limit", help="How many entries."),
-              db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def audit_log(
+    actor: str = AsOpt,
+    limit: int = typer.Option(50, "--limit", help="How many entries."),
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
     """Show the newest audit entries: who saw or changed what (auditors and admins)."""
     rows = audit.read_audit_log(db, actor=actor, limit=limit)
     if as_json:
         print_json({"entries": [dataclasses.asdict(r) | {"at": r.at.isoformat()} for r in rows]})
         return
     for r in rows:
-        console.print(f"{r.at:%Y-%m-%d %H:%M:%S} {r.user or '-'} {r.action} {r.entity or ''} "
-                      f"{r.entity_id or ''}", highlight=False)
+        console.print(
+            f"{r.at:%Y-%m-%d %H:%M:%S} {r.user or '-'} {r.action} {r.entity or ''} "
+            f"{r.entity_id or ''}",
+            highlight=False,
+        )
 
 
 def register(app: typer.Typer) -> None:

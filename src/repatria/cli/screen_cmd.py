@@ -17,8 +17,14 @@ def _progress(enabled: bool):
     if not enabled:
         yield None
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
         tasks: dict[str, int] = {}
 
         def update(stage: str, done: int, total: int) -> None:
@@ -31,11 +37,16 @@ def _progress(enabled: bool):
 
 @command
 def screen(
-    case: Path = typer.Argument(..., help="Case folder (pm.tsv, am.tsv, missing.txt, markers.json)."),
+    case: Path = typer.Argument(
+        ..., help="Case folder (pm.tsv, am.tsv, missing.txt, markers.json)."
+    ),
     min_lr: float = typer.Option(1.0, "--min-lr", min=0.0, help="Keep pairs with LR >= this."),
-    top: int = typer.Option(10, "--top", min=0,
-                            help="Keep only the top K of each PM or family (0: no limit)."),
-    scheduler: str = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786)."),
+    top: int = typer.Option(
+        10, "--top", min=0, help="Keep only the top K of each PM or family (0: no limit)."
+    ),
+    scheduler: str = typer.Option(
+        None, "--scheduler", help="Dask scheduler address (tcp://host:8786)."
+    ),
     out: Path = typer.Option(None, "--out", help="Write candidates here (.tsv, or .parquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary for machines."),
 ) -> None:
@@ -43,20 +54,28 @@ def screen(
     from repatria.services.screening import screen_case
 
     with _progress(not as_json) as bar:
-        summary = screen_case(case, min_lr=min_lr, top=top or None, scheduler=scheduler, out=out, progress=bar)
+        summary = screen_case(
+            case, min_lr=min_lr, top=top or None, scheduler=scheduler, out=out, progress=bar
+        )
     if as_json:
         print_json(summary)
         return
-    console.print(f"screened {summary['pairs_screened']:,} pairs ({summary['pm']:,} PM × {summary['missing']:,} MP) "
-                  f"in {summary['seconds']:.2f} s: {summary['candidates']:,} candidates"
-                  + (f" → {summary['out']}" if summary["out"] else ""))
+    console.print(
+        f"screened {summary['pairs_screened']:,} pairs ({summary['pm']:,} PM × {summary['missing']:,} MP) "
+        f"in {summary['seconds']:.2f} s: {summary['candidates']:,} candidates"
+        + (f" → {summary['out']}" if summary["out"] else "")
+    )
 
 
 @command
 def fragments(
     case: Path = typer.Argument(..., help="Case folder."),
-    min_lr: float = typer.Option(1e6, "--min-lr", min=0.0, help="Link two samples when their direct-match LR >= this."),
-    dropout: float = typer.Option(0.05, "--dropout", min=0.0, max=0.99, help="Per-allele dropout probability."),
+    min_lr: float = typer.Option(
+        1e6, "--min-lr", min=0.0, help="Link two samples when their direct-match LR >= this."
+    ),
+    dropout: float = typer.Option(
+        0.05, "--dropout", min=0.0, max=0.99, help="Per-allele dropout probability."
+    ),
     out: Path = typer.Option(None, "--out", help="Write the groups here (.tsv, or .parquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary with the groups."),
 ) -> None:
@@ -64,10 +83,14 @@ def fragments(
     from repatria.services.screening import fragments_case
 
     with _progress(not as_json) as bar:
-        summary = fragments_case(case, min_lr=min_lr or 1e-300, dropout=dropout, out=out, progress=bar)
+        summary = fragments_case(
+            case, min_lr=min_lr or 1e-300, dropout=dropout, out=out, progress=bar
+        )
     if as_json:
         print_json(summary)
         return
-    console.print(f"{summary['samples']:,} samples: {summary['groups']:,} groups of one body "
-                  f"({summary['samples_in_groups']:,} samples), {summary['candidates_checked']:,} pairs verified "
-                  f"in {summary['seconds']:.2f} s" + (f" → {summary['out']}" if summary["out"] else ""))
+    console.print(
+        f"{summary['samples']:,} samples: {summary['groups']:,} groups of one body "
+        f"({summary['samples_in_groups']:,} samples), {summary['candidates_checked']:,} pairs verified "
+        f"in {summary['seconds']:.2f} s" + (f" → {summary['out']}" if summary["out"] else "")
+    )

@@ -29,7 +29,9 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Sequenc
                 import pyarrow as pa
                 import pyarrow.parquet as pq
             except ImportError:  # pragma: no cover - pyarrow is a dependency
-                raise FormatError("Parquet output needs pyarrow; install it or write .tsv", file=str(p)) from None
+                raise FormatError(
+                    "Parquet output needs pyarrow; install it or write .tsv", file=str(p)
+                ) from None
             cols = list(zip(*rows)) or [()] * len(columns)
             pq.write_table(pa.table({c: list(v) for c, v in zip(columns, cols)}), p)
             return p

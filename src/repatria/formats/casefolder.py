@@ -33,13 +33,19 @@ def _read_text(path: Path) -> str:
 
 def _tsv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     lines = _read_text(path).splitlines()
-    rows = [(k, line.split("\t")) for k, line in enumerate(lines, start=1) if line.strip() and not line.startswith("#")]
+    rows = [
+        (k, line.split("\t"))
+        for k, line in enumerate(lines, start=1)
+        if line.strip() and not line.startswith("#")
+    ]
     if not rows:
         raise FormatError("empty file: a header row is required", file=str(path), line=1)
     header = [h.strip() for h in rows[0][1]]
     for k, r in rows[1:]:
         if len(r) != len(header):
-            raise FormatError(f"{len(r)} fields, but the header has {len(header)}", file=str(path), line=k)
+            raise FormatError(
+                f"{len(r)} fields, but the header has {len(header)}", file=str(path), line=k
+            )
     return header, rows[1:]
 
 
@@ -47,12 +53,23 @@ def _sex(cell: str, file: str, line: int) -> Sex:
     try:
         return Sex(int(cell))
     except ValueError:
-        raise FormatError(f"sex '{cell}' must be 0 (unknown), 1 (male) or 2 (female)", file=file, line=line,
-                          field="sex") from None
+        raise FormatError(
+            f"sex '{cell}' must be 0 (unknown), 1 (male) or 2 (female)",
+            file=file,
+            line=line,
+            field="sex",
+        ) from None
 
 
-def _genotypes(header: list[str], row: list[str], first: int, markers: Mapping[str, Marker], file: str,
-               line: int, unseen: dict[str, list[str]] | None = None) -> dict[str, Genotype]:
+def _genotypes(
+    header: list[str],
+    row: list[str],
+    first: int,
+    markers: Mapping[str, Marker],
+    file: str,
+    line: int,
+    unseen: dict[str, list[str]] | None = None,
+) -> dict[str, Genotype]:
     out: dict[str, Genotype] = {}
     for name, cell in zip(header[first:], row[first:]):
         g = parse_genotype(cell, file=file, line=line, field=name)
@@ -62,25 +79,36 @@ def _genotypes(header: list[str], row: list[str], first: int, markers: Mapping[s
         for a in g:
             if a is not None and a not in m._index:
                 if unseen is None:
-                    raise FormatError(f"allele '{a}' is not in the frequency table of {name}; add it to "
-                                      f"markers.json, or give a minimum frequency for unseen alleles",
-                                      file=file, line=line, field=name)
+                    raise FormatError(
+                        f"allele '{a}' is not in the frequency table of {name}; add it to "
+                        f"markers.json, or give a minimum frequency for unseen alleles",
+                        file=file,
+                        line=line,
+                        field=name,
+                    )
                 unseen.setdefault(name, []).append(a)
         out[name] = g
     return out
 
 
-def _marker_columns(header: list[str], first: int, markers: Mapping[str, Marker], file: str) -> None:
+def _marker_columns(
+    header: list[str], first: int, markers: Mapping[str, Marker], file: str
+) -> None:
     for name in header[first:]:
         if name not in markers:
-            raise FormatError(f"column '{name}' is not a marker of markers.json", file=file, line=1, field=name)
+            raise FormatError(
+                f"column '{name}' is not a marker of markers.json", file=file, line=1, field=name
+            )
     dup = {h for h in header if header.count(h) > 1}
     if dup:
         raise FormatError(f"column(s) {', '.join(sorted(dup))} appear twice", file=file, line=1)
 
 
-def read_case_folder(folder: str | Path, unseen_allele_freq: float | None = None,
-                     added: dict[str, list[str]] | None = None) -> DVIProblem:
+def read_case_folder(
+    folder: str | Path,
+    unseen_allele_freq: float | None = None,
+    added: dict[str, list[str]] | None = None,
+) -> DVIProblem:
     """Read a case folder into a validated :class:`DVIProblem`.
 
     An allele of a profile that ``markers.json`` does not list is an error, unless
@@ -91,8 +119,10 @@ def read_case_folder(folder: str | Path, unseen_allele_freq: float | None = None
     unseen: dict[str, list[str]] | None = {} if unseen_allele_freq is not None else None
     d = Path(folder)
     if not d.is_dir():
-        raise FormatError("not a case folder (a directory with pm.tsv, am.tsv, missing.txt, markers.json)",
-                          file=str(d))
+        raise FormatError(
+            "not a case folder (a directory with pm.tsv, am.tsv, missing.txt, markers.json)",
+            file=str(d),
+        )
     mpath = d / "markers.json"
     try:
         mdata = json.loads(_read_text(mpath))
@@ -127,7 +157,12 @@ def read_case_folder(folder: str | Path, unseen_allele_freq: float | None = None
     apath = d / "am.tsv"
     header, rows = _tsv(apath)
     if header[:5] != ["famid", "id", "fid", "mid", "sex"]:
-        raise FormatError("header must start with famid, id, fid, mid, sex", file=str(apath), line=1, field="header")
+        raise FormatError(
+            "header must start with famid, id, fid, mid, sex",
+            file=str(apath),
+            line=1,
+            field="header",
+        )
     _marker_columns(header, 5, markers, str(apath))
     fam_rows: dict[str, list[tuple[int, Individual]]] = {}
     am_prof: dict[str, dict[str, dict[str, Genotype]]] = {}
@@ -138,15 +173,21 @@ def read_case_folder(folder: str | Path, unseen_allele_freq: float | None = None
             if not val:
                 raise FormatError(f"empty {name}", file=str(apath), line=k, field=name)
         if any(ind.id == pid for _, ind in fam_rows.get(famid, [])):
-            raise FormatError(f"id '{pid}' is used twice in family '{famid}'", file=str(apath), line=k, field="id")
+            raise FormatError(
+                f"id '{pid}' is used twice in family '{famid}'", file=str(apath), line=k, field="id"
+            )
         sex = _sex(r[4].strip(), str(apath), k)
         par = [None if x in ("0", "", "NA") else x for x in (fid, mid)]
         fam_rows.setdefault(famid, []).append((k, Individual(pid, par[0], par[1], sex)))
         g = _genotypes(header, r, 5, markers, str(apath), k, unseen)
         if g:
             if pid in typed_where or pid in pm_sex:
-                raise FormatError(f"typed reference id '{pid}' is not unique in the case", file=str(apath), line=k,
-                                  field="id")
+                raise FormatError(
+                    f"typed reference id '{pid}' is not unique in the case",
+                    file=str(apath),
+                    line=k,
+                    field="id",
+                )
             typed_where[pid] = (famid, k)
             am_prof.setdefault(famid, {})[pid] = g
     families: dict[str, Pedigree] = {}
@@ -155,8 +196,12 @@ def read_case_folder(folder: str | Path, unseen_allele_freq: float | None = None
         for k, ind in inds:
             for role, p in (("fid", ind.father), ("mid", ind.mother)):
                 if p is not None and p not in ids:
-                    raise FormatError(f"parent '{p}' of '{ind.id}' is not in family '{famid}'", file=str(apath),
-                                      line=k, field=role)
+                    raise FormatError(
+                        f"parent '{p}' of '{ind.id}' is not in family '{famid}'",
+                        file=str(apath),
+                        line=k,
+                        field=role,
+                    )
         try:
             families[famid] = Pedigree([ind for _, ind in inds], name=famid)
         except KinshipError as e:
@@ -174,14 +219,25 @@ def read_case_folder(folder: str | Path, unseen_allele_freq: float | None = None
             raise FormatError("expected `id<TAB>famid`", file=str(spath), line=k)
         mp, famid = parts[0].strip(), parts[1].strip()
         if famid not in families:
-            raise FormatError(f"family '{famid}' is not in am.tsv", file=str(spath), line=k, field="famid")
+            raise FormatError(
+                f"family '{famid}' is not in am.tsv", file=str(spath), line=k, field="famid"
+            )
         if mp not in families[famid]:
-            raise FormatError(f"'{mp}' is not a member of family '{famid}'", file=str(spath), line=k, field="id")
+            raise FormatError(
+                f"'{mp}' is not a member of family '{famid}'", file=str(spath), line=k, field="id"
+            )
         if mp in am_prof.get(famid, {}):
-            raise FormatError(f"missing person '{mp}' is typed in am.tsv (line {typed_where[mp][1]}); a missing "
-                              f"person has no profile", file=str(spath), line=k, field="id")
+            raise FormatError(
+                f"missing person '{mp}' is typed in am.tsv (line {typed_where[mp][1]}); a missing "
+                f"person has no profile",
+                file=str(spath),
+                line=k,
+                field="id",
+            )
         if mp in missing_family:
-            raise FormatError(f"missing person '{mp}' is listed twice", file=str(spath), line=k, field="id")
+            raise FormatError(
+                f"missing person '{mp}' is listed twice", file=str(spath), line=k, field="id"
+            )
         missing.append(mp)
         missing_family[mp] = famid
 
@@ -195,32 +251,53 @@ def read_case_folder(folder: str | Path, unseen_allele_freq: float | None = None
             raise FormatError(f"not valid JSON: {e.msg}", file=str(rpath), line=e.lineno) from None
         raw = pdata.get("pairings", pdata) if isinstance(pdata, dict) else None
         if not isinstance(raw, dict):
-            raise FormatError("expected an object `pairings: {PM: [MP, ...]}`", file=str(rpath), field="pairings")
+            raise FormatError(
+                "expected an object `pairings: {PM: [MP, ...]}`", file=str(rpath), field="pairings"
+            )
         for v in pm:
             lst = raw.get(v)
             if lst is None:
-                raise FormatError(f"no pairings for PM '{v}'", file=str(rpath), field=f"pairings.{v}")
+                raise FormatError(
+                    f"no pairings for PM '{v}'", file=str(rpath), field=f"pairings.{v}"
+                )
             for x in lst:
                 if x != NOBODY and x not in missing_family:
-                    raise FormatError(f"'{x}' is not a missing person", file=str(rpath), field=f"pairings.{v}")
+                    raise FormatError(
+                        f"'{x}' is not a missing person", file=str(rpath), field=f"pairings.{v}"
+                    )
             pairings[v] = tuple(str(x) for x in lst)
     if unseen:
         try:
-            marker_list = [m.with_unseen_alleles(sorted(set(unseen.get(m.name, ()))), unseen_allele_freq)
-                           for m in marker_list]
+            marker_list = [
+                m.with_unseen_alleles(sorted(set(unseen.get(m.name, ()))), unseen_allele_freq)
+                for m in marker_list
+            ]
         except KinshipError as e:
             raise FormatError(str(e), file=str(mpath)) from None
         if added is not None:
             added.update({name: sorted(set(a)) for name, a in unseen.items()})
     try:
-        return DVIProblem(tuple(marker_list), tuple(pm), pm_sex, pm_prof, families, am_prof, tuple(missing),
-                          missing_family, pairings)
+        return DVIProblem(
+            tuple(marker_list),
+            tuple(pm),
+            pm_sex,
+            pm_prof,
+            families,
+            am_prof,
+            tuple(missing),
+            missing_family,
+            pairings,
+        )
     except KinshipError as e:
         raise FormatError(str(e), file=str(d)) from None
 
 
-def write_case_folder(problem: DVIProblem, folder: str | Path, extra: Mapping[str, Any] | None = None,
-                      pairings: bool = True) -> Path:
+def write_case_folder(
+    problem: DVIProblem,
+    folder: str | Path,
+    extra: Mapping[str, Any] | None = None,
+    pairings: bool = True,
+) -> Path:
     """Write ``problem`` as a case folder (the inverse of :func:`read_case_folder`).
 
     ``pairings=False`` leaves ``pairings.json`` out (the reader then generates the default ones by
@@ -228,26 +305,49 @@ def write_case_folder(problem: DVIProblem, folder: str | Path, extra: Mapping[st
     d = Path(folder)
     d.mkdir(parents=True, exist_ok=True)
     names = [m.name for m in problem.markers]
-    (d / "markers.json").write_text(json.dumps({"n": len(names), "markers": [marker_to_dict(m) for m in problem.markers]},
-                                               indent=1) + "\n", encoding="utf-8")
+    (d / "markers.json").write_text(
+        json.dumps(
+            {"n": len(names), "markers": [marker_to_dict(m) for m in problem.markers]}, indent=1
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     lines = ["\t".join(["id", "sex", *names])]
     for v in problem.pm:
         prof = problem.pm_profiles.get(v, {})
-        lines.append("\t".join([v, str(int(problem.pm_sex[v])), *[format_genotype(prof.get(n)) for n in names]]))
+        lines.append(
+            "\t".join(
+                [v, str(int(problem.pm_sex[v])), *[format_genotype(prof.get(n)) for n in names]]
+            )
+        )
     (d / "pm.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     lines = ["\t".join(["famid", "id", "fid", "mid", "sex", *names])]
     for famid, ped in problem.families.items():
         prof_f = problem.am_profiles.get(famid, {})
         for ind in ped:
             prof = prof_f.get(ind.id, {})
-            lines.append("\t".join([famid, ind.id, ind.father or "0", ind.mother or "0", str(int(ind.sex)),
-                                    *[format_genotype(prof.get(n)) for n in names]]))
+            lines.append(
+                "\t".join(
+                    [
+                        famid,
+                        ind.id,
+                        ind.father or "0",
+                        ind.mother or "0",
+                        str(int(ind.sex)),
+                        *[format_genotype(prof.get(n)) for n in names],
+                    ]
+                )
+            )
     (d / "am.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (d / "missing.txt").write_text("".join(f"{m}\t{problem.missing_family[m]}\n" for m in problem.missing),
-                                   encoding="utf-8")
+    (d / "missing.txt").write_text(
+        "".join(f"{m}\t{problem.missing_family[m]}\n" for m in problem.missing), encoding="utf-8"
+    )
     if pairings:
-        (d / "pairings.json").write_text(json.dumps({"pairings": {v: list(problem.pairings[v]) for v in problem.pm}},
-                                                    indent=1) + "\n", encoding="utf-8")
+        (d / "pairings.json").write_text(
+            json.dumps({"pairings": {v: list(problem.pairings[v]) for v in problem.pm}}, indent=1)
+            + "\n",
+            encoding="utf-8",
+        )
     for name, obj in (extra or {}).items():
         (d / name).write_text(json.dumps(obj, indent=1) + "\n", encoding="utf-8")
     return d

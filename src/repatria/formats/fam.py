@@ -90,8 +90,13 @@ from repatria.kinship.pedigree import Genotype, Individual, Pedigree, Sex
 __all__ = ["read_fam", "FamWarning", "FAMILIAS_MODELS", "MISSING_PERSON", "REFERENCE_PEDIGREE"]
 
 #: Familias mutation model codes → (pedmut model, Familias name).
-FAMILIAS_MODELS = {0: ("equal", "equal"), 1: ("proportional", "prop"), 2: ("stepwise", "step-unstationary"),
-                   3: ("stepwise", "step-stationary"), 4: ("stepwise", "step-ext")}
+FAMILIAS_MODELS = {
+    0: ("equal", "equal"),
+    1: ("proportional", "prop"),
+    2: ("stepwise", "step-unstationary"),
+    3: ("stepwise", "step-stationary"),
+    4: ("stepwise", "step-ext"),
+}
 
 #: The placeholder Familias uses for a family's missing person; it is not listed among the persons.
 MISSING_PERSON = "Missing person"
@@ -107,6 +112,7 @@ class FamWarning(UserWarning):
 # --------------------------------------------------------------------------------------------
 # Lines
 # --------------------------------------------------------------------------------------------
+
 
 def _read_lines(path: Path) -> list[str]:
     try:
@@ -138,8 +144,12 @@ class _Cursor:
 
     def text(self, what: str) -> str:
         if self.i >= self.end:
-            raise FormatError(f"unexpected {self.what_ends}: expected {what}", file=self.file, line=self.i + 1,
-                              field=what)
+            raise FormatError(
+                f"unexpected {self.what_ends}: expected {what}",
+                file=self.file,
+                line=self.i + 1,
+                field=what,
+            )
         s = self.lines[self.i].replace('"', "").strip()
         self.i += 1
         return s
@@ -149,11 +159,17 @@ class _Cursor:
         try:
             v = int(s)
         except ValueError:
-            raise FormatError(f"expected {what} (a whole number), found '{s}'", file=self.file, line=self.i,
-                              field=what) from None
+            raise FormatError(
+                f"expected {what} (a whole number), found '{s}'",
+                file=self.file,
+                line=self.i,
+                field=what,
+            ) from None
         if v < lo or (hi is not None and v > hi):
             rng = f"{lo}..{hi}" if hi is not None else f">= {lo}"
-            raise FormatError(f"{what} must be {rng}, found {v}", file=self.file, line=self.i, field=what)
+            raise FormatError(
+                f"{what} must be {rng}, found {v}", file=self.file, line=self.i, field=what
+            )
         return v
 
     def float(self, what: str) -> float:
@@ -161,11 +177,16 @@ class _Cursor:
         try:
             v = float(s)
         except ValueError:
-            raise FormatError(f"expected {what} (a number), found '{s}'", file=self.file, line=self.i,
-                              field=what) from None
+            raise FormatError(
+                f"expected {what} (a number), found '{s}'", file=self.file, line=self.i, field=what
+            ) from None
         if not np.isfinite(v) or v < 0:
-            raise FormatError(f"{what} must be a finite number >= 0, found '{s}'", file=self.file, line=self.i,
-                              field=what)
+            raise FormatError(
+                f"{what} must be a finite number >= 0, found '{s}'",
+                file=self.file,
+                line=self.i,
+                field=what,
+            )
         return v
 
     def skip(self, n: int, what: str) -> None:
@@ -176,6 +197,7 @@ class _Cursor:
 # --------------------------------------------------------------------------------------------
 # Database
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class _Locus:
@@ -216,13 +238,25 @@ def _stabilize_pm(m: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.diag(d) @ (m - np.eye(n)) + np.eye(n)
 
 
-def _build_model(code: int, alleles: list[str], afreq: np.ndarray, rate: float, rate2: float, range_: float,
-                 ) -> MutationModel | None:
+def _build_model(
+    code: int,
+    alleles: list[str],
+    afreq: np.ndarray,
+    rate: float,
+    rate2: float,
+    range_: float,
+) -> MutationModel | None:
     model, fam_name = FAMILIAS_MODELS[code]
     mm = mutation_model(model, alleles, afreq, rate=rate, rate2=rate2, range_=range_)
     if np.all(np.diag(mm.matrix) == 1):
         return None  # pedFamilias: no mutation
-    params = {"model": model, "rate": rate, "rate2": rate2, "range": range_, "familias_model": fam_name}
+    params = {
+        "model": model,
+        "rate": rate,
+        "rate2": rate2,
+        "range": range_,
+        "familias_model": fam_name,
+    }
     matrix = mm.matrix
     if code == 3:
         matrix = _stabilize_pm(matrix, afreq)
@@ -247,43 +281,73 @@ def _read_locus(cur: _Cursor) -> _Locus:
     rate2_m = cur.float(f"male rate2 of {name}")
     silent = cur.text(f"silent-allele flag of {name}")
     if silent == "#TRUE#":
-        raise FormatError(f"locus {name} has a silent allele; silent alleles are not supported", file=file,
-                          line=cur.line, field="silent allele")
+        raise FormatError(
+            f"locus {name} has a silent allele; silent alleles are not supported",
+            file=file,
+            line=cur.line,
+            field="silent allele",
+        )
     cur.float(f"silent-allele frequency of {name}")
     info = cur.text(f"number of alleles of {name}")
     first = info.split("\t")[0].strip()
     try:
         n_alleles = int(first)
     except ValueError:
-        raise FormatError(f"expected the number of alleles of {name}, found '{first}'", file=file, line=cur.line,
-                          field="number of alleles") from None
+        raise FormatError(
+            f"expected the number of alleles of {name}, found '{first}'",
+            file=file,
+            line=cur.line,
+            field="number of alleles",
+        ) from None
     if n_alleles < 1:
-        raise FormatError(f"locus {name} has no alleles", file=file, line=cur.line, field="number of alleles")
+        raise FormatError(
+            f"locus {name} has no alleles", file=file, line=cur.line, field="number of alleles"
+        )
     alleles: list[str] = []
     freqs: list[float] = []
     seen: dict[str, int] = {}
     for _ in range(n_alleles):
         a = cur.text(f"an allele of {name}")
         if not a:
-            raise FormatError(f"empty allele label in locus {name}", file=file, line=cur.line, field="allele")
+            raise FormatError(
+                f"empty allele label in locus {name}", file=file, line=cur.line, field="allele"
+            )
         if a == "0":
-            warnings.warn(f"{file} line {cur.line}: locus {name} has the illegal allele '0'; renamed 'z' as "
-                          f"pedFamilias does", FamWarning, stacklevel=4)
+            warnings.warn(
+                f"{file} line {cur.line}: locus {name} has the illegal allele '0'; renamed 'z' as "
+                f"pedFamilias does",
+                FamWarning,
+                stacklevel=4,
+            )
             a = "z"
         if a in seen:
-            raise FormatError(f"allele '{a}' of {name} is listed twice (first at line {seen[a]})", file=file,
-                              line=cur.line, field="allele")
+            raise FormatError(
+                f"allele '{a}' of {name} is listed twice (first at line {seen[a]})",
+                file=file,
+                line=cur.line,
+                field="allele",
+            )
         seen[a] = cur.line
         alleles.append(a)
         freqs.append(cur.float(f"frequency of allele {a} of {name}"))
 
     # Stepwise models need numeric alleles with at most one decimal, >= 1 (else pedFamilias falls back).
     if code_f > 1 or code_m > 1:
-        bad = next((a for a in alleles if not _is_num(a) or float(a) < 1 or round(float(a), 1) != float(a)), None)
+        bad = next(
+            (
+                a
+                for a in alleles
+                if not _is_num(a) or float(a) < 1 or round(float(a), 1) != float(a)
+            ),
+            None,
+        )
         if bad is not None:
-            warnings.warn(f"{file} line {line}: locus {name}: allele '{bad}' does not fit a stepwise mutation "
-                          f"model; the 'equal' model is used for both sexes, as pedFamilias does",
-                          FamWarning, stacklevel=4)
+            warnings.warn(
+                f"{file} line {line}: locus {name}: allele '{bad}' does not fit a stepwise mutation "
+                f"model; the 'equal' model is used for both sexes, as pedFamilias does",
+                FamWarning,
+                stacklevel=4,
+            )
             code_f = code_m = 0
     order = _sorted_alleles(alleles)
     als = [alleles[i] for i in order]
@@ -291,7 +355,9 @@ def _read_locus(cur: _Cursor) -> _Locus:
     try:
         female = _build_model(code_f, als, p, rate_f, rate2_f, range_f)
         male = _build_model(code_m, als, p, rate_m, rate2_m, range_m)
-        if (female is None) != (male is None):  # no mutation on one side is the identity, not a copy
+        if (female is None) != (
+            male is None
+        ):  # no mutation on one side is the identity, not a copy
             eye = MutationModel(np.eye(len(als)), {"model": "trivial", "rate": 0.0})
             female, male = female or eye, male or eye
         marker = Marker(name, tuple(als), p, female, male)
@@ -301,11 +367,20 @@ def _read_locus(cur: _Cursor) -> _Locus:
 
 
 def _read_database(file: str, lines: list[str], dvi_start: int) -> dict[str, _Locus]:
-    cur = _Cursor(file, lines, dvi_start, "start of the [DVI] section" if dvi_start < len(lines) else "end of file")
+    cur = _Cursor(
+        file,
+        lines,
+        dvi_start,
+        "start of the [DVI] section" if dvi_start < len(lines) else "end of file",
+    )
     first = cur.text("the Familias header")
     if "Familias" not in first:
-        raise FormatError("not a Familias file: the first line should read \"Output from Familias, version ...\"",
-                          file=file, line=1, field="header")
+        raise FormatError(
+            'not a Familias file: the first line should read "Output from Familias, version ..."',
+            file=file,
+            line=1,
+            field="header",
+        )
     cur.skip(2, "the Familias header")
     # pedFamilias: the number of individuals is on line 4, or on line 5 when line 4 is empty.
     if cur.i < cur.end and lines[cur.i].replace('"', "").strip() == "":
@@ -317,8 +392,12 @@ def _read_database(file: str, lines: list[str], dvi_start: int) -> dict[str, _Lo
         for _ in range(3 * n_geno):
             cur.int(f"a genotype index of individual {k + 1}")
     if (s := cur.text("'Known relations'")) != "Known relations":
-        raise FormatError(f"expected 'Known relations', found '{s}'", file=file, line=cur.line,
-                          field="Known relations")
+        raise FormatError(
+            f"expected 'Known relations', found '{s}'",
+            file=file,
+            line=cur.line,
+            field="Known relations",
+        )
     cur.int("number of extra females")
     cur.int("number of extra males")
     cur.skip(2 * cur.int("number of known relations"), "a known relation")
@@ -330,17 +409,29 @@ def _read_database(file: str, lines: list[str], dvi_start: int) -> dict[str, _Lo
         for _ in range(cur.int(f"number of relations in pedigree {k + 1}")):
             s = cur.text(f"a relation of pedigree {k + 1}")
             if "Direct" in s:
-                raise FormatError("the file contains twins (a 'Direct' relation); twins are not supported",
-                                  file=file, line=cur.line, field="relation")
+                raise FormatError(
+                    "the file contains twins (a 'Direct' relation); twins are not supported",
+                    file=file,
+                    line=cur.line,
+                    field="relation",
+                )
             cur.text(f"a relation of pedigree {k + 1}")
     probs = cur.text("the database line ('#FALSE# (#Databases: ...')")
     if probs.startswith("#TRUE#"):
-        raise FormatError("the file holds precomputed probabilities; these are not supported", file=file,
-                          line=cur.line, field="probabilities")
+        raise FormatError(
+            "the file holds precomputed probabilities; these are not supported",
+            file=file,
+            line=cur.line,
+            field="probabilities",
+        )
     m = re.search(r"Theta/Kinship/Fst:\s*([0-9.eE+-]+)", probs)
     if m and _is_num(m.group(1)) and float(m.group(1)) > 0:
-        warnings.warn(f"{file} line {cur.line}: theta (kinship correction) = {m.group(1)} is ignored, as dvir "
-                      f"ignores it", FamWarning, stacklevel=3)
+        warnings.warn(
+            f"{file} line {cur.line}: theta (kinship correction) = {m.group(1)} is ignored, as dvir "
+            f"ignores it",
+            FamWarning,
+            stacklevel=3,
+        )
     n_loci = cur.int("number of loci")
     if cur.text("database information flag ('#TRUE#' or '#FALSE#')") == "#TRUE#":
         cur.text("database name")
@@ -348,8 +439,12 @@ def _read_database(file: str, lines: list[str], dvi_start: int) -> dict[str, _Lo
     for _ in range(n_loci):
         loc = _read_locus(cur)
         if loc.name in loci:
-            raise FormatError(f"locus {loc.name} is defined twice (first at line {loci[loc.name].line})",
-                              file=file, line=loc.line, field="locus name")
+            raise FormatError(
+                f"locus {loc.name} is defined twice (first at line {loci[loc.name].line})",
+                file=file,
+                line=loc.line,
+                field="locus name",
+            )
         loci[loc.name] = loc
     return loci
 
@@ -357,6 +452,7 @@ def _read_database(file: str, lines: list[str], dvi_start: int) -> dict[str, _Lo
 # --------------------------------------------------------------------------------------------
 # The [DVI] section: a tree of bracketed sections holding `Key= value` lines
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class _KV:
@@ -397,10 +493,14 @@ def _parse_sections(file: str, lines: list[str], start: int) -> list[_Node]:
             depth = len(raw) - len(raw.lstrip("["))
             name = raw.replace("[", "").replace("]", "").strip()
             if depth > len(stack) + 1:
-                raise FormatError(f"section '{raw}' (depth {depth}) has no enclosing section of depth {depth - 1}",
-                                  file=file, line=k, field="section")
+                raise FormatError(
+                    f"section '{raw}' (depth {depth}) has no enclosing section of depth {depth - 1}",
+                    file=file,
+                    line=k,
+                    field="section",
+                )
             node = _Node(name, depth, k)
-            del stack[depth - 1:]
+            del stack[depth - 1 :]
             (stack[-1].items if stack else roots).append(node)
             stack.append(node)
         else:
@@ -412,23 +512,32 @@ def _parse_sections(file: str, lines: list[str], start: int) -> list[_Node]:
 def _count(file: str, node: _Node, key: str) -> tuple[int, int]:
     kv = node.get(key)
     if kv is None:
-        raise FormatError(f"section '{node.name}' has no '{key}=' line", file=file, line=node.line, field=key)
+        raise FormatError(
+            f"section '{node.name}' has no '{key}=' line", file=file, line=node.line, field=key
+        )
     try:
         n = int(kv.value)
     except ValueError:
-        raise FormatError(f"{key} must be a whole number, found '{kv.value}'", file=file, line=kv.line,
-                          field=key) from None
+        raise FormatError(
+            f"{key} must be a whole number, found '{kv.value}'", file=file, line=kv.line, field=key
+        ) from None
     if n < 0:
         raise FormatError(f"{key} must be >= 0, found {n}", file=file, line=kv.line, field=key)
     return n, kv.line
 
 
-def _check_count(file: str, what: str, declared: int, line: int, found: int, end_line: int,
-                 total: int) -> None:
+def _check_count(
+    file: str, what: str, declared: int, line: int, found: int, end_line: int, total: int
+) -> None:
     if declared != found:
         end = "the end of the file" if end_line > total else f"line {end_line}"
-        raise FormatError(f"{what}: {declared} declared at line {line}, but {found} found before {end} (a truncated "
-                          f"or edited file?)", file=file, line=line, field=what)
+        raise FormatError(
+            f"{what}: {declared} declared at line {line}, but {found} found before {end} (a truncated "
+            f"or edited file?)",
+            file=file,
+            line=line,
+            field=what,
+        )
 
 
 def _end_line(node: _Node, total: int) -> int:
@@ -456,11 +565,18 @@ def _sex(file: str, kv: _KV | None) -> Sex | None:
         return Sex.MALE
     if v == "female":
         return Sex.FEMALE
-    raise FormatError(f"Gender '{kv.value}' must be Male or Female", file=file, line=kv.line, field="Gender")
+    raise FormatError(
+        f"Gender '{kv.value}' must be Male or Female", file=file, line=kv.line, field="Gender"
+    )
 
 
-def _dna(file: str, node: _Node | None, who: str, loci: Mapping[str, _Locus], total: int,
-         ) -> tuple[dict[str, Genotype], list[str]]:
+def _dna(
+    file: str,
+    node: _Node | None,
+    who: str,
+    loci: Mapping[str, _Locus],
+    total: int,
+) -> tuple[dict[str, Genotype], list[str]]:
     if node is None:
         return {}, []
     n, nline = _count(file, node, "nSystems")
@@ -471,50 +587,88 @@ def _dna(file: str, node: _Node | None, who: str, loci: Mapping[str, _Locus], to
     while j < len(kvs):
         kv = kvs[j]
         if kv.key != "SystemName":
-            raise FormatError(f"DNA data of '{who}': expected 'SystemName=', found '{kv.key}='", file=file,
-                              line=kv.line, field=kv.key)
+            raise FormatError(
+                f"DNA data of '{who}': expected 'SystemName=', found '{kv.key}='",
+                file=file,
+                line=kv.line,
+                field=kv.key,
+            )
         name = kv.value
         if name not in loci:
-            raise FormatError(f"DNA data of '{who}': marker '{name}' is not in the database", file=file,
-                              line=kv.line, field="SystemName")
+            raise FormatError(
+                f"DNA data of '{who}': marker '{name}' is not in the database",
+                file=file,
+                line=kv.line,
+                field="SystemName",
+            )
         if name in profile:
-            raise FormatError(f"DNA data of '{who}': marker '{name}' is given twice", file=file, line=kv.line,
-                              field="SystemName")
+            raise FormatError(
+                f"DNA data of '{who}': marker '{name}' is given twice",
+                file=file,
+                line=kv.line,
+                field="SystemName",
+            )
         m = loci[name].marker
         alleles: list[str] = []
         for a_key in ("Allele1", "Allele2"):
             j += 1
             if j >= len(kvs) or kvs[j].key != a_key:
                 at = kvs[j].line if j < len(kvs) else _end_line(node, total)
-                raise FormatError(f"DNA data of '{who}', marker {name}: '{a_key}=' is missing", file=file,
-                                  line=at, field=a_key)
+                raise FormatError(
+                    f"DNA data of '{who}', marker {name}: '{a_key}=' is missing",
+                    file=file,
+                    line=at,
+                    field=a_key,
+                )
             a = kvs[j].value
             if not a:
-                raise FormatError(f"DNA data of '{who}', marker {name}: {a_key} is empty", file=file,
-                                  line=kvs[j].line, field=a_key)
+                raise FormatError(
+                    f"DNA data of '{who}', marker {name}: {a_key} is empty",
+                    file=file,
+                    line=kvs[j].line,
+                    field=a_key,
+                )
             if a not in m._index:
-                raise FormatError(f"DNA data of '{who}': allele '{a}' is not in the database for marker {name} "
-                                  f"(line {loci[name].line})", file=file, line=kvs[j].line, field=a_key)
+                raise FormatError(
+                    f"DNA data of '{who}': allele '{a}' is not in the database for marker {name} "
+                    f"(line {loci[name].line})",
+                    file=file,
+                    line=kvs[j].line,
+                    field=a_key,
+                )
             alleles.append(a)
         profile[name] = (alleles[0], alleles[1])
         order.append(name)
         j += 1
-    _check_count(file, f"nSystems of '{who}'", n, nline, len(profile), _end_line(node, total), total)
+    _check_count(
+        file, f"nSystems of '{who}'", n, nline, len(profile), _end_line(node, total), total
+    )
     return profile, order
 
 
-def _persons(file: str, node: _Node, what: str, loci: Mapping[str, _Locus], total: int) -> list[_Person]:
+def _persons(
+    file: str, node: _Node, what: str, loci: Mapping[str, _Locus], total: int
+) -> list[_Person]:
     n, nline = _count(file, node, "nPersons")
     out: list[_Person] = []
     seen: dict[str, int] = {}
     for pnode in node.children():
         name_kv = pnode.get("Name")
         if name_kv is None or not name_kv.value:
-            raise FormatError(f"{what}: person '{pnode.name}' has no Name", file=file, line=pnode.line, field="Name")
+            raise FormatError(
+                f"{what}: person '{pnode.name}' has no Name",
+                file=file,
+                line=pnode.line,
+                field="Name",
+            )
         name = name_kv.value
         if name in seen:
-            raise FormatError(f"{what}: the name '{name}' is used twice (first at line {seen[name]})", file=file,
-                              line=name_kv.line, field="Name")
+            raise FormatError(
+                f"{what}: the name '{name}' is used twice (first at line {seen[name]})",
+                file=file,
+                line=name_kv.line,
+                field="Name",
+            )
         seen[name] = name_kv.line
         sex = _sex(file, pnode.get("Gender"))
         profile, order = _dna(file, pnode.child("DNA data"), name, loci, total)
@@ -541,24 +695,38 @@ class _Family:
 def _family(file: str, node: _Node, loci: Mapping[str, _Locus], total: int) -> _Family:
     name_kv = node.get("Name")
     if name_kv is None or not name_kv.value:
-        raise FormatError(f"reference family '{node.name}' has no Name", file=file, line=node.line, field="Name")
+        raise FormatError(
+            f"reference family '{node.name}' has no Name", file=file, line=node.line, field="Name"
+        )
     fname = name_kv.value
     pnode = node.child("Persons")
     if pnode is None:
-        raise FormatError(f"reference family '{fname}' has no [[[[Persons]]]] section", file=file, line=node.line,
-                          field="Persons")
+        raise FormatError(
+            f"reference family '{fname}' has no [[[[Persons]]]] section",
+            file=file,
+            line=node.line,
+            field="Persons",
+        )
     persons = _persons(file, pnode, f"family '{fname}'", loci, total)
     gnode = node.child("Pedigrees")
     if gnode is None:
-        raise FormatError(f"reference family '{fname}' has no [[[[Pedigrees]]]] section", file=file,
-                          line=node.line, field="Pedigrees")
+        raise FormatError(
+            f"reference family '{fname}' has no [[[[Pedigrees]]]] section",
+            file=file,
+            line=node.line,
+            field="Pedigrees",
+        )
     n_ped, ped_line = _count(file, gnode, "nPedigrees")
     peds: list[_PedigreeSpec] = []
     for pd in gnode.children():
         pn = pd.get("Name")
         if pn is None:
-            raise FormatError(f"family '{fname}': pedigree '{pd.name}' has no Name", file=file, line=pd.line,
-                              field="Name")
+            raise FormatError(
+                f"family '{fname}': pedigree '{pd.name}' has no Name",
+                file=file,
+                line=pd.line,
+                field="Name",
+            )
         n_rel, rel_line = _count(file, pd, "nRelations")
         kvs = [kv for kv in pd.kvs() if kv.key not in ("Name", "nRelations")]
         rels: list[tuple[str, str, int]] = []
@@ -566,19 +734,43 @@ def _family(file: str, node: _Node, loci: Mapping[str, _Locus], total: int) -> _
         while j < len(kvs):
             kv = kvs[j]
             if kv.key != "Parent":
-                raise FormatError(f"family '{fname}', pedigree '{pn.value}': expected 'Parent=', found "
-                                  f"'{kv.key}='", file=file, line=kv.line, field=kv.key)
+                raise FormatError(
+                    f"family '{fname}', pedigree '{pn.value}': expected 'Parent=', found "
+                    f"'{kv.key}='",
+                    file=file,
+                    line=kv.line,
+                    field=kv.key,
+                )
             if j + 1 >= len(kvs) or kvs[j + 1].key != "Child":
                 at = kvs[j + 1].line if j + 1 < len(kvs) else _end_line(pd, total)
-                raise FormatError(f"family '{fname}', pedigree '{pn.value}': 'Parent= {kv.value}' is not followed "
-                                  f"by 'Child='", file=file, line=at, field="Child")
+                raise FormatError(
+                    f"family '{fname}', pedigree '{pn.value}': 'Parent= {kv.value}' is not followed "
+                    f"by 'Child='",
+                    file=file,
+                    line=at,
+                    field="Child",
+                )
             rels.append((kv.value, kvs[j + 1].value, kv.line))
             j += 2
-        _check_count(file, f"nRelations of pedigree '{pn.value}' in family '{fname}'", n_rel, rel_line, len(rels),
-                     _end_line(pd, total), total)
+        _check_count(
+            file,
+            f"nRelations of pedigree '{pn.value}' in family '{fname}'",
+            n_rel,
+            rel_line,
+            len(rels),
+            _end_line(pd, total),
+            total,
+        )
         peds.append(_PedigreeSpec(pn.value, pn.line, rels))
-    _check_count(file, f"nPedigrees of family '{fname}'", n_ped, ped_line, len(peds), _end_line(gnode, total),
-                 total)
+    _check_count(
+        file,
+        f"nPedigrees of family '{fname}'",
+        n_ped,
+        ped_line,
+        len(peds),
+        _end_line(gnode, total),
+        total,
+    )
     return _Family(fname, name_kv.line, persons, peds)
 
 
@@ -586,27 +778,34 @@ def _family(file: str, node: _Node, loci: Mapping[str, _Locus], total: int) -> _
 # Building a reference pedigree as pedFamilias + dvir do
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass
 class _Built:
-    order: list[str]                 # individuals in the dvir object's order
+    order: list[str]  # individuals in the dvir object's order
     inds: dict[str, Individual]
     profiles: dict[str, dict[str, Genotype]]
-    undetermined: list[str]          # individuals given `unknown_sex`
+    undetermined: list[str]  # individuals given `unknown_sex`
     reconnected: bool = False
 
 
 def _choose_pedigree(file: str, fam: _Family) -> _PedigreeSpec:
     if not fam.pedigrees:
-        raise FormatError(f"family '{fam.name}' has no pedigree", file=file, line=fam.line, field="Pedigrees")
+        raise FormatError(
+            f"family '{fam.name}' has no pedigree", file=file, line=fam.line, field="Pedigrees"
+        )
     others = [p for p in fam.pedigrees if p.name != REFERENCE_PEDIGREE]
     if len(others) == 1:
         return others[0]
     if len(fam.pedigrees) == 1:
         return fam.pedigrees[0]
     names = ", ".join(f"'{p.name}' (line {p.line})" for p in others)
-    raise FormatError(f"family '{fam.name}' has {len(others)} pedigrees besides '{REFERENCE_PEDIGREE}': {names}; "
-                      f"dvir reads exactly one pedigree placing the missing persons", file=file, line=fam.line,
-                      field="Pedigrees")
+    raise FormatError(
+        f"family '{fam.name}' has {len(others)} pedigrees besides '{REFERENCE_PEDIGREE}': {names}; "
+        f"dvir reads exactly one pedigree placing the missing persons",
+        file=file,
+        line=fam.line,
+        field="Pedigrees",
+    )
 
 
 def _components(order: list[str], inds: Mapping[str, Individual]) -> list[list[str]]:
@@ -642,10 +841,16 @@ def _build_family(file: str, fam: _Family, unknown_sex: Sex, prefix_added: str) 
     for parent, child, line in ped.relations:
         for role, who, at in (("Parent", parent, line), ("Child", child, line + 1)):
             if who not in known and who != MISSING_PERSON:
-                raise FormatError(f"{where}: {role} '{who}' is not a person of the family", file=file, line=at,
-                                  field=role)
+                raise FormatError(
+                    f"{where}: {role} '{who}' is not a person of the family",
+                    file=file,
+                    line=at,
+                    field=role,
+                )
         if parent == child:
-            raise FormatError(f"{where}: '{parent}' is their own parent", file=file, line=line, field="Parent")
+            raise FormatError(
+                f"{where}: '{parent}' is their own parent", file=file, line=line, field="Parent"
+            )
     # Individuals named only in relations (Familias's "Missing person"), in pedFamilias's order.
     rel_parents = [r[0] for r in ped.relations]
     rel_children = [r[1] for r in ped.relations]
@@ -664,17 +869,25 @@ def _build_family(file: str, fam: _Family, unknown_sex: Sex, prefix_added: str) 
             sex[p] = 1
         else:
             line = next(r[2] for r in ped.relations if r[0] == p)
-            raise FormatError(f"{where}: cannot decide the sex of parent '{p}' (its co-parents "
-                              f"{', '.join(sorted(spouses))} do not share one sex)", file=file, line=line,
-                              field="Parent")
+            raise FormatError(
+                f"{where}: cannot decide the sex of parent '{p}' (its co-parents "
+                f"{', '.join(sorted(spouses))} do not share one sex)",
+                file=file,
+                line=line,
+                field="Parent",
+            )
     fathers: dict[str, str] = {}
     mothers: dict[str, str] = {}
     for parent, child, line in ped.relations:
         slot = fathers if sex[parent] == 1 else mothers
         if slot.get(child, parent) != parent:
             role = "father" if slot is fathers else "mother"
-            raise FormatError(f"{where}: '{child}' has two {role}s, '{slot[child]}' and '{parent}'", file=file,
-                              line=line, field="Parent")
+            raise FormatError(
+                f"{where}: '{child}' has two {role}s, '{slot[child]}' and '{parent}'",
+                file=file,
+                line=line,
+                field="Parent",
+            )
         slot[child] = parent
     order = ids + extras
     # One parent only: the other is added as a founder (fathers first, then mothers).
@@ -684,23 +897,34 @@ def _build_family(file: str, fam: _Family, unknown_sex: Sex, prefix_added: str) 
     for k, c in enumerate(need_father + need_mother, start=1):
         new = f"{prefix_added}{k}"
         if new in sex:
-            raise FormatError(f"{where}: cannot add a parent '{new}' for '{c}': the name is taken", file=file,
-                              line=ped.line, field="Name")
+            raise FormatError(
+                f"{where}: cannot add a parent '{new}' for '{c}': the name is taken",
+                file=file,
+                line=ped.line,
+                field="Name",
+            )
         is_father = k <= len(need_father)
         (fathers if is_father else mothers)[c] = new
         sex[new] = 1 if is_father else 2
         added.append(new)
     order += added
     undetermined = [i for i in order if sex[i] == 0]
-    inds = {i: Individual(i, fathers.get(i), mothers.get(i), Sex(sex[i]) if sex[i] else unknown_sex)
-            for i in order}
+    inds = {
+        i: Individual(i, fathers.get(i), mothers.get(i), Sex(sex[i]) if sex[i] else unknown_sex)
+        for i in order
+    }
     profiles = {p.name: p.profile for p in fam.persons if p.profile}
     # Keep the part holding the typed references.
     comps = _components(order, inds)
     typed_comps = [k for k, c in enumerate(comps) if any(i in profiles for i in c)]
     if not typed_comps:
-        raise FormatError(f"{where}: no person of the pedigree has DNA data; a reference family needs a typed "
-                          f"reference", file=file, line=ped.line, field="DNA data")
+        raise FormatError(
+            f"{where}: no person of the pedigree has DNA data; a reference family needs a typed "
+            f"reference",
+            file=file,
+            line=ped.line,
+            field="DNA data",
+        )
     reconnected = False
     if len(typed_comps) == 1:
         keep = comps[typed_comps[0]]
@@ -708,29 +932,53 @@ def _build_family(file: str, fam: _Family, unknown_sex: Sex, prefix_added: str) 
         keep = _reconnect(file, where, ped.line, [comps[k] for k in typed_comps], inds, order)
         reconnected = True
     else:
-        raise FormatError(f"{where}: the typed references fall in {len(typed_comps)} unconnected parts of the "
-                          f"pedigree", file=file, line=ped.line, field="Pedigree")
+        raise FormatError(
+            f"{where}: the typed references fall in {len(typed_comps)} unconnected parts of the "
+            f"pedigree",
+            file=file,
+            line=ped.line,
+            field="Pedigree",
+        )
     keep_set = set(keep)
-    return _Built([i for i in order if i in keep_set] + [i for i in keep if i not in set(order)],
-                  {i: inds[i] for i in keep}, {i: p for i, p in profiles.items() if i in keep_set},
-                  [i for i in undetermined if i in keep_set], reconnected)
+    return _Built(
+        [i for i in order if i in keep_set] + [i for i in keep if i not in set(order)],
+        {i: inds[i] for i in keep},
+        {i: p for i, p in profiles.items() if i in keep_set},
+        [i for i in undetermined if i in keep_set],
+        reconnected,
+    )
 
 
-def _reconnect(file: str, where: str, line: int, parts: list[list[str]], inds: dict[str, Individual],
-               order: list[str]) -> list[str]:
+def _reconnect(
+    file: str,
+    where: str,
+    line: int,
+    parts: list[list[str]],
+    inds: dict[str, Individual],
+    order: list[str],
+) -> list[str]:
     """dvir's repair of a reference family in two parts: [main part] + [a lone spouse]."""
     x1, x2 = parts
     if len(x1) == 1:
         x1, x2 = x2, x1
     if MISSING_PERSON not in x1 or len(x2) != 1:
-        raise FormatError(f"{where}: the typed references fall in two unconnected parts; dvir joins them only "
-                          f"when one part holds '{MISSING_PERSON}' and the other is one person", file=file,
-                          line=line, field="Pedigree")
+        raise FormatError(
+            f"{where}: the typed references fall in two unconnected parts; dvir joins them only "
+            f"when one part holds '{MISSING_PERSON}' and the other is one person",
+            file=file,
+            line=line,
+            field="Pedigree",
+        )
     a, b = MISSING_PERSON, x2[0]
     sa, sb = inds[a].sex, inds[b].sex
     if Sex.UNKNOWN in (sa, sb):
-        raise FormatError(f"{where}: cannot join the two parts of the pedigree: the sex of '{a}' or '{b}' is "
-                          f"unknown", file=file, line=line, field="Pedigree")
+        raise FormatError(
+            f"{where}: cannot join the two parts of the pedigree: the sex of '{a}' or '{b}' is "
+            f"unknown",
+            file=file,
+            line=line,
+            field="Pedigree",
+        )
     new: list[Individual] = []
     if sa != sb:
         fa, mo = (a, b) if sa == Sex.MALE else (b, a)
@@ -743,8 +991,12 @@ def _reconnect(file: str, where: str, line: int, parts: list[list[str]], inds: d
             new.append(Individual(kid, fa, mo, Sex.UNKNOWN))
     for ind in new:
         if ind.id in inds:
-            raise FormatError(f"{where}: cannot join the two parts of the pedigree: the name '{ind.id}' is taken",
-                              file=file, line=line, field="Pedigree")
+            raise FormatError(
+                f"{where}: cannot join the two parts of the pedigree: the name '{ind.id}' is taken",
+                file=file,
+                line=line,
+                field="Pedigree",
+            )
         inds[ind.id] = ind
     return x1 + x2 + [ind.id for ind in new]
 
@@ -753,10 +1005,19 @@ def _reconnect(file: str, where: str, line: int, parts: list[list[str]], inds: d
 # read_fam
 # --------------------------------------------------------------------------------------------
 
-def read_fam(path: str | Path, *, missing_identifier: str = r"^Missing", unknown_sex: Sex = Sex.FEMALE,
-             victim_prefix: str | None = None, ref_prefix: str | None = None, missing_prefix: str | None = None,
-             family_prefix: str | None = None, others_prefix: str | None = None,
-             prefix_added: str = "added_") -> DVIProblem:
+
+def read_fam(
+    path: str | Path,
+    *,
+    missing_identifier: str = r"^Missing",
+    unknown_sex: Sex = Sex.FEMALE,
+    victim_prefix: str | None = None,
+    ref_prefix: str | None = None,
+    missing_prefix: str | None = None,
+    family_prefix: str | None = None,
+    others_prefix: str | None = None,
+    prefix_added: str = "added_",
+) -> DVIProblem:
     """Read a Familias ``.fam`` file with a DVI section as dvir's ``familias2dvir()`` does.
 
     Parameters
@@ -781,31 +1042,49 @@ def read_fam(path: str | Path, *, missing_identifier: str = r"^Missing", unknown
     p = Path(path)
     file = str(p)
     lines = _read_lines(p)
-    dvi_start = next((i for i, s in enumerate(lines) if s.replace('"', "").strip() == "[DVI]"), len(lines))
+    dvi_start = next(
+        (i for i, s in enumerate(lines) if s.replace('"', "").strip() == "[DVI]"), len(lines)
+    )
     loci = _read_database(file, lines, dvi_start)
     if dvi_start == len(lines):
-        raise FormatError("no [DVI] section: this reader takes files saved by the DVI module of Familias",
-                          file=file, line=len(lines) + 1, field="[DVI]")
+        raise FormatError(
+            "no [DVI] section: this reader takes files saved by the DVI module of Familias",
+            file=file,
+            line=len(lines) + 1,
+            field="[DVI]",
+        )
     total = len(lines)
     roots = _parse_sections(file, lines, dvi_start)
     dvi = roots[0]
     un = dvi.child("Unidentified persons")
     if un is None:
-        raise FormatError("the [DVI] section has no [[Unidentified persons]]", file=file, line=dvi.line,
-                          field="Unidentified persons")
+        raise FormatError(
+            "the [DVI] section has no [[Unidentified persons]]",
+            file=file,
+            line=dvi.line,
+            field="Unidentified persons",
+        )
     pm_persons = _persons(file, un, "the unidentified persons", loci, total)
     rf = dvi.child("Reference Families")
     if rf is None:
-        raise FormatError("the [DVI] section has no [[Reference Families]]", file=file, line=dvi.line,
-                          field="Reference Families")
+        raise FormatError(
+            "the [DVI] section has no [[Reference Families]]",
+            file=file,
+            line=dvi.line,
+            field="Reference Families",
+        )
     n_fam, fam_line = _count(file, rf, "nFamilies")
     fams = [_family(file, c, loci, total) for c in rf.children()]
     _check_count(file, "nFamilies", n_fam, fam_line, len(fams), _end_line(rf, total), total)
     seen_fam: dict[str, int] = {}
     for f in fams:
         if f.name in seen_fam:
-            raise FormatError(f"family name '{f.name}' is used twice (first at line {seen_fam[f.name]})", file=file,
-                              line=f.line, field="Name")
+            raise FormatError(
+                f"family name '{f.name}' is used twice (first at line {seen_fam[f.name]})",
+                file=file,
+                line=f.line,
+                field="Name",
+            )
         seen_fam[f.name] = f.line
 
     # PM samples
@@ -825,34 +1104,55 @@ def read_fam(path: str | Path, *, missing_identifier: str = r"^Missing", unknown
         built[f.name] = b
         undetermined += [f"{i} ({f.name})" for i in b.undetermined]
         if b.reconnected:
-            warnings.warn(f"{file} line {f.line}: family '{f.name}' was in two unconnected parts; joined through "
-                          f"dummy individuals as dvir does", FamWarning, stacklevel=2)
+            warnings.warn(
+                f"{file} line {f.line}: family '{f.name}' was in two unconnected parts; joined through "
+                f"dummy individuals as dvir does",
+                FamWarning,
+                stacklevel=2,
+            )
     # Typed labels used in two families: dvir prefixes every family's typed labels with its name.
     typed_all = [i for b in built.values() for i in b.order if i in b.profiles]
     if len(set(typed_all)) != len(typed_all):
         dup = next(i for i in typed_all if typed_all.count(i) > 1)
-        warnings.warn(f"{file}: the reference name '{dup}' is used in two families; typed references are "
-                      f"prefixed with their family name, as dvir does", FamWarning, stacklevel=2)
+        warnings.warn(
+            f"{file}: the reference name '{dup}' is used in two families; typed references are "
+            f"prefixed with their family name, as dvir does",
+            FamWarning,
+            stacklevel=2,
+        )
         tset = set(typed_all)
         for fname, b in built.items():
             built[fname] = _relabel_built(b, {i: f"{fname}_{i}" for i in b.order if i in tset})
     if undetermined and unknown_sex != Sex.UNKNOWN:
-        warnings.warn(f"{file}: no sex recorded for {', '.join(undetermined)}; coded {unknown_sex.name.lower()} "
-                      f"as dvir does (pass unknown_sex=Sex.UNKNOWN to keep it open)", FamWarning, stacklevel=2)
+        warnings.warn(
+            f"{file}: no sex recorded for {', '.join(undetermined)}; coded {unknown_sex.name.lower()} "
+            f"as dvir does (pass unknown_sex=Sex.UNKNOWN to keep it open)",
+            FamWarning,
+            stacklevel=2,
+        )
 
     # Missing persons
     try:
         pattern = re.compile(missing_identifier)
     except re.error as e:
-        raise FormatError(f"missing_identifier is not a valid regular expression: {e}", file=file) from None
+        raise FormatError(
+            f"missing_identifier is not a valid regular expression: {e}", file=file
+        ) from None
     missing: list[tuple[str, str]] = []
     for fname, b in built.items():
         for i in b.order:
             if pattern.search(i):
                 if i in b.profiles:
-                    line = next(x.line for f in fams if f.name == fname for x in f.persons if x.name == i)
-                    raise FormatError(f"'{i}' has DNA data but its name marks a missing person "
-                                      f"(pattern '{missing_identifier}')", file=file, line=line, field="Name")
+                    line = next(
+                        x.line for f in fams if f.name == fname for x in f.persons if x.name == i
+                    )
+                    raise FormatError(
+                        f"'{i}' has DNA data but its name marks a missing person "
+                        f"(pattern '{missing_identifier}')",
+                        file=file,
+                        line=line,
+                        field="Name",
+                    )
                 missing.append((i, fname))
 
     # Relabelling (dvir's relabelDVI)
@@ -888,16 +1188,21 @@ def read_fam(path: str | Path, *, missing_identifier: str = r"^Missing", unknown
         k = 0
         for f, b in list(built.items()):
             oth = [i for i in b.order if i not in b.profiles and i not in mset]
-            built[f] = _relabel_built(b, {o: f"{others_prefix}{k + j}" for j, o in enumerate(oth, start=1)})
+            built[f] = _relabel_built(
+                b, {o: f"{others_prefix}{k + j}" for j, o in enumerate(oth, start=1)}
+            )
             k += len(oth)
 
     names = [m for m, _ in missing]
     if len(set(names)) != len(names):
         dup = next(m for m in names if names.count(m) > 1)
         fams_of = [f for m, f in missing if m == dup]
-        raise FormatError(f"the missing person '{dup}' appears in families {', '.join(fams_of)}; ids must be unique "
-                          f"across the case: read with missing_prefix='M' (as dvir's relabelDVI)", file=file,
-                          field="Name")
+        raise FormatError(
+            f"the missing person '{dup}' appears in families {', '.join(fams_of)}; ids must be unique "
+            f"across the case: read with missing_prefix='M' (as dvir's relabelDVI)",
+            file=file,
+            field="Name",
+        )
 
     # Markers: those anybody is typed at, in order of first appearance (PM data first).
     marker_names: list[str] = []
@@ -918,8 +1223,17 @@ def read_fam(path: str | Path, *, missing_identifier: str = r"^Missing", unknown
         if b.profiles:
             am_prof[fname] = b.profiles
     try:
-        return DVIProblem(markers, tuple(pm), pm_sex, pm_prof, families, am_prof, tuple(names),
-                          {m: f for m, f in missing}, {})
+        return DVIProblem(
+            markers,
+            tuple(pm),
+            pm_sex,
+            pm_prof,
+            families,
+            am_prof,
+            tuple(names),
+            {m: f for m, f in missing},
+            {},
+        )
     except KinshipError as e:
         raise FormatError(str(e), file=file) from None
 
@@ -931,7 +1245,14 @@ def _relabel_built(b: _Built, ren: Mapping[str, str]) -> _Built:
     def r(x: str | None) -> str | None:
         return None if x is None else ren.get(x, x)
 
-    inds = {r(i): Individual(r(i), r(ind.father), r(ind.mother), ind.sex)  # type: ignore[arg-type]
-            for i, ind in b.inds.items()}
-    return _Built([r(i) for i in b.order], inds, {r(i): p for i, p in b.profiles.items()},  # type: ignore[misc]
-                  [r(i) for i in b.undetermined], b.reconnected)  # type: ignore[misc]
+    inds = {
+        r(i): Individual(r(i), r(ind.father), r(ind.mother), ind.sex)  # type: ignore[arg-type]
+        for i, ind in b.inds.items()
+    }
+    return _Built(
+        [r(i) for i in b.order],
+        inds,
+        {r(i): p for i, p in b.profiles.items()},  # type: ignore[misc]
+        [r(i) for i in b.undetermined],
+        b.reconnected,
+    )  # type: ignore[misc]

@@ -37,8 +37,15 @@ class FrequencyTable:
     def markers(self) -> list[str]:
         return list(self.frequencies)
 
-    def marker(self, name: str, *, sort_alleles: bool = True, mutation: str | None = None,
-               rate: float = 0.0, min_frequency: float | None = None) -> Marker:
+    def marker(
+        self,
+        name: str,
+        *,
+        sort_alleles: bool = True,
+        mutation: str | None = None,
+        rate: float = 0.0,
+        min_frequency: float | None = None,
+    ) -> Marker:
         """A :class:`Marker` from the table, optionally with a mutation model.
 
         Frequencies are rescaled to sum to exactly 1 (the tables are rounded to 6 digits).
@@ -79,7 +86,12 @@ def _read(lines: Iterable[str], file: str, table_id: str, source: str) -> Freque
         if header is None:
             header = [h.strip().lower() for h in row]
             if header[:3] != ["marker", "allele", "frequency"]:
-                raise FormatError("header must be marker, allele, frequency", file=file, line=lineno, field="header")
+                raise FormatError(
+                    "header must be marker, allele, frequency",
+                    file=file,
+                    line=lineno,
+                    field="header",
+                )
             continue
         if len(row) < 3:
             raise FormatError(f"expected 3 fields, got {len(row)}", file=file, line=lineno)
@@ -87,22 +99,35 @@ def _read(lines: Iterable[str], file: str, table_id: str, source: str) -> Freque
         try:
             val = float(f)
         except ValueError:
-            raise FormatError(f"'{f}' is not a number", file=file, line=lineno, field="frequency") from None
+            raise FormatError(
+                f"'{f}' is not a number", file=file, line=lineno, field="frequency"
+            ) from None
         if not 0 < val <= 1:
-            raise FormatError(f"frequency {val} is outside (0, 1]", file=file, line=lineno, field="frequency")
+            raise FormatError(
+                f"frequency {val} is outside (0, 1]", file=file, line=lineno, field="frequency"
+            )
         if allele in freqs.setdefault(marker, {}):
-            raise FormatError(f"allele {allele} of {marker} is listed twice", file=file, line=lineno, field="allele")
+            raise FormatError(
+                f"allele {allele} of {marker} is listed twice",
+                file=file,
+                line=lineno,
+                field="allele",
+            )
         freqs[marker][allele] = val
     if not freqs:
         raise FormatError("no frequencies", file=file)
     for marker, fr in freqs.items():
         total = sum(fr.values())
         if abs(total - 1) > 0.01:
-            raise FormatError(f"frequencies of {marker} sum to {total:.6g}, not 1", file=file, field="frequency")
+            raise FormatError(
+                f"frequencies of {marker} sum to {total:.6g}, not 1", file=file, field="frequency"
+            )
     return FrequencyTable(table_id, source, freqs)
 
 
-def read_frequency_table(path: str | Path, table_id: str | None = None, source: str = "") -> FrequencyTable:
+def read_frequency_table(
+    path: str | Path, table_id: str | None = None, source: str = ""
+) -> FrequencyTable:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -114,6 +139,13 @@ def read_frequency_table(path: str | Path, table_id: str | None = None, source: 
 def bundled_table(table_id: str = "norstr_east_asia_2023") -> FrequencyTable:
     """One of the tables shipped with Repatria (:data:`BUNDLED_TABLES`)."""
     if table_id not in BUNDLED_TABLES:
-        raise FormatError(f"no bundled frequency table '{table_id}'; choose one of {', '.join(BUNDLED_TABLES)}")
+        raise FormatError(
+            f"no bundled frequency table '{table_id}'; choose one of {', '.join(BUNDLED_TABLES)}"
+        )
     ref = resources.files("repatria") / "data" / "frequencies" / f"{table_id}.tsv"
-    return _read(ref.read_text(encoding="utf-8").splitlines(), f"{table_id}.tsv", table_id, BUNDLED_TABLES[table_id])
+    return _read(
+        ref.read_text(encoding="utf-8").splitlines(),
+        f"{table_id}.tsv",
+        table_id,
+        BUNDLED_TABLES[table_id],
+    )

@@ -8,8 +8,9 @@ from repatria.kinship.pedigree import Genotype
 __all__ = ["parse_genotype", "format_genotype"]
 
 
-def parse_genotype(cell: str, *, file: str | None = None, line: int | None = None,
-                   field: str | None = None) -> Genotype | None:
+def parse_genotype(
+    cell: str, *, file: str | None = None, line: int | None = None, field: str | None = None
+) -> Genotype | None:
     """``"9/9.3"`` → ``("9", "9.3")``; ``""`` or ``"-/-"`` → ``None``; ``"9/-"`` → ``("9", None)``."""
     s = cell.strip()
     if s in ("", "-", "-/-", "NA", "NA/NA"):
@@ -17,12 +18,20 @@ def parse_genotype(cell: str, *, file: str | None = None, line: int | None = Non
     parts = s.split("/")
     if len(parts) != 2:
         what = "three or more alleles" if len(parts) > 2 else "one allele"
-        raise FormatError(f"genotype '{cell}' has {what}; write two alleles as a/b", file=file, line=line,
-                          field=field)
+        raise FormatError(
+            f"genotype '{cell}' has {what}; write two alleles as a/b",
+            file=file,
+            line=line,
+            field=field,
+        )
     a, b = (p.strip() for p in parts)
     if not a or not b:
-        raise FormatError(f"genotype '{cell}' has an empty allele; use '-' for an unknown allele",
-                          file=file, line=line, field=field)
+        raise FormatError(
+            f"genotype '{cell}' has an empty allele; use '-' for an unknown allele",
+            file=file,
+            line=line,
+            field=field,
+        )
     return (None if a in ("-", "NA") else a, None if b in ("-", "NA") else b)
 
 

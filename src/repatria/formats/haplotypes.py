@@ -20,8 +20,9 @@ from repatria.kinship.lineage import Haplotype, mt_haplotype, y_haplotype
 __all__ = ["read_haplotype_database", "parse_haplotype", "parse_read_ranges"]
 
 
-def parse_read_ranges(text: str, *, file: str | None = None, line: int | None = None,
-                      field: str | None = None) -> list[int]:
+def parse_read_ranges(
+    text: str, *, file: str | None = None, line: int | None = None, field: str | None = None
+) -> list[int]:
     """``"16024-16569,1-576"`` → every position in those ranges (inclusive)."""
     out: list[int] = []
     for part in (p.strip() for p in text.split(",") if p.strip()):
@@ -29,15 +30,23 @@ def parse_read_ranges(text: str, *, file: str | None = None, line: int | None = 
         try:
             a, b = int(lo), int(hi or lo)
         except ValueError:
-            raise FormatError(f"positions read '{part}' are not a range like 16024-16569", file=file,
-                              line=line, field=field) from None
+            raise FormatError(
+                f"positions read '{part}' are not a range like 16024-16569",
+                file=file,
+                line=line,
+                field=field,
+            ) from None
         if b < a:
-            raise FormatError(f"range '{part}' ends before it starts", file=file, line=line, field=field)
+            raise FormatError(
+                f"range '{part}' ends before it starts", file=file, line=line, field=field
+            )
         out.extend(range(a, b + 1))
     return out
 
 
-def parse_haplotype(text: str, kind: str, *, file: str | None = None, field: str | None = None) -> Haplotype:
+def parse_haplotype(
+    text: str, kind: str, *, file: str | None = None, field: str | None = None
+) -> Haplotype:
     """A haplotype written on the command line (see the module docstring)."""
     try:
         if kind == "Y":
@@ -73,13 +82,19 @@ def read_haplotype_database(path: str | Path, kind: str) -> list[Haplotype]:
     if not header or header[0] != "id":
         raise FormatError("the first column must be 'id'", file=str(p), line=1, field="header")
     if kind == "mt" and header[:3] != ["id", "variants", "read"]:
-        raise FormatError("an mtDNA database has the columns id, variants, read", file=str(p), line=1,
-                          field="header")
+        raise FormatError(
+            "an mtDNA database has the columns id, variants, read",
+            file=str(p),
+            line=1,
+            field="header",
+        )
     out: list[Haplotype] = []
     seen: set[str] = set()
     for k, r in rows[1:]:
         if len(r) != len(header):
-            raise FormatError(f"{len(r)} fields, but the header has {len(header)}", file=str(p), line=k)
+            raise FormatError(
+                f"{len(r)} fields, but the header has {len(header)}", file=str(p), line=k
+            )
         hid = r[0].strip()
         if not hid or hid in seen:
             raise FormatError(f"id '{hid}' is empty or used twice", file=str(p), line=k, field="id")
@@ -88,7 +103,11 @@ def read_haplotype_database(path: str | Path, kind: str) -> list[Haplotype]:
             if kind == "Y":
                 out.append(y_haplotype(dict(zip(header[1:], (c.strip() for c in r[1:])))))
             else:
-                positions = parse_read_ranges(r[2], file=str(p), line=k, field="read") if r[2].strip() else None
+                positions = (
+                    parse_read_ranges(r[2], file=str(p), line=k, field="read")
+                    if r[2].strip()
+                    else None
+                )
                 out.append(mt_haplotype(r[1].split(), positions))
         except KinshipError as e:
             raise FormatError(str(e), file=str(p), line=k) from None

@@ -18,20 +18,31 @@ from repatria.kinship.markers import Marker, MutationModel, mutation_matrix
 __all__ = ["marker_from_dict", "markers_from_list", "marker_to_dict"]
 
 
-def _model(d: Mapping[str, Any], alleles: list[str], afreq: list[float], file: str | None,
-           field: str) -> MutationModel:
+def _model(
+    d: Mapping[str, Any], alleles: list[str], afreq: list[float], file: str | None, field: str
+) -> MutationModel:
     params = dict(d.get("params") or {})
     matrix = d.get("matrix")
     if matrix is None:
         model = params.get("model")
         if model is None:
-            raise FormatError("a mutation model needs `matrix` or `params.model`", file=file, field=field)
-        matrix = mutation_matrix(model, alleles, params.get("afreq", afreq), rate=float(params.get("rate", 0)),
-                                 rate2=float(params.get("rate2", 0)), range_=float(params.get("range", 0.1)))
+            raise FormatError(
+                "a mutation model needs `matrix` or `params.model`", file=file, field=field
+            )
+        matrix = mutation_matrix(
+            model,
+            alleles,
+            params.get("afreq", afreq),
+            rate=float(params.get("rate", 0)),
+            rate2=float(params.get("rate2", 0)),
+            range_=float(params.get("range", 0.1)),
+        )
     return MutationModel(np.asarray(matrix, dtype=float), params)
 
 
-def marker_from_dict(d: Mapping[str, Any], file: str | None = None, field: str = "markers") -> Marker:
+def marker_from_dict(
+    d: Mapping[str, Any], file: str | None = None, field: str = "markers"
+) -> Marker:
     """A :class:`Marker` from one marker object; a :class:`FormatError` names what is wrong."""
     name = d.get("name")
     where = f"{field}[{name}]" if name else field
@@ -42,23 +53,36 @@ def marker_from_dict(d: Mapping[str, Any], file: str | None = None, field: str =
         female = male = None
         if mut:
             female = _model(mut["female"], alleles, afreq, file, f"{where}.mutmod.female")
-            male = _model(mut.get("male") or mut["female"], alleles, afreq, file, f"{where}.mutmod.male")
+            male = _model(
+                mut.get("male") or mut["female"], alleles, afreq, file, f"{where}.mutmod.male"
+            )
         is_x = bool(d.get("isX")) or str(d.get("chrom") or "").upper() in ("X", "23")
-        return Marker(str(name), tuple(alleles), np.array(afreq), female, male, is_x,
-                      None if d.get("chrom") is None else str(d.get("chrom")), d.get("posMb"))
+        return Marker(
+            str(name),
+            tuple(alleles),
+            np.array(afreq),
+            female,
+            male,
+            is_x,
+            None if d.get("chrom") is None else str(d.get("chrom")),
+            d.get("posMb"),
+        )
     except KeyError as e:
         raise FormatError(f"missing key {e}", file=file, field=where) from None
     except (KinshipError, ValueError, TypeError) as e:
         raise FormatError(str(e), file=file, field=where) from None
 
 
-def markers_from_list(items: list[Mapping[str, Any]], file: str | None = None,
-                      field: str = "markers") -> list[Marker]:
+def markers_from_list(
+    items: list[Mapping[str, Any]], file: str | None = None, field: str = "markers"
+) -> list[Marker]:
     markers = [marker_from_dict(d, file, field) for d in items]
     names = [m.name for m in markers]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
-        raise FormatError(f"marker names used twice: {', '.join(sorted(dup))}", file=file, field=field)
+        raise FormatError(
+            f"marker names used twice: {', '.join(sorted(dup))}", file=file, field=field
+        )
     return markers
 
 
@@ -68,8 +92,22 @@ def marker_to_dict(m: Marker) -> dict[str, Any]:
 
     mut = None
     if m.female is not None or m.male is not None:
-        mut = {"sexEqual": m.female is m.male or (m.female is not None and m.male is not None
-                                                  and np.array_equal(m.female.matrix, m.male.matrix)),
-               "female": model(m.female), "male": model(m.male)}
-    return {"name": m.name, "chrom": m.chrom, "posMb": m.pos_mb, "isX": m.is_x, "alleles": list(m.alleles),
-            "afreq": [float(x) for x in m.afreq], "mutmod": mut}
+        mut = {
+            "sexEqual": m.female is m.male
+            or (
+                m.female is not None
+                and m.male is not None
+                and np.array_equal(m.female.matrix, m.male.matrix)
+            ),
+            "female": model(m.female),
+            "male": model(m.male),
+        }
+    return {
+        "name": m.name,
+        "chrom": m.chrom,
+        "posMb": m.pos_mb,
+        "isX": m.is_x,
+        "alleles": list(m.alleles),
+        "afreq": [float(x) for x in m.afreq],
+        "mutmod": mut,
+    }

@@ -33,17 +33,64 @@ from pathlib import Path
 
 from repatria.errors import FormatError
 
-__all__ = ["PERSON_COLUMNS", "REMAINS_COLUMNS", "CLAIM_COLUMNS", "NameEntry", "DocumentEntry",
-           "PersonRow", "EffectEntry", "RemainsRow", "ClaimRow", "read_persons_tsv",
-           "read_remains_tsv", "read_claims_tsv"]
+__all__ = [
+    "PERSON_COLUMNS",
+    "REMAINS_COLUMNS",
+    "CLAIM_COLUMNS",
+    "NameEntry",
+    "DocumentEntry",
+    "PersonRow",
+    "EffectEntry",
+    "RemainsRow",
+    "ClaimRow",
+    "read_persons_tsv",
+    "read_remains_tsv",
+    "read_claims_tsv",
+]
 
-PERSON_COLUMNS = ("person_ref", "name", "name_script", "name_transliteration", "aliases", "sex",
-                  "birth_date", "nationality", "service_number", "unit", "documents", "status",
-                  "date_missing", "last_known_place", "last_known_lat", "last_known_lon", "notes")
-REMAINS_COLUMNS = ("remains_ref", "site", "site_lat", "site_lon", "recovered_on", "recovered_by",
-                   "condition", "effects", "notes")
-CLAIM_COLUMNS = ("claim_id", "reported_on", "reported_by", "attributed_to", "subject", "measure",
-                 "low", "high", "as_of", "basis", "verification")
+PERSON_COLUMNS = (
+    "person_ref",
+    "name",
+    "name_script",
+    "name_transliteration",
+    "aliases",
+    "sex",
+    "birth_date",
+    "nationality",
+    "service_number",
+    "unit",
+    "documents",
+    "status",
+    "date_missing",
+    "last_known_place",
+    "last_known_lat",
+    "last_known_lon",
+    "notes",
+)
+REMAINS_COLUMNS = (
+    "remains_ref",
+    "site",
+    "site_lat",
+    "site_lon",
+    "recovered_on",
+    "recovered_by",
+    "condition",
+    "effects",
+    "notes",
+)
+CLAIM_COLUMNS = (
+    "claim_id",
+    "reported_on",
+    "reported_by",
+    "attributed_to",
+    "subject",
+    "measure",
+    "low",
+    "high",
+    "as_of",
+    "basis",
+    "verification",
+)
 
 
 @dataclass(frozen=True)
@@ -130,7 +177,9 @@ def _lines(path: Path) -> list[tuple[int, list[str]]]:
     except FileNotFoundError:
         raise FormatError("no such file", file=str(path)) from None
     except UnicodeDecodeError as e:
-        raise FormatError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=str(path)) from None
+        raise FormatError(
+            f"not UTF-8 text ({e.reason} at byte {e.start})", file=str(path)
+        ) from None
     out = []
     for n, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip() or raw.lstrip().startswith("#"):
@@ -149,9 +198,13 @@ def _float(path: Path, line: int, name: str, value: str, lo: float, hi: float) -
     try:
         x = float(value)
     except ValueError:
-        raise FormatError(f"{value!r} is not a number", file=str(path), line=line, field=name) from None
+        raise FormatError(
+            f"{value!r} is not a number", file=str(path), line=line, field=name
+        ) from None
     if not lo <= x <= hi:
-        raise FormatError(f"{value} is outside {lo:g}..{hi:g}", file=str(path), line=line, field=name)
+        raise FormatError(
+            f"{value} is outside {lo:g}..{hi:g}", file=str(path), line=line, field=name
+        )
     return x
 
 
@@ -161,8 +214,9 @@ def _int(path: Path, line: int, name: str, value: str) -> int | None:
     try:
         x = int(value.replace(",", ""))
     except ValueError:
-        raise FormatError(f"{value!r} is not a whole number", file=str(path), line=line,
-                          field=name) from None
+        raise FormatError(
+            f"{value!r} is not a whole number", file=str(path), line=line, field=name
+        ) from None
     if x < 0:
         raise FormatError(f"{value} is negative", file=str(path), line=line, field=name)
     return x
@@ -174,25 +228,40 @@ def _entries(path: Path, line: int, name: str, value: str, width: int) -> list[l
     for k, entry in enumerate(filter(None, (e.strip() for e in value.split(";"))), start=1):
         parts = [p.strip() for p in entry.split("|")]
         if len(parts) > width:
-            raise FormatError(f"entry {k} {entry!r} has {len(parts)} parts separated by |, "
-                              f"at most {width} allowed", file=str(path), line=line, field=name)
+            raise FormatError(
+                f"entry {k} {entry!r} has {len(parts)} parts separated by |, "
+                f"at most {width} allowed",
+                file=str(path),
+                line=line,
+                field=name,
+            )
         if not parts[0]:
-            raise FormatError(f"entry {k} {entry!r} has an empty first part", file=str(path),
-                              line=line, field=name)
+            raise FormatError(
+                f"entry {k} {entry!r} has an empty first part",
+                file=str(path),
+                line=line,
+                field=name,
+            )
         out.append([_opt(p) for p in parts] + [None] * (width - len(parts)))
     return out
 
 
-def _header(path: Path, rows: list[tuple[int, list[str]]], known: tuple[str, ...],
-            required: tuple[str, ...]) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def _header(
+    path: Path, rows: list[tuple[int, list[str]]], known: tuple[str, ...], required: tuple[str, ...]
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
     if not rows:
-        raise FormatError(f"no header line; expected columns such as {', '.join(required)}",
-                          file=str(path))
+        raise FormatError(
+            f"no header line; expected columns such as {', '.join(required)}", file=str(path)
+        )
     n, header = rows[0]
     for col in header:
         if col not in known:
-            raise FormatError(f"unknown column {col!r}; known columns: {', '.join(known)}",
-                              file=str(path), line=n, field=col or "(empty)")
+            raise FormatError(
+                f"unknown column {col!r}; known columns: {', '.join(known)}",
+                file=str(path),
+                line=n,
+                field=col or "(empty)",
+            )
     seen = set()
     for col in header:
         if col in seen:
@@ -206,8 +275,11 @@ def _header(path: Path, rows: list[tuple[int, list[str]]], known: tuple[str, ...
 
 def _record(path: Path, line: int, header: list[str], fields: list[str]) -> dict[str, str]:
     if len(fields) != len(header):
-        raise FormatError(f"expected {len(header)} tab-separated fields, found {len(fields)}",
-                          file=str(path), line=line)
+        raise FormatError(
+            f"expected {len(header)} tab-separated fields, found {len(fields)}",
+            file=str(path),
+            line=line,
+        )
     return dict(zip(header, fields))
 
 
@@ -219,8 +291,12 @@ def _required(path: Path, line: int, rec: dict[str, str], name: str) -> str:
 
 def _unique(path: Path, line: int, name: str, value: str, seen: dict[str, int]) -> None:
     if value in seen:
-        raise FormatError(f"{value!r} already appears on line {seen[value]}", file=str(path),
-                          line=line, field=name)
+        raise FormatError(
+            f"{value!r} already appears on line {seen[value]}",
+            file=str(path),
+            line=line,
+            field=name,
+        )
     seen[value] = line
 
 
@@ -233,24 +309,40 @@ def read_persons_tsv(path: str | Path) -> list[PersonRow]:
         r = _record(path, n, header, fields)
         ref = _required(path, n, r, "person_ref")
         _unique(path, n, "person_ref", ref, seen)
-        aliases = tuple(NameEntry(e[0], e[1] or "alias", e[2], e[3])  # type: ignore[arg-type]
-                        for e in _entries(path, n, "aliases", r.get("aliases", ""), 4))
-        docs = tuple(DocumentEntry(e[0], e[1], e[2], e[3], e[4] or "unknown")  # type: ignore[arg-type]
-                     for e in _entries(path, n, "documents", r.get("documents", ""), 5))
-        out.append(PersonRow(
-            line=n, person_ref=ref, name=_required(path, n, r, "name"),
-            name_script=_opt(r.get("name_script", "")),
-            name_transliteration=_opt(r.get("name_transliteration", "")),
-            aliases=aliases, sex=_opt(r.get("sex", "")), birth_date=_opt(r.get("birth_date", "")),
-            nationality=_opt(r.get("nationality", "")),
-            service_number=_opt(r.get("service_number", "")), unit=_opt(r.get("unit", "")),
-            documents=docs, status=_opt(r.get("status", "")),
-            date_missing=_opt(r.get("date_missing", "")),
-            last_known_place=_opt(r.get("last_known_place", "")),
-            last_known_lat=_float(path, n, "last_known_lat", r.get("last_known_lat", ""), -90, 90),
-            last_known_lon=_float(path, n, "last_known_lon", r.get("last_known_lon", ""), -180, 180),
-            notes=_opt(r.get("notes", "")),
-        ))
+        aliases = tuple(
+            NameEntry(e[0], e[1] or "alias", e[2], e[3])  # type: ignore[arg-type]
+            for e in _entries(path, n, "aliases", r.get("aliases", ""), 4)
+        )
+        docs = tuple(
+            DocumentEntry(e[0], e[1], e[2], e[3], e[4] or "unknown")  # type: ignore[arg-type]
+            for e in _entries(path, n, "documents", r.get("documents", ""), 5)
+        )
+        out.append(
+            PersonRow(
+                line=n,
+                person_ref=ref,
+                name=_required(path, n, r, "name"),
+                name_script=_opt(r.get("name_script", "")),
+                name_transliteration=_opt(r.get("name_transliteration", "")),
+                aliases=aliases,
+                sex=_opt(r.get("sex", "")),
+                birth_date=_opt(r.get("birth_date", "")),
+                nationality=_opt(r.get("nationality", "")),
+                service_number=_opt(r.get("service_number", "")),
+                unit=_opt(r.get("unit", "")),
+                documents=docs,
+                status=_opt(r.get("status", "")),
+                date_missing=_opt(r.get("date_missing", "")),
+                last_known_place=_opt(r.get("last_known_place", "")),
+                last_known_lat=_float(
+                    path, n, "last_known_lat", r.get("last_known_lat", ""), -90, 90
+                ),
+                last_known_lon=_float(
+                    path, n, "last_known_lon", r.get("last_known_lon", ""), -180, 180
+                ),
+                notes=_opt(r.get("notes", "")),
+            )
+        )
     return out
 
 
@@ -263,17 +355,24 @@ def read_remains_tsv(path: str | Path) -> list[RemainsRow]:
         r = _record(path, n, header, fields)
         ref = _required(path, n, r, "remains_ref")
         _unique(path, n, "remains_ref", ref, seen)
-        effects = tuple(EffectEntry(e[0], e[1])  # type: ignore[arg-type]
-                        for e in _entries(path, n, "effects", r.get("effects", ""), 2))
-        out.append(RemainsRow(
-            line=n, remains_ref=ref, condition=_required(path, n, r, "condition"),
-            site=_opt(r.get("site", "")),
-            site_lat=_float(path, n, "site_lat", r.get("site_lat", ""), -90, 90),
-            site_lon=_float(path, n, "site_lon", r.get("site_lon", ""), -180, 180),
-            recovered_on=_opt(r.get("recovered_on", "")),
-            recovered_by=_opt(r.get("recovered_by", "")), effects=effects,
-            notes=_opt(r.get("notes", "")),
-        ))
+        effects = tuple(
+            EffectEntry(e[0], e[1])  # type: ignore[arg-type]
+            for e in _entries(path, n, "effects", r.get("effects", ""), 2)
+        )
+        out.append(
+            RemainsRow(
+                line=n,
+                remains_ref=ref,
+                condition=_required(path, n, r, "condition"),
+                site=_opt(r.get("site", "")),
+                site_lat=_float(path, n, "site_lat", r.get("site_lat", ""), -90, 90),
+                site_lon=_float(path, n, "site_lon", r.get("site_lon", ""), -180, 180),
+                recovered_on=_opt(r.get("recovered_on", "")),
+                recovered_by=_opt(r.get("recovered_by", "")),
+                effects=effects,
+                notes=_opt(r.get("notes", "")),
+            )
+        )
     return out
 
 
@@ -291,11 +390,23 @@ def read_claims_tsv(path: str | Path) -> list[ClaimRow]:
         _unique(path, n, "claim_id", cid, seen)
         low, high = _int(path, n, "low", r["low"]), _int(path, n, "high", r["high"])
         if low is not None and high is not None and high < low:
-            raise FormatError(f"high {high} is below low {low}", file=str(path), line=n, field="high")
-        out.append(ClaimRow(
-            line=n, claim_id=cid, reported_on=_opt(r["reported_on"]),
-            reported_by=_opt(r["reported_by"]), attributed_to=_opt(r["attributed_to"]),
-            subject=_opt(r["subject"]), measure=_required(path, n, r, "measure"), low=low, high=high,
-            as_of=_opt(r["as_of"]), basis=_opt(r["basis"]), verification=_opt(r["verification"]),
-        ))
+            raise FormatError(
+                f"high {high} is below low {low}", file=str(path), line=n, field="high"
+            )
+        out.append(
+            ClaimRow(
+                line=n,
+                claim_id=cid,
+                reported_on=_opt(r["reported_on"]),
+                reported_by=_opt(r["reported_by"]),
+                attributed_to=_opt(r["attributed_to"]),
+                subject=_opt(r["subject"]),
+                measure=_required(path, n, r, "measure"),
+                low=low,
+                high=high,
+                as_of=_opt(r["as_of"]),
+                basis=_opt(r["basis"]),
+                verification=_opt(r["verification"]),
+            )
+        )
     return out

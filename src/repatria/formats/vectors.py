@@ -34,7 +34,7 @@ class VectorCase:
     description: str
     theta: float
     markers: list[Marker]
-    pedigrees: dict[str, Pedigree]          # "pedigree" | "H1","H2" | "reference"
+    pedigrees: dict[str, Pedigree]  # "pedigree" | "H1","H2" | "reference"
     profiles: dict[str, dict[str, Genotype]]
     missing: str | None = None
     poi: str | None = None
@@ -43,14 +43,17 @@ class VectorCase:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _individuals(items: list[dict], file: str, where: str, profiles: dict[str, dict[str, Genotype]],
-                 name: str) -> Pedigree:
+def _individuals(
+    items: list[dict], file: str, where: str, profiles: dict[str, dict[str, Genotype]], name: str
+) -> Pedigree:
     rows = []
     for k, ind in enumerate(items):
         w = f"{where}[{k}]"
         try:
             pid = str(ind["id"])
-            rows.append((pid, str(ind.get("fid", "0")), str(ind.get("mid", "0")), int(ind.get("sex", 0))))
+            rows.append(
+                (pid, str(ind.get("fid", "0")), str(ind.get("mid", "0")), int(ind.get("sex", 0)))
+            )
             for marker, cell in (ind.get("genotypes") or {}).items():
                 g = parse_genotype(str(cell), file=file, field=f"{w}.genotypes.{marker}")
                 if g is not None:
@@ -69,7 +72,9 @@ def _case(v: dict, file: str) -> VectorCase:
     where = f"vectors[{v.get('index', '?')}]"
     kind = v.get("kind")
     if kind not in KINDS:
-        raise FormatError(f"kind '{kind}' is not one of {', '.join(KINDS)}", file=file, field=f"{where}.kind")
+        raise FormatError(
+            f"kind '{kind}' is not one of {', '.join(KINDS)}", file=file, field=f"{where}.kind"
+        )
     markers = markers_from_list(v.get("markers") or [], file, f"{where}.markers")
     profiles: dict[str, dict[str, Genotype]] = {}
     peds: dict[str, Pedigree] = {}
@@ -77,7 +82,9 @@ def _case(v: dict, file: str) -> VectorCase:
     poi_sex = None
     try:
         if kind == "likelihood":
-            peds["pedigree"] = _individuals(v["pedigree"], file, f"{where}.pedigree", profiles, "pedigree")
+            peds["pedigree"] = _individuals(
+                v["pedigree"], file, f"{where}.pedigree", profiles, "pedigree"
+            )
         elif kind == "kinshipLR":
             for h in ("H1", "H2"):
                 comps = v["hypotheses"][h]
@@ -86,11 +93,16 @@ def _case(v: dict, file: str) -> VectorCase:
                 peds[h] = _individuals(inds, file, f"{where}.hypotheses.{h}", prof_h, h)
                 for pid, pr in prof_h.items():
                     if pid in profiles and profiles[pid] != pr:
-                        raise FormatError(f"'{pid}' has different genotypes in H1 and H2", file=file,
-                                          field=f"{where}.hypotheses.{h}")
+                        raise FormatError(
+                            f"'{pid}' has different genotypes in H1 and H2",
+                            file=file,
+                            field=f"{where}.hypotheses.{h}",
+                        )
                     profiles[pid] = pr
         else:
-            peds["reference"] = _individuals(v["reference"], file, f"{where}.reference", profiles, "reference")
+            peds["reference"] = _individuals(
+                v["reference"], file, f"{where}.reference", profiles, "reference"
+            )
             missing = str(v["missing"])
             poi_d = v["poi"]
             poi = str(poi_d["id"])
@@ -102,10 +114,25 @@ def _case(v: dict, file: str) -> VectorCase:
     for pid, pr in profiles.items():
         for mname in pr:
             if mname not in known:
-                raise FormatError(f"genotype for unknown marker '{mname}' (person '{pid}')", file=file, field=where)
-    return VectorCase(int(v.get("index", 0)), str(v.get("id", "")), kind, str(v.get("description", "")),
-                      float(v.get("theta", 0) or 0), markers, peds, profiles, missing, poi, poi_sex,
-                      v.get("expected"))
+                raise FormatError(
+                    f"genotype for unknown marker '{mname}' (person '{pid}')",
+                    file=file,
+                    field=where,
+                )
+    return VectorCase(
+        int(v.get("index", 0)),
+        str(v.get("id", "")),
+        kind,
+        str(v.get("description", "")),
+        float(v.get("theta", 0) or 0),
+        markers,
+        peds,
+        profiles,
+        missing,
+        poi,
+        poi_sex,
+        v.get("expected"),
+    )
 
 
 def read_vectors(path: str | Path) -> list[VectorCase]:

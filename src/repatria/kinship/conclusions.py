@@ -149,7 +149,9 @@ class Conclusions:
     joint_tables: dict[str, FamilyJoint] = field(default_factory=dict)
     log: str = ""
     parameters: Mapping[str, Any] = field(default_factory=dict)
-    method: str = "dvir dviSolve workflow (3.4.2): exclusions, undisputed, AM-driven (GLR), PM-driven"
+    method: str = (
+        "dvir dviSolve workflow (3.4.2): exclusions, undisputed, AM-driven (GLR), PM-driven"
+    )
     version: str = __version__
 
 
@@ -186,9 +188,14 @@ class Undisputed:
 # problem surgery
 
 
-def _rebuild(base: DVIProblem, pm: Sequence[str], missing: Sequence[str],
-             pairings: Mapping[str, Sequence[str]], transfer: Mapping[str, str] | None = None,
-             drop_unpaired: bool = True) -> tuple[DVIProblem, list[str]]:
+def _rebuild(
+    base: DVIProblem,
+    pm: Sequence[str],
+    missing: Sequence[str],
+    pairings: Mapping[str, Sequence[str]],
+    transfer: Mapping[str, str] | None = None,
+    drop_unpaired: bool = True,
+) -> tuple[DVIProblem, list[str]]:
     """A new problem with the given PMs and MPs; ``transfer`` places PM profiles on MPs (mp -> pm).
 
     Families with no MP left are dropped; pairings are restricted to what is left. Returns the
@@ -203,7 +210,10 @@ def _rebuild(base: DVIProblem, pm: Sequence[str], missing: Sequence[str],
             am_prof.setdefault(f, {})[mp] = base.pm_profiles.get(v, {})
     keep_set = set(mp_keep)
     pm_keep = [v for v in base.pm if v in set(pm)]
-    pair = {v: tuple(x for x in pairings.get(v, (NOBODY,)) if x == NOBODY or x in keep_set) for v in pm_keep}
+    pair = {
+        v: tuple(x for x in pairings.get(v, (NOBODY,)) if x == NOBODY or x in keep_set)
+        for v in pm_keep
+    }
     dropped = []
     if drop_unpaired:
         dropped = [v for v in pm_keep if all(x == NOBODY for x in pair[v])]
@@ -211,10 +221,17 @@ def _rebuild(base: DVIProblem, pm: Sequence[str], missing: Sequence[str],
         pair = {v: pair[v] for v in pm_keep}
     missing_family = {m: base.missing_family[m] for m in mp_keep}
     # Keep the MPs already settled in the family map so that later look-ups still work.
-    problem = DVIProblem(base.markers, tuple(pm_keep), {v: base.pm_sex[v] for v in pm_keep},
-                         {v: base.pm_profiles.get(v, {}) for v in pm_keep},
-                         {f: p for f, p in base.families.items() if f in fams}, am_prof, mp_keep,
-                         missing_family, pair)
+    problem = DVIProblem(
+        base.markers,
+        tuple(pm_keep),
+        {v: base.pm_sex[v] for v in pm_keep},
+        {v: base.pm_profiles.get(v, {}) for v in pm_keep},
+        {f: p for f, p in base.families.items() if f in fams},
+        am_prof,
+        mp_keep,
+        missing_family,
+        pair,
+    )
     return problem, dropped
 
 
@@ -237,8 +254,9 @@ def _lr(pw: PairwiseResult, v: str, m: str) -> float:
     return float(pw.lr[pw.pm.index(v), pw.missing.index(m)])
 
 
-def _reduced_pairings(problem: DVIProblem, pw: PairwiseResult | None, limit: float = 0.0
-                      ) -> dict[str, tuple[str, ...]]:
+def _reduced_pairings(
+    problem: DVIProblem, pw: PairwiseResult | None, limit: float = 0.0
+) -> dict[str, tuple[str, ...]]:
     """dvir's ``pairwiseLR`` pairings: LR > ``limit``, by decreasing LR (``"*"`` = 1), stable."""
     if pw is None:
         return {v: tuple(problem.pairings[v]) for v in problem.pm}
@@ -266,7 +284,8 @@ def find_nonidentifiable(problem: DVIProblem) -> list[str]:
         f = problem.missing_family[m]
         ped = problem.families[f]
         others = [p for p in problem.am_profiles.get(f, {}) if p in ped] + [
-            x for x in problem.family_missing[f] if x != m]
+            x for x in problem.family_missing[f] if x != m
+        ]
         line_m = ped.ancestors(m) | {m}
         if not any(line_m & (ped.ancestors(x) | {x}) for x in others):
             out.append(m)
@@ -296,8 +315,13 @@ def _undisputed_entries(lr: np.ndarray, threshold: float, strict: bool) -> list[
     return out
 
 
-def find_undisputed(problem: DVIProblem, threshold: float = 1e4, pairwise: PairwiseResult | None = None,
-                    strict: bool = False, limit: float = 0.0) -> Undisputed:
+def find_undisputed(
+    problem: DVIProblem,
+    threshold: float = 1e4,
+    pairwise: PairwiseResult | None = None,
+    strict: bool = False,
+    limit: float = 0.0,
+) -> Undisputed:
     """Undisputed identifications, found step by step (dvir's ``findUndisputed``).
 
     A pairing ``v = m`` is undisputed if ``LR(v, m) >= threshold`` and every other LR in row ``v``
@@ -346,23 +370,48 @@ def find_undisputed(problem: DVIProblem, threshold: float = 1e4, pairwise: Pairw
             break
         found = [(current.pm[i], current.missing[j], float(pw.lr[i, j])) for i, j in hits]
         for v, m, lr in found:
-            rows.append({"family": families[m], "missing": m, "sample": v, "lr": lr,
-                         "conclusion": "Undisputed", "comment": f"Step {step}"})
+            rows.append(
+                {
+                    "family": families[m],
+                    "missing": m,
+                    "sample": v,
+                    "lr": lr,
+                    "conclusion": "Undisputed",
+                    "comment": f"Step {step}",
+                }
+            )
         vics = {v for v, _, _ in found}
         mps = {m for _, m, _ in found}
         transfer = {m: v for v, m, _ in found}
         for v, m, _ in found:
             transferred.setdefault(families[m], {})[m] = v
-        current, dropped = _rebuild(current, [v for v in current.pm if v not in vics],
-                                    [m for m in current.missing if m not in mps], current.pairings, transfer)
+        current, dropped = _rebuild(
+            current,
+            [v for v in current.pm if v not in vics],
+            [m for m in current.missing if m not in mps],
+            current.pairings,
+            transfer,
+        )
         for v in dropped:
-            rows.append({"family": None, "missing": None, "sample": v, "lr": None,
-                         "conclusion": "Excluded", "comment": "No compatible pairings"})
+            rows.append(
+                {
+                    "family": None,
+                    "missing": None,
+                    "sample": v,
+                    "lr": None,
+                    "conclusion": "Excluded",
+                    "comment": "No compatible pairings",
+                }
+            )
         pw = None
         if not current.pm or not current.missing:
             break
     # The reduced problem keeps pairings with LR > limit, by decreasing LR (as dvir's pairwiseLR).
-    last = pw if pw is not None and pw.pm == current.pm and pw.missing == current.missing else _pairwise(current)
+    last = (
+        pw
+        if pw is not None and pw.pm == current.pm and pw.missing == current.missing
+        else _pairwise(current)
+    )
     pairings = _reduced_pairings(current, last, limit)
     reduced, _ = _rebuild(current, current.pm, current.missing, pairings, drop_unpaired=False)
     return Undisputed(rows, reduced, last, transferred, step, threshold, strict, limit, first)
@@ -372,8 +421,9 @@ def find_undisputed(problem: DVIProblem, threshold: float = 1e4, pairwise: Pairw
 # exclusions
 
 
-def _exclusion_step(problem: DVIProblem, max_incomp: int, pw: PairwiseResult
-                    ) -> tuple[DVIProblem, list[dict], list[dict], int]:
+def _exclusion_step(
+    problem: DVIProblem, max_incomp: int, pw: PairwiseResult
+) -> tuple[DVIProblem, list[dict], list[dict], int]:
     """dvir's ``findExcluded``: the reduced problem, AM and PM rows, pairings removed."""
     ex = pw.exclusions
     allowed = ex >= 0
@@ -395,8 +445,14 @@ def _exclusion_step(problem: DVIProblem, max_incomp: int, pw: PairwiseResult
         mn = min_ex(ex[:, j], allowed[:, j])
         if mn > max_incomp:
             mp_out.append(m)
-            am_rows.append({"family": problem.missing_family[m], "missing": m, "conclusion": "Excluded",
-                            "comment": comment(mn)})
+            am_rows.append(
+                {
+                    "family": problem.missing_family[m],
+                    "missing": m,
+                    "conclusion": "Excluded",
+                    "comment": comment(mn),
+                }
+            )
     keep_pm = [v for v in problem.pm if v not in pm_out]
     keep_mp = [m for m in problem.missing if m not in mp_out]
     col = {m: j for j, m in enumerate(problem.missing)}
@@ -421,7 +477,9 @@ def _fmt(x: float) -> str:
     return "%.2g" % x
 
 
-def _one_column(cands: list[tuple[str, float]], threshold2: float) -> tuple[str, str | None, float | None, str | None]:
+def _one_column(
+    cands: list[tuple[str, float]], threshold2: float
+) -> tuple[str, str | None, float | None, str | None]:
     """Conclusion from one row or column of pairwise LRs: (conclusion, best, LR, comment)."""
     if not cands:
         return "No match", None, None, "No candidates left"
@@ -447,8 +505,9 @@ def _one_column(cands: list[tuple[str, float]], threshold2: float) -> tuple[str,
     return "No match", best, max_lr, None
 
 
-def _simple_family(problem: DVIProblem, pw: PairwiseResult, fam: str, threshold2: float
-                   ) -> tuple[dict, dict | None, str | None, str | None]:
+def _simple_family(
+    problem: DVIProblem, pw: PairwiseResult, fam: str, threshold2: float
+) -> tuple[dict, dict | None, str | None, str | None]:
     """AM row, PM row (if settled), and the settled PM and MP of a family with one MP."""
     m = problem.family_missing[fam][0]
     j = pw.missing.index(m)
@@ -456,11 +515,25 @@ def _simple_family(problem: DVIProblem, pw: PairwiseResult, fam: str, threshold2
     concl, best, max_lr, comment = _one_column(cands, threshold2)
     if concl == "No match":
         best = None
-    am = {"family": fam, "missing": m, "sample": best, "lr": max_lr, "glr": None, "conclusion": concl,
-          "comment": comment}
+    am = {
+        "family": fam,
+        "missing": m,
+        "sample": best,
+        "lr": max_lr,
+        "glr": None,
+        "conclusion": concl,
+        "comment": comment,
+    }
     if concl == "Probable":
-        pm = {"sample": best, "missing": m, "family": fam, "lr": max_lr, "glr": None, "conclusion": concl,
-              "comment": comment}
+        pm = {
+            "sample": best,
+            "missing": m,
+            "family": fam,
+            "lr": max_lr,
+            "glr": None,
+            "conclusion": concl,
+            "comment": comment,
+        }
         return am, pm, best, m
     return am, None, None, None
 
@@ -483,8 +556,9 @@ def _relationship(problem: DVIProblem, fam: str, mps: Sequence[str]) -> str:
     return "symmetric"
 
 
-def _glr_matrix(pm: Sequence[str], missing: Sequence[str], rows: Sequence[tuple[dict[str, str], float]]
-                ) -> dict[tuple[str, str], float]:
+def _glr_matrix(
+    pm: Sequence[str], missing: Sequence[str], rows: Sequence[tuple[dict[str, str], float]]
+) -> dict[tuple[str, str], float]:
     """GLR of every ``v = m`` (dvir's ``pairwiseGLR``): max L where it holds over max L where not."""
     out = {}
     for v in pm:
@@ -492,7 +566,7 @@ def _glr_matrix(pm: Sequence[str], missing: Sequence[str], rows: Sequence[tuple[
             continue
         best: dict[str, float] = {}
         for a, ll in rows:
-            best.setdefault(a[v], ll)   # rows are sorted: the first is the largest
+            best.setdefault(a[v], ll)  # rows are sorted: the first is the largest
         for m in missing:
             if m not in best:
                 continue
@@ -514,9 +588,9 @@ def _glr_of(rows: Sequence[tuple[dict[str, str], float]], holds) -> float:
     return _exp(yes - no)
 
 
-def _complex_family(problem: DVIProblem, fam: str, threshold: float, max_assign: int,
-                    log: list[str]) -> tuple[list[dict], list[dict], set[str], set[str], FamilyJoint | None,
-                                             list[dict[str, str]]]:
+def _complex_family(
+    problem: DVIProblem, fam: str, threshold: float, max_assign: int, log: list[str]
+) -> tuple[list[dict], list[dict], set[str], set[str], FamilyJoint | None, list[dict[str, str]]]:
     """AM rows, PM rows, settled PMs and MPs, joint table, and the assignments used for LR0."""
     mps = problem.family_missing[fam]
     sub, _ = _rebuild(problem, problem.pm, mps, problem.pairings)
@@ -524,8 +598,17 @@ def _complex_family(problem: DVIProblem, fam: str, threshold: float, max_assign:
     pm_rows: list[dict] = []
     if not sub.pm:
         for m in mps:
-            am_rows.append({"family": fam, "missing": m, "sample": None, "lr": None, "glr": None,
-                            "conclusion": "Inconclusive", "comment": None})
+            am_rows.append(
+                {
+                    "family": fam,
+                    "missing": m,
+                    "sample": None,
+                    "lr": None,
+                    "glr": None,
+                    "conclusion": "Inconclusive",
+                    "comment": None,
+                }
+            )
         return am_rows, pm_rows, set(), set(), None, []
     pw = pairwise_lr(sub)
     n = count_assignments(sub.pm, sub.pairings)
@@ -535,9 +618,17 @@ def _complex_family(problem: DVIProblem, fam: str, threshold: float, max_assign:
         for m in mps:
             j = sub.missing.index(m)
             col = pw.lr[:, j]
-            am_rows.append({"family": fam, "missing": m, "sample": None,
-                            "lr": float(np.nanmax(col)) if np.any(~np.isnan(col)) else None, "glr": None,
-                            "conclusion": "Inconclusive", "comment": f"Joint analysis skipped: {n} assignments"})
+            am_rows.append(
+                {
+                    "family": fam,
+                    "missing": m,
+                    "sample": None,
+                    "lr": float(np.nanmax(col)) if np.any(~np.isnan(col)) else None,
+                    "glr": None,
+                    "conclusion": "Inconclusive",
+                    "comment": f"Joint analysis skipped: {n} assignments",
+                }
+            )
         return am_rows, pm_rows, set(), set(), None, []
     try:
         jr = joint_dvi(sub, pairwise=pw, top=n)
@@ -545,9 +636,17 @@ def _complex_family(problem: DVIProblem, fam: str, threshold: float, max_assign:
         log.append(f"Joint analysis of family {fam} failed: {e}\n")
         for m in mps:
             col = pw.lr[:, sub.missing.index(m)]
-            am_rows.append({"family": fam, "missing": m, "sample": None,
-                            "lr": float(np.nanmax(col)) if np.any(~np.isnan(col)) else None, "glr": None,
-                            "conclusion": "Inconclusive", "comment": f"Joint analysis failed: {e}"})
+            am_rows.append(
+                {
+                    "family": fam,
+                    "missing": m,
+                    "sample": None,
+                    "lr": float(np.nanmax(col)) if np.any(~np.isnan(col)) else None,
+                    "glr": None,
+                    "conclusion": "Inconclusive",
+                    "comment": f"Joint analysis failed: {e}",
+                }
+            )
         return am_rows, pm_rows, set(), set(), None, []
     rows = tuple((dict(r.assignment), float(r.loglik)) for r in jr.top)
     table = FamilyJoint(fam, sub.pm, sub.missing, n, rows, float(jr.neglected_mass_bound))
@@ -566,10 +665,28 @@ def _complex_family(problem: DVIProblem, fam: str, threshold: float, max_assign:
         glr = _glr_of(rows, lambda a, v=v, m=m: a[v] == m)
         if glr >= threshold - _EPS:
             lr = _lr(pw, v, m)
-            am_rows.append({"family": fam, "missing": m, "sample": v, "lr": lr, "glr": glr,
-                            "conclusion": "Match (GLR)", "comment": joint_label})
-            pm_rows.append({"sample": v, "missing": m, "family": fam, "lr": lr, "glr": glr,
-                            "conclusion": "Match (GLR)", "comment": joint_label})
+            am_rows.append(
+                {
+                    "family": fam,
+                    "missing": m,
+                    "sample": v,
+                    "lr": lr,
+                    "glr": glr,
+                    "conclusion": "Match (GLR)",
+                    "comment": joint_label,
+                }
+            )
+            pm_rows.append(
+                {
+                    "sample": v,
+                    "missing": m,
+                    "family": fam,
+                    "lr": lr,
+                    "glr": glr,
+                    "conclusion": "Match (GLR)",
+                    "comment": joint_label,
+                }
+            )
             settled_pm.add(v)
             settled_mp.add(m)
 
@@ -586,22 +703,57 @@ def _complex_family(problem: DVIProblem, fam: str, threshold: float, max_assign:
                 v = group[0]
                 for m in g_mps:
                     others = ", ".join(x for x in g_mps if x != m)
-                    am_rows.append({"family": fam, "missing": m, "sample": v, "lr": _lr(pw, v, m), "glr": glr,
-                                    "conclusion": "Symmetric match", "comment": f"{v} also matches {others} ({rel})"})
+                    am_rows.append(
+                        {
+                            "family": fam,
+                            "missing": m,
+                            "sample": v,
+                            "lr": _lr(pw, v, m),
+                            "glr": glr,
+                            "conclusion": "Symmetric match",
+                            "comment": f"{v} also matches {others} ({rel})",
+                        }
+                    )
                 names = " and ".join([", ".join(g_mps[:-1]), g_mps[-1]])
-                pm_rows.append({"sample": v, "missing": "/".join(g_mps), "family": fam,
-                                "lr": max(_lr(pw, v, m) for m in g_mps), "glr": glr,
-                                "conclusion": "Symmetric match", "comment": f"{names} are {rel}"})
+                pm_rows.append(
+                    {
+                        "sample": v,
+                        "missing": "/".join(g_mps),
+                        "family": fam,
+                        "lr": max(_lr(pw, v, m) for m in g_mps),
+                        "glr": glr,
+                        "conclusion": "Symmetric match",
+                        "comment": f"{names} are {rel}",
+                    }
+                )
             else:
                 sep = " = " if len(group) == len(g_mps) else " among "
                 for m in g_mps:
-                    am_rows.append({"family": fam, "missing": m, "sample": "/".join(group), "lr": None, "glr": glr,
-                                    "conclusion": "Symmetric match",
-                                    "comment": f"{label}: {ms} = {vs}" if sep == " = " else f"{label}: {vs} among {ms}"})
+                    am_rows.append(
+                        {
+                            "family": fam,
+                            "missing": m,
+                            "sample": "/".join(group),
+                            "lr": None,
+                            "glr": glr,
+                            "conclusion": "Symmetric match",
+                            "comment": f"{label}: {ms} = {vs}"
+                            if sep == " = "
+                            else f"{label}: {vs} among {ms}",
+                        }
+                    )
                 for v in group:
-                    pm_rows.append({"sample": v, "missing": "/".join(g_mps), "family": fam,
-                                    "lr": max(_lr(pw, v, m) for m in g_mps if sub.allowed(v, m)), "glr": glr,
-                                    "conclusion": "Symmetric match", "comment": f"{label}: {vs}{sep}{ms}"})
+                    pm_rows.append(
+                        {
+                            "sample": v,
+                            "missing": "/".join(g_mps),
+                            "family": fam,
+                            "lr": max(_lr(pw, v, m) for m in g_mps if sub.allowed(v, m)),
+                            "glr": glr,
+                            "conclusion": "Symmetric match",
+                            "comment": f"{label}: {vs}{sep}{ms}",
+                        }
+                    )
             settled_pm |= set(group)
             settled_mp |= gset
     if settled_pm:
@@ -616,8 +768,17 @@ def _complex_family(problem: DVIProblem, fam: str, threshold: float, max_assign:
         col = pw.lr[:, j]
         lr = float(np.nanmax(col)) if np.any(~np.isnan(col)) else None
         glrs = [g[(v, m)] for v in sub.pm if (v, m) in g]
-        am_rows.append({"family": fam, "missing": m, "sample": None, "lr": lr,
-                        "glr": max(glrs) if glrs else None, "conclusion": "Inconclusive", "comment": None})
+        am_rows.append(
+            {
+                "family": fam,
+                "missing": m,
+                "sample": None,
+                "lr": lr,
+                "glr": max(glrs) if glrs else None,
+                "conclusion": "Inconclusive",
+                "comment": None,
+            }
+        )
     return am_rows, pm_rows, settled_pm, settled_mp, table, lr0_basis
 
 
@@ -632,15 +793,36 @@ def _pm_driven(problem: DVIProblem, threshold2: float) -> tuple[list[dict], set[
     for i, v in enumerate(problem.pm):
         cands = []
         if pw is not None:
-            cands = [(m, float(pw.lr[i, j])) for j, m in enumerate(pw.missing)
-                     if problem.allowed(v, m) and not np.isnan(pw.lr[i, j])]
+            cands = [
+                (m, float(pw.lr[i, j]))
+                for j, m in enumerate(pw.missing)
+                if problem.allowed(v, m) and not np.isnan(pw.lr[i, j])
+            ]
         concl, best, max_lr, comment = _one_column(cands, threshold2)
         if concl in ("Probable", "Disputed"):
-            rows.append({"sample": v, "missing": best, "family": problem.missing_family[best], "lr": max_lr,
-                         "glr": None, "conclusion": concl, "comment": comment})
+            rows.append(
+                {
+                    "sample": v,
+                    "missing": best,
+                    "family": problem.missing_family[best],
+                    "lr": max_lr,
+                    "glr": None,
+                    "conclusion": concl,
+                    "comment": comment,
+                }
+            )
         else:
-            rows.append({"sample": v, "missing": "", "family": "", "lr": max_lr, "glr": None,
-                         "conclusion": concl, "comment": comment})
+            rows.append(
+                {
+                    "sample": v,
+                    "missing": "",
+                    "family": "",
+                    "lr": max_lr,
+                    "glr": None,
+                    "conclusion": concl,
+                    "comment": comment,
+                }
+            )
     return rows, set(), set()
 
 
@@ -651,9 +833,11 @@ def _pm_driven(problem: DVIProblem, threshold2: float) -> tuple[list[dict], set[
 def _lr0(original: DVIProblem, fam: str, v: str, m: str, placed: Mapping[str, str]) -> float:
     """LR of ``v = m`` in family ``fam`` without its typed references, other placed PMs kept."""
     ped = original.families[fam]
-    others = {mp: original.pm_profiles.get(pm, {}) for mp, pm in placed.items() if mp != m and mp in ped}
+    others = {
+        mp: original.pm_profiles.get(pm, {}) for mp, pm in placed.items() if mp != m and mp in ped
+    }
     if not others:
-        return 1.0      # v alone on an untyped pedigree: the LR is 1 exactly
+        return 1.0  # v alone on an untyped pedigree: the LR is 1 exactly
     with_v = dict(others)
     with_v[m] = original.pm_profiles.get(v, {})
     l1 = likelihood(ped, original.markers, with_v).loglik
@@ -675,9 +859,16 @@ def _plural(n: int, one: str, many: str) -> str:
     return one if n == 1 else many
 
 
-def dvi_solve(problem: DVIProblem, threshold: float = 1e4, threshold2: float | None = None,
-              max_incomp: int = 2, ignore_sex: bool = False, pairwise: PairwiseResult | None = None,
-              limit: float = 0.0, max_assign: int = MAX_ASSIGN) -> Conclusions:
+def dvi_solve(
+    problem: DVIProblem,
+    threshold: float = 1e4,
+    threshold2: float | None = None,
+    max_incomp: int = 2,
+    ignore_sex: bool = False,
+    pairwise: PairwiseResult | None = None,
+    limit: float = 0.0,
+    max_assign: int = MAX_ASSIGN,
+) -> Conclusions:
     """Solve a DVI case: a conclusion for every PM sample and every MP (dvir's ``dviSolve``).
 
     Parameters
@@ -705,18 +896,29 @@ def dvi_solve(problem: DVIProblem, threshold: float = 1e4, threshold2: float | N
     """
     if threshold2 is None:
         threshold2 = max(1.0, threshold / 10)
-    params = {"threshold": threshold, "threshold2": threshold2, "max_incomp": max_incomp,
-              "ignore_sex": ignore_sex, "limit": limit, "max_assign": max_assign}
+    params = {
+        "threshold": threshold,
+        "threshold2": threshold2,
+        "max_incomp": max_incomp,
+        "ignore_sex": ignore_sex,
+        "limit": limit,
+        "max_assign": max_assign,
+    }
     original = problem
     if ignore_sex:
-        problem, _ = _rebuild(problem, problem.pm, problem.missing, generate_pairings(problem, ignore_sex=True),
-                              drop_unpaired=False)
+        problem, _ = _rebuild(
+            problem,
+            problem.pm,
+            problem.missing,
+            generate_pairings(problem, ignore_sex=True),
+            drop_unpaired=False,
+        )
         pairwise = None
     log: list[str] = [_dashpad("Checking dataset"), "Ok\n"]
     am_parts: list[dict] = []
     pm_parts: list[dict] = []
     lr0: dict[tuple[str, str], float] = {}
-    placed: dict[str, dict[str, str]] = {}       # family -> {mp: pm}: PMs placed as reference data
+    placed: dict[str, dict[str, str]] = {}  # family -> {mp: pm}: PMs placed as reference data
 
     # Nonidentifiable -------------------------------------------------------------------------
     log.append(_dashpad("Nonidentifiable MPs"))
@@ -724,10 +926,20 @@ def dvi_solve(problem: DVIProblem, threshold: float = 1e4, threshold2: float | N
     if non:
         for m in non:
             f = problem.missing_family[m]
-            refs = [p for p in problem.am_profiles.get(f, {})] + [x for x in problem.family_missing[f] if x != m]
-            am_parts.append({"family": f, "missing": m, "conclusion": "Nonidentifiable",
-                             "comment": "Unrelated to " + ", ".join(refs) if refs else "No relatives"})
-        problem, _ = _rebuild(problem, problem.pm, [m for m in problem.missing if m not in non], problem.pairings)
+            refs = [p for p in problem.am_profiles.get(f, {})] + [
+                x for x in problem.family_missing[f] if x != m
+            ]
+            am_parts.append(
+                {
+                    "family": f,
+                    "missing": m,
+                    "conclusion": "Nonidentifiable",
+                    "comment": "Unrelated to " + ", ".join(refs) if refs else "No relatives",
+                }
+            )
+        problem, _ = _rebuild(
+            problem, problem.pm, [m for m in problem.missing if m not in non], problem.pairings
+        )
         log.append("\n".join(f"{r['missing']}: Nonidentifiable" for r in am_parts) + "\n")
         pairwise = None
     else:
@@ -745,7 +957,7 @@ def dvi_solve(problem: DVIProblem, threshold: float = 1e4, threshold2: float | N
             first_pw = pw
         step = _exclusion_step(problem, max_incomp, pw) if pw is not None else None
         if step is None:
-            pass    # nothing left to exclude (dvir prints nothing here and goes on)
+            pass  # nothing left to exclude (dvir prints nothing here and goes on)
         elif _pairings_equal(step[0], problem):
             log.append("No exclusions; breaking loop\n" if it > 1 else "No exclusions\n")
             if it > 1:
@@ -755,9 +967,15 @@ def dvi_solve(problem: DVIProblem, threshold: float = 1e4, threshold2: float | N
             am_parts += am_rows
             pm_parts += pm_rows
             if am_rows or pm_rows:
-                log.append("".join(f"{r.get('missing') or r.get('sample')}: Excluded ({r['comment']})\n"
-                                   for r in am_rows + pm_rows))
-            log.append(f"Excluded {n_removed} individual {_plural(n_removed, 'pairing', 'pairings')}\n")
+                log.append(
+                    "".join(
+                        f"{r.get('missing') or r.get('sample')}: Excluded ({r['comment']})\n"
+                        for r in am_rows + pm_rows
+                    )
+                )
+            log.append(
+                f"Excluded {n_removed} individual {_plural(n_removed, 'pairing', 'pairings')}\n"
+            )
             problem = reduced
 
         log.append(_dashpad(f"Undisputed, iteration {it}"))
@@ -777,8 +995,12 @@ def dvi_solve(problem: DVIProblem, threshold: float = 1e4, threshold2: float | N
             pm_parts.append({**r, "glr": None})
             who = r["sample"] if r["missing"] is None else f"{r['sample']} = {r['missing']}"
             log.append(f"{who}: {r['conclusion']} ({r['comment']})\n")
-        n_zero = sum(1 for v in und.reduced.pm for x in problem.pairings[v]
-                     if (x == NOBODY or x in und.reduced.missing_family) and x not in und.reduced.pairings[v])
+        n_zero = sum(
+            1
+            for v in und.reduced.pm
+            for x in problem.pairings[v]
+            if (x == NOBODY or x in und.reduced.missing_family) and x not in und.reduced.pairings[v]
+        )
         if n_zero:
             log.append(f"Removed {n_zero} {_plural(n_zero, 'pairing', 'pairings')} with LR = 0\n")
         problem = und.reduced
@@ -790,17 +1012,31 @@ def dvi_solve(problem: DVIProblem, threshold: float = 1e4, threshold2: float | N
     simple = [f for f in fams if len(problem.family_missing[f]) == 1]
     complex_ = [f for f in fams if len(problem.family_missing[f]) > 1]
     log.append(_dashpad("AM-driven: Simple families"))
-    log.append(f"{len(simple)} simple {_plural(len(simple), 'family', 'families')}"
-               + (f": {', '.join(simple)}" if simple else "") + "\n")
+    log.append(
+        f"{len(simple)} simple {_plural(len(simple), 'family', 'families')}"
+        + (f": {', '.join(simple)}" if simple else "")
+        + "\n"
+    )
     if simple:
         log.append("\n")
-        sub, _ = _rebuild(problem, problem.pm, [problem.family_missing[f][0] for f in simple], problem.pairings)
+        sub, _ = _rebuild(
+            problem, problem.pm, [problem.family_missing[f][0] for f in simple], problem.pairings
+        )
         spw = _pairwise(sub)
         for f in simple:
             if spw is None:
                 m = problem.family_missing[f][0]
-                am_parts.append({"family": f, "missing": m, "sample": None, "lr": None, "glr": None,
-                                 "conclusion": "No match", "comment": "No candidates left"})
+                am_parts.append(
+                    {
+                        "family": f,
+                        "missing": m,
+                        "sample": None,
+                        "lr": None,
+                        "glr": None,
+                        "conclusion": "No match",
+                        "comment": "No candidates left",
+                    }
+                )
                 continue
             am, pm, v, m = _simple_family(sub, spw, f, threshold2)
             am_parts.append(am)
@@ -813,16 +1049,25 @@ def dvi_solve(problem: DVIProblem, threshold: float = 1e4, threshold2: float | N
 
     # AM-driven: complex families --------------------------------------------------------------
     log.append(_dashpad("AM-driven: Complex families"))
-    log.append(f"{len(complex_)} complex {_plural(len(complex_), 'family', 'families')}"
-               + (f": {', '.join(complex_)}" if complex_ else "") + "\n")
+    log.append(
+        f"{len(complex_)} complex {_plural(len(complex_), 'family', 'families')}"
+        + (f": {', '.join(complex_)}" if complex_ else "")
+        + "\n"
+    )
     joint_tables: dict[str, FamilyJoint] = {}
     for f in complex_:
         log.append("\n")
-        current, _ = _rebuild(problem, sorted(open_pm, key=problem.pm.index),
-                              [m for m in problem.missing if m in open_mp], problem.pairings)
+        current, _ = _rebuild(
+            problem,
+            sorted(open_pm, key=problem.pm.index),
+            [m for m in problem.missing if m in open_mp],
+            problem.pairings,
+        )
         if f not in current.families:
             continue
-        am_rows, pm_rows, s_pm, s_mp, table, basis = _complex_family(current, f, threshold, max_assign, log)
+        am_rows, pm_rows, s_pm, s_mp, table, basis = _complex_family(
+            current, f, threshold, max_assign, log
+        )
         am_parts += am_rows
         pm_parts += pm_rows
         open_pm -= s_pm
@@ -840,18 +1085,32 @@ def dvi_solve(problem: DVIProblem, threshold: float = 1e4, threshold2: float | N
     log.append(_dashpad("PM-driven: Remaining victims"))
     remaining = [v for v in problem.pm if v in open_pm]
     if remaining:
-        log.append(f"{len(remaining)} remaining {_plural(len(remaining), 'victim', 'victims')}: "
-                   f"{', '.join(remaining)}\n")
-        current, dropped = _rebuild(problem, remaining, [m for m in problem.missing if m in open_mp],
-                                    problem.pairings)
+        log.append(
+            f"{len(remaining)} remaining {_plural(len(remaining), 'victim', 'victims')}: "
+            f"{', '.join(remaining)}\n"
+        )
+        current, dropped = _rebuild(
+            problem, remaining, [m for m in problem.missing if m in open_mp], problem.pairings
+        )
         rows, _, _ = _pm_driven(current, threshold2)
         for v in dropped:
-            rows.append({"sample": v, "missing": "", "family": "", "lr": None, "glr": None,
-                         "conclusion": "No match", "comment": "No candidates left"})
+            rows.append(
+                {
+                    "sample": v,
+                    "missing": "",
+                    "family": "",
+                    "lr": None,
+                    "glr": None,
+                    "conclusion": "No match",
+                    "comment": "No candidates left",
+                }
+            )
         for r in rows:
             if r["conclusion"] == "Probable":
                 f = r["family"]
-                lr0[(r["sample"], r["missing"])] = _lr0(original, f, r["sample"], r["missing"], placed.get(f, {}))
+                lr0[(r["sample"], r["missing"])] = _lr0(
+                    original, f, r["sample"], r["missing"], placed.get(f, {})
+                )
         pm_parts += rows
     else:
         log.append("No remaining victims\n")
@@ -862,7 +1121,9 @@ def dvi_solve(problem: DVIProblem, threshold: float = 1e4, threshold2: float | N
     return Conclusions(am, pm, lr0, first_lr, first_pw, joint_tables, "".join(log), params)
 
 
-def _format_summary(parts: list[dict], centricity: str, original: DVIProblem) -> list[dict[str, Any]]:
+def _format_summary(
+    parts: list[dict], centricity: str, original: DVIProblem
+) -> list[dict[str, Any]]:
     """dvir's ``formatSummary``: all columns, rows without an id dropped, ordered as the problem."""
     keys = AM_KEYS if centricity == "AM" else PM_KEYS
     idcol = "missing" if centricity == "AM" else "sample"
@@ -870,7 +1131,12 @@ def _format_summary(parts: list[dict], centricity: str, original: DVIProblem) ->
     if centricity == "AM":
         fam_order = {f: i for i, f in enumerate(original.families)}
         mp_order = {m: i for i, m in enumerate(original.missing)}
-        rows.sort(key=lambda r: (fam_order.get(r["family"], len(fam_order)), mp_order.get(r["missing"], 0)))
+        rows.sort(
+            key=lambda r: (
+                fam_order.get(r["family"], len(fam_order)),
+                mp_order.get(r["missing"], 0),
+            )
+        )
     else:
         pm_order = {v: i for i, v in enumerate(original.pm)}
         rows.sort(key=lambda r: pm_order.get(r["sample"], len(pm_order)))

@@ -27,7 +27,11 @@ from repatria import __version__
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
-from repatria.kinship.probability import genotype_likelihoods, genotype_table_and_loglik, marker_likelihood
+from repatria.kinship.probability import (
+    genotype_likelihoods,
+    genotype_table_and_loglik,
+    marker_likelihood,
+)
 
 __all__ = [
     "NOBODY",
@@ -91,7 +95,8 @@ class DVIProblem:
         if clash:
             problems.append(f"ids used both as PM and MP: {', '.join(sorted(clash))}")
         for who, prof in list(self.pm_profiles.items()) + [
-                (f"{f}/{p}", pr) for f, d in self.am_profiles.items() for p, pr in d.items()]:
+            (f"{f}/{p}", pr) for f, d in self.am_profiles.items() for p, pr in d.items()
+        ]:
             bad = set(prof) - names
             if bad:
                 problems.append(f"'{who}' is typed at unknown marker(s) {', '.join(sorted(bad))}")
@@ -120,19 +125,29 @@ class DVIProblem:
     def allowed(self, pm: str, mp: str) -> bool:
         return mp in self.pairings[pm]
 
-    def subset(self, pm: Sequence[str] | None = None, missing: Sequence[str] | None = None,
-               pairings: Mapping[str, Sequence[str]] | None = None) -> DVIProblem:
+    def subset(
+        self,
+        pm: Sequence[str] | None = None,
+        missing: Sequence[str] | None = None,
+        pairings: Mapping[str, Sequence[str]] | None = None,
+    ) -> DVIProblem:
         """A smaller problem: the given PMs and MPs (families without MPs left out)."""
         pm_keep = tuple(v for v in self.pm if pm is None or v in set(pm))
         mp_keep = tuple(m for m in self.missing if missing is None or m in set(missing))
         fams = {self.missing_family[m] for m in mp_keep}
         src = pairings if pairings is not None else self.pairings
         pair = {v: tuple(x for x in src[v] if x == NOBODY or x in mp_keep) for v in pm_keep}
-        return DVIProblem(self.markers, pm_keep, {v: self.pm_sex[v] for v in pm_keep},
-                          {v: self.pm_profiles.get(v, {}) for v in pm_keep},
-                          {f: p for f, p in self.families.items() if f in fams},
-                          {f: p for f, p in self.am_profiles.items() if f in fams},
-                          mp_keep, {m: self.missing_family[m] for m in mp_keep}, pair)
+        return DVIProblem(
+            self.markers,
+            pm_keep,
+            {v: self.pm_sex[v] for v in pm_keep},
+            {v: self.pm_profiles.get(v, {}) for v in pm_keep},
+            {f: p for f, p in self.families.items() if f in fams},
+            {f: p for f, p in self.am_profiles.items() if f in fams},
+            mp_keep,
+            {m: self.missing_family[m] for m in mp_keep},
+            pair,
+        )
 
     @cached_property
     def pm_alleles(self) -> dict[str, set[str]]:
@@ -146,7 +161,9 @@ class DVIProblem:
     @cached_property
     def pm_logliks(self) -> dict[str, np.ndarray]:
         """Per-marker log-likelihood of each PM sample alone (Hardy–Weinberg)."""
-        return {v: pm_loglik(self.markers, self.pm_profiles.get(v, {}), self.pm_sex[v]) for v in self.pm}
+        return {
+            v: pm_loglik(self.markers, self.pm_profiles.get(v, {}), self.pm_sex[v]) for v in self.pm
+        }
 
 
 def generate_pairings(problem: DVIProblem, ignore_sex: bool = False) -> dict[str, tuple[str, ...]]:
@@ -182,7 +199,10 @@ class DefaultPairings(Mapping):
             if pm not in p.pm_sex:
                 raise KeyError(pm)
             sv = p.pm_sex[pm]
-            hit = self._cache[pm] = (NOBODY, *[m for m in p.missing if _sex_compatible(sv, _mp_sex(p, m))])
+            hit = self._cache[pm] = (
+                NOBODY,
+                *[m for m in p.missing if _sex_compatible(sv, _mp_sex(p, m))],
+            )
         return hit
 
     def __iter__(self):
@@ -263,9 +283,9 @@ class PairwiseResult:
 class _FamilyTables:
     """For one family and marker: the family's likelihood and its MPs' genotype tables."""
 
-    loglik: np.ndarray                       # (n_markers,)
-    tables: dict[str, list[np.ndarray]]      # mp -> per marker (n, n) joint P(data, MP genotype)
-    row_sums: dict[str, list[np.ndarray]]    # mp -> per marker (n,) P(data, MP carries a and any)
+    loglik: np.ndarray  # (n_markers,)
+    tables: dict[str, list[np.ndarray]]  # mp -> per marker (n, n) joint P(data, MP genotype)
+    row_sums: dict[str, list[np.ndarray]]  # mp -> per marker (n,) P(data, MP carries a and any)
     patterns: dict[str, list[_NoMutationPattern]]
 
 
@@ -299,8 +319,9 @@ _TABLE_CACHE_BYTES = [0]
 _TABLE_CACHE_LIMIT = 128 * 2**20
 
 
-def _marker_table(ped: Pedigree, m: Marker, geno: Mapping[str, Genotype], mp: str,
-                  alleles: set[str]) -> tuple[np.ndarray, float, np.ndarray, _NoMutationPattern]:
+def _marker_table(
+    ped: Pedigree, m: Marker, geno: Mapping[str, Genotype], mp: str, alleles: set[str]
+) -> tuple[np.ndarray, float, np.ndarray, _NoMutationPattern]:
     key = (id(ped), id(m), mp, tuple(sorted(geno.items(), key=lambda kv: kv[0])))
     hit = _TABLE_CACHE.get(key)
     if hit is not None and hit[0] is ped and hit[1] is m and alleles <= hit[2]:
@@ -346,8 +367,10 @@ class _NoMutationPattern:
         for a, c in code.items():
             self.code[m.allele_index(a)] = c
         self.x, self.y = k, k + 1
-        shape = tuple((pos[i.father] if i.father else -1, pos[i.mother] if i.mother else -1, int(i.sex))
-                      for i in ped)
+        shape = tuple(
+            (pos[i.father] if i.father else -1, pos[i.mother] if i.mother else -1, int(i.sex))
+            for i in ped
+        )
         key = (shape, pos[mp], tuple(canon), k, m.is_x)
         table = self._cache.get(key)
         if table is None:
@@ -385,9 +408,9 @@ class _PMArrays:
 
     a: np.ndarray
     b: np.ndarray
-    typed: np.ndarray        # bool
-    partial: np.ndarray      # bool: one allele unknown (looked up one by one)
-    loglik: np.ndarray       # log P(genotype) of each PM alone, 0 where untyped
+    typed: np.ndarray  # bool
+    partial: np.ndarray  # bool: one allele unknown (looked up one by one)
+    loglik: np.ndarray  # log P(genotype) of each PM alone, 0 where untyped
 
 
 def _pm_arrays(problem: DVIProblem) -> _PMArrays:
@@ -451,10 +474,23 @@ def _pairwise_lr(problem: DVIProblem) -> PairwiseResult:
                 for i in np.flatnonzero(arr.partial[:, k]):
                     g = problem.pm_profiles[problem.pm[i]][m.name]
                     joint[i] = _lookup(m, t, g, ft.row_sums[mp][k])
-                    possible[i] = _lookup(m, genotype_likelihoods(
-                        problem.families[famid], m.without_mutation(),
-                        {p: pr[m.name] for p, pr in problem.am_profiles.get(famid, {}).items()
-                         if pr.get(m.name) is not None}, mp), g) > 0
+                    possible[i] = (
+                        _lookup(
+                            m,
+                            genotype_likelihoods(
+                                problem.families[famid],
+                                m.without_mutation(),
+                                {
+                                    p: pr[m.name]
+                                    for p, pr in problem.am_profiles.get(famid, {}).items()
+                                    if pr.get(m.name) is not None
+                                },
+                                mp,
+                            ),
+                            g,
+                        )
+                        > 0
+                    )
                 with np.errstate(divide="ignore", invalid="ignore"):
                     val = np.log(joint) - ft.loglik[k] - arr.loglik[:, k]
                 lrs[:, k] = np.where(arr.typed[:, k], val, 0.0)
@@ -463,12 +499,20 @@ def _pairwise_lr(problem: DVIProblem) -> PairwiseResult:
             with np.errstate(invalid="ignore"):
                 log_lr[allowed, j] = lrs[allowed].sum(axis=1)
             excl[allowed, j] = count[allowed]
-    return PairwiseResult(problem.pm, problem.missing, tuple(m.name for m in markers), log_lr, per_marker,
-                          excl, fam_ll)
+    return PairwiseResult(
+        problem.pm,
+        problem.missing,
+        tuple(m.name for m in markers),
+        log_lr,
+        per_marker,
+        excl,
+        fam_ll,
+    )
 
 
-def _refs_impossible_without_mutation(problem: DVIProblem, famid: str, ft: _FamilyTables,
-                                      arr: _PMArrays) -> np.ndarray:
+def _refs_impossible_without_mutation(
+    problem: DVIProblem, famid: str, ft: _FamilyTables, arr: _PMArrays
+) -> np.ndarray:
     """Per marker: are the references alone inconsistent without mutation? (Only asked where some
     PM is untyped: there the exclusion count depends on it.)"""
     out = np.zeros(len(problem.markers), dtype=bool)
@@ -501,14 +545,21 @@ class Excluded:
     n_pairings_excluded: int
 
 
-def find_excluded(problem: DVIProblem, max_incomp: int = 2, pairwise: PairwiseResult | None = None) -> Excluded:
+def find_excluded(
+    problem: DVIProblem, max_incomp: int = 2, pairwise: PairwiseResult | None = None
+) -> Excluded:
     """PMs and MPs excluded against everyone, and the pairings left (dvir's ``findExcluded``)."""
     ex = exclusion_matrix(problem, pairwise)
     ok = (ex >= 0) & (ex <= max_incomp)
     pm_out = tuple(v for i, v in enumerate(problem.pm) if not ok[i].any())
     mp_out = tuple(m for j, m in enumerate(problem.missing) if not ok[:, j].any())
     keep_mp = [m for m in problem.missing if m not in mp_out]
-    fam_out = tuple(f for f in problem.families if not any(problem.missing_family[m] == f for m in keep_mp))
-    pairings = {v: (NOBODY, *[m for j, m in enumerate(problem.missing) if ok[i, j]])
-                for i, v in enumerate(problem.pm) if v not in pm_out}
-    return Excluded(pm_out, mp_out, fam_out, pairings, int(((ex > max_incomp)).sum()))
+    fam_out = tuple(
+        f for f in problem.families if not any(problem.missing_family[m] == f for m in keep_mp)
+    )
+    pairings = {
+        v: (NOBODY, *[m for j, m in enumerate(problem.missing) if ok[i, j]])
+        for i, v in enumerate(problem.pm)
+        if v not in pm_out
+    }
+    return Excluded(pm_out, mp_out, fam_out, pairings, int((ex > max_incomp).sum()))

@@ -50,8 +50,14 @@ from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype
 
-__all__ = ["FragmentResult", "EncodedSamples", "encode_samples", "direct_match_log_lr", "find_fragments",
-           "DEFAULT_DROPOUT"]
+__all__ = [
+    "FragmentResult",
+    "EncodedSamples",
+    "encode_samples",
+    "direct_match_log_lr",
+    "find_fragments",
+    "DEFAULT_DROPOUT",
+]
 
 #: Default per-allele dropout probability of every marker.
 DEFAULT_DROPOUT = 0.05
@@ -71,8 +77,9 @@ class EncodedSamples:
     b: np.ndarray
 
 
-def encode_samples(markers: Sequence[Marker], ids: Sequence[str],
-                   profiles: Mapping[str, Mapping[str, Genotype]]) -> EncodedSamples:
+def encode_samples(
+    markers: Sequence[Marker], ids: Sequence[str], profiles: Mapping[str, Mapping[str, Genotype]]
+) -> EncodedSamples:
     n, nk = len(ids), len(markers)
     a = np.full((n, nk), UNTYPED, dtype=np.int16)
     b = np.full((n, nk), UNTYPED, dtype=np.int16)
@@ -87,8 +94,10 @@ def encode_samples(markers: Sequence[Marker], ids: Sequence[str],
                 x = [index[k][y] for y in g if y is not None]
             except KeyError:
                 bad = next(y for y in g if y is not None and y not in index[k])
-                raise KinshipError(f"sample '{v}' carries allele '{bad}' at {m.name}, which is not in its "
-                                   f"frequency table") from None
+                raise KinshipError(
+                    f"sample '{v}' carries allele '{bad}' at {m.name}, which is not in its "
+                    f"frequency table"
+                ) from None
             if len(x) == 1 or x[0] == x[1]:
                 a[i, k], b[i, k] = x[0], SINGLE
             else:
@@ -106,7 +115,9 @@ class _Model:
         if isinstance(dropout, Mapping):
             unknown = set(dropout) - {m.name for m in markers}
             if unknown:
-                raise KinshipError(f"dropout given for unknown marker(s) {', '.join(sorted(unknown))}")
+                raise KinshipError(
+                    f"dropout given for unknown marker(s) {', '.join(sorted(unknown))}"
+                )
             d = np.array([dropout.get(m.name, DEFAULT_DROPOUT) for m in markers], dtype=float)
         else:
             d = np.full(nk, float(dropout))
@@ -121,15 +132,21 @@ class _Model:
         pa = self.p[self.k[None, :], np.maximum(a, 0)]
         pb = self.p[self.k[None, :], np.maximum(b, 0)]
         het = 2 * pa * pb * (1 - d) ** 2
-        single = pa ** 2 * (1 - d ** 2) + 2 * pa * (1 - pa) * d * (1 - d)
+        single = pa**2 * (1 - d**2) + 2 * pa * (1 - pa) * d * (1 - d)
         val = np.where(b >= 0, het, single)
         with np.errstate(divide="ignore"):
             return np.where(a == UNTYPED, 0.0, np.log(val))
 
 
-def direct_match_log_lr(model_or_markers, dropout, a1, b1, a2, b2, lp1=None, lp2=None) -> np.ndarray:
+def direct_match_log_lr(
+    model_or_markers, dropout, a1, b1, a2, b2, lp1=None, lp2=None
+) -> np.ndarray:
     """Natural-log direct-match LR of sample pairs (rows), summed over markers (see the module doc)."""
-    model = model_or_markers if isinstance(model_or_markers, _Model) else _Model(model_or_markers, dropout)
+    model = (
+        model_or_markers
+        if isinstance(model_or_markers, _Model)
+        else _Model(model_or_markers, dropout)
+    )
     d = model.d[None, :]
     kk = model.k[None, :]
     p = model.p
@@ -146,11 +163,14 @@ def direct_match_log_lr(model_or_markers, dropout, a1, b1, a2, b2, lp1=None, lp2
     diff_single = ~h1 & ~h2 & (a1 != a2)
     joint = np.select(
         [same_het, het_single, same_single, diff_single],
-        [2 * pa1 * pb1 * (1 - d) ** 4,
-         2 * pair_p * (1 - d) ** 3 * d,
-         pa1 ** 2 * (1 - d ** 2) ** 2 + 2 * pa1 * (1 - pa1) * d ** 2 * (1 - d) ** 2,
-         2 * pa1 * pa2 * d ** 2 * (1 - d) ** 2],
-        0.0)
+        [
+            2 * pa1 * pb1 * (1 - d) ** 4,
+            2 * pair_p * (1 - d) ** 3 * d,
+            pa1**2 * (1 - d**2) ** 2 + 2 * pa1 * (1 - pa1) * d**2 * (1 - d) ** 2,
+            2 * pa1 * pa2 * d**2 * (1 - d) ** 2,
+        ],
+        0.0,
+    )
     if lp1 is None:
         lp1 = model.log_p_obs(a1, b1)
     if lp2 is None:
@@ -164,11 +184,14 @@ def _compatible(model: _Model, a1, b1, a2, b2, cols) -> np.ndarray:
     """Pairs whose observations at ``cols`` can all come from one genotype (joint probability > 0)."""
     d = model.d[cols][None, :] > 0
     h1, h2 = b1 >= 0, b2 >= 0
-    ok = ((a1 == UNTYPED) | (a2 == UNTYPED)
-          | (h1 & h2 & (a1 == a2) & (b1 == b2))
-          | (h1 & ~h2 & d & ((a2 == a1) | (a2 == b1)))
-          | (~h1 & h2 & d & ((a1 == a2) | (a1 == b2)))
-          | (~h1 & ~h2 & (d | (a1 == a2))))
+    ok = (
+        (a1 == UNTYPED)
+        | (a2 == UNTYPED)
+        | (h1 & h2 & (a1 == a2) & (b1 == b2))
+        | (h1 & ~h2 & d & ((a2 == a1) | (a2 == b1)))
+        | (~h1 & h2 & d & ((a1 == a2) | (a1 == b2)))
+        | (~h1 & ~h2 & (d | (a1 == a2)))
+    )
     return ok.all(axis=1)
 
 
@@ -195,8 +218,11 @@ class FragmentResult:
 
     def group_edges(self, g: int) -> list[tuple[str, str, float]]:
         members = set(self.groups[g])
-        return [(self.ids[i], self.ids[j], float(v)) for i, j, v in
-                zip(self.edge_i, self.edge_j, self.edge_log_lr) if i in members]
+        return [
+            (self.ids[i], self.ids[j], float(v))
+            for i, j, v in zip(self.edge_i, self.edge_j, self.edge_log_lr)
+            if i in members
+        ]
 
 
 def _bands(model: _Model, enc: EncodedSamples, n_bands: int, band_size: int) -> list[list[int]]:
@@ -205,7 +231,9 @@ def _bands(model: _Model, enc: EncodedSamples, n_bands: int, band_size: int) -> 
     lp = model.log_p_obs(enc.a, enc.b)
     typed = enc.a != UNTYPED
     # Mean probability of a random match of the observed genotype, typed samples only.
-    match = np.array([np.exp(lp[typed[:, k], k]).mean() if typed[:, k].any() else 1.0 for k in range(nk)])
+    match = np.array(
+        [np.exp(lp[typed[:, k], k]).mean() if typed[:, k].any() else 1.0 for k in range(nk)]
+    )
     cover = typed.mean(axis=0) if len(typed) else np.zeros(nk)
     rank = np.lexsort((match, -np.round(cover, 2)))
     bands = [[int(x) for x in rank[j::n_bands][:band_size]] for j in range(n_bands)]
@@ -245,10 +273,18 @@ def _candidate_pairs(enc: EncodedSamples, bands: list[list[int]], max_bucket: in
     return np.unique(np.concatenate(found))
 
 
-def find_fragments(markers: Sequence[Marker], ids: Sequence[str], profiles: Mapping[str, Mapping[str, Genotype]],
-                   min_lr: float = 1e6, dropout: float | Mapping[str, float] = DEFAULT_DROPOUT,
-                   n_bands: int = 8, band_size: int = 3, max_bucket: int = 2000, chunk: int = 1 << 19,
-                   progress: Progress | None = None) -> FragmentResult:
+def find_fragments(
+    markers: Sequence[Marker],
+    ids: Sequence[str],
+    profiles: Mapping[str, Mapping[str, Genotype]],
+    min_lr: float = 1e6,
+    dropout: float | Mapping[str, float] = DEFAULT_DROPOUT,
+    n_bands: int = 8,
+    band_size: int = 3,
+    max_bucket: int = 2000,
+    chunk: int = 1 << 19,
+    progress: Progress | None = None,
+) -> FragmentResult:
     """Groups of PM samples believed to come from one body (see the module docstring).
 
     Parameters
@@ -273,17 +309,25 @@ def find_fragments(markers: Sequence[Marker], ids: Sequence[str], profiles: Mapp
     lp = model.log_p_obs(enc.a, enc.b)
     thr = math.log(min_lr)
     in_band = {k for b in bands for k in b}
-    screen_cols = np.array([k for k in range(len(markers)) if k not in in_band]
-                           + [k for b in bands for k in b], dtype=np.int64)[:8]
+    screen_cols = np.array(
+        [k for k in range(len(markers)) if k not in in_band] + [k for b in bands for k in b],
+        dtype=np.int64,
+    )[:8]
     ei, ej, ev = [], [], []
     n_chunks = max(1, -(-len(cand) // chunk))
     for c in range(n_chunks):
-        part = cand[c * chunk:(c + 1) * chunk]
+        part = cand[c * chunk : (c + 1) * chunk]
         i, j = part // max(n, 1), part % max(n, 1)
         # Most candidates are chance collisions on one band that some other marker contradicts
         # outright: drop them on a few markers before computing any probability.
-        ok = _compatible(model, enc.a[i][:, screen_cols], enc.b[i][:, screen_cols],
-                         enc.a[j][:, screen_cols], enc.b[j][:, screen_cols], screen_cols)
+        ok = _compatible(
+            model,
+            enc.a[i][:, screen_cols],
+            enc.b[i][:, screen_cols],
+            enc.a[j][:, screen_cols],
+            enc.b[j][:, screen_cols],
+            screen_cols,
+        )
         i, j = i[ok], j[ok]
         llr = direct_match_log_lr(model, None, enc.a[i], enc.b[i], enc.a[j], enc.b[j], lp[i], lp[j])
         keep = llr >= thr
@@ -305,5 +349,15 @@ def find_fragments(markers: Sequence[Marker], ids: Sequence[str], profiles: Mapp
                 groups.append(tuple(int(x) for x in order[s:e]))
         groups.sort(key=lambda g: (-len(g), g[0]))
     names = tuple(tuple(markers[k].name for k in b) for b in bands)
-    return FragmentResult(tuple(ids), groups, ei_a, ej_a, ev_a, int(len(cand)), min_lr, tuple(model.d.tolist()),
-                          names, time.perf_counter() - t0)
+    return FragmentResult(
+        tuple(ids),
+        groups,
+        ei_a,
+        ej_a,
+        ev_a,
+        int(len(cand)),
+        min_lr,
+        tuple(model.d.tolist()),
+        names,
+        time.perf_counter() - t0,
+    )

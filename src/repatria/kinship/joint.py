@@ -182,18 +182,24 @@ class _Option:
     """One choice of a unit: the PMs/families it takes (as ids), its log factor."""
 
     takes: tuple[str, ...]
-    pairs: tuple[tuple[str, str], ...]    # (pm, mp)
+    pairs: tuple[tuple[str, str], ...]  # (pm, mp)
     logw: float
 
 
-def _family_options(problem: DVIProblem, pw: PairwiseResult, famid: str) -> tuple[list[_Option], bool]:
+def _family_options(
+    problem: DVIProblem, pw: PairwiseResult, famid: str
+) -> tuple[list[_Option], bool]:
     """All possible sub-assignments of a family with their log factors; False if capped."""
     mps = problem.family_missing[famid]
     row = {v: i for i, v in enumerate(problem.pm)}
     col = {m: j for j, m in enumerate(problem.missing)}
     opts = [_Option((), (), 0.0)]
-    cands = {m: [v for v in problem.pm if problem.allowed(v, m) and pw.log_lr[row[v], col[m]] > -math.inf]
-             for m in mps}
+    cands = {
+        m: [
+            v for v in problem.pm if problem.allowed(v, m) and pw.log_lr[row[v], col[m]] > -math.inf
+        ]
+        for m in mps
+    }
     for m in mps:
         for v in cands[m]:
             opts.append(_Option((v,), ((v, m),), float(pw.log_lr[row[v], col[m]])))
@@ -262,12 +268,17 @@ def _forward(units: list[list[tuple[int, float, tuple]]], bits: int) -> list[np.
 class _Component:
     """Units (each picks one option) and a mask over the items options take, summed exactly."""
 
-    def __init__(self, units: list[list[tuple[int, float, tuple]]], bits: int,
-                 unit_ids: Sequence[str] = (), bit_ids: Sequence[str] = ()) -> None:
-        self.units = units      # per unit: list of (mask, logw, pairs)
+    def __init__(
+        self,
+        units: list[list[tuple[int, float, tuple]]],
+        bits: int,
+        unit_ids: Sequence[str] = (),
+        bit_ids: Sequence[str] = (),
+    ) -> None:
+        self.units = units  # per unit: list of (mask, logw, pairs)
         self.bits = bits
-        self.unit_ids = tuple(unit_ids)     # "F:fam" or "P:pm", one per unit
-        self.bit_ids = tuple(bit_ids)       # "F:fam" or "P:pm", one per mask bit
+        self.unit_ids = tuple(unit_ids)  # "F:fam" or "P:pm", one per unit
+        self.bit_ids = tuple(bit_ids)  # "F:fam" or "P:pm", one per mask bit
         size = 1 << bits
         n = len(units)
         neg = np.full(size, -np.inf)
@@ -298,8 +309,13 @@ class _Component:
         An entity is a unit (its empty option) or a mask bit (left unset at the end).
         """
         size = 1 << self.bits
-        units = [[(mask, logw + (free_logw.get(uid, 0.0) if mask == 0 and not pairs else 0.0), pairs)
-                  for mask, logw, pairs in opts] for uid, opts in zip(self.unit_ids, self.units)]
+        units = [
+            [
+                (mask, logw + (free_logw.get(uid, 0.0) if mask == 0 and not pairs else 0.0), pairs)
+                for mask, logw, pairs in opts
+            ]
+            for uid, opts in zip(self.unit_ids, self.units)
+        ]
         cur = _forward(units, self.bits)[-1]
         free = np.zeros(size)
         idx = np.arange(size)
@@ -353,8 +369,13 @@ class _Component:
 # the analysis
 
 
-def joint_dvi(problem: DVIProblem, pairwise: PairwiseResult | None = None, top: int = 20,
-              max_bits: int = MAX_MASK_BITS, exact_bits: int = EXACT_MASK_BITS) -> JointResult:
+def joint_dvi(
+    problem: DVIProblem,
+    pairwise: PairwiseResult | None = None,
+    top: int = 20,
+    max_bits: int = MAX_MASK_BITS,
+    exact_bits: int = EXACT_MASK_BITS,
+) -> JointResult:
     """Joint identification over the full assignment space (see the module docstring).
 
     Parameters
@@ -375,8 +396,9 @@ def joint_dvi(problem: DVIProblem, pairwise: PairwiseResult | None = None, top: 
         return _joint_dvi(problem, pw, top, max_bits, exact_bits)
 
 
-def _joint_dvi(problem: DVIProblem, pw: PairwiseResult, top: int, max_bits: int,
-               exact_bits: int) -> JointResult:
+def _joint_dvi(
+    problem: DVIProblem, pw: PairwiseResult, top: int, max_bits: int, exact_bits: int
+) -> JointResult:
     pm, missing = problem.pm, problem.missing
     loglik_pm = {v: float(np.sum(problem.pm_logliks[v])) for v in pm}
     fams = [f for f in problem.families if problem.family_missing[f]]
@@ -384,8 +406,10 @@ def _joint_dvi(problem: DVIProblem, pw: PairwiseResult, top: int, max_bits: int,
     n_assign = count_assignments(pm, problem.pairings)
     if loglik0 == -math.inf:
         bad = [f for f in fams if np.sum(pw.family_loglik[f]) == -math.inf]
-        raise KinshipError(f"the reference data of famil{'y' if len(bad) == 1 else 'ies'} {', '.join(bad)} "
-                           f"are impossible under the mutation model: no assignment has a likelihood")
+        raise KinshipError(
+            f"the reference data of famil{'y' if len(bad) == 1 else 'ies'} {', '.join(bad)} "
+            f"are impossible under the mutation model: no assignment has a likelihood"
+        )
     options: dict[str, list[_Option]] = {}
     proven = True
     for f in fams:
@@ -425,9 +449,14 @@ def _joint_dvi(problem: DVIProblem, pw: PairwiseResult, top: int, max_bits: int,
     kept_ids = {id(o) for f in fams for o in kept[f]}
     pruned = [(f, o) for f in fams for o in options[f] if o.takes and id(o) not in kept_ids]
     assigned = marginals[:, :-1].sum(axis=0)
-    p_empty = {f: min((1.0 - assigned[col[m]] for m in problem.family_missing[f]), default=1.0) for f in fams}
+    p_empty = {
+        f: min((1.0 - assigned[col[m]] for m in problem.family_missing[f]), default=1.0)
+        for f in fams
+    }
     p_free = {v: float(marginals[row[v], -1]) for v in pm}
-    neglected = _neglected_bound(pruned, log_s, log_r if single_mp else None, log_z, built, p_empty, p_free)
+    neglected = _neglected_bound(
+        pruned, log_s, log_r if single_mp else None, log_z, built, p_empty, p_free
+    )
     ranked = _merge_best([comp.best(top) for comp, _ in built], top)
     top_list = []
     for logw, pairs in ranked:
@@ -435,8 +464,14 @@ def _joint_dvi(problem: DVIProblem, pw: PairwiseResult, top: int, max_bits: int,
         for v, m in pairs:
             a[v] = m
         loglik = loglik0 + logw
-        top_list.append(RankedAssignment(a, loglik, math.exp(logw) if logw < 709 else math.inf,
-                                         min(1.0, math.exp(logw - log_z))))
+        top_list.append(
+            RankedAssignment(
+                a,
+                loglik,
+                math.exp(logw) if logw < 709 else math.inf,
+                min(1.0, math.exp(logw - log_z)),
+            )
+        )
     searched = {
         "components": len(built),
         "largest_component": max((len(c) for c in comps), default=0),
@@ -446,11 +481,18 @@ def _joint_dvi(problem: DVIProblem, pw: PairwiseResult, top: int, max_bits: int,
         "sub_assignments_evaluated": sum(len(o) for o in options.values()),
         "sub_assignments_kept": sum(len(o) for o in kept.values()),
     }
-    return JointResult(pm, missing, n_assign, loglik0, log_z, top_list, marginals, neglected, proven, searched)
+    return JointResult(
+        pm, missing, n_assign, loglik0, log_z, top_list, marginals, neglected, proven, searched
+    )
 
 
-def _prune(options: Mapping[str, list[_Option]], fams: list[str], exact_bits: int, max_bits: int,
-           log_s: Mapping[str, float]) -> tuple[dict[str, list[_Option]], list[tuple[list[str], float]]]:
+def _prune(
+    options: Mapping[str, list[_Option]],
+    fams: list[str],
+    exact_bits: int,
+    max_bits: int,
+    log_s: Mapping[str, float],
+) -> tuple[dict[str, list[_Option]], list[tuple[list[str], float]]]:
     """Kept options per family, and the components with the LR level each was pruned at.
 
     Only components too large to sum cheaply are pruned, each on its own: a small component keeps
@@ -465,8 +507,12 @@ def _prune(options: Mapping[str, list[_Option]], fams: list[str], exact_bits: in
             for v in o.takes:
                 by_pm.setdefault(v, [0.0]).append(o.logw)
     log_r = {v: _logsumexp(np.array(ws)) for v, ws in by_pm.items()}
-    score = {id(o): o.logw - max(log_s[f], max(log_r[v] for v in o.takes))
-             for f in fams for o in options[f] if o.takes}
+    score = {
+        id(o): o.logw - max(log_s[f], max(log_r[v] for v in o.takes))
+        for f in fams
+        for o in options[f]
+        if o.takes
+    }
     done: list[tuple[list[str], float]] = []
     work = [(c, -1) for c in _components(kept, fams)]
     while work:
@@ -488,17 +534,24 @@ def _prune(options: Mapping[str, list[_Option]], fams: list[str], exact_bits: in
             # Pruning does not split it: sum it whole, exactly, if that can be done at all.
             kept.update(before)
             if bits > max_bits:
-                raise KinshipError(f"a part of the case links {bits} PMs or families so tightly that it cannot be "
-                                   f"summed (limit {max_bits}); split the case or raise max_bits")
+                raise KinshipError(
+                    f"a part of the case links {bits} PMs or families so tightly that it cannot be "
+                    f"summed (limit {max_bits}); split the case or raise max_bits"
+                )
             done.append((c, _PRUNE_LEVELS[li] if li >= 0 else 0.0))
     if any(lv > 0 for _, lv in done):
         done = _add_back(options, fams, kept, done, score, min(exact_bits, ADD_BACK_BITS))
     return kept, done
 
 
-def _add_back(options: Mapping[str, list[_Option]], fams: list[str], kept: dict[str, list[_Option]],
-              done: list[tuple[list[str], float]], score: Mapping[int, float],
-              exact_bits: int) -> list[tuple[list[str], float]]:
+def _add_back(
+    options: Mapping[str, list[_Option]],
+    fams: list[str],
+    kept: dict[str, list[_Option]],
+    done: list[tuple[list[str], float]],
+    score: Mapping[int, float],
+    exact_bits: int,
+) -> list[tuple[list[str], float]]:
     """Put left-out options back, strongest first, wherever the components they join stay small.
 
     Splitting a component raises its level for all of it; many of its weak links could stay.
@@ -541,8 +594,10 @@ def _add_back(options: Mapping[str, list[_Option]], fams: list[str], kept: dict[
         return pm_n[r] if has_multi[r] else min(pm_n[r], fam_n[r])
 
     kept_ids = {id(o) for f in fams for o in kept[f]}
-    left = sorted(((f, o) for f in fams for o in options[f] if o.takes and id(o) not in kept_ids),
-                  key=lambda fo: -score[id(fo[1])])
+    left = sorted(
+        ((f, o) for f in fams for o in options[f] if o.takes and id(o) not in kept_ids),
+        key=lambda fo: -score[id(fo[1])],
+    )
     for f, o in left:
         keys = ["F:" + f, *("P:" + v for v in o.takes)]
         for k in keys:
@@ -574,10 +629,15 @@ def _union(find, parent, fam_n, pm_n, has_multi, level, a: str, b: str) -> None:
     level[ra] = max(level[ra], level[rb])
 
 
-def _neglected_bound(pruned: list[tuple[str, _Option]], log_s: Mapping[str, float],
-                     log_r: Mapping[str, float] | None, log_z: float,
-                     built: list[tuple[_Component, list[str]]], p_empty: Mapping[str, float],
-                     p_free: Mapping[str, float]) -> float:
+def _neglected_bound(
+    pruned: list[tuple[str, _Option]],
+    log_s: Mapping[str, float],
+    log_r: Mapping[str, float] | None,
+    log_z: float,
+    built: list[tuple[_Component, list[str]]],
+    p_empty: Mapping[str, float],
+    p_free: Mapping[str, float],
+) -> float:
     """A proven upper bound on the share of the total left out with the ``pruned`` options.
 
     *Relaxed kept model.* Every assignment splits uniquely into its set ``S`` of left-out options
@@ -602,9 +662,11 @@ def _neglected_bound(pruned: list[tuple[str, _Option]], log_s: Mapping[str, floa
         return 0.0
     log_k_fam = sum(log_s.values()) - log_z
     log_k_pm = sum(log_r.values()) - log_z if log_r is not None else math.inf
-    terms = [o.logw + min(log_k_fam - log_s[f], log_k_pm - (log_r or {}).get(o.takes[0], 0.0))
-             for f, o in pruned]
-    best = min(0.0, _logsumexp(np.array(terms)))     # log of a bound on the left-out share
+    terms = [
+        o.logw + min(log_k_fam - log_s[f], log_k_pm - (log_r or {}).get(o.takes[0], 0.0))
+        for f, o in pruned
+    ]
+    best = min(0.0, _logsumexp(np.array(terms)))  # log of a bound on the left-out share
 
     def mixed(f: str, o: _Option) -> str:
         v = o.takes[0]
@@ -614,7 +676,9 @@ def _neglected_bound(pruned: list[tuple[str, _Option]], log_s: Mapping[str, floa
         sums: dict[str, list[float]] = {}
         for f, o in pruned:
             sums.setdefault(key(f, o), []).append(o.logw)
-        free_logw = {k: float(np.logaddexp(0.0, _logsumexp(np.array(ws)))) for k, ws in sums.items()}
+        free_logw = {
+            k: float(np.logaddexp(0.0, _logsumexp(np.array(ws)))) for k, ws in sums.items()
+        }
         in_comp = {i for comp, _ in built for i in (*comp.unit_ids, *comp.bit_ids)}
         log_z1 = sum(comp.relaxed_log_z(free_logw) for comp, _ in built)
         log_z1 += sum(w for k, w in free_logw.items() if k not in in_comp)
@@ -623,7 +687,9 @@ def _neglected_bound(pruned: list[tuple[str, _Option]], log_s: Mapping[str, floa
         share = -math.expm1(gap) if gap < 0 else 0.0
         best = min(best, math.log(share) if share > 0 else -math.inf)
     # Rounding in the sums must not make the bound look smaller than it is.
-    return min(1.0, math.exp(best) + 1e-15 * len(pruned)) if best > -math.inf else 1e-15 * len(pruned)
+    return (
+        min(1.0, math.exp(best) + 1e-15 * len(pruned)) if best > -math.inf else 1e-15 * len(pruned)
+    )
 
 
 def _components(kept: Mapping[str, list[_Option]], fams: list[str]) -> list[list[str]]:
@@ -657,7 +723,9 @@ def _bits_needed(c: list[str], kept: Mapping[str, list[_Option]]) -> int:
     return min(n_pm, len(c)) if single else n_pm
 
 
-def _build_component(c: list[str], kept: Mapping[str, list[_Option]]) -> tuple[_Component, list[str]]:
+def _build_component(
+    c: list[str], kept: Mapping[str, list[_Option]]
+) -> tuple[_Component, list[str]]:
     pms = _pms_of(c, kept)
     single = all(len({m for o in kept[f] for _, m in o.pairs}) <= 1 for f in c)
     if single and len(c) < len(pms):
@@ -668,7 +736,9 @@ def _build_component(c: list[str], kept: Mapping[str, list[_Option]]) -> tuple[_
             for o in kept[f]:
                 if o.takes:
                     per_pm[o.takes[0]].append((fbit[f], o.logw, o.pairs))
-        return _Component([per_pm[v] for v in pms], len(c), ["P:" + v for v in pms], ["F:" + f for f in c]), pms
+        return _Component(
+            [per_pm[v] for v in pms], len(c), ["P:" + v for v in pms], ["F:" + f for f in c]
+        ), pms
     pbit = {v: 1 << k for k, v in enumerate(pms)}
     units = [[(sum(pbit[v] for v in o.takes), o.logw, o.pairs) for o in kept[f]] for f in c]
     return _Component(units, len(pms), ["F:" + f for f in c], ["P:" + v for v in pms]), pms

@@ -103,7 +103,9 @@ def y_haplotype(values: Mapping[str, str | Sequence[str] | None]) -> Haplotype:
     for name, v in values.items():
         if v is None or v == "" or (isinstance(v, str) and v.strip() in ("", "-", "NA")):
             continue
-        parts = [p.strip() for p in v.split(",")] if isinstance(v, str) else [str(p).strip() for p in v]
+        parts = (
+            [p.strip() for p in v.split(",")] if isinstance(v, str) else [str(p).strip() for p in v]
+        )
         if any(not p for p in parts):
             raise KinshipError(f"Y-STR locus {name}: empty allele in {v!r}")
         loci[str(name)] = tuple(sorted(parts, key=_allele_sort_key))
@@ -126,8 +128,11 @@ def mt_haplotype(variants: Iterable[str], positions: Iterable[int] | None = None
         if pos in by_pos and by_pos[pos] != base:
             raise KinshipError(f"mtDNA position {pos} is given twice ({by_pos[pos]}, {base})")
         by_pos[pos] = base
-    return Haplotype({p: (b,) for p, b in by_pos.items()}, "mt",
-                     None if positions is None else frozenset(int(p) for p in positions))
+    return Haplotype(
+        {p: (b,) for p, b in by_pos.items()},
+        "mt",
+        None if positions is None else frozenset(int(p) for p in positions),
+    )
 
 
 def _allele_sort_key(a: str) -> tuple[int, float, str]:
@@ -158,8 +163,12 @@ def compare_haplotypes(a: Haplotype, b: Haplotype) -> HaplotypeComparison:
     if a.kind != b.kind:
         raise KinshipError(f"cannot compare a {a.kind} haplotype with a {b.kind} haplotype")
     names = a.typed_loci() & b.typed_loci() if a.kind == "mt" else set(a.loci) & set(b.loci)
-    if a.kind == "mt":   # variants of either one, where both were read
-        names |= {n for n in set(a.loci) | set(b.loci) if a.value(n) is not None and b.value(n) is not None}
+    if a.kind == "mt":  # variants of either one, where both were read
+        names |= {
+            n
+            for n in set(a.loci) | set(b.loci)
+            if a.value(n) is not None and b.value(n) is not None
+        }
     compared = tuple(sorted(names, key=lambda n: (_position(n), n)))
     diffs = []
     for name in compared:
@@ -188,7 +197,7 @@ class FrequencyEstimate:
 
     count: int
     n: int
-    left_out: int            # database haplotypes untyped at a questioned locus
+    left_out: int  # database haplotypes untyped at a questioned locus
     point: float
     augmented: float
     upper: float
@@ -198,8 +207,12 @@ class FrequencyEstimate:
     version: str = __version__
 
 
-def haplotype_frequency(h: Haplotype, database: Sequence[Haplotype], loci: Sequence[str] | None = None,
-                        confidence: float = 0.95) -> FrequencyEstimate:
+def haplotype_frequency(
+    h: Haplotype,
+    database: Sequence[Haplotype],
+    loci: Sequence[str] | None = None,
+    confidence: float = 0.95,
+) -> FrequencyEstimate:
     """Frequency of ``h`` (at ``loci``, default all of its loci) in ``database``."""
     if not 0 < confidence < 1:
         raise KinshipError(f"confidence must be between 0 and 1, not {confidence}")
@@ -223,8 +236,16 @@ def haplotype_frequency(h: Haplotype, database: Sequence[Haplotype], loci: Seque
 
     upper = 1.0 if x >= n else float(betaincinv(x + 1, n - x, confidence))
     return FrequencyEstimate(
-        count=x, n=n, left_out=len(database) - n, point=x / n, augmented=(x + 1) / (n + 1), upper=upper,
-        kappa=(1 - kappa) / n if x == 0 else x / n, confidence=confidence, loci=loci)
+        count=x,
+        n=n,
+        left_out=len(database) - n,
+        point=x / n,
+        augmented=(x + 1) / (n + 1),
+        upper=upper,
+        kappa=(1 - kappa) / n if x == 0 else x / n,
+        confidence=confidence,
+        loci=loci,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -238,17 +259,24 @@ class LineageLR:
     comparison: HaplotypeComparison
     frequency: FrequencyEstimate
     p_same_line: float
-    lr_conservative: float      # p_same_line / frequency.upper
-    lr_augmented: float         # p_same_line / frequency.augmented
+    lr_conservative: float  # p_same_line / frequency.upper
+    lr_augmented: float  # p_same_line / frequency.augmented
     excluded: bool
     meioses: int
     parameters: Mapping[str, object] = field(default_factory=dict)
     version: str = __version__
 
 
-def lineage_lr(pm: Haplotype, reference: Haplotype, database: Sequence[Haplotype], *, meioses: int,
-               mutation_rate: float | Mapping[str, float] = 0.0, max_mismatches: int = 2,
-               confidence: float = 0.95) -> LineageLR:
+def lineage_lr(
+    pm: Haplotype,
+    reference: Haplotype,
+    database: Sequence[Haplotype],
+    *,
+    meioses: int,
+    mutation_rate: float | Mapping[str, float] = 0.0,
+    max_mismatches: int = 2,
+    confidence: float = 0.95,
+) -> LineageLR:
     """LR that ``pm`` belongs to the line of ``reference`` (``meioses`` apart) vs an unrelated man
     or woman of the population the ``database`` stands for. See the module docstring."""
     if meioses < 1:
@@ -277,6 +305,18 @@ def lineage_lr(pm: Haplotype, reference: Haplotype, database: Sequence[Haplotype
         else:
             excluded = True
     p = 0.0 if excluded else math.exp(log_p)
-    return LineageLR(comp, freq, p, p / freq.upper, p / freq.augmented, excluded, meioses,
-                     {"mutation_rate": mutation_rate, "max_mismatches": max_mismatches,
-                      "confidence": confidence, "kind": pm.kind})
+    return LineageLR(
+        comp,
+        freq,
+        p,
+        p / freq.upper,
+        p / freq.augmented,
+        excluded,
+        meioses,
+        {
+            "mutation_rate": mutation_rate,
+            "max_mismatches": max_mismatches,
+            "confidence": confidence,
+            "kind": pm.kind,
+        },
+    )

@@ -16,9 +16,9 @@ import numpy as np
 
 from repatria import __version__
 from repatria.kinship.errors import KinshipError
-from repatria.kinship.probability import METHOD, LikelihoodResult, likelihood
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Individual, Pedigree, Profiles, Sex
+from repatria.kinship.probability import METHOD, LikelihoodResult, likelihood
 
 __all__ = ["LRResult", "kinship_lr", "missing_person_lr"]
 
@@ -70,8 +70,14 @@ class LRResult:
         return self.log_lr / math.log(10)
 
 
-def kinship_lr(h1: Pedigree, h2: Pedigree, markers: Sequence[Marker], profiles: Profiles,
-               theta: float = 0.0, names: tuple[str, str] = ("H1", "H2")) -> LRResult:
+def kinship_lr(
+    h1: Pedigree,
+    h2: Pedigree,
+    markers: Sequence[Marker],
+    profiles: Profiles,
+    theta: float = 0.0,
+    names: tuple[str, str] = ("H1", "H2"),
+) -> LRResult:
     """LR of two pedigree hypotheses for the same typed people.
 
     Each hypothesis is one :class:`Pedigree`, possibly of several components (unrelated people are
@@ -86,8 +92,15 @@ def kinship_lr(h1: Pedigree, h2: Pedigree, markers: Sequence[Marker], profiles: 
     return LRResult(num, den, names)
 
 
-def missing_person_lr(reference: Pedigree, missing: str, poi: str, markers: Sequence[Marker],
-                      profiles: Profiles, theta: float = 0.0, poi_sex: Sex | None = None) -> LRResult:
+def missing_person_lr(
+    reference: Pedigree,
+    missing: str,
+    poi: str,
+    markers: Sequence[Marker],
+    profiles: Profiles,
+    theta: float = 0.0,
+    poi_sex: Sex | None = None,
+) -> LRResult:
     """LR that the person of interest ``poi`` is the missing person ``missing`` of ``reference``.
 
     H1: the POI's genotypes are those of ``missing`` in the reference pedigree.
@@ -98,14 +111,22 @@ def missing_person_lr(reference: Pedigree, missing: str, poi: str, markers: Sequ
     if missing not in reference:
         raise KinshipError(f"missing person '{missing}' is not in the reference pedigree")
     if any(profiles.get(missing, {}).values()):
-        raise KinshipError(f"missing person '{missing}' is typed in the reference; a missing person has no profile")
+        raise KinshipError(
+            f"missing person '{missing}' is typed in the reference; a missing person has no profile"
+        )
     if poi in reference:
         raise KinshipError(f"person of interest '{poi}' is already in the reference pedigree")
     poi_profile: Mapping[str, Genotype] = profiles.get(poi, {})
     h1_profiles = {k: v for k, v in profiles.items() if k != poi}
     h1_profiles[missing] = poi_profile
     num = likelihood(reference, markers, h1_profiles, theta)
-    h2 = reference.union(Pedigree([Individual(poi, sex=reference[missing].sex if poi_sex is None else poi_sex)]))
+    h2 = reference.union(
+        Pedigree([Individual(poi, sex=reference[missing].sex if poi_sex is None else poi_sex)])
+    )
     den = likelihood(h2, markers, profiles, theta)
-    return LRResult(num, den, (f"{poi} is {missing}", f"{poi} is unrelated"),
-                    details={"missing": missing, "poi": poi})
+    return LRResult(
+        num,
+        den,
+        (f"{poi} is {missing}", f"{poi} is unrelated"),
+        details={"missing": missing, "poi": poi},
+    )

@@ -43,7 +43,9 @@ def _numeric_alleles(alleles: Sequence[str], model: str) -> np.ndarray:
         return np.array([float(a) for a in alleles])
     except ValueError:
         bad = next(a for a in alleles if not _is_number(a))
-        raise KinshipError(f"the {model} mutation model needs numeric alleles; '{bad}' is not a number") from None
+        raise KinshipError(
+            f"the {model} mutation model needs numeric alleles; '{bad}' is not a number"
+        ) from None
 
 
 def _is_number(s: str) -> bool:
@@ -54,9 +56,15 @@ def _is_number(s: str) -> bool:
     return True
 
 
-def mutation_matrix(model: str, alleles: Sequence[str], afreq: Sequence[float] | np.ndarray,
-                    rate: float = 0.0, rate2: float = 0.0, range_: float = 0.1,
-                    matrix: Any = None) -> np.ndarray:
+def mutation_matrix(
+    model: str,
+    alleles: Sequence[str],
+    afreq: Sequence[float] | np.ndarray,
+    rate: float = 0.0,
+    rate2: float = 0.0,
+    range_: float = 0.1,
+    matrix: Any = None,
+) -> np.ndarray:
     """Build a mutation matrix of one of the standard models.
 
     Parameters
@@ -102,7 +110,7 @@ def mutation_matrix(model: str, alleles: Sequence[str], afreq: Sequence[float] |
         group = np.round(10 * (x - np.round(x)))
         m = np.zeros((n, n))
         for i in range(n):
-            same = (group == group[i])
+            same = group == group[i]
             same[i] = False
             other = group != group[i]
             n_other = int(other.sum())
@@ -174,9 +182,15 @@ class MutationModel:
         return bool(np.allclose(f, f.T, rtol=0, atol=tol))
 
 
-def mutation_model(model: str, alleles: Sequence[str], afreq: Sequence[float] | np.ndarray,
-                   rate: float = 0.0, rate2: float = 0.0, range_: float = 0.1,
-                   matrix: Any = None) -> MutationModel:
+def mutation_model(
+    model: str,
+    alleles: Sequence[str],
+    afreq: Sequence[float] | np.ndarray,
+    rate: float = 0.0,
+    rate2: float = 0.0,
+    range_: float = 0.1,
+    matrix: Any = None,
+) -> MutationModel:
     """A :class:`MutationModel` built by :func:`mutation_matrix`, recording its parameters."""
     m = mutation_matrix(model, alleles, afreq, rate=rate, rate2=rate2, range_=range_, matrix=matrix)
     params: dict[str, Any] = {"model": model, "rate": rate}
@@ -244,7 +258,9 @@ class Marker:
         object.__setattr__(self, "alleles", alleles)
         p = np.asarray(self.afreq, dtype=float).copy()
         if p.shape != (len(alleles),):
-            raise KinshipError(f"marker {self.name}: {len(alleles)} alleles but {p.size} frequencies")
+            raise KinshipError(
+                f"marker {self.name}: {len(alleles)} alleles but {p.size} frequencies"
+            )
         if len(set(alleles)) != len(alleles):
             dup = next(a for a in alleles if alleles.count(a) > 1)
             raise KinshipError(f"marker {self.name}: allele '{dup}' is listed twice")
@@ -253,15 +269,19 @@ class Marker:
         if (p < 0).any() or not np.all(np.isfinite(p)):
             raise KinshipError(f"marker {self.name}: a frequency is negative or not a number")
         if abs(p.sum() - 1) > FREQUENCY_TOLERANCE:
-            raise KinshipError(f"marker {self.name}: frequencies sum to {p.sum():.6g}, not 1 "
-                               f"(tolerance {FREQUENCY_TOLERANCE})")
+            raise KinshipError(
+                f"marker {self.name}: frequencies sum to {p.sum():.6g}, not 1 "
+                f"(tolerance {FREQUENCY_TOLERANCE})"
+            )
         p.setflags(write=False)
         object.__setattr__(self, "afreq", p)
         for side in ("female", "male"):
             mm = getattr(self, side)
             if mm is not None and mm.matrix.shape[0] != len(alleles):
-                raise KinshipError(f"marker {self.name}: {side} mutation matrix is "
-                                   f"{mm.matrix.shape[0]}x{mm.matrix.shape[0]} for {len(alleles)} alleles")
+                raise KinshipError(
+                    f"marker {self.name}: {side} mutation matrix is "
+                    f"{mm.matrix.shape[0]}x{mm.matrix.shape[0]} for {len(alleles)} alleles"
+                )
         if self.male is None and self.female is not None:
             object.__setattr__(self, "male", self.female)
         if self.female is None and self.male is not None:
@@ -279,8 +299,10 @@ class Marker:
         try:
             return self._index[label]
         except KeyError:
-            raise KinshipError(f"allele '{label}' is not in the frequency table of marker {self.name}; "
-                               f"add it to the table or map it to a known allele") from None
+            raise KinshipError(
+                f"allele '{label}' is not in the frequency table of marker {self.name}; "
+                f"add it to the table or map it to a known allele"
+            ) from None
 
     @property
     def _index(self) -> dict[str, int]:
@@ -291,7 +313,9 @@ class Marker:
         return cache
 
     def without_mutation(self) -> Marker:
-        return Marker(self.name, self.alleles, self.afreq, None, None, self.is_x, self.chrom, self.pos_mb)
+        return Marker(
+            self.name, self.alleles, self.afreq, None, None, self.is_x, self.chrom, self.pos_mb
+        )
 
     def with_unseen_alleles(self, labels: Sequence[str], min_freq: float) -> Marker:
         """A copy with ``labels`` added at frequency ``min_freq`` each, the others scaled down.
@@ -314,10 +338,18 @@ class Marker:
                 return None
             kind = mm.params.get("model")
             if kind is None or kind == "custom":
-                raise KinshipError(f"marker {self.name}: cannot add unseen alleles {new} to a custom mutation "
-                                   f"matrix; give the matrix with the new alleles")
-            return mutation_model(kind, alleles, p, rate=mm.params.get("rate", 0.0),
-                                  rate2=mm.params.get("rate2", 0.0), range_=mm.params.get("range", 0.1))
+                raise KinshipError(
+                    f"marker {self.name}: cannot add unseen alleles {new} to a custom mutation "
+                    f"matrix; give the matrix with the new alleles"
+                )
+            return mutation_model(
+                kind,
+                alleles,
+                p,
+                rate=mm.params.get("rate", 0.0),
+                rate2=mm.params.get("rate2", 0.0),
+                range_=mm.params.get("range", 0.1),
+            )
 
         female, male = rebuild(self.female), rebuild(self.male)
         return Marker(self.name, alleles, p, female, male, self.is_x, self.chrom, self.pos_mb)
@@ -328,4 +360,3 @@ def total_rate(model: MutationModel | None, afreq: np.ndarray) -> float:
     if model is None:
         return 0.0
     return float(np.sum(afreq * (1 - np.diag(model.matrix))))
-

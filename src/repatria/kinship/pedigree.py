@@ -78,13 +78,18 @@ class Pedigree:
         for ind in inds:
             if (ind.father is None) != (ind.mother is None):
                 problems.append(f"'{ind.id}' has only one parent; give both or neither")
-            for role, pid, want in (("father", ind.father, Sex.MALE), ("mother", ind.mother, Sex.FEMALE)):
+            for role, pid, want in (
+                ("father", ind.father, Sex.MALE),
+                ("mother", ind.mother, Sex.FEMALE),
+            ):
                 if pid is None:
                     continue
                 if pid not in by_id:
                     problems.append(f"the {role} '{pid}' of '{ind.id}' is not in the pedigree")
                 elif by_id[pid].sex != want:
-                    problems.append(f"'{pid}', {role} of '{ind.id}', has sex {Sex(by_id[pid].sex).name.lower()}")
+                    problems.append(
+                        f"'{pid}', {role} of '{ind.id}', has sex {Sex(by_id[pid].sex).name.lower()}"
+                    )
                 if pid == ind.id:
                     problems.append(f"'{ind.id}' is their own {role}")
         if not problems:
@@ -180,15 +185,19 @@ class Pedigree:
         return Pedigree(list(self) + list(other))
 
     def with_sex(self, pid: str, sex: Sex) -> Pedigree:
-        return Pedigree([Individual(i.id, i.father, i.mother, sex) if i.id == pid else i for i in self],
-                        name=self.name)
+        return Pedigree(
+            [Individual(i.id, i.father, i.mother, sex) if i.id == pid else i for i in self],
+            name=self.name,
+        )
 
     def relabel(self, mapping: Mapping[str, str]) -> Pedigree:
         def r(x: str | None) -> str | None:
             return None if x is None else mapping.get(x, x)
 
-        return Pedigree([Individual(r(i.id), r(i.father), r(i.mother), i.sex) for i in self],  # type: ignore[arg-type]
-                        name=self.name)
+        return Pedigree(
+            [Individual(r(i.id), r(i.father), r(i.mother), i.sex) for i in self],  # type: ignore[arg-type]
+            name=self.name,
+        )
 
 
 def _topological_order(by_id: Mapping[str, Individual], problems: list[str]) -> list[str]:
@@ -224,9 +233,14 @@ def singleton(pid: str, sex: Sex = Sex.UNKNOWN) -> Pedigree:
     return Pedigree([Individual(pid, sex=sex)])
 
 
-def pedigree_from_rows(rows: Sequence[tuple[str, str | None, str | None, int]], name: str | None = None) -> Pedigree:
+def pedigree_from_rows(
+    rows: Sequence[tuple[str, str | None, str | None, int]], name: str | None = None
+) -> Pedigree:
     """A pedigree from ``(id, father, mother, sex)`` rows; ``"0"`` or ``None`` for no parent."""
+
     def par(x: str | None) -> str | None:
         return None if x in (None, "", "0", "NA") else x
 
-    return Pedigree([Individual(str(i), par(f), par(m), Sex(int(s))) for i, f, m, s in rows], name=name)
+    return Pedigree(
+        [Individual(str(i), par(f), par(m), Sex(int(s))) for i, f, m, s in rows], name=name
+    )

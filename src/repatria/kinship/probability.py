@@ -105,8 +105,13 @@ class LikelihoodResult:
 # public functions
 
 
-def likelihood(pedigree: Pedigree, markers: Sequence[Marker], profiles: Profiles,
-               theta: float = 0.0, lumping: str = "pedsuite") -> LikelihoodResult:
+def likelihood(
+    pedigree: Pedigree,
+    markers: Sequence[Marker],
+    profiles: Profiles,
+    theta: float = 0.0,
+    lumping: str = "pedsuite",
+) -> LikelihoodResult:
     """Log-likelihood of the typed people in ``profiles`` on ``pedigree``, per marker.
 
     Parameters
@@ -130,13 +135,26 @@ def likelihood(pedigree: Pedigree, markers: Sequence[Marker], profiles: Profiles
     """
     _check_profiles(pedigree, profiles)
     comps = [pedigree] if theta > 0 else [pedigree.subset(c) for c in pedigree.components()]
-    ll = np.array([sum(marker_likelihood(c, m, _marker_genotypes(profiles, m.name, c), theta, lumping)
-                       for c in comps) for m in markers], dtype=float)
+    ll = np.array(
+        [
+            sum(
+                marker_likelihood(c, m, _marker_genotypes(profiles, m.name, c), theta, lumping)
+                for c in comps
+            )
+            for m in markers
+        ],
+        dtype=float,
+    )
     return LikelihoodResult(tuple(m.name for m in markers), ll, theta, notes={"lumping": lumping})
 
 
-def marker_likelihood(pedigree: Pedigree, marker: Marker, genotypes: Mapping[str, Genotype],
-                      theta: float = 0.0, lumping: str = "pedsuite") -> float:
+def marker_likelihood(
+    pedigree: Pedigree,
+    marker: Marker,
+    genotypes: Mapping[str, Genotype],
+    theta: float = 0.0,
+    lumping: str = "pedsuite",
+) -> float:
     """Natural-log likelihood of one marker; ``genotypes[person] -> (a, b)`` for the typed.
 
     ``pedigree`` is evaluated as one unit (lumping is decided on all of it); :func:`likelihood`
@@ -146,8 +164,14 @@ def marker_likelihood(pedigree: Pedigree, marker: Marker, genotypes: Mapping[str
     return problem.loglik()
 
 
-def genotype_likelihoods(pedigree: Pedigree, marker: Marker, genotypes: Mapping[str, Genotype],
-                         target: str, theta: float = 0.0, alleles: Iterable[str] | None = None) -> np.ndarray:
+def genotype_likelihoods(
+    pedigree: Pedigree,
+    marker: Marker,
+    genotypes: Mapping[str, Genotype],
+    target: str,
+    theta: float = 0.0,
+    alleles: Iterable[str] | None = None,
+) -> np.ndarray:
     """Joint probability of the data and each genotype of the untyped person ``target``.
 
     Returns
@@ -166,9 +190,14 @@ def genotype_likelihoods(pedigree: Pedigree, marker: Marker, genotypes: Mapping[
     return genotype_table_and_loglik(pedigree, marker, genotypes, target, theta, alleles)[0]
 
 
-def genotype_table_and_loglik(pedigree: Pedigree, marker: Marker, genotypes: Mapping[str, Genotype],
-                              target: str, theta: float = 0.0, alleles: Iterable[str] | None = None
-                              ) -> tuple[np.ndarray, float, np.ndarray]:
+def genotype_table_and_loglik(
+    pedigree: Pedigree,
+    marker: Marker,
+    genotypes: Mapping[str, Genotype],
+    target: str,
+    theta: float = 0.0,
+    alleles: Iterable[str] | None = None,
+) -> tuple[np.ndarray, float, np.ndarray]:
     """:func:`genotype_likelihoods` and, from the same computation, the log-likelihood of the data
     without the target (the sum of the table over every genotype) and the table's row sums: for
     each allele ``a``, the probability of the data with the target carrying ``a`` and any other
@@ -176,11 +205,14 @@ def genotype_table_and_loglik(pedigree: Pedigree, marker: Marker, genotypes: Map
     if genotypes.get(target) is not None:
         raise KinshipError(f"'{target}' is typed at {marker.name}; a target must be untyped")
     if alleles is None:
-        problem = _MarkerProblem(pedigree, marker, genotypes, theta, targets=(target,), lumping="none")
+        problem = _MarkerProblem(
+            pedigree, marker, genotypes, theta, targets=(target,), lumping="none"
+        )
     else:
         extra = {_allele_index(marker, a, target) for a in alleles}
-        problem = _MarkerProblem(pedigree, marker, genotypes, theta, targets=(target,), lumping="exact",
-                                 extra_seen=extra)
+        problem = _MarkerProblem(
+            pedigree, marker, genotypes, theta, targets=(target,), lumping="exact", extra_seen=extra
+        )
     table = problem.target_table(target)
     total = float(np.sum(np.triu(table)))
     loglik = math.log(total) if total > 0 else -math.inf
@@ -202,11 +234,14 @@ def genotype_table_and_loglik(pedigree: Pedigree, marker: Marker, genotypes: Map
 def _check_profiles(pedigree: Pedigree, profiles: Profiles) -> None:
     unknown = [pid for pid, prof in profiles.items() if prof and pid not in pedigree]
     if unknown:
-        raise KinshipError(f"genotypes given for people not in the pedigree: {', '.join(map(str, unknown[:5]))}")
+        raise KinshipError(
+            f"genotypes given for people not in the pedigree: {', '.join(map(str, unknown[:5]))}"
+        )
 
 
-def _marker_genotypes(profiles: Profiles, marker_name: str, pedigree: Pedigree | None = None
-                      ) -> dict[str, Genotype]:
+def _marker_genotypes(
+    profiles: Profiles, marker_name: str, pedigree: Pedigree | None = None
+) -> dict[str, Genotype]:
     out = {}
     for pid, prof in profiles.items():
         if pedigree is not None and pid not in pedigree:
@@ -237,11 +272,20 @@ def _contract(eq: str, arrays: Sequence[np.ndarray]) -> np.ndarray:
 class _MarkerProblem:
     """One marker on one pedigree, reduced and turned into factors over allele variables."""
 
-    def __init__(self, pedigree: Pedigree, marker: Marker, genotypes: Mapping[str, Genotype],
-                 theta: float, targets: Iterable[str] = (), lumping: str = "pedsuite",
-                 extra_seen: Iterable[int] = ()) -> None:
+    def __init__(
+        self,
+        pedigree: Pedigree,
+        marker: Marker,
+        genotypes: Mapping[str, Genotype],
+        theta: float,
+        targets: Iterable[str] = (),
+        lumping: str = "pedsuite",
+        extra_seen: Iterable[int] = (),
+    ) -> None:
         if lumping not in LUMPING_POLICIES:
-            raise KinshipError(f"lumping must be one of {', '.join(LUMPING_POLICIES)}, not '{lumping}'")
+            raise KinshipError(
+                f"lumping must be one of {', '.join(LUMPING_POLICIES)}, not '{lumping}'"
+            )
         if not 0 <= theta < 1:
             raise KinshipError(f"theta must be in [0, 1), got {theta}")
         self.marker = marker
@@ -262,8 +306,10 @@ class _MarkerProblem:
             if ia is None and ib is None:
                 continue
             if marker.is_x and pedigree[pid].sex == Sex.MALE and ia != ib and None not in (ia, ib):
-                raise KinshipError(f"'{pid}' is male but heterozygous ({a}/{b}) at X-linked marker "
-                                   f"{marker.name}; males carry one X allele")
+                raise KinshipError(
+                    f"'{pid}' is male but heterozygous ({a}/{b}) at X-linked marker "
+                    f"{marker.name}; males carry one X allele"
+                )
             obs[pid] = (ia, ib)
         self.obs = obs
         # Keep only the typed, the targets and their ancestors: anyone else sums out to 1.
@@ -276,7 +322,9 @@ class _MarkerProblem:
         if marker.is_x:
             bad = [i for i in self.ids if pedigree[i].sex == Sex.UNKNOWN]
             if bad:
-                raise KinshipError(f"X-linked marker {marker.name} needs the sex of {', '.join(bad[:5])}")
+                raise KinshipError(
+                    f"X-linked marker {marker.name} needs the sex of {', '.join(bad[:5])}"
+                )
         all_typed = len(obs) == len(pedigree)
         self.keep: np.ndarray | None = None
         self._extra_seen = set(extra_seen)
@@ -285,7 +333,9 @@ class _MarkerProblem:
     def _setup_alleles(self, lumping: str) -> None:
         m = self.marker
         n = m.n_alleles
-        seen = tuple(sorted({i for g in self.obs.values() for i in g if i is not None} | self._extra_seen))
+        seen = tuple(
+            sorted({i for g in self.obs.values() for i in g if i is not None} | self._extra_seen)
+        )
         key = (id(m), lumping, seen)
         hit = _SETUP_CACHE.get(key)
         if hit is None:
@@ -295,7 +345,10 @@ class _MarkerProblem:
         _, self.keep, self.p, self.t_female, self.t_male, self.m_male = hit
         if self.keep is not None:
             remap = {old: new for new, old in enumerate(seen)}
-            self.obs = {pid: tuple(None if i is None else remap[i] for i in g) for pid, g in self.obs.items()}
+            self.obs = {
+                pid: tuple(None if i is None else remap[i] for i in g)
+                for pid, g in self.obs.items()
+            }
         self.n = len(self.p)
 
     # -- the network ---------------------------------------------------------------------------
@@ -330,8 +383,12 @@ class _MarkerProblem:
                 factors.append((own, _observation(g, len(own), n)))
         if self.theta > 0 and founder_vars:
             # Founders share one subpopulation: their alleles are drawn jointly.
-            factors.append((tuple(founder_vars),
-                            _polya_tensor(self.p, len(founder_vars), self.theta, self.marker.name)))
+            factors.append(
+                (
+                    tuple(founder_vars),
+                    _polya_tensor(self.p, len(founder_vars), self.theta, self.marker.name),
+                )
+            )
         return factors
 
     def _einsum(self, factors, out_vars) -> np.ndarray:
@@ -395,8 +452,10 @@ def _allele_index(marker: Marker, label: str, pid: str) -> int:
     try:
         return marker._index[label]
     except KeyError:
-        raise KinshipError(f"'{pid}' carries allele '{label}' at {marker.name}, which is not in its frequency "
-                           f"table; add it to the table or allow unseen alleles with a minimum frequency") from None
+        raise KinshipError(
+            f"'{pid}' carries allele '{label}' at {marker.name}, which is not in its frequency "
+            f"table; add it to the table or allow unseen alleles with a minimum frequency"
+        ) from None
 
 
 def _lumped(m: np.ndarray, keep: np.ndarray, unseen: np.ndarray) -> np.ndarray:
@@ -444,9 +503,11 @@ def _polya_tensor(p: np.ndarray, n_vars: int, theta: float, marker_name: str) ->
     n = len(p)
     if n_vars == 0:
         return np.ones(())
-    if n ** n_vars > MAX_THETA_TENSOR:
-        raise KinshipError(f"theta correction at {marker_name} would need a table of {n}^{n_vars} founder "
-                           f"allele combinations; reduce the pedigree's untyped founders or use theta = 0")
+    if n**n_vars > MAX_THETA_TENSOR:
+        raise KinshipError(
+            f"theta correction at {marker_name} would need a table of {n}^{n_vars} founder "
+            f"allele combinations; reduce the pedigree's untyped founders or use theta = 0"
+        )
     weights = np.ones(())
     counts = np.zeros((n,))
     for j in range(1, n_vars + 1):
@@ -455,4 +516,3 @@ def _polya_tensor(p: np.ndarray, n_vars: int, theta: float, marker_name: str) ->
         weights = weights[..., None] * step
         counts = counts[..., None, :] + np.eye(n)
     return weights
-

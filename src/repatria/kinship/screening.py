@@ -38,8 +38,8 @@ from __future__ import annotations
 import math
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,7 +51,7 @@ from repatria.kinship.dvi import NOBODY, DefaultPairings, DVIProblem, pm_loglik
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
-from repatria.kinship.probability import _contract, _MarkerProblem, _allele_index
+from repatria.kinship.probability import _allele_index, _contract, _MarkerProblem
 
 __all__ = [
     "ScreeningTables",
@@ -65,8 +65,10 @@ __all__ = [
 
 #: Entries of the largest intermediate tensor a batched table contraction may build.
 BATCH_ENTRIES = 1 << 22
-METHOD = ("per-MP genotype tables from the kinship core's contraction (batched per pedigree shape), "
-          "PM blocks scored by a sparse product; theta 0, mutation models as stored")
+METHOD = (
+    "per-MP genotype tables from the kinship core's contraction (batched per pedigree shape), "
+    "PM blocks scored by a sparse product; theta 0, mutation models as stored"
+)
 
 #: Entries (PM × MP) of one scored block.
 BLOCK_ENTRIES = 1 << 22
@@ -110,7 +112,9 @@ class ScreeningTables:
         return len(self.codes[k])
 
 
-def _marker_genotypes(profiles: Mapping[str, Mapping[str, Genotype]], name: str) -> dict[str, Genotype]:
+def _marker_genotypes(
+    profiles: Mapping[str, Mapping[str, Genotype]], name: str
+) -> dict[str, Genotype]:
     out = {}
     for pid, prof in profiles.items():
         g = prof.get(name)
@@ -122,12 +126,18 @@ def _marker_genotypes(profiles: Mapping[str, Mapping[str, Genotype]], name: str)
 def _shape(ped: Pedigree) -> tuple[tuple[str, ...], tuple]:
     """Pedigree structure up to labels: (ids in order, (father pos, mother pos, sex) per person)."""
     pos = {pid: i for i, pid in enumerate(ped.ids)}
-    sig = tuple((pos.get(ped[i].father, -1), pos.get(ped[i].mother, -1), int(ped[i].sex)) for i in ped.ids)
+    sig = tuple(
+        (pos.get(ped[i].father, -1), pos.get(ped[i].mother, -1), int(ped[i].sex)) for i in ped.ids
+    )
     return ped.ids, sig
 
 
-def build_tables(problem: DVIProblem, alleles: Mapping[str, set[str]] | None = None,
-                 progress: Progress | None = None, batch_entries: int = BATCH_ENTRIES) -> ScreeningTables:
+def build_tables(
+    problem: DVIProblem,
+    alleles: Mapping[str, set[str]] | None = None,
+    progress: Progress | None = None,
+    batch_entries: int = BATCH_ENTRIES,
+) -> ScreeningTables:
     """Every MP's log genotype table at every marker (pure; the heavy part of a screen).
 
     ``alleles``: per marker, the PM alleles the tables must answer for (default: those of the
@@ -148,7 +158,10 @@ def build_tables(problem: DVIProblem, alleles: Mapping[str, set[str]] | None = N
     for famid, ped in problem.families.items():
         pos = {pid: i for i, pid in enumerate(ped.ids)}
         typed = sorted((pos[pid], pid) for pid in problem.am_profiles.get(famid, {}) if pid in pos)
-        refs[famid] = (pos, [(i, pid, problem.am_profiles[famid][pid], ped[pid].sex) for i, pid in typed])
+        refs[famid] = (
+            pos,
+            [(i, pid, problem.am_profiles[famid][pid], ped[pid].sex) for i, pid in typed],
+        )
     for k, m in enumerate(markers):
         seen_set = {_allele_index(m, a, "PM sample") for a in alleles.get(m.name, ())}
         idx = m._index
@@ -184,9 +197,15 @@ def build_tables(problem: DVIProblem, alleles: Mapping[str, set[str]] | None = N
         labels = None
         block = None
         for key, cols in groups.items():
-            vals, ll, keep = _group_tables(problem, m, seen, cols, key[2],
-                                           np.array(group_obs[key], dtype=np.int64).reshape(len(cols), len(key[2]), 2),
-                                           batch_entries)
+            vals, ll, keep = _group_tables(
+                problem,
+                m,
+                seen,
+                cols,
+                key[2],
+                np.array(group_obs[key], dtype=np.int64).reshape(len(cols), len(key[2]), 2),
+                batch_entries,
+            )
             if block is None:
                 labels = [m.alleles[i] for i in (keep if keep is not None else range(m.n_alleles))]
                 block = np.empty((vals.shape[1], n_mp))
@@ -202,16 +221,35 @@ def build_tables(problem: DVIProblem, alleles: Mapping[str, set[str]] | None = N
             progress("tables", k + 1, len(markers))
     logt = np.ascontiguousarray(np.concatenate(blocks) if blocks else np.empty((0, n_mp)))
     del blocks
-    mp_sex = np.array([int(problem.families[col_family[j]][mp].sex) for j, mp in enumerate(missing)], dtype=np.int8)
-    return ScreeningTables(tuple(m.name for m in markers), missing, col_family, mp_sex, tuple(codes), offsets,
-                           logt, fam_ll, time.perf_counter() - t0)
+    mp_sex = np.array(
+        [int(problem.families[col_family[j]][mp].sex) for j, mp in enumerate(missing)],
+        dtype=np.int8,
+    )
+    return ScreeningTables(
+        tuple(m.name for m in markers),
+        missing,
+        col_family,
+        mp_sex,
+        tuple(codes),
+        offsets,
+        logt,
+        fam_ll,
+        time.perf_counter() - t0,
+    )
 
 
 _Z = ("__batch__",)
 
 
-def _group_tables(problem: DVIProblem, m: Marker, seen: tuple[int, ...], cols: list[int], typed_pos: tuple[int, ...],
-                  raw_obs: np.ndarray, batch_entries: int):
+def _group_tables(
+    problem: DVIProblem,
+    m: Marker,
+    seen: tuple[int, ...],
+    cols: list[int],
+    typed_pos: tuple[int, ...],
+    raw_obs: np.ndarray,
+    batch_entries: int,
+):
     """Tables of MPs that share a pedigree shape, a position and a typing pattern at marker ``m``.
 
     ``raw_obs[z, r]``: allele indices (-1: unknown) of typed reference ``r`` of member ``z``.
@@ -258,7 +296,9 @@ def _group_tables(problem: DVIProblem, m: Marker, seen: tuple[int, ...], cols: l
         probe = min(len(cols), 8)
         eq, arrays = _sliced_eq(base, var_of, obs_pids0, [o[:probe] for o in obs_idx], out_vars, 0)
         info = oe.contract_path(eq, *[a.shape for a in arrays], shapes=True)[1]
-        chunk = int(max(1, min(len(cols), batch_entries // max(1.0, info.largest_intermediate / probe))))
+        chunk = int(
+            max(1, min(len(cols), batch_entries // max(1.0, info.largest_intermediate / probe)))
+        )
     for s in range(0, len(cols), chunk):
         sl = slice(s, min(len(cols), s + chunk))
         if partial:
@@ -278,8 +318,9 @@ def _group_tables(problem: DVIProblem, m: Marker, seen: tuple[int, ...], cols: l
 def _chunk(base, var_of, pids, out_vars, n, n_cols, batch_entries) -> int:
     """Families per contraction so that the largest intermediate stays near ``batch_entries``."""
     probe = min(n_cols, 8)
-    eq, arrays = _batched_eq(base, [(var_of[p], np.zeros((probe,) + (n,) * len(var_of[p]))) for p in pids],
-                             out_vars)
+    eq, arrays = _batched_eq(
+        base, [(var_of[p], np.zeros((probe,) + (n,) * len(var_of[p]))) for p in pids], out_vars
+    )
     info = oe.contract_path(eq, *[a.shape for a in arrays], shapes=True)[1]
     per = max(1.0, float(info.largest_intermediate) / probe)
     return int(max(1, min(n_cols, batch_entries // per)))
@@ -370,7 +411,9 @@ def _batched_eq(base, obs, out_vars):
         return "".join(symbols.setdefault(v, oe.get_symbol(len(symbols))) for v in vs)
 
     terms = [sym(v) for v, _ in base] + [sym(_Z + tuple(v)) for v, _ in obs]
-    return ",".join(terms) + "->" + sym(_Z + tuple(out_vars)), [a for _, a in base] + [a for _, a in obs]
+    return ",".join(terms) + "->" + sym(_Z + tuple(out_vars)), [a for _, a in base] + [
+        a for _, a in obs
+    ]
 
 
 def _symmetric(table: np.ndarray) -> np.ndarray:
@@ -381,7 +424,9 @@ def _symmetric(table: np.ndarray) -> np.ndarray:
     return sym
 
 
-def _values(sym: np.ndarray, ai: np.ndarray, bi: np.ndarray, nk: int) -> tuple[np.ndarray, np.ndarray]:
+def _values(
+    sym: np.ndarray, ai: np.ndarray, bi: np.ndarray, nk: int
+) -> tuple[np.ndarray, np.ndarray]:
     total = np.triu(sym).sum(axis=(1, 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         ll = np.where(total > 0, np.log(np.where(total > 0, total, 1.0)), -np.inf)
@@ -396,8 +441,10 @@ def _obs_indices(m: Marker, g: Genotype, pid: str, sex: Sex, remap):
     a = None if g[0] is None else _allele_index(m, g[0], pid)
     b = None if g[1] is None else _allele_index(m, g[1], pid)
     if m.is_x and sex == Sex.MALE and a is not None and b is not None and a != b:
-        raise KinshipError(f"'{pid}' is male but heterozygous ({g[0]}/{g[1]}) at X-linked marker {m.name}; "
-                           f"males carry one X allele")
+        raise KinshipError(
+            f"'{pid}' is male but heterozygous ({g[0]}/{g[1]}) at X-linked marker {m.name}; "
+            f"males carry one X allele"
+        )
     if remap is not None:
         a = None if a is None else remap[a]
         b = None if b is None else remap[b]
@@ -442,8 +489,10 @@ def encode_pm(problem: DVIProblem, tables: ScreeningTables) -> EncodedPM:
                 c = cmap.get(x)
                 if c is None:
                     m.allele_index(x)  # an allele outside the frequency table: the core's error
-                    raise KinshipError(f"PM sample '{v}' carries allele '{x}' at {m.name}, for which the "
-                                       f"screening tables were not built; rebuild them with this sample")
+                    raise KinshipError(
+                        f"PM sample '{v}' carries allele '{x}' at {m.name}, for which the "
+                        f"screening tables were not built; rebuild them with this sample"
+                    )
                 got.append(c)
             if len(got) == 2:
                 lo, hi = min(got), max(got)
@@ -460,8 +509,10 @@ def score_block(logt: np.ndarray, codes: np.ndarray, pm_loglik: np.ndarray) -> n
     """Natural-log LR of a block of PMs (rows) against every column of ``logt``."""
     typed = codes >= 0
     indptr = np.concatenate([[0], np.cumsum(typed.sum(axis=1))])
-    onehot = sp.csr_matrix((np.ones(int(indptr[-1])), codes[typed].astype(np.int64), indptr),
-                           shape=(codes.shape[0], logt.shape[0]))
+    onehot = sp.csr_matrix(
+        (np.ones(int(indptr[-1])), codes[typed].astype(np.int64), indptr),
+        shape=(codes.shape[0], logt.shape[0]),
+    )
     out = np.asarray(onehot @ logt)
     out -= pm_loglik[:, None]
     return out
@@ -516,14 +567,20 @@ class ScreenResult:
         lr, l10 = self.lr, self.log10_lr
         for k in range(len(self)):
             j = int(self.mp_index[k])
-            yield self.pm[int(self.pm_index[k])], self.family[j], self.missing[j], float(lr[k]), float(l10[k])
+            yield (
+                self.pm[int(self.pm_index[k])],
+                self.family[j],
+                self.missing[j],
+                float(lr[k]),
+                float(l10[k]),
+            )
 
 
 @dataclass(frozen=True)
 class _BlockParams:
     min_log_lr: float
     top: int | None
-    explicit: np.ndarray | None     # allowed mask of the block when pairings are not the default
+    explicit: np.ndarray | None  # allowed mask of the block when pairings are not the default
 
 
 def _allowed(pm_sex: np.ndarray, mp_sex: np.ndarray) -> np.ndarray:
@@ -531,8 +588,14 @@ def _allowed(pm_sex: np.ndarray, mp_sex: np.ndarray) -> np.ndarray:
     return (a == 0) | (b == 0) | (a == b)
 
 
-def _screen_block(tables: ScreeningTables, start: int, codes: np.ndarray, pm_ll: np.ndarray, pm_sex: np.ndarray,
-                  params: _BlockParams) -> dict:
+def _screen_block(
+    tables: ScreeningTables,
+    start: int,
+    codes: np.ndarray,
+    pm_ll: np.ndarray,
+    pm_sex: np.ndarray,
+    params: _BlockParams,
+) -> dict:
     """Score one PM block; return its final per-PM candidates and its per-MP top-K candidates."""
     llr = score_block(tables.logt, codes, pm_ll)
     ok = params.explicit if params.explicit is not None else _allowed(pm_sex, tables.mp_sex)
@@ -582,7 +645,9 @@ def _top_per_group(group: np.ndarray, values: np.ndarray, K: int) -> np.ndarray:
     return keep
 
 
-def _merge(tables: ScreeningTables, parts: list[dict], top: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _merge(
+    tables: ScreeningTables, parts: list[dict], top: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rows = [p["rows"] for p in parts]
     pi = np.concatenate([r[0] for r in rows]).astype(np.int64) if rows else np.empty(0, np.int64)
     ci = np.concatenate([r[1] for r in rows]).astype(np.int64) if rows else np.empty(0, np.int64)
@@ -605,7 +670,9 @@ def _merge(tables: ScreeningTables, parts: list[dict], top: int | None) -> tuple
     return pi[order], ci[order], vv[order]
 
 
-def _explicit_mask(problem: DVIProblem, rows: range, col: Mapping[str, int], n_mp: int) -> np.ndarray | None:
+def _explicit_mask(
+    problem: DVIProblem, rows: range, col: Mapping[str, int], n_mp: int
+) -> np.ndarray | None:
     if isinstance(problem.pairings, DefaultPairings):
         return None
     mask = np.zeros((len(rows), n_mp), dtype=bool)
@@ -616,9 +683,16 @@ def _explicit_mask(problem: DVIProblem, rows: range, col: Mapping[str, int], n_m
     return mask
 
 
-def screen(problem: DVIProblem, min_lr: float = 1.0, top: int | None = 10, block_size: int | None = None,
-           client=None, tables: ScreeningTables | None = None, progress: Progress | None = None,
-           threads: int | None = None) -> ScreenResult:
+def screen(
+    problem: DVIProblem,
+    min_lr: float = 1.0,
+    top: int | None = 10,
+    block_size: int | None = None,
+    client=None,
+    tables: ScreeningTables | None = None,
+    progress: Progress | None = None,
+    threads: int | None = None,
+) -> ScreenResult:
     """Screen every PM against every allowed MP; return the candidates (never the dense matrix).
 
     Parameters
@@ -657,11 +731,16 @@ def screen(problem: DVIProblem, min_lr: float = 1.0, top: int | None = 10, block
         return _BlockParams(min_log, top, _explicit_mask(problem, rows, col, n_mp))
 
     if client is None:
+
         def run(s: int) -> dict:
             e = s + block_size
-            return _screen_block(tables, s, enc.codes[s:e], enc.loglik[s:e], enc.sex[s:e], params_for(s))
+            return _screen_block(
+                tables, s, enc.codes[s:e], enc.loglik[s:e], enc.sex[s:e], params_for(s)
+            )
 
-        n_threads = min(len(starts), threads if threads is not None else min(4, os.cpu_count() or 1))
+        n_threads = min(
+            len(starts), threads if threads is not None else min(4, os.cpu_count() or 1)
+        )
         if n_threads > 1:
             # The sparse product and the partitions release the GIL for most of their time.
             engine = f"local:{n_threads} threads"
@@ -680,9 +759,19 @@ def screen(problem: DVIProblem, min_lr: float = 1.0, top: int | None = 10, block
 
         engine = f"dask:{client.scheduler.address}"
         remote = client.scatter(tables, broadcast=True)
-        futures = [client.submit(_screen_block, remote, s, enc.codes[s:s + block_size],
-                                 enc.loglik[s:s + block_size], enc.sex[s:s + block_size], params_for(s),
-                                 pure=False) for s in starts]
+        futures = [
+            client.submit(
+                _screen_block,
+                remote,
+                s,
+                enc.codes[s : s + block_size],
+                enc.loglik[s : s + block_size],
+                enc.sex[s : s + block_size],
+                params_for(s),
+                pure=False,
+            )
+            for s in starts
+        ]
         for b, fut in enumerate(as_completed(futures)):
             parts.append(fut.result())
             if progress is not None:
@@ -690,8 +779,26 @@ def screen(problem: DVIProblem, min_lr: float = 1.0, top: int | None = 10, block
         parts.sort(key=lambda p: p["start"])
         client.cancel(remote)
     pi, ci, vv = _merge(tables, parts, top)
-    return ScreenResult(enc.ids, tables.missing, tables.family, pi, ci, vv, sum(p["pairs"] for p in parts),
-                        min_lr, top, time.perf_counter() - t0, tables.seconds, len(starts), engine,
-                        notes={"markers": tables.markers, "hypotheses": "PM is the MP vs. PM unrelated to the family",
-                               "method": METHOD, "pairings": "default (by sex)"
-                               if isinstance(problem.pairings, DefaultPairings) else "as given"})
+    return ScreenResult(
+        enc.ids,
+        tables.missing,
+        tables.family,
+        pi,
+        ci,
+        vv,
+        sum(p["pairs"] for p in parts),
+        min_lr,
+        top,
+        time.perf_counter() - t0,
+        tables.seconds,
+        len(starts),
+        engine,
+        notes={
+            "markers": tables.markers,
+            "hypotheses": "PM is the MP vs. PM unrelated to the family",
+            "method": METHOD,
+            "pairings": "default (by sex)"
+            if isinstance(problem.pairings, DefaultPairings)
+            else "as given",
+        },
+    )

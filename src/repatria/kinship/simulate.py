@@ -17,14 +17,21 @@ from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Individual, Pedigree, Sex
 
-__all__ = ["simulate_profiles", "simulate_dvi", "SimulatedDVI", "FAMILY_SHAPES", "simulate_population",
-           "SimulatedPopulation"]
+__all__ = [
+    "simulate_profiles",
+    "simulate_dvi",
+    "SimulatedDVI",
+    "FAMILY_SHAPES",
+    "simulate_population",
+    "SimulatedPopulation",
+]
 
 M, F = Sex.MALE, Sex.FEMALE
 
 
-def simulate_profiles(pedigree: Pedigree, markers: Sequence[Marker], rng: np.random.Generator
-                      ) -> dict[str, dict[str, Genotype]]:
+def simulate_profiles(
+    pedigree: Pedigree, markers: Sequence[Marker], rng: np.random.Generator
+) -> dict[str, dict[str, Genotype]]:
     """Genotypes of everyone in ``pedigree`` at every marker (autosomal; X-linked males hemizygous)."""
     out: dict[str, dict[str, Genotype]] = {i: {} for i in pedigree.ids}
     for m in markers:
@@ -46,7 +53,9 @@ def simulate_profiles(pedigree: Pedigree, markers: Sequence[Marker], rng: np.ran
     return out
 
 
-def _transmit(parent: tuple[int, int], model, rng: np.random.Generator, hemizygous: bool = False) -> int:
+def _transmit(
+    parent: tuple[int, int], model, rng: np.random.Generator, hemizygous: bool = False
+) -> int:
     allele = parent[0] if hemizygous else parent[int(rng.integers(2))]
     if model is None:
         return allele
@@ -56,24 +65,72 @@ def _transmit(parent: tuple[int, int], model, rng: np.random.Generator, hemizygo
 
 #: Reference family shapes: (description, individuals, the typed references). "MP" is the missing person.
 FAMILY_SHAPES: dict[str, tuple[list[Individual], list[str]]] = {
-    "parents": ([Individual("FA", sex=M), Individual("MO", sex=F), Individual("MP", "FA", "MO", M)], ["FA", "MO"]),
-    "mother": ([Individual("FA", sex=M), Individual("MO", sex=F), Individual("MP", "FA", "MO", M)], ["MO"]),
-    "father": ([Individual("FA", sex=M), Individual("MO", sex=F), Individual("MP", "FA", "MO", M)], ["FA"]),
-    "two_siblings": ([Individual("FA", sex=M), Individual("MO", sex=F), Individual("MP", "FA", "MO", M),
-                      Individual("S1", "FA", "MO", M), Individual("S2", "FA", "MO", F)], ["S1", "S2"]),
-    "child": ([Individual("MP", sex=M), Individual("WI", sex=F), Individual("CH", "MP", "WI", F)], ["CH"]),
-    "child_and_wife": ([Individual("MP", sex=M), Individual("WI", sex=F), Individual("CH", "MP", "WI", F)],
-                       ["CH", "WI"]),
-    "half_sibling": ([Individual("FA", sex=M), Individual("MO", sex=F), Individual("M2", sex=F),
-                      Individual("MP", "FA", "MO", M), Individual("HS", "FA", "M2", M)], ["HS"]),
-    "cousin": ([Individual("GF", sex=M), Individual("GM", sex=F), Individual("FA", "GF", "GM", M),
-                Individual("UN", "GF", "GM", M), Individual("MO", sex=F), Individual("AU", sex=F),
-                Individual("MP", "FA", "MO", M), Individual("CO", "UN", "AU", M)], ["CO"]),
+    "parents": (
+        [Individual("FA", sex=M), Individual("MO", sex=F), Individual("MP", "FA", "MO", M)],
+        ["FA", "MO"],
+    ),
+    "mother": (
+        [Individual("FA", sex=M), Individual("MO", sex=F), Individual("MP", "FA", "MO", M)],
+        ["MO"],
+    ),
+    "father": (
+        [Individual("FA", sex=M), Individual("MO", sex=F), Individual("MP", "FA", "MO", M)],
+        ["FA"],
+    ),
+    "two_siblings": (
+        [
+            Individual("FA", sex=M),
+            Individual("MO", sex=F),
+            Individual("MP", "FA", "MO", M),
+            Individual("S1", "FA", "MO", M),
+            Individual("S2", "FA", "MO", F),
+        ],
+        ["S1", "S2"],
+    ),
+    "child": (
+        [Individual("MP", sex=M), Individual("WI", sex=F), Individual("CH", "MP", "WI", F)],
+        ["CH"],
+    ),
+    "child_and_wife": (
+        [Individual("MP", sex=M), Individual("WI", sex=F), Individual("CH", "MP", "WI", F)],
+        ["CH", "WI"],
+    ),
+    "half_sibling": (
+        [
+            Individual("FA", sex=M),
+            Individual("MO", sex=F),
+            Individual("M2", sex=F),
+            Individual("MP", "FA", "MO", M),
+            Individual("HS", "FA", "M2", M),
+        ],
+        ["HS"],
+    ),
+    "cousin": (
+        [
+            Individual("GF", sex=M),
+            Individual("GM", sex=F),
+            Individual("FA", "GF", "GM", M),
+            Individual("UN", "GF", "GM", M),
+            Individual("MO", sex=F),
+            Individual("AU", sex=F),
+            Individual("MP", "FA", "MO", M),
+            Individual("CO", "UN", "AU", M),
+        ],
+        ["CO"],
+    ),
 }
 
 #: How often each shape occurs by default: most families give a parent, a child or two siblings.
-DEFAULT_SHAPE_WEIGHTS = {"parents": 0.2, "mother": 0.2, "father": 0.1, "two_siblings": 0.2, "child": 0.1,
-                         "child_and_wife": 0.1, "half_sibling": 0.06, "cousin": 0.04}
+DEFAULT_SHAPE_WEIGHTS = {
+    "parents": 0.2,
+    "mother": 0.2,
+    "father": 0.1,
+    "two_siblings": 0.2,
+    "child": 0.1,
+    "child_and_wife": 0.1,
+    "half_sibling": 0.06,
+    "cousin": 0.04,
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,8 +141,9 @@ class SimulatedDVI:
     truth: dict[str, str]
 
 
-def _simulate_families(markers: Sequence[Marker], n_families: int, rng: np.random.Generator,
-                       weights: dict[str, float]):
+def _simulate_families(
+    markers: Sequence[Marker], n_families: int, rng: np.random.Generator, weights: dict[str, float]
+):
     """Reference families of random shapes, one MP each, with everyone's simulated profile."""
     shapes = list(weights)
     probs = np.array([weights[s] for s in shapes], dtype=float)
@@ -113,8 +171,14 @@ def _simulate_families(markers: Sequence[Marker], n_families: int, rng: np.rando
     return families, am_profiles, missing, missing_family, mp_profiles
 
 
-def simulate_dvi(markers: Sequence[Marker], n_victims: int, n_families: int, rng: np.random.Generator,
-                 shape_weights: dict[str, float] | None = None, unrelated_victims: float = 0.1) -> SimulatedDVI:
+def simulate_dvi(
+    markers: Sequence[Marker],
+    n_victims: int,
+    n_families: int,
+    rng: np.random.Generator,
+    shape_weights: dict[str, float] | None = None,
+    unrelated_victims: float = 0.1,
+) -> SimulatedDVI:
     """A DVI case: ``n_families`` reference families with one MP each, ``n_victims`` PM samples.
 
     About ``unrelated_victims`` of the PMs belong to no family (``*`` in the truth); the others are
@@ -122,8 +186,9 @@ def simulate_dvi(markers: Sequence[Marker], n_victims: int, n_families: int, rng
     """
     weights = shape_weights or DEFAULT_SHAPE_WEIGHTS
     n_true = min(n_families, int(round(n_victims * (1 - unrelated_victims))))
-    families, am_profiles, missing, missing_family, mp_profiles = _simulate_families(markers, n_families, rng,
-                                                                                     weights)
+    families, am_profiles, missing, missing_family, mp_profiles = _simulate_families(
+        markers, n_families, rng, weights
+    )
     order = rng.permutation(n_families)[:n_true]
     pm, pm_prof, truth = [], {}, {}
     sources = [missing[i] for i in order] + [None] * (n_victims - n_true)
@@ -139,8 +204,17 @@ def simulate_dvi(markers: Sequence[Marker], n_victims: int, n_families: int, rng
         else:
             pm_prof[v] = mp_profiles[src]
             truth[v] = src
-    problem = DVIProblem(tuple(markers), tuple(pm), {v: M for v in pm}, pm_prof, families, am_profiles,
-                         tuple(missing), missing_family, {})
+    problem = DVIProblem(
+        tuple(markers),
+        tuple(pm),
+        {v: M for v in pm},
+        pm_prof,
+        families,
+        am_profiles,
+        tuple(missing),
+        missing_family,
+        {},
+    )
     return SimulatedDVI(problem, truth)
 
 
@@ -153,8 +227,9 @@ def _draw(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
 
 
-def _simulate_shape(inds: Sequence[Individual], markers: Sequence[Marker], n: int, rng: np.random.Generator
-                    ) -> dict[str, np.ndarray]:
+def _simulate_shape(
+    inds: Sequence[Individual], markers: Sequence[Marker], n: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     """Allele indices ``(n, n_markers, 2)`` of everyone in ``n`` copies of one pedigree shape (autosomal),
     dropped down the pedigree as :func:`simulate_profiles` does, vectorised over the copies."""
     ped = Pedigree(list(inds))
@@ -206,10 +281,17 @@ class SimulatedPopulation:
     fragments: list[list[str]]
 
 
-def simulate_population(markers: Sequence[Marker], n_pm: int, n_families: int, rng: np.random.Generator,
-                        shape_weights: dict[str, float] | None = None, identified: float = 0.5,
-                        fragmented: float = 0.1, max_fragments: int = 4, max_dropout: float = 0.1
-                        ) -> SimulatedPopulation:
+def simulate_population(
+    markers: Sequence[Marker],
+    n_pm: int,
+    n_families: int,
+    rng: np.random.Generator,
+    shape_weights: dict[str, float] | None = None,
+    identified: float = 0.5,
+    fragmented: float = 0.1,
+    max_fragments: int = 4,
+    max_dropout: float = 0.1,
+) -> SimulatedPopulation:
     """``n_families`` reference families (one male MP each) and ``n_pm`` PM samples.
 
     Bodies are drawn until there are ``n_pm`` samples: about ``identified`` of them are MPs of
@@ -244,8 +326,13 @@ def simulate_population(markers: Sequence[Marker], n_pm: int, n_families: int, r
             label = {i.id: f"{famid}-{i.id}" for i in inds}
             label["MP"] = missing[k]
             families[famid] = Pedigree(inds, name=famid).relabel(label)
-            am_profiles[famid] = {label[r]: {m.name: (m.alleles[sim[r][z, j, 0]], m.alleles[sim[r][z, j, 1]])
-                                             for j, m in enumerate(markers)} for r in refs}
+            am_profiles[famid] = {
+                label[r]: {
+                    m.name: (m.alleles[sim[r][z, j, 0]], m.alleles[sim[r][z, j, 1]])
+                    for j, m in enumerate(markers)
+                }
+                for r in refs
+            }
     families = {f"F{k + 1:0{width}d}": families[f"F{k + 1:0{width}d}"] for k in range(n_families)}
     # Bodies and their samples.
     free = list(rng.permutation(n_families))
@@ -255,7 +342,11 @@ def simulate_population(markers: Sequence[Marker], n_pm: int, n_families: int, r
         src = NOBODY
         if free and rng.random() < identified:
             src = missing[free.pop()]
-        k = int(rng.integers(2, max_fragments + 1)) if rng.random() < fragmented and max_fragments >= 2 else 1
+        k = (
+            int(rng.integers(2, max_fragments + 1))
+            if rng.random() < fragmented and max_fragments >= 2
+            else 1
+        )
         k = min(k, n_pm - total)
         bodies.append((src, k))
         total += k
@@ -298,6 +389,15 @@ def simulate_population(markers: Sequence[Marker], n_pm: int, n_families: int, r
             fragments.append(sorted(names))
     pm = tuple(ids)
     fragments.sort()
-    problem = DVIProblem(tuple(markers), pm, {v: M for v in pm}, pm_prof, families, am_profiles, tuple(missing),
-                         missing_family, {})
+    problem = DVIProblem(
+        tuple(markers),
+        pm,
+        {v: M for v in pm},
+        pm_prof,
+        families,
+        am_profiles,
+        tuple(missing),
+        missing_family,
+        {},
+    )
     return SimulatedPopulation(problem, {v: truth[v] for v in pm}, fragments)

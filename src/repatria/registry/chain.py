@@ -21,8 +21,16 @@ from sqlalchemy.orm import Session
 
 from repatria.registry.models import ChainHead, CustodyEvent, Decision, utcnow
 
-__all__ = ["GENESIS", "CHAINED", "row_content", "content_hash", "lock_head", "append",
-           "ChainBreak", "verify_chain"]
+__all__ = [
+    "GENESIS",
+    "CHAINED",
+    "row_content",
+    "content_hash",
+    "lock_head",
+    "append",
+    "ChainBreak",
+    "verify_chain",
+]
 
 GENESIS = "0" * 64
 CHAINED: tuple[type, ...] = (CustodyEvent, Decision)
@@ -34,8 +42,8 @@ def _canonical(value: Any) -> Any:
     # Timestamps hash as UTC ISO text with microseconds, the same on SQLite and PostgreSQL.
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
@@ -95,8 +103,11 @@ class ChainBreak:
     problem: str
 
     def sentence(self) -> str:
-        where = f"{self.table} row id {self.row_id} (seq {self.seq})" if self.row_id is not None \
+        where = (
+            f"{self.table} row id {self.row_id} (seq {self.seq})"
+            if self.row_id is not None
             else f"{self.table}"
+        )
         return f"{self.chain} chain broken at {where}: {self.problem}"
 
 
@@ -113,22 +124,42 @@ def verify_chain(session: Session, model: type) -> tuple[int, ChainBreak | None]
     for row in session.execute(select(model).order_by(model.seq, model.id)).scalars():
         n += 1
         if row.seq != expected_seq:
-            return n, ChainBreak(chain, table, row.id, row.seq,
-                                 f"expected seq {expected_seq}: a row was removed or renumbered")
+            return n, ChainBreak(
+                chain,
+                table,
+                row.id,
+                row.seq,
+                f"expected seq {expected_seq}: a row was removed or renumbered",
+            )
         if row.prev_hash != prev:
-            return n, ChainBreak(chain, table, row.id, row.seq,
-                                 "its prev_hash is not the hash of the row before it: "
-                                 "a row before it was removed, replaced or reordered")
+            return n, ChainBreak(
+                chain,
+                table,
+                row.id,
+                row.seq,
+                "its prev_hash is not the hash of the row before it: "
+                "a row before it was removed, replaced or reordered",
+            )
         if content_hash(prev, row_content(row)) != row.row_hash:
-            return n, ChainBreak(chain, table, row.id, row.seq,
-                                 "its content no longer matches its stored hash: "
-                                 "the row was changed after it was written")
+            return n, ChainBreak(
+                chain,
+                table,
+                row.id,
+                row.seq,
+                "its content no longer matches its stored hash: "
+                "the row was changed after it was written",
+            )
         prev, expected_seq = row.row_hash, expected_seq + 1
     head = session.get(ChainHead, chain)
     last_seq, last_hash = (head.last_seq, head.last_hash) if head else (0, GENESIS)
     if (last_seq, last_hash) != (expected_seq - 1, prev):
-        return n, ChainBreak(chain, table, None, None,
-                             f"the chain head records {last_seq} rows ending in {last_hash[:12]}…, "
-                             f"the table holds {expected_seq - 1}: rows at the end were removed "
-                             "or the head was changed")
+        return n, ChainBreak(
+            chain,
+            table,
+            None,
+            None,
+            f"the chain head records {last_seq} rows ending in {last_hash[:12]}…, "
+            f"the table holds {expected_seq - 1}: rows at the end were removed "
+            "or the head was changed",
+        )
     return n, None

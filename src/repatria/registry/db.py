@@ -22,8 +22,19 @@ from sqlalchemy.orm import Session
 
 from repatria.errors import RegistryError
 
-__all__ = ["ENV_VAR", "DEFAULT_SQLITE", "resolve_url", "get_engine", "dispose_engines",
-           "session_scope", "migrate", "downgrade", "schema_revision", "head_revision", "display_url"]
+__all__ = [
+    "ENV_VAR",
+    "DEFAULT_SQLITE",
+    "resolve_url",
+    "get_engine",
+    "dispose_engines",
+    "session_scope",
+    "migrate",
+    "downgrade",
+    "schema_revision",
+    "head_revision",
+    "display_url",
+]
 
 ENV_VAR = "REPATRIA_DATABASE_URL"
 DEFAULT_SQLITE = "repatria.sqlite"
@@ -104,7 +115,7 @@ def _migrations_dir() -> str:
     return str(resources.files("repatria.registry") / "migrations")
 
 
-def _alembic_config(connection) -> "object":  # noqa: ANN001
+def _alembic_config(connection) -> object:  # noqa: ANN001
     from alembic.config import Config
 
     cfg = Config()
@@ -189,8 +200,10 @@ def _migrate_sqlite(engine: Engine, step: Callable[[Any], None]) -> None:
                 step(_alembic_config(conn))
                 broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
-                    raise RegistryError(f"the migration left {len(broken)} broken foreign key(s), "
-                                        f"first in table {broken[0][0]}; nothing was changed")
+                    raise RegistryError(
+                        f"the migration left {len(broken)} broken foreign key(s), "
+                        f"first in table {broken[0][0]}; nothing was changed"
+                    )
         finally:
             raw.execute("PRAGMA foreign_keys = ON")
 
@@ -200,10 +213,14 @@ def _require_schema(url: str) -> None:
         return
     rev = schema_revision(url)
     if rev is None:
-        raise RegistryError(f"database {_safe(url)} is not initialised; run `repatria db init` first")
+        raise RegistryError(
+            f"database {_safe(url)} is not initialised; run `repatria db init` first"
+        )
     if rev != head_revision():
-        raise RegistryError(f"database {_safe(url)} is at schema {rev}, this Repatria needs "
-                            f"{head_revision()}; run `repatria db init` to upgrade it")
+        raise RegistryError(
+            f"database {_safe(url)} is at schema {rev}, this Repatria needs "
+            f"{head_revision()}; run `repatria db init` to upgrade it"
+        )
     with _lock:
         _checked.add(url)
 

@@ -29,18 +29,48 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
-    text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
-    "Base", "ROLES", "PERSON_STATES", "REMAINS_STATES", "CONDITIONS", "DECISION_KINDS",
-    "User", "ImportBatch", "Person", "PersonName", "PersonDocument", "Remains", "Effect",
-    "FrequencyTable", "MarkerDefinition", "ReferenceFamily", "PedigreeMember", "Donor",
-    "Sample", "PairingExclusion", "Profile", "Genotype", "IdentificationRun", "RunProfile", "CandidateMatch",
-    "Decision", "CustodyEvent", "StateChange", "Notification", "Repatriation",
-    "RepatriationItem", "Disposition", "PublishedClaim", "AuditEvent", "ChainHead", "utcnow",
+    "Base",
+    "ROLES",
+    "PERSON_STATES",
+    "REMAINS_STATES",
+    "CONDITIONS",
+    "DECISION_KINDS",
+    "User",
+    "ImportBatch",
+    "Person",
+    "PersonName",
+    "PersonDocument",
+    "Remains",
+    "Effect",
+    "FrequencyTable",
+    "MarkerDefinition",
+    "ReferenceFamily",
+    "PedigreeMember",
+    "Donor",
+    "Sample",
+    "PairingExclusion",
+    "Profile",
+    "Genotype",
+    "IdentificationRun",
+    "RunProfile",
+    "CandidateMatch",
+    "Decision",
+    "CustodyEvent",
+    "StateChange",
+    "Notification",
+    "Repatriation",
+    "RepatriationItem",
+    "Disposition",
+    "PublishedClaim",
+    "AuditEvent",
+    "ChainHead",
+    "utcnow",
 ]
 
 ROLES = ("analyst", "reviewer", "case_manager", "liaison_officer", "auditor", "admin")
@@ -54,25 +84,35 @@ DOC_AUTHENTICITY = ("genuine", "false", "foreign", "unknown")
 CONSENT_SCOPES = ("identification", "identification_and_research")
 SEXES = ("male", "female", "unknown")
 SAMPLE_KINDS = ("pm", "reference")
-CUSTODY_EVENTS = ("recovered", "received", "transferred", "stored", "sampled", "examined",
-                  "released", "returned")
+CUSTODY_EVENTS = (
+    "recovered",
+    "received",
+    "transferred",
+    "stored",
+    "sampled",
+    "examined",
+    "released",
+    "returned",
+)
 NOTIFY_METHODS = ("in_person", "phone", "letter", "video", "via_authority")
 REPATRIATION_KINDS = ("handover", "exchange")
 DISPOSITION_KINDS = ("burial", "cremation", "held", "transferred", "other")
 
 # Constraint names follow one pattern so Alembic migrations can refer to them on both databases.
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 
 def utcnow() -> dt.datetime:
     """Now, in UTC, timezone-aware."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -85,16 +125,16 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        value = value.astimezone(dt.timezone.utc)
+            value = value.replace(tzinfo=dt.UTC)
+        value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc)
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -166,9 +206,12 @@ class Person(Base):
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    names: Mapped[list[PersonName]] = relationship(back_populates="person", order_by="PersonName.id")
-    documents: Mapped[list[PersonDocument]] = relationship(back_populates="person",
-                                                           order_by="PersonDocument.id")
+    names: Mapped[list[PersonName]] = relationship(
+        back_populates="person", order_by="PersonName.id"
+    )
+    documents: Mapped[list[PersonDocument]] = relationship(
+        back_populates="person", order_by="PersonDocument.id"
+    )
 
 
 class PersonName(Base):
@@ -286,8 +329,9 @@ class ReferenceFamily(Base):
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    members: Mapped[list[PedigreeMember]] = relationship(back_populates="family",
-                                                         order_by="PedigreeMember.id")
+    members: Mapped[list[PedigreeMember]] = relationship(
+        back_populates="family", order_by="PedigreeMember.id"
+    )
 
 
 class PedigreeMember(Base):
@@ -336,8 +380,10 @@ class Sample(Base):
     __tablename__ = "samples"
     __table_args__ = (
         CheckConstraint(_in("kind", SAMPLE_KINDS), name="kind"),
-        CheckConstraint("(kind = 'pm' AND donor_id IS NULL) OR "
-                        "(kind = 'reference' AND remains_id IS NULL)", name="source"),
+        CheckConstraint(
+            "(kind = 'pm' AND donor_id IS NULL) OR (kind = 'reference' AND remains_id IS NULL)",
+            name="source",
+        ),
         CheckConstraint(_in("sex", SEXES), name="sex"),
     )
 
@@ -460,18 +506,33 @@ class Decision(Base):
     __tablename__ = "decisions"
     __table_args__ = (
         CheckConstraint(_in("kind", DECISION_KINDS), name="kind"),
-        CheckConstraint("kind <> 'propose' OR (refers_to IS NULL AND proposer_id = actor_id)",
-                        name="propose_shape"),
+        CheckConstraint(
+            "kind <> 'propose' OR (refers_to IS NULL AND proposer_id = actor_id)",
+            name="propose_shape",
+        ),
         CheckConstraint("kind = 'propose' OR refers_to IS NOT NULL", name="refers"),
-        CheckConstraint("kind NOT IN ('confirm', 'reject') OR "
-                        "(proposer_id IS NOT NULL AND actor_id <> proposer_id)", name="two_person"),
-        CheckConstraint("kind NOT IN ('reject', 'revoke') OR "
-                        "(reason IS NOT NULL AND reason <> '')", name="reason"),
+        CheckConstraint(
+            "kind NOT IN ('confirm', 'reject') OR "
+            "(proposer_id IS NOT NULL AND actor_id <> proposer_id)",
+            name="two_person",
+        ),
+        CheckConstraint(
+            "kind NOT IN ('reject', 'revoke') OR (reason IS NOT NULL AND reason <> '')",
+            name="reason",
+        ),
         UniqueConstraint("id", "actor_id"),
-        ForeignKeyConstraint(["refers_to", "proposer_id"], ["decisions.id", "decisions.actor_id"],
-                             name="fk_decisions_refers_to_proposer"),
-        Index("uq_decisions_one_proposal", "candidate_id", unique=True,
-              sqlite_where=text("kind = 'propose'"), postgresql_where=text("kind = 'propose'")),
+        ForeignKeyConstraint(
+            ["refers_to", "proposer_id"],
+            ["decisions.id", "decisions.actor_id"],
+            name="fk_decisions_refers_to_proposer",
+        ),
+        Index(
+            "uq_decisions_one_proposal",
+            "candidate_id",
+            unique=True,
+            sqlite_where=text("kind = 'propose'"),
+            postgresql_where=text("kind = 'propose'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -487,8 +548,16 @@ class Decision(Base):
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     CHAIN = "decisions"
-    CHAIN_FIELDS = ("seq", "candidate_id", "kind", "actor_id", "proposer_id", "refers_to",
-                    "reason", "decided_at")
+    CHAIN_FIELDS = (
+        "seq",
+        "candidate_id",
+        "kind",
+        "actor_id",
+        "proposer_id",
+        "refers_to",
+        "reason",
+        "decided_at",
+    )
 
 
 class CustodyEvent(Base):
@@ -516,8 +585,19 @@ class CustodyEvent(Base):
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     CHAIN = "custody"
-    CHAIN_FIELDS = ("seq", "remains_id", "sample_id", "event", "from_party", "to_party",
-                    "location", "occurred_on", "notes", "recorded_by_id", "recorded_at")
+    CHAIN_FIELDS = (
+        "seq",
+        "remains_id",
+        "sample_id",
+        "event",
+        "from_party",
+        "to_party",
+        "location",
+        "occurred_on",
+        "notes",
+        "recorded_by_id",
+        "recorded_at",
+    )
 
 
 class StateChange(Base):

@@ -27,21 +27,33 @@ def usable_profiles() -> Select:
     """
     newer = aliased(Profile)
     replaced = select(newer.supersedes_id).where(newer.supersedes_id.is_not(None))
-    return (select(Profile)
-            .join(Sample, Sample.id == Profile.sample_id)
-            .outerjoin(Donor, Donor.id == Sample.donor_id)
-            .where(Profile.id.not_in(replaced),
-                   or_(Sample.kind == "pm", and_(Donor.id.is_not(None),
-                                                 Donor.consent_withdrawn_at.is_(None))))
-            .order_by(Profile.id))
+    return (
+        select(Profile)
+        .join(Sample, Sample.id == Profile.sample_id)
+        .outerjoin(Donor, Donor.id == Sample.donor_id)
+        .where(
+            Profile.id.not_in(replaced),
+            or_(
+                Sample.kind == "pm",
+                and_(Donor.id.is_not(None), Donor.consent_withdrawn_at.is_(None)),
+            ),
+        )
+        .order_by(Profile.id)
+    )
 
 
 def runs_using(session: Session, profile_ids: Sequence[int]) -> list[int]:
     """Ids of the identification runs that used any of these profiles."""
     if not profile_ids:
         return []
-    return list(session.execute(select(RunProfile.run_id).where(RunProfile.profile_id.in_(profile_ids))
-                                .distinct().order_by(RunProfile.run_id)).scalars())
+    return list(
+        session.execute(
+            select(RunProfile.run_id)
+            .where(RunProfile.profile_id.in_(profile_ids))
+            .distinct()
+            .order_by(RunProfile.run_id)
+        ).scalars()
+    )
 
 
 def candidates_for_donor(session: Session, donor: Donor, run_ids: Sequence[int]) -> list[int]:
@@ -52,8 +64,15 @@ def candidates_for_donor(session: Session, donor: Donor, run_ids: Sequence[int])
     if donor.mp_person_id is not None:
         persons.add(donor.mp_person_id)
     if donor.family_id is not None:
-        persons.update(p for p in session.execute(select(PedigreeMember.person_id).where(
-            PedigreeMember.family_id == donor.family_id, PedigreeMember.person_id.is_not(None))).scalars())
+        persons.update(
+            p
+            for p in session.execute(
+                select(PedigreeMember.person_id).where(
+                    PedigreeMember.family_id == donor.family_id,
+                    PedigreeMember.person_id.is_not(None),
+                )
+            ).scalars()
+        )
     stmt = select(CandidateMatch.id).where(CandidateMatch.run_id.in_(run_ids))
     if persons:
         stmt = stmt.where(CandidateMatch.person_id.in_(persons))

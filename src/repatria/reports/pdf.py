@@ -24,9 +24,11 @@ from repatria import __version__
 __all__ = ["ReportPDF", "can_draw"]
 
 _TTF = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
-_CJK_CANDIDATES = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-                   "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
-                   "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
+_CJK_CANDIDATES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+)
 
 
 @lru_cache(maxsize=1)
@@ -83,9 +85,13 @@ class ReportPDF(FPDF):
     def footer(self) -> None:
         self.set_y(-13)
         self.set_font("DejaVu", size=7)
-        self.cell(0, 5, f"{self.report_title} · Repatria {__version__} · generated "
-                        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC · page {self.page_no()}",
-                  align="C")
+        self.cell(
+            0,
+            5,
+            f"{self.report_title} · Repatria {__version__} · generated "
+            f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC · page {self.page_no()}",
+            align="C",
+        )
 
     def text_or_transliteration(self, text: str, transliteration: str | None) -> str:
         """``text`` if the fonts can draw it; else its transliteration, noting the omission."""
@@ -119,14 +125,25 @@ class ReportPDF(FPDF):
     def kv(self, rows: Sequence[tuple[str, str]]) -> None:
         self.table_rows(["", ""], [[k, v] for k, v in rows], header=False, widths=(45, 135))
 
-    def table_rows(self, head: Sequence[str], rows: Sequence[Sequence[str]], *, header: bool = True,
-                   widths: Sequence[float] | None = None) -> None:
+    def table_rows(
+        self,
+        head: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        *,
+        header: bool = True,
+        widths: Sequence[float] | None = None,
+    ) -> None:
         self.set_font("DejaVu", size=9)
         from fpdf.fonts import FontFace
 
-        kwargs = {"headings_style": FontFace(emphasis="BOLD", fill_color=(232, 238, 244))} if header else {}
-        with self.table(col_widths=widths, first_row_as_headings=header, line_height=5,
-                        **kwargs) as table:
+        kwargs = (
+            {"headings_style": FontFace(emphasis="BOLD", fill_color=(232, 238, 244))}
+            if header
+            else {}
+        )
+        with self.table(
+            col_widths=widths, first_row_as_headings=header, line_height=5, **kwargs
+        ) as table:
             if header:
                 r = table.row()
                 for h in head:
@@ -140,7 +157,9 @@ class ReportPDF(FPDF):
     def output_bytes(self) -> bytes:
         if self.omitted_scripts:
             self.ln(3)
-            self.para("* The name in its original script could not be printed on this server (no font "
-                      "for that script); the transliteration is shown. The registry holds the original.",
-                      size=8)
+            self.para(
+                "* The name in its original script could not be printed on this server (no font "
+                "for that script); the transliteration is shown. The registry holds the original.",
+                size=8,
+            )
         return bytes(self.output())

@@ -44,12 +44,16 @@ def _generations(nodes: Sequence[_Node]) -> dict[str, int]:
     return depth
 
 
-def pedigree_svg(nodes: Sequence[_Node], *, pm_label: str | None = None, title: str = "Pedigree") -> str:
+def pedigree_svg(
+    nodes: Sequence[_Node], *, pm_label: str | None = None, title: str = "Pedigree"
+) -> str:
     """The pedigree as an SVG document (a string); an empty drawing says so in words."""
     if not nodes:
-        return ('<svg xmlns="http://www.w3.org/2000/svg" width="400" height="40" role="img">'
-                '<title>No pedigree</title><text x="10" y="25" font-size="14">No reference family '
-                'is linked to this person.</text></svg>')
+        return (
+            '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="40" role="img">'
+            '<title>No pedigree</title><text x="10" y="25" font-size="14">No reference family '
+            "is linked to this person.</text></svg>"
+        )
     gen = _generations(nodes)
     rows: dict[int, list[_Node]] = {}
     for n in nodes:
@@ -60,17 +64,25 @@ def pedigree_svg(nodes: Sequence[_Node], *, pm_label: str | None = None, title: 
     for g in sorted(rows):
         row = rows[g]
         if g > 0:
-            row.sort(key=lambda n: sum(pos[p][0] for p in (n.father, n.mother) if p in pos) /
-                     max(1, sum(1 for p in (n.father, n.mother) if p in pos)))
+            row.sort(
+                key=lambda n: (
+                    sum(pos[p][0] for p in (n.father, n.mother) if p in pos)
+                    / max(1, sum(1 for p in (n.father, n.mother) if p in pos))
+                )
+            )
         offset = (width - len(row) * _W) / 2
         for i, n in enumerate(row):
             pos[n.individual] = (offset + i * _W + _W / 2, 30 + g * _H + _SIZE / 2)
     height = 30 + len(rows) * _H + (30 if pm_label else 0)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-           f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-labelledby="pt pd" '
-           'font-family="DejaVu Sans, Arial, sans-serif">',
-           f'<title id="pt">{escape(title)}</title>',
-           '<desc id="pd">' + escape("; ".join(f"{n.label}: {_describe(n)}" for n in nodes)) + '</desc>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-labelledby="pt pd" '
+        'font-family="DejaVu Sans, Arial, sans-serif">',
+        f'<title id="pt">{escape(title)}</title>',
+        '<desc id="pd">'
+        + escape("; ".join(f"{n.label}: {_describe(n)}" for n in nodes))
+        + "</desc>",
+    ]
     half = _SIZE / 2
     for n in nodes:  # lines first, under the symbols
         parents = [pos[p] for p in (n.father, n.mother) if p in pos]
@@ -79,38 +91,56 @@ def pedigree_svg(nodes: Sequence[_Node], *, pm_label: str | None = None, title: 
         cx, cy = pos[n.individual]
         if len(parents) == 2:
             (x1, y1), (x2, y2) = parents
-            out.append(f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" stroke="#333" stroke-width="1.5"/>')
+            out.append(
+                f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" stroke="#333" stroke-width="1.5"/>'
+            )
             mx, my = (x1 + x2) / 2, y1
         else:
             mx, my = parents[0][0], parents[0][1] + half
         mid = cy - half - 18
-        out.append(f'<polyline points="{mx:.0f},{my:.0f} {mx:.0f},{mid:.0f} {cx:.0f},{mid:.0f} '
-                   f'{cx:.0f},{cy - half:.0f}" fill="none" stroke="#333" stroke-width="1.5"/>')
+        out.append(
+            f'<polyline points="{mx:.0f},{my:.0f} {mx:.0f},{mid:.0f} {cx:.0f},{mid:.0f} '
+            f'{cx:.0f},{cy - half:.0f}" fill="none" stroke="#333" stroke-width="1.5"/>'
+        )
     for n in nodes:
         cx, cy = pos[n.individual]
         fill = {"donor": "#3b3b3b", "mp": "#ffffff", "other_mp": "#ffffff"}.get(n.role, "#ffffff")
         stroke, sw = ("#b00020", 4) if n.role == "mp" else ("#333", 1.5)
         attrs = f'fill="{fill}" stroke="{stroke}" stroke-width="{sw}"'
         if n.sex == "male":
-            out.append(f'<rect x="{cx - half:.0f}" y="{cy - half:.0f}" width="{_SIZE}" height="{_SIZE}" {attrs}/>')
+            out.append(
+                f'<rect x="{cx - half:.0f}" y="{cy - half:.0f}" width="{_SIZE}" height="{_SIZE}" {attrs}/>'
+            )
         elif n.sex == "female":
             out.append(f'<circle cx="{cx:.0f}" cy="{cy:.0f}" r="{half:.0f}" {attrs}/>')
         else:
-            out.append(f'<polygon points="{cx:.0f},{cy - half:.0f} {cx + half:.0f},{cy:.0f} '
-                       f'{cx:.0f},{cy + half:.0f} {cx - half:.0f},{cy:.0f}" {attrs}/>')
+            out.append(
+                f'<polygon points="{cx:.0f},{cy - half:.0f} {cx + half:.0f},{cy:.0f} '
+                f'{cx:.0f},{cy + half:.0f} {cx - half:.0f},{cy:.0f}" {attrs}/>'
+            )
         if n.role in ("mp", "other_mp"):
-            out.append(f'<text x="{cx:.0f}" y="{cy + 5:.0f}" font-size="13" text-anchor="middle" '
-                       f'fill="#b00020">MP</text>')
-        out.append(f'<text x="{cx:.0f}" y="{cy + half + 15:.0f}" font-size="11" text-anchor="middle" '
-                   f'fill="#111">{escape(n.label)}</text>')
+            out.append(
+                f'<text x="{cx:.0f}" y="{cy + 5:.0f}" font-size="13" text-anchor="middle" '
+                f'fill="#b00020">MP</text>'
+            )
+        out.append(
+            f'<text x="{cx:.0f}" y="{cy + half + 15:.0f}" font-size="11" text-anchor="middle" '
+            f'fill="#111">{escape(n.label)}</text>'
+        )
         if n.role == "mp" and pm_label:
-            out.append(f'<text x="{cx:.0f}" y="{cy + half + 31:.0f}" font-size="12" font-weight="bold" '
-                       f'text-anchor="middle" fill="#b00020">= PM {escape(pm_label)}</text>')
+            out.append(
+                f'<text x="{cx:.0f}" y="{cy + half + 31:.0f}" font-size="12" font-weight="bold" '
+                f'text-anchor="middle" fill="#b00020">= PM {escape(pm_label)}</text>'
+            )
     out.append("</svg>")
     return "\n".join(out)
 
 
 def _describe(n: _Node) -> str:
-    what = {"mp": "the missing person of this match", "other_mp": "another missing person",
-            "donor": "typed reference", "untyped": "not typed"}[n.role]
+    what = {
+        "mp": "the missing person of this match",
+        "other_mp": "another missing person",
+        "donor": "typed reference",
+        "untyped": "not typed",
+    }[n.role]
     return f"{n.sex}, {what}"

@@ -20,14 +20,27 @@ from repatria.services.accounting import Account  # noqa: E402
 
 __all__ = ["accounting_chart", "lr_distribution"]
 
-_ORDER = ("persons", "recovered", "sampled", "identified", "notified", "repatriated", "disposed",
-          "unaccounted")
+_ORDER = (
+    "persons",
+    "recovered",
+    "sampled",
+    "identified",
+    "notified",
+    "repatriated",
+    "disposed",
+    "unaccounted",
+)
 
 
 def _save(fig: Any, fmt: str) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, bbox_inches="tight", dpi=150 if fmt == "png" else 72,
-                metadata={"Date": None} if fmt == "svg" else None)
+    fig.savefig(
+        buf,
+        format=fmt,
+        bbox_inches="tight",
+        dpi=150 if fmt == "png" else 72,
+        metadata={"Date": None} if fmt == "svg" else None,
+    )
     plt.close(fig)
     return buf.getvalue()
 
@@ -62,16 +75,29 @@ def _draw_accounting_chart(acc: Account, fmt: str) -> bytes:
         y = keys.index(key)
         lo = c["low"] if c["low"] is not None else c["high"]
         hi = c["high"] if c["high"] is not None else c["low"]
-        ax.plot([lo, hi], [y, y], color="#b00020", linewidth=3, alpha=0.6,
-                marker="|", markersize=14, label=None if shown else "published claims (range)")
+        ax.plot(
+            [lo, hi],
+            [y, y],
+            color="#b00020",
+            linewidth=3,
+            alpha=0.6,
+            marker="|",
+            markersize=14,
+            label=None if shown else "published claims (range)",
+        )
         shown = True
     ax.set_xlabel("count")
     ax.set_xscale("symlog", linthresh=10)
     if shown:
         ax.legend(loc="lower right", fontsize=8)
     ax.set_title("Registry counts by state, with published claims")
-    fig.text(0.01, -0.04, "Source: Repatria registry records (counted at request time); claims: "
-             "published_claims table, as imported.", fontsize=7)
+    fig.text(
+        0.01,
+        -0.04,
+        "Source: Repatria registry records (counted at request time); claims: "
+        "published_claims table, as imported.",
+        fontsize=7,
+    )
     return _save(fig, fmt)
 
 
@@ -86,6 +112,11 @@ def lr_distribution(log10_lrs: Sequence[float], fmt: str = "png") -> bytes:
     ax.set_xlabel("log10 LR (identity vs. unrelated)")
     ax.set_ylabel("candidate matches")
     ax.set_title("Distribution of likelihood ratios")
-    fig.text(0.01, -0.06, "Source: candidate_matches.log10_lr of every stored identification run; "
-             "dashed line: LR = 10^4.", fontsize=7)
+    fig.text(
+        0.01,
+        -0.06,
+        "Source: candidate_matches.log10_lr of every stored identification run; "
+        "dashed line: LR = 10^4.",
+        fontsize=7,
+    )
     return _save(fig, fmt)

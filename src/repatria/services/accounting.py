@@ -32,8 +32,16 @@ from repatria.services.users import require
 
 __all__ = ["COUNT_KEYS", "CLAIM_TO_COUNT", "Account", "account", "compare_claim"]
 
-COUNT_KEYS = ("persons", "recovered", "sampled", "identified", "notified", "repatriated",
-              "disposed", "unaccounted")
+COUNT_KEYS = (
+    "persons",
+    "recovered",
+    "sampled",
+    "identified",
+    "notified",
+    "repatriated",
+    "disposed",
+    "unaccounted",
+)
 
 # The registry count a published measure is set beside, and how to say it. Measures with no
 # counterpart (deployed, wounded, casualties) are listed without a comparison.
@@ -76,8 +84,11 @@ def _counts(session: Any) -> dict[str, int]:
         "recovered": n(select(func.count()).select_from(Remains).where(_current(Remains))),
         "sampled": n(select(func.count(distinct(Sample.remains_id))).where(Sample.kind == "pm")),
         "identified": n(persons.where(Person.status.in_(identified_states))),
-        "notified": n(select(func.count(distinct(Notification.person_id))).join(
-            Person, Person.id == Notification.person_id).where(Person.status.in_(identified_states))),
+        "notified": n(
+            select(func.count(distinct(Notification.person_id)))
+            .join(Person, Person.id == Notification.person_id)
+            .where(Person.status.in_(identified_states))
+        ),
         "repatriated": n(persons.where(Person.status == "repatriated")),
         "disposed": n(persons.where(Person.status == "disposed")),
         "unaccounted": n(persons.where(Person.status.in_(("missing", "presumed_dead")))),
@@ -94,8 +105,9 @@ def _range(low: int | None, high: int | None) -> str | None:
     return str(low) if low == high else f"{low}-{high}"
 
 
-def compare_claim(measure: str, low: int | None, high: int | None,
-                  counts: dict[str, int]) -> tuple[str | None, int | None, str]:
+def compare_claim(
+    measure: str, low: int | None, high: int | None, counts: dict[str, int]
+) -> tuple[str | None, int | None, str]:
     """(registry count key, registry count, the difference in one sentence) for one claim."""
     target = CLAIM_TO_COUNT.get(measure.strip().lower())
     if target is None:
@@ -119,16 +131,31 @@ def account(db: str | None, *, actor: str | None = None) -> Account:
             require(session, actor, "account.view")
         counts = _counts(session)
         claims = []
-        for c in session.execute(select(PublishedClaim).order_by(PublishedClaim.claim_id)).scalars():
+        for c in session.execute(
+            select(PublishedClaim).order_by(PublishedClaim.claim_id)
+        ).scalars():
             key, value, difference = compare_claim(c.measure, c.low, c.high, counts)
-            claims.append({
-                "claim_id": c.claim_id, "reported_on": c.reported_on, "reported_by": c.reported_by,
-                "attributed_to": c.attributed_to, "subject": c.subject, "measure": c.measure,
-                "low": c.low, "high": c.high, "as_of": c.as_of, "basis": c.basis,
-                "verification": c.verification, "registry_count": key, "registry_value": value,
-                "difference": difference,
-            })
-        tables = {name: int(session.execute(select(func.count()).select_from(table)).scalar_one())
-                  for name, table in sorted(Base.metadata.tables.items())}
+            claims.append(
+                {
+                    "claim_id": c.claim_id,
+                    "reported_on": c.reported_on,
+                    "reported_by": c.reported_by,
+                    "attributed_to": c.attributed_to,
+                    "subject": c.subject,
+                    "measure": c.measure,
+                    "low": c.low,
+                    "high": c.high,
+                    "as_of": c.as_of,
+                    "basis": c.basis,
+                    "verification": c.verification,
+                    "registry_count": key,
+                    "registry_value": value,
+                    "difference": difference,
+                }
+            )
+        tables = {
+            name: int(session.execute(select(func.count()).select_from(table)).scalar_one())
+            for name, table in sorted(Base.metadata.tables.items())
+        }
         log_event(session, actor, "account.view")
         return Account(counts, claims, tables)

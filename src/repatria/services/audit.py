@@ -18,22 +18,42 @@ from repatria.registry.chain import CHAINED, verify_chain
 from repatria.registry.db import session_scope
 from repatria.registry.models import AuditEvent
 
-__all__ = ["FORBIDDEN_DETAIL", "log_event", "ChainStatus", "AuditReport", "verify_chains",
-           "AuditEntry", "read_audit_log"]
+__all__ = [
+    "FORBIDDEN_DETAIL",
+    "log_event",
+    "ChainStatus",
+    "AuditReport",
+    "verify_chains",
+    "AuditEntry",
+    "read_audit_log",
+]
 
-FORBIDDEN_DETAIL = frozenset({"genotype", "genotypes", "allele", "alleles", "allele1", "allele2",
-                              "profile_data", "markers"})
+FORBIDDEN_DETAIL = frozenset(
+    {"genotype", "genotypes", "allele", "alleles", "allele1", "allele2", "profile_data", "markers"}
+)
 
 
-def log_event(session: Session, user: str | None, action: str, entity: str | None = None,
-              entity_id: Any = None, **detail: Any) -> None:
+def log_event(
+    session: Session,
+    user: str | None,
+    action: str,
+    entity: str | None = None,
+    entity_id: Any = None,
+    **detail: Any,
+) -> None:
     """Add one audit entry in the caller's transaction (so it commits or rolls back with the work)."""
     bad = FORBIDDEN_DETAIL.intersection(k.lower() for k in detail)
     if bad:
         raise ServiceError(f"audit entries never hold genotypes; drop {', '.join(sorted(bad))}")
-    session.add(AuditEvent(user_name=user, action=action, entity=entity,
-                           entity_id=None if entity_id is None else str(entity_id),
-                           detail=detail or None))
+    session.add(
+        AuditEvent(
+            user_name=user,
+            action=action,
+            entity=entity,
+            entity_id=None if entity_id is None else str(entity_id),
+            detail=detail or None,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -79,9 +99,16 @@ def verify_chains(db: str | None, *, actor: str | None = None) -> AuditReport:
         chains = []
         for model in CHAINED:
             n, brk = verify_chain(session, model)
-            chains.append(ChainStatus(model.CHAIN, model.__tablename__, n,
-                                      brk.sentence() if brk else None,
-                                      brk.row_id if brk else None, brk.seq if brk else None))
+            chains.append(
+                ChainStatus(
+                    model.CHAIN,
+                    model.__tablename__,
+                    n,
+                    brk.sentence() if brk else None,
+                    brk.row_id if brk else None,
+                    brk.seq if brk else None,
+                )
+            )
         report = AuditReport(chains)
         log_event(session, actor, "audit.verify", ok=report.ok, first_break=report.first_break())
         return report
@@ -104,8 +131,12 @@ def read_audit_log(db: str | None, *, actor: str, limit: int = 100) -> list[Audi
 
     with session_scope(db) as session:
         require(session, actor, "audit.read")
-        rows = session.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)).scalars()
-        entries = [AuditEntry(r.id, r.at, r.user_name, r.action, r.entity, r.entity_id, r.detail)
-                   for r in rows]
+        rows = session.execute(
+            select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+        ).scalars()
+        entries = [
+            AuditEntry(r.id, r.at, r.user_name, r.action, r.entity, r.entity_id, r.detail)
+            for r in rows
+        ]
         log_event(session, actor, "audit.read", limit=limit)
         return entries

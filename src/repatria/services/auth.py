@@ -24,8 +24,16 @@ from repatria.registry.models import User, utcnow
 from repatria.services.audit import log_event
 from repatria.services.users import UserInfo, require
 
-__all__ = ["AuthError", "MIN_PASSWORD", "TOKEN_LIFETIME", "set_password", "login", "user_for_token",
-           "logout", "set_demo_passwords"]
+__all__ = [
+    "AuthError",
+    "MIN_PASSWORD",
+    "TOKEN_LIFETIME",
+    "set_password",
+    "login",
+    "user_for_token",
+    "logout",
+    "set_demo_passwords",
+]
 
 MIN_PASSWORD = 8
 TOKEN_LIFETIME = {"session": dt.timedelta(hours=12), "api": dt.timedelta(days=30)}
@@ -65,8 +73,9 @@ def set_password(db: str | None, name: str, password: str, *, actor: str | None 
         log_event(session, actor, "users.set_password", "user", user.id, name=name)
 
 
-def login(db: str | None, name: str, password: str, *, kind: str = "session",
-          label: str | None = None) -> tuple[str, UserInfo]:
+def login(
+    db: str | None, name: str, password: str, *, kind: str = "session", label: str | None = None
+) -> tuple[str, UserInfo]:
     """Check a name and password; return a new token and the user. Raises :class:`AuthError`."""
     if kind not in TOKEN_KINDS:
         raise ServiceError(f"unknown token kind {kind!r}")
@@ -82,8 +91,15 @@ def login(db: str | None, name: str, password: str, *, kind: str = "session",
             log_event(session, name[:120] or None, "auth.login_failed")
             raise AuthError("wrong name or password")
         token = secrets.token_urlsafe(32)
-        session.add(AuthToken(user_id=user.id, token_sha256=_digest(token), kind=kind, label=label,
-                              expires_at=utcnow() + TOKEN_LIFETIME[kind]))
+        session.add(
+            AuthToken(
+                user_id=user.id,
+                token_sha256=_digest(token),
+                kind=kind,
+                label=label,
+                expires_at=utcnow() + TOKEN_LIFETIME[kind],
+            )
+        )
         log_event(session, user.name, "auth.login", "user", user.id, kind=kind)
         return token, UserInfo(user.id, user.name, user.role)
 
@@ -93,8 +109,11 @@ def user_for_token(db: str | None, token: str | None, *, kind: str) -> UserInfo 
     if not token:
         return None
     with session_scope(db) as session:
-        row = session.execute(select(AuthToken, User).join(User, User.id == AuthToken.user_id).where(
-            AuthToken.token_sha256 == _digest(token), AuthToken.kind == kind)).first()
+        row = session.execute(
+            select(AuthToken, User)
+            .join(User, User.id == AuthToken.user_id)
+            .where(AuthToken.token_sha256 == _digest(token), AuthToken.kind == kind)
+        ).first()
         if row is None:
             return None
         tok, user = row
@@ -108,8 +127,9 @@ def logout(db: str | None, token: str | None) -> None:
     if not token:
         return
     with session_scope(db) as session:
-        tok = session.execute(select(AuthToken).where(
-            AuthToken.token_sha256 == _digest(token))).scalar_one_or_none()
+        tok = session.execute(
+            select(AuthToken).where(AuthToken.token_sha256 == _digest(token))
+        ).scalar_one_or_none()
         if tok is not None and tok.revoked_at is None:
             tok.revoked_at = utcnow()
             log_event(session, None, "auth.logout", "user", tok.user_id)

@@ -43,6 +43,7 @@ from repatria.formats.markers_json import marker_to_dict
 from repatria.kinship.dvi import NOBODY, DVIProblem, generate_pairings
 from repatria.kinship.pedigree import Genotype, Sex
 from repatria.registry.chain import append, lock_head
+from repatria.registry.db import session_scope
 from repatria.registry.models import (
     CONSENT_SCOPES,
     CustodyEvent,
@@ -60,14 +61,19 @@ from repatria.registry.models import (
     User,
 )
 from repatria.registry.models import Genotype as GenotypeRow
-from repatria.registry.db import session_scope
 from repatria.services.audit import log_event
 from repatria.services.imports import file_sha256
 from repatria.services.states import move
 from repatria.services.users import require
 
-__all__ = ["CASE_FILES", "CaseImportResult", "case_sha256", "import_case", "markers_to_rows",
-           "SEX_NAMES"]
+__all__ = [
+    "CASE_FILES",
+    "CaseImportResult",
+    "case_sha256",
+    "import_case",
+    "markers_to_rows",
+    "SEX_NAMES",
+]
 
 #: The files of a case folder that the import reads, in the order they are hashed.
 CASE_FILES = ("markers.json", "pm.tsv", "am.tsv", "missing.txt", "pairings.json", "donors.tsv")
@@ -95,12 +101,14 @@ class CaseImportResult:
         if self.already_imported:
             return f"{self.file} was already imported as batch {self.import_id}; nothing changed"
         c = self.counts
-        text = (f"imported case {self.file} as batch {self.import_id}: {c.get('pm_samples', 0)} PM "
-                f"samples ({c.get('remains_linked', 0)} onto registered remains), "
-                f"{c.get('missing_persons', 0)} missing persons ({c.get('persons_linked', 0)} already "
-                f"registered), {c.get('families', 0)} reference families with "
-                f"{c.get('donors', 0)} donors, {c.get('marker_definitions', 0)} markers "
-                f"(frequency table {self.frequency_table!r})")
+        text = (
+            f"imported case {self.file} as batch {self.import_id}: {c.get('pm_samples', 0)} PM "
+            f"samples ({c.get('remains_linked', 0)} onto registered remains), "
+            f"{c.get('missing_persons', 0)} missing persons ({c.get('persons_linked', 0)} already "
+            f"registered), {c.get('families', 0)} reference families with "
+            f"{c.get('donors', 0)} donors, {c.get('marker_definitions', 0)} markers "
+            f"(frequency table {self.frequency_table!r})"
+        )
         return text + "".join(f"; {n}" for n in self.notes)
 
 
@@ -136,28 +144,45 @@ def _read_donors(folder: Path) -> dict[str, _DonorInfo]:
     if not path.is_file():
         return {}
     lines = path.read_text(encoding="utf-8").splitlines()
-    rows = [(k, line.split("\t")) for k, line in enumerate(lines, start=1)
-            if line.strip() and not line.startswith("#")]
+    rows = [
+        (k, line.split("\t"))
+        for k, line in enumerate(lines, start=1)
+        if line.strip() and not line.startswith("#")
+    ]
     if not rows:
         return {}
     header = [h.strip() for h in rows[0][1]]
     if header[:1] != ["id"] or set(header) - set(_DONOR_COLUMNS):
-        raise FormatError(f"header must be {', '.join(_DONOR_COLUMNS)} (id first)", file=str(path),
-                          line=rows[0][0], field="header")
+        raise FormatError(
+            f"header must be {', '.join(_DONOR_COLUMNS)} (id first)",
+            file=str(path),
+            line=rows[0][0],
+            field="header",
+        )
     out: dict[str, _DonorInfo] = {}
     for k, r in rows[1:]:
         if len(r) != len(header):
-            raise FormatError(f"{len(r)} fields, but the header has {len(header)}", file=str(path), line=k)
+            raise FormatError(
+                f"{len(r)} fields, but the header has {len(header)}", file=str(path), line=k
+            )
         d = {h: (v.strip() or None) for h, v in zip(header, r)}
         if not d["id"]:
             raise FormatError("empty id", file=str(path), line=k, field="id")
         if d["id"] in out:
-            raise FormatError(f"donor '{d['id']}' is listed twice", file=str(path), line=k, field="id")
+            raise FormatError(
+                f"donor '{d['id']}' is listed twice", file=str(path), line=k, field="id"
+            )
         scope = d.get("consent_scope") or "identification"
         if scope not in CONSENT_SCOPES:
-            raise FormatError(f"{scope!r} is not one of {', '.join(CONSENT_SCOPES)}", file=str(path),
-                              line=k, field="consent_scope")
-        out[d["id"]] = _DonorInfo(d.get("name"), d.get("relationship"), scope, d.get("consent_given_on"))
+            raise FormatError(
+                f"{scope!r} is not one of {', '.join(CONSENT_SCOPES)}",
+                file=str(path),
+                line=k,
+                field="consent_scope",
+            )
+        out[d["id"]] = _DonorInfo(
+            d.get("name"), d.get("relationship"), scope, d.get("consent_given_on")
+        )
     return out
 
 
@@ -172,10 +197,20 @@ def markers_to_rows(problem: DVIProblem) -> tuple[str, list[dict[str, Any]]]:
     rows = []
     for m in problem.markers:
         d = marker_to_dict(m)
-        rows.append({"name": m.name, "chromosome": "X" if m.is_x else (m.chrom or "autosomal"),
-                     "frequencies": dict(zip(d["alleles"], d["afreq"])),
-                     "mutation": {"alleles": d["alleles"], "chrom": d["chrom"], "posMb": d["posMb"],
-                                  "isX": d["isX"], "mutmod": d["mutmod"]}})
+        rows.append(
+            {
+                "name": m.name,
+                "chromosome": "X" if m.is_x else (m.chrom or "autosomal"),
+                "frequencies": dict(zip(d["alleles"], d["afreq"])),
+                "mutation": {
+                    "alleles": d["alleles"],
+                    "chrom": d["chrom"],
+                    "posMb": d["posMb"],
+                    "isX": d["isX"],
+                    "mutmod": d["mutmod"],
+                },
+            }
+        )
     text = json.dumps(rows, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest(), rows
 
@@ -193,26 +228,42 @@ def import_case(db: str | None, path: str | Path, *, actor: str) -> CaseImportRe
     typed = {pid for fam in problem.am_profiles.values() for pid in fam}
     unknown = sorted(set(donors) - typed)
     if unknown:
-        raise FormatError(f"'{unknown[0]}' is not a typed reference of am.tsv", file=str(p / "donors.tsv"),
-                          field="id")
+        raise FormatError(
+            f"'{unknown[0]}' is not a typed reference of am.tsv",
+            file=str(p / "donors.tsv"),
+            field="id",
+        )
     with session_scope(db) as session:
         user = require(session, actor, "import.case")
-        done = session.execute(select(ImportBatch).where(ImportBatch.kind == "case",
-                                                         ImportBatch.sha256 == sha)).scalar_one_or_none()
+        done = session.execute(
+            select(ImportBatch).where(ImportBatch.kind == "case", ImportBatch.sha256 == sha)
+        ).scalar_one_or_none()
         if done is not None:
             return CaseImportResult(p.name, sha, done.id, True, done.rows, "")
         rows = len(problem.pm) + sum(len(ped) for ped in problem.families.values())
-        batch = ImportBatch(kind="case", filename=p.name, sha256=sha, rows=rows, imported_by_id=user.id)
+        batch = ImportBatch(
+            kind="case", filename=p.name, sha256=sha, rows=rows, imported_by_id=user.id
+        )
         session.add(batch)
         try:
             session.flush()
             result = _store(session, p, problem, donors, user, batch)
             session.flush()
         except IntegrityError as e:
-            raise RegistryError(f"{p.name}: the import conflicts with records written at the same time "
-                                f"({type(e.orig).__name__}); nothing was imported, try again") from None
-        log_event(session, user.name, "import.case", "import_batch", batch.id, file=p.name, sha256=sha,
-                  **{k: v for k, v in result.counts.items()})
+            raise RegistryError(
+                f"{p.name}: the import conflicts with records written at the same time "
+                f"({type(e.orig).__name__}); nothing was imported, try again"
+            ) from None
+        log_event(
+            session,
+            user.name,
+            "import.case",
+            "import_batch",
+            batch.id,
+            file=p.name,
+            sha256=sha,
+            **{k: v for k, v in result.counts.items()},
+        )
         return result
 
 
@@ -221,21 +272,48 @@ def _conflict(p: Path, part: str, fld: str, what: str) -> RegistryError:
     return RegistryError(f"{where} field `{fld}`: {what}; nothing was imported")
 
 
-def _store(session: Session, p: Path, problem: DVIProblem, donors: Mapping[str, _DonorInfo], user: User,
-           batch: ImportBatch) -> CaseImportResult:
-    counts = dict.fromkeys(("pm_samples", "remains_created", "remains_linked", "missing_persons",
-                            "persons_created", "persons_linked", "families", "pedigree_members",
-                            "donors", "reference_profiles", "genotype_rows", "marker_definitions",
-                            "pairing_exclusions"), 0)
+def _store(
+    session: Session,
+    p: Path,
+    problem: DVIProblem,
+    donors: Mapping[str, _DonorInfo],
+    user: User,
+    batch: ImportBatch,
+) -> CaseImportResult:
+    counts = dict.fromkeys(
+        (
+            "pm_samples",
+            "remains_created",
+            "remains_linked",
+            "missing_persons",
+            "persons_created",
+            "persons_linked",
+            "families",
+            "pedigree_members",
+            "donors",
+            "reference_profiles",
+            "genotype_rows",
+            "marker_definitions",
+            "pairing_exclusions",
+        ),
+        0,
+    )
     notes: list[str] = []
     case_name = p.stem if p.is_file() else p.name
 
     # -- markers: one frequency table per distinct content
     msha, mrows = markers_to_rows(problem)
-    table = session.execute(select(FrequencyTable).where(FrequencyTable.sha256 == msha)).scalars().first()
+    table = (
+        session.execute(select(FrequencyTable).where(FrequencyTable.sha256 == msha))
+        .scalars()
+        .first()
+    )
     if table is None:
-        table = FrequencyTable(name=f"{case_name} markers {msha[:12]}", sha256=msha,
-                               source=f"markers of case {p.name} (import batch {batch.id})")
+        table = FrequencyTable(
+            name=f"{case_name} markers {msha[:12]}",
+            sha256=msha,
+            source=f"markers of case {p.name} (import batch {batch.id})",
+        )
         session.add(table)
         session.flush()
         session.add_all(MarkerDefinition(frequency_table_id=table.id, **r) for r in mrows)
@@ -248,19 +326,38 @@ def _store(session: Session, p: Path, problem: DVIProblem, donors: Mapping[str, 
         sex = SEX_NAMES[problem.families[famid][mp].sex]
         person = session.execute(select(Person).where(Person.ref == mp)).scalar_one_or_none()
         if person is not None:
-            taken = session.execute(select(ReferenceFamily.ref).join(
-                PedigreeMember, PedigreeMember.family_id == ReferenceFamily.id).where(
-                PedigreeMember.person_id == person.id)).scalars().first()
+            taken = (
+                session.execute(
+                    select(ReferenceFamily.ref)
+                    .join(PedigreeMember, PedigreeMember.family_id == ReferenceFamily.id)
+                    .where(PedigreeMember.person_id == person.id)
+                )
+                .scalars()
+                .first()
+            )
             if taken is not None:
-                raise _conflict(p, "missing.txt", "id", f"person {mp} is already the missing person of "
-                                                        f"reference family {taken}")
+                raise _conflict(
+                    p,
+                    "missing.txt",
+                    "id",
+                    f"person {mp} is already the missing person of reference family {taken}",
+                )
             if "unknown" not in (sex, person.sex) and sex != person.sex:
-                raise _conflict(p, "am.tsv", "sex", f"missing person {mp} is {sex} in the case but "
-                                                    f"{person.sex} in the registry")
+                raise _conflict(
+                    p,
+                    "am.tsv",
+                    "sex",
+                    f"missing person {mp} is {sex} in the case but {person.sex} in the registry",
+                )
             counts["persons_linked"] += 1
         else:
-            person = Person(ref=mp, sex=sex, status="missing", import_id=batch.id,
-                            notes=f"missing person of reference family {famid} in case {case_name}")
+            person = Person(
+                ref=mp,
+                sex=sex,
+                status="missing",
+                import_id=batch.id,
+                notes=f"missing person of reference family {famid} in case {case_name}",
+            )
             session.add(person)
             counts["persons_created"] += 1
         persons[mp] = person
@@ -270,7 +367,9 @@ def _store(session: Session, p: Path, problem: DVIProblem, donors: Mapping[str, 
     # -- reference families, pedigree members, donors and their reference profiles
     for famid, ped in problem.families.items():
         if session.execute(select(ReferenceFamily.id).where(ReferenceFamily.ref == famid)).first():
-            raise _conflict(p, "am.tsv", "famid", f"reference family {famid} is already in the registry")
+            raise _conflict(
+                p, "am.tsv", "famid", f"reference family {famid} is already in the registry"
+            )
         fam = ReferenceFamily(ref=famid, case_ref=case_name, import_id=batch.id)
         session.add(fam)
         session.flush()
@@ -278,13 +377,29 @@ def _store(session: Session, p: Path, problem: DVIProblem, donors: Mapping[str, 
         fam_mps = problem.family_missing.get(famid, ())
         profiles = problem.am_profiles.get(famid, {})
         for ind in ped:
-            member = PedigreeMember(family_id=fam.id, individual=ind.id, father=ind.father,
-                                    mother=ind.mother, sex=SEX_NAMES[ind.sex])
+            member = PedigreeMember(
+                family_id=fam.id,
+                individual=ind.id,
+                father=ind.father,
+                mother=ind.mother,
+                sex=SEX_NAMES[ind.sex],
+            )
             if ind.id in fam_mps:
                 member.person_id = persons[ind.id].id
             elif ind.id in profiles:
-                member.donor_id = _store_donor(session, p, fam, ind.id, ind.sex, profiles[ind.id],
-                                               donors.get(ind.id), fam_mps, persons, batch, counts)
+                member.donor_id = _store_donor(
+                    session,
+                    p,
+                    fam,
+                    ind.id,
+                    ind.sex,
+                    profiles[ind.id],
+                    donors.get(ind.id),
+                    fam_mps,
+                    persons,
+                    batch,
+                    counts,
+                )
             session.add(member)
             counts["pedigree_members"] += 1
     session.flush()
@@ -297,24 +412,42 @@ def _store(session: Session, p: Path, problem: DVIProblem, donors: Mapping[str, 
             raise _conflict(p, "pm.tsv", "id", f"sample {v} is already in the registry")
         remains = session.execute(select(Remains).where(Remains.ref == v)).scalar_one_or_none()
         if remains is None:
-            remains = Remains(ref=v, condition="unknown", import_id=batch.id,
-                              notes=f"known from DVI case {case_name}; recovery not recorded yet")
+            remains = Remains(
+                ref=v,
+                condition="unknown",
+                import_id=batch.id,
+                notes=f"known from DVI case {case_name}; recovery not recorded yet",
+            )
             session.add(remains)
             session.flush()
             counts["remains_created"] += 1
         else:
             counts["remains_linked"] += 1
-        sample = Sample(ref=v, kind="pm", remains_id=remains.id, sex=SEX_NAMES[problem.pm_sex[v]],
-                        import_id=batch.id)
+        sample = Sample(
+            ref=v,
+            kind="pm",
+            remains_id=remains.id,
+            sex=SEX_NAMES[problem.pm_sex[v]],
+            import_id=batch.id,
+        )
         session.add(sample)
         session.flush()
         samples[v] = sample
-        _store_profile(session, sample, problem.pm_profiles.get(v, {}), len(problem.markers), counts)
+        _store_profile(
+            session, sample, problem.pm_profiles.get(v, {}), len(problem.markers), counts
+        )
         if remains.status == "recovered":
             move(session, remains, "sampled", actor=user, cause=f"import:{batch.id}")
-        append(session, CustodyEvent(remains_id=remains.id, sample_id=sample.id, event="sampled",
-                                     notes=f"profile imported with case {p.name} (batch {batch.id})",
-                                     recorded_by_id=user.id))
+        append(
+            session,
+            CustodyEvent(
+                remains_id=remains.id,
+                sample_id=sample.id,
+                event="sampled",
+                notes=f"profile imported with case {p.name} (batch {batch.id})",
+                recorded_by_id=user.id,
+            ),
+        )
         counts["pm_samples"] += 1
 
     # Pairings the case rules out beyond sex are kept as exclusions, so identify analyses the
@@ -323,18 +456,38 @@ def _store(session: Session, p: Path, problem: DVIProblem, donors: Mapping[str, 
         allowed = set(problem.pairings[v])
         for m in default:
             if m != NOBODY and m not in allowed:
-                session.add(PairingExclusion(sample_id=samples[v].id, person_id=persons[m].id, import_id=batch.id,
-                                             reason=f"not among the pairings of case {p.name}"))
+                session.add(
+                    PairingExclusion(
+                        sample_id=samples[v].id,
+                        person_id=persons[m].id,
+                        import_id=batch.id,
+                        reason=f"not among the pairings of case {p.name}",
+                    )
+                )
                 counts["pairing_exclusions"] += 1
         if NOBODY not in allowed:
-            notes.append(f"the case requires {v} to be one of its missing persons; the registry keeps "
-                         f"'nobody' possible")
-    return CaseImportResult(p.name, batch.sha256, batch.id, False, batch.rows, table.name, counts, notes)
+            notes.append(
+                f"the case requires {v} to be one of its missing persons; the registry keeps "
+                f"'nobody' possible"
+            )
+    return CaseImportResult(
+        p.name, batch.sha256, batch.id, False, batch.rows, table.name, counts, notes
+    )
 
 
-def _store_donor(session: Session, p: Path, fam: ReferenceFamily, pid: str, sex: Sex,
-                 profile: Mapping[str, Genotype], info: _DonorInfo | None, fam_mps: tuple[str, ...],
-                 persons: Mapping[str, Person], batch: ImportBatch, counts: dict[str, int]) -> int:
+def _store_donor(
+    session: Session,
+    p: Path,
+    fam: ReferenceFamily,
+    pid: str,
+    sex: Sex,
+    profile: Mapping[str, Genotype],
+    info: _DonorInfo | None,
+    fam_mps: tuple[str, ...],
+    persons: Mapping[str, Person],
+    batch: ImportBatch,
+    counts: dict[str, int],
+) -> int:
     if session.execute(select(Donor.id).where(Donor.ref == pid)).first():
         raise _conflict(p, "am.tsv", "id", f"donor {pid} is already in the registry")
     if session.execute(select(Sample.id).where(Sample.ref == pid)).first():
@@ -342,12 +495,20 @@ def _store_donor(session: Session, p: Path, fam: ReferenceFamily, pid: str, sex:
     info = info or _DonorInfo(None, None, "identification", None)
     # A donor's "missing relative" is only unambiguous in a family with one MP.
     mp_person = persons[fam_mps[0]].id if len(fam_mps) == 1 else None
-    donor = Donor(ref=pid, family_id=fam.id, name=info.name, relationship_to_mp=info.relationship,
-                  mp_person_id=mp_person, consent_scope=info.consent_scope,
-                  consent_given_on=info.consent_given_on)
+    donor = Donor(
+        ref=pid,
+        family_id=fam.id,
+        name=info.name,
+        relationship_to_mp=info.relationship,
+        mp_person_id=mp_person,
+        consent_scope=info.consent_scope,
+        consent_given_on=info.consent_given_on,
+    )
     session.add(donor)
     session.flush()
-    sample = Sample(ref=pid, kind="reference", donor_id=donor.id, sex=SEX_NAMES[sex], import_id=batch.id)
+    sample = Sample(
+        ref=pid, kind="reference", donor_id=donor.id, sex=SEX_NAMES[sex], import_id=batch.id
+    )
     session.add(sample)
     session.flush()
     n_markers = counts["marker_definitions"]
@@ -357,12 +518,19 @@ def _store_donor(session: Session, p: Path, fam: ReferenceFamily, pid: str, sex:
     return donor.id
 
 
-def _store_profile(session: Session, sample: Sample, genotypes: Mapping[str, Genotype], n_markers: int,
-                   counts: dict[str, int]) -> None:
+def _store_profile(
+    session: Session,
+    sample: Sample,
+    genotypes: Mapping[str, Genotype],
+    n_markers: int,
+    counts: dict[str, int],
+) -> None:
     typed = {m: g for m, g in genotypes.items() if g is not None}
     profile = Profile(sample_id=sample.id, quality=(len(typed) / n_markers) if n_markers else None)
     session.add(profile)
     session.flush()
-    session.add_all(GenotypeRow(profile_id=profile.id, marker=m, allele1=g[0], allele2=g[1])
-                    for m, g in typed.items())
+    session.add_all(
+        GenotypeRow(profile_id=profile.id, marker=m, allele1=g[0], allele2=g[1])
+        for m, g in typed.items()
+    )
     counts["genotype_rows"] += len(typed)

@@ -44,13 +44,21 @@ class Withdrawal:
         if self.already_withdrawn:
             head = f"donor {self.donor_ref} had already withdrawn consent"
         else:
-            head = (f"consent of donor {self.donor_ref} withdrawn; {len(self.profile_ids)} profile(s) "
-                    "excluded from future runs")
+            head = (
+                f"consent of donor {self.donor_ref} withdrawn; {len(self.profile_ids)} profile(s) "
+                "excluded from future runs"
+            )
         if not self.past_runs:
             return head + "; no past run used them"
-        return (head + f"; past runs that used them: {', '.join(map(str, self.past_runs))}"
-                + (f" (candidates {', '.join(map(str, self.past_candidates))})"
-                   if self.past_candidates else ""))
+        return (
+            head
+            + f"; past runs that used them: {', '.join(map(str, self.past_runs))}"
+            + (
+                f" (candidates {', '.join(map(str, self.past_candidates))})"
+                if self.past_candidates
+                else ""
+            )
+        )
 
 
 def profiles_for_run(db: str | None) -> list[ProfileRef]:
@@ -76,10 +84,23 @@ def withdraw_consent(db: str | None, donor_ref: str, *, actor: str, reason: str)
             donor.consent_withdrawn_at = utcnow()
             donor.withdrawal_reason = reason
             donor.withdrawal_recorded_by_id = user.id
-        profiles = list(session.execute(select(Profile.id).join(Sample, Sample.id == Profile.sample_id)
-                                        .where(Sample.donor_id == donor.id)).scalars())
+        profiles = list(
+            session.execute(
+                select(Profile.id)
+                .join(Sample, Sample.id == Profile.sample_id)
+                .where(Sample.donor_id == donor.id)
+            ).scalars()
+        )
         runs = runs_using(session, profiles)
         candidates = candidates_for_donor(session, donor, runs)
-        log_event(session, user.name, "consent.withdraw", "donor", donor.id, already=already,
-                  profiles=len(profiles), past_runs=runs)
+        log_event(
+            session,
+            user.name,
+            "consent.withdraw",
+            "donor",
+            donor.id,
+            already=already,
+            profiles=len(profiles),
+            past_runs=runs,
+        )
         return Withdrawal(donor.ref, profiles, runs, candidates, already)

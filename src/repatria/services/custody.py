@@ -36,36 +36,77 @@ class CustodyRecord:
     notes: str | None = None
 
 
-def record_custody(db: str | None, *, actor: str, event: str, remains_ref: str | None = None,
-                   sample_ref: str | None = None, from_party: str | None = None,
-                   to_party: str | None = None, location: str | None = None,
-                   occurred_on: str | None = None, notes: str | None = None) -> CustodyRecord:
+def record_custody(
+    db: str | None,
+    *,
+    actor: str,
+    event: str,
+    remains_ref: str | None = None,
+    sample_ref: str | None = None,
+    from_party: str | None = None,
+    to_party: str | None = None,
+    location: str | None = None,
+    occurred_on: str | None = None,
+    notes: str | None = None,
+) -> CustodyRecord:
     """Append a custody event for remains or a sample (or both: a sample taken from remains).
 
     Repatriated remains have left custody; events on them are refused.
     """
     if event not in CUSTODY_EVENTS:
-        raise ServiceError(f"unknown custody event {event!r}; choose one of {', '.join(CUSTODY_EVENTS)}")
+        raise ServiceError(
+            f"unknown custody event {event!r}; choose one of {', '.join(CUSTODY_EVENTS)}"
+        )
     if remains_ref is None and sample_ref is None:
-        raise ServiceError("a custody event needs remains (--remains REF) or a sample (--sample REF)")
+        raise ServiceError(
+            "a custody event needs remains (--remains REF) or a sample (--sample REF)"
+        )
     with session_scope(db) as session:
         user = require(session, actor, "custody.record")
         lock_head(session, CustodyEvent.CHAIN)
         remains = by_ref(session, Remains, remains_ref) if remains_ref else None
         sample = by_ref(session, Sample, sample_ref) if sample_ref else None
         if remains is not None and remains.status == "repatriated":
-            raise ServiceError(f"remains {remains.ref} were repatriated and have left custody; "
-                               "no further custody events can be recorded for them")
-        row = _append(session, user, event, remains, sample, from_party, to_party, location,
-                      occurred_on, notes)
-        log_event(session, user.name, "custody.record", "custody_event", row.id, event=event,
-                  remains=remains_ref, sample=sample_ref)
+            raise ServiceError(
+                f"remains {remains.ref} were repatriated and have left custody; "
+                "no further custody events can be recorded for them"
+            )
+        row = _append(
+            session,
+            user,
+            event,
+            remains,
+            sample,
+            from_party,
+            to_party,
+            location,
+            occurred_on,
+            notes,
+        )
+        log_event(
+            session,
+            user.name,
+            "custody.record",
+            "custody_event",
+            row.id,
+            event=event,
+            remains=remains_ref,
+            sample=sample_ref,
+        )
         return _record(row, remains, sample, user)
 
 
-def record_sample(db: str | None, *, actor: str, remains_ref: str, sample_ref: str,
-                  material: str | None = None, collected_on: str | None = None,
-                  lab: str | None = None, to_party: str | None = None) -> CustodyRecord:
+def record_sample(
+    db: str | None,
+    *,
+    actor: str,
+    remains_ref: str,
+    sample_ref: str,
+    material: str | None = None,
+    collected_on: str | None = None,
+    lab: str | None = None,
+    to_party: str | None = None,
+) -> CustodyRecord:
     """A post mortem sample was taken from remains: store the sample, log it, mark the remains sampled."""
     with session_scope(db) as session:
         user = require(session, actor, "samples.record")
@@ -73,14 +114,30 @@ def record_sample(db: str | None, *, actor: str, remains_ref: str, sample_ref: s
         remains = by_ref(session, Remains, remains_ref)
         if session.execute(select(Sample.id).where(Sample.ref == sample_ref)).first():
             raise ServiceError(f"sample {sample_ref} is already in the registry")
-        sample = Sample(ref=sample_ref, kind="pm", remains_id=remains.id, material=material,
-                        collected_on=collected_on, lab=lab)
+        sample = Sample(
+            ref=sample_ref,
+            kind="pm",
+            remains_id=remains.id,
+            material=material,
+            collected_on=collected_on,
+            lab=lab,
+        )
         session.add(sample)
         session.flush()
         if remains.status == "recovered":
             move(session, remains, "sampled", actor=user, cause=f"sample:{sample.id}")
-        row = _append(session, user, "sampled", remains, sample, None, to_party or lab, None,
-                      collected_on, material)
+        row = _append(
+            session,
+            user,
+            "sampled",
+            remains,
+            sample,
+            None,
+            to_party or lab,
+            None,
+            collected_on,
+            material,
+        )
         log_event(session, user.name, "samples.record", "sample", sample.id, remains=remains_ref)
         return _record(row, remains, sample, user)
 
@@ -91,24 +148,72 @@ def custody_history(db: str | None, remains_ref: str, *, actor: str) -> list[Cus
         user = require(session, actor, "account.view")
         remains = by_ref(session, Remains, remains_ref)
         sample_ids = select(Sample.id).where(Sample.remains_id == remains.id)
-        rows = session.execute(select(CustodyEvent).where(
-            (CustodyEvent.remains_id == remains.id) | CustodyEvent.sample_id.in_(sample_ids))
-            .order_by(CustodyEvent.seq)).scalars().all()
-        out = [_record(r, remains, session.get(Sample, r.sample_id) if r.sample_id else None,
-                       session.get(User, r.recorded_by_id)) for r in rows]
+        rows = (
+            session.execute(
+                select(CustodyEvent)
+                .where(
+                    (CustodyEvent.remains_id == remains.id) | CustodyEvent.sample_id.in_(sample_ids)
+                )
+                .order_by(CustodyEvent.seq)
+            )
+            .scalars()
+            .all()
+        )
+        out = [
+            _record(
+                r,
+                remains,
+                session.get(Sample, r.sample_id) if r.sample_id else None,
+                session.get(User, r.recorded_by_id),
+            )
+            for r in rows
+        ]
         log_event(session, user.name, "custody.read", "remains", remains.id)
         return out
 
 
-def _append(session, user, event, remains, sample, from_party, to_party, location,  # noqa: ANN001
-            occurred_on, notes) -> CustodyEvent:
-    return append(session, CustodyEvent(
-        remains_id=remains.id if remains else None, sample_id=sample.id if sample else None,
-        event=event, from_party=from_party, to_party=to_party, location=location,
-        occurred_on=occurred_on, notes=notes, recorded_by_id=user.id))
+def _append(
+    session,
+    user,
+    event,
+    remains,
+    sample,
+    from_party,
+    to_party,
+    location,  # noqa: ANN001
+    occurred_on,
+    notes,
+) -> CustodyEvent:
+    return append(
+        session,
+        CustodyEvent(
+            remains_id=remains.id if remains else None,
+            sample_id=sample.id if sample else None,
+            event=event,
+            from_party=from_party,
+            to_party=to_party,
+            location=location,
+            occurred_on=occurred_on,
+            notes=notes,
+            recorded_by_id=user.id,
+        ),
+    )
 
 
-def _record(row: CustodyEvent, remains: Remains | None, sample: Sample | None, user: User) -> CustodyRecord:
-    return CustodyRecord(row.id, row.seq, row.event, remains.ref if remains else None,
-                         sample.ref if sample else None, row.from_party, row.to_party, row.location,
-                         row.occurred_on, user.name, row.row_hash, row.notes)
+def _record(
+    row: CustodyEvent, remains: Remains | None, sample: Sample | None, user: User
+) -> CustodyRecord:
+    return CustodyRecord(
+        row.id,
+        row.seq,
+        row.event,
+        remains.ref if remains else None,
+        sample.ref if sample else None,
+        row.from_party,
+        row.to_party,
+        row.location,
+        row.occurred_on,
+        user.name,
+        row.row_hash,
+        row.notes,
+    )

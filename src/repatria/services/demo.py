@@ -24,11 +24,18 @@ def fresh_demo(path: str | Path = DEMO_DATABASE) -> DemoSummary:
     """Delete the SQLite file ``path`` (and its journals) if it exists, and load the demo into it."""
     p = Path(path)
     if "://" in str(path):
-        raise ServiceError("the demo is recreated in a SQLite file; give a file path, not a URL "
-                           "(to load it into another database, use repatria.services.demo_scenario.load_demo)")
+        raise ServiceError(
+            "the demo is recreated in a SQLite file; give a file path, not a URL "
+            "(to load it into another database, use repatria.services.demo_scenario.load_demo)"
+        )
     if p.is_dir():
         raise ServiceError(f"{p} is a directory; give the demo database a file name")
     dispose_engines()  # no pooled connection may keep the old file open
-    for f in (p, p.with_name(p.name + "-journal"), p.with_name(p.name + "-wal"), p.with_name(p.name + "-shm")):
+    for f in (
+        p,
+        p.with_name(p.name + "-journal"),
+        p.with_name(p.name + "-wal"),
+        p.with_name(p.name + "-shm"),
+    ):
         f.unlink(missing_ok=True)
     return load_demo(str(p))

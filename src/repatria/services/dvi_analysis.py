@@ -42,10 +42,18 @@ class DVIAnalysis:
         p, pw, j = self.problem, self.pairwise, self.joint
         lr_rows, ex_rows = [], []
         for i, v in enumerate(p.pm):
-            lr_rows.append([None if math.isnan(pw.log_lr[i, k]) else _exp(pw.log_lr[i, k])
-                            for k in range(len(p.missing))])
-            ex_rows.append([None if pw.exclusions[i, k] < 0 else int(pw.exclusions[i, k])
-                            for k in range(len(p.missing))])
+            lr_rows.append(
+                [
+                    None if math.isnan(pw.log_lr[i, k]) else _exp(pw.log_lr[i, k])
+                    for k in range(len(p.missing))
+                ]
+            )
+            ex_rows.append(
+                [
+                    None if pw.exclusions[i, k] < 0 else int(pw.exclusions[i, k])
+                    for k in range(len(p.missing))
+                ]
+            )
         return {
             "pm": list(p.pm),
             "missing": list(p.missing),
@@ -54,19 +62,33 @@ class DVIAnalysis:
             "joint": {
                 "n_assignments": j.n_assignments,
                 "loglik0": j.loglik0,
-                "top": [{"assignment": a.assignment, "loglik": a.loglik, "lr": a.lr, "posterior": a.posterior}
-                        for a in j.top],
-                "marginals": {"rows": list(p.pm), "cols": [*p.missing, "*"], "p": j.marginals.tolist()},
+                "top": [
+                    {
+                        "assignment": a.assignment,
+                        "loglik": a.loglik,
+                        "lr": a.lr,
+                        "posterior": a.posterior,
+                    }
+                    for a in j.top
+                ],
+                "marginals": {
+                    "rows": list(p.pm),
+                    "cols": [*p.missing, "*"],
+                    "p": j.marginals.tolist(),
+                },
                 "neglected_mass_bound": j.neglected_mass_bound,
                 "bound_proven": j.bound_proven,
                 "searched": dict(j.searched),
                 "prior": j.prior,
             },
             "conclusions": self.conclusions,
-            "provenance": {"software": f"repatria {__version__}", "seconds": self.seconds,
-                           "pairwise": "LR = L(PM on MP in family) / (L(family) L(PM)), mutation models as stored",
-                           "joint": "flat prior over all assignments; loglik natural log; lr vs. nobody identified",
-                           **self.notes},
+            "provenance": {
+                "software": f"repatria {__version__}",
+                "seconds": self.seconds,
+                "pairwise": "LR = L(PM on MP in family) / (L(family) L(PM)), mutation models as stored",
+                "joint": "flat prior over all assignments; loglik natural log; lr vs. nobody identified",
+                **self.notes,
+            },
         }
 
 
@@ -74,8 +96,11 @@ def _exp(x: float) -> float:
     return math.exp(x) if x < 709.78 else math.inf
 
 
-def read_case(path: str | Path, unseen_allele_freq: float | None = None,
-              added: dict[str, list[str]] | None = None) -> DVIProblem:
+def read_case(
+    path: str | Path,
+    unseen_allele_freq: float | None = None,
+    added: dict[str, list[str]] | None = None,
+) -> DVIProblem:
     """A case folder, or a Familias ``.fam`` file with a DVI section.
 
     ``unseen_allele_freq``: alleles of the profiles that a case folder's frequency table lacks are
@@ -90,11 +115,14 @@ def read_case(path: str | Path, unseen_allele_freq: float | None = None,
         return read_fam(p)
     if not p.exists():
         raise FormatError("no such case folder or .fam file", file=str(p))
-    raise FormatError("a case is a folder (pm.tsv, am.tsv, missing.txt, markers.json) or a .fam file", file=str(p))
+    raise FormatError(
+        "a case is a folder (pm.tsv, am.tsv, missing.txt, markers.json) or a .fam file", file=str(p)
+    )
 
 
-def analyse_problem(problem: DVIProblem, top: int = 20,
-                    progress: Callable[[str], None] | None = None) -> DVIAnalysis:
+def analyse_problem(
+    problem: DVIProblem, top: int = 20, progress: Callable[[str], None] | None = None
+) -> DVIAnalysis:
     say = progress or (lambda _msg: None)
     seconds: dict[str, float] = {}
     t = time.perf_counter()
@@ -112,16 +140,21 @@ def analyse_problem(problem: DVIProblem, top: int = 20,
     return DVIAnalysis(problem, pw, joint, conclusions, seconds, lr0)
 
 
-def _conclusions(problem: DVIProblem, pw: PairwiseResult
-                 ) -> tuple[dict[str, list[dict[str, Any]]], dict[tuple[str, str], float]]:
+def _conclusions(
+    problem: DVIProblem, pw: PairwiseResult
+) -> tuple[dict[str, list[dict[str, Any]]], dict[tuple[str, str], float]]:
     from repatria.kinship.conclusions import dvi_solve
 
     c = dvi_solve(problem, pairwise=pw)
     return {"pm": list(c.pm), "am": list(c.am)}, dict(c.lr0)
 
 
-def analyse_case(path: str | Path, top: int = 20, progress: Callable[[str], None] | None = None,
-                 unseen_allele_freq: float | None = None) -> DVIAnalysis:
+def analyse_case(
+    path: str | Path,
+    top: int = 20,
+    progress: Callable[[str], None] | None = None,
+    unseen_allele_freq: float | None = None,
+) -> DVIAnalysis:
     """Read the case at ``path`` and analyse it (see :func:`read_case` for ``unseen_allele_freq``)."""
     added: dict[str, list[str]] = {}
     result = analyse_problem(read_case(path, unseen_allele_freq, added), top=top, progress=progress)

@@ -67,14 +67,25 @@ from repatria.registry.queries import usable_profiles
 from repatria.services.audit import log_event
 from repatria.services.users import require
 
-__all__ = ["POSTERIOR_THRESHOLD", "CANDIDATE_RULE", "RegistryProblem", "IdentifyCandidate",
-           "IdentifyResult", "registry_problem", "problem_from_registry", "identify",
-           "markers_from_rows", "problem_sha256"]
+__all__ = [
+    "POSTERIOR_THRESHOLD",
+    "CANDIDATE_RULE",
+    "RegistryProblem",
+    "IdentifyCandidate",
+    "IdentifyResult",
+    "registry_problem",
+    "problem_from_registry",
+    "identify",
+    "markers_from_rows",
+    "problem_sha256",
+]
 
 #: A pairing with LR <= 1 is still a candidate when its posterior pairing probability is this high.
 POSTERIOR_THRESHOLD = 0.01
-CANDIDATE_RULE = (f"pairwise LR > 1, or posterior pairing probability >= {POSTERIOR_THRESHOLD}; "
-                  "not for a person or remains already identified (confirmed, not revoked)")
+CANDIDATE_RULE = (
+    f"pairwise LR > 1, or posterior pairing probability >= {POSTERIOR_THRESHOLD}; "
+    "not for a person or remains already identified (confirmed, not revoked)"
+)
 
 _SEX = {"male": Sex.MALE, "female": Sex.FEMALE, "unknown": Sex.UNKNOWN, None: Sex.UNKNOWN}
 
@@ -85,13 +96,13 @@ class RegistryProblem:
 
     problem: DVIProblem
     frequency_table: FrequencyTable
-    pm_sample: dict[str, int]            # PM id -> sample id
-    pm_remains: dict[str, int]           # PM id -> remains id
-    pm_profile: dict[str, int]           # PM id -> profile id
-    mp_person: dict[str, int]            # MP id -> person id
-    reference_profiles: list[int]        # profile ids of the typed relatives used
-    withdrawn_donors: list[str]          # donors left untyped because consent was withdrawn
-    outside_table: int                   # genotypes at markers the table does not have
+    pm_sample: dict[str, int]  # PM id -> sample id
+    pm_remains: dict[str, int]  # PM id -> remains id
+    pm_profile: dict[str, int]  # PM id -> profile id
+    mp_person: dict[str, int]  # MP id -> person id
+    reference_profiles: list[int]  # profile ids of the typed relatives used
+    withdrawn_donors: list[str]  # donors left untyped because consent was withdrawn
+    outside_table: int  # genotypes at markers the table does not have
     sha256: str = ""
 
 
@@ -126,9 +137,13 @@ class IdentifyResult:
 
     def as_dict(self) -> dict[str, Any]:
         """The ``repatria identify --json`` contract."""
-        return {"run": self.run,
-                "candidates": [{"id": c.id, "pm": c.pm, "missing": c.missing, "lr": c.lr,
-                                "posterior": c.posterior} for c in self.candidates]}
+        return {
+            "run": self.run,
+            "candidates": [
+                {"id": c.id, "pm": c.pm, "missing": c.missing, "lr": c.lr, "posterior": c.posterior}
+                for c in self.candidates
+            ],
+        }
 
 
 # ----------------------------------------------------------------------------- markers
@@ -140,11 +155,21 @@ def markers_from_rows(rows: list[MarkerDefinition]) -> tuple[Marker, ...]:
     for r in rows:
         extra = r.mutation or {}
         alleles = extra.get("alleles") or list(r.frequencies)
-        out.append(marker_from_dict({"name": r.name, "chrom": extra.get("chrom"), "posMb": extra.get("posMb"),
-                                     "isX": extra.get("isX", r.chromosome == "X"), "alleles": alleles,
-                                     "afreq": [r.frequencies[a] for a in alleles],
-                                     "mutmod": extra.get("mutmod")},
-                                    file=f"frequency table {r.frequency_table_id}", field="markers"))
+        out.append(
+            marker_from_dict(
+                {
+                    "name": r.name,
+                    "chrom": extra.get("chrom"),
+                    "posMb": extra.get("posMb"),
+                    "isX": extra.get("isX", r.chromosome == "X"),
+                    "alleles": alleles,
+                    "afreq": [r.frequencies[a] for a in alleles],
+                    "mutmod": extra.get("mutmod"),
+                },
+                file=f"frequency table {r.frequency_table_id}",
+                field="markers",
+            )
+        )
     return tuple(out)
 
 
@@ -155,11 +180,20 @@ def _frequency_table(session: Session, name: str | None) -> FrequencyTable:
         if table is None:
             raise NotFoundError(f"there is no frequency table {name!r} in the registry")
         return table
-    table = session.execute(stmt.join(MarkerDefinition, MarkerDefinition.frequency_table_id == FrequencyTable.id)
-                            .order_by(FrequencyTable.id.desc()).limit(1)).scalars().first()
+    table = (
+        session.execute(
+            stmt.join(MarkerDefinition, MarkerDefinition.frequency_table_id == FrequencyTable.id)
+            .order_by(FrequencyTable.id.desc())
+            .limit(1)
+        )
+        .scalars()
+        .first()
+    )
     if table is None:
-        raise ServiceError("the registry has no frequency table with markers; import a case first "
-                           "(`repatria import case PATH`)")
+        raise ServiceError(
+            "the registry has no frequency table with markers; import a case first "
+            "(`repatria import case PATH`)"
+        )
     return table
 
 
@@ -169,8 +203,13 @@ def _frequency_table(session: Session, name: str | None) -> FrequencyTable:
 def registry_problem(session: Session, frequency_table: str | None = None) -> RegistryProblem:
     """Build the DVI problem from the registry (see the module notes)."""
     table = _frequency_table(session, frequency_table)
-    mrows = list(session.execute(select(MarkerDefinition).where(
-        MarkerDefinition.frequency_table_id == table.id).order_by(MarkerDefinition.id)).scalars())
+    mrows = list(
+        session.execute(
+            select(MarkerDefinition)
+            .where(MarkerDefinition.frequency_table_id == table.id)
+            .order_by(MarkerDefinition.id)
+        ).scalars()
+    )
     markers = markers_from_rows(mrows)
     by_name = {m.name: m for m in markers}
     outside = 0
@@ -182,8 +221,9 @@ def registry_problem(session: Session, frequency_table: str | None = None) -> Re
     genos: dict[int, dict[str, Genotype]] = {}
     if newest:
         ids = [p.id for p in newest.values()]
-        for g in session.execute(select(GenotypeRow).where(GenotypeRow.profile_id.in_(ids))
-                                 .order_by(GenotypeRow.id)).scalars():
+        for g in session.execute(
+            select(GenotypeRow).where(GenotypeRow.profile_id.in_(ids)).order_by(GenotypeRow.id)
+        ).scalars():
             genos.setdefault(g.profile_id, {})[g.marker] = (g.allele1, g.allele2)
 
     def profile_of(sample: Sample) -> dict[str, Genotype]:
@@ -198,8 +238,10 @@ def registry_problem(session: Session, frequency_table: str | None = None) -> Re
             for a in g:
                 if a is not None and a not in m._index:
                     # The allele itself is not named: messages may end up in logs.
-                    raise ServiceError(f"sample {sample.ref} carries an allele at {name} that frequency "
-                                       f"table {table.name!r} does not have; add it to the table")
+                    raise ServiceError(
+                        f"sample {sample.ref} carries an allele at {name} that frequency "
+                        f"table {table.name!r} does not have; add it to the table"
+                    )
             out[name] = g
         return out
 
@@ -208,7 +250,9 @@ def registry_problem(session: Session, frequency_table: str | None = None) -> Re
     pm_sex: dict[str, Sex] = {}
     pm_prof: dict[str, dict[str, Genotype]] = {}
     pm_sample, pm_remains, pm_profile = {}, {}, {}
-    samples = session.execute(select(Sample).where(Sample.kind == "pm").order_by(Sample.id)).scalars()
+    samples = session.execute(
+        select(Sample).where(Sample.kind == "pm").order_by(Sample.id)
+    ).scalars()
     for s in samples:
         if s.id not in newest:
             continue
@@ -225,21 +269,43 @@ def registry_problem(session: Session, frequency_table: str | None = None) -> Re
     mp_person: dict[str, int] = {}
     ref_profiles: list[int] = []
     withdrawn: list[str] = []
-    fams = session.execute(select(ReferenceFamily).where(ReferenceFamily.id.in_(
-        select(PedigreeMember.family_id).where(PedigreeMember.person_id.is_not(None))))
-        .order_by(ReferenceFamily.id)).scalars().all()
+    fams = (
+        session.execute(
+            select(ReferenceFamily)
+            .where(
+                ReferenceFamily.id.in_(
+                    select(PedigreeMember.family_id).where(PedigreeMember.person_id.is_not(None))
+                )
+            )
+            .order_by(ReferenceFamily.id)
+        )
+        .scalars()
+        .all()
+    )
     for fam in fams:
-        members = session.execute(select(PedigreeMember).where(PedigreeMember.family_id == fam.id)
-                                  .order_by(PedigreeMember.id)).scalars().all()
+        members = (
+            session.execute(
+                select(PedigreeMember)
+                .where(PedigreeMember.family_id == fam.id)
+                .order_by(PedigreeMember.id)
+            )
+            .scalars()
+            .all()
+        )
         # A missing person is known by his person reference in every run.
         label: dict[str, str] = {}
         for mem in members:
             if mem.person_id is not None:
                 label[mem.individual] = session.get(Person, mem.person_id).ref
-        inds = [Individual(label.get(mem.individual, mem.individual),
-                           label.get(mem.father, mem.father) if mem.father else None,
-                           label.get(mem.mother, mem.mother) if mem.mother else None,
-                           _SEX[mem.sex]) for mem in members]
+        inds = [
+            Individual(
+                label.get(mem.individual, mem.individual),
+                label.get(mem.father, mem.father) if mem.father else None,
+                label.get(mem.mother, mem.mother) if mem.mother else None,
+                _SEX[mem.sex],
+            )
+            for mem in members
+        ]
         try:
             families[fam.ref] = Pedigree(inds, name=fam.ref)
         except KinshipError as e:
@@ -248,8 +314,10 @@ def registry_problem(session: Session, frequency_table: str | None = None) -> Re
             if mem.person_id is not None:
                 mp = label[mem.individual]
                 if mp in missing_family:
-                    raise ServiceError(f"person {mp} is the missing person of two reference families "
-                                       f"({missing_family[mp]} and {fam.ref})")
+                    raise ServiceError(
+                        f"person {mp} is the missing person of two reference families "
+                        f"({missing_family[mp]} and {fam.ref})"
+                    )
                 missing_family[mp] = fam.ref
                 mp_person[mp] = mem.person_id
             elif mem.donor_id is not None:
@@ -257,8 +325,13 @@ def registry_problem(session: Session, frequency_table: str | None = None) -> Re
                 if donor.consent_withdrawn_at is not None:
                     withdrawn.append(donor.ref)
                     continue
-                sample = session.execute(select(Sample).where(Sample.donor_id == donor.id)
-                                         .order_by(Sample.id.desc())).scalars().first()
+                sample = (
+                    session.execute(
+                        select(Sample).where(Sample.donor_id == donor.id).order_by(Sample.id.desc())
+                    )
+                    .scalars()
+                    .first()
+                )
                 if sample is None or sample.id not in newest:
                     continue
                 am.setdefault(fam.ref, {})[mem.individual] = profile_of(sample)
@@ -266,45 +339,79 @@ def registry_problem(session: Session, frequency_table: str | None = None) -> Re
     # Columns in person id order: a case import creates its persons in the case's own order.
     missing = sorted(missing_family, key=lambda m: mp_person[m])
     if not pm_ids or not missing:
-        raise ServiceError(f"nothing to identify: the registry holds {len(pm_ids)} PM profile(s) and "
-                           f"{len(missing)} missing person(s) in reference families")
+        raise ServiceError(
+            f"nothing to identify: the registry holds {len(pm_ids)} PM profile(s) and "
+            f"{len(missing)} missing person(s) in reference families"
+        )
     try:
-        problem = DVIProblem(markers, tuple(pm_ids), pm_sex, pm_prof, families, am, tuple(missing),
-                             missing_family)
+        problem = DVIProblem(
+            markers, tuple(pm_ids), pm_sex, pm_prof, families, am, tuple(missing), missing_family
+        )
         excluded = _exclusions(session, pm_sample, mp_person)
         if excluded:
-            problem = DVIProblem(markers, tuple(pm_ids), pm_sex, pm_prof, families, am, tuple(missing),
-                                 missing_family, {v: tuple(m for m in problem.pairings[v] if (v, m) not in excluded)
-                                                  for v in pm_ids})
+            problem = DVIProblem(
+                markers,
+                tuple(pm_ids),
+                pm_sex,
+                pm_prof,
+                families,
+                am,
+                tuple(missing),
+                missing_family,
+                {
+                    v: tuple(m for m in problem.pairings[v] if (v, m) not in excluded)
+                    for v in pm_ids
+                },
+            )
     except KinshipError as e:
         raise ServiceError(f"the registry's records do not make a valid DVI problem: {e}") from None
-    rp = RegistryProblem(problem, table, pm_sample, pm_remains, pm_profile, mp_person, sorted(ref_profiles),
-                         sorted(withdrawn), outside)
+    rp = RegistryProblem(
+        problem,
+        table,
+        pm_sample,
+        pm_remains,
+        pm_profile,
+        mp_person,
+        sorted(ref_profiles),
+        sorted(withdrawn),
+        outside,
+    )
     object.__setattr__(rp, "sha256", problem_sha256(problem))
     return rp
 
 
-def _exclusions(session: Session, pm_sample: Mapping[str, int], mp_person: Mapping[str, int]
-                ) -> set[tuple[str, str]]:
+def _exclusions(
+    session: Session, pm_sample: Mapping[str, int], mp_person: Mapping[str, int]
+) -> set[tuple[str, str]]:
     """``(PM, MP)`` pairings ruled out by recorded pairing exclusions."""
     pm_of = {s: v for v, s in pm_sample.items()}
     mp_of = {p: m for m, p in mp_person.items()}
-    rows = session.execute(select(PairingExclusion.sample_id, PairingExclusion.person_id)
-                           .where(PairingExclusion.sample_id.in_(list(pm_of)))).all()
+    rows = session.execute(
+        select(PairingExclusion.sample_id, PairingExclusion.person_id).where(
+            PairingExclusion.sample_id.in_(list(pm_of))
+        )
+    ).all()
     return {(pm_of[s], mp_of[p]) for s, p in rows if p in mp_of}
 
 
 def problem_sha256(problem: DVIProblem) -> str:
     """SHA-256 of a canonical JSON of everything the analysis reads (the run's input hash)."""
+
     def geno(prof: Mapping[str, Genotype]) -> dict[str, list[str | None]]:
         return {m: list(g) for m, g in sorted(prof.items())}
 
     doc = {
         "markers": [marker_to_dict(m) for m in problem.markers],
-        "pm": [[v, int(problem.pm_sex[v]), geno(problem.pm_profiles.get(v, {}))] for v in problem.pm],
-        "families": {f: [[i.id, i.father, i.mother, int(i.sex)] for i in ped]
-                     for f, ped in problem.families.items()},
-        "am": {f: {p: geno(g) for p, g in sorted(d.items())} for f, d in problem.am_profiles.items()},
+        "pm": [
+            [v, int(problem.pm_sex[v]), geno(problem.pm_profiles.get(v, {}))] for v in problem.pm
+        ],
+        "families": {
+            f: [[i.id, i.father, i.mother, int(i.sex)] for i in ped]
+            for f, ped in problem.families.items()
+        },
+        "am": {
+            f: {p: geno(g) for p, g in sorted(d.items())} for f, d in problem.am_profiles.items()
+        },
         "missing": [[m, problem.missing_family[m]] for m in problem.missing],
         "pairings": {v: list(problem.pairings[v]) for v in problem.pm},
     }
@@ -326,8 +433,11 @@ def _confirmed(session: Session) -> tuple[set[int], set[int]]:
     confirms = session.execute(
         select(Decision.id, CandidateMatch.person_id, CandidateMatch.remains_id)
         .join(CandidateMatch, CandidateMatch.id == Decision.candidate_id)
-        .where(Decision.kind == "confirm")).all()
-    revoked = set(session.execute(select(Decision.refers_to).where(Decision.kind == "revoke")).scalars())
+        .where(Decision.kind == "confirm")
+    ).all()
+    revoked = set(
+        session.execute(select(Decision.refers_to).where(Decision.kind == "revoke")).scalars()
+    )
     live = [(p, r) for d, p, r in confirms if d not in revoked]
     return {p for p, _ in live}, {r for _, r in live}
 
@@ -336,8 +446,14 @@ def _exp(x: float) -> float:
     return math.exp(x) if x < 709.78 else math.inf
 
 
-def identify(db: str | None, *, actor: str, frequency_table: str | None = None, top: int = 20,
-             progress: Callable[[str], None] | None = None) -> IdentifyResult:
+def identify(
+    db: str | None,
+    *,
+    actor: str,
+    frequency_table: str | None = None,
+    top: int = 20,
+    progress: Callable[[str], None] | None = None,
+) -> IdentifyResult:
     """Run the DVI analysis on what is in the registry; store the run and its candidates."""
     from repatria.services.dvi_analysis import analyse_problem
 
@@ -354,8 +470,10 @@ def identify(db: str | None, *, actor: str, frequency_table: str | None = None, 
         user = require(session, actor, "runs.record")
         again = registry_problem(session, frequency_table)
         if again.sha256 != rp.sha256:
-            raise ServiceError("the registry changed while the analysis ran (profiles, families or "
-                               "consent); nothing was stored, run identify again")
+            raise ServiceError(
+                "the registry changed while the analysis ran (profiles, families or "
+                "consent); nothing was stored, run identify again"
+            )
         # Identified people and remains stay in the analysis (their evidence is part of the
         # joint answer) but are not raised again as candidates: their decision is made, and a
         # revocation reopens them.
@@ -374,21 +492,32 @@ def identify(db: str | None, *, actor: str, frequency_table: str | None = None, 
                     rows.append((i, k, log_lr, post))
         parameters = {
             "pairings": "every missing person of compatible sex, or nobody (dvir's default), less the "
-                        "recorded pairing exclusions",
+            "recorded pairing exclusions",
             "pairing_exclusions": sum(len(d) for d in generate_pairings(problem).values())
-                                  - sum(len(x) for x in problem.pairings.values()),
+            - sum(len(x) for x in problem.pairings.values()),
             "mutation": "mutation models as stored with the markers",
-            "prior": joint.prior, "top": top, "candidate_rule": CANDIDATE_RULE,
+            "prior": joint.prior,
+            "top": top,
+            "candidate_rule": CANDIDATE_RULE,
             "posterior_threshold": POSTERIOR_THRESHOLD,
             "candidates_of_identified_left_out": settled,
             "withdrawn_donors": rp.withdrawn_donors,
             "genotypes_outside_table": rp.outside_table,
-            "size": {"pm": len(problem.pm), "missing": len(problem.missing),
-                     "families": len(problem.families), "markers": len(problem.markers)},
+            "size": {
+                "pm": len(problem.pm),
+                "missing": len(problem.missing),
+                "families": len(problem.families),
+                "markers": len(problem.markers),
+            },
         }
-        run = IdentificationRun(run_by_id=user.id, software_version=f"repatria {__version__}",
-                                parameters=parameters, frequency_table_id=rp.frequency_table.id,
-                                input_sha256=rp.sha256, results=json_safe(analysis.to_dict()))
+        run = IdentificationRun(
+            run_by_id=user.id,
+            software_version=f"repatria {__version__}",
+            parameters=parameters,
+            frequency_table_id=rp.frequency_table.id,
+            input_sha256=rp.sha256,
+            results=json_safe(analysis.to_dict()),
+        )
         session.add(run)
         session.flush()
         used = sorted(set(rp.pm_profile.values()) | set(rp.reference_profiles))
@@ -396,30 +525,72 @@ def identify(db: str | None, *, actor: str, frequency_table: str | None = None, 
 
         rows.sort(key=lambda r: (-r[2], r[0], r[1]))
         candidates = []
-        remains_ref = dict(session.execute(select(Remains.id, Remains.ref).where(
-            Remains.id.in_(list(rp.pm_remains.values())))).all())
+        remains_ref = dict(
+            session.execute(
+                select(Remains.id, Remains.ref).where(Remains.id.in_(list(rp.pm_remains.values())))
+            ).all()
+        )
         for i, k, log_lr, post in rows:
             v, m = problem.pm[i], problem.missing[k]
             excl = int(pw.exclusions[i, k])
-            evidence = json_safe({
-                "log_lr": log_lr, "family": problem.missing_family[m], "exclusions": excl,
-                "profile_id": rp.pm_profile[v],
-                "per_marker_log10_lr": {name: float(pw.log_lr_per_marker[i, k, j]) / math.log(10)
-                                        for j, name in enumerate(pw.markers)},
-                "rule": CANDIDATE_RULE,
-                **({"lr0": analysis.lr0[(v, m)]} if (v, m) in analysis.lr0 else {}),
-            })
-            cand = CandidateMatch(run_id=run.id, person_id=rp.mp_person[m], remains_id=rp.pm_remains[v],
-                                  sample_id=rp.pm_sample[v], log10_lr=log_lr / math.log(10),
-                                  posterior=post, evidence=evidence)
+            evidence = json_safe(
+                {
+                    "log_lr": log_lr,
+                    "family": problem.missing_family[m],
+                    "exclusions": excl,
+                    "profile_id": rp.pm_profile[v],
+                    "per_marker_log10_lr": {
+                        name: float(pw.log_lr_per_marker[i, k, j]) / math.log(10)
+                        for j, name in enumerate(pw.markers)
+                    },
+                    "rule": CANDIDATE_RULE,
+                    **({"lr0": analysis.lr0[(v, m)]} if (v, m) in analysis.lr0 else {}),
+                }
+            )
+            cand = CandidateMatch(
+                run_id=run.id,
+                person_id=rp.mp_person[m],
+                remains_id=rp.pm_remains[v],
+                sample_id=rp.pm_sample[v],
+                log10_lr=log_lr / math.log(10),
+                posterior=post,
+                evidence=evidence,
+            )
             session.add(cand)
             session.flush()
-            candidates.append(IdentifyCandidate(cand.id, v, m, _exp(log_lr), post, remains_ref[rp.pm_remains[v]],
-                                                log_lr / math.log(10), excl if excl >= 0 else None))
-        log_event(session, user.name, "identify.run", "identification_run", run.id,
-                  input_sha256=rp.sha256, frequency_table=rp.frequency_table.name,
-                  profiles=len(used), candidates=[c.id for c in candidates],
-                  withdrawn_donors=rp.withdrawn_donors)
-        return IdentifyResult(run.id, candidates, rp.sha256, rp.frequency_table.name, len(problem.pm),
-                              len(problem.missing), len(problem.families), len(problem.markers),
-                              rp.withdrawn_donors, analysis)
+            candidates.append(
+                IdentifyCandidate(
+                    cand.id,
+                    v,
+                    m,
+                    _exp(log_lr),
+                    post,
+                    remains_ref[rp.pm_remains[v]],
+                    log_lr / math.log(10),
+                    excl if excl >= 0 else None,
+                )
+            )
+        log_event(
+            session,
+            user.name,
+            "identify.run",
+            "identification_run",
+            run.id,
+            input_sha256=rp.sha256,
+            frequency_table=rp.frequency_table.name,
+            profiles=len(used),
+            candidates=[c.id for c in candidates],
+            withdrawn_donors=rp.withdrawn_donors,
+        )
+        return IdentifyResult(
+            run.id,
+            candidates,
+            rp.sha256,
+            rp.frequency_table.name,
+            len(problem.pm),
+            len(problem.missing),
+            len(problem.families),
+            len(problem.markers),
+            rp.withdrawn_donors,
+            analysis,
+        )

@@ -45,8 +45,14 @@ from repatria.registry.models import (
 from repatria.services.audit import log_event
 from repatria.services.users import require
 
-__all__ = ["ImportResult", "file_sha256", "import_persons", "import_remains", "import_claims",
-           "IMPORT_KINDS"]
+__all__ = [
+    "ImportResult",
+    "file_sha256",
+    "import_persons",
+    "import_remains",
+    "import_claims",
+    "IMPORT_KINDS",
+]
 
 IMPORT_KINDS = ("persons", "remains", "claims")
 _IMPORTABLE_PERSON_STATES = ("missing", "presumed_dead")
@@ -66,8 +72,10 @@ class ImportResult:
     @property
     def message(self) -> str:
         if self.already_imported:
-            return (f"{self.file} was already imported as batch {self.import_id} "
-                    f"({self.rows} {self.kind}); nothing changed")
+            return (
+                f"{self.file} was already imported as batch {self.import_id} "
+                f"({self.rows} {self.kind}); nothing changed"
+            )
         return f"imported {self.rows} {self.kind} from {self.file} as batch {self.import_id}"
 
 
@@ -98,18 +106,26 @@ def import_claims(db: str | None, path: str | Path, *, actor: str) -> ImportResu
     return _import(db, "claims", Path(path), read_claims_tsv, _store_claim, actor)
 
 
-def _import(db: str | None, kind: str, path: Path, read: Callable[[Path], Sequence[Any]],
-            store: Callable[[Session, Path, Any, int], None], actor: str) -> ImportResult:
+def _import(
+    db: str | None,
+    kind: str,
+    path: Path,
+    read: Callable[[Path], Sequence[Any]],
+    store: Callable[[Session, Path, Any, int], None],
+    actor: str,
+) -> ImportResult:
     sha = file_sha256(path)
     rows = read(path)  # the whole file, validated, before the database is touched
     with session_scope(db) as session:
         user = require(session, actor, f"import.{kind}")
-        done = session.execute(select(ImportBatch).where(ImportBatch.kind == kind,
-                                                         ImportBatch.sha256 == sha)).scalar_one_or_none()
+        done = session.execute(
+            select(ImportBatch).where(ImportBatch.kind == kind, ImportBatch.sha256 == sha)
+        ).scalar_one_or_none()
         if done is not None:
             return ImportResult(kind, path.name, sha, done.rows, done.id, True)
-        batch = ImportBatch(kind=kind, filename=path.name, sha256=sha, rows=len(rows),
-                            imported_by_id=user.id)
+        batch = ImportBatch(
+            kind=kind, filename=path.name, sha256=sha, rows=len(rows), imported_by_id=user.id
+        )
         session.add(batch)
         try:
             session.flush()
@@ -118,21 +134,34 @@ def _import(db: str | None, kind: str, path: Path, read: Callable[[Path], Sequen
             session.flush()
         except IntegrityError as e:
             # Another writer stored the same file or references between our checks and our insert.
-            raise RegistryError(f"{path.name}: the import conflicts with records written at the same "
-                                f"time ({type(e.orig).__name__}); nothing was imported, try again") from None
+            raise RegistryError(
+                f"{path.name}: the import conflicts with records written at the same "
+                f"time ({type(e.orig).__name__}); nothing was imported, try again"
+            ) from None
         _audit(session, user, kind, path, sha, len(rows), batch.id)
         return ImportResult(kind, path.name, sha, len(rows), batch.id, False)
 
 
-def _audit(session: Session, user: User, kind: str, path: Path, sha: str, n: int, batch: int) -> None:
-    log_event(session, user.name, f"import.{kind}", "import_batch", batch, file=path.name,
-              sha256=sha, rows=n)
+def _audit(
+    session: Session, user: User, kind: str, path: Path, sha: str, n: int, batch: int
+) -> None:
+    log_event(
+        session,
+        user.name,
+        f"import.{kind}",
+        "import_batch",
+        batch,
+        file=path.name,
+        sha256=sha,
+        rows=n,
+    )
 
 
 def _check(path: Path, line: int, name: str, value: str | None, allowed: tuple[str, ...]) -> None:
     if value is not None and value not in allowed:
-        raise FormatError(f"{value!r} is not one of {', '.join(allowed)}", file=str(path), line=line,
-                          field=name)
+        raise FormatError(
+            f"{value!r} is not one of {', '.join(allowed)}", file=str(path), line=line, field=name
+        )
 
 
 def _exists(session: Session, model: type, column: Any, value: str) -> bool:
@@ -147,34 +176,68 @@ def _store_person(session: Session, path: Path, row: PersonRow, batch: int) -> N
     for d in row.documents:
         _check(path, row.line, "documents", d.authenticity, DOC_AUTHENTICITY)
     if _exists(session, Person, Person.ref, row.person_ref):
-        raise RegistryError(f"{path} line {row.line} field `person_ref`: person "
-                            f"{row.person_ref} is already in the registry; nothing was imported")
-    person = Person(ref=row.person_ref, sex=row.sex or "unknown", birth_date=row.birth_date,
-                    nationality=row.nationality, service_number=row.service_number, unit=row.unit,
-                    date_missing=row.date_missing, last_known_place=row.last_known_place,
-                    last_known_lat=row.last_known_lat, last_known_lon=row.last_known_lon,
-                    status=row.status or "missing", notes=row.notes, import_id=batch)
-    person.names.append(PersonName(name=row.name, kind="official", script=row.name_script,
-                                   transliteration=row.name_transliteration))
+        raise RegistryError(
+            f"{path} line {row.line} field `person_ref`: person "
+            f"{row.person_ref} is already in the registry; nothing was imported"
+        )
+    person = Person(
+        ref=row.person_ref,
+        sex=row.sex or "unknown",
+        birth_date=row.birth_date,
+        nationality=row.nationality,
+        service_number=row.service_number,
+        unit=row.unit,
+        date_missing=row.date_missing,
+        last_known_place=row.last_known_place,
+        last_known_lat=row.last_known_lat,
+        last_known_lon=row.last_known_lon,
+        status=row.status or "missing",
+        notes=row.notes,
+        import_id=batch,
+    )
+    person.names.append(
+        PersonName(
+            name=row.name,
+            kind="official",
+            script=row.name_script,
+            transliteration=row.name_transliteration,
+        )
+    )
     for a in row.aliases:
-        person.names.append(PersonName(name=a.name, kind=a.kind, script=a.script,
-                                       transliteration=a.transliteration))
+        person.names.append(
+            PersonName(name=a.name, kind=a.kind, script=a.script, transliteration=a.transliteration)
+        )
     for d in row.documents:
-        person.documents.append(PersonDocument(doc_type=d.doc_type, number=d.number, issuer=d.issuer,
-                                               name_on_document=d.name_on_document,
-                                               authenticity=d.authenticity))
+        person.documents.append(
+            PersonDocument(
+                doc_type=d.doc_type,
+                number=d.number,
+                issuer=d.issuer,
+                name_on_document=d.name_on_document,
+                authenticity=d.authenticity,
+            )
+        )
     session.add(person)
 
 
 def _store_remains(session: Session, path: Path, row: RemainsRow, batch: int) -> None:
     _check(path, row.line, "condition", row.condition, CONDITIONS)
     if _exists(session, Remains, Remains.ref, row.remains_ref):
-        raise RegistryError(f"{path} line {row.line} field `remains_ref`: remains "
-                            f"{row.remains_ref} are already in the registry; nothing was imported")
-    remains = Remains(ref=row.remains_ref, site=row.site, site_lat=row.site_lat,
-                      site_lon=row.site_lon, recovered_on=row.recovered_on,
-                      recovered_by=row.recovered_by, condition=row.condition, notes=row.notes,
-                      import_id=batch)
+        raise RegistryError(
+            f"{path} line {row.line} field `remains_ref`: remains "
+            f"{row.remains_ref} are already in the registry; nothing was imported"
+        )
+    remains = Remains(
+        ref=row.remains_ref,
+        site=row.site,
+        site_lat=row.site_lat,
+        site_lon=row.site_lon,
+        recovered_on=row.recovered_on,
+        recovered_by=row.recovered_by,
+        condition=row.condition,
+        notes=row.notes,
+        import_id=batch,
+    )
     for e in row.effects:
         remains.effects.append(Effect(kind=e.kind, description=e.description))
     session.add(remains)
@@ -182,10 +245,23 @@ def _store_remains(session: Session, path: Path, row: RemainsRow, batch: int) ->
 
 def _store_claim(session: Session, path: Path, row: ClaimRow, batch: int) -> None:
     if _exists(session, PublishedClaim, PublishedClaim.claim_id, row.claim_id):
-        raise RegistryError(f"{path} line {row.line} field `claim_id`: claim {row.claim_id} "
-                            "is already in the registry; nothing was imported")
-    session.add(PublishedClaim(claim_id=row.claim_id, reported_on=row.reported_on,
-                               reported_by=row.reported_by, attributed_to=row.attributed_to,
-                               subject=row.subject, measure=row.measure, low=row.low, high=row.high,
-                               as_of=row.as_of, basis=row.basis, verification=row.verification,
-                               import_id=batch))
+        raise RegistryError(
+            f"{path} line {row.line} field `claim_id`: claim {row.claim_id} "
+            "is already in the registry; nothing was imported"
+        )
+    session.add(
+        PublishedClaim(
+            claim_id=row.claim_id,
+            reported_on=row.reported_on,
+            reported_by=row.reported_by,
+            attributed_to=row.attributed_to,
+            subject=row.subject,
+            measure=row.measure,
+            low=row.low,
+            high=row.high,
+            as_of=row.as_of,
+            basis=row.basis,
+            verification=row.verification,
+            import_id=batch,
+        )
+    )

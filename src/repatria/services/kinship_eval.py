@@ -34,7 +34,9 @@ class Evaluation:
     def max_rel_error(self) -> float | None:
         if self.expected is None:
             return None
-        pairs = [(self.value, self.expected)] + list(zip(self.per_marker, self.per_marker_expected or []))
+        pairs = [(self.value, self.expected)] + list(
+            zip(self.per_marker, self.per_marker_expected or [])
+        )
         return max(_rel(a, b) for a, b in pairs)
 
 
@@ -57,19 +59,34 @@ def evaluate_case(case: VectorCase) -> Evaluation:
             exp_per = case.expected.get("likelihoodPerMarker")
     else:
         if case.kind == "kinshipLR":
-            lr = kinship_lr(case.pedigrees["H1"], case.pedigrees["H2"], case.markers, case.profiles, case.theta)
+            lr = kinship_lr(
+                case.pedigrees["H1"], case.pedigrees["H2"], case.markers, case.profiles, case.theta
+            )
         else:
-            lr = missing_person_lr(case.pedigrees["reference"], case.missing, case.poi, case.markers,
-                                   case.profiles, case.theta, poi_sex=case.poi_sex)
+            lr = missing_person_lr(
+                case.pedigrees["reference"],
+                case.missing,
+                case.poi,
+                case.markers,
+                case.profiles,
+                case.theta,
+                poi_sex=case.poi_sex,
+            )
         per = lr.lr_per_marker
         value = lr.lr
         exp_total = exp_per = None
         if case.expected:
             exp_total = case.expected.get("LRtotal")
             exp_per = case.expected.get("LRperMarker")
-    return Evaluation(case.index, case.id, case.kind, float(value), [float(x) for x in per],
-                      None if exp_total is None else float(exp_total),
-                      None if exp_per is None else [float(x) for x in exp_per])
+    return Evaluation(
+        case.index,
+        case.id,
+        case.kind,
+        float(value),
+        [float(x) for x in per],
+        None if exp_total is None else float(exp_total),
+        None if exp_per is None else [float(x) for x in exp_per],
+    )
 
 
 def evaluate_file(path: str | Path) -> list[Evaluation]:

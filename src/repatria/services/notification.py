@@ -36,13 +36,22 @@ class NotificationRecord:
     sensitive_notes: str | None
 
 
-def notify_family(db: str | None, person_ref: str, *, actor: str, recipient: str, method: str,
-                  notified_on: str, relationship: str | None = None,
-                  sensitive_notes: str | None = None) -> NotificationRecord:
+def notify_family(
+    db: str | None,
+    person_ref: str,
+    *,
+    actor: str,
+    recipient: str,
+    method: str,
+    notified_on: str,
+    relationship: str | None = None,
+    sensitive_notes: str | None = None,
+) -> NotificationRecord:
     """Record that the family of an identified person was told (liaison officers only)."""
     if method not in NOTIFY_METHODS:
-        raise ServiceError(f"unknown notification method {method!r}; choose one of "
-                           f"{', '.join(NOTIFY_METHODS)}")
+        raise ServiceError(
+            f"unknown notification method {method!r}; choose one of {', '.join(NOTIFY_METHODS)}"
+        )
     if not recipient.strip():
         raise ServiceError("say who was told with --recipient NAME")
     with session_scope(db) as session:
@@ -50,16 +59,33 @@ def notify_family(db: str | None, person_ref: str, *, actor: str, recipient: str
         person = by_ref(session, Person, person_ref)
         confirmation = active_confirmation(session, person.id)
         if confirmation is None or person.status not in ("identified", "repatriated", "disposed"):
-            raise ServiceError(f"person {person.ref} is {person.status.replace('_', ' ')} with no "
-                               "confirmed identification; a family is notified only of a confirmed one")
-        n = Notification(person_id=person.id, decision_id=confirmation.id, notified_by_id=user.id,
-                         recipient=recipient, recipient_relationship=relationship, method=method,
-                         notified_on=notified_on, sensitive_notes=sensitive_notes)
+            raise ServiceError(
+                f"person {person.ref} is {person.status.replace('_', ' ')} with no "
+                "confirmed identification; a family is notified only of a confirmed one"
+            )
+        n = Notification(
+            person_id=person.id,
+            decision_id=confirmation.id,
+            notified_by_id=user.id,
+            recipient=recipient,
+            recipient_relationship=relationship,
+            method=method,
+            notified_on=notified_on,
+            sensitive_notes=sensitive_notes,
+        )
         session.add(n)
         session.flush()
         # The notes themselves stay out of the audit trail; that they exist is enough there.
-        log_event(session, user.name, "notify.record", "notification", n.id, person=person.ref,
-                  method=method, has_sensitive_notes=sensitive_notes is not None)
+        log_event(
+            session,
+            user.name,
+            "notify.record",
+            "notification",
+            n.id,
+            person=person.ref,
+            method=method,
+            has_sensitive_notes=sensitive_notes is not None,
+        )
         return _record(n, person, user, show_notes=True)
 
 
@@ -69,14 +95,31 @@ def notifications_for(db: str | None, person_ref: str, *, actor: str) -> list[No
         user = require(session, actor, "account.view")
         person = by_ref(session, Person, person_ref)
         show = user.role in PERMISSIONS["notify.read_sensitive"]
-        rows = session.execute(select(Notification).where(Notification.person_id == person.id)
-                               .order_by(Notification.id)).scalars().all()
-        out = [_record(n, person, session.get(User, n.notified_by_id), show_notes=show) for n in rows]
+        rows = (
+            session.execute(
+                select(Notification)
+                .where(Notification.person_id == person.id)
+                .order_by(Notification.id)
+            )
+            .scalars()
+            .all()
+        )
+        out = [
+            _record(n, person, session.get(User, n.notified_by_id), show_notes=show) for n in rows
+        ]
         log_event(session, user.name, "notify.read", "person", person.id, sensitive_shown=show)
         return out
 
 
 def _record(n: Notification, person: Person, by: User, *, show_notes: bool) -> NotificationRecord:
-    return NotificationRecord(n.id, person.ref, n.decision_id, by.name, n.recipient,
-                              n.recipient_relationship, n.method, n.notified_on,
-                              n.sensitive_notes if show_notes else None)
+    return NotificationRecord(
+        n.id,
+        person.ref,
+        n.decision_id,
+        by.name,
+        n.recipient,
+        n.recipient_relationship,
+        n.method,
+        n.notified_on,
+        n.sensitive_notes if show_notes else None,
+    )

@@ -48,10 +48,29 @@ def person_record(db: str | None, person_ref: str, *, actor: str) -> PersonRecor
         p = by_ref(session, Person, person_ref)
         log_event(session, user.name, "person.read", "person", p.id)
         return PersonRecord(
-            p.ref, p.status,
-            [{"name": n.name, "kind": n.kind, "script": n.script,
-              "transliteration": n.transliteration} for n in p.names],
-            [{"type": d.doc_type, "number": d.number, "issuer": d.issuer,
-              "name_on_document": d.name_on_document, "authenticity": d.authenticity}
-             for d in p.documents],
-            p.service_number, p.unit, p.nationality, p.last_known_place)
+            p.ref,
+            p.status,
+            [
+                {
+                    "name": n.name,
+                    "kind": n.kind,
+                    "script": n.script,
+                    "transliteration": n.transliteration,
+                }
+                for n in p.names
+            ],
+            [
+                {
+                    "type": d.doc_type,
+                    "number": d.number,
+                    "issuer": d.issuer,
+                    "name_on_document": d.name_on_document,
+                    "authenticity": d.authenticity,
+                }
+                for d in p.documents
+            ],
+            p.service_number,
+            p.unit,
+            p.nationality,
+            p.last_known_place,
+        )

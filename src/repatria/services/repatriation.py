@@ -45,8 +45,10 @@ class RepatriationRecord:
 
     @property
     def message(self) -> str:
-        return (f"repatriation {self.id}: {len(self.items)} remains by {self.kind} to "
-                f"{self.counterpart} on {self.occurred_on}")
+        return (
+            f"repatriation {self.id}: {len(self.items)} remains by {self.kind} to "
+            f"{self.counterpart} on {self.occurred_on}"
+        )
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,15 @@ class DispositionRecord:
 
 def _identified_person(session, remains: Remains) -> Person | None:  # noqa: ANN001
     """The person these remains are identified as, through a confirmed, unrevoked decision."""
-    rows = session.execute(select(CandidateMatch.person_id).join(
-        Decision, Decision.candidate_id == CandidateMatch.id).where(
-        CandidateMatch.remains_id == remains.id, Decision.kind == "confirm")).scalars().all()
+    rows = (
+        session.execute(
+            select(CandidateMatch.person_id)
+            .join(Decision, Decision.candidate_id == CandidateMatch.id)
+            .where(CandidateMatch.remains_id == remains.id, Decision.kind == "confirm")
+        )
+        .scalars()
+        .all()
+    )
     for person_id in rows:
         confirmation = active_confirmation(session, person_id)
         if confirmation is not None:
@@ -77,28 +85,46 @@ def _identified_person(session, remains: Remains) -> Person | None:  # noqa: ANN
     return None
 
 
-def repatriate(db: str | None, remains_refs: Sequence[str], *, actor: str, kind: str,
-               counterpart: str, occurred_on: str, place: str | None = None,
-               ceremony: str | None = None,
-               coffin_labels: Sequence[str] | None = None) -> RepatriationRecord:
+def repatriate(
+    db: str | None,
+    remains_refs: Sequence[str],
+    *,
+    actor: str,
+    kind: str,
+    counterpart: str,
+    occurred_on: str,
+    place: str | None = None,
+    ceremony: str | None = None,
+    coffin_labels: Sequence[str] | None = None,
+) -> RepatriationRecord:
     """Record identified remains handed over or exchanged; they and their persons become repatriated.
 
     All or nothing: if any of the remains may not be repatriated, none is.
     """
     if kind not in REPATRIATION_KINDS:
-        raise ServiceError(f"unknown repatriation kind {kind!r}; choose one of {', '.join(REPATRIATION_KINDS)}")
+        raise ServiceError(
+            f"unknown repatriation kind {kind!r}; choose one of {', '.join(REPATRIATION_KINDS)}"
+        )
     if not remains_refs:
         raise ServiceError("a repatriation needs at least one set of remains (--remains REF)")
     if len(set(remains_refs)) != len(remains_refs):
         raise ServiceError("the same remains are listed twice in one repatriation")
     if coffin_labels is not None and len(coffin_labels) not in (0, len(remains_refs)):
-        raise ServiceError(f"{len(coffin_labels)} coffin labels for {len(remains_refs)} remains; "
-                           "give one per remains or none")
+        raise ServiceError(
+            f"{len(coffin_labels)} coffin labels for {len(remains_refs)} remains; "
+            "give one per remains or none"
+        )
     with session_scope(db) as session:
         user = require(session, actor, "repatriation.record")
         lock_head(session, CustodyEvent.CHAIN)
-        rep = Repatriation(kind=kind, counterpart=counterpart, place=place, occurred_on=occurred_on,
-                           ceremony=ceremony, recorded_by_id=user.id)
+        rep = Repatriation(
+            kind=kind,
+            counterpart=counterpart,
+            place=place,
+            occurred_on=occurred_on,
+            ceremony=ceremony,
+            recorded_by_id=user.id,
+        )
         session.add(rep)
         session.flush()
         items = []
@@ -106,30 +132,64 @@ def repatriate(db: str | None, remains_refs: Sequence[str], *, actor: str, kind:
             remains = by_ref(session, Remains, ref, lock=True)
             person = _identified_person(session, remains)
             if person is None:
-                raise ServiceError(f"remains {ref} are {remains.status.replace('_', ' ')} and not "
-                                   "identified; only identified remains can be repatriated "
-                                   "(record unidentified remains with `repatria dispose`)")
+                raise ServiceError(
+                    f"remains {ref} are {remains.status.replace('_', ' ')} and not "
+                    "identified; only identified remains can be repatriated "
+                    "(record unidentified remains with `repatria dispose`)"
+                )
             cause = f"repatriation:{rep.id}"
             move(session, remains, "repatriated", actor=user, cause=cause)
             move(session, person, "repatriated", actor=user, cause=cause)
             label = coffin_labels[i] if coffin_labels else None
-            session.add(RepatriationItem(repatriation_id=rep.id, remains_id=remains.id,
-                                         person_id=person.id, coffin_label=label))
+            session.add(
+                RepatriationItem(
+                    repatriation_id=rep.id,
+                    remains_id=remains.id,
+                    person_id=person.id,
+                    coffin_label=label,
+                )
+            )
             # The handover is the last custody event of these remains.
-            append(session, CustodyEvent(remains_id=remains.id, event="released", to_party=counterpart,
-                                         location=place, occurred_on=occurred_on,
-                                         notes=f"repatriation {rep.id} ({kind})", recorded_by_id=user.id))
+            append(
+                session,
+                CustodyEvent(
+                    remains_id=remains.id,
+                    event="released",
+                    to_party=counterpart,
+                    location=place,
+                    occurred_on=occurred_on,
+                    notes=f"repatriation {rep.id} ({kind})",
+                    recorded_by_id=user.id,
+                ),
+            )
             items.append((remains.ref, person.ref, label))
-        log_event(session, user.name, "repatriation.record", "repatriation", rep.id,
-                  remains=list(remains_refs), counterpart=counterpart)
+        log_event(
+            session,
+            user.name,
+            "repatriation.record",
+            "repatriation",
+            rep.id,
+            remains=list(remains_refs),
+            counterpart=counterpart,
+        )
         return RepatriationRecord(rep.id, kind, counterpart, place, occurred_on, ceremony, items)
 
 
-def dispose(db: str | None, remains_ref: str, *, actor: str, kind: str, occurred_on: str,
-            reason: str, place: str | None = None) -> DispositionRecord:
+def dispose(
+    db: str | None,
+    remains_ref: str,
+    *,
+    actor: str,
+    kind: str,
+    occurred_on: str,
+    reason: str,
+    place: str | None = None,
+) -> DispositionRecord:
     """Record remains buried, cremated, held or transferred rather than repatriated, and why."""
     if kind not in DISPOSITION_KINDS:
-        raise ServiceError(f"unknown disposition {kind!r}; choose one of {', '.join(DISPOSITION_KINDS)}")
+        raise ServiceError(
+            f"unknown disposition {kind!r}; choose one of {', '.join(DISPOSITION_KINDS)}"
+        )
     if not reason.strip():
         raise ServiceError("a disposition needs a reason (--reason TEXT)")
     with session_scope(db) as session:
@@ -141,15 +201,39 @@ def dispose(db: str | None, remains_ref: str, *, actor: str, kind: str, occurred
         changes = [move(session, remains, "disposed", actor=user, reason=reason)]
         if person is not None:
             changes.append(move(session, person, "disposed", actor=user, reason=reason))
-        d = Disposition(remains_id=remains.id, kind=kind, place=place, occurred_on=occurred_on,
-                        reason=reason, recorded_by_id=user.id)
+        d = Disposition(
+            remains_id=remains.id,
+            kind=kind,
+            place=place,
+            occurred_on=occurred_on,
+            reason=reason,
+            recorded_by_id=user.id,
+        )
         session.add(d)
         session.flush()
         for change in changes:
             change.cause = f"disposition:{d.id}"
-        append(session, CustodyEvent(remains_id=remains.id, event="released", to_party=place,
-                                     location=place, occurred_on=occurred_on,
-                                     notes=f"disposition {d.id} ({kind})", recorded_by_id=user.id))
-        log_event(session, user.name, "disposition.record", "disposition", d.id, remains=remains_ref,
-                  kind=kind)
-        return DispositionRecord(d.id, remains.ref, person.ref if person else None, kind, occurred_on)
+        append(
+            session,
+            CustodyEvent(
+                remains_id=remains.id,
+                event="released",
+                to_party=place,
+                location=place,
+                occurred_on=occurred_on,
+                notes=f"disposition {d.id} ({kind})",
+                recorded_by_id=user.id,
+            ),
+        )
+        log_event(
+            session,
+            user.name,
+            "disposition.record",
+            "disposition",
+            d.id,
+            remains=remains_ref,
+            kind=kind,
+        )
+        return DispositionRecord(
+            d.id, remains.ref, person.ref if person else None, kind, occurred_on
+        )

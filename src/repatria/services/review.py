@@ -25,8 +25,16 @@ from repatria.services.audit import log_event
 from repatria.services.states import move
 from repatria.services.users import require
 
-__all__ = ["ReviewResult", "CandidateState", "propose", "confirm", "reject", "revoke",
-           "candidate_state", "active_confirmation"]
+__all__ = [
+    "ReviewResult",
+    "CandidateState",
+    "propose",
+    "confirm",
+    "reject",
+    "revoke",
+    "candidate_state",
+    "active_confirmation",
+]
 
 
 @dataclass(frozen=True)
@@ -44,12 +52,18 @@ class ReviewResult:
 
     @property
     def message(self) -> str:
-        past = {"propose": "proposed", "confirm": "confirmed", "reject": "rejected",
-                "revoke": "revoked"}[self.kind]
-        return (f"candidate {self.candidate_id} ({self.person_ref} = {self.remains_ref}) {past} by "
-                f"{self.actor} (decision {self.decision_id}); person {self.person_ref} is "
-                f"{self.person_status.replace('_', ' ')}, remains {self.remains_ref} are "
-                f"{self.remains_status.replace('_', ' ')}")
+        past = {
+            "propose": "proposed",
+            "confirm": "confirmed",
+            "reject": "rejected",
+            "revoke": "revoked",
+        }[self.kind]
+        return (
+            f"candidate {self.candidate_id} ({self.person_ref} = {self.remains_ref}) {past} by "
+            f"{self.actor} (decision {self.decision_id}); person {self.person_ref} is "
+            f"{self.person_status.replace('_', ' ')}, remains {self.remains_ref} are "
+            f"{self.remains_status.replace('_', ' ')}"
+        )
 
 
 @dataclass(frozen=True)
@@ -63,27 +77,49 @@ class CandidateState:
     decisions: list[tuple[int, str, str, str | None]]  # (decision id, kind, user name, reason)
 
 
-def propose(db: str | None, candidate_id: int, *, actor: str, reason: str | None = None) -> ReviewResult:
+def propose(
+    db: str | None, candidate_id: int, *, actor: str, reason: str | None = None
+) -> ReviewResult:
     """An analyst proposes a candidate for review."""
     with _review(db, actor, "review.propose") as (session, user):
         cand, person, remains = _candidate(session, candidate_id)
         proposal = _find(session, cand.id, "propose")
         if proposal is not None:
-            raise ServiceError(f"candidate {cand.id} was already proposed by "
-                               f"{_name(session, proposal.actor_id)} (decision {proposal.id}); a "
-                               "candidate is proposed once, record a new candidate to review it again")
-        d = append(session, Decision(candidate_id=cand.id, kind="propose", actor_id=user.id,
-                                     proposer_id=user.id, reason=reason))
+            raise ServiceError(
+                f"candidate {cand.id} was already proposed by "
+                f"{_name(session, proposal.actor_id)} (decision {proposal.id}); a "
+                "candidate is proposed once, record a new candidate to review it again"
+            )
+        d = append(
+            session,
+            Decision(
+                candidate_id=cand.id,
+                kind="propose",
+                actor_id=user.id,
+                proposer_id=user.id,
+                reason=reason,
+            ),
+        )
         return _done(session, d, user, cand, person, remains)
 
 
-def confirm(db: str | None, candidate_id: int, *, actor: str, reason: str | None = None) -> ReviewResult:
+def confirm(
+    db: str | None, candidate_id: int, *, actor: str, reason: str | None = None
+) -> ReviewResult:
     """A reviewer who did not propose the candidate confirms it: the person and remains are identified."""
     with _review(db, actor, "review.confirm") as (session, user):
         cand, person, remains, proposal = _verdict_checks(session, candidate_id, user, "confirm")
-        d = append(session, Decision(candidate_id=cand.id, kind="confirm", actor_id=user.id,
-                                     proposer_id=proposal.actor_id, refers_to=proposal.id,
-                                     reason=reason))
+        d = append(
+            session,
+            Decision(
+                candidate_id=cand.id,
+                kind="confirm",
+                actor_id=user.id,
+                proposer_id=proposal.actor_id,
+                refers_to=proposal.id,
+                reason=reason,
+            ),
+        )
         cause = f"decision:{d.id}"
         move(session, person, "identified", actor=user, reason=reason, cause=cause)
         move(session, remains, "identified", actor=user, reason=reason, cause=cause)
@@ -95,9 +131,17 @@ def reject(db: str | None, candidate_id: int, *, actor: str, reason: str) -> Rev
     _need_reason(reason, "reject")
     with _review(db, actor, "review.reject") as (session, user):
         cand, person, remains, proposal = _verdict_checks(session, candidate_id, user, "reject")
-        d = append(session, Decision(candidate_id=cand.id, kind="reject", actor_id=user.id,
-                                     proposer_id=proposal.actor_id, refers_to=proposal.id,
-                                     reason=reason))
+        d = append(
+            session,
+            Decision(
+                candidate_id=cand.id,
+                kind="reject",
+                actor_id=user.id,
+                proposer_id=proposal.actor_id,
+                refers_to=proposal.id,
+                reason=reason,
+            ),
+        )
         return _done(session, d, user, cand, person, remains)
 
 
@@ -111,19 +155,37 @@ def revoke(db: str | None, candidate_id: int, *, actor: str, reason: str) -> Rev
             raise ServiceError(f"candidate {cand.id} has no confirmed identification to revoke")
         done = _find(session, cand.id, "revoke")
         if done is not None:
-            raise ServiceError(f"the identification of candidate {cand.id} was already revoked by "
-                               f"{_name(session, done.actor_id)} (decision {done.id})")
+            raise ServiceError(
+                f"the identification of candidate {cand.id} was already revoked by "
+                f"{_name(session, done.actor_id)} (decision {done.id})"
+            )
         for obj in (person, remains):
             if obj.status != "identified":
                 kind = "person" if obj is person else "remains"
-                raise ServiceError(f"{kind} {obj.ref} is already {obj.status.replace('_', ' ')}; only an "
-                                   "identification not yet acted on can be revoked")
-        d = append(session, Decision(candidate_id=cand.id, kind="revoke", actor_id=user.id,
-                                     refers_to=confirmation.id, reason=reason))
+                raise ServiceError(
+                    f"{kind} {obj.ref} is already {obj.status.replace('_', ' ')}; only an "
+                    "identification not yet acted on can be revoked"
+                )
+        d = append(
+            session,
+            Decision(
+                candidate_id=cand.id,
+                kind="revoke",
+                actor_id=user.id,
+                refers_to=confirmation.id,
+                reason=reason,
+            ),
+        )
         cause = f"decision:{d.id}"
         for obj, entity in ((person, "person"), (remains, "remains")):
-            move(session, obj, _state_before(session, entity, obj.id, confirmation.id),
-                 actor=user, reason=reason, cause=cause)
+            move(
+                session,
+                obj,
+                _state_before(session, entity, obj.id, confirmation.id),
+                actor=user,
+                reason=reason,
+                cause=cause,
+            )
         return _done(session, d, user, cand, person, remains)
 
 
@@ -131,24 +193,57 @@ def candidate_state(db: str | None, candidate_id: int) -> CandidateState:
     """A candidate's review status and its decisions, oldest first."""
     with session_scope(db) as session:
         cand, person, remains = _candidate(session, candidate_id)
-        rows = session.execute(select(Decision).where(Decision.candidate_id == cand.id)
-                               .order_by(Decision.seq)).scalars().all()
+        rows = (
+            session.execute(
+                select(Decision).where(Decision.candidate_id == cand.id).order_by(Decision.seq)
+            )
+            .scalars()
+            .all()
+        )
         kinds = [d.kind for d in rows]
-        status = ("revoked" if "revoke" in kinds else "confirmed" if "confirm" in kinds
-                  else "rejected" if "reject" in kinds else "proposed" if "propose" in kinds else "open")
-        return CandidateState(cand.id, status, person.ref, remains.ref,
-                              [(d.id, d.kind, _name(session, d.actor_id), d.reason) for d in rows])
+        status = (
+            "revoked"
+            if "revoke" in kinds
+            else "confirmed"
+            if "confirm" in kinds
+            else "rejected"
+            if "reject" in kinds
+            else "proposed"
+            if "propose" in kinds
+            else "open"
+        )
+        return CandidateState(
+            cand.id,
+            status,
+            person.ref,
+            remains.ref,
+            [(d.id, d.kind, _name(session, d.actor_id), d.reason) for d in rows],
+        )
 
 
 def active_confirmation(session: Session, person_id: int) -> Decision | None:
     """The confirmation that currently identifies a person (not revoked), if any."""
-    confirms = session.execute(
-        select(Decision).join(CandidateMatch, CandidateMatch.id == Decision.candidate_id)
-        .where(CandidateMatch.person_id == person_id, Decision.kind == "confirm")
-        .order_by(Decision.seq.desc())).scalars().all()
-    revoked = set(session.execute(select(Decision.refers_to).where(
-        Decision.kind == "revoke", Decision.refers_to.in_([c.id for c in confirms]))).scalars()) \
-        if confirms else set()
+    confirms = (
+        session.execute(
+            select(Decision)
+            .join(CandidateMatch, CandidateMatch.id == Decision.candidate_id)
+            .where(CandidateMatch.person_id == person_id, Decision.kind == "confirm")
+            .order_by(Decision.seq.desc())
+        )
+        .scalars()
+        .all()
+    )
+    revoked = (
+        set(
+            session.execute(
+                select(Decision.refers_to).where(
+                    Decision.kind == "revoke", Decision.refers_to.in_([c.id for c in confirms])
+                )
+            ).scalars()
+        )
+        if confirms
+        else set()
+    )
     return next((c for c in confirms if c.id not in revoked), None)
 
 
@@ -193,32 +288,46 @@ def _candidate(session: Session, candidate_id: int) -> tuple[CandidateMatch, Per
 
 
 def _find(session: Session, candidate_id: int, kind: str) -> Decision | None:
-    return session.execute(select(Decision).where(Decision.candidate_id == candidate_id,
-                                                  Decision.kind == kind)).scalar_one_or_none()
+    return session.execute(
+        select(Decision).where(Decision.candidate_id == candidate_id, Decision.kind == kind)
+    ).scalar_one_or_none()
 
 
-def _verdict_checks(session: Session, candidate_id: int, user: User,
-                    verb: str) -> tuple[CandidateMatch, Person, Remains, Decision]:
+def _verdict_checks(
+    session: Session, candidate_id: int, user: User, verb: str
+) -> tuple[CandidateMatch, Person, Remains, Decision]:
     cand, person, remains = _candidate(session, candidate_id)
     proposal = _find(session, cand.id, "propose")
     if proposal is None:
-        raise ServiceError(f"candidate {cand.id} has not been proposed; an analyst proposes it "
-                           f"before a reviewer can {verb} it")
-    verdict = session.execute(select(Decision).where(Decision.refers_to == proposal.id)).scalar_one_or_none()
+        raise ServiceError(
+            f"candidate {cand.id} has not been proposed; an analyst proposes it "
+            f"before a reviewer can {verb} it"
+        )
+    verdict = session.execute(
+        select(Decision).where(Decision.refers_to == proposal.id)
+    ).scalar_one_or_none()
     if verdict is not None:
-        raise ServiceError(f"candidate {cand.id} was already {verdict.kind}ed by "
-                           f"{_name(session, verdict.actor_id)} (decision {verdict.id}); a candidate "
-                           "is decided once")
+        raise ServiceError(
+            f"candidate {cand.id} was already {verdict.kind}ed by "
+            f"{_name(session, verdict.actor_id)} (decision {verdict.id}); a candidate "
+            "is decided once"
+        )
     if proposal.actor_id == user.id:
-        raise ServiceError(f"two-person rule: {user.name} proposed candidate {cand.id}, so another "
-                           f"reviewer must {verb} it")
+        raise ServiceError(
+            f"two-person rule: {user.name} proposed candidate {cand.id}, so another "
+            f"reviewer must {verb} it"
+        )
     return cand, person, remains, proposal
 
 
 def _state_before(session: Session, entity: str, entity_id: int, confirmation_id: int) -> str:
-    change = session.execute(select(StateChange).where(
-        StateChange.entity == entity, StateChange.entity_id == entity_id,
-        StateChange.cause == f"decision:{confirmation_id}")).scalar_one_or_none()
+    change = session.execute(
+        select(StateChange).where(
+            StateChange.entity == entity,
+            StateChange.entity_id == entity_id,
+            StateChange.cause == f"decision:{confirmation_id}",
+        )
+    ).scalar_one_or_none()
     if change is not None:
         return change.from_state
     return "missing" if entity == "person" else "recovered"
@@ -229,10 +338,18 @@ def _name(session: Session, user_id: int) -> str:
     return user.name if user else f"user {user_id}"
 
 
-def _done(session: Session, d: Decision, user: User, cand: CandidateMatch, person: Person,
-          remains: Remains) -> ReviewResult:
+def _done(
+    session: Session,
+    d: Decision,
+    user: User,
+    cand: CandidateMatch,
+    person: Person,
+    remains: Remains,
+) -> ReviewResult:
     session.flush()
-    log_event(session, user.name, f"review.{d.kind}", "candidate", cand.id, decision=d.id,
-              reason=d.reason)
-    return ReviewResult(d.id, cand.id, d.kind, user.name, person.ref, remains.ref, person.status,
-                        remains.status)
+    log_event(
+        session, user.name, f"review.{d.kind}", "candidate", cand.id, decision=d.id, reason=d.reason
+    )
+    return ReviewResult(
+        d.id, cand.id, d.kind, user.name, person.ref, remains.ref, person.status, remains.status
+    )

@@ -48,41 +48,71 @@ class CandidateInput:
     evidence: dict[str, Any] | None = field(default=None)
 
 
-def record_run(db: str | None, *, actor: str, software_version: str = __version__,
-               parameters: Mapping[str, Any] | None = None, frequency_table: str | None = None,
-               input_sha256: str | None = None, profile_ids: Iterable[int] = (),
-               results: Mapping[str, Any] | None = None) -> int:
+def record_run(
+    db: str | None,
+    *,
+    actor: str,
+    software_version: str = __version__,
+    parameters: Mapping[str, Any] | None = None,
+    frequency_table: str | None = None,
+    input_sha256: str | None = None,
+    profile_ids: Iterable[int] = (),
+    results: Mapping[str, Any] | None = None,
+) -> int:
     """Store an identification run and the profiles that went into it; returns the run id."""
     with session_scope(db) as session:
         user = require(session, actor, "runs.record")
         table_id = None
         if frequency_table is not None:
-            table = session.execute(select(FrequencyTable).where(
-                FrequencyTable.name == frequency_table)).scalar_one_or_none()
+            table = session.execute(
+                select(FrequencyTable).where(FrequencyTable.name == frequency_table)
+            ).scalar_one_or_none()
             if table is None:
                 table = FrequencyTable(name=frequency_table)
                 session.add(table)
                 session.flush()
             table_id = table.id
-        run = IdentificationRun(run_by_id=user.id, software_version=software_version,
-                                parameters=dict(parameters or {}), frequency_table_id=table_id,
-                                input_sha256=input_sha256, results=dict(results) if results else None)
+        run = IdentificationRun(
+            run_by_id=user.id,
+            software_version=software_version,
+            parameters=dict(parameters or {}),
+            frequency_table_id=table_id,
+            input_sha256=input_sha256,
+            results=dict(results) if results else None,
+        )
         session.add(run)
         session.flush()
         ids = sorted(set(profile_ids))
-        known = set(session.execute(select(Profile.id).where(Profile.id.in_(ids))).scalars()) if ids else set()
+        known = (
+            set(session.execute(select(Profile.id).where(Profile.id.in_(ids))).scalars())
+            if ids
+            else set()
+        )
         missing = [i for i in ids if i not in known]
         if missing:
-            raise ServiceError(f"profiles {missing} are not in the registry; the run was not recorded")
+            raise ServiceError(
+                f"profiles {missing} are not in the registry; the run was not recorded"
+            )
         session.add_all(RunProfile(run_id=run.id, profile_id=i) for i in ids)
-        log_event(session, user.name, "runs.record", "identification_run", run.id,
-                  profiles=len(ids), software_version=software_version)
+        log_event(
+            session,
+            user.name,
+            "runs.record",
+            "identification_run",
+            run.id,
+            profiles=len(ids),
+            software_version=software_version,
+        )
         return run.id
 
 
-def record_candidates(db: str | None, run: int | None,
-                      candidates: Sequence[CandidateInput | Mapping[str, Any]], *,
-                      actor: str) -> list[int]:
+def record_candidates(
+    db: str | None,
+    run: int | None,
+    candidates: Sequence[CandidateInput | Mapping[str, Any]],
+    *,
+    actor: str,
+) -> list[int]:
     """Store candidate matches of run ``run`` (``None``: proposed by hand); returns their ids in order."""
     with session_scope(db) as session:
         user = require(session, actor, "runs.record")
@@ -91,14 +121,21 @@ def record_candidates(db: str | None, run: int | None,
         ids = []
         for c in candidates:
             c = c if isinstance(c, CandidateInput) else CandidateInput(**c)
-            match = CandidateMatch(run_id=run, person_id=_by_ref(session, Person, c.person_ref).id,
-                                   remains_id=_by_ref(session, Remains, c.remains_ref).id,
-                                   sample_id=_by_ref(session, Sample, c.sample_ref).id if c.sample_ref else None,
-                                   log10_lr=c.log10_lr, posterior=c.posterior, evidence=c.evidence)
+            match = CandidateMatch(
+                run_id=run,
+                person_id=_by_ref(session, Person, c.person_ref).id,
+                remains_id=_by_ref(session, Remains, c.remains_ref).id,
+                sample_id=_by_ref(session, Sample, c.sample_ref).id if c.sample_ref else None,
+                log10_lr=c.log10_lr,
+                posterior=c.posterior,
+                evidence=c.evidence,
+            )
             session.add(match)
             session.flush()
             ids.append(match.id)
-        log_event(session, user.name, "candidates.record", "identification_run", run, candidates=ids)
+        log_event(
+            session, user.name, "candidates.record", "identification_run", run, candidates=ids
+        )
         return ids
 
 

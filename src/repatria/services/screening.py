@@ -32,8 +32,14 @@ def _client(scheduler: str | None):
         raise ServiceError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
 
 
-def screen_case(case: str | Path, min_lr: float = 1.0, top: int | None = 10, scheduler: str | None = None,
-                out: str | Path | None = None, progress: Progress | None = None) -> dict:
+def screen_case(
+    case: str | Path,
+    min_lr: float = 1.0,
+    top: int | None = 10,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+) -> dict:
     """Screen every PM sample of ``case`` against every MP; write candidates to ``out`` if given."""
     problem = read_case_folder(case)
     client = _client(scheduler)
@@ -44,19 +50,41 @@ def screen_case(case: str | Path, min_lr: float = 1.0, top: int | None = 10, sch
             client.close()
     if out is not None:
         write_table(out, CANDIDATE_COLUMNS, res.rows())
-    return {"case": str(case), "pm": len(res.pm), "missing": len(res.missing),
-            "families": len(set(res.family)), "pairs_screened": res.pairs_screened, "candidates": len(res),
-            "min_lr": min_lr, "top": res.top, "seconds": round(res.seconds, 3),
-            "table_seconds": round(res.table_seconds, 3), "blocks": res.blocks, "engine": res.engine,
-            "out": None if out is None else str(out), "version": res.version}
+    return {
+        "case": str(case),
+        "pm": len(res.pm),
+        "missing": len(res.missing),
+        "families": len(set(res.family)),
+        "pairs_screened": res.pairs_screened,
+        "candidates": len(res),
+        "min_lr": min_lr,
+        "top": res.top,
+        "seconds": round(res.seconds, 3),
+        "table_seconds": round(res.table_seconds, 3),
+        "blocks": res.blocks,
+        "engine": res.engine,
+        "out": None if out is None else str(out),
+        "version": res.version,
+    }
 
 
-def fragments_case(case: str | Path, min_lr: float = 1e6, dropout: float = DEFAULT_DROPOUT,
-                   out: str | Path | None = None, progress: Progress | None = None) -> dict:
+def fragments_case(
+    case: str | Path,
+    min_lr: float = 1e6,
+    dropout: float = DEFAULT_DROPOUT,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+) -> dict:
     """Groups of PM samples of ``case`` believed to be one body; write them to ``out`` if given."""
     problem = read_case_folder(case)
-    res = find_fragments(problem.markers, problem.pm, problem.pm_profiles, min_lr=min_lr, dropout=dropout,
-                         progress=progress)
+    res = find_fragments(
+        problem.markers,
+        problem.pm,
+        problem.pm_profiles,
+        min_lr=min_lr,
+        dropout=dropout,
+        progress=progress,
+    )
     groups = []
     rows = []
     best: dict[int, tuple[int, float]] = {}
@@ -66,16 +94,40 @@ def fragments_case(case: str | Path, min_lr: float = 1e6, dropout: float = DEFAU
                 best[a] = (b, v)
     for g, members in enumerate(res.groups, start=1):
         name = f"G{g}"
-        edges = [{"a": a, "b": b, "lr": math.exp(v) if v < 709 else math.inf, "log10_lr": v / math.log(10)}
-                 for a, b, v in res.group_edges(g - 1)]
+        edges = [
+            {
+                "a": a,
+                "b": b,
+                "lr": math.exp(v) if v < 709 else math.inf,
+                "log10_lr": v / math.log(10),
+            }
+            for a, b, v in res.group_edges(g - 1)
+        ]
         groups.append({"group": name, "pm": [res.ids[i] for i in members], "links": edges})
         for i in members:
             j, v = best[i]
-            rows.append((name, res.ids[i], len(members), res.ids[j], math.exp(v) if v < 709 else math.inf,
-                         v / math.log(10)))
+            rows.append(
+                (
+                    name,
+                    res.ids[i],
+                    len(members),
+                    res.ids[j],
+                    math.exp(v) if v < 709 else math.inf,
+                    v / math.log(10),
+                )
+            )
     if out is not None:
         write_table(out, FRAGMENT_COLUMNS, rows)
-    return {"case": str(case), "samples": len(res.ids), "groups": len(groups),
-            "samples_in_groups": sum(len(g["pm"]) for g in groups), "candidates_checked": res.candidates_checked,
-            "min_lr": min_lr, "dropout": dropout, "seconds": round(res.seconds, 3),
-            "out": None if out is None else str(out), "version": res.version, "group_list": groups}
+    return {
+        "case": str(case),
+        "samples": len(res.ids),
+        "groups": len(groups),
+        "samples_in_groups": sum(len(g["pm"]) for g in groups),
+        "candidates_checked": res.candidates_checked,
+        "min_lr": min_lr,
+        "dropout": dropout,
+        "seconds": round(res.seconds, 3),
+        "out": None if out is None else str(out),
+        "version": res.version,
+        "group_list": groups,
+    }

@@ -37,7 +37,9 @@ def require_current_schema(db: str | None) -> str:
     """The database's display URL, if its schema is the newest; else a RegistryError saying what to run."""
     rev = schema_revision(db)
     if rev != head_revision():
-        raise RegistryError(f"database {display_url(db)} is "
-                            f"{'not initialised' if rev is None else f'at schema {rev}'}; "
-                            "run `repatria db init` first")
+        raise RegistryError(
+            f"database {display_url(db)} is "
+            f"{'not initialised' if rev is None else f'at schema {rev}'}; "
+            "run `repatria db init` first"
+        )
     return display_url(db)

@@ -35,8 +35,15 @@ REMAINS_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def move(session: Session, obj: Person | Remains, to_state: str, *, actor: User,
-         reason: str | None = None, cause: str | None = None) -> StateChange:
+def move(
+    session: Session,
+    obj: Person | Remains,
+    to_state: str,
+    *,
+    actor: User,
+    reason: str | None = None,
+    cause: str | None = None,
+) -> StateChange:
     """Move a person or remains to ``to_state`` if the state machine allows it, and record the move.
 
     Raises
@@ -49,13 +56,24 @@ def move(session: Session, obj: Person | Remains, to_state: str, *, actor: User,
     allowed = table[obj.status]
     if to_state not in allowed:
         if not allowed:
-            raise ServiceError(f"{entity} {obj.ref} is {_label(obj.status)}, a final state, and "
-                               f"cannot become {_label(to_state)}")
+            raise ServiceError(
+                f"{entity} {obj.ref} is {_label(obj.status)}, a final state, and "
+                f"cannot become {_label(to_state)}"
+            )
         options = " or ".join(_label(s) for s in sorted(allowed))
-        raise ServiceError(f"{entity} {obj.ref} is {_label(obj.status)} and cannot become "
-                           f"{_label(to_state)}; from {_label(obj.status)} it can only become {options}")
-    change = StateChange(entity=entity, entity_id=obj.id, from_state=obj.status, to_state=to_state,
-                         reason=reason, cause=cause, actor_id=actor.id)
+        raise ServiceError(
+            f"{entity} {obj.ref} is {_label(obj.status)} and cannot become "
+            f"{_label(to_state)}; from {_label(obj.status)} it can only become {options}"
+        )
+    change = StateChange(
+        entity=entity,
+        entity_id=obj.id,
+        from_state=obj.status,
+        to_state=to_state,
+        reason=reason,
+        cause=cause,
+        actor_id=actor.id,
+    )
     obj.status = to_state
     session.add(change)
     return change

@@ -49,16 +49,27 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 _VERBS = {
-    "users.add": "add users", "import.persons": "import persons", "import.remains": "import remains",
-    "import.claims": "import claims", "import.case": "import DVI cases",
-    "runs.record": "record identification runs", "review.propose": "propose a candidate",
-    "review.confirm": "confirm a candidate", "review.reject": "reject a candidate",
-    "review.revoke": "revoke an identification", "person.presume_dead": "declare a person presumed dead",
-    "custody.record": "record custody events", "samples.record": "record samples",
-    "notify.record": "record family notifications", "notify.read_sensitive": "read sensitive notes",
-    "repatriation.record": "record repatriations", "disposition.record": "record dispositions",
-    "consent.withdraw": "record a consent withdrawal", "account.view": "view the accounting",
-    "audit.verify": "verify the audit chains", "audit.read": "read the audit log",
+    "users.add": "add users",
+    "import.persons": "import persons",
+    "import.remains": "import remains",
+    "import.claims": "import claims",
+    "import.case": "import DVI cases",
+    "runs.record": "record identification runs",
+    "review.propose": "propose a candidate",
+    "review.confirm": "confirm a candidate",
+    "review.reject": "reject a candidate",
+    "review.revoke": "revoke an identification",
+    "person.presume_dead": "declare a person presumed dead",
+    "custody.record": "record custody events",
+    "samples.record": "record samples",
+    "notify.record": "record family notifications",
+    "notify.read_sensitive": "read sensitive notes",
+    "repatriation.record": "record repatriations",
+    "disposition.record": "record dispositions",
+    "consent.withdraw": "record a consent withdrawal",
+    "account.view": "view the accounting",
+    "audit.verify": "verify the audit chains",
+    "audit.read": "read the audit log",
 }
 
 
@@ -77,15 +88,20 @@ def require(session: Session, actor: str | None, action: str) -> User:
     needs = " or ".join(sorted(allowed))
     if not actor:
         first = sorted(allowed)[0]
-        raise PermissionDeniedError(f"to {_VERBS[action]}, say who you are with --as USER "
-                           f"({_article(first)} {needs})")
+        raise PermissionDeniedError(
+            f"to {_VERBS[action]}, say who you are with --as USER ({_article(first)} {needs})"
+        )
     user = session.execute(select(User).where(User.name == actor)).scalar_one_or_none()
     if user is None:
-        raise PermissionDeniedError(f"there is no user named {actor!r}; add one with "
-                           f"`repatria users add {actor} --role ROLE`")
+        raise PermissionDeniedError(
+            f"there is no user named {actor!r}; add one with "
+            f"`repatria users add {actor} --role ROLE`"
+        )
     if user.role not in allowed:
-        raise PermissionDeniedError(f"{user.name} is {_article(user.role)} {user.role} and may not "
-                           f"{_VERBS[action]}; that needs the {needs} role")
+        raise PermissionDeniedError(
+            f"{user.name} is {_article(user.role)} {user.role} and may not "
+            f"{_VERBS[action]}; that needs the {needs} role"
+        )
     return user
 
 
@@ -121,5 +137,7 @@ def add_user(db: str | None, name: str, role: str, *, actor: str | None = None) 
 def list_users(db: str | None) -> list[UserInfo]:
     """Every user, oldest first."""
     with session_scope(db) as session:
-        return [UserInfo(u.id, u.name, u.role)
-                for u in session.execute(select(User).order_by(User.id)).scalars()]
+        return [
+            UserInfo(u.id, u.name, u.role)
+            for u in session.execute(select(User).order_by(User.id)).scalars()
+        ]

@@ -16,9 +16,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from repatria.api.routes import CandidateId
 from repatria.api.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, allow, db_of
 from repatria.services import accounting, auth, notification, repatriation, review, views
-from repatria.services.views import (CONDITIONS, NOTIFY_METHODS, PERSON_STATES, REMAINS_STATES,
-                                     REPATRIATION_KINDS)
 from repatria.services.auth import AuthError
+from repatria.services.views import (
+    CONDITIONS,
+    NOTIFY_METHODS,
+    PERSON_STATES,
+    REMAINS_STATES,
+    REPATRIATION_KINDS,
+)
 from repatria.web.render import render
 
 __all__ = ["router"]
@@ -60,37 +65,65 @@ def healthz() -> Response:
 def login_page(request: Request, next: str = "/") -> Response:
     token = secrets.token_urlsafe(24)
     resp = render(request, "login.html", title="Log in", login_csrf=token, next=_safe_next(next))
-    resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                    secure=request.url.scheme == "https")
+    resp.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
     return resp
 
 
 @router.post("/login")
-def login_submit(request: Request, name: Annotated[str, Form(max_length=120)] = "",
-                 password: Annotated[str, Form(max_length=1024)] = "",
-                 csrf_token: Annotated[str, Form(max_length=200)] = "",
-                 next: Annotated[str, Form(max_length=2000)] = "/") -> Response:
+def login_submit(
+    request: Request,
+    name: Annotated[str, Form(max_length=120)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not secrets.compare_digest(cookie, csrf_token):
-        return _login_again(request, "The login form was out of date; please try again.", name, next, 403)
+        return _login_again(
+            request, "The login form was out of date; please try again.", name, next, 403
+        )
     try:
         token, _user = auth.login(db_of(request), name.strip(), password, kind="session")
     except AuthError as e:
         return _login_again(request, f"Could not log in: {e}.", name, next, 401)
     resp = RedirectResponse(_safe_next(next), status_code=303)
-    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
-                    secure=request.url.scheme == "https",
-                    max_age=int(auth.TOKEN_LIFETIME["session"].total_seconds()))
+    resp.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        max_age=int(auth.TOKEN_LIFETIME["session"].total_seconds()),
+    )
     resp.delete_cookie(LOGIN_CSRF_COOKIE)
     return resp
 
 
 def _login_again(request: Request, error: str, name: str, next: str, status: int) -> Response:
     token = secrets.token_urlsafe(24)
-    resp = render(request, "login.html", status_code=status, title="Log in", login_csrf=token,
-                  next=_safe_next(next), error=error, name=name)
-    resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                    secure=request.url.scheme == "https")
+    resp = render(
+        request,
+        "login.html",
+        status_code=status,
+        title="Log in",
+        login_csrf=token,
+        next=_safe_next(next),
+        error=error,
+        name=name,
+    )
+    resp.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
     return resp
 
 
@@ -106,37 +139,75 @@ def logout(request: Request, caller: Annotated[Caller, Depends(allow("session.se
 
 
 @router.get("/")
-def dashboard(request: Request, caller: Annotated[Caller, Depends(allow("dashboard.view"))],
-              flash: str | None = None) -> Response:
+def dashboard(
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("dashboard.view"))],
+    flash: str | None = None,
+) -> Response:
     d = views.dashboard(db_of(request), actor=caller.name)
     return render(request, "dashboard.html", title="Dashboard", d=d, flash=flash)
 
 
 @router.get("/persons")
-def persons(request: Request, caller: Annotated[Caller, Depends(allow("persons.read"))],
-            q: str = "", status: str = "") -> Response:
+def persons(
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("persons.read"))],
+    q: str = "",
+    status: str = "",
+) -> Response:
     rows = views.search_persons(db_of(request), actor=caller.name, q=q[:200], status=status or None)
-    return render(request, "persons.html", title="Missing persons", persons=rows, q=q,
-                  status=status, states=PERSON_STATES)
+    return render(
+        request,
+        "persons.html",
+        title="Missing persons",
+        persons=rows,
+        q=q,
+        status=status,
+        states=PERSON_STATES,
+    )
 
 
 @router.get("/persons/{ref}")
-def person(ref: str, request: Request, caller: Annotated[Caller, Depends(allow("persons.read"))]) -> Response:
+def person(
+    ref: str, request: Request, caller: Annotated[Caller, Depends(allow("persons.read"))]
+) -> Response:
     p = views.person_detail(db_of(request), ref, actor=caller.name)
     return render(request, "person.html", title=p.name, p=p)
 
 
 @router.get("/remains")
-def remains_list(request: Request, caller: Annotated[Caller, Depends(allow("remains.read"))],
-                 site: str = "", condition: str = "", status: str = "") -> Response:
-    rows, sites = views.list_remains(db_of(request), actor=caller.name, site=site or None,
-                                     condition=condition or None, status=status or None)
-    return render(request, "remains_list.html", title="Remains", rows=rows, sites=sites, site=site,
-                  condition=condition, status=status, conditions=CONDITIONS, states=REMAINS_STATES)
+def remains_list(
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("remains.read"))],
+    site: str = "",
+    condition: str = "",
+    status: str = "",
+) -> Response:
+    rows, sites = views.list_remains(
+        db_of(request),
+        actor=caller.name,
+        site=site or None,
+        condition=condition or None,
+        status=status or None,
+    )
+    return render(
+        request,
+        "remains_list.html",
+        title="Remains",
+        rows=rows,
+        sites=sites,
+        site=site,
+        condition=condition,
+        status=status,
+        conditions=CONDITIONS,
+        states=REMAINS_STATES,
+    )
 
 
 @router.get("/remains/{ref}")
-def remains(ref: str, request: Request, caller: Annotated[Caller, Depends(allow("remains.read"))]) -> Response:
+def remains(
+    ref: str, request: Request, caller: Annotated[Caller, Depends(allow("remains.read"))]
+) -> Response:
     r = views.remains_detail(db_of(request), ref, actor=caller.name)
     return render(request, "remains.html", title=f"Remains {r.ref}", r=r)
 
@@ -145,44 +216,74 @@ def remains(ref: str, request: Request, caller: Annotated[Caller, Depends(allow(
 
 
 @router.get("/matches/{candidate_id}")
-def match(candidate_id: CandidateId, request: Request, caller: Annotated[Caller, Depends(allow("match.read"))],
-          flash: str | None = None) -> Response:
+def match(
+    candidate_id: CandidateId,
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("match.read"))],
+    flash: str | None = None,
+) -> Response:
     from repatria.reports.pedigree import pedigree_svg
 
     m = views.match_detail(db_of(request), candidate_id, actor=caller.name)
-    svg = pedigree_svg(m.pedigree, pm_label=m.sample_ref or m.remains_ref,
-                       title=f"Pedigree of family {m.family_ref}")
-    return render(request, "match.html", title=f"Match {candidate_id}", m=m, pedigree_svg=svg,
-                  flash=flash, can_report=caller.role in views.roles_for("report.identification"))
+    svg = pedigree_svg(
+        m.pedigree,
+        pm_label=m.sample_ref or m.remains_ref,
+        title=f"Pedigree of family {m.family_ref}",
+    )
+    return render(
+        request,
+        "match.html",
+        title=f"Match {candidate_id}",
+        m=m,
+        pedigree_svg=svg,
+        flash=flash,
+        can_report=caller.role in views.roles_for("report.identification"),
+    )
 
 
 @router.get("/review")
-def review_queue(request: Request, caller: Annotated[Caller, Depends(allow("review.queue"))],
-                 flash: str | None = None) -> Response:
+def review_queue(
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("review.queue"))],
+    flash: str | None = None,
+) -> Response:
     q = views.review_queue(db_of(request), actor=caller.name)
     return render(request, "review.html", title="Review queue", q=q, flash=flash)
 
 
 @router.post("/review/{candidate_id}/propose")
-def propose(candidate_id: CandidateId, request: Request,
-            caller: Annotated[Caller, Depends(allow("review.propose"))],
-            reason: Annotated[str, Form(max_length=4000)] = "") -> Response:
-    r = review.propose(db_of(request), candidate_id, actor=caller.name, reason=reason.strip() or None)
+def propose(
+    candidate_id: CandidateId,
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("review.propose"))],
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    r = review.propose(
+        db_of(request), candidate_id, actor=caller.name, reason=reason.strip() or None
+    )
     return _back(f"/matches/{candidate_id}", r.message)
 
 
 @router.post("/review/{candidate_id}/confirm")
-def confirm(candidate_id: CandidateId, request: Request,
-            caller: Annotated[Caller, Depends(allow("review.confirm"))],
-            reason: Annotated[str, Form(max_length=4000)] = "") -> Response:
-    r = review.confirm(db_of(request), candidate_id, actor=caller.name, reason=reason.strip() or None)
+def confirm(
+    candidate_id: CandidateId,
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("review.confirm"))],
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    r = review.confirm(
+        db_of(request), candidate_id, actor=caller.name, reason=reason.strip() or None
+    )
     return _back(f"/matches/{candidate_id}", r.message)
 
 
 @router.post("/review/{candidate_id}/reject")
-def reject(candidate_id: CandidateId, request: Request,
-           caller: Annotated[Caller, Depends(allow("review.reject"))],
-           reason: Annotated[str, Form(max_length=4000)] = "") -> Response:
+def reject(
+    candidate_id: CandidateId,
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("review.reject"))],
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
     r = review.reject(db_of(request), candidate_id, actor=caller.name, reason=reason)
     return _back(f"/matches/{candidate_id}", r.message)
 
@@ -191,79 +292,130 @@ def reject(candidate_id: CandidateId, request: Request,
 
 
 @router.get("/notifications")
-def notifications(request: Request, caller: Annotated[Caller, Depends(allow("notifications.view"))],
-                  flash: str | None = None) -> Response:
+def notifications(
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("notifications.view"))],
+    flash: str | None = None,
+) -> Response:
     v = views.notifications_view(db_of(request), actor=caller.name)
-    return render(request, "notifications.html", title="Notifications", v=v, flash=flash,
-                  methods=NOTIFY_METHODS)
+    return render(
+        request,
+        "notifications.html",
+        title="Notifications",
+        v=v,
+        flash=flash,
+        methods=NOTIFY_METHODS,
+    )
 
 
 @router.post("/notifications")
-def notify(request: Request, caller: Annotated[Caller, Depends(allow("notify.record"))],
-           person_ref: Annotated[str, Form(max_length=64)] = "",
-           recipient: Annotated[str, Form(max_length=300)] = "",
-           method: Annotated[str, Form(max_length=32)] = "",
-           notified_on: Annotated[str, Form(max_length=32)] = "",
-           relationship: Annotated[str, Form(max_length=64)] = "",
-           sensitive_notes: Annotated[str, Form(max_length=4000)] = "") -> Response:
-    n = notification.notify_family(db_of(request), person_ref, actor=caller.name, recipient=recipient,
-                                   method=method, notified_on=notified_on,
-                                   relationship=relationship or None,
-                                   sensitive_notes=sensitive_notes or None)
-    return _back("/notifications", f"notification of {n.person_ref}'s family recorded ({n.recipient}, "
-                                   f"{n.notified_on})")
+def notify(
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("notify.record"))],
+    person_ref: Annotated[str, Form(max_length=64)] = "",
+    recipient: Annotated[str, Form(max_length=300)] = "",
+    method: Annotated[str, Form(max_length=32)] = "",
+    notified_on: Annotated[str, Form(max_length=32)] = "",
+    relationship: Annotated[str, Form(max_length=64)] = "",
+    sensitive_notes: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    n = notification.notify_family(
+        db_of(request),
+        person_ref,
+        actor=caller.name,
+        recipient=recipient,
+        method=method,
+        notified_on=notified_on,
+        relationship=relationship or None,
+        sensitive_notes=sensitive_notes or None,
+    )
+    return _back(
+        "/notifications",
+        f"notification of {n.person_ref}'s family recorded ({n.recipient}, {n.notified_on})",
+    )
 
 
 @router.get("/repatriations")
-def repatriations(request: Request, caller: Annotated[Caller, Depends(allow("repatriations.view"))],
-                  flash: str | None = None) -> Response:
+def repatriations(
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("repatriations.view"))],
+    flash: str | None = None,
+) -> Response:
     v = views.repatriations_view(db_of(request), actor=caller.name)
-    return render(request, "repatriations.html", title="Repatriations", v=v, flash=flash,
-                  kinds=REPATRIATION_KINDS)
+    return render(
+        request,
+        "repatriations.html",
+        title="Repatriations",
+        v=v,
+        flash=flash,
+        kinds=REPATRIATION_KINDS,
+    )
 
 
 @router.post("/repatriations")
-async def repatriate(request: Request,
-                     caller: Annotated[Caller, Depends(allow("repatriation.record"))]) -> Response:
+async def repatriate(
+    request: Request, caller: Annotated[Caller, Depends(allow("repatriation.record"))]
+) -> Response:
     form = await request.form()
     remains = [str(r) for r in form.getlist("remains")]
     rec = repatriation.repatriate(
-        db_of(request), remains, actor=caller.name, kind=str(form.get("kind", "")),
+        db_of(request),
+        remains,
+        actor=caller.name,
+        kind=str(form.get("kind", "")),
         counterpart=str(form.get("counterpart", "")).strip(),
         occurred_on=str(form.get("occurred_on", "")).strip(),
         place=str(form.get("place", "")).strip() or None,
-        ceremony=str(form.get("ceremony", "")).strip() or None)
+        ceremony=str(form.get("ceremony", "")).strip() or None,
+    )
     return _back("/repatriations", rec.message)
 
 
 @router.get("/accounting")
-def accounting_page(request: Request, caller: Annotated[Caller, Depends(allow("account.view"))]) -> Response:
+def accounting_page(
+    request: Request, caller: Annotated[Caller, Depends(allow("account.view"))]
+) -> Response:
     a = accounting.account(db_of(request), actor=caller.name)
-    return render(request, "accounting.html", title="Accounting", a=a, sources=_COUNT_SOURCES,
-                  can_case_report=caller.role in views.roles_for("report.case"))
+    return render(
+        request,
+        "accounting.html",
+        title="Accounting",
+        a=a,
+        sources=_COUNT_SOURCES,
+        can_case_report=caller.role in views.roles_for("report.case"),
+    )
 
 
 @router.get("/accounting/chart.svg")
-def accounting_chart(request: Request, caller: Annotated[Caller, Depends(allow("account.view"))]) -> Response:
+def accounting_chart(
+    request: Request, caller: Annotated[Caller, Depends(allow("account.view"))]
+) -> Response:
     from repatria.reports.plots import accounting_chart as chart
 
-    return Response(chart(accounting.account(db_of(request), actor=caller.name), "svg"),
-                    media_type="image/svg+xml")
+    return Response(
+        chart(accounting.account(db_of(request), actor=caller.name), "svg"),
+        media_type="image/svg+xml",
+    )
 
 
 # ----------------------------------------------------------------------------- reports
 
 
 @router.get("/reports/identification/{candidate_id}.pdf")
-def identification_report(candidate_id: CandidateId, request: Request,
-                          caller: Annotated[Caller, Depends(allow("report.identification"))]) -> Response:
+def identification_report(
+    candidate_id: CandidateId,
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("report.identification"))],
+) -> Response:
     from repatria.api.routes import identification_report as api_report
 
     return api_report(candidate_id, request, caller)
 
 
 @router.get("/reports/case-summary.pdf")
-def case_summary(request: Request, caller: Annotated[Caller, Depends(allow("report.case"))]) -> Response:
+def case_summary(
+    request: Request, caller: Annotated[Caller, Depends(allow("report.case"))]
+) -> Response:
     from repatria.api.routes import case_summary as api_case
 
     return api_case(request, caller)

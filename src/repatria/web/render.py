@@ -15,15 +15,23 @@ __all__ = ["templates", "render", "render_error", "mount_static", "NAV"]
 
 _HERE = Path(__file__).parent
 
-templates = Environment(loader=FileSystemLoader(str(_HERE / "templates")),
-                        autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+templates = Environment(
+    loader=FileSystemLoader(str(_HERE / "templates")),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 # (path, label, action whose roles see the link)
-NAV = (("/", "Dashboard", "dashboard.view"), ("/persons", "Missing persons", "persons.read"),
-       ("/remains", "Remains", "remains.read"), ("/review", "Review queue", "review.queue"),
-       ("/notifications", "Notifications", "notifications.view"),
-       ("/repatriations", "Repatriations", "repatriations.view"),
-       ("/accounting", "Accounting", "account.view"))
+NAV = (
+    ("/", "Dashboard", "dashboard.view"),
+    ("/persons", "Missing persons", "persons.read"),
+    ("/remains", "Remains", "remains.read"),
+    ("/review", "Review queue", "review.queue"),
+    ("/notifications", "Notifications", "notifications.view"),
+    ("/repatriations", "Repatriations", "repatriations.view"),
+    ("/accounting", "Accounting", "account.view"),
+)
 
 
 def _lr(log10_lr: Any) -> str:
@@ -34,7 +42,7 @@ def _lr(log10_lr: Any) -> str:
     if math.isinf(x):
         return "∞" if x > 0 else "0"
     if x < 6:
-        v = 10 ** x
+        v = 10**x
         return f"{v:,.0f}" if v >= 10 else f"{v:.3g}"
     return f"10^{x:.2f}"
 
@@ -52,8 +60,9 @@ def _prob(p: Any) -> str:
     return "—" if p is None else f"{float(p):.6g}"
 
 
-templates.filters.update(lr=_lr, marker_lr=_marker_lr, prob=_prob,
-                         label=lambda s: (s or "").replace("_", " "))
+templates.filters.update(
+    lr=_lr, marker_lr=_marker_lr, prob=_prob, label=lambda s: (s or "").replace("_", " ")
+)
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -61,14 +70,16 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
     caller = getattr(request.state, "caller", None)
     nav = [(p, label) for p, label, action in NAV if caller and caller.role in roles_for(action)]
-    html = templates.get_template(template).render(request=request, caller=caller, nav=nav,
-                                               path=request.url.path, **context)
+    html = templates.get_template(template).render(
+        request=request, caller=caller, nav=nav, path=request.url.path, **context
+    )
     return HTMLResponse(html, status_code=status_code)
 
 
 def render_error(request: Request, status: int, title: str, message: str) -> HTMLResponse:
-    return render(request, "error.html", status_code=status, title=title, message=message,
-                  status=status)
+    return render(
+        request, "error.html", status_code=status, title=title, message=message, status=status
+    )
 
 
 def mount_static(app: FastAPI) -> None:

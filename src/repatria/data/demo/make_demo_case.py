@@ -28,11 +28,34 @@ from repatria.services.simulation import standard_markers
 
 SEED = 1950
 HERE = Path(__file__).resolve().parent
-ROLE = {"FA": "father", "MO": "mother", "S1": "brother", "S2": "sister", "CH": "daughter", "WI": "wife",
-        "HS": "half-brother", "CO": "cousin"}
-DONOR_NAMES = ["Kim Young-hee", "Ri Song-ho", "Pak Mi-ran", "Choe Kwang-il", "Jang Un-jong", "Han Chol",
-               "O Sun-ok", "Kang Myong-su", "Yun Hye-suk", "Jo Chol-nam", "Ri Kyong-ae", "Kim Jong-su",
-               "Pak Chol-jin", "Choe Ok-sun", "Mun Sung-il", "Ryu Hyang-mi"]
+ROLE = {
+    "FA": "father",
+    "MO": "mother",
+    "S1": "brother",
+    "S2": "sister",
+    "CH": "daughter",
+    "WI": "wife",
+    "HS": "half-brother",
+    "CO": "cousin",
+}
+DONOR_NAMES = [
+    "Kim Young-hee",
+    "Ri Song-ho",
+    "Pak Mi-ran",
+    "Choe Kwang-il",
+    "Jang Un-jong",
+    "Han Chol",
+    "O Sun-ok",
+    "Kang Myong-su",
+    "Yun Hye-suk",
+    "Jo Chol-nam",
+    "Ri Kyong-ae",
+    "Kim Jong-su",
+    "Pak Chol-jin",
+    "Choe Ok-sun",
+    "Mun Sung-il",
+    "Ryu Hyang-mi",
+]
 
 
 def main() -> None:
@@ -40,8 +63,13 @@ def main() -> None:
     sim = simulate_dvi(standard_markers(23), 12, 10, rng, unrelated_victims=0.2)
     p = sim.problem
     with open(HERE / "remains.tsv", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader((line for line in f if not line.startswith("#")), delimiter="\t")]
-    sampled = [r for r in rows if r["condition"] not in ("cremated_or_destroyed",)][:len(p.pm)]
+        rows = [
+            r
+            for r in csv.DictReader(
+                (line for line in f if not line.startswith("#")), delimiter="\t"
+            )
+        ]
+    sampled = [r for r in rows if r["condition"] not in ("cremated_or_destroyed",)][: len(p.pm)]
     pm_map = {v: r["remains_ref"] for v, r in zip(p.pm, sampled)}
     condition = {r["remains_ref"]: r["condition"] for r in rows}
     mp_map = {m: f"P-{k:04d}" for k, m in enumerate(p.missing, start=1)}
@@ -55,8 +83,15 @@ def main() -> None:
         families[fam_map[f]] = Pedigree(list(ped.relabel(label)), name=fam_map[f])
         am[fam_map[f]] = {label[i]: g for i, g in p.am_profiles.get(f, {}).items()}
         for i in p.am_profiles.get(f, {}):
-            donors.append((label[i], next(names), ROLE.get(i.split("-")[-1], "relative"),
-                           "identification", "2025-01-15"))
+            donors.append(
+                (
+                    label[i],
+                    next(names),
+                    ROLE.get(i.split("-")[-1], "relative"),
+                    "identification",
+                    "2025-01-15",
+                )
+            )
 
     pm_prof = {}
     for v, prof in p.pm_profiles.items():
@@ -68,9 +103,16 @@ def main() -> None:
             for name in rng.choice(sorted(keep), size=n_fail, replace=False):
                 del keep[name]
         pm_prof[ref] = keep
-    problem = DVIProblem(p.markers, tuple(pm_map[v] for v in p.pm), {pm_map[v]: s for v, s in p.pm_sex.items()},
-                         pm_prof, families, am, tuple(mp_map[m] for m in p.missing),
-                         {mp_map[m]: fam_map[f] for m, f in p.missing_family.items()})
+    problem = DVIProblem(
+        p.markers,
+        tuple(pm_map[v] for v in p.pm),
+        {pm_map[v]: s for v, s in p.pm_sex.items()},
+        pm_prof,
+        families,
+        am,
+        tuple(mp_map[m] for m in p.missing),
+        {mp_map[m]: fam_map[f] for m, f in p.missing_family.items()},
+    )
     out = HERE / "exchange-2025-02"
     write_case_folder(problem, out)
     (out / "pairings.json").unlink()  # the default (sex-compatible) pairings
@@ -79,8 +121,9 @@ def main() -> None:
         for d in donors:
             f.write("\t".join(d) + "\n")
     truth = {pm_map[v]: (mp_map[m] if m != "*" else "*") for v, m in sim.truth.items()}
-    (HERE / "truth.json").write_text(json.dumps({"seed": SEED, "truth": truth}, indent=1) + "\n",
-                                     encoding="utf-8")
+    (HERE / "truth.json").write_text(
+        json.dumps({"seed": SEED, "truth": truth}, indent=1) + "\n", encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":

@@ -23,8 +23,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0002'
-down_revision = '0001'
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
@@ -38,40 +38,62 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('remains', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_remains_condition'), type_='check')
-        batch_op.create_check_constraint(op.f('ck_remains_condition'), _in('condition', _NEW_CONDITIONS))
+    with op.batch_alter_table("remains", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_remains_condition"), type_="check")
+        batch_op.create_check_constraint(
+            op.f("ck_remains_condition"), _in("condition", _NEW_CONDITIONS)
+        )
 
-    with op.batch_alter_table('samples', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('sex', sa.String(length=8), nullable=True))
-        batch_op.create_check_constraint(op.f('ck_samples_sex'), _in('sex', _SEXES))
+    with op.batch_alter_table("samples", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("sex", sa.String(length=8), nullable=True))
+        batch_op.create_check_constraint(op.f("ck_samples_sex"), _in("sex", _SEXES))
 
-    with op.batch_alter_table('genotypes', schema=None) as batch_op:
-        batch_op.alter_column('allele1', existing_type=sa.String(length=16),
-                              type_=sa.String(length=64), nullable=True)
-        batch_op.alter_column('allele2', existing_type=sa.String(length=16),
-                              type_=sa.String(length=64), nullable=True)
+    with op.batch_alter_table("genotypes", schema=None) as batch_op:
+        batch_op.alter_column(
+            "allele1", existing_type=sa.String(length=16), type_=sa.String(length=64), nullable=True
+        )
+        batch_op.alter_column(
+            "allele2", existing_type=sa.String(length=16), type_=sa.String(length=64), nullable=True
+        )
 
 
 def downgrade() -> None:
     # Refused rather than lossy: remains of unknown condition and half-typed genotypes have no
     # place in the 0001 schema, and history is never thrown away silently.
     bind = op.get_bind()
-    unknown = bind.execute(sa.text("SELECT count(*) FROM remains WHERE condition = 'unknown'")).scalar()
-    partial = bind.execute(sa.text("SELECT count(*) FROM genotypes WHERE allele1 IS NULL "
-                                   "OR allele2 IS NULL OR length(allele1) > 16 "
-                                   "OR length(allele2) > 16")).scalar()
+    unknown = bind.execute(
+        sa.text("SELECT count(*) FROM remains WHERE condition = 'unknown'")
+    ).scalar()
+    partial = bind.execute(
+        sa.text(
+            "SELECT count(*) FROM genotypes WHERE allele1 IS NULL "
+            "OR allele2 IS NULL OR length(allele1) > 16 "
+            "OR length(allele2) > 16"
+        )
+    ).scalar()
     if unknown or partial:
-        raise RuntimeError(f"cannot downgrade to 0001: {unknown} remains of unknown condition and "
-                           f"{partial} genotypes need this schema")
-    with op.batch_alter_table('genotypes', schema=None) as batch_op:
-        batch_op.alter_column('allele2', existing_type=sa.String(length=64),
-                              type_=sa.String(length=16), nullable=False)
-        batch_op.alter_column('allele1', existing_type=sa.String(length=64),
-                              type_=sa.String(length=16), nullable=False)
-    with op.batch_alter_table('samples', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_samples_sex'), type_='check')
-        batch_op.drop_column('sex')
-    with op.batch_alter_table('remains', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_remains_condition'), type_='check')
-        batch_op.create_check_constraint(op.f('ck_remains_condition'), _in('condition', _OLD_CONDITIONS))
+        raise RuntimeError(
+            f"cannot downgrade to 0001: {unknown} remains of unknown condition and "
+            f"{partial} genotypes need this schema"
+        )
+    with op.batch_alter_table("genotypes", schema=None) as batch_op:
+        batch_op.alter_column(
+            "allele2",
+            existing_type=sa.String(length=64),
+            type_=sa.String(length=16),
+            nullable=False,
+        )
+        batch_op.alter_column(
+            "allele1",
+            existing_type=sa.String(length=64),
+            type_=sa.String(length=16),
+            nullable=False,
+        )
+    with op.batch_alter_table("samples", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_samples_sex"), type_="check")
+        batch_op.drop_column("sex")
+    with op.batch_alter_table("remains", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_remains_condition"), type_="check")
+        batch_op.create_check_constraint(
+            op.f("ck_remains_condition"), _in("condition", _OLD_CONDITIONS)
+        )
