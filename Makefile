@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test lint bench clean
 
 install: $(STAMP)
 
@@ -21,6 +21,12 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# Lint, format and types: ruff (rules in pyproject.toml) and mypy (strict on repatria.kinship).
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python benchmarks/likelihood.py

@@ -44,7 +44,7 @@ def test_kinship_evaluate_json_on_stripped_file(vectors_file, tmp_path):
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert [x["index"] for x in out["results"]] == [v["index"] for v in data["vectors"]]
-    for res, v in zip(out["results"], data["vectors"]):
+    for res, v in zip(out["results"], data["vectors"], strict=False):
         assert set(res) == {"index", "id", "kind", "value", "per_marker"}
         assert res["id"] == v["id"] and res["kind"] == v["kind"]
         e = v["expected"]

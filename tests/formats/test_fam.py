@@ -60,7 +60,7 @@ def test_example_matches_dvir(example_dir, example_fam):
     assert dict(got.pairings) == dict(want.pairings)
 
     assert [m.name for m in got.markers] == [m.name for m in want.markers]
-    for a, b in zip(got.markers, want.markers):
+    for a, b in zip(got.markers, want.markers, strict=False):
         assert a.alleles == b.alleles
         np.testing.assert_array_equal(a.afreq, b.afreq)
         assert a.is_x == b.is_x
@@ -78,8 +78,8 @@ def test_example_lr_equals_dvir_pairwise(example_dir, example_fam):
     """And directly against dvir's own ``pairwiseLR(familias2dvir(file))``."""
     exp = json.loads((example_dir / "expected" / "pairwiseLR.json").read_text())["LRmatrix"]
     pw = pairwise_lr(read_fam(example_fam))
-    for r, row in zip(exp["rows"], exp["values"]):
-        for c, v in zip(exp["cols"], row):
+    for r, row in zip(exp["rows"], exp["values"], strict=False):
+        for c, v in zip(exp["cols"], row, strict=False):
             got = pw.lr[pw.pm.index(r), pw.missing.index(c)]
             if v is None:
                 assert math.isnan(got)

@@ -84,7 +84,7 @@ def undisputed(request, reference_cases):
 def test_am_table(solved):
     name, _, result, expected = solved
     assert [r["Missing"] for r in expected["AM"]] == [r["missing"] for r in result.am]
-    diffs = {w["Missing"]: _row_diff(w, g) for w, g in zip(expected["AM"], result.am)}
+    diffs = {w["Missing"]: _row_diff(w, g) for w, g in zip(expected["AM"], result.am, strict=False)}
     assert {k: v for k, v in diffs.items() if v} == {}
     assert all(tuple(r) == AM_KEYS for r in result.am)
 
@@ -94,7 +94,7 @@ def test_pm_table(solved):
     name, _, result, expected = solved
     assert [r["Sample"] for r in expected["PM"]] == [r["sample"] for r in result.pm]
     diffs = {}
-    for w, g in zip(expected["PM"], result.pm):
+    for w, g in zip(expected["PM"], result.pm, strict=False):
         skip = ("conclusion", "comment") if (name, w["Sample"]) in FP_BOUNDARY else ()
         d = _row_diff(w, g, skip)
         if d:
@@ -142,12 +142,12 @@ def test_joint_tables(solved):
         t = result.joint_tables[fam]
         assert t.n_assignments == w["nAssignments"]
         assert len(t.rows) == len(w["top"])
-        for (_, ll), row in zip(t.rows, w["top"]):
+        for (_, ll), row in zip(t.rows, w["top"], strict=False):
             assert math.isclose(ll, row["loglik"], rel_tol=1e-12)
         # Equal likelihoods may come in another order: compare assignments within each tie.
         groups_got: dict[float, set] = {}
         groups_want: dict[float, set] = {}
-        for (a, ll), row in zip(t.rows, w["top"]):
+        for (a, ll), row in zip(t.rows, w["top"], strict=False):
             key = round(row["loglik"], 8)
             groups_got.setdefault(key, set()).add(tuple(a[v] for v in t.pm))
             groups_want.setdefault(key, set()).add(tuple(row[v] for v in t.pm))
@@ -223,7 +223,7 @@ def test_find_undisputed_summary(undisputed):
     assert [(r["sample"], r["missing"]) for r in u.summary] == [
         (w["Sample"], w["Missing"]) for w in want
     ]
-    for w, g in zip(want, u.summary):
+    for w, g in zip(want, u.summary, strict=False):
         assert _row_diff(w, g) == {}
 
 
@@ -407,11 +407,11 @@ def test_complex_family_glr_against_brute_force():
         if len(used) != len(set(used)):
             continue
         prof = dict(refs)
-        prof.update({m: p.pm_profiles[v] for v, m in zip(p.pm, a) if m != "*"})
+        prof.update({m: p.pm_profiles[v] for v, m in zip(p.pm, a, strict=False) if m != "*"})
         ll = likelihood(ped, p.markers, prof).loglik + sum(
-            float(np.sum(p.pm_logliks[v])) for v, m in zip(p.pm, a) if m == "*"
+            float(np.sum(p.pm_logliks[v])) for v, m in zip(p.pm, a, strict=False) if m == "*"
         )
-        rows.append((dict(zip(p.pm, a)), ll))
+        rows.append((dict(zip(p.pm, a, strict=False)), ll))
     assert table.n_assignments == len(rows)
     finite = sorted((ll for _, ll in rows if ll > -math.inf), reverse=True)
     assert [ll for _, ll in table.rows] == pytest.approx(finite, rel=1e-10)

@@ -24,7 +24,11 @@ def _num(x):
 
 
 def _cells(m, key="values"):
-    return {(r, c): _num(v) for r, row in zip(m["rows"], m[key]) for c, v in zip(m["cols"], row)}
+    return {
+        (r, c): _num(v)
+        for r, row in zip(m["rows"], m[key], strict=False)
+        for c, v in zip(m["cols"], row, strict=False)
+    }
 
 
 @pytest.fixture(scope="module", params=CASE_NAMES)
@@ -132,7 +136,7 @@ def _brute_force(p):
         used = [m for m in combo if m != NOBODY]
         if len(used) != len(set(used)):
             continue
-        a = dict(zip(p.pm, combo))
+        a = dict(zip(p.pm, combo, strict=False))
         ll = 0.0
         for f, ped in p.families.items():
             prof = dict(p.am_profiles.get(f, {}))

@@ -96,8 +96,8 @@ def test_band_search_finds_what_all_pairs_find():
     enc = encode_samples(p.markers, p.pm, p.pm_profiles)
     i, j = np.array(list(itertools.combinations(range(len(p.pm)), 2))).T
     llr = direct_match_log_lr(_Model(p.markers, 0.05), None, enc.a[i], enc.b[i], enc.a[j], enc.b[j])
-    all_pairs = {(a, b) for a, b, v in zip(i, j, llr) if v >= math.log(1e6)}
-    banded = set(zip(res.edge_i.tolist(), res.edge_j.tolist()))
+    all_pairs = {(a, b) for a, b, v in zip(i, j, llr, strict=False) if v >= math.log(1e6)}
+    banded = set(zip(res.edge_i.tolist(), res.edge_j.tolist(), strict=False))
     assert banded <= all_pairs
     assert len(banded) >= 0.95 * len(all_pairs)
 

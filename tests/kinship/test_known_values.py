@@ -182,7 +182,7 @@ def test_stored_mutation_matrices_regenerate_from_params(reference_cases):
 
     for f in sorted(reference_cases.glob("*/markers.json")):
         items = json.loads(f.read_text())["markers"]
-        for item, marker in zip(items, markers_from_list(items)):
+        for item, marker in zip(items, markers_from_list(items), strict=False):
             if not item["mutmod"]:
                 continue
             for side in ("female", "male"):

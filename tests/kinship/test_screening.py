@@ -107,7 +107,7 @@ def test_candidates_are_the_top_k_per_pm_or_family(seed, top, block, min_lr):
             for j in cols
             if log_lr[i, j] >= thr and passing[i, j] >= kth
         }
-    got = set(zip(res.pm_index.tolist(), res.mp_index.tolist()))
+    got = set(zip(res.pm_index.tolist(), res.mp_index.tolist(), strict=False))
     assert got == want
 
 
@@ -160,7 +160,7 @@ def test_true_pairing_is_found_on_a_simulated_case():
     rng = np.random.default_rng(11)
     sim = simulate_dvi(standard_markers(23), 40, 40, rng)
     res = screen(sim.problem, min_lr=1.0, top=3)
-    found = {(res.pm[i], res.missing[j]) for i, j in zip(res.pm_index, res.mp_index)}
+    found = {(res.pm[i], res.missing[j]) for i, j in zip(res.pm_index, res.mp_index, strict=False)}
     true = {(v, m) for v, m in sim.truth.items() if m != "*"}
     recall = len(true & found) / len(true)
     assert recall >= 0.9, recall

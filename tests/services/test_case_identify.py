@@ -86,7 +86,7 @@ def test_import_identify_round_trip_keeps_every_number(
         assert [(i.id, i.father, i.mother, i.sex) for i in ped] == [
             (i.id, i.father, i.mother, i.sex) for i in built.families[f]
         ]
-    for a, b in zip(built.markers, source.markers):
+    for a, b in zip(built.markers, source.markers, strict=False):
         assert a.name == b.name and a.alleles == b.alleles and np.array_equal(a.afreq, b.afreq)
         for ma, mb in ((a.female, b.female), (a.male, b.male)):
             assert (ma is None) == (mb is None)
@@ -125,7 +125,7 @@ def test_import_identify_round_trip_keeps_every_number(
             .all()
         )
         assert [c.id for c in stored] == [c.id for c in result.candidates]
-        for row, c in zip(stored, result.candidates):
+        for row, c in zip(stored, result.candidates, strict=False):
             i, k = expected.pm.index(c.pm), expected.missing.index(c.missing)
             assert _same(row.evidence["log_lr"], float(expected.log_lr[i, k]))
             assert _same(10**row.log10_lr, float(np.exp(expected.log_lr[i, k])))
@@ -134,7 +134,7 @@ def test_import_identify_round_trip_keeps_every_number(
         lr0 = dvi_solve(source).lr0
         with_lr0 = {
             (c.pm, c.missing): row.evidence["lr0"]
-            for row, c in zip(stored, result.candidates)
+            for row, c in zip(stored, result.candidates, strict=False)
             if "lr0" in row.evidence
         }
         assert with_lr0 == {k: v for k, v in lr0.items() if k in seen}

@@ -32,8 +32,8 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Sequenc
                 raise FormatError(
                     "Parquet output needs pyarrow; install it or write .tsv", file=str(p)
                 ) from None
-            cols = list(zip(*rows)) or [()] * len(columns)
-            pq.write_table(pa.table({c: list(v) for c, v in zip(columns, cols)}), p)
+            cols = list(zip(*rows, strict=False)) or [()] * len(columns)
+            pq.write_table(pa.table({c: list(v) for c, v in zip(columns, cols, strict=False)}), p)
             return p
         with p.open("w", encoding="utf-8") as f:
             f.write("\t".join(columns) + "\n")

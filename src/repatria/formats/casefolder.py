@@ -71,7 +71,7 @@ def _genotypes(
     unseen: dict[str, list[str]] | None = None,
 ) -> dict[str, Genotype]:
     out: dict[str, Genotype] = {}
-    for name, cell in zip(header[first:], row[first:]):
+    for name, cell in zip(header[first:], row[first:], strict=False):
         g = parse_genotype(cell, file=file, line=line, field=name)
         if g is None:
             continue

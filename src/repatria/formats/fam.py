@@ -1215,7 +1215,7 @@ def read_fam(
 
     families: dict[str, Pedigree] = {}
     am_prof: dict[str, dict[str, dict[str, Genotype]]] = {}
-    for (fname, b), f in zip(built.items(), fams):
+    for (fname, b), f in zip(built.items(), fams, strict=False):
         try:
             families[fname] = Pedigree([b.inds[i] for i in b.order], name=fname)
         except KinshipError as e:

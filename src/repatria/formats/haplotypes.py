@@ -101,7 +101,9 @@ def read_haplotype_database(path: str | Path, kind: str) -> list[Haplotype]:
         seen.add(hid)
         try:
             if kind == "Y":
-                out.append(y_haplotype(dict(zip(header[1:], (c.strip() for c in r[1:])))))
+                out.append(
+                    y_haplotype(dict(zip(header[1:], (c.strip() for c in r[1:]), strict=False)))
+                )
             else:
                 positions = (
                     parse_read_ranges(r[2], file=str(p), line=k, field="read")

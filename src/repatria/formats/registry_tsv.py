@@ -280,7 +280,7 @@ def _record(path: Path, line: int, header: list[str], fields: list[str]) -> dict
             file=str(path),
             line=line,
         )
-    return dict(zip(header, fields))
+    return dict(zip(header, fields, strict=False))
 
 
 def _required(path: Path, line: int, rec: dict[str, str], name: str) -> str:

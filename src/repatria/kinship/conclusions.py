@@ -1158,4 +1158,7 @@ def _format_rows(rows: list[dict], keys: Sequence[str]) -> str:
 
     table = [head] + [[cell(r.get(k)) for k in keys] for r in rows]
     widths = [max(len(row[c]) for row in table) for c in range(len(keys))]
-    return "\n".join(" ".join(s.rjust(w) for s, w in zip(row, widths)) for row in table) + "\n"
+    return (
+        "\n".join(" ".join(s.rjust(w) for s, w in zip(row, widths, strict=False)) for row in table)
+        + "\n"
+    )

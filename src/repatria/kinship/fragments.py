@@ -220,7 +220,7 @@ class FragmentResult:
         members = set(self.groups[g])
         return [
             (self.ids[i], self.ids[j], float(v))
-            for i, j, v in zip(self.edge_i, self.edge_j, self.edge_log_lr)
+            for i, j, v in zip(self.edge_i, self.edge_j, self.edge_log_lr, strict=False)
             if i in members
         ]
 
@@ -344,7 +344,7 @@ def find_fragments(
         order = np.argsort(label, kind="stable")
         lab = label[order]
         starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
-        for s, e in zip(starts, np.r_[starts[1:], len(lab)]):
+        for s, e in zip(starts, np.r_[starts[1:], len(lab)], strict=False):
             if e - s >= 2:
                 groups.append(tuple(int(x) for x in order[s:e]))
         groups.sort(key=lambda g: (-len(g), g[0]))

@@ -150,7 +150,7 @@ def count_assignments(pm: Sequence[str], pairings: Mapping[str, Sequence[str]]) 
                 for j in split:
                     mult //= math.factorial(j)
                 nu = list(used)
-                for u, j in zip(reach, split):
+                for u, j in zip(reach, split, strict=False):
                     free = group_list[u][1] - used[u]
                     mult *= math.perm(free, j)
                     nu[u] += j
@@ -214,7 +214,7 @@ def _family_options(
         for chosen in itertools.combinations(mps, k):
             for pms in itertools.product(*(cands[m] for m in chosen)):
                 if len(set(pms)) == len(pms):
-                    multi.append(tuple(zip(pms, chosen)))
+                    multi.append(tuple(zip(pms, chosen, strict=False)))
     if len(multi) > MAX_FAMILY_SUBASSIGNMENTS:
         # Keep the placements built from each MP's strongest candidates; the rest is not evaluated.
         complete = False
@@ -314,7 +314,7 @@ class _Component:
                 (mask, logw + (free_logw.get(uid, 0.0) if mask == 0 and not pairs else 0.0), pairs)
                 for mask, logw, pairs in opts
             ]
-            for uid, opts in zip(self.unit_ids, self.units)
+            for uid, opts in zip(self.unit_ids, self.units, strict=False)
         ]
         cur = _forward(units, self.bits)[-1]
         free = np.zeros(size)
@@ -437,8 +437,8 @@ def _joint_dvi(
     row = {v: i for i, v in enumerate(pm)}
     col = {m: j for j, m in enumerate(missing)}
     for comp, _ in built:
-        for opts, logs in zip(comp.units, comp.option_log_marginals()):
-            for (_, _, pairs), lm in zip(opts, logs):
+        for opts, logs in zip(comp.units, comp.option_log_marginals(), strict=False):
+            for (_, _, pairs), lm in zip(opts, logs, strict=False):
                 p = math.exp(lm - comp.log_z)
                 for v, m in pairs:
                     marginals[row[v], col[m]] += p

@@ -331,7 +331,7 @@ def _dense_obs_table(base, var_of, pids, obs_idx, out_vars, n) -> np.ndarray:
     z = len(obs_idx[0])
     obs = []
     rz = np.arange(z)
-    for pid, arr in zip(pids, obs_idx):
+    for pid, arr in zip(pids, obs_idx, strict=False):
         nv = len(var_of[pid])
         o = np.zeros((z,) + (n,) * nv)
         a, b = arr[:, 0], arr[:, 1]
@@ -387,7 +387,7 @@ def _sliced_eq(base, var_of, pids, obs_idx, out_vars, phase, fixed=None, weight=
     if fixed is None:  # for path planning: phase 0 of the given rows
         fixed = {}
         for i, pid in enumerate(pids):
-            for v, col in zip(var_of[pid], (0, 1)):
+            for v, col in zip(var_of[pid], (0, 1), strict=False):
                 fixed[v] = obs_idx[i][:, col]
         weight = np.ones(len(obs_idx[0]))
     factors = []

@@ -165,7 +165,7 @@ def _read_donors(folder: Path) -> dict[str, _DonorInfo]:
             raise FormatError(
                 f"{len(r)} fields, but the header has {len(header)}", file=str(path), line=k
             )
-        d = {h: (v.strip() or None) for h, v in zip(header, r)}
+        d = {h: (v.strip() or None) for h, v in zip(header, r, strict=False)}
         if not d["id"]:
             raise FormatError("empty id", file=str(path), line=k, field="id")
         if d["id"] in out:
@@ -201,7 +201,7 @@ def markers_to_rows(problem: DVIProblem) -> tuple[str, list[dict[str, Any]]]:
             {
                 "name": m.name,
                 "chromosome": "X" if m.is_x else (m.chrom or "autosomal"),
-                "frequencies": dict(zip(d["alleles"], d["afreq"])),
+                "frequencies": dict(zip(d["alleles"], d["afreq"], strict=False)),
                 "mutation": {
                     "alleles": d["alleles"],
                     "chrom": d["chrom"],

@@ -35,7 +35,7 @@ class Evaluation:
         if self.expected is None:
             return None
         pairs = [(self.value, self.expected)] + list(
-            zip(self.per_marker, self.per_marker_expected or [])
+            zip(self.per_marker, self.per_marker_expected or [], strict=False)
         )
         return max(_rel(a, b) for a, b in pairs)
 

@@ -88,7 +88,9 @@ def fragments_case(
     groups = []
     rows = []
     best: dict[int, tuple[int, float]] = {}
-    for i, j, v in zip(res.edge_i.tolist(), res.edge_j.tolist(), res.edge_log_lr.tolist()):
+    for i, j, v in zip(
+        res.edge_i.tolist(), res.edge_j.tolist(), res.edge_log_lr.tolist(), strict=False
+    ):
         for a, b in ((i, j), (j, i)):
             if a not in best or v > best[a][1]:
                 best[a] = (b, v)

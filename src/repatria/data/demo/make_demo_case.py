@@ -70,7 +70,7 @@ def main() -> None:
             )
         ]
     sampled = [r for r in rows if r["condition"] not in ("cremated_or_destroyed",)][: len(p.pm)]
-    pm_map = {v: r["remains_ref"] for v, r in zip(p.pm, sampled)}
+    pm_map = {v: r["remains_ref"] for v, r in zip(p.pm, sampled, strict=False)}
     condition = {r["remains_ref"]: r["condition"] for r in rows}
     mp_map = {m: f"P-{k:04d}" for k, m in enumerate(p.missing, start=1)}
     fam_map = {f: f"FAM-{k:02d}" for k, f in enumerate(p.families, start=1)}
