@@ -3,6 +3,7 @@
 The public contract of the library is the names in ``__all__``.
 """
 
+from repatria.kinship._numeric import logsumexp, safe_exp
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.lineage import (
     Haplotype,
@@ -36,6 +37,8 @@ from repatria.kinship.probability import (
 )
 
 __all__ = [
+    "safe_exp",
+    "logsumexp",
     "KinshipError",
     "Marker",
     "MutationModel",
