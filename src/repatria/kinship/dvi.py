@@ -509,18 +509,16 @@ def _refs_impossible_without_mutation(
     problem: DVIProblem, famid: str, ft: _FamilyTables, arr: _PMArrays
 ) -> np.ndarray:
     """Per marker: are the references alone inconsistent without mutation? (Only asked where some
-    PM is untyped: there the exclusion count depends on it.)"""
+    PM is untyped: there the exclusion count depends on it.)
+
+    The references' likelihood is the sum of the MP's genotype table, so it is zero exactly when
+    no MP genotype is possible: the no-mutation pattern table already says so.
+    """
     out = np.zeros(len(problem.markers), dtype=bool)
-    prof = problem.am_profiles.get(famid, {})
-    ped = problem.families[famid]
-    for k, m in enumerate(problem.markers):
-        if arr.typed[:, k].all():
-            continue
-        if not m.has_mutation:
-            out[k] = ft.loglik[k] == -math.inf
-            continue
-        geno = {pid: pr[m.name] for pid, pr in prof.items() if pr.get(m.name) is not None}
-        out[k] = marker_likelihood(ped, m.without_mutation(), geno) == -math.inf
+    mp = problem.family_missing[famid][0]
+    for k in range(len(problem.markers)):
+        if not arr.typed[:, k].all():
+            out[k] = not ft.patterns[mp][k].table.any()
     return out
 
 
