@@ -15,6 +15,7 @@ from typing import Any
 from repatria.errors import FormatError, KinshipError
 from repatria.formats.genotypes import format_genotype, parse_genotype
 from repatria.formats.markers_json import marker_to_dict, markers_from_list
+from repatria.formats.text import read_text
 from repatria.kinship.dvi import NOBODY, DVIProblem
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Individual, Pedigree, Sex
@@ -23,12 +24,8 @@ __all__ = ["read_case_folder", "write_case_folder"]
 
 
 def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormatError("file not found", file=str(path)) from None
-    except OSError as e:
-        raise FormatError(f"cannot read: {e.strerror}", file=str(path)) from None
+    """The file's text: a byte-order mark, UTF-16 or latin-1 read, a binary file refused."""
+    return read_text(path).text
 
 
 def _tsv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -266,7 +263,7 @@ def read_case_folder(
                         f"'{x}' is not a missing person", file=str(rpath), field=f"pairings.{v}"
                     )
             pairings[v] = tuple(str(x) for x in lst)
-    if unseen:
+    if unseen and unseen_allele_freq is not None:
         try:
             marker_list = [
                 m.with_unseen_alleles(sorted(set(unseen.get(m.name, ()))), unseen_allele_freq)

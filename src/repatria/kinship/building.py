@@ -10,10 +10,10 @@ a :class:`~repatria.kinship.pedigree.Pedigree` the way pedFamilias and dvir do:
    none); a person who is never a parent and has no sex gets ``unknown_sex``;
 3. a child with one parent gets the other as a new founder ``added_1``, ``added_2``, ...
    (missing fathers numbered first, then missing mothers);
-4. only the connected part holding the typed persons is kept; when they fall in two parts, one
-   holding ``join_through`` and the other a single person, the two are joined through dummy
-   individuals (dvir's repair: a common child ``dummy``, or ``_dummy1``-``_dummy3`` when both have
-   the same sex).
+4. only the connected part holding the typed persons is kept (unless ``keep_all``); when they
+   fall in two parts, one holding ``join_through`` and the other a single person, the two are
+   joined through dummy individuals (dvir's repair: a common child ``dummy``, or
+   ``_dummy1``-``_dummy3`` when both have the same sex).
 
 The order of :attr:`BuiltFamily.order` is the pedsuite's: listed persons, then placeholders, then
 added parents (then dummies). It is the order in which missing persons and untyped members are
@@ -95,6 +95,7 @@ def build_family(
     unknown_sex: Sex = Sex.FEMALE,
     prefix_added: str = "added_",
     join_through: str | None = None,
+    keep_all: bool = False,
 ) -> BuiltFamily:
     """Build the pedigree of one family (see the module notes for the rules).
 
@@ -108,6 +109,8 @@ def build_family(
     unknown_sex : the sex given to persons with no recorded sex who are not parents.
     prefix_added : label prefix of the parents added for children with one parent.
     join_through : the id through which two typed parts may be joined (``None``: never join).
+    keep_all : keep every part of the family (a kinship hypothesis of unrelated people is a
+        family in several parts); ``typed`` and ``join_through`` are then not used.
 
     Raises
     ------
@@ -129,6 +132,8 @@ def build_family(
     undetermined = tuple(i for i in order if sex[i] is None)
     inds = [Individual(i, fathers.get(i), mothers.get(i), sex[i] or unknown_sex) for i in order]
     full = Pedigree(inds, name=name)
+    if keep_all:
+        return BuiltFamily(full, tuple(order), undetermined)
     typed_set = set(typed)
     parts = [c for c in full.components() if typed_set & set(c)]
     if not parts:
