@@ -77,3 +77,21 @@ def test_relation_to_unknown_person(tmp_path):
     with pytest.raises(FormatError, match="person number 10") as ei:
         read_fam_kinship(p)
     assert ei.value.line is not None
+
+
+def test_database_of_any_fam_file(tmp_path):
+    from test_fam import SMALL
+
+    from repatria.formats.fam_kinship import read_fam_database
+
+    markers = read_fam_database(PATERNITY)
+    assert len(markers) == 10 and markers[1].name == "TH01"
+    assert markers[1].alleles[:5] == ("5", "6", "7", "8", "8.3")
+    assert markers[1].afreq[0] == pytest.approx(0.0030252481, rel=1e-12)
+    # a database saved on its own: the header without persons, then the loci
+    db_only = SMALL.split("\n\n[DVI]")[0] + "\n"
+    p = tmp_path / "db.fam"
+    p.write_text(db_only)
+    da, db = read_fam_database(p)
+    assert (da.name, da.alleles) == ("DA", ("10", "11", "12"))
+    assert db.male is not None and db.male.params["familias_model"] == "step-ext"

@@ -1,4 +1,7 @@
-"""Familias ``.fam`` files without a DVI section: paternity and kinship cases.
+"""Familias ``.fam`` files without a DVI section: paternity and kinship cases, and databases.
+
+:func:`read_fam_database` reads the database of any ``.fam`` file (a Familias frequency database
+saved on its own is a ``.fam`` file with no persons) as markers, for use as a frequency table.
 
 Such a file holds persons (with genotypes), the relations every hypothesis shares ("Known
 relations") and one pedigree per hypothesis with its own relations, then the database. It is read
@@ -32,7 +35,7 @@ from repatria.kinship.building import BuildError, build_family
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
 
-__all__ = ["FamKinshipCase", "read_fam_kinship"]
+__all__ = ["FamKinshipCase", "read_fam_kinship", "read_fam_database"]
 
 EXTRA_PREFIX = "_extra"
 
@@ -171,3 +174,21 @@ def _pedigree(rec: FamRecords, ped: HeaderPedigree, typed: set[str]) -> Pedigree
         ) from None
     except KinshipError as e:
         raise FormatError(str(e), file=rec.file, line=ped.line, field="relation") from None
+
+
+def read_fam_database(path: str | Path) -> tuple[Marker, ...]:
+    """The markers of a ``.fam`` file's database, in file order, with their mutation models.
+
+    Any ``.fam`` file has one (persons, pedigrees and the DVI section are not read beyond checking
+    their shape). Alleles are in pedtools order (:func:`repatria.formats.fam.marker_from_locus`).
+
+    Raises
+    ------
+    FormatError naming the file, the line and the field of the first problem.
+    """
+    rec = read_fam_records(path)
+    if not rec.loci:
+        raise FormatError(
+            "the database has no loci", file=rec.file, line=rec.database_line + 1, field="loci"
+        )
+    return tuple(marker_from_locus(loc, rec.file) for loc in rec.loci)
