@@ -610,3 +610,13 @@ def test_warnings_speak_the_users_words(small):
     text = " ".join(str(w.message) for w in caught)
     assert "no sex recorded for Missing person (Fam B)" in text
     assert "unknown_sex" not in text and "Sex." not in text
+
+
+def test_missing_format_as_dvir(tmp_path, small):
+    p = tmp_path / "dup.fam"
+    p.write_text(small.read_text().replace("Missing son", "Missing person"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FamWarning)
+        d = read_fam(p, missing_format="M[FAM]-[IDX]")
+    assert d.missing == ("M1-1", "M2-1")
+    assert d.families["Fam A"]["M1-1"].mother == "Mother A"

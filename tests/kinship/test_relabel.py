@@ -131,3 +131,18 @@ def test_then_composes_renames():
     assert c.victims == {"x": "z", "w": "v"}
     assert c.families == {"A": "F1"}
     assert c.members == {"A": {"p": "r", "s": "t"}}
+
+
+def test_missing_format_family_wise():
+    data, ren = relabel_dvi(_data(), missing_format="M[FAM]-[IDX]")
+    assert data.missing == (("M1-1", "Fam A"), ("M2-1", "Fam B"))
+    assert ren.members["Fam B"] == {MP: "M2-1"}
+    data2, _ = relabel_dvi(_data(), missing_format="mp[MIS] (F[FAM])")
+    assert [m for m, _ in data2.missing] == ["mp1 (F1)", "mp2 (F2)"]
+
+
+def test_missing_format_errors():
+    with pytest.raises(KinshipError, match="at most one"):
+        relabel_dvi(_data(), missing_prefix="M", missing_format="M[IDX]")
+    with pytest.raises(KinshipError, match="same label"):
+        relabel_dvi(_data(), missing_format="M[IDX]")

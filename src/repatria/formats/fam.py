@@ -271,6 +271,7 @@ def read_fam(
     victim_prefix: str | None = None,
     ref_prefix: str | None = None,
     missing_prefix: str | None = None,
+    missing_format: str | None = None,
     family_prefix: str | None = None,
     others_prefix: str | None = None,
     prefix_added: str = "added_",
@@ -285,8 +286,9 @@ def read_fam(
         the missing persons (dvir's ``missingIdentifier``).
     unknown_sex : the sex of individuals the file gives none (see the module notes); dvir codes
         them female.
-    victim_prefix, ref_prefix, missing_prefix, family_prefix, others_prefix : relabelling as
-        dvir's ``relabelDVI()`` (``None``: keep the file's labels).
+    victim_prefix, ref_prefix, missing_prefix, missing_format, family_prefix, others_prefix :
+        relabelling as dvir's ``relabelDVI()`` (``None``: keep the file's labels; see
+        :func:`repatria.kinship.relabel.relabel_dvi`).
     prefix_added : label prefix of parents added for children with one parent.
     unique_missing : missing labels shared by several families become ``label.k`` (``k`` the
         family's number), as dvir makes them unique; otherwise such a file is an error.
@@ -306,6 +308,7 @@ def read_fam(
         victim_prefix=victim_prefix,
         ref_prefix=ref_prefix,
         missing_prefix=missing_prefix,
+        missing_format=missing_format,
         family_prefix=family_prefix,
         others_prefix=others_prefix,
         prefix_added=prefix_added,
@@ -321,6 +324,7 @@ def read_fam_dvi(
     victim_prefix: str | None = None,
     ref_prefix: str | None = None,
     missing_prefix: str | None = None,
+    missing_format: str | None = None,
     family_prefix: str | None = None,
     others_prefix: str | None = None,
     prefix_added: str = "added_",
@@ -349,14 +353,18 @@ def read_fam_dvi(
             f"{file}: a reference name is used in two families; typed references are prefixed "
             f"with their family name, as dvir does"
         )
-    data, step = relabel_dvi(
-        data,
-        victim_prefix=victim_prefix,
-        ref_prefix=ref_prefix,
-        family_prefix=family_prefix,
-        missing_prefix=missing_prefix,
-        others_prefix=others_prefix,
-    )
+    try:
+        data, step = relabel_dvi(
+            data,
+            victim_prefix=victim_prefix,
+            ref_prefix=ref_prefix,
+            family_prefix=family_prefix,
+            missing_prefix=missing_prefix,
+            missing_format=missing_format,
+            others_prefix=others_prefix,
+        )
+    except KinshipError as e:
+        raise FormatError(str(e), file=file) from None
     ren = ren.then(step)
     if unique_missing:
         data, step = make_missing_unique(data)

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from repatria.kinship.dvi import DVIProblem
+from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
 
@@ -235,6 +236,32 @@ def prefix_shared_references(data: DVIData) -> tuple[DVIData, Relabelling]:
     )
 
 
+def _missing_labels(
+    data: DVIData, prefix: str | None, fmt: str | None
+) -> dict[str, dict[str, str]]:
+    index = {f: k for k, f in enumerate(data.families, start=1)}
+    within: dict[str, int] = {}
+    out: dict[str, dict[str, str]] = {}
+    for k, (m, f) in enumerate(data.missing, start=1):
+        within[f] = within.get(f, 0) + 1
+        if fmt is None:
+            new = f"{prefix}{k}"
+        else:
+            new = (
+                fmt.replace("[FAM]", str(index[f]))
+                .replace("[IDX]", str(within[f]))
+                .replace("[MIS]", str(k))
+            )
+        out.setdefault(f, {})[m] = new
+    labels = [n for ren in out.values() for n in ren.values()]
+    if len(set(labels)) != len(labels):
+        raise KinshipError(
+            f"the missing-person format '{fmt}' gives two missing persons the same label; use "
+            f"[FAM] with [IDX], or [MIS]"
+        )
+    return out
+
+
 def relabel_dvi(
     data: DVIData,
     *,
@@ -242,9 +269,19 @@ def relabel_dvi(
     ref_prefix: str | None = None,
     family_prefix: str | None = None,
     missing_prefix: str | None = None,
+    missing_format: str | None = None,
     others_prefix: str | None = None,
 ) -> tuple[DVIData, Relabelling]:
     """Relabel a DVI case as dvir's ``relabelDVI()`` (see the module notes); ``None``: keep.
+
+    ``missing_format`` labels missing persons family-wise, as dvir's ``missingFormat``: ``[FAM]``
+    is the family's number, ``[IDX]`` the person's number in its family and ``[MIS]`` its number
+    among all missing persons (e.g. ``"M[FAM]-[IDX]"``). At most one of ``missing_prefix`` and
+    ``missing_format`` may be given.
+
+    Raises
+    ------
+    KinshipError : both ``missing_prefix`` and ``missing_format`` given, or new labels that clash.
 
     Returns
     -------
@@ -268,13 +305,12 @@ def relabel_dvi(
         fren = {f: f"{family_prefix}{k}" for k, f in enumerate(data.families, start=1)}
         data = _rename_families(data, fren)
         out = out.then(Relabelling(families={o: n for o, n in fren.items() if o != n}))
-    if missing_prefix is not None:
+    if missing_prefix is not None and missing_format is not None:
+        raise KinshipError("give at most one of missing_prefix and missing_format")
+    if missing_prefix is not None or missing_format is not None:
         data, step = make_missing_unique(data)
         out = out.then(step)
-        ren2: dict[str, dict[str, str]] = {}
-        for k, (m, f) in enumerate(data.missing, start=1):
-            ren2.setdefault(f, {})[m] = f"{missing_prefix}{k}"
-        data, step = _members_step(data, ren2)
+        data, step = _members_step(data, _missing_labels(data, missing_prefix, missing_format))
         out = out.then(step)
     if others_prefix is not None:
         missing = {m for m, _ in data.missing}
