@@ -83,7 +83,7 @@ def encode_samples(
     n, nk = len(ids), len(markers)
     a = np.full((n, nk), UNTYPED, dtype=np.int16)
     b = np.full((n, nk), UNTYPED, dtype=np.int16)
-    index = [m._index for m in markers]
+    index = [m.allele_indices for m in markers]
     for i, v in enumerate(ids):
         prof = profiles.get(v, {})
         for k, m in enumerate(markers):

@@ -295,18 +295,35 @@ class Marker:
     def has_mutation(self) -> bool:
         return any(m is not None and not m.is_trivial for m in (self.female, self.male))
 
-    def allele_index(self, label: str) -> int:
+    def allele_index(self, label: str, who: str | None = None) -> int:
+        """The index of allele ``label`` in :attr:`alleles`.
+
+        Raises :class:`KinshipError` for a label outside the frequency table; ``who`` (the person
+        or sample carrying it) is then named in the message.
+        """
         try:
             return self._index[label]
         except KeyError:
+            if who is not None:
+                raise KinshipError(
+                    f"'{who}' carries allele '{label}' at {self.name}, which is not in its "
+                    f"frequency table; add it to the table or allow unseen alleles with a minimum "
+                    f"frequency"
+                ) from None
             raise KinshipError(
                 f"allele '{label}' is not in the frequency table of marker {self.name}; "
                 f"add it to the table or map it to a known allele"
             ) from None
 
     @property
+    def allele_indices(self) -> Mapping[str, int]:
+        """Allele label -> index in :attr:`alleles` (built once; do not modify)."""
+        return self._index
+
+    @property
     def _index(self) -> dict[str, int]:
-        cache = self.__dict__.get("_index_cache")
+        # Kept under this name too: the formats and services layers read it.
+        cache: dict[str, int] | None = self.__dict__.get("_index_cache")
         if cache is None:
             cache = {a: i for i, a in enumerate(self.alleles)}
             object.__setattr__(self, "_index_cache", cache)

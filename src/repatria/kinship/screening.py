@@ -51,7 +51,7 @@ from repatria.kinship.dvi import NOBODY, DefaultPairings, DVIProblem, pm_loglik
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
-from repatria.kinship.probability import _allele_index, _contract, _MarkerProblem
+from repatria.kinship.probability import MarkerNetwork, contract
 
 __all__ = [
     "ScreeningTables",
@@ -163,8 +163,8 @@ def build_tables(
             [(i, pid, problem.am_profiles[famid][pid], ped[pid].sex) for i, pid in typed],
         )
     for k, m in enumerate(markers):
-        seen_set = {_allele_index(m, a, "PM sample") for a in alleles.get(m.name, ())}
-        idx = m._index
+        seen_set = {m.allele_index(a, who="PM sample") for a in alleles.get(m.name, ())}
+        idx = m.allele_indices
         name = m.name
         groups: dict[tuple, list[int]] = {}
         group_obs: dict[tuple, list[list[tuple[int, int]]]] = {}
@@ -260,13 +260,13 @@ def _group_tables(
     fam0 = problem.missing_family[mp0]
     ped0 = problem.families[fam0]
     geno0 = _marker_genotypes(problem.am_profiles.get(fam0, {}), m.name)
-    prob = _MarkerProblem(ped0, m, geno0, 0.0, targets=(mp0,), lumping="exact", extra_seen=seen)
-    keep = prob.keep
-    n = prob.n
+    net = MarkerNetwork(ped0, m, geno0, 0.0, targets=(mp0,), lumping="exact", extra_seen=seen)
+    keep = net.keep
+    n = net.n
     obs_pids0 = [ped0.ids[i] for i in typed_pos]
-    prob.obs = {}
-    base = prob._factors()
-    out_vars = prob._vars(mp0)
+    # The references' observations are supplied below, stacked along the batch axis.
+    base = net.factors(observations=False)
+    out_vars = net.allele_vars(mp0)
     nk = len(keep) if keep is not None else n
     values = np.empty((len(cols), nk * (nk + 1) // 2 + nk))
     loglik = np.empty(len(cols))
@@ -275,18 +275,17 @@ def _group_tables(
     order = np.lexsort((ai, bi))
     ai, bi = ai[order], bi[order]
     if not obs_pids0:
-        table = prob._einsum(base, out_vars)
+        table = net.contract(base, out_vars)
         if len(out_vars) == 1:
             sym = np.diag(table)[None]
         else:
             sym = _symmetric(table[None])
         values[:], loglik[:] = _values(sym, ai, bi, nk)
         return values, loglik, keep
-    var_of = {pid: prob._vars(pid) for pid in obs_pids0}
+    var_of = {pid: net.allele_vars(pid) for pid in obs_pids0}
     if keep is not None:
-        # The core's remapping to the lumped space: kept alleles in sorted order.
-        lut = np.full(m.n_alleles + 1, -1, dtype=np.int64)
-        lut[np.array(seen, dtype=np.int64)] = np.arange(len(seen))
+        # The network's codes of the marker's alleles (the references' are all kept).
+        lut = np.append(net.allele_codes(), -1)
         raw_obs = lut[raw_obs]  # -1 indexes the last entry, which stays -1
     obs_idx = [np.ascontiguousarray(raw_obs[:, r, :]) for r in range(len(obs_pids0))]
     partial = any((arr < 0).any() for arr in obs_idx)
@@ -347,7 +346,7 @@ def _dense_obs_table(base, var_of, pids, obs_idx, out_vars, n) -> np.ndarray:
                 o[r, :, x[r]] = 1.0
         obs.append((var_of[pid], o))
     eq, arrays = _batched_eq(base, obs, out_vars)
-    return _contract(eq, arrays)
+    return contract(eq, arrays)
 
 
 def _sliced_table(base, var_of, pids, obs_idx, out_vars) -> np.ndarray:
@@ -377,7 +376,7 @@ def _sliced_table(base, var_of, pids, obs_idx, out_vars) -> np.ndarray:
         if not weight.any():
             continue
         eq, arrays = _sliced_eq(base, var_of, pids, obs_idx, out_vars, phase, fixed, weight)
-        t = _contract(eq, arrays)
+        t = contract(eq, arrays)
         total = t if total is None else total + t
     return total
 
@@ -438,8 +437,8 @@ def _values(
 
 
 def _obs_indices(m: Marker, g: Genotype, pid: str, sex: Sex, remap):
-    a = None if g[0] is None else _allele_index(m, g[0], pid)
-    b = None if g[1] is None else _allele_index(m, g[1], pid)
+    a = None if g[0] is None else m.allele_index(g[0], who=pid)
+    b = None if g[1] is None else m.allele_index(g[1], who=pid)
     if m.is_x and sex == Sex.MALE and a is not None and b is not None and a != b:
         raise KinshipError(
             f"'{pid}' is male but heterozygous ({g[0]}/{g[1]}) at X-linked marker {m.name}; "
