@@ -1,6 +1,7 @@
 """Small numerical helpers that the kinship core shares: one home for each.
 
-- :func:`safe_exp` turns a natural-log value into a float without an ``OverflowError``.
+- :func:`safe_exp` turns a natural-log value into a float without an ``OverflowError``;
+  :func:`safe_exp_array` does it elementwise, without an overflow warning.
 - :func:`logsumexp` sums values given in natural log, stably.
 - :class:`DisjointSet` groups keys into connected components (union-find).
 - :class:`BoundedCache` is a least-recently-used dictionary with a size limit.
@@ -18,7 +19,14 @@ from typing import Generic, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["LOG_FLOAT_MAX", "safe_exp", "logsumexp", "DisjointSet", "BoundedCache"]
+__all__ = [
+    "LOG_FLOAT_MAX",
+    "safe_exp",
+    "safe_exp_array",
+    "logsumexp",
+    "DisjointSet",
+    "BoundedCache",
+]
 
 #: ``math.log(sys.float_info.max)``: above it ``math.exp`` overflows.
 LOG_FLOAT_MAX = 709.782712893384
@@ -36,6 +44,24 @@ def safe_exp(x: float) -> float:
     if math.isnan(x):
         return math.nan
     return math.exp(x) if x < LOG_FLOAT_MAX else math.inf
+
+
+def safe_exp_array(x: ArrayLike) -> np.ndarray:
+    """Elementwise ``exp(x)`` of natural-log values: ``inf`` where it overflows, with no warning.
+
+    Parameters
+    ----------
+    x : array_like of float, any shape.
+
+    Returns
+    -------
+    ndarray of float64, the shape of ``x``; ``nan`` stays ``nan``.
+
+    >>> safe_exp_array([0.0, 1000.0, -1000.0]).tolist()
+    [1.0, inf, 0.0]
+    """
+    with np.errstate(over="ignore"):
+        return np.exp(np.asarray(x, dtype=float))
 
 
 def logsumexp(values: ArrayLike) -> float:

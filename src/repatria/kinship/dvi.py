@@ -16,14 +16,17 @@ Conventions
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from repatria import __version__
+from repatria.kinship._numeric import BoundedCache, safe_exp_array
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
@@ -270,13 +273,13 @@ class PairwiseResult:
 
     @property
     def lr(self) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            return np.exp(self.log_lr)
+        """LR, shape ``(n_pm, n_missing)``; ``inf`` beyond the float range."""
+        return safe_exp_array(self.log_lr)
 
     @property
     def lr_per_marker(self) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            return np.exp(self.log_lr_per_marker)
+        """LR per marker, shape ``(n_pm, n_missing, n_markers)``."""
+        return safe_exp_array(self.log_lr_per_marker)
 
 
 @dataclass(frozen=True, eq=False)
@@ -311,29 +314,49 @@ def _family_tables(problem: DVIProblem, famid: str) -> _FamilyTables:
     return _FamilyTables(ll, tables, row_sums, patterns)
 
 
+@dataclass(frozen=True, eq=False)
+class _TableEntry:
+    """One cached MP genotype table, and what it was computed for."""
+
+    # The pedigree and marker are held, so their ids cannot be reused while the entry lives.
+    ped: Pedigree
+    marker: Marker
+    alleles: frozenset[str]  # the PM alleles the table answers for
+    table: np.ndarray  # (n, n)
+    loglik: float
+    rows: np.ndarray  # (n,)
+    pattern: _NoMutationPattern
+
+
+_TableKey = tuple[int, int, str, tuple[tuple[str, Genotype], ...]]
+
+#: Bytes of tables the cache below may hold.
+_TABLE_CACHE_LIMIT = 128 * 2**20
+
 # dviSolve-style workflows ask for the pairwise LRs again and again on problems that differ in a
 # few families and have fewer PMs each time. A table computed for a larger set of PM alleles is
 # still exact for a smaller one (fewer alleles lumped), so unchanged families are not recomputed.
-_TABLE_CACHE: dict[tuple, tuple] = {}
-_TABLE_CACHE_BYTES = [0]
-_TABLE_CACHE_LIMIT = 128 * 2**20
+# Bounded by the bytes of its tables only, least recently used first out.
+_TABLE_CACHE: BoundedCache[_TableKey, _TableEntry] = BoundedCache(
+    max_items=sys.maxsize, max_weight=_TABLE_CACHE_LIMIT, weight=lambda e: e.table.nbytes
+)
 
 
 def _marker_table(
     ped: Pedigree, m: Marker, geno: Mapping[str, Genotype], mp: str, alleles: set[str]
 ) -> tuple[np.ndarray, float, np.ndarray, _NoMutationPattern]:
+    """An MP's genotype table at one marker, the family's log-likelihood, row sums and pattern.
+
+    A cached table is reused when it was computed for the same pedigree, marker, MP and
+    reference genotypes, and for a superset of ``alleles``.
+    """
     key = (id(ped), id(m), mp, tuple(sorted(geno.items(), key=lambda kv: kv[0])))
     hit = _TABLE_CACHE.get(key)
-    if hit is not None and hit[0] is ped and hit[1] is m and alleles <= hit[2]:
-        return hit[3], hit[4], hit[5], hit[6]
+    if hit is not None and hit.ped is ped and hit.marker is m and alleles <= hit.alleles:
+        return hit.table, hit.loglik, hit.rows, hit.pattern
     table, ll, rows = genotype_table_and_loglik(ped, m, geno, mp, alleles=alleles)
     pattern = _NoMutationPattern(ped, m, geno, mp)
-    if _TABLE_CACHE_BYTES[0] + table.nbytes > _TABLE_CACHE_LIMIT:
-        _TABLE_CACHE.clear()
-        _TABLE_CACHE_BYTES[0] = 0
-    _TABLE_CACHE_BYTES[0] += table.nbytes
-    # The pedigree and marker are held, so their ids cannot be reused while the entry lives.
-    _TABLE_CACHE[key] = (ped, m, frozenset(alleles), table, ll, rows, pattern)
+    _TABLE_CACHE.put(key, _TableEntry(ped, m, frozenset(alleles), table, ll, rows, pattern))
     return table, ll, rows, pattern
 
 
@@ -348,8 +371,8 @@ class _NoMutationPattern:
     the same pattern of alleles.
     """
 
-    _cache: dict[tuple, np.ndarray] = {}
-    _CACHE_LIMIT = 50_000
+    #: Possibility tables by (pedigree shape, MP position, canonical genotypes, alleles, X).
+    _cache: ClassVar[BoundedCache[Hashable, np.ndarray]] = BoundedCache(50_000)
 
     def __init__(self, ped: Pedigree, m: Marker, geno: Mapping[str, Genotype], mp: str) -> None:
         order = [ind.id for ind in ped]
@@ -378,9 +401,7 @@ class _NoMutationPattern:
             tiny = Marker(m.name, labels, np.full(k + 2, 1.0 / (k + 2)), None, None, m.is_x)
             cgeno = {order[i]: tuple(None if c < 0 else labels[c] for c in cg) for i, cg in canon}
             table = genotype_likelihoods(ped, tiny, cgeno, mp) > 0
-            if len(self._cache) >= self._CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = table
+            self._cache.put(key, table)
         self.table = table
 
     def possible_partial(self, a: int) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
+from repatria.kinship._numeric import DisjointSet
 from repatria.kinship.errors import KinshipError
 
 __all__ = ["Sex", "Individual", "Pedigree", "Genotype", "Profiles", "singleton"]
@@ -157,22 +158,12 @@ class Pedigree:
 
     def components(self) -> list[tuple[str, ...]]:
         """Connected components (as id tuples in pedigree order)."""
-        parent = {i: i for i in self._order}
-
-        def find(x: str) -> str:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
+        groups = DisjointSet(self._order)
         for ind in self:
             for p in (ind.father, ind.mother):
                 if p is not None:
-                    parent[find(ind.id)] = find(p)
-        groups: dict[str, list[str]] = {}
-        for i in self._order:
-            groups.setdefault(find(i), []).append(i)
-        return [tuple(g) for g in groups.values()]
+                    groups.union(p, ind.id)
+        return [tuple(g) for g in groups.groups()]
 
     # --- derived pedigrees --------------------------------------------------------------------
     def subset(self, ids: Iterable[str]) -> Pedigree:

@@ -47,6 +47,7 @@ import opt_einsum as oe
 import scipy.sparse as sp
 
 from repatria import __version__
+from repatria.kinship._numeric import safe_exp_array
 from repatria.kinship.dvi import NOBODY, DefaultPairings, DVIProblem, pm_loglik
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
@@ -554,8 +555,8 @@ class ScreenResult:
 
     @property
     def lr(self) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            return np.exp(self.log_lr)
+        """LR per candidate, shape ``(n_candidates,)``; ``inf`` beyond the float range."""
+        return safe_exp_array(self.log_lr)
 
     @property
     def log10_lr(self) -> np.ndarray:
