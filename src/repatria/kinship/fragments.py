@@ -42,8 +42,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from repatria import __version__
 from repatria.kinship.errors import KinshipError
@@ -80,6 +78,20 @@ class EncodedSamples:
 def encode_samples(
     markers: Sequence[Marker], ids: Sequence[str], profiles: Mapping[str, Mapping[str, Genotype]]
 ) -> EncodedSamples:
+    """Encode the samples ``ids`` for :func:`direct_match_log_lr` and :func:`find_fragments`.
+
+    Parameters
+    ----------
+    markers : the markers, in column order.
+    ids : sample ids, in row order.
+    profiles : ``profiles[sample][marker] -> Genotype``; absent means untyped.
+
+    Returns
+    -------
+    EncodedSamples, with ``a`` and ``b`` int16 of shape ``(len(ids), len(markers))``.
+
+    Raises :class:`KinshipError` naming the sample for an allele outside a frequency table.
+    """
     n, nk = len(ids), len(markers)
     a = np.full((n, nk), UNTYPED, dtype=np.int16)
     b = np.full((n, nk), UNTYPED, dtype=np.int16)
@@ -339,6 +351,10 @@ def find_fragments(
     ev_a = np.concatenate(ev) if ev else np.empty(0)
     groups: list[tuple[int, ...]] = []
     if len(ei_a):
+        # Imported here: scipy.sparse costs ~0.1 s, which `import repatria.kinship` should not pay.
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
         graph = coo_matrix((np.ones(len(ei_a)), (ei_a, ej_a)), shape=(n, n))
         _, label = connected_components(graph, directed=False)
         order = np.argsort(label, kind="stable")

@@ -221,6 +221,11 @@ def _topological_order(by_id: Mapping[str, Individual], problems: list[str]) -> 
 
 
 def singleton(pid: str, sex: Sex = Sex.UNKNOWN) -> Pedigree:
+    """A pedigree of one person: an unrelated individual, as pedtools' ``singleton``.
+
+    >>> singleton("V1", Sex.MALE)["V1"]
+    Individual(id='V1', father=None, mother=None, sex=<Sex.MALE: 1>)
+    """
     return Pedigree([Individual(pid, sex=sex)])
 
 
