@@ -1,4 +1,5 @@
-"""Every likelihood / kinship LR / missing-person LR of the shared vectors agrees with pedsuite to 1e-9."""
+"""Every likelihood / kinship LR / missing-person LR of the shared vectors agrees with pedsuite
+to 1e-9."""
 
 from __future__ import annotations
 

@@ -141,7 +141,7 @@ def test_partial_pm_genotype_sums_every_genotype_with_the_allele():
             math.log(g[ia].sum() / g[np.triu_indices(len(g))].sum())
             - math.log(2 * m.afreq[ia] - m.afreq[ia] ** 2)
         ]
-        for k, mk in enumerate(q.markers[1:], start=1):
+        for mk in q.markers[1:]:
             gk = genotype_likelihoods(
                 q.families[fam],
                 mk,

@@ -61,7 +61,8 @@ def safe_exp_array(x: ArrayLike) -> np.ndarray:
     [1.0, inf, 0.0]
     """
     with np.errstate(over="ignore"):
-        return np.exp(np.asarray(x, dtype=float))
+        out: np.ndarray = np.exp(np.asarray(x, dtype=float))
+    return out
 
 
 def logsumexp(values: ArrayLike) -> float:

@@ -86,14 +86,7 @@ class DVIProblem:
         if len(set(self.missing)) != len(self.missing):
             problems.append("a missing person is listed twice")
         names = {m.name for m in self.markers}
-        for m in self.missing:
-            fam = self.missing_family.get(m)
-            if fam not in self.families:
-                problems.append(f"missing person '{m}' has no family ('{fam}')")
-            elif m not in self.families[fam]:
-                problems.append(f"missing person '{m}' is not in family '{fam}'")
-            elif any(g is not None for g in self.am_profiles.get(fam, {}).get(m, {}).values()):
-                problems.append(f"missing person '{m}' is typed; a missing person has no profile")
+        problems += self._missing_person_problems()
         clash = set(self.pm) & set(self.missing)
         if clash:
             problems.append(f"ids used both as PM and MP: {', '.join(sorted(clash))}")
@@ -106,15 +99,32 @@ class DVIProblem:
         if not self.pairings:
             object.__setattr__(self, "pairings", DefaultPairings(self))
         else:
-            for v in self.pm:
-                for m in self.pairings.get(v, ()):
-                    if m != NOBODY and m not in self.missing_family:
-                        problems.append(f"pairing {v} → '{m}': no such missing person")
-            missing_pm = [v for v in self.pm if v not in self.pairings]
-            if missing_pm:
-                problems.append(f"no pairings for PM {', '.join(missing_pm[:5])}")
+            problems += self._pairing_problems()
         if problems:
             raise KinshipError("invalid DVI problem: " + "; ".join(problems))
+
+    def _missing_person_problems(self) -> list[str]:
+        problems = []
+        for m in self.missing:
+            fam = self.missing_family.get(m)
+            if fam is None or fam not in self.families:
+                problems.append(f"missing person '{m}' has no family ('{fam}')")
+            elif m not in self.families[fam]:
+                problems.append(f"missing person '{m}' is not in family '{fam}'")
+            elif any(g is not None for g in self.am_profiles.get(fam, {}).get(m, {}).values()):
+                problems.append(f"missing person '{m}' is typed; a missing person has no profile")
+        return problems
+
+    def _pairing_problems(self) -> list[str]:
+        problems = []
+        for v in self.pm:
+            for m in self.pairings.get(v, ()):
+                if m != NOBODY and m not in self.missing_family:
+                    problems.append(f"pairing {v} → '{m}': no such missing person")
+        missing_pm = [v for v in self.pm if v not in self.pairings]
+        if missing_pm:
+            problems.append(f"no pairings for PM {', '.join(missing_pm[:5])}")
+        return problems
 
     # --- derived ------------------------------------------------------------------------------
     @cached_property
@@ -183,7 +193,7 @@ def generate_pairings(problem: DVIProblem, ignore_sex: bool = False) -> dict[str
     return out
 
 
-class DefaultPairings(Mapping):
+class DefaultPairings(Mapping[str, tuple[str, ...]]):
     """:func:`generate_pairings` built per PM on first use.
 
     A screen of 10^4 PMs × 10^4 MPs would otherwise hold 10^8 pairings before anything is computed;
@@ -208,7 +218,7 @@ class DefaultPairings(Mapping):
             )
         return hit
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._problem.pm)
 
     def __len__(self) -> int:
@@ -378,12 +388,16 @@ class _NoMutationPattern:
         order = [ind.id for ind in ped]
         pos = {pid: i for i, pid in enumerate(order)}
         code: dict[str, int] = {}
-        canon = []
+        canon: list[tuple[int, tuple[int, int]]] = []
+
+        def canonical(a: str | None) -> int:
+            return -1 if a is None else code.setdefault(a, len(code))
+
         for pid in order:
             g = geno.get(pid)
             if g is None:
                 continue
-            cg = tuple(-1 if a is None else code.setdefault(a, len(code)) for a in g)
+            cg = (canonical(g[0]), canonical(g[1]))  # in this order: codes by first appearance
             canon.append((pos[pid], cg))
         k = len(code)
         self.code = np.full(m.n_alleles, -1, dtype=np.intp)
@@ -399,7 +413,13 @@ class _NoMutationPattern:
         if table is None:
             labels = tuple(str(i) for i in range(k + 2))
             tiny = Marker(m.name, labels, np.full(k + 2, 1.0 / (k + 2)), None, None, m.is_x)
-            cgeno = {order[i]: tuple(None if c < 0 else labels[c] for c in cg) for i, cg in canon}
+            cgeno: dict[str, Genotype] = {
+                order[i]: (
+                    None if cg[0] < 0 else labels[cg[0]],
+                    None if cg[1] < 0 else labels[cg[1]],
+                )
+                for i, cg in canon
+            }
             table = genotype_likelihoods(ped, tiny, cgeno, mp) > 0
             self._cache.put(key, table)
         self.table = table
@@ -504,8 +524,12 @@ def _pairwise_lr(problem: DVIProblem) -> PairwiseResult:
                 possible = ft.patterns[mp][k].possible(ia[:, k], ib[:, k])
                 for i in np.flatnonzero(arr.partial[:, k]):
                     g = problem.pm_profiles[problem.pm[i]][m.name]
-                    joint[i] = _lookup(m, t, g, ft.row_sums[mp][k])
                     known = g[0] if g[0] is not None else g[1]
+                    if known is None:
+                        raise KinshipError(
+                            f"PM sample '{problem.pm[i]}' is typed at {m.name} with no allele"
+                        )
+                    joint[i] = _lookup(m, t, g, ft.row_sums[mp][k])
                     possible[i] = ft.patterns[mp][k].possible_partial(m.allele_index(known))
                 with np.errstate(divide="ignore", invalid="ignore"):
                     val = np.log(joint) - ft.loglik[k] - arr.loglik[:, k]

@@ -42,7 +42,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,15 +155,15 @@ def count_assignments(pm: Sequence[str], pairings: Mapping[str, Sequence[str]]) 
                     free = group_list[u][1] - used[u]
                     mult *= math.perm(free, j)
                     nu[u] += j
-                key = tuple(nu)
-                new[key] = new.get(key, 0) + ways * mult
+                state = tuple(nu)
+                new[state] = new.get(state, 0) + ways * mult
         states = new
         if len(states) > 2_000_000:
             raise KinshipError("the pairings are too irregular to count the assignment space")
     return sum(states.values())
 
 
-def _splits(n: int, caps: list[int]):
+def _splits(n: int, caps: list[int]) -> Iterator[tuple[int, ...]]:
     """All ways to send ``j_u <= caps[u]`` of ``n`` items to each group, ``sum j_u <= n``."""
     if not caps:
         yield ()
@@ -176,6 +176,11 @@ def _splits(n: int, caps: list[int]):
 
 # --------------------------------------------------------------------------------------------
 # family factors
+
+#: Placements ``(pm, mp)`` of one option, or of an assignment.
+_Pairs = tuple[tuple[str, str], ...]
+#: An option of a DP unit: ``(mask of the items it takes, log weight, placements)``.
+_UnitOption = tuple[int, float, _Pairs]
 
 
 @dataclass
@@ -236,7 +241,9 @@ def _family_options(
 # exact sums over one component
 
 
-def _subset_transform(h: np.ndarray, bits: int, op) -> np.ndarray:
+def _subset_transform(
+    h: np.ndarray, bits: int, op: Callable[[np.ndarray, np.ndarray], np.ndarray]
+) -> np.ndarray:
     """``out[U] = op over all subsets S of U of h[S]`` (zeta transform), vectorised per bit."""
     out = h.copy()
     for j in range(bits):
@@ -245,8 +252,11 @@ def _subset_transform(h: np.ndarray, bits: int, op) -> np.ndarray:
     return out
 
 
-def _forward(units: list[list[tuple[int, float, tuple]]], bits: int) -> list[np.ndarray]:
-    """``fwd[i][U]``: log of the summed weight of the choices of units ``< i`` using exactly ``U``."""
+def _forward(units: list[list[_UnitOption]], bits: int) -> list[np.ndarray]:
+    """``fwd[i][U]``: log of the summed weight of the choices of units ``< i`` using exactly ``U``.
+
+    Returns ``len(units) + 1`` arrays of shape ``(2**bits,)``.
+    """
     fwd = [np.full(1 << bits, -np.inf) for _ in range(len(units) + 1)]
     fwd[0][0] = 0.0
     for i, opts in enumerate(units):
@@ -264,7 +274,7 @@ class _Component:
 
     def __init__(
         self,
-        units: list[list[tuple[int, float, tuple]]],
+        units: list[list[_UnitOption]],
         bits: int,
         unit_ids: Sequence[str] = (),
         bit_ids: Sequence[str] = (),
@@ -298,7 +308,7 @@ class _Component:
         self._idx = idx
 
     def relaxed_log_z(self, free_logw: Mapping[str, float]) -> float:
-        """Log of the sum with an entity left unassigned weighing ``exp(free_logw[id])`` instead of 1.
+        """Log of the sum with an entity left unassigned weighing ``exp(free_logw[id])``, not 1.
 
         An entity is a unit (its empty option) or a mask bit (left unset at the end).
         """
@@ -335,13 +345,13 @@ class _Component:
             out.append(row)
         return out
 
-    def best(self, k: int) -> list[tuple[float, tuple]]:
+    def best(self, k: int) -> list[tuple[float, _Pairs]]:
         """The ``k`` best assignments of the component: (log weight, pairs), best first."""
         full = (1 << self.bits) - 1
         n = len(self.units)
-        heap: list[tuple[float, int, int, int, tuple]] = [(-self.hmax[0][full], 0, 0, 0, ())]
+        heap: list[tuple[float, int, int, int, _Pairs]] = [(-self.hmax[0][full], 0, 0, 0, ())]
         counter = itertools.count()
-        out: list[tuple[float, tuple]] = []
+        out: list[tuple[float, _Pairs]] = []
         while heap and len(out) < k:
             negf, _, i, used, pairs = heapq.heappop(heap)
             if i == n:
@@ -723,7 +733,7 @@ def _build_component(
     if single and len(c) < len(pms):
         # Units are PMs; the mask tracks which families (one MP each) are taken.
         fbit = {f: 1 << k for k, f in enumerate(c)}
-        per_pm: dict[str, list[tuple[int, float, tuple]]] = {v: [(0, 0.0, ())] for v in pms}
+        per_pm: dict[str, list[_UnitOption]] = {v: [(0, 0.0, ())] for v in pms}
         for f in c:
             for o in kept[f]:
                 if o.takes:
@@ -736,15 +746,15 @@ def _build_component(
     return _Component(units, len(pms), ["F:" + f for f in c], ["P:" + v for v in pms]), pms
 
 
-def _merge_best(lists: list[list[tuple[float, tuple]]], k: int) -> list[tuple[float, tuple]]:
+def _merge_best(lists: list[list[tuple[float, _Pairs]]], k: int) -> list[tuple[float, _Pairs]]:
     """The ``k`` best sums picking one entry of each list (each sorted best first)."""
-    acc: list[tuple[float, tuple]] = [(0.0, ())]
+    acc: list[tuple[float, _Pairs]] = [(0.0, ())]
     for lst in lists:
         if not lst:
             continue
         seen = {(0, 0)}
         heap = [(-(acc[0][0] + lst[0][0]), 0, 0)]
-        out = []
+        out: list[tuple[float, _Pairs]] = []
         while heap and len(out) < k:
             negs, i, j = heapq.heappop(heap)
             out.append((-negs, acc[i][1] + lst[j][1]))

@@ -49,7 +49,8 @@ class LRResult:
     def log_lr_per_marker(self) -> np.ndarray:
         """Natural-log LR per marker; ``nan`` where both hypotheses are impossible."""
         with np.errstate(invalid="ignore"):
-            return self.numerator.loglik_per_marker - self.denominator.loglik_per_marker
+            out: np.ndarray = self.numerator.loglik_per_marker - self.denominator.loglik_per_marker
+        return out
 
     @property
     def lr_per_marker(self) -> np.ndarray:

@@ -106,38 +106,48 @@ def mutation_matrix(
         a = rate / denom if denom > 0 else 0.0
         return (1 - a) * np.eye(n) + a * np.outer(np.ones(n), p)
     if model == "stepwise":
-        x = _numeric_alleles(alleles, model)
-        group = np.round(10 * (x - np.round(x)))
-        m = np.zeros((n, n))
-        for i in range(n):
-            same = group == group[i]
-            same[i] = False
-            other = group != group[i]
-            n_other = int(other.sum())
-            if same.any():
-                w = np.where(same, range_ ** np.abs(x[i] - x), 0.0)
-                m[i] = rate * w / w.sum()
-            if n_other:
-                m[i, other] = rate2 / n_other
-            if not same.any():
-                m[i, i] = 1 - rate2
-            elif n_other == 0:
-                m[i, i] = 1 - rate
-            else:
-                m[i, i] = 1 - rate - rate2
-        return m
+        return _stepwise(_numeric_alleles(alleles, model), rate, rate2, range_)
     if model == "onestep":
-        x = _numeric_alleles(alleles, model)
-        m = np.zeros((n, n))
-        for i in range(n):
-            nb = np.flatnonzero(np.isclose(np.abs(x - x[i]), 1.0, rtol=0, atol=1e-9))
-            if nb.size:
-                m[i, nb] = rate / nb.size
-                m[i, i] = 1 - rate
-            else:
-                m[i, i] = 1.0
-        return m
+        return _onestep(_numeric_alleles(alleles, model), rate)
     raise KinshipError(f"unknown mutation model '{model}'; known: {', '.join(MODELS)}")
+
+
+def _stepwise(x: np.ndarray, rate: float, rate2: float, range_: float) -> np.ndarray:
+    """pedmut's stepwise model on numeric alleles ``x`` (microvariants apart), shape ``(n, n)``."""
+    n = len(x)
+    group = np.round(10 * (x - np.round(x)))
+    m = np.zeros((n, n))
+    for i in range(n):
+        same = group == group[i]
+        same[i] = False
+        other = group != group[i]
+        n_other = int(other.sum())
+        if same.any():
+            w = np.where(same, range_ ** np.abs(x[i] - x), 0.0)
+            m[i] = rate * w / w.sum()
+        if n_other:
+            m[i, other] = rate2 / n_other
+        if not same.any():
+            m[i, i] = 1 - rate2
+        elif n_other == 0:
+            m[i, i] = 1 - rate
+        else:
+            m[i, i] = 1 - rate - rate2
+    return m
+
+
+def _onestep(x: np.ndarray, rate: float) -> np.ndarray:
+    """pedmut's one-step model on numeric alleles ``x``, shape ``(n, n)``."""
+    n = len(x)
+    m = np.zeros((n, n))
+    for i in range(n):
+        nb = np.flatnonzero(np.isclose(np.abs(x - x[i]), 1.0, rtol=0, atol=1e-9))
+        if nb.size:
+            m[i, nb] = rate / nb.size
+            m[i, i] = 1 - rate
+        else:
+            m[i, i] = 1.0
+    return m
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,7 +8,7 @@ evaluated with different people placed on it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -105,16 +105,17 @@ class Pedigree:
         children: dict[str, list[str]] = {i: [] for i in order}
         for i in order:
             ind = by_id[i]
-            if ind.father is not None:
+            if ind.father is not None and ind.mother is not None:  # validated: both or neither
                 children[ind.father].append(i)
-                children[ind.mother].append(i)  # type: ignore[index]
+                children[ind.mother].append(i)
         self._children = {k: tuple(v) for k, v in children.items()}
 
     # --- access -------------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self._order)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Individual]:
+        """The individuals, every parent before its children."""
         return (self._by_id[i] for i in self._order)
 
     def __contains__(self, pid: object) -> bool:
@@ -143,7 +144,9 @@ class Pedigree:
 
     def parents(self, pid: str) -> tuple[str, str] | None:
         ind = self[pid]
-        return None if ind.is_founder else (ind.father, ind.mother)  # type: ignore[return-value]
+        if ind.father is None or ind.mother is None:  # validated: both or neither
+            return None
+        return (ind.father, ind.mother)
 
     def ancestors(self, pid: str) -> set[str]:
         out: set[str] = set()
@@ -182,11 +185,13 @@ class Pedigree:
         )
 
     def relabel(self, mapping: Mapping[str, str]) -> Pedigree:
+        """The same pedigree with ids renamed by ``mapping`` (ids it does not name are kept)."""
+
         def r(x: str | None) -> str | None:
             return None if x is None else mapping.get(x, x)
 
         return Pedigree(
-            [Individual(r(i.id), r(i.father), r(i.mother), i.sex) for i in self],  # type: ignore[arg-type]
+            [Individual(mapping.get(i.id, i.id), r(i.father), r(i.mother), i.sex) for i in self],
             name=self.name,
         )
 

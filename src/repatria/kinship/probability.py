@@ -30,9 +30,9 @@ alone, so a marker with, say, an ``equal`` female and a ``stepwise`` male model 
 the male matrix is not lumpable; its likelihood is then slightly off the exact value (about 1e-3
 relative in the reference vectors). ``lumping="pedsuite"`` (the default, so that results agree
 with the peer) reproduces that decision, per pedigree component, skipped when every member of the
-component is typed, as pedprobr does. ``lumping="exact"`` lumps only when both matrices allow it, and
-always gives the exact likelihood. Both agree whenever the male and female models are equal or both
-lumpable.
+component is typed, as pedprobr does. ``lumping="exact"`` lumps only when both matrices allow it,
+and always gives the exact likelihood. Both agree whenever the male and female models are equal or
+both lumpable.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ import numpy as np
 import opt_einsum as oe
 
 from repatria import __version__
-from repatria.kinship._numeric import BoundedCache, safe_exp
+from repatria.kinship._numeric import BoundedCache, safe_exp, safe_exp_array
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker, is_lumpable
 from repatria.kinship.pedigree import Genotype, Pedigree, Profiles, Sex
@@ -98,7 +98,8 @@ class LikelihoodResult:
 
     @property
     def likelihood_per_marker(self) -> np.ndarray:
-        return np.exp(self.loglik_per_marker)
+        """Likelihood per marker, shape ``(n_markers,)``."""
+        return safe_exp_array(self.loglik_per_marker)
 
     @property
     def likelihood(self) -> float:
@@ -413,7 +414,7 @@ class MarkerNetwork:
         return codes
 
     def factors(self, observations: bool = True) -> list[Factor]:
-        """The factors of the network, each ``(variables, table)`` with tables of shape ``(n,) * k``.
+        """The network's factors ``(variables, table)``, each table of shape ``(n,) * k``.
 
         ``observations=False`` leaves out the observation factors of the typed people (the rest
         of the network is the same: who is kept and what is lumped do not change), for a caller
@@ -486,7 +487,7 @@ class MarkerNetwork:
         table = self.contract(self.factors(), own)
         if len(own) == 1:
             return np.diag(table)
-        sym = table + table.T
+        sym: np.ndarray = table + table.T
         np.fill_diagonal(sym, np.diag(table))
         return sym
 
@@ -538,8 +539,15 @@ def _setup(m: Marker, lumping: str, seen: tuple[int, ...]) -> _Setup:
     return hit
 
 
-def _lumped_setup(m: Marker, lumping: str, seen: tuple[int, ...], n: int):
-    """Frequencies and transmission tensors of a marker, lumped for the ``seen`` alleles if allowed."""
+def _lumped_setup(
+    m: Marker, lumping: str, seen: tuple[int, ...], n: int
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Frequencies and transmission tensors of a marker, lumped for the ``seen`` alleles if allowed.
+
+    Returns ``(keep, p, t_female, t_male, m_male)``: the kept allele indices (``None`` when not
+    lumped), frequencies ``(k,)``, transmission tensors ``(k, k, k)`` (see :func:`_transmission`)
+    and the male mutation matrix ``(k, k)`` (for an X-linked father), ``k`` alleles after lumping.
+    """
     p = np.asarray(m.afreq, dtype=float)
     mf = None if m.female is None else m.female.matrix
     mm = None if m.male is None else m.male.matrix
@@ -575,10 +583,9 @@ def _lumped(m: np.ndarray, keep: np.ndarray, unseen: np.ndarray) -> np.ndarray:
 
 def _transmission(m: np.ndarray | None, n: int) -> np.ndarray:
     """``T[a, b, c]``: a parent with alleles ``a, b`` passes ``c``."""
-    if m is None:
-        eye = np.eye(n)
-        return 0.5 * (eye[:, None, :] + eye[None, :, :])
-    return 0.5 * (m[:, None, :] + m[None, :, :])
+    src = np.eye(n) if m is None else m
+    t: np.ndarray = 0.5 * (src[:, None, :] + src[None, :, :])
+    return t
 
 
 def _observation(g: tuple[int | None, int | None], n_vars: int, n: int) -> np.ndarray:

@@ -38,9 +38,10 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 import numpy as np
 import opt_einsum as oe
@@ -51,7 +52,7 @@ from repatria.kinship.dvi import NOBODY, DefaultPairings, DVIProblem, pm_loglik
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
-from repatria.kinship.probability import MarkerNetwork, contract
+from repatria.kinship.probability import AlleleVar, Factor, MarkerNetwork, contract
 
 __all__ = [
     "ScreeningTables",
@@ -123,9 +124,15 @@ def _marker_genotypes(
     return out
 
 
-def _shape(ped: Pedigree) -> tuple[tuple[str, ...], tuple]:
+#: Pedigree structure up to labels: ``(father pos, mother pos, sex)`` per person, -1 for none.
+_ShapeSig = tuple[tuple[int, int, int], ...]
+#: Families whose tables are built in one batch: (shape, MP position, positions of the typed).
+_GroupKey = tuple[_ShapeSig, int, tuple[int, ...]]
+
+
+def _shape(ped: Pedigree) -> tuple[tuple[str, ...], _ShapeSig]:
     """Pedigree structure up to labels: (ids in order, (father pos, mother pos, sex) per person)."""
-    pos = {pid: i for i, pid in enumerate(ped.ids)}
+    pos: dict[str | None, int] = {pid: i for i, pid in enumerate(ped.ids)}
     sig = tuple(
         (pos.get(ped[i].father, -1), pos.get(ped[i].mother, -1), int(ped[i].sex)) for i in ped.ids
     )
@@ -154,25 +161,26 @@ def build_tables(
     fam_ll = np.zeros((n_mp, len(markers)))
     offsets = np.zeros(len(markers) + 1, dtype=np.int64)
     col_family = tuple(problem.missing_family[mp] for mp in missing)
-    refs = {}
+    refs: dict[str, tuple[dict[str, int], list[tuple[int, str, Mapping[str, Genotype], Sex]]]] = {}
     for famid, ped in problem.families.items():
         pos = {pid: i for i, pid in enumerate(ped.ids)}
-        typed = sorted((pos[pid], pid) for pid in problem.am_profiles.get(famid, {}) if pid in pos)
+        order = sorted((pos[pid], pid) for pid in problem.am_profiles.get(famid, {}) if pid in pos)
         refs[famid] = (
             pos,
-            [(i, pid, problem.am_profiles[famid][pid], ped[pid].sex) for i, pid in typed],
+            [(i, pid, problem.am_profiles[famid][pid], ped[pid].sex) for i, pid in order],
         )
     for k, m in enumerate(markers):
         seen_set = {m.allele_index(a, who="PM sample") for a in alleles.get(m.name, ())}
         idx = m.allele_indices
         name = m.name
-        groups: dict[tuple, list[int]] = {}
-        group_obs: dict[tuple, list[list[tuple[int, int]]]] = {}
+        groups: dict[_GroupKey, list[int]] = {}
+        group_obs: dict[_GroupKey, list[list[tuple[int, int]]]] = {}
         for j, mp in enumerate(missing):
             famid = col_family[j]
             _, sig = shapes[famid]
             pos, typed_refs = refs[famid]
-            typed, obs = [], []
+            typed: list[int] = []
+            obs: list[tuple[int, int]] = []
             for i, pid, prof, sex in typed_refs:
                 g = prof.get(name)
                 if g is None or (g[0] is None and g[1] is None):
@@ -194,8 +202,8 @@ def build_tables(
         seen = tuple(sorted(seen_set))
         # Every group of a marker shares the allele space: the same marker, the same seen set, so
         # the core lumps the same alleles away. Without lumping, every allele keeps its code.
-        labels = None
-        block = None
+        labels: list[str] | None = None
+        block: np.ndarray | None = None
         for key, cols in groups.items():
             vals, ll, keep = _group_tables(
                 problem,
@@ -211,7 +219,7 @@ def build_tables(
                 block = np.empty((vals.shape[1], n_mp))
             block[:, cols] = vals.T
             fam_ll[cols, k] = ll
-        if labels is None:  # a case without MPs
+        if labels is None or block is None:  # a case without MPs (both are set together)
             labels = [m.alleles[i] for i in seen]
             block = np.empty((len(labels) * (len(labels) + 3) // 2, n_mp))
         codes.append({a: c for c, a in enumerate(labels)})
@@ -238,7 +246,10 @@ def build_tables(
     )
 
 
-_Z = ("__batch__",)
+#: The batch axis of a batched contraction (families of one group), a variable of its own.
+_Z: tuple[Hashable, ...] = ("__batch__",)
+#: Allele variables of each typed reference.
+_VarsOf = Mapping[str, tuple[AlleleVar, ...]]
 
 
 def _group_tables(
@@ -249,7 +260,7 @@ def _group_tables(
     typed_pos: tuple[int, ...],
     raw_obs: np.ndarray,
     batch_entries: int,
-):
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Tables of MPs that share a pedigree shape, a position and a typing pattern at marker ``m``.
 
     ``raw_obs[z, r]``: allele indices (-1: unknown) of typed reference ``r`` of member ``z``.
@@ -314,7 +325,15 @@ def _group_tables(
     return values, loglik, keep
 
 
-def _chunk(base, var_of, pids, out_vars, n, n_cols, batch_entries) -> int:
+def _chunk(
+    base: list[Factor],
+    var_of: _VarsOf,
+    pids: list[str],
+    out_vars: tuple[AlleleVar, ...],
+    n: int,
+    n_cols: int,
+    batch_entries: int,
+) -> int:
     """Families per contraction so that the largest intermediate stays near ``batch_entries``."""
     probe = min(n_cols, 8)
     eq, arrays = _batched_eq(
@@ -325,7 +344,14 @@ def _chunk(base, var_of, pids, out_vars, n, n_cols, batch_entries) -> int:
     return int(max(1, min(n_cols, batch_entries // per)))
 
 
-def _dense_obs_table(base, var_of, pids, obs_idx, out_vars, n) -> np.ndarray:
+def _dense_obs_table(
+    base: list[Factor],
+    var_of: _VarsOf,
+    pids: list[str],
+    obs_idx: list[np.ndarray],
+    out_vars: tuple[AlleleVar, ...],
+    n: int,
+) -> np.ndarray:
     """The core's observation factors, stacked along the batch axis (any genotype, also ``a/-``)."""
     z = len(obs_idx[0])
     obs = []
@@ -349,8 +375,14 @@ def _dense_obs_table(base, var_of, pids, obs_idx, out_vars, n) -> np.ndarray:
     return contract(eq, arrays)
 
 
-def _sliced_table(base, var_of, pids, obs_idx, out_vars) -> np.ndarray:
-    """Fully typed references: their allele variables are fixed, not summed against a one-hot factor.
+def _sliced_table(
+    base: list[Factor],
+    var_of: _VarsOf,
+    pids: list[str],
+    obs_idx: list[np.ndarray],
+    out_vars: tuple[AlleleVar, ...],
+) -> np.ndarray:
+    """Fully typed references: their allele variables are fixed, not summed against a one-hot.
 
     A heterozygote ``{a, b}`` is the sum of its two phases; each phase gathers the factors that
     touch the reference's allele variables at the observed alleles, per family of the batch. This
@@ -361,7 +393,7 @@ def _sliced_table(base, var_of, pids, obs_idx, out_vars) -> np.ndarray:
     two = [i for i, p in enumerate(pids) if len(var_of[p]) == 2]
     total = None
     for phase in range(1 << len(two)):
-        fixed: dict[tuple, np.ndarray] = {}
+        fixed: dict[Hashable, np.ndarray] = {}
         weight = np.ones(z)
         for i, pid in enumerate(pids):
             a, b = obs_idx[i][:, 0], obs_idx[i][:, 1]
@@ -378,18 +410,30 @@ def _sliced_table(base, var_of, pids, obs_idx, out_vars) -> np.ndarray:
         eq, arrays = _sliced_eq(base, var_of, pids, obs_idx, out_vars, phase, fixed, weight)
         t = contract(eq, arrays)
         total = t if total is None else total + t
+    if total is None:  # not reached: phase 0 has every weight 1 and the batch is not empty
+        raise KinshipError("a batched table contraction had no family in its batch")
     return total
 
 
-def _sliced_eq(base, var_of, pids, obs_idx, out_vars, phase, fixed=None, weight=None):
+def _sliced_eq(
+    base: list[Factor],
+    var_of: _VarsOf,
+    pids: list[str],
+    obs_idx: list[np.ndarray],
+    out_vars: tuple[AlleleVar, ...],
+    phase: int,
+    fixed: dict[Hashable, np.ndarray] | None = None,
+    weight: np.ndarray | None = None,
+) -> tuple[str, list[np.ndarray]]:
     """The einsum of one phase: factors gathered at the fixed alleles, a batch axis in front."""
     if fixed is None:  # for path planning: phase 0 of the given rows
         fixed = {}
         for i, pid in enumerate(pids):
             for v, col in zip(var_of[pid], (0, 1), strict=False):
                 fixed[v] = obs_idx[i][:, col]
+    if weight is None:
         weight = np.ones(len(obs_idx[0]))
-    factors = []
+    factors: list[Factor] = []
     for vs, arr in base:
         fx = [k for k, v in enumerate(vs) if v in fixed]
         if not fx:
@@ -403,10 +447,14 @@ def _sliced_eq(base, var_of, pids, obs_idx, out_vars, phase, fixed=None, weight=
     return _batched_eq(factors, [], out_vars)
 
 
-def _batched_eq(base, obs, out_vars):
-    symbols: dict[tuple, str] = {}
+def _batched_eq(
+    base: Sequence[Factor], obs: Sequence[Factor], out_vars: Sequence[Hashable]
+) -> tuple[str, list[np.ndarray]]:
+    """The einsum of ``base`` and the batched ``obs`` (a batch axis in front of each), whose
+    output has the batch axis, then ``out_vars``: ``(equation, arrays)``."""
+    symbols: dict[Hashable, str] = {}
 
-    def sym(vs):
+    def sym(vs: Iterable[Hashable]) -> str:
         return "".join(symbols.setdefault(v, oe.get_symbol(len(symbols))) for v in vs)
 
     terms = [sym(v) for v, _ in base] + [sym(_Z + tuple(v)) for v, _ in obs]
@@ -417,7 +465,7 @@ def _batched_eq(base, obs, out_vars):
 
 def _symmetric(table: np.ndarray) -> np.ndarray:
     """Ordered (paternal, maternal) tables → unordered genotype tables, as the core does."""
-    sym = table + np.swapaxes(table, 1, 2)
+    sym: np.ndarray = table + np.swapaxes(table, 1, 2)
     idx = np.arange(table.shape[1])
     sym[:, idx, idx] = table[:, idx, idx]
     return sym
@@ -436,7 +484,10 @@ def _values(
     return vals, ll
 
 
-def _obs_indices(m: Marker, g: Genotype, pid: str, sex: Sex, remap):
+def _obs_indices(
+    m: Marker, g: Genotype, pid: str, sex: Sex, remap: Mapping[int, int] | None
+) -> tuple[int | None, int | None]:
+    """Allele indices of ``pid``'s genotype (``None`` for an unknown allele), validated."""
     a = None if g[0] is None else m.allele_index(g[0], who=pid)
     b = None if g[1] is None else m.allele_index(g[1], who=pid)
     if m.is_x and sex == Sex.MALE and a is not None and b is not None and a != b:
@@ -515,7 +566,7 @@ def score_block(logt: np.ndarray, codes: np.ndarray, pm_loglik: np.ndarray) -> n
         (np.ones(int(indptr[-1])), codes[typed].astype(np.int64), indptr),
         shape=(codes.shape[0], logt.shape[0]),
     )
-    out = np.asarray(onehot @ logt)
+    out: np.ndarray = np.asarray(onehot @ logt)
     out -= pm_loglik[:, None]
     return out
 
@@ -550,7 +601,7 @@ class ScreenResult:
     blocks: int
     engine: str
     version: str = __version__
-    notes: dict = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.log_lr)
@@ -564,7 +615,7 @@ class ScreenResult:
     def log10_lr(self) -> np.ndarray:
         return self.log_lr / math.log(10)
 
-    def rows(self):
+    def rows(self) -> Iterator[tuple[str, str, str, float, float]]:
         """``(pm, family, missing, lr, log10_lr)`` per candidate."""
         lr, l10 = self.lr, self.log10_lr
         for k in range(len(self)):
@@ -585,9 +636,20 @@ class _BlockParams:
     explicit: np.ndarray | None  # allowed mask of the block when pairings are not the default
 
 
+class _BlockPart(TypedDict):
+    """What one scored PM block hands to the merge."""
+
+    start: int  # first PM row of the block
+    pairs: int  # allowed pairs scored
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray]  # (PM row, MP column, log LR), final per PM
+    cols: tuple[np.ndarray, np.ndarray, np.ndarray]  # the same, the block's top K per MP
+
+
 def _allowed(pm_sex: np.ndarray, mp_sex: np.ndarray) -> np.ndarray:
+    """Sex rule of the default pairings, shape ``(n_pm, n_mp)``: unknown fits all."""
     a, b = pm_sex[:, None], mp_sex[None, :]
-    return (a == 0) | (b == 0) | (a == b)
+    ok: np.ndarray = (a == 0) | (b == 0) | (a == b)
+    return ok
 
 
 def _screen_block(
@@ -597,19 +659,17 @@ def _screen_block(
     pm_ll: np.ndarray,
     pm_sex: np.ndarray,
     params: _BlockParams,
-) -> dict:
+) -> _BlockPart:
     """Score one PM block; return its final per-PM candidates and its per-MP top-K candidates."""
     llr = score_block(tables.logt, codes, pm_ll)
     ok = params.explicit if params.explicit is not None else _allowed(pm_sex, tables.mp_sex)
     n_allowed = int(ok.sum())
     passing = ok & (llr >= params.min_log_lr)  # nan fails
     key = np.where(passing, llr, -np.inf)
-    out: dict = {"start": start, "pairs": n_allowed}
     if params.top is None:
         r, c = np.nonzero(passing)
-        out["rows"] = (r + start, c, llr[r, c])
-        out["cols"] = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
-        return out
+        none = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+        return _BlockPart(start=start, pairs=n_allowed, rows=(r + start, c, llr[r, c]), cols=none)
     K = params.top
     nr, nc = key.shape
     # Rows are complete in every block: their K-th value is final.
@@ -619,15 +679,14 @@ def _screen_block(
     else:
         sel_r = passing
     r, c = np.nonzero(sel_r)
-    out["rows"] = (r + start, c, llr[r, c])
+    rows = (r + start, c, llr[r, c])
     if nr > K:
         kth_c = -np.partition(-key, K - 1, axis=0)[K - 1, :]
         sel_c = passing & (key >= kth_c[None, :])
     else:
         sel_c = passing
     r, c = np.nonzero(sel_c)
-    out["cols"] = (r + start, c, llr[r, c])
-    return out
+    return _BlockPart(start=start, pairs=n_allowed, rows=rows, cols=(r + start, c, llr[r, c]))
 
 
 def _top_per_group(group: np.ndarray, values: np.ndarray, K: int) -> np.ndarray:
@@ -648,8 +707,12 @@ def _top_per_group(group: np.ndarray, values: np.ndarray, K: int) -> np.ndarray:
 
 
 def _merge(
-    tables: ScreeningTables, parts: list[dict], top: int | None
+    tables: ScreeningTables, parts: list[_BlockPart], top: int | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The candidates of all blocks, deduplicated, sorted by PM, then by decreasing LR, then MP.
+
+    Returns ``(pm_index, mp_index, log_lr)``, each of shape ``(n_candidates,)``.
+    """
     rows = [p["rows"] for p in parts]
     pi = np.concatenate([r[0] for r in rows]).astype(np.int64) if rows else np.empty(0, np.int64)
     ci = np.concatenate([r[1] for r in rows]).astype(np.int64) if rows else np.empty(0, np.int64)
@@ -690,7 +753,7 @@ def screen(
     min_lr: float = 1.0,
     top: int | None = 10,
     block_size: int | None = None,
-    client=None,
+    client: Any = None,  # a dask.distributed.Client; distributed is not fully typed
     tables: ScreeningTables | None = None,
     progress: Progress | None = None,
     threads: int | None = None,
@@ -725,7 +788,7 @@ def screen(
     min_log = math.log(min_lr) if min_lr > 0 else -math.inf
     col = {m: j for j, m in enumerate(tables.missing)}
     starts = list(range(0, n_pm, block_size))
-    parts: list[dict] = []
+    parts: list[_BlockPart] = []
     engine = "local"
 
     def params_for(s: int) -> _BlockParams:
@@ -734,7 +797,7 @@ def screen(
 
     if client is None:
 
-        def run(s: int) -> dict:
+        def run(s: int) -> _BlockPart:
             e = s + block_size
             return _screen_block(
                 tables, s, enc.codes[s:e], enc.loglik[s:e], enc.sex[s:e], params_for(s)
@@ -774,7 +837,8 @@ def screen(
             )
             for s in starts
         ]
-        for b, fut in enumerate(as_completed(futures)):
+        # distributed ships as_completed without annotations: the ignore is for that call only.
+        for b, fut in enumerate(as_completed(futures)):  # type: ignore[no-untyped-call]
             parts.append(fut.result())
             if progress is not None:
                 progress("screen", b + 1, len(starts))
