@@ -102,12 +102,14 @@ class DisjointSet(Generic[K]):
             self.add(k)
 
     def add(self, key: K) -> None:
+        """Add ``key`` as a group of its own (no-op when present)."""
         self._parent.setdefault(key, key)
 
     def __contains__(self, key: object) -> bool:
         return key in self._parent
 
     def find(self, key: K) -> K:
+        """The root of ``key``'s group (``key`` is added when new)."""
         parent = self._parent
         parent.setdefault(key, key)
         while parent[key] != key:
@@ -160,12 +162,14 @@ class BoundedCache(Generic[K, V]):
         return len(self._items)
 
     def get(self, key: K) -> V | None:
+        """The value for ``key`` (now the most recently used), or ``None``."""
         hit = self._items.get(key)
         if hit is not None:
             self._items.move_to_end(key)
         return hit
 
     def put(self, key: K, value: V) -> None:
+        """Store ``value``, evicting the least recently used entries beyond the limits."""
         if key in self._items:
             self._drop(key)
         self._items[key] = value
@@ -174,6 +178,7 @@ class BoundedCache(Generic[K, V]):
             self._drop(next(iter(self._items)))
 
     def clear(self) -> None:
+        """Drop every entry."""
         self._items.clear()
         self._total = 0.0
 

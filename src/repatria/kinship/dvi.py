@@ -136,6 +136,7 @@ class DVIProblem:
         return {f: tuple(v) for f, v in out.items()}
 
     def allowed(self, pm: str, mp: str) -> bool:
+        """Is ``mp`` among the pairings of PM ``pm``?"""
         return mp in self.pairings[pm]
 
     def subset(

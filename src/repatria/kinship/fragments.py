@@ -266,6 +266,7 @@ class FragmentResult:
     notes: dict[str, Any] = field(default_factory=dict)
 
     def group_edges(self, g: int) -> list[tuple[str, str, float]]:
+        """The verified links ``(id, id, log LR)`` inside group ``g``."""
         members = set(self.groups[g])
         return [
             (self.ids[i], self.ids[j], float(v))

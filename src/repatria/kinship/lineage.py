@@ -74,6 +74,7 @@ class Haplotype:
         return None
 
     def typed_loci(self) -> set[str]:
+        """Loci with a known value: listed loci, and read positions for mtDNA."""
         out = set(self.loci)
         if self.read is not None:
             out |= {str(p) for p in self.read}
@@ -156,6 +157,7 @@ class HaplotypeComparison:
 
     @property
     def match(self) -> bool:
+        """True when no compared locus differs."""
         return not self.differences
 
 

@@ -43,6 +43,7 @@ class LRResult:
 
     @property
     def markers(self) -> tuple[str, ...]:
+        """Marker names, in order."""
         return self.numerator.markers
 
     @property
@@ -59,6 +60,7 @@ class LRResult:
 
     @property
     def log_lr(self) -> float:
+        """Natural-log LR over all markers."""
         return float(np.sum(self.log_lr_per_marker))
 
     @property
@@ -68,6 +70,7 @@ class LRResult:
 
     @property
     def log10_lr(self) -> float:
+        """log10 of the LR over all markers."""
         return self.log_lr / math.log(10)
 
 

@@ -176,10 +176,12 @@ class MutationModel:
 
     @property
     def model(self) -> str:
+        """The model's name (``equal``, ``stepwise``, ..., ``custom``)."""
         return str(self.params.get("model", "custom"))
 
     @property
     def is_trivial(self) -> bool:
+        """True when the matrix is the identity (no mutation)."""
         return bool(np.array_equal(self.matrix, np.eye(len(self.matrix))))
 
     def is_stationary(self, afreq: np.ndarray, tol: float = 1e-12) -> bool:
@@ -299,10 +301,12 @@ class Marker:
 
     @property
     def n_alleles(self) -> int:
+        """Number of alleles."""
         return len(self.alleles)
 
     @property
     def has_mutation(self) -> bool:
+        """True when either sex has a non-trivial mutation model."""
         return any(m is not None and not m.is_trivial for m in (self.female, self.male))
 
     def allele_index(self, label: str, who: str | None = None) -> int:
@@ -340,6 +344,7 @@ class Marker:
         return cache
 
     def without_mutation(self) -> Marker:
+        """The same marker with no mutation model (for exclusion counts)."""
         return Marker(
             self.name, self.alleles, self.afreq, None, None, self.is_x, self.chrom, self.pos_mb
         )

@@ -45,6 +45,7 @@ class Individual:
 
     @property
     def is_founder(self) -> bool:
+        """True for a person with no parents in the pedigree."""
         return self.father is None and self.mother is None
 
 
@@ -137,18 +138,22 @@ class Pedigree:
 
     @property
     def founders(self) -> tuple[str, ...]:
+        """Ids of the founders, in pedigree order."""
         return tuple(i for i in self._order if self._by_id[i].is_founder)
 
     def children(self, pid: str) -> tuple[str, ...]:
+        """Ids of ``pid``'s children, in pedigree order."""
         return self._children[pid]
 
     def parents(self, pid: str) -> tuple[str, str] | None:
+        """``(father, mother)`` of ``pid``, or ``None`` for a founder."""
         ind = self[pid]
         if ind.father is None or ind.mother is None:  # validated: both or neither
             return None
         return (ind.father, ind.mother)
 
     def ancestors(self, pid: str) -> set[str]:
+        """Every ancestor of ``pid`` (not ``pid`` itself)."""
         out: set[str] = set()
         stack = [pid]
         while stack:
@@ -179,6 +184,7 @@ class Pedigree:
         return Pedigree(list(self) + list(other))
 
     def with_sex(self, pid: str, sex: Sex) -> Pedigree:
+        """The same pedigree with ``pid``'s sex set to ``sex``."""
         return Pedigree(
             [Individual(i.id, i.father, i.mother, sex) if i.id == pid else i for i in self],
             name=self.name,

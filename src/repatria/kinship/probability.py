@@ -94,6 +94,7 @@ class LikelihoodResult:
 
     @property
     def loglik(self) -> float:
+        """Natural-log likelihood over all markers."""
         return float(np.sum(self.loglik_per_marker))
 
     @property
@@ -103,6 +104,7 @@ class LikelihoodResult:
 
     @property
     def likelihood(self) -> float:
+        """The likelihood over all markers (0.0 when it underflows)."""
         return safe_exp(self.loglik)
 
 

@@ -107,9 +107,11 @@ class ScreeningTables:
 
     @property
     def n_codes(self) -> int:
+        """Rows of the flat table: codes of all markers."""
         return int(self.offsets[-1])
 
     def n_alleles(self, k: int) -> int:
+        """Alleles with a code at marker ``k`` (the lump excluded)."""
         return len(self.codes[k])
 
 
@@ -613,6 +615,7 @@ class ScreenResult:
 
     @property
     def log10_lr(self) -> np.ndarray:
+        """log10 LR per candidate, shape ``(n_candidates,)``."""
         return self.log_lr / math.log(10)
 
     def rows(self) -> Iterator[tuple[str, str, str, float, float]]:
