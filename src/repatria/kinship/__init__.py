@@ -21,26 +21,13 @@ Conventions: log values are natural logs unless a name says ``log10``; an LR is
 ``L(H1) / L(H2)`` with H1 the numerator.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from repatria.kinship._numeric import logsumexp, safe_exp, safe_exp_array
-from repatria.kinship.conclusions import dvi_solve, find_undisputed
-from repatria.kinship.dvi import (
-    NOBODY,
-    DVIProblem,
-    PairwiseResult,
-    exclusion_matrix,
-    find_excluded,
-    generate_pairings,
-    pairwise_lr,
-)
 from repatria.kinship.errors import KinshipError
-from repatria.kinship.fragments import (
-    EncodedSamples,
-    FragmentResult,
-    direct_match_log_lr,
-    encode_samples,
-    find_fragments,
-)
-from repatria.kinship.joint import JointResult, RankedAssignment, count_assignments, joint_dvi
 from repatria.kinship.lineage import (
     FrequencyEstimate,
     Haplotype,
@@ -75,14 +62,82 @@ from repatria.kinship.probability import (
     likelihood,
     marker_likelihood,
 )
-from repatria.kinship.screening import ScreeningTables, ScreenResult, build_tables, screen
-from repatria.kinship.simulate import (
-    SimulatedDVI,
-    SimulatedPopulation,
-    simulate_dvi,
-    simulate_population,
-    simulate_profiles,
-)
+
+#: Names of the DVI workflow, screening, fragments and simulation modules, imported on first use:
+#: together they take ~40 ms to import, which a command that only reads a pedigree or a frequency
+#: table should not pay (``import repatria.kinship`` starts every CLI command).
+_LAZY: dict[str, tuple[str, ...]] = {
+    "repatria.kinship.dvi": (
+        "NOBODY",
+        "DVIProblem",
+        "PairwiseResult",
+        "exclusion_matrix",
+        "find_excluded",
+        "generate_pairings",
+        "pairwise_lr",
+    ),
+    "repatria.kinship.joint": ("JointResult", "RankedAssignment", "count_assignments", "joint_dvi"),
+    "repatria.kinship.conclusions": ("dvi_solve", "find_undisputed"),
+    "repatria.kinship.screening": ("ScreeningTables", "ScreenResult", "build_tables", "screen"),
+    "repatria.kinship.fragments": (
+        "EncodedSamples",
+        "FragmentResult",
+        "direct_match_log_lr",
+        "encode_samples",
+        "find_fragments",
+    ),
+    "repatria.kinship.simulate": (
+        "SimulatedDVI",
+        "SimulatedPopulation",
+        "simulate_dvi",
+        "simulate_population",
+        "simulate_profiles",
+    ),
+}
+_LAZY_MODULE = {name: module for module, names in _LAZY.items() for name in names}
+
+if TYPE_CHECKING:  # the same names, for type checkers and editors
+    from repatria.kinship.conclusions import dvi_solve, find_undisputed
+    from repatria.kinship.dvi import (
+        NOBODY,
+        DVIProblem,
+        PairwiseResult,
+        exclusion_matrix,
+        find_excluded,
+        generate_pairings,
+        pairwise_lr,
+    )
+    from repatria.kinship.fragments import (
+        EncodedSamples,
+        FragmentResult,
+        direct_match_log_lr,
+        encode_samples,
+        find_fragments,
+    )
+    from repatria.kinship.joint import JointResult, RankedAssignment, count_assignments, joint_dvi
+    from repatria.kinship.screening import ScreeningTables, ScreenResult, build_tables, screen
+    from repatria.kinship.simulate import (
+        SimulatedDVI,
+        SimulatedPopulation,
+        simulate_dvi,
+        simulate_population,
+        simulate_profiles,
+    )
+
+
+def __getattr__(name: str) -> object:
+    """Import a name of :data:`_LAZY` from its module on first use (PEP 562)."""
+    module = _LAZY_MODULE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     # errors
