@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from repatria import __version__
 from repatria.kinship.errors import KinshipError
@@ -391,10 +393,6 @@ def find_fragments(
     ev_a = np.concatenate(ev) if ev else np.empty(0)
     groups: list[tuple[int, ...]] = []
     if len(ei_a):
-        # Imported here: scipy.sparse costs ~0.1 s, which `import repatria.kinship` should not pay.
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
-
         graph = coo_matrix((np.ones(len(ei_a)), (ei_a, ej_a)), shape=(n, n))
         _, label = connected_components(graph, directed=False)
         order = np.argsort(label, kind="stable")

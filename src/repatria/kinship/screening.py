@@ -45,6 +45,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 import opt_einsum as oe
+import scipy.sparse as sp
 
 from repatria import __version__
 from repatria.kinship._numeric import safe_exp_array
@@ -561,9 +562,6 @@ def score_block(logt: np.ndarray, codes: np.ndarray, pm_loglik: np.ndarray) -> n
     """Natural-log LR of a block of PMs (rows) against every column of ``logt``."""
     typed = codes >= 0
     indptr = np.concatenate([[0], np.cumsum(typed.sum(axis=1))])
-    # Imported here: scipy.sparse costs ~0.1 s, which `import repatria.kinship` should not pay.
-    import scipy.sparse as sp
-
     onehot = sp.csr_matrix(
         (np.ones(int(indptr[-1])), codes[typed].astype(np.int64), indptr),
         shape=(codes.shape[0], logt.shape[0]),
