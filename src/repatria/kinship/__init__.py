@@ -10,8 +10,9 @@ Groups, in the order of a DVI workflow:
 
 - markers and pedigrees: :class:`Marker`, :func:`mutation_model`, :class:`Pedigree`, ...
 - likelihoods and LRs: :func:`likelihood`, :func:`kinship_lr`, :func:`missing_person_lr`;
-- a DVI case and its steps (dvir's vocabulary): :class:`DVIProblem`, :func:`pairwise_lr`,
-  :func:`find_excluded`, :func:`find_undisputed`, :func:`joint_dvi`, :func:`dvi_solve`;
+- a DVI case and its steps (dvir's vocabulary): :class:`DVIProblem`, :func:`relabel_dvi`,
+  :func:`pairwise_lr`, :func:`find_excluded`, :func:`find_undisputed`, :func:`joint_dvi`,
+  :func:`dvi_solve`;
 - at scale: :func:`screen` (PM × MP candidates in blocks), :func:`find_fragments` (PM–PM);
 - lineage markers: :func:`y_haplotype`, :func:`mt_haplotype`, :func:`lineage_lr`;
 - simulation: :func:`simulate_profiles`, :func:`simulate_dvi`, :func:`simulate_population`;
@@ -78,6 +79,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
     ),
     "repatria.kinship.joint": ("JointResult", "RankedAssignment", "count_assignments", "joint_dvi"),
     "repatria.kinship.conclusions": ("dvi_solve", "find_undisputed"),
+    "repatria.kinship.relabel": ("relabel_dvi",),
     "repatria.kinship.screening": ("ScreeningTables", "ScreenResult", "build_tables", "screen"),
     "repatria.kinship.fragments": (
         "EncodedSamples",
@@ -115,6 +117,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         find_fragments,
     )
     from repatria.kinship.joint import JointResult, RankedAssignment, count_assignments, joint_dvi
+    from repatria.kinship.relabel import relabel_dvi
     from repatria.kinship.screening import ScreeningTables, ScreenResult, build_tables, screen
     from repatria.kinship.simulate import (
         SimulatedDVI,
@@ -168,6 +171,7 @@ __all__ = [
     "NOBODY",
     "DVIProblem",
     "generate_pairings",
+    "relabel_dvi",
     "PairwiseResult",
     "pairwise_lr",
     "exclusion_matrix",
