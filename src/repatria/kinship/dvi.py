@@ -33,7 +33,6 @@ from repatria.kinship.pedigree import Genotype, Pedigree, Sex
 from repatria.kinship.probability import (
     genotype_likelihoods,
     genotype_table_and_loglik,
-    marker_likelihood,
 )
 
 __all__ = [
