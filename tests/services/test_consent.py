@@ -21,8 +21,8 @@ from repatria.registry.models import (
     Remains,
     Sample,
 )
-from repatria.services.consent import profiles_for_run, withdraw_consent
-from repatria.services.runs import CandidateInput, record_candidates, record_run
+from repatria.services.workflows.consent import profiles_for_run, withdraw_consent
+from repatria.services.workflows.runs import CandidateInput, record_candidates, record_run
 
 
 def _family_with_donor(db: str) -> dict[str, int]:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from repatria.errors import ServiceError
 from repatria.registry.db import session_scope
 from repatria.registry.models import Decision, Person, Remains, StateChange, User
-from repatria.services import review
+from repatria.services.workflows import review
 
 
 def _user_id(db: str, name: str) -> int:
@@ -150,7 +150,7 @@ def test_revoke_reopens_person_and_remains(db: str, tmp_path: Path) -> None:
 
 
 def setup_more(db: str, person: str, remains: str) -> int:
-    from repatria.services.runs import CandidateInput, record_candidates
+    from repatria.services.workflows.runs import CandidateInput, record_candidates
 
     return record_candidates(db, None, [CandidateInput(person, remains)], actor="ana")[0]
 

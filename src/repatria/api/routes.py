@@ -10,17 +10,10 @@ from fastapi.responses import Response
 
 from repatria.api import schemas as s
 from repatria.api.security import Caller, allow, db_of
-from repatria.services import (
-    accounting,
-    audit,
-    auth,
-    custody,
-    notification,
-    repatriation,
-    review,
-    views,
-)
+from repatria.services import views
+from repatria.services.access import audit, auth
 from repatria.services.views import NotFound
+from repatria.services.workflows import accounting, custody, notification, repatriation, review
 
 __all__ = ["router"]
 

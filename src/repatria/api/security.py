@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from repatria.services.auth import user_for_token
-from repatria.services.users import UserInfo
+from repatria.services.access.auth import user_for_token
+from repatria.services.access.users import UserInfo
 from repatria.services.views import roles_for
 
 __all__ = [

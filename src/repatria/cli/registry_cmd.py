@@ -48,20 +48,20 @@ class _Service:
 ) = (
     _Service(n)
     for n in (
-        "accounting",
-        "audit",
-        "auth",
-        "case_import",
-        "consent",
-        "custody",
-        "identify",
-        "imports",
-        "notification",
-        "persons",
-        "repatriation",
-        "review",
-        "users",
-        "setup",
+        "workflows.accounting",
+        "access.audit",
+        "access.auth",
+        "workflows.case_import",
+        "workflows.consent",
+        "workflows.custody",
+        "workflows.identify",
+        "workflows.imports",
+        "workflows.notification",
+        "workflows.persons",
+        "workflows.repatriation",
+        "workflows.review",
+        "access.users",
+        "workflows.setup",
     )
 )
 

@@ -15,8 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from repatria.api.routes import CandidateId
 from repatria.api.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, allow, db_of
-from repatria.services import accounting, auth, notification, repatriation, review, views
-from repatria.services.auth import AuthError
+from repatria.services import views
+from repatria.services.access import auth
+from repatria.services.access.auth import AuthError
 from repatria.services.views import (
     CONDITIONS,
     NOTIFY_METHODS,
@@ -24,6 +25,7 @@ from repatria.services.views import (
     REMAINS_STATES,
     REPATRIATION_KINDS,
 )
+from repatria.services.workflows import accounting, notification, repatriation, review
 from repatria.web.render import render
 
 __all__ = ["router"]

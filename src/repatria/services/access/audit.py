@@ -91,7 +91,7 @@ def verify_chains(db: str | None, *, actor: str | None = None) -> AuditReport:
 
     ``actor``, when given, must be an auditor or admin; the check is audited either way.
     """
-    from repatria.services.users import require
+    from repatria.services.access.users import require
 
     with session_scope(db) as session:
         if actor:
@@ -127,7 +127,7 @@ class AuditEntry:
 
 def read_audit_log(db: str | None, *, actor: str, limit: int = 100) -> list[AuditEntry]:
     """The newest ``limit`` audit entries, newest first (auditors and admins); reading is audited."""
-    from repatria.services.users import require
+    from repatria.services.access.users import require
 
     with session_scope(db) as session:
         require(session, actor, "audit.read")

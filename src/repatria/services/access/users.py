@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from repatria.errors import PermissionDeniedError, ServiceError
 from repatria.registry.db import session_scope
 from repatria.registry.models import ROLES, User
-from repatria.services.audit import log_event
+from repatria.services.access.audit import log_event
 
 __all__ = ["ROLES", "PERMISSIONS", "UserInfo", "add_user", "list_users", "require"]
 

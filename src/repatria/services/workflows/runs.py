@@ -2,7 +2,7 @@
 
 The DVI engine (``services.identify``) computes; this module stores what it computed: the
 run (parameters, frequency table, software version, input hash, profiles used, results)
-and its candidate matches, which then go to review (:mod:`repatria.services.review`).
+and its candidate matches, which then go to review (:mod:`repatria.services.workflows.review`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from repatria.registry.models import (
     RunProfile,
     Sample,
 )
-from repatria.services.audit import log_event
-from repatria.services.users import require
+from repatria.services.access.audit import log_event
+from repatria.services.access.users import require
 
 __all__ = ["CandidateInput", "record_run", "record_candidates"]
 

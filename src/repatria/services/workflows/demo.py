@@ -1,6 +1,6 @@
 """The quickstart demo (``make demo``): the bundled scenario loaded into a fresh SQLite file.
 
-The scenario itself is :func:`repatria.services.demo_scenario.load_demo`; this module only
+The scenario itself is :func:`repatria.services.workflows.demo_scenario.load_demo`; this module only
 decides where it goes: ``./repatria-demo.sqlite`` by default, deleted and recreated on each
 run so the demo always starts from the same place. Only a SQLite file is ever deleted here,
 never a server database.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from repatria.errors import ServiceError
 from repatria.registry.db import dispose_engines
-from repatria.services.demo_scenario import DemoSummary, load_demo
+from repatria.services.workflows.demo_scenario import DemoSummary, load_demo
 
 __all__ = ["DEMO_DATABASE", "fresh_demo"]
 
@@ -26,7 +26,7 @@ def fresh_demo(path: str | Path = DEMO_DATABASE) -> DemoSummary:
     if "://" in str(path):
         raise ServiceError(
             "the demo is recreated in a SQLite file; give a file path, not a URL "
-            "(to load it into another database, use repatria.services.demo_scenario.load_demo)"
+            "(to load it into another database, use repatria.services.workflows.demo_scenario.load_demo)"
         )
     if p.is_dir():
         raise ServiceError(f"{p} is a directory; give the demo database a file name")

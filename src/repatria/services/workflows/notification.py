@@ -13,10 +13,10 @@ from sqlalchemy import select
 from repatria.errors import ServiceError
 from repatria.registry.db import session_scope
 from repatria.registry.models import NOTIFY_METHODS, Notification, Person, User
-from repatria.services._lookup import by_ref
-from repatria.services.audit import log_event
-from repatria.services.review import active_confirmation
-from repatria.services.users import PERMISSIONS, require
+from repatria.services.access.audit import log_event
+from repatria.services.access.users import PERMISSIONS, require
+from repatria.services.workflows._lookup import by_ref
+from repatria.services.workflows.review import active_confirmation
 
 __all__ = ["NotificationRecord", "notify_family", "notifications_for"]
 

@@ -22,11 +22,11 @@ from repatria.registry.models import (
     Repatriation,
     RepatriationItem,
 )
-from repatria.services._lookup import by_ref
-from repatria.services.audit import log_event
-from repatria.services.review import active_confirmation
-from repatria.services.states import move
-from repatria.services.users import require
+from repatria.services.access.audit import log_event
+from repatria.services.access.users import require
+from repatria.services.workflows._lookup import by_ref
+from repatria.services.workflows.review import active_confirmation
+from repatria.services.workflows.states import move
 
 __all__ = ["RepatriationRecord", "DispositionRecord", "repatriate", "dispose"]
 

@@ -6,7 +6,7 @@ details, per-marker LRs, pedigrees with typed relatives) and of family contacts 
 (who, what, when), never with the genotypes themselves.
 
 Read permissions (``READ_PERMISSIONS``) sit beside the workflow permissions of
-:data:`repatria.services.users.PERMISSIONS`; :func:`roles_for` answers for both, so the
+:data:`repatria.services.access.users.PERMISSIONS`; :func:`roles_for` answers for both, so the
 surfaces declare a route's roles by naming the action it performs.
 """
 
@@ -45,9 +45,9 @@ from repatria.registry.models import (
     StateChange,
     User,
 )
-from repatria.services._lookup import by_ref
-from repatria.services.audit import log_event
-from repatria.services.users import PERMISSIONS
+from repatria.services.access.audit import log_event
+from repatria.services.access.users import PERMISSIONS
+from repatria.services.workflows._lookup import by_ref
 
 __all__ = [
     # The registry's vocabularies, for the surfaces' forms (they import no registry code).
@@ -664,7 +664,7 @@ def _markers(evidence: dict[str, Any]) -> list[MarkerRow]:
     """Per-marker rows from a candidate's stored evidence.
 
     Accepted shapes (what identification runs store): ``per_marker_log10_lr`` (marker -> log10
-    LR, as :mod:`repatria.services.identify` writes it), ``per_marker_lr`` (marker -> LR), or
+    LR, as :mod:`repatria.services.workflows.identify` writes it), ``per_marker_lr`` (marker -> LR), or
     ``markers`` as a list of ``{"marker", "lr" | "log10_lr", ["pm"], ["note"]}``.
     """
     rows: list[MarkerRow] = []

@@ -42,8 +42,8 @@ from repatria.registry.models import (
     Remains,
     User,
 )
-from repatria.services.audit import log_event
-from repatria.services.users import require
+from repatria.services.access.audit import log_event
+from repatria.services.access.users import require
 
 __all__ = [
     "ImportResult",

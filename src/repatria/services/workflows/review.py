@@ -21,9 +21,9 @@ from repatria.errors import NotFoundError, ServiceError
 from repatria.registry.chain import append, lock_head
 from repatria.registry.db import session_scope
 from repatria.registry.models import CandidateMatch, Decision, Person, Remains, StateChange, User
-from repatria.services.audit import log_event
-from repatria.services.states import move
-from repatria.services.users import require
+from repatria.services.access.audit import log_event
+from repatria.services.access.users import require
+from repatria.services.workflows.states import move
 
 __all__ = [
     "ReviewResult",

@@ -10,10 +10,10 @@ from repatria.errors import ServiceError
 from repatria.registry.chain import append, lock_head
 from repatria.registry.db import session_scope
 from repatria.registry.models import CUSTODY_EVENTS, CustodyEvent, Remains, Sample, User
-from repatria.services._lookup import by_ref
-from repatria.services.audit import log_event
-from repatria.services.states import move
-from repatria.services.users import require
+from repatria.services.access.audit import log_event
+from repatria.services.access.users import require
+from repatria.services.workflows._lookup import by_ref
+from repatria.services.workflows.states import move
 
 __all__ = ["CustodyRecord", "record_custody", "record_sample", "custody_history"]
 

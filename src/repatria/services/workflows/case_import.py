@@ -61,10 +61,10 @@ from repatria.registry.models import (
     User,
 )
 from repatria.registry.models import Genotype as GenotypeRow
-from repatria.services.audit import log_event
-from repatria.services.imports import file_sha256
-from repatria.services.states import move
-from repatria.services.users import require
+from repatria.services.access.audit import log_event
+from repatria.services.access.users import require
+from repatria.services.workflows.imports import file_sha256
+from repatria.services.workflows.states import move
 
 __all__ = [
     "CASE_FILES",
@@ -191,7 +191,7 @@ def markers_to_rows(problem: DVIProblem) -> tuple[str, list[dict[str, Any]]]:
 
     ``frequencies`` maps allele -> frequency; ``mutation`` keeps everything else that defines the
     marker exactly (allele order, chromosome, position, X-linkage, the mutation models with
-    their matrices), so :func:`repatria.services.identify.markers_from_rows` rebuilds it
+    their matrices), so :func:`repatria.services.workflows.identify.markers_from_rows` rebuilds it
     bit for bit.
     """
     rows = []
@@ -217,7 +217,7 @@ def markers_to_rows(problem: DVIProblem) -> tuple[str, list[dict[str, Any]]]:
 
 def import_case(db: str | None, path: str | Path, *, actor: str) -> CaseImportResult:
     """Import a case folder or ``.fam`` file (see the module notes); returns what was stored."""
-    from repatria.services.dvi_analysis import read_case
+    from repatria.services.pipelines.dvi_analysis import read_case
 
     p = Path(path)
     if not p.exists():

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from repatria.errors import ServiceError
 from repatria.registry.db import session_scope
 from repatria.registry.models import Person
-from repatria.services._lookup import by_ref
-from repatria.services.audit import log_event
-from repatria.services.states import move
-from repatria.services.users import require
+from repatria.services.access.audit import log_event
+from repatria.services.access.users import require
+from repatria.services.workflows._lookup import by_ref
+from repatria.services.workflows.states import move
 
 __all__ = ["PersonRecord", "presume_dead", "person_record"]
 

@@ -27,8 +27,8 @@ from repatria.registry.models import (
     Remains,
     Sample,
 )
-from repatria.services.audit import log_event
-from repatria.services.users import require
+from repatria.services.access.audit import log_event
+from repatria.services.access.users import require
 
 __all__ = ["COUNT_KEYS", "CLAIM_TO_COUNT", "Account", "account", "compare_claim"]
 

@@ -15,7 +15,7 @@ Genotypes at markers the frequency table does not have are left out and counted 
 parameters (``genotypes_outside_table``); an allele the table does not have stops the run with
 the sample and marker named, since guessing its frequency would change every LR.
 
-The analysis is :func:`repatria.services.dvi_analysis.analyse_problem` (pairwise LRs with
+The analysis is :func:`repatria.services.pipelines.dvi_analysis.analyse_problem` (pairwise LRs with
 mutation models as stored, exclusions, the joint posterior under a flat prior, dvir's
 conclusions). It runs outside any transaction; the registry is then read again in the
 writing transaction and the run is stored only if its input hash is unchanged.
@@ -64,8 +64,8 @@ from repatria.registry.models import (
 )
 from repatria.registry.models import Genotype as GenotypeRow
 from repatria.registry.queries import usable_profiles
-from repatria.services.audit import log_event
-from repatria.services.users import require
+from repatria.services.access.audit import log_event
+from repatria.services.access.users import require
 
 __all__ = [
     "POSTERIOR_THRESHOLD",
@@ -455,7 +455,7 @@ def identify(
     progress: Callable[[str], None] | None = None,
 ) -> IdentifyResult:
     """Run the DVI analysis on what is in the registry; store the run and its candidates."""
-    from repatria.services.dvi_analysis import analyse_problem
+    from repatria.services.pipelines.dvi_analysis import analyse_problem
 
     say = progress or (lambda _msg: None)
     with session_scope(db) as session:

@@ -29,7 +29,8 @@ from repatria.errors import ServiceError
 from repatria.formats.registry_tsv import read_remains_tsv
 from repatria.registry.db import display_url, session_scope
 from repatria.registry.models import User
-from repatria.services import (
+from repatria.services.access import users
+from repatria.services.workflows import (
     accounting,
     case_import,
     custody,
@@ -39,9 +40,8 @@ from repatria.services import (
     persons,
     repatriation,
     review,
-    users,
 )
-from repatria.services.setup import init_database
+from repatria.services.workflows.setup import init_database
 
 __all__ = ["DEMO_USERS", "IDENTIFY_LR", "DemoSummary", "load_demo", "demo_file"]
 

@@ -21,8 +21,8 @@ from repatria.errors import NotFoundError, ServiceError
 from repatria.registry.auth import TOKEN_KINDS, AuthToken, UserCredential
 from repatria.registry.db import session_scope
 from repatria.registry.models import User, utcnow
-from repatria.services.audit import log_event
-from repatria.services.users import UserInfo, require
+from repatria.services.access.audit import log_event
+from repatria.services.access.users import UserInfo, require
 
 __all__ = [
     "AuthError",
