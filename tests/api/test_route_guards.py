@@ -149,7 +149,7 @@ def test_tokens_are_not_interchangeable(app_client, credentials) -> None:  # noq
 
 
 def test_roles_match_the_services_permissions() -> None:
-    from repatria.services.access.users import PERMISSIONS
+    from repatria.services.access.permissions import PERMISSIONS
 
     by_path = {(r.method, r.path): r for r in ROUTES}
     assert (

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from repatria.formats.jsonsafe import json_safe
-from repatria.services.views import NOTIFY_METHODS, REPATRIATION_KINDS
+from repatria.vocabulary import NOTIFY_METHODS, REPATRIATION_KINDS
 
 __all__ = [
     "SafeJSONResponse",

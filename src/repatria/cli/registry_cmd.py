@@ -17,6 +17,7 @@ import typer
 from rich.table import Table
 
 from repatria.cli.output import command, console, err_console, print_json
+from repatria.vocabulary import ROLES
 
 
 class _Service:
@@ -65,9 +66,8 @@ class _Service:
     )
 )
 
-#: The roles of ``repatria.registry.models.ROLES``, spelled out so that --help needs no database
-#: code (a test keeps the two equal).
-ROLES_HELP = "analyst, reviewer, case_manager, liaison_officer, auditor, admin"
+#: The roles, from the vocabularies (which import no database code, so --help stays fast).
+ROLES_HELP = ", ".join(ROLES)
 
 __all__ = [
     "register",

@@ -34,6 +34,24 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# The vocabularies live in one module without SQLAlchemy; the CHECK constraints below use them.
+from repatria.vocabulary import (
+    CONDITIONS,
+    CONSENT_SCOPES,
+    CUSTODY_EVENTS,
+    DECISION_KINDS,
+    DISPOSITION_KINDS,
+    DOC_AUTHENTICITY,
+    NAME_KINDS,
+    NOTIFY_METHODS,
+    PERSON_STATES,
+    REMAINS_STATES,
+    REPATRIATION_KINDS,
+    ROLES,
+    SAMPLE_KINDS,
+    SEXES,
+)
+
 __all__ = [
     "Base",
     "ROLES",
@@ -73,30 +91,6 @@ __all__ = [
     "utcnow",
 ]
 
-ROLES = ("analyst", "reviewer", "case_manager", "liaison_officer", "auditor", "admin")
-PERSON_STATES = ("missing", "presumed_dead", "identified", "repatriated", "disposed")
-REMAINS_STATES = ("recovered", "sampled", "identified", "repatriated", "disposed")
-# "unknown": not recorded yet (remains known only from a DVI case file); never a guess.
-CONDITIONS = ("intact", "burned", "fragmentary", "commingled", "cremated_or_destroyed", "unknown")
-DECISION_KINDS = ("propose", "confirm", "reject", "revoke")
-NAME_KINDS = ("official", "alias", "false", "transliteration", "nickname")
-DOC_AUTHENTICITY = ("genuine", "false", "foreign", "unknown")
-CONSENT_SCOPES = ("identification", "identification_and_research")
-SEXES = ("male", "female", "unknown")
-SAMPLE_KINDS = ("pm", "reference")
-CUSTODY_EVENTS = (
-    "recovered",
-    "received",
-    "transferred",
-    "stored",
-    "sampled",
-    "examined",
-    "released",
-    "returned",
-)
-NOTIFY_METHODS = ("in_person", "phone", "letter", "video", "via_authority")
-REPATRIATION_KINDS = ("handover", "exchange")
-DISPOSITION_KINDS = ("burial", "cremation", "held", "transferred", "other")
 
 # Constraint names follow one pattern so Alembic migrations can refer to them on both databases.
 metadata = MetaData(

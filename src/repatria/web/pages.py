@@ -18,14 +18,15 @@ from repatria.api.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, all
 from repatria.services import views
 from repatria.services.access import auth
 from repatria.services.access.auth import AuthError
-from repatria.services.views import (
+from repatria.services.access.permissions import roles_for
+from repatria.services.workflows import accounting, notification, repatriation, review
+from repatria.vocabulary import (
     CONDITIONS,
     NOTIFY_METHODS,
     PERSON_STATES,
     REMAINS_STATES,
     REPATRIATION_KINDS,
 )
-from repatria.services.workflows import accounting, notification, repatriation, review
 from repatria.web.render import render
 
 __all__ = ["router"]
@@ -239,7 +240,7 @@ def match(
         m=m,
         pedigree_svg=svg,
         flash=flash,
-        can_report=caller.role in views.roles_for("report.identification"),
+        can_report=caller.role in roles_for("report.identification"),
     )
 
 
@@ -384,7 +385,7 @@ def accounting_page(
         title="Accounting",
         a=a,
         sources=_COUNT_SOURCES,
-        can_case_report=caller.role in views.roles_for("report.case"),
+        can_case_report=caller.role in roles_for("report.case"),
     )
 
 

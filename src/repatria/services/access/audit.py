@@ -17,6 +17,7 @@ from repatria.errors import ServiceError
 from repatria.registry.chain import CHAINED, verify_chain
 from repatria.registry.db import session_scope
 from repatria.registry.models import AuditEvent
+from repatria.services.access.permissions import require
 
 __all__ = [
     "FORBIDDEN_DETAIL",
@@ -91,8 +92,6 @@ def verify_chains(db: str | None, *, actor: str | None = None) -> AuditReport:
 
     ``actor``, when given, must be an auditor or admin; the check is audited either way.
     """
-    from repatria.services.access.users import require
-
     with session_scope(db) as session:
         if actor:
             require(session, actor, "audit.verify")
@@ -127,8 +126,6 @@ class AuditEntry:
 
 def read_audit_log(db: str | None, *, actor: str, limit: int = 100) -> list[AuditEntry]:
     """The newest ``limit`` audit entries, newest first (auditors and admins); reading is audited."""
-    from repatria.services.access.users import require
-
     with session_scope(db) as session:
         require(session, actor, "audit.read")
         rows = session.execute(

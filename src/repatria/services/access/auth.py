@@ -18,11 +18,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from repatria.errors import NotFoundError, ServiceError
-from repatria.registry.auth import TOKEN_KINDS, AuthToken, UserCredential
+from repatria.registry.auth import AuthToken, UserCredential
 from repatria.registry.db import session_scope
 from repatria.registry.models import User, utcnow
 from repatria.services.access.audit import log_event
-from repatria.services.access.users import UserInfo, require
+from repatria.services.access.permissions import require
+from repatria.services.access.users import UserInfo
+from repatria.vocabulary import TOKEN_KINDS
 
 __all__ = [
     "AuthError",

@@ -1,549 +1,39 @@
-"""Read-only views for the pages, the API and the reports: what a person at a screen needs to see.
+"""A candidate match as the match page and the identification report show it.
 
-Each function opens one transaction, checks the reader's role, reads, and returns plain
-dataclasses; none writes anything but audit entries. Reads of genetic evidence (match
-details, per-marker LRs, pedigrees with typed relatives) and of family contacts are audited
-(who, what, when), never with the genotypes themselves.
-
-Read permissions (``READ_PERMISSIONS``) sit beside the workflow permissions of
-:data:`repatria.services.access.users.PERMISSIONS`; :func:`roles_for` answers for both, so the
-surfaces declare a route's roles by naming the action it performs.
-"""
+The numbers come from the candidate's :class:`~repatria.registry.evidence.CandidateEvidence`
+(what the run saw); the pedigree, the alternatives and the decisions from the registry. Reading a
+match is audited (who, what, when), never with the genotypes."""
 
 from __future__ import annotations
 
 import math
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from repatria.errors import NotFoundError, PermissionDeniedError, ServiceError
+from repatria.errors import NotFoundError
 from repatria.registry.db import session_scope
+from repatria.registry.evidence import CandidateEvidence
 from repatria.registry.models import (
-    CONDITIONS,
-    NOTIFY_METHODS,
-    PERSON_STATES,
-    REMAINS_STATES,
-    REPATRIATION_KINDS,
-    ROLES,
     CandidateMatch,
-    CustodyEvent,
     Decision,
     Donor,
     FrequencyTable,
     IdentificationRun,
-    Notification,
     PedigreeMember,
     Person,
-    PersonName,
     Remains,
-    Repatriation,
     Sample,
-    StateChange,
     User,
 )
+from repatria.registry.review_state import candidate_status, decision_kinds
 from repatria.services.access.audit import log_event
-from repatria.services.access.users import PERMISSIONS
-from repatria.services.workflows._lookup import by_ref
+from repatria.services.views._read import name_dict, primary_name, reader
+from repatria.services.views.wording import describe_lr, describe_posterior
 
-__all__ = [
-    # The registry's vocabularies, for the surfaces' forms (they import no registry code).
-    "CONDITIONS",
-    "NOTIFY_METHODS",
-    "PERSON_STATES",
-    "REMAINS_STATES",
-    "REPATRIATION_KINDS",
-    "READ_PERMISSIONS",
-    "roles_for",
-    "NotFound",
-    "Dashboard",
-    "PersonSummary",
-    "PersonDetail",
-    "RemainsSummary",
-    "RemainsDetail",
-    "MarkerRow",
-    "Alternative",
-    "PedigreeNode",
-    "MatchDetail",
-    "QueueItem",
-    "ReviewQueue",
-    "NotificationTask",
-    "NotificationsView",
-    "RepatriationView",
-    "RepatriationsView",
-    "dashboard",
-    "search_persons",
-    "person_detail",
-    "list_remains",
-    "remains_detail",
-    "match_detail",
-    "review_queue",
-    "notifications_view",
-    "repatriations_view",
-    "identifications",
-    "all_log10_lrs",
-    "describe_lr",
-]
-
-_ALL = frozenset(ROLES)
-
-# Who may read what. Genetic evidence goes to those who weigh it (and to the auditor who checks
-# them); family contacts to those who speak with families.
-READ_PERMISSIONS: dict[str, frozenset[str]] = {
-    "dashboard.view": _ALL,
-    "persons.read": _ALL,
-    "remains.read": _ALL,
-    "match.read": frozenset({"analyst", "reviewer", "case_manager", "auditor"}),
-    "review.queue": frozenset({"analyst", "reviewer", "case_manager"}),
-    "notifications.view": frozenset({"liaison_officer", "case_manager"}),
-    "repatriations.view": frozenset({"case_manager", "liaison_officer", "auditor"}),
-    "report.identification": frozenset(
-        {"analyst", "reviewer", "case_manager", "liaison_officer", "auditor"}
-    ),
-    "report.case": frozenset({"case_manager", "auditor", "admin", "analyst"}),
-    "session.self": _ALL,
-}
-
-
-def roles_for(action: str) -> frozenset[str]:
-    """The roles allowed to perform ``action`` (a workflow step or a read)."""
-    if action in READ_PERMISSIONS:
-        return READ_PERMISSIONS[action]
-    return PERMISSIONS[action]
-
-
-NotFound = NotFoundError  # the name the surfaces used first
-
-
-def _reader(session: Session, actor: str, action: str) -> User:
-    user = session.execute(select(User).where(User.name == actor)).scalar_one_or_none()
-    allowed = roles_for(action)
-    if user is None or user.role not in allowed:
-        raise PermissionDeniedError(
-            f"{actor} may not {action.replace('.', ' ')}; that needs the "
-            f"{' or '.join(sorted(allowed))} role"
-        )
-    return user
-
-
-def _ref(session: Session, model: type, ref: str) -> Any:
-    try:
-        return by_ref(session, model, ref)
-    except ServiceError as e:
-        raise NotFound(str(e)) from None
-
-
-def _primary_name(p: Person) -> str:
-    official = [n for n in p.names if n.kind == "official"]
-    return (official or p.names)[0].name if p.names else p.ref
-
-
-def _fold(text: str | None) -> str:
-    """Case-, width- and accent-insensitive form for searching names in any script."""
-    if not text:
-        return ""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-# ----------------------------------------------------------------------------- dashboard
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    """Counts by state and the sizes of the work queues, each with where it comes from."""
-
-    persons_by_state: dict[str, int]
-    remains_by_state: dict[str, int]
-    queues: dict[str, int]
-    sources: dict[str, str]
-
-
-def _open_candidates(session: Session) -> tuple[list[CandidateMatch], list[CandidateMatch]]:
-    """(candidates never proposed, proposed awaiting a verdict), among those whose person and
-    remains are not yet identified elsewhere."""
-    decided = {cid: kinds for cid, kinds in _decision_kinds(session).items()}
-    rows = session.execute(select(CandidateMatch).order_by(CandidateMatch.id)).scalars().all()
-    to_propose, to_review = [], []
-    for c in rows:
-        kinds = decided.get(c.id, set())
-        if not kinds:
-            to_propose.append(c)
-        elif kinds == {"propose"}:
-            to_review.append(c)
-    return to_propose, to_review
-
-
-def _decision_kinds(session: Session) -> dict[int, set[str]]:
-    out: dict[int, set[str]] = {}
-    for cid, kind in session.execute(select(Decision.candidate_id, Decision.kind)):
-        out.setdefault(cid, set()).add(kind)
-    return out
-
-
-def _to_notify(session: Session) -> list[Person]:
-    told = select(Notification.person_id)
-    return list(
-        session.execute(
-            select(Person)
-            .where(Person.status == "identified", Person.id.not_in(told))
-            .order_by(Person.ref)
-        ).scalars()
-    )
-
-
-def dashboard(db: str | None, *, actor: str) -> Dashboard:
-    """Persons and remains by state, and how much work waits in each queue."""
-    with session_scope(db) as session:
-        _reader(session, actor, "dashboard.view")
-        persons = dict(
-            session.execute(select(Person.status, func.count()).group_by(Person.status)).all()
-        )
-        remains = dict(
-            session.execute(select(Remains.status, func.count()).group_by(Remains.status)).all()
-        )
-        to_propose, to_review = _open_candidates(session)
-        identified_remains = session.execute(
-            select(func.count()).select_from(Remains).where(Remains.status == "identified")
-        ).scalar_one()
-        return Dashboard(
-            {s: int(persons.get(s, 0)) for s in PERSON_STATES},
-            {s: int(remains.get(s, 0)) for s in REMAINS_STATES},
-            {
-                "to_propose": len(to_propose),
-                "to_review": len(to_review),
-                "to_notify": len(_to_notify(session)),
-                "to_repatriate": int(identified_remains),
-            },
-            {
-                "persons_by_state": "registry table persons, column status (current value)",
-                "remains_by_state": "registry table remains, column status (current value)",
-                "to_propose": "candidate matches with no review decision yet",
-                "to_review": "candidate matches proposed by an analyst, awaiting a second person",
-                "to_notify": "persons identified whose family has no recorded notification",
-                "to_repatriate": "remains identified and not yet repatriated or disposed of",
-            },
-        )
-
-
-# ----------------------------------------------------------------------------- persons
-
-
-@dataclass(frozen=True)
-class PersonSummary:
-    ref: str
-    status: str
-    name: str
-    names: list[dict[str, str | None]]
-    unit: str | None
-    matched: list[str]  # the names (or numbers) the query matched
-
-
-def search_persons(
-    db: str | None, *, actor: str, q: str = "", status: str | None = None, limit: int = 100
-) -> list[PersonSummary]:
-    """Persons whose any name, transliteration, reference or service number contains ``q``.
-
-    Matching ignores case, width and accents, in any script (Hangul, Cyrillic, Latin ...).
-    """
-    if status is not None and status not in PERSON_STATES:
-        raise ServiceError(
-            f"unknown person state {status!r}; choose one of {', '.join(PERSON_STATES)}"
-        )
-    needle = _fold(q.strip())
-    limit = max(1, min(int(limit), 500))
-    with session_scope(db) as session:
-        _reader(session, actor, "persons.read")
-        stmt = select(Person).order_by(Person.ref)
-        if status:
-            stmt = stmt.where(Person.status == status)
-        persons = session.execute(stmt).scalars().all()
-        names: dict[int, list[PersonName]] = {}
-        for n in session.execute(select(PersonName).order_by(PersonName.id)).scalars():
-            names.setdefault(n.person_id, []).append(n)
-        out = []
-        for p in persons:
-            pn = names.get(p.id, [])
-            hay = [(n.name, n.name) for n in pn] + [
-                (n.transliteration, n.transliteration or "") for n in pn if n.transliteration
-            ]
-            hay += [(p.ref, p.ref), (p.service_number, p.service_number or "")]
-            matched = [shown for text, shown in hay if text and needle and needle in _fold(text)]
-            if needle and not matched:
-                continue
-            out.append(
-                PersonSummary(
-                    p.ref,
-                    p.status,
-                    _primary_name(p),
-                    [_name_dict(n) for n in pn],
-                    p.unit,
-                    _unique(matched),
-                )
-            )
-            if len(out) >= limit:
-                break
-        return out
-
-
-def _unique(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(items))
-
-
-def _name_dict(n: PersonName) -> dict[str, str | None]:
-    return {
-        "name": n.name,
-        "kind": n.kind,
-        "script": n.script,
-        "transliteration": n.transliteration,
-    }
-
-
-@dataclass(frozen=True)
-class CandidateLine:
-    id: int
-    person_ref: str
-    remains_ref: str
-    log10_lr: float | None
-    posterior: float | None
-    status: str
-
-
-@dataclass(frozen=True)
-class PersonDetail:
-    ref: str
-    status: str
-    name: str
-    names: list[dict[str, str | None]]
-    documents: list[dict[str, str | None]]
-    facts: dict[str, str | None]
-    candidates: list[CandidateLine]
-    history: list[dict[str, Any]]
-
-
-def _status(kinds: set[str]) -> str:
-    return (
-        "revoked"
-        if "revoke" in kinds
-        else "confirmed"
-        if "confirm" in kinds
-        else "rejected"
-        if "reject" in kinds
-        else "proposed"
-        if "propose" in kinds
-        else "open"
-    )
-
-
-def _candidate_lines(session: Session, stmt: Any) -> list[CandidateLine]:
-    kinds = _decision_kinds(session)
-    out = []
-    for c in session.execute(stmt.order_by(CandidateMatch.id)).scalars():
-        person, remains = session.get(Person, c.person_id), session.get(Remains, c.remains_id)
-        out.append(
-            CandidateLine(
-                c.id,
-                person.ref,
-                remains.ref,
-                c.log10_lr,
-                c.posterior,
-                _status(kinds.get(c.id, set())),
-            )
-        )
-    return out
-
-
-def _history(session: Session, entity: str, entity_id: int) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(StateChange, User.name)
-        .join(User, User.id == StateChange.actor_id)
-        .where(StateChange.entity == entity, StateChange.entity_id == entity_id)
-        .order_by(StateChange.id)
-    ).all()
-    return [
-        {
-            "from": s.from_state,
-            "to": s.to_state,
-            "by": name,
-            "at": s.changed_at.isoformat(),
-            "reason": s.reason,
-            "cause": s.cause,
-        }
-        for s, name in rows
-    ]
-
-
-def person_detail(db: str | None, ref: str, *, actor: str) -> PersonDetail:
-    """A person's names, papers, candidate matches and state history; reading it is audited."""
-    with session_scope(db) as session:
-        user = _reader(session, actor, "persons.read")
-        p = _ref(session, Person, ref)
-        log_event(session, user.name, "person.read", "person", p.id)
-        return PersonDetail(
-            p.ref,
-            p.status,
-            _primary_name(p),
-            [_name_dict(n) for n in p.names],
-            [
-                {
-                    "type": d.doc_type,
-                    "number": d.number,
-                    "issuer": d.issuer,
-                    "name_on_document": d.name_on_document,
-                    "authenticity": d.authenticity,
-                }
-                for d in p.documents
-            ],
-            {
-                "sex": p.sex,
-                "birth date": p.birth_date,
-                "nationality": p.nationality,
-                "service number": p.service_number,
-                "unit": p.unit,
-                "date missing": p.date_missing,
-                "last known place": p.last_known_place,
-            },
-            _candidate_lines(
-                session, select(CandidateMatch).where(CandidateMatch.person_id == p.id)
-            ),
-            _history(session, "person", p.id),
-        )
-
-
-# ----------------------------------------------------------------------------- remains
-
-
-@dataclass(frozen=True)
-class RemainsSummary:
-    ref: str
-    site: str | None
-    recovered_on: str | None
-    condition: str
-    status: str
-    samples: int
-
-
-def list_remains(
-    db: str | None,
-    *,
-    actor: str,
-    site: str | None = None,
-    condition: str | None = None,
-    status: str | None = None,
-) -> tuple[list[RemainsSummary], list[str]]:
-    """Remains filtered by recovery site, condition and state; and every site, for a filter list."""
-    with session_scope(db) as session:
-        _reader(session, actor, "remains.read")
-        stmt = select(Remains).order_by(Remains.ref)
-        if site:
-            stmt = stmt.where(Remains.site == site)
-        if condition:
-            stmt = stmt.where(Remains.condition == condition)
-        if status:
-            stmt = stmt.where(Remains.status == status)
-        counts = dict(
-            session.execute(
-                select(Sample.remains_id, func.count())
-                .where(Sample.kind == "pm")
-                .group_by(Sample.remains_id)
-            ).all()
-        )
-        rows = [
-            RemainsSummary(
-                r.ref, r.site, r.recovered_on, r.condition, r.status, int(counts.get(r.id, 0))
-            )
-            for r in session.execute(stmt).scalars()
-        ]
-        sites = [
-            s
-            for s in session.execute(
-                select(Remains.site).distinct().order_by(Remains.site)
-            ).scalars()
-            if s
-        ]
-        return rows, sites
-
-
-@dataclass(frozen=True)
-class RemainsDetail:
-    ref: str
-    status: str
-    condition: str
-    site: str | None
-    site_lat: float | None
-    site_lon: float | None
-    recovered_on: str | None
-    recovered_by: str | None
-    effects: list[dict[str, str | None]]
-    samples: list[dict[str, str | None]]
-    custody: list[dict[str, Any]]
-    candidates: list[CandidateLine]
-    history: list[dict[str, Any]]
-
-
-def remains_detail(db: str | None, ref: str, *, actor: str) -> RemainsDetail:
-    """Remains with what was found with them, their samples, custody timeline and candidates."""
-    with session_scope(db) as session:
-        user = _reader(session, actor, "remains.read")
-        r = _ref(session, Remains, ref)
-        samples = (
-            session.execute(select(Sample).where(Sample.remains_id == r.id).order_by(Sample.id))
-            .scalars()
-            .all()
-        )
-        sample_ids = [s.id for s in samples]
-        events = session.execute(
-            select(CustodyEvent, User.name)
-            .join(User, User.id == CustodyEvent.recorded_by_id)
-            .where(
-                (CustodyEvent.remains_id == r.id) | CustodyEvent.sample_id.in_(sample_ids or [-1])
-            )
-            .order_by(CustodyEvent.seq)
-        ).all()
-        sample_ref = {s.id: s.ref for s in samples}
-        custody = [
-            {
-                "seq": e.seq,
-                "event": e.event,
-                "sample": sample_ref.get(e.sample_id),
-                "from": e.from_party,
-                "to": e.to_party,
-                "location": e.location,
-                "occurred_on": e.occurred_on,
-                "recorded_by": name,
-                "recorded_at": e.recorded_at.isoformat(),
-                "notes": e.notes,
-                "row_hash": e.row_hash,
-            }
-            for e, name in events
-        ]
-        log_event(session, user.name, "custody.read", "remains", r.id)
-        return RemainsDetail(
-            r.ref,
-            r.status,
-            r.condition,
-            r.site,
-            r.site_lat,
-            r.site_lon,
-            r.recovered_on,
-            r.recovered_by,
-            [{"kind": e.kind, "description": e.description} for e in r.effects],
-            [
-                {"ref": s.ref, "material": s.material, "collected_on": s.collected_on, "lab": s.lab}
-                for s in samples
-            ],
-            custody,
-            _candidate_lines(
-                session, select(CandidateMatch).where(CandidateMatch.remains_id == r.id)
-            ),
-            _history(session, "remains", r.id),
-        )
-
-
-# ----------------------------------------------------------------------------- matches
+__all__ = ["MarkerRow", "Alternative", "PedigreeNode", "MatchDetail", "match_detail"]
 
 
 @dataclass(frozen=True)
@@ -611,105 +101,25 @@ class MatchDetail:
     evidence_keys: list[str] = field(default_factory=list)
 
 
-def describe_lr(log10_lr: float | None) -> str:
-    """The LR in words, for families and courts (numerator: identity; denominator: unrelated)."""
-    if log10_lr is None:
-        return "No likelihood ratio was stored for this pairing."
-    if math.isinf(log10_lr) and log10_lr < 0:
-        return (
-            "The likelihood ratio is 0: the DNA results are impossible if these remains are this "
-            "person, unless there was a mutation or a typing error."
-        )
-    lr = _fmt_lr(log10_lr)
-    if log10_lr >= 0:
-        return (
-            f"The DNA results are {lr} times more probable if these remains are this person than "
-            "if they are of someone unrelated to the family."
-        )
-    return (
-        f"The DNA results are {_fmt_lr(-log10_lr)} times more probable if these remains are of "
-        "someone unrelated to the family than if they are this person."
-    )
+def _markers(evidence: CandidateEvidence) -> list[MarkerRow]:
+    """Per-marker rows from the candidate's evidence (the run's log10 LR, as an LR)."""
+    return [
+        MarkerRow(name, None if math.isnan(x) else 10**x)
+        for name, x in evidence.per_marker_log10_lr.items()
+    ]
 
 
-def _fmt_lr(log10_lr: float) -> str:
-    if math.isinf(log10_lr):
-        return "infinitely many"
-    if log10_lr < 6:
-        return f"{10**log10_lr:,.0f}" if log10_lr >= 1 else f"{10**log10_lr:.3g}"
-    return f"about 10^{log10_lr:.1f}"
-
-
-def _describe_posterior(p: float | None, prior: str | None) -> str:
-    if p is None:
-        return "No posterior probability was stored for this pairing."
-    prior_text = prior or "a flat prior over all possible assignments of remains to missing persons"
-    return (
-        f"Taking every other missing person and set of remains in the case into account, and "
-        f"assuming {prior_text}, the probability that these remains are this person is "
-        f"{p:.6g} ({100 * p:.4g} %)."
-    )
-
-
-def _num(v: Any) -> float | None:
-    """A stored number; JSON columns hold infinities and NaN as the strings "Inf", "-Inf", "NaN"."""
-    if v is None:
-        return None
-    if isinstance(v, str):
-        return {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}.get(v.strip().lower())
-    return float(v)
-
-
-def _markers(evidence: dict[str, Any]) -> list[MarkerRow]:
-    """Per-marker rows from a candidate's stored evidence.
-
-    Accepted shapes (what identification runs store): ``per_marker_log10_lr`` (marker -> log10
-    LR, as :mod:`repatria.services.workflows.identify` writes it), ``per_marker_lr`` (marker -> LR), or
-    ``markers`` as a list of ``{"marker", "lr" | "log10_lr", ["pm"], ["note"]}``.
-    """
-    rows: list[MarkerRow] = []
-    if isinstance(evidence.get("per_marker_log10_lr"), dict):
-        for name, v in evidence["per_marker_log10_lr"].items():
-            x = _num(v)
-            rows.append(MarkerRow(str(name), None if x is None or math.isnan(x) else 10**x))
-        return rows
-    raw = evidence.get("markers", evidence.get("per_marker_lr"))
-    if isinstance(raw, dict):
-        for name, v in raw.items():
-            rows.append(MarkerRow(str(name), _num(v)))
-    elif isinstance(raw, list):
-        for m in raw:
-            if not isinstance(m, dict) or "marker" not in m:
-                continue
-            lr = _num(m.get("lr"))
-            if lr is None and m.get("log10_lr") is not None:
-                x = _num(m["log10_lr"])
-                lr = None if x is None else 10**x
-            rows.append(
-                MarkerRow(
-                    str(m["marker"]),
-                    lr,
-                    None if m.get("pm") is None else str(m.get("pm")),
-                    m.get("note"),
-                )
-            )
-    return rows
-
-
-def _exclusions(evidence: dict[str, Any], markers: list[MarkerRow]) -> list[dict[str, Any]]:
-    """Exclusions as rows: a stored count (identify's ``exclusions``) or a list, else the LR-0 markers."""
-    raw = evidence.get("exclusions")
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        if raw < 0:
-            return [{"detail": "exclusions were not computed for this pairing"}]
-        zero = [m.marker for m in markers if m.lr == 0]
-        row: dict[str, Any] = {"markers inconsistent without mutation": int(raw)}
-        if zero:
-            row["which"] = ", ".join(zero)
-        return [row]
-    if isinstance(raw, list):
-        return [e if isinstance(e, dict) else {"detail": str(e)} for e in raw]
-    return []
+def _exclusions(evidence: CandidateEvidence, markers: list[MarkerRow]) -> list[dict[str, Any]]:
+    """Exclusions as rows: the stored count with the LR-0 markers, or why there is none."""
+    if evidence.exclusions is None:
+        return []
+    if evidence.exclusions < 0:
+        return [{"detail": "exclusions were not computed for this pairing"}]
+    zero = [m.marker for m in markers if m.lr == 0]
+    row: dict[str, Any] = {"markers inconsistent without mutation": evidence.exclusions}
+    if zero:
+        row["which"] = ", ".join(zero)
+    return [row]
 
 
 def _pedigree(
@@ -761,17 +171,18 @@ def match_detail(
 ) -> MatchDetail:
     """A candidate match with its evidence, pedigree, alternatives and review; the read is audited."""
     with session_scope(db) as session:
-        user = _reader(session, actor, action)
+        user = reader(session, actor, action)
         c = session.get(CandidateMatch, candidate_id)
         if c is None:
-            raise NotFound(f"there is no candidate {candidate_id}")
+            raise NotFoundError(f"there is no candidate {candidate_id}")
         person, remains = session.get(Person, c.person_id), session.get(Remains, c.remains_id)
         sample = session.get(Sample, c.sample_id) if c.sample_id else None
-        evidence = dict(c.evidence or {})
-        kinds = _decision_kinds(session)
+        stored = dict(c.evidence or {})
+        evidence = CandidateEvidence.from_json(stored)
+        kinds = decision_kinds(session)
         markers = _markers(evidence)
         zero = [m.marker for m in markers if m.lr == 0]
-        lr0 = _num(evidence.get("lr0"))
+        lr0 = evidence.lr0
         warnings = []
         if zero:
             warnings.append(
@@ -784,8 +195,7 @@ def match_detail(
                 "has LR above 1, so it rests partly on other victims placed in the same "
                 "family, not only on the references."
             )
-        for w in evidence.get("warnings", []) or []:
-            warnings.append(str(w))
+        warnings.extend(evidence.warnings)
         exclusions = _exclusions(evidence, markers)
         alts = []
         same = select(CandidateMatch).where(
@@ -801,23 +211,10 @@ def match_detail(
                     ar.ref,
                     a.log10_lr,
                     a.posterior,
-                    _status(kinds.get(a.id, set())),
+                    candidate_status(kinds.get(a.id, set())),
                     "same remains" if a.remains_id == c.remains_id else "same person",
                 )
             )
-        for a in evidence.get("alternatives", []) or []:
-            if isinstance(a, dict) and "person_ref" in a:
-                alts.append(
-                    Alternative(
-                        0,
-                        str(a["person_ref"]),
-                        str(a.get("remains_ref", remains.ref)),
-                        a.get("log10_lr"),
-                        a.get("posterior"),
-                        "not recorded",
-                        "from the run",
-                    )
-                )
         fam_ref, nodes, refs = _pedigree(session, person)
         decisions = [
             {
@@ -854,10 +251,10 @@ def match_detail(
         )
         return MatchDetail(
             c.id,
-            _status(kinds.get(c.id, set())),
+            candidate_status(kinds.get(c.id, set())),
             person.ref,
-            _primary_name(person),
-            [_name_dict(n) for n in person.names],
+            primary_name(person),
+            [name_dict(n) for n in person.names],
             person.status,
             remains.ref,
             remains.site,
@@ -868,7 +265,7 @@ def match_detail(
             c.log10_lr,
             c.posterior,
             describe_lr(c.log10_lr),
-            _describe_posterior(c.posterior, evidence.get("prior")),
+            describe_posterior(c.posterior, evidence.prior),
             markers,
             zero,
             lr0,
@@ -880,250 +277,5 @@ def match_detail(
             refs,
             decisions,
             run,
-            sorted(evidence),
+            sorted(stored),
         )
-
-
-# ----------------------------------------------------------------------------- review queue
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    candidate_id: int
-    person_ref: str
-    person_name: str
-    remains_ref: str
-    log10_lr: float | None
-    posterior: float | None
-    proposed_by: str | None
-
-
-@dataclass(frozen=True)
-class ReviewQueue:
-    to_propose: list[QueueItem]
-    to_review: list[QueueItem]
-
-
-def review_queue(db: str | None, *, actor: str) -> ReviewQueue:
-    """Candidates waiting for an analyst's proposal, and proposals waiting for a second person."""
-    with session_scope(db) as session:
-        _reader(session, actor, "review.queue")
-        to_propose, to_review = _open_candidates(session)
-        proposers = dict(
-            session.execute(
-                select(Decision.candidate_id, User.name)
-                .join(User, User.id == Decision.actor_id)
-                .where(Decision.kind == "propose")
-            ).all()
-        )
-
-        def item(c: CandidateMatch) -> QueueItem:
-            p, r = session.get(Person, c.person_id), session.get(Remains, c.remains_id)
-            return QueueItem(
-                c.id, p.ref, _primary_name(p), r.ref, c.log10_lr, c.posterior, proposers.get(c.id)
-            )
-
-        def strongest(c: CandidateMatch) -> float:
-            return -(c.log10_lr if c.log10_lr is not None else -math.inf)
-
-        return ReviewQueue(
-            [item(c) for c in sorted(to_propose, key=strongest)],
-            [item(c) for c in sorted(to_review, key=strongest)],
-        )
-
-
-# ----------------------------------------------------------------------------- notifications
-
-
-@dataclass(frozen=True)
-class NotificationTask:
-    person_ref: str
-    person_name: str
-    identified_on: str | None
-    references: list[dict[str, str | None]]  # who in the family gave samples (contacts)
-
-
-@dataclass(frozen=True)
-class NotificationsView:
-    tasks: list[NotificationTask]
-    done: list[dict[str, Any]]
-
-
-def notifications_view(db: str | None, *, actor: str) -> NotificationsView:
-    """Families still to be told (identified persons without a notification), and those told.
-
-    Family contacts are shown, so the read is audited.
-    """
-    with session_scope(db) as session:
-        user = _reader(session, actor, "notifications.view")
-        tasks = []
-        for p in _to_notify(session):
-            when = (
-                session.execute(
-                    select(StateChange.changed_at)
-                    .where(
-                        StateChange.entity == "person",
-                        StateChange.entity_id == p.id,
-                        StateChange.to_state == "identified",
-                    )
-                    .order_by(StateChange.id.desc())
-                )
-                .scalars()
-                .first()
-            )
-            donors = (
-                session.execute(select(Donor).where(Donor.mp_person_id == p.id).order_by(Donor.id))
-                .scalars()
-                .all()
-            )
-            tasks.append(
-                NotificationTask(
-                    p.ref,
-                    _primary_name(p),
-                    when.date().isoformat() if when else None,
-                    [
-                        {"donor": d.ref, "name": d.name, "relationship": d.relationship_to_mp}
-                        for d in donors
-                    ],
-                )
-            )
-        done = []
-        for n, pref, by in session.execute(
-            select(Notification, Person.ref, User.name)
-            .join(Person, Person.id == Notification.person_id)
-            .join(User, User.id == Notification.notified_by_id)
-            .order_by(Notification.id.desc())
-        ).all():
-            done.append(
-                {
-                    "id": n.id,
-                    "person_ref": pref,
-                    "recipient": n.recipient,
-                    "relationship": n.recipient_relationship,
-                    "method": n.method,
-                    "notified_on": n.notified_on,
-                    "by": by,
-                }
-            )
-        log_event(session, user.name, "notifications.view", tasks=len(tasks), done=len(done))
-        return NotificationsView(tasks, done)
-
-
-# ----------------------------------------------------------------------------- repatriations
-
-
-@dataclass(frozen=True)
-class RepatriationView:
-    id: int
-    kind: str
-    counterpart: str
-    place: str | None
-    occurred_on: str
-    ceremony: str | None
-    items: list[dict[str, str | None]]  # remains ref, person ref, coffin, remains state
-
-
-@dataclass(frozen=True)
-class RepatriationsView:
-    done: list[RepatriationView]
-    eligible: list[dict[str, str | None]]  # identified remains not yet handed over
-
-
-def repatriations_view(db: str | None, *, actor: str) -> RepatriationsView:
-    """Handovers with their remains and states, and the identified remains waiting for one."""
-    with session_scope(db) as session:
-        _reader(session, actor, "repatriations.view")
-        done = []
-        for rep in session.execute(select(Repatriation).order_by(Repatriation.id.desc())).scalars():
-            items = []
-            for it in rep.items:
-                r = session.get(Remains, it.remains_id)
-                p = session.get(Person, it.person_id) if it.person_id else None
-                items.append(
-                    {
-                        "remains_ref": r.ref,
-                        "person_ref": p.ref if p else None,
-                        "person_name": _primary_name(p) if p else None,
-                        "coffin": it.coffin_label,
-                        "remains_state": r.status,
-                    }
-                )
-            done.append(
-                RepatriationView(
-                    rep.id,
-                    rep.kind,
-                    rep.counterpart,
-                    rep.place,
-                    rep.occurred_on,
-                    rep.ceremony,
-                    items,
-                )
-            )
-        eligible = []
-        confirmed = session.execute(
-            select(CandidateMatch, Decision)
-            .join(Decision, Decision.candidate_id == CandidateMatch.id)
-            .where(Decision.kind == "confirm")
-        ).all()
-        kinds = _decision_kinds(session)
-        for c, _d in confirmed:
-            if "revoke" in kinds.get(c.id, set()):
-                continue
-            r, p = session.get(Remains, c.remains_id), session.get(Person, c.person_id)
-            if r.status == "identified":
-                eligible.append(
-                    {
-                        "remains_ref": r.ref,
-                        "person_ref": p.ref,
-                        "person_name": _primary_name(p),
-                        "site": r.site,
-                    }
-                )
-        return RepatriationsView(done, sorted(eligible, key=lambda e: e["remains_ref"] or ""))
-
-
-# ----------------------------------------------------------------------------- identifications
-
-
-def identifications(db: str | None, *, actor: str) -> list[dict[str, Any]]:
-    """Every confirmed, unrevoked identification with its LR, reviewer and date (case summary)."""
-    with session_scope(db) as session:
-        _reader(session, actor, "report.case")
-        kinds = _decision_kinds(session)
-        out = []
-        for d, c, name in session.execute(
-            select(Decision, CandidateMatch, User.name)
-            .join(CandidateMatch, CandidateMatch.id == Decision.candidate_id)
-            .join(User, User.id == Decision.actor_id)
-            .where(Decision.kind == "confirm")
-            .order_by(Decision.seq)
-        ).all():
-            if "revoke" in kinds.get(c.id, set()):
-                continue
-            p, r = session.get(Person, c.person_id), session.get(Remains, c.remains_id)
-            out.append(
-                {
-                    "candidate_id": c.id,
-                    "person_ref": p.ref,
-                    "person_name": _primary_name(p),
-                    "remains_ref": r.ref,
-                    "log10_lr": c.log10_lr,
-                    "posterior": c.posterior,
-                    "confirmed_by": name,
-                    "confirmed_at": d.decided_at.date().isoformat(),
-                    "person_status": p.status,
-                }
-            )
-        log_event(session, actor, "report.case.read", identifications=len(out))
-        return out
-
-
-def all_log10_lrs(db: str | None, *, actor: str) -> list[float]:
-    """log10 LR of every stored candidate (for the LR distribution plot)."""
-    with session_scope(db) as session:
-        _reader(session, actor, "report.case")
-        return [
-            float(v)
-            for v in session.execute(select(CandidateMatch.log10_lr)).scalars()
-            if v is not None and math.isfinite(v)
-        ]

@@ -28,7 +28,7 @@ from repatria.registry.models import (
     Sample,
 )
 from repatria.services.access.audit import log_event
-from repatria.services.access.users import require
+from repatria.services.access.permissions import require
 
 __all__ = ["COUNT_KEYS", "CLAIM_TO_COUNT", "Account", "account", "compare_claim"]
 

@@ -45,7 +45,6 @@ from repatria.kinship.pedigree import Genotype, Sex
 from repatria.registry.chain import append, lock_head
 from repatria.registry.db import session_scope
 from repatria.registry.models import (
-    CONSENT_SCOPES,
     CustodyEvent,
     Donor,
     FrequencyTable,
@@ -62,9 +61,10 @@ from repatria.registry.models import (
 )
 from repatria.registry.models import Genotype as GenotypeRow
 from repatria.services.access.audit import log_event
-from repatria.services.access.users import require
+from repatria.services.access.permissions import require
 from repatria.services.workflows.imports import file_sha256
 from repatria.services.workflows.states import move
+from repatria.vocabulary import CONSENT_SCOPES
 
 __all__ = [
     "CASE_FILES",

@@ -13,7 +13,7 @@ from repatria.registry.db import session_scope
 from repatria.registry.models import Donor, Profile, Sample, utcnow
 from repatria.registry.queries import candidates_for_donor, runs_using, usable_profiles
 from repatria.services.access.audit import log_event
-from repatria.services.access.users import require
+from repatria.services.access.permissions import require
 from repatria.services.workflows._lookup import by_ref
 
 __all__ = ["ProfileRef", "Withdrawal", "profiles_for_run", "withdraw_consent"]

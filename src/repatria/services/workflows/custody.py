@@ -9,11 +9,12 @@ from sqlalchemy import select
 from repatria.errors import ServiceError
 from repatria.registry.chain import append, lock_head
 from repatria.registry.db import session_scope
-from repatria.registry.models import CUSTODY_EVENTS, CustodyEvent, Remains, Sample, User
+from repatria.registry.models import CustodyEvent, Remains, Sample, User
 from repatria.services.access.audit import log_event
-from repatria.services.access.users import require
+from repatria.services.access.permissions import require
 from repatria.services.workflows._lookup import by_ref
 from repatria.services.workflows.states import move
+from repatria.vocabulary import CUSTODY_EVENTS
 
 __all__ = ["CustodyRecord", "record_custody", "record_sample", "custody_history"]
 

@@ -46,9 +46,9 @@ from repatria.kinship.dvi import DVIProblem, generate_pairings
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Individual, Pedigree, Sex
 from repatria.registry.db import session_scope
+from repatria.registry.evidence import CandidateEvidence
 from repatria.registry.models import (
     CandidateMatch,
-    Decision,
     Donor,
     FrequencyTable,
     IdentificationRun,
@@ -64,8 +64,9 @@ from repatria.registry.models import (
 )
 from repatria.registry.models import Genotype as GenotypeRow
 from repatria.registry.queries import usable_profiles
+from repatria.registry.review_state import identified_ids
 from repatria.services.access.audit import log_event
-from repatria.services.access.users import require
+from repatria.services.access.permissions import require
 
 __all__ = [
     "POSTERIOR_THRESHOLD",
@@ -428,20 +429,6 @@ def problem_from_registry(db: str | None, frequency_table: str | None = None) ->
 # ----------------------------------------------------------------------------- the run
 
 
-def _confirmed(session: Session) -> tuple[set[int], set[int]]:
-    """Persons and remains of every confirmation not revoked."""
-    confirms = session.execute(
-        select(Decision.id, CandidateMatch.person_id, CandidateMatch.remains_id)
-        .join(CandidateMatch, CandidateMatch.id == Decision.candidate_id)
-        .where(Decision.kind == "confirm")
-    ).all()
-    revoked = set(
-        session.execute(select(Decision.refers_to).where(Decision.kind == "revoke")).scalars()
-    )
-    live = [(p, r) for d, p, r in confirms if d not in revoked]
-    return {p for p, _ in live}, {r for _, r in live}
-
-
 def _exp(x: float) -> float:
     return math.exp(x) if x < 709.78 else math.inf
 
@@ -477,7 +464,7 @@ def identify(
         # Identified people and remains stay in the analysis (their evidence is part of the
         # joint answer) but are not raised again as candidates: their decision is made, and a
         # revocation reopens them.
-        settled_person, settled_remains = _confirmed(session)
+        settled_person, settled_remains = identified_ids(session)
         rows, settled = [], 0
         for i, v in enumerate(problem.pm):
             for k, m in enumerate(problem.missing):
@@ -533,20 +520,18 @@ def identify(
         for i, k, log_lr, post in rows:
             v, m = problem.pm[i], problem.missing[k]
             excl = int(pw.exclusions[i, k])
-            evidence = json_safe(
-                {
-                    "log_lr": log_lr,
-                    "family": problem.missing_family[m],
-                    "exclusions": excl,
-                    "profile_id": rp.pm_profile[v],
-                    "per_marker_log10_lr": {
-                        name: float(pw.log_lr_per_marker[i, k, j]) / math.log(10)
-                        for j, name in enumerate(pw.markers)
-                    },
-                    "rule": CANDIDATE_RULE,
-                    **({"lr0": analysis.lr0[(v, m)]} if (v, m) in analysis.lr0 else {}),
-                }
-            )
+            evidence = CandidateEvidence(
+                log_lr=log_lr,
+                family=problem.missing_family[m],
+                exclusions=excl,
+                profile_id=rp.pm_profile[v],
+                per_marker_log10_lr={
+                    name: float(pw.log_lr_per_marker[i, k, j]) / math.log(10)
+                    for j, name in enumerate(pw.markers)
+                },
+                rule=CANDIDATE_RULE,
+                lr0=analysis.lr0.get((v, m)),
+            ).to_json()
             cand = CandidateMatch(
                 run_id=run.id,
                 person_id=rp.mp_person[m],

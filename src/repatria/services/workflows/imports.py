@@ -29,10 +29,6 @@ from repatria.formats.registry_tsv import (
 )
 from repatria.registry.db import session_scope
 from repatria.registry.models import (
-    CONDITIONS,
-    DOC_AUTHENTICITY,
-    NAME_KINDS,
-    SEXES,
     Effect,
     ImportBatch,
     Person,
@@ -43,7 +39,8 @@ from repatria.registry.models import (
     User,
 )
 from repatria.services.access.audit import log_event
-from repatria.services.access.users import require
+from repatria.services.access.permissions import require
+from repatria.vocabulary import CONDITIONS, DOC_AUTHENTICITY, NAME_KINDS, SEXES
 
 __all__ = [
     "ImportResult",

@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from repatria.errors import ServiceError
 from repatria.registry.db import session_scope
-from repatria.registry.models import NOTIFY_METHODS, Notification, Person, User
+from repatria.registry.models import Notification, Person, User
+from repatria.registry.review_state import live_confirmation
 from repatria.services.access.audit import log_event
-from repatria.services.access.users import PERMISSIONS, require
+from repatria.services.access.permissions import PERMISSIONS, require
 from repatria.services.workflows._lookup import by_ref
-from repatria.services.workflows.review import active_confirmation
+from repatria.vocabulary import NOTIFY_METHODS
 
 __all__ = ["NotificationRecord", "notify_family", "notifications_for"]
 
@@ -57,15 +58,15 @@ def notify_family(
     with session_scope(db) as session:
         user = require(session, actor, "notify.record")
         person = by_ref(session, Person, person_ref)
-        confirmation = active_confirmation(session, person.id)
-        if confirmation is None or person.status not in ("identified", "repatriated", "disposed"):
+        live = live_confirmation(session, person_id=person.id)
+        if live is None or person.status not in ("identified", "repatriated", "disposed"):
             raise ServiceError(
                 f"person {person.ref} is {person.status.replace('_', ' ')} with no "
                 "confirmed identification; a family is notified only of a confirmed one"
             )
         n = Notification(
             person_id=person.id,
-            decision_id=confirmation.id,
+            decision_id=live[0].id,
             notified_by_id=user.id,
             recipient=recipient,
             recipient_relationship=relationship,

@@ -8,7 +8,7 @@ from repatria.errors import ServiceError
 from repatria.registry.db import session_scope
 from repatria.registry.models import Person
 from repatria.services.access.audit import log_event
-from repatria.services.access.users import require
+from repatria.services.access.permissions import require
 from repatria.services.workflows._lookup import by_ref
 from repatria.services.workflows.states import move
 

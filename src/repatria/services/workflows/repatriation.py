@@ -5,28 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from repatria.errors import ServiceError
 from repatria.registry.chain import append, lock_head
 from repatria.registry.db import session_scope
 from repatria.registry.models import (
-    DISPOSITION_KINDS,
-    REPATRIATION_KINDS,
-    CandidateMatch,
     CustodyEvent,
-    Decision,
     Disposition,
     Person,
     Remains,
     Repatriation,
     RepatriationItem,
 )
+from repatria.registry.review_state import live_confirmation
 from repatria.services.access.audit import log_event
-from repatria.services.access.users import require
+from repatria.services.access.permissions import require
 from repatria.services.workflows._lookup import by_ref
-from repatria.services.workflows.review import active_confirmation
 from repatria.services.workflows.states import move
+from repatria.vocabulary import DISPOSITION_KINDS, REPATRIATION_KINDS
 
 __all__ = ["RepatriationRecord", "DispositionRecord", "repatriate", "dispose"]
 
@@ -65,24 +62,10 @@ class DispositionRecord:
         return f"remains {self.remains_ref}{who} disposed of by {self.kind} on {self.occurred_on}"
 
 
-def _identified_person(session, remains: Remains) -> Person | None:  # noqa: ANN001
+def _identified_person(session: Session, remains: Remains) -> Person | None:
     """The person these remains are identified as, through a confirmed, unrevoked decision."""
-    rows = (
-        session.execute(
-            select(CandidateMatch.person_id)
-            .join(Decision, Decision.candidate_id == CandidateMatch.id)
-            .where(CandidateMatch.remains_id == remains.id, Decision.kind == "confirm")
-        )
-        .scalars()
-        .all()
-    )
-    for person_id in rows:
-        confirmation = active_confirmation(session, person_id)
-        if confirmation is not None:
-            cand = session.get(CandidateMatch, confirmation.candidate_id)
-            if cand.remains_id == remains.id:
-                return session.get(Person, person_id)
-    return None
+    live = live_confirmation(session, remains_id=remains.id)
+    return None if live is None else session.get(Person, live[1].person_id)
 
 
 def repatriate(

@@ -21,8 +21,9 @@ from repatria.errors import NotFoundError, ServiceError
 from repatria.registry.chain import append, lock_head
 from repatria.registry.db import session_scope
 from repatria.registry.models import CandidateMatch, Decision, Person, Remains, StateChange, User
+from repatria.registry.review_state import candidate_status
 from repatria.services.access.audit import log_event
-from repatria.services.access.users import require
+from repatria.services.access.permissions import require
 from repatria.services.workflows.states import move
 
 __all__ = [
@@ -33,7 +34,6 @@ __all__ = [
     "reject",
     "revoke",
     "candidate_state",
-    "active_confirmation",
 ]
 
 
@@ -200,51 +200,13 @@ def candidate_state(db: str | None, candidate_id: int) -> CandidateState:
             .scalars()
             .all()
         )
-        kinds = [d.kind for d in rows]
-        status = (
-            "revoked"
-            if "revoke" in kinds
-            else "confirmed"
-            if "confirm" in kinds
-            else "rejected"
-            if "reject" in kinds
-            else "proposed"
-            if "propose" in kinds
-            else "open"
-        )
         return CandidateState(
             cand.id,
-            status,
+            candidate_status([d.kind for d in rows]),
             person.ref,
             remains.ref,
             [(d.id, d.kind, _name(session, d.actor_id), d.reason) for d in rows],
         )
-
-
-def active_confirmation(session: Session, person_id: int) -> Decision | None:
-    """The confirmation that currently identifies a person (not revoked), if any."""
-    confirms = (
-        session.execute(
-            select(Decision)
-            .join(CandidateMatch, CandidateMatch.id == Decision.candidate_id)
-            .where(CandidateMatch.person_id == person_id, Decision.kind == "confirm")
-            .order_by(Decision.seq.desc())
-        )
-        .scalars()
-        .all()
-    )
-    revoked = (
-        set(
-            session.execute(
-                select(Decision.refers_to).where(
-                    Decision.kind == "revoke", Decision.refers_to.in_([c.id for c in confirms])
-                )
-            ).scalars()
-        )
-        if confirms
-        else set()
-    )
-    return next((c for c in confirms if c.id not in revoked), None)
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from repatria import __version__
-from repatria.errors import NotFoundError, ServiceError
+from repatria.errors import NotFoundError, RegistryError, ServiceError
 from repatria.registry.db import session_scope
+from repatria.registry.evidence import CandidateEvidence
 from repatria.registry.models import (
     CandidateMatch,
     FrequencyTable,
@@ -28,7 +29,7 @@ from repatria.registry.models import (
     Sample,
 )
 from repatria.services.access.audit import log_event
-from repatria.services.access.users import require
+from repatria.services.access.permissions import require
 
 __all__ = ["CandidateInput", "record_run", "record_candidates"]
 
@@ -38,6 +39,7 @@ class CandidateInput:
     """One candidate pairing: person ``person_ref`` may be remains ``remains_ref``.
 
     ``log10_lr`` is log10 of LR = P(data | the remains are this person) / P(data | unrelated).
+    ``evidence`` is what the views show of it (a :class:`CandidateEvidence`, or its JSON form).
     """
 
     person_ref: str
@@ -45,7 +47,7 @@ class CandidateInput:
     sample_ref: str | None = None
     log10_lr: float | None = None
     posterior: float | None = None
-    evidence: dict[str, Any] | None = field(default=None)
+    evidence: CandidateEvidence | Mapping[str, Any] | None = field(default=None)
 
 
 def record_run(
@@ -128,7 +130,7 @@ def record_candidates(
                 sample_id=_by_ref(session, Sample, c.sample_ref).id if c.sample_ref else None,
                 log10_lr=c.log10_lr,
                 posterior=c.posterior,
-                evidence=c.evidence,
+                evidence=_evidence(c.evidence),
             )
             session.add(match)
             session.flush()
@@ -137,6 +139,18 @@ def record_candidates(
             session, user.name, "candidates.record", "identification_run", run, candidates=ids
         )
         return ids
+
+
+def _evidence(evidence: CandidateEvidence | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The evidence as stored: one record shape, whatever the caller gave."""
+    if evidence is None:
+        return None
+    if not isinstance(evidence, CandidateEvidence):
+        try:
+            evidence = CandidateEvidence.from_json(evidence, strict=True)
+        except RegistryError as e:
+            raise ServiceError(str(e)) from None
+    return evidence.to_json()
 
 
 def _by_ref(session: Session, model: type, ref: str) -> Any:
