@@ -109,7 +109,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[dt.datetime]):
     """A timestamp stored as UTC; SQLite's naive values come back as UTC-aware like PostgreSQL's."""
 
     impl = DateTime(timezone=True)

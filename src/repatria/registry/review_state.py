@@ -64,7 +64,7 @@ def decision_kinds(
     return out
 
 
-def live_confirmations() -> Select[tuple[Decision, CandidateMatch]]:
+def live_confirmations() -> Select[Decision, CandidateMatch]:
     """``(confirmation, candidate)`` for every confirmation not revoked, in decision order.
 
     Compose it: ``live_confirmations().where(CandidateMatch.person_id == pid)``.

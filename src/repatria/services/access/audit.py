@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from repatria.errors import ServiceError
-from repatria.registry.chain import CHAINED, verify_chain
+from repatria.registry import chain
 from repatria.registry.db import session_scope
 from repatria.registry.models import AuditEvent
 from repatria.services.access.permissions import require
@@ -96,12 +96,11 @@ def verify_chains(db: str | None, *, actor: str | None = None) -> AuditReport:
         if actor:
             require(session, actor, "audit.verify")
         chains = []
-        for model in CHAINED:
-            n, brk = verify_chain(session, model)
+        for name, table, n, brk in chain.verify_chains(session):
             chains.append(
                 ChainStatus(
-                    model.CHAIN,
-                    model.__tablename__,
+                    name,
+                    table,
                     n,
                     brk.sentence() if brk else None,
                     brk.row_id if brk else None,

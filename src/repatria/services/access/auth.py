@@ -89,7 +89,7 @@ def login(
             ok = cred is not None
         except (VerificationError, InvalidHashError):
             ok = False
-        if not ok:
+        if not ok or user is None:
             log_event(session, name[:120] or None, "auth.login_failed")
             raise AuthError("wrong name or password")
         token = secrets.token_urlsafe(32)

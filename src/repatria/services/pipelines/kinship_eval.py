@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from repatria.errors import ServiceError
 from repatria.formats.vectors import VectorCase, read_vectors
-from repatria.kinship import kinship_lr, likelihood, missing_person_lr
+from repatria.kinship import kinship_lr, likelihood, missing_person_lr, safe_exp
 
 __all__ = ["Evaluation", "evaluate_case", "evaluate_file"]
 
@@ -52,7 +53,7 @@ def evaluate_case(case: VectorCase) -> Evaluation:
     if case.kind == "likelihood":
         res = likelihood(case.pedigrees["pedigree"], case.markers, case.profiles, case.theta)
         per = np.exp(res.loglik_per_marker)
-        value = math.exp(res.loglik) if res.loglik > -745 else 0.0
+        value = safe_exp(res.loglik)
         exp_total = exp_per = None
         if case.expected:
             exp_total = case.expected.get("likelihoodTotal")
@@ -63,6 +64,11 @@ def evaluate_case(case: VectorCase) -> Evaluation:
                 case.pedigrees["H1"], case.pedigrees["H2"], case.markers, case.profiles, case.theta
             )
         else:
+            if case.missing is None or case.poi is None:
+                raise ServiceError(
+                    f"vector case {case.id} ({case.kind}) names no missing person or no "
+                    "person of interest; add `missing` and `poi` to it"
+                )
             lr = missing_person_lr(
                 case.pedigrees["reference"],
                 case.missing,

@@ -9,10 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from repatria.errors import ServiceError
 from repatria.formats.candidates import CANDIDATE_COLUMNS, FRAGMENT_COLUMNS, write_table
 from repatria.formats.casefolder import read_case_folder
+from repatria.kinship import safe_exp
 from repatria.kinship.fragments import DEFAULT_DROPOUT, find_fragments
 from repatria.kinship.screening import screen
 
@@ -21,13 +23,15 @@ __all__ = ["screen_case", "fragments_case"]
 Progress = Callable[[str, int, int], None]
 
 
-def _client(scheduler: str | None):
+def _client(scheduler: str | None) -> Any:
+    """A Dask client for ``scheduler`` (``None``: compute here); dask is optional, so untyped."""
     if not scheduler:
         return None
     from dask.distributed import Client
 
+    connect: Callable[..., Any] = Client  # dask's Client is not annotated
     try:
-        return Client(scheduler, timeout="10s")
+        return connect(scheduler, timeout="10s")
     except (OSError, TimeoutError) as e:
         raise ServiceError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
 
@@ -39,7 +43,7 @@ def screen_case(
     scheduler: str | None = None,
     out: str | Path | None = None,
     progress: Progress | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Screen every PM sample of ``case`` against every MP; write candidates to ``out`` if given."""
     problem = read_case_folder(case)
     client = _client(scheduler)
@@ -74,7 +78,7 @@ def fragments_case(
     dropout: float = DEFAULT_DROPOUT,
     out: str | Path | None = None,
     progress: Progress | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Groups of PM samples of ``case`` believed to be one body; write them to ``out`` if given."""
     problem = read_case_folder(case)
     res = find_fragments(
@@ -100,7 +104,7 @@ def fragments_case(
             {
                 "a": a,
                 "b": b,
-                "lr": math.exp(v) if v < 709 else math.inf,
+                "lr": safe_exp(v),
                 "log10_lr": v / math.log(10),
             }
             for a, b, v in res.group_edges(g - 1)
@@ -114,7 +118,7 @@ def fragments_case(
                     res.ids[i],
                     len(members),
                     res.ids[j],
-                    math.exp(v) if v < 709 else math.inf,
+                    safe_exp(v),
                     v / math.log(10),
                 )
             )

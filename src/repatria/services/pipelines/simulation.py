@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -99,7 +100,12 @@ def write_simulated_case(
 
 
 def write_population_case(
-    n_pm: int, families: int, seed: int, out: str | Path, n_markers: int = 24, **options
+    n_pm: int,
+    families: int,
+    seed: int,
+    out: str | Path,
+    n_markers: int = 24,
+    **options: Any,
 ) -> Path:
     """Write a screening-scale case folder and ``truth.json`` (``{"truth": {PM: MP or "*"},
     "fragments": [[PM, ...], ...]}``). Pairings are the default ones (by sex), so no

@@ -21,6 +21,7 @@ from repatria.registry.models import (
     StateChange,
     User,
 )
+from repatria.registry.queries import existing
 from repatria.registry.review_state import candidate_status, decision_kinds
 from repatria.services.access.permissions import require_reader
 from repatria.services.workflows._lookup import by_ref
@@ -94,7 +95,10 @@ def candidate_lines(session: Session, stmt: Any) -> list[CandidateLine]:
     kinds = decision_kinds(session)
     out = []
     for c in session.execute(stmt.order_by(CandidateMatch.id)).scalars():
-        person, remains = session.get(Person, c.person_id), session.get(Remains, c.remains_id)
+        person, remains = (
+            existing(session, Person, c.person_id),
+            existing(session, Remains, c.remains_id),
+        )
         out.append(
             CandidateLine(
                 c.id,

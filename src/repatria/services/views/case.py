@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from repatria.registry.db import session_scope
 from repatria.registry.models import CandidateMatch, Decision, Person, Remains, User
+from repatria.registry.queries import existing
 from repatria.registry.review_state import live_confirmations
 from repatria.services.access.audit import log_event
 from repatria.services.views._read import primary_name, reader
@@ -24,7 +25,7 @@ def identifications(db: str | None, *, actor: str) -> list[dict[str, Any]]:
         for d, c, name in session.execute(
             live_confirmations().add_columns(User.name).join(User, User.id == Decision.actor_id)
         ).all():
-            p, r = session.get(Person, c.person_id), session.get(Remains, c.remains_id)
+            p, r = existing(session, Person, c.person_id), existing(session, Remains, c.remains_id)
             out.append(
                 {
                     "candidate_id": c.id,

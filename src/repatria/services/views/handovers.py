@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from repatria.registry.db import session_scope
 from repatria.registry.models import Person, Remains, Repatriation
+from repatria.registry.queries import existing
 from repatria.registry.review_state import live_confirmations
 from repatria.services.views._read import primary_name, reader
 
@@ -39,8 +40,8 @@ def repatriations_view(db: str | None, *, actor: str) -> RepatriationsView:
         for rep in session.execute(select(Repatriation).order_by(Repatriation.id.desc())).scalars():
             items = []
             for it in rep.items:
-                r = session.get(Remains, it.remains_id)
-                p = session.get(Person, it.person_id) if it.person_id else None
+                r = existing(session, Remains, it.remains_id)
+                p = existing(session, Person, it.person_id) if it.person_id else None
                 items.append(
                     {
                         "remains_ref": r.ref,
@@ -63,7 +64,7 @@ def repatriations_view(db: str | None, *, actor: str) -> RepatriationsView:
             )
         eligible = []
         for _d, c in session.execute(live_confirmations()).all():
-            r, p = session.get(Remains, c.remains_id), session.get(Person, c.person_id)
+            r, p = existing(session, Remains, c.remains_id), existing(session, Person, c.person_id)
             if r.status == "identified":
                 eligible.append(
                     {

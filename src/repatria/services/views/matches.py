@@ -28,6 +28,7 @@ from repatria.registry.models import (
     Sample,
     User,
 )
+from repatria.registry.queries import existing
 from repatria.registry.review_state import candidate_status, decision_kinds
 from repatria.services.access.audit import log_event
 from repatria.services.views._read import name_dict, primary_name, reader
@@ -145,10 +146,10 @@ def _pedigree(
         if m.person_id == person.id:
             role, label = "mp", f"{m.individual} (MP {person.ref})"
         elif m.person_id is not None:
-            other = session.get(Person, m.person_id)
+            other = existing(session, Person, m.person_id)
             role, label = "other_mp", f"{m.individual} (MP {other.ref if other else m.person_id})"
         elif m.donor_id is not None:
-            d = donors.get(m.donor_id) or session.get(Donor, m.donor_id)
+            d = donors.get(m.donor_id) or existing(session, Donor, m.donor_id)
             role, label = "donor", f"{m.individual} (reference {d.ref})"
             withdrawn = d.consent_withdrawn_at is not None
             refs.append(
@@ -175,7 +176,10 @@ def match_detail(
         c = session.get(CandidateMatch, candidate_id)
         if c is None:
             raise NotFoundError(f"there is no candidate {candidate_id}")
-        person, remains = session.get(Person, c.person_id), session.get(Remains, c.remains_id)
+        person, remains = (
+            existing(session, Person, c.person_id),
+            existing(session, Remains, c.remains_id),
+        )
         sample = session.get(Sample, c.sample_id) if c.sample_id else None
         stored = dict(c.evidence or {})
         evidence = CandidateEvidence.from_json(stored)
@@ -203,7 +207,10 @@ def match_detail(
             (CandidateMatch.remains_id == c.remains_id) | (CandidateMatch.person_id == c.person_id),
         )
         for a in session.execute(same.order_by(CandidateMatch.log10_lr.desc())).scalars():
-            ap, ar = session.get(Person, a.person_id), session.get(Remains, a.remains_id)
+            ap, ar = (
+                existing(session, Person, a.person_id),
+                existing(session, Remains, a.remains_id),
+            )
             alts.append(
                 Alternative(
                     a.id,
@@ -233,14 +240,14 @@ def match_detail(
         ]
         run: dict[str, Any] = {}
         if c.run_id is not None:
-            r = session.get(IdentificationRun, c.run_id)
+            r = existing(session, IdentificationRun, c.run_id)
             table = (
                 session.get(FrequencyTable, r.frequency_table_id) if r.frequency_table_id else None
             )
             run = {
                 "id": r.id,
                 "started_at": r.started_at.isoformat(),
-                "run_by": session.get(User, r.run_by_id).name,
+                "run_by": existing(session, User, r.run_by_id).name,
                 "software_version": r.software_version,
                 "parameters": dict(r.parameters or {}),
                 "frequency_table": table.name if table else None,

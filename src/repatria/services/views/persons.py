@@ -62,9 +62,9 @@ def search_persons(
         out = []
         for p in persons:
             pn = names.get(p.id, [])
-            hay = [(n.name, n.name) for n in pn] + [
-                (n.transliteration, n.transliteration or "") for n in pn if n.transliteration
-            ]
+            # (text searched, text shown)
+            hay: list[tuple[str | None, str]] = [(n.name, n.name) for n in pn]
+            hay += [(n.transliteration, n.transliteration or "") for n in pn if n.transliteration]
             hay += [(p.ref, p.ref), (p.service_number, p.service_number or "")]
             matched = [shown for text, shown in hay if text and needle and needle in fold(text)]
             if needle and not matched:

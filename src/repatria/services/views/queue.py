@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from repatria.registry.db import session_scope
 from repatria.registry.models import CandidateMatch, Decision, Person, Remains, User
+from repatria.registry.queries import existing
 from repatria.registry.review_state import open_candidates
 from repatria.services.views._read import primary_name, reader
 
@@ -46,7 +47,7 @@ def review_queue(db: str | None, *, actor: str) -> ReviewQueue:
         )
 
         def item(c: CandidateMatch) -> QueueItem:
-            p, r = session.get(Person, c.person_id), session.get(Remains, c.remains_id)
+            p, r = existing(session, Person, c.person_id), existing(session, Remains, c.remains_id)
             return QueueItem(
                 c.id, p.ref, primary_name(p), r.ref, c.log10_lr, c.posterior, proposers.get(c.id)
             )

@@ -102,7 +102,7 @@ def remains_detail(db: str | None, ref: str, *, actor: str) -> RemainsDetail:
             )
             .order_by(CustodyEvent.seq)
         ).all()
-        sample_ref = {s.id: s.ref for s in samples}
+        sample_ref: dict[int | None, str] = {s.id: s.ref for s in samples}
         custody = [
             {
                 "seq": e.seq,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import ColumnElement, distinct, func, select
 
 from repatria.registry.db import session_scope
 from repatria.registry.models import (
@@ -67,7 +67,7 @@ class Account:
         return {"counts": self.counts, "claims": self.claims, "tables": self.tables}
 
 
-def _current(model: type) -> Any:
+def _current(model: type[Person] | type[Remains]) -> ColumnElement[bool]:
     """Rows not replaced by a correction."""
     replaced = select(model.supersedes_id).where(model.supersedes_id.is_not(None))
     return model.id.not_in(replaced)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from repatria.errors import ServiceError
 from repatria.registry.db import session_scope
 from repatria.registry.models import Donor, Profile, Sample, utcnow
-from repatria.registry.queries import candidates_for_donor, runs_using, usable_profiles
+from repatria.registry.queries import candidates_for_donor, existing, runs_using, usable_profiles
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
 from repatria.services.workflows._lookup import by_ref
@@ -66,8 +66,8 @@ def profiles_for_run(db: str | None) -> list[ProfileRef]:
     with session_scope(db) as session:
         out = []
         for p in session.execute(usable_profiles()).scalars():
-            sample = session.get(Sample, p.sample_id)
-            donor = session.get(Donor, sample.donor_id) if sample.donor_id else None
+            sample = existing(session, Sample, p.sample_id)
+            donor = existing(session, Donor, sample.donor_id) if sample.donor_id else None
             out.append(ProfileRef(p.id, sample.ref, sample.kind, donor.ref if donor else None))
         return out
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from repatria.errors import ServiceError
 from repatria.registry.chain import append, lock_head
 from repatria.registry.db import session_scope
 from repatria.registry.models import CustodyEvent, Remains, Sample, User
+from repatria.registry.queries import existing
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
 from repatria.services.workflows._lookup import by_ref
@@ -164,8 +166,8 @@ def custody_history(db: str | None, remains_ref: str, *, actor: str) -> list[Cus
             _record(
                 r,
                 remains,
-                session.get(Sample, r.sample_id) if r.sample_id else None,
-                session.get(User, r.recorded_by_id),
+                existing(session, Sample, r.sample_id) if r.sample_id else None,
+                existing(session, User, r.recorded_by_id),
             )
             for r in rows
         ]
@@ -174,16 +176,16 @@ def custody_history(db: str | None, remains_ref: str, *, actor: str) -> list[Cus
 
 
 def _append(
-    session,
-    user,
-    event,
-    remains,
-    sample,
-    from_party,
-    to_party,
-    location,  # noqa: ANN001
-    occurred_on,
-    notes,
+    session: Session,
+    user: User,
+    event: str,
+    remains: Remains | None,
+    sample: Sample | None,
+    from_party: str | None,
+    to_party: str | None,
+    location: str | None,
+    occurred_on: str | None,
+    notes: str | None,
 ) -> CustodyEvent:
     return append(
         session,

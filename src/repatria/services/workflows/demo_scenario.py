@@ -203,7 +203,7 @@ def load_demo(db: str | None) -> DemoSummary:
             ceremony="handover with honours, one coffin each",
             coffin_labels=[str(i + 1) for i in range(len(handover))],
         )
-        repatriated = [person for _, person, _ in rec.items]
+        repatriated = [person for _, person, _ in rec.items if person is not None]
     if len(confirmed) >= 2:
         remains_ref, person_ref = confirmed[-2]
         repatriation.dispose(

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from repatria.errors import FormatError, RegistryError
 from repatria.formats.registry_tsv import (
@@ -161,8 +161,8 @@ def _check(path: Path, line: int, name: str, value: str | None, allowed: tuple[s
         )
 
 
-def _exists(session: Session, model: type, column: Any, value: str) -> bool:
-    return session.execute(select(model.id).where(column == value)).first() is not None
+def _exists(session: Session, column: InstrumentedAttribute[str], value: str) -> bool:
+    return session.execute(select(column).where(column == value)).first() is not None
 
 
 def _store_person(session: Session, path: Path, row: PersonRow, batch: int) -> None:
@@ -172,7 +172,7 @@ def _store_person(session: Session, path: Path, row: PersonRow, batch: int) -> N
         _check(path, row.line, "aliases", a.kind, NAME_KINDS)
     for d in row.documents:
         _check(path, row.line, "documents", d.authenticity, DOC_AUTHENTICITY)
-    if _exists(session, Person, Person.ref, row.person_ref):
+    if _exists(session, Person.ref, row.person_ref):
         raise RegistryError(
             f"{path} line {row.line} field `person_ref`: person "
             f"{row.person_ref} is already in the registry; nothing was imported"
@@ -219,7 +219,7 @@ def _store_person(session: Session, path: Path, row: PersonRow, batch: int) -> N
 
 def _store_remains(session: Session, path: Path, row: RemainsRow, batch: int) -> None:
     _check(path, row.line, "condition", row.condition, CONDITIONS)
-    if _exists(session, Remains, Remains.ref, row.remains_ref):
+    if _exists(session, Remains.ref, row.remains_ref):
         raise RegistryError(
             f"{path} line {row.line} field `remains_ref`: remains "
             f"{row.remains_ref} are already in the registry; nothing was imported"
@@ -241,7 +241,7 @@ def _store_remains(session: Session, path: Path, row: RemainsRow, batch: int) ->
 
 
 def _store_claim(session: Session, path: Path, row: ClaimRow, batch: int) -> None:
-    if _exists(session, PublishedClaim, PublishedClaim.claim_id, row.claim_id):
+    if _exists(session, PublishedClaim.claim_id, row.claim_id):
         raise RegistryError(
             f"{path} line {row.line} field `claim_id`: claim {row.claim_id} "
             "is already in the registry; nothing was imported"

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from repatria.errors import ServiceError
 from repatria.registry.db import session_scope
 from repatria.registry.models import Notification, Person, User
+from repatria.registry.queries import existing
 from repatria.registry.review_state import live_confirmation
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import PERMISSIONS, require
@@ -106,7 +107,8 @@ def notifications_for(db: str | None, person_ref: str, *, actor: str) -> list[No
             .all()
         )
         out = [
-            _record(n, person, session.get(User, n.notified_by_id), show_notes=show) for n in rows
+            _record(n, person, existing(session, User, n.notified_by_id), show_notes=show)
+            for n in rows
         ]
         log_event(session, user.name, "notify.read", "person", person.id, sensitive_shown=show)
         return out

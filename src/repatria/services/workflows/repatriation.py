@@ -18,6 +18,7 @@ from repatria.registry.models import (
     Repatriation,
     RepatriationItem,
 )
+from repatria.registry.queries import existing
 from repatria.registry.review_state import live_confirmation
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
@@ -65,7 +66,7 @@ class DispositionRecord:
 def _identified_person(session: Session, remains: Remains) -> Person | None:
     """The person these remains are identified as, through a confirmed, unrevoked decision."""
     live = live_confirmation(session, remains_id=remains.id)
-    return None if live is None else session.get(Person, live[1].person_id)
+    return None if live is None else existing(session, Person, live[1].person_id)
 
 
 def repatriate(
@@ -110,7 +111,7 @@ def repatriate(
         )
         session.add(rep)
         session.flush()
-        items = []
+        items: list[tuple[str, str | None, str | None]] = []
         for i, ref in enumerate(remains_refs):
             remains = by_ref(session, Remains, ref, lock=True)
             person = _identified_person(session, remains)

@@ -21,6 +21,7 @@ from repatria.errors import NotFoundError, ServiceError
 from repatria.registry.chain import append, lock_head
 from repatria.registry.db import session_scope
 from repatria.registry.models import CandidateMatch, Decision, Person, Remains, StateChange, User
+from repatria.registry.queries import existing
 from repatria.registry.review_state import candidate_status
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
@@ -246,7 +247,11 @@ def _candidate(session: Session, candidate_id: int) -> tuple[CandidateMatch, Per
     cand = session.get(CandidateMatch, candidate_id)
     if cand is None:
         raise NotFoundError(f"there is no candidate {candidate_id}")
-    return cand, session.get(Person, cand.person_id), session.get(Remains, cand.remains_id)
+    return (
+        cand,
+        existing(session, Person, cand.person_id),
+        existing(session, Remains, cand.remains_id),
+    )
 
 
 def _find(session: Session, candidate_id: int, kind: str) -> Decision | None:

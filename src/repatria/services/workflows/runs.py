@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from repatria import __version__
 from repatria.errors import NotFoundError, RegistryError, ServiceError
@@ -30,6 +29,7 @@ from repatria.registry.models import (
 )
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
+from repatria.services.workflows._lookup import by_ref
 
 __all__ = ["CandidateInput", "record_run", "record_candidates"]
 
@@ -125,9 +125,9 @@ def record_candidates(
             c = c if isinstance(c, CandidateInput) else CandidateInput(**c)
             match = CandidateMatch(
                 run_id=run,
-                person_id=_by_ref(session, Person, c.person_ref).id,
-                remains_id=_by_ref(session, Remains, c.remains_ref).id,
-                sample_id=_by_ref(session, Sample, c.sample_ref).id if c.sample_ref else None,
+                person_id=by_ref(session, Person, c.person_ref).id,
+                remains_id=by_ref(session, Remains, c.remains_ref).id,
+                sample_id=by_ref(session, Sample, c.sample_ref).id if c.sample_ref else None,
                 log10_lr=c.log10_lr,
                 posterior=c.posterior,
                 evidence=_evidence(c.evidence),
@@ -151,11 +151,3 @@ def _evidence(evidence: CandidateEvidence | Mapping[str, Any] | None) -> dict[st
         except RegistryError as e:
             raise ServiceError(str(e)) from None
     return evidence.to_json()
-
-
-def _by_ref(session: Session, model: type, ref: str) -> Any:
-    obj = session.execute(select(model).where(model.ref == ref)).scalar_one_or_none()
-    if obj is None:
-        kind = {"persons": "person", "remains": "remains", "samples": "sample"}[model.__tablename__]
-        raise NotFoundError(f"there is no {kind} {ref!r} in the registry")
-    return obj
