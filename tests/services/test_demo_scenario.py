@@ -1,4 +1,4 @@
-"""The bundled demo scenario loads into a fresh database (SQLite and PostgreSQL) and fills every state."""
+"""The bundled demo loads into a fresh database (SQLite and PostgreSQL) and fills every state."""
 
 from __future__ import annotations
 

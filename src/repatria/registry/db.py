@@ -48,7 +48,7 @@ _lock = threading.Lock()
 
 
 def resolve_url(url: str | None = None) -> str:
-    """The database URL to use: ``url``, else ``$REPATRIA_DATABASE_URL``, else ``./repatria.sqlite``.
+    """The database URL: ``url``, else ``$REPATRIA_DATABASE_URL``, else ``./repatria.sqlite``.
 
     ``postgresql://`` is given the psycopg (3) driver, the one Repatria installs.
     """

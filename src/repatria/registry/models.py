@@ -282,7 +282,7 @@ class Effect(Base):
     remains: Mapped[Remains] = relationship(back_populates="effects")
 
 
-# --------------------------------------------------------------------------- DNA: markers, families, samples
+# ------------------------------------------------------------- DNA: markers, families, samples
 
 
 class FrequencyTable(Base):

@@ -79,7 +79,7 @@ def runs_using(session: Session, profile_ids: Sequence[int]) -> list[int]:
 
 
 def candidates_for_donor(session: Session, donor: Donor, run_ids: Sequence[int]) -> list[int]:
-    """Candidates of these runs about the donor's missing relatives (the MPs their profile informs)."""
+    """Candidates of these runs about the donor's missing relatives (the MPs a profile informs)."""
     if not run_ids:
         return []
     persons: set[int] = set()

@@ -42,7 +42,7 @@ def log_event(
     entity_id: Any = None,
     **detail: Any,
 ) -> None:
-    """Add one audit entry in the caller's transaction (so it commits or rolls back with the work)."""
+    """Add one audit entry in the caller's transaction (it commits or rolls back with the work)."""
     bad = FORBIDDEN_DETAIL.intersection(k.lower() for k in detail)
     if bad:
         raise ServiceError(f"audit entries never hold genotypes; drop {', '.join(sorted(bad))}")
@@ -124,7 +124,7 @@ class AuditEntry:
 
 
 def read_audit_log(db: str | None, *, actor: str, limit: int = 100) -> list[AuditEntry]:
-    """The newest ``limit`` audit entries, newest first (auditors and admins); reading is audited."""
+    """The newest ``limit`` audit entries, newest first (auditors, admins); reading is audited."""
     with session_scope(db) as session:
         require(session, actor, "audit.read")
         rows = session.execute(

@@ -41,7 +41,8 @@ MIN_PASSWORD = 8
 TOKEN_LIFETIME = {"session": dt.timedelta(hours=12), "api": dt.timedelta(days=30)}
 
 _hasher = PasswordHasher()
-# Verifying against this when the user does not exist keeps a wrong name as slow as a wrong password.
+# Verifying against this when the user does not exist keeps a wrong name as slow as a wrong
+# password.
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
 

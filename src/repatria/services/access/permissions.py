@@ -75,7 +75,7 @@ _VERBS = {
 
 
 def require(session: Session, actor: str | None, action: str) -> User:
-    """The user named ``actor``, if their role allows ``action``; else a one-sentence ServiceError."""
+    """The user named ``actor``, if their role allows ``action``; else one sentence why not."""
     allowed = PERMISSIONS[action]
     needs = " or ".join(sorted(allowed))
     if not actor:

@@ -1,4 +1,5 @@
-"""Lineage matching on files: a PM haplotype against a reference relative's, weighed by a database."""
+"""Lineage matching on files: a PM haplotype against a reference relative's, weighed by a database
+of haplotypes."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def match_lineage(
     max_mismatches: int = 2,
     confidence: float = 0.95,
 ) -> LineageLR:
-    """``pm`` and ``reference`` written as on the command line (see :mod:`repatria.formats.haplotypes`)."""
+    """``pm`` and ``reference`` as on the command line (see :mod:`repatria.formats.haplotypes`)."""
     h_pm, h_ref = (
         parse_haplotype(pm, kind, field="pm"),
         parse_haplotype(reference, kind, field="reference"),

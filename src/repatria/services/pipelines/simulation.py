@@ -59,7 +59,10 @@ def standard_markers(
     mutation: str | None = "proportional",
     rate: float = 0.001,
 ) -> list[Marker]:
-    """``n`` standard STR markers from a bundled table, with a mutation model (default proportional 0.001)."""
+    """``n`` standard STR markers from a bundled table, with a mutation model.
+
+    The default model is proportional with rate 0.001.
+    """
     t = bundled_table(table)
     norm = {k.replace(" ", "").replace("_", "").upper(): k for k in t.markers}
     out = []

@@ -170,7 +170,7 @@ def _pedigree(
 def match_detail(
     db: str | None, candidate_id: int, *, actor: str, action: str = "match.read"
 ) -> MatchDetail:
-    """A candidate match with its evidence, pedigree, alternatives and review; the read is audited."""
+    """A candidate with its evidence, pedigree, alternatives and review; the read is audited."""
     with session_scope(db) as session:
         user = reader(session, actor, action)
         c = session.get(CandidateMatch, candidate_id)

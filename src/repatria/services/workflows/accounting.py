@@ -1,4 +1,4 @@
-"""Accounting: the registry's counts by state, beside each published claim, with the differences named.
+"""Accounting: the registry's counts by state beside each published claim, differences named.
 
 Counts come from the records themselves (never from a stored tally):
 
@@ -57,7 +57,7 @@ CLAIM_TO_COUNT: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Account:
-    """``counts`` by state, ``claims`` (each with its comparison) and ``tables`` (rows per table)."""
+    """``counts`` by state, ``claims`` (each with its comparison), ``tables`` (rows per table)."""
 
     counts: dict[str, int]
     claims: list[dict[str, Any]]

@@ -27,19 +27,15 @@ NULL) and never written to the audit trail.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from repatria.errors import FormatError, RegistryError
-from repatria.formats.markers_json import marker_to_dict
 from repatria.kinship.dvi import NOBODY, DVIProblem, generate_pairings
 from repatria.kinship.pedigree import Genotype, Sex
 from repatria.registry.chain import append, lock_head
@@ -62,9 +58,15 @@ from repatria.registry.models import (
 from repatria.registry.models import Genotype as GenotypeRow
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
-from repatria.services.workflows.imports import file_sha256
+from repatria.services.workflows.case_files import (
+    CASE_FILES,
+    SEX_NAMES,
+    DonorInfo,
+    case_sha256,
+    markers_to_rows,
+    read_donors,
+)
 from repatria.services.workflows.states import move
-from repatria.vocabulary import CONSENT_SCOPES
 
 __all__ = [
     "CASE_FILES",
@@ -74,13 +76,6 @@ __all__ = [
     "markers_to_rows",
     "SEX_NAMES",
 ]
-
-#: The files of a case folder that the import reads, in the order they are hashed.
-CASE_FILES = ("markers.json", "pm.tsv", "am.tsv", "missing.txt", "pairings.json", "donors.tsv")
-
-SEX_NAMES = {Sex.UNKNOWN: "unknown", Sex.MALE: "male", Sex.FEMALE: "female"}
-
-_DONOR_COLUMNS = ("id", "name", "relationship", "consent_scope", "consent_given_on")
 
 
 @dataclass(frozen=True)
@@ -112,109 +107,6 @@ class CaseImportResult:
         return text + "".join(f"; {n}" for n in self.notes)
 
 
-def case_sha256(path: str | Path) -> str:
-    """The SHA-256 that identifies a case: a file's bytes, or a folder's case files in order.
-
-    For a folder, each file of :data:`CASE_FILES` that exists is hashed as its name, its
-    length and its bytes, in that fixed order; other files (``expected/``, notes) do not count.
-    """
-    p = Path(path)
-    if not p.is_dir():
-        return file_sha256(p)
-    h = hashlib.sha256(b"repatria case folder\n")
-    for name in CASE_FILES:
-        f = p / name
-        if f.is_file():
-            data = f.read_bytes()
-            h.update(f"{name}\0{len(data)}\0".encode())
-            h.update(data)
-    return h.hexdigest()
-
-
-@dataclass(frozen=True)
-class _DonorInfo:
-    name: str | None
-    relationship: str | None
-    consent_scope: str
-    consent_given_on: str | None
-
-
-def _read_donors(folder: Path) -> dict[str, _DonorInfo]:
-    path = folder / "donors.tsv"
-    if not path.is_file():
-        return {}
-    lines = path.read_text(encoding="utf-8").splitlines()
-    rows = [
-        (k, line.split("\t"))
-        for k, line in enumerate(lines, start=1)
-        if line.strip() and not line.startswith("#")
-    ]
-    if not rows:
-        return {}
-    header = [h.strip() for h in rows[0][1]]
-    if header[:1] != ["id"] or set(header) - set(_DONOR_COLUMNS):
-        raise FormatError(
-            f"header must be {', '.join(_DONOR_COLUMNS)} (id first)",
-            file=str(path),
-            line=rows[0][0],
-            field="header",
-        )
-    out: dict[str, _DonorInfo] = {}
-    for k, r in rows[1:]:
-        if len(r) != len(header):
-            raise FormatError(
-                f"{len(r)} fields, but the header has {len(header)}", file=str(path), line=k
-            )
-        d = {h: (v.strip() or None) for h, v in zip(header, r, strict=False)}
-        if not d["id"]:
-            raise FormatError("empty id", file=str(path), line=k, field="id")
-        if d["id"] in out:
-            raise FormatError(
-                f"donor '{d['id']}' is listed twice", file=str(path), line=k, field="id"
-            )
-        scope = d.get("consent_scope") or "identification"
-        if scope not in CONSENT_SCOPES:
-            raise FormatError(
-                f"{scope!r} is not one of {', '.join(CONSENT_SCOPES)}",
-                file=str(path),
-                line=k,
-                field="consent_scope",
-            )
-        out[d["id"]] = _DonorInfo(
-            d.get("name"), d.get("relationship"), scope, d.get("consent_given_on")
-        )
-    return out
-
-
-def markers_to_rows(problem: DVIProblem) -> tuple[str, list[dict[str, Any]]]:
-    """The markers as stored (``marker_definitions`` rows) and the SHA-256 of their content.
-
-    ``frequencies`` maps allele -> frequency; ``mutation`` keeps everything else that defines the
-    marker exactly (allele order, chromosome, position, X-linkage, the mutation models with
-    their matrices), so :func:`repatria.services.workflows.identify.markers_from_rows` rebuilds it
-    bit for bit.
-    """
-    rows = []
-    for m in problem.markers:
-        d = marker_to_dict(m)
-        rows.append(
-            {
-                "name": m.name,
-                "chromosome": "X" if m.is_x else (m.chrom or "autosomal"),
-                "frequencies": dict(zip(d["alleles"], d["afreq"], strict=False)),
-                "mutation": {
-                    "alleles": d["alleles"],
-                    "chrom": d["chrom"],
-                    "posMb": d["posMb"],
-                    "isX": d["isX"],
-                    "mutmod": d["mutmod"],
-                },
-            }
-        )
-    text = json.dumps(rows, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest(), rows
-
-
 def import_case(db: str | None, path: str | Path, *, actor: str) -> CaseImportResult:
     """Import a case folder or ``.fam`` file (see the module notes); returns what was stored."""
     from repatria.services.pipelines.dvi_analysis import read_case
@@ -224,7 +116,7 @@ def import_case(db: str | None, path: str | Path, *, actor: str) -> CaseImportRe
         raise FormatError("no such case folder or .fam file", file=str(p))
     sha = case_sha256(p)
     problem = read_case(p)  # complete and validated before the database is touched
-    donors = _read_donors(p) if p.is_dir() else {}
+    donors = read_donors(p) if p.is_dir() else {}
     typed = {pid for fam in problem.am_profiles.values() for pid in fam}
     unknown = sorted(set(donors) - typed)
     if unknown:
@@ -272,11 +164,24 @@ def _conflict(p: Path, part: str, fld: str, what: str) -> RegistryError:
     return RegistryError(f"{where} field `{fld}`: {what}; nothing was imported")
 
 
+@dataclass
+class _Import:
+    """What every step of storing a case shares: the transaction, the case and the counts."""
+
+    session: Session
+    path: Path
+    problem: DVIProblem
+    user: User
+    batch: ImportBatch
+    case_name: str
+    counts: dict[str, int]
+
+
 def _store(
     session: Session,
     p: Path,
     problem: DVIProblem,
-    donors: Mapping[str, _DonorInfo],
+    donors: Mapping[str, DonorInfo],
     user: User,
     batch: ImportBatch,
 ) -> CaseImportResult:
@@ -298,10 +203,27 @@ def _store(
         ),
         0,
     )
-    notes: list[str] = []
-    case_name = p.stem if p.is_file() else p.name
+    ctx = _Import(session, p, problem, user, batch, p.stem if p.is_file() else p.name, counts)
+    table = _store_markers(ctx)
+    persons = _store_persons(ctx)
+    _store_families(ctx, donors, persons)
+    samples = _store_pm_samples(ctx)
+    notes = _store_pairing_exclusions(ctx, samples, persons)
+    return CaseImportResult(
+        p.name, batch.sha256, batch.id, False, batch.rows, table.name, counts, notes
+    )
 
-    # -- markers: one frequency table per distinct content
+
+def _store_markers(ctx: _Import) -> FrequencyTable:
+    """The case's markers: one frequency table per distinct content."""
+    session, p, problem, batch, case_name, counts = (
+        ctx.session,
+        ctx.path,
+        ctx.problem,
+        ctx.batch,
+        ctx.case_name,
+        ctx.counts,
+    )
     msha, mrows = markers_to_rows(problem)
     table = (
         session.execute(select(FrequencyTable).where(FrequencyTable.sha256 == msha))
@@ -318,8 +240,19 @@ def _store(
         session.flush()
         session.add_all(MarkerDefinition(frequency_table_id=table.id, **r) for r in mrows)
     counts["marker_definitions"] = len(mrows)
+    return table
 
-    # -- missing persons: matched by reference, or new
+
+def _store_persons(ctx: _Import) -> dict[str, Person]:
+    """Missing persons: matched by reference, or new."""
+    session, p, problem, batch, case_name, counts = (
+        ctx.session,
+        ctx.path,
+        ctx.problem,
+        ctx.batch,
+        ctx.case_name,
+        ctx.counts,
+    )
     persons: dict[str, Person] = {}
     for mp in problem.missing:
         famid = problem.missing_family[mp]
@@ -363,8 +296,21 @@ def _store(
         persons[mp] = person
     counts["missing_persons"] = len(persons)
     session.flush()
+    return persons
 
-    # -- reference families, pedigree members, donors and their reference profiles
+
+def _store_families(
+    ctx: _Import, donors: Mapping[str, DonorInfo], persons: Mapping[str, Person]
+) -> None:
+    """Reference families, pedigree members, donors and their reference profiles."""
+    session, p, problem, batch, case_name, counts = (
+        ctx.session,
+        ctx.path,
+        ctx.problem,
+        ctx.batch,
+        ctx.case_name,
+        ctx.counts,
+    )
     for famid, ped in problem.families.items():
         if session.execute(select(ReferenceFamily.id).where(ReferenceFamily.ref == famid)).first():
             raise _conflict(
@@ -404,7 +350,18 @@ def _store(
             counts["pedigree_members"] += 1
     session.flush()
 
-    # -- PM samples: onto registered remains, or new remains of unknown condition
+
+def _store_pm_samples(ctx: _Import) -> dict[str, Sample]:
+    """PM samples: onto registered remains, or new remains of unknown condition."""
+    session, p, problem, batch, case_name, counts = (
+        ctx.session,
+        ctx.path,
+        ctx.problem,
+        ctx.batch,
+        ctx.case_name,
+        ctx.counts,
+    )
+    user = ctx.user
     lock_head(session, CustodyEvent.CHAIN)
     samples: dict[str, Sample] = {}
     for v in problem.pm:
@@ -449,9 +406,18 @@ def _store(
             ),
         )
         counts["pm_samples"] += 1
+    return samples
 
-    # Pairings the case rules out beyond sex are kept as exclusions, so identify analyses the
-    # same problem as `repatria dvi analyse` on the case itself.
+
+def _store_pairing_exclusions(
+    ctx: _Import, samples: Mapping[str, Sample], persons: Mapping[str, Person]
+) -> list[str]:
+    """Pairings the case rules out beyond sex, kept as exclusions; notes on what is not kept.
+
+    So identify analyses the same problem as `repatria dvi analyse` on the case itself.
+    """
+    session, p, problem, batch, counts = (ctx.session, ctx.path, ctx.problem, ctx.batch, ctx.counts)
+    notes: list[str] = []
     for v, default in generate_pairings(problem).items():
         allowed = set(problem.pairings[v])
         for m in default:
@@ -470,9 +436,7 @@ def _store(
                 f"the case requires {v} to be one of its missing persons; the registry keeps "
                 f"'nobody' possible"
             )
-    return CaseImportResult(
-        p.name, batch.sha256, batch.id, False, batch.rows, table.name, counts, notes
-    )
+    return notes
 
 
 def _store_donor(
@@ -482,7 +446,7 @@ def _store_donor(
     pid: str,
     sex: Sex,
     profile: Mapping[str, Genotype],
-    info: _DonorInfo | None,
+    info: DonorInfo | None,
     fam_mps: tuple[str, ...],
     persons: Mapping[str, Person],
     batch: ImportBatch,
@@ -492,7 +456,7 @@ def _store_donor(
         raise _conflict(p, "am.tsv", "id", f"donor {pid} is already in the registry")
     if session.execute(select(Sample.id).where(Sample.ref == pid)).first():
         raise _conflict(p, "am.tsv", "id", f"sample {pid} is already in the registry")
-    info = info or _DonorInfo(None, None, "identification", None)
+    info = info or DonorInfo(None, None, "identification", None)
     # A donor's "missing relative" is only unambiguous in a family with one MP.
     mp_person = persons[fam_mps[0]].id if len(fam_mps) == 1 else None
     donor = Donor(

@@ -110,7 +110,7 @@ def record_sample(
     lab: str | None = None,
     to_party: str | None = None,
 ) -> CustodyRecord:
-    """A post mortem sample was taken from remains: store the sample, log it, mark the remains sampled."""
+    """A post mortem sample was taken from remains: store it, log it, mark the remains sampled."""
     with session_scope(db) as session:
         user = require(session, actor, "samples.record")
         lock_head(session, CustodyEvent.CHAIN)

@@ -21,12 +21,13 @@ DEMO_DATABASE = "repatria-demo.sqlite"
 
 
 def fresh_demo(path: str | Path = DEMO_DATABASE) -> DemoSummary:
-    """Delete the SQLite file ``path`` (and its journals) if it exists, and load the demo into it."""
+    """Delete the SQLite file ``path`` (and its journals) if it exists; load the demo into it."""
     p = Path(path)
     if "://" in str(path):
         raise ServiceError(
             "the demo is recreated in a SQLite file; give a file path, not a URL "
-            "(to load it into another database, use repatria.services.workflows.demo_scenario.load_demo)"
+            "(to load it into another database, use "
+            "repatria.services.workflows.demo_scenario.load_demo)"
         )
     if p.is_dir():
         raise ServiceError(f"{p} is a directory; give the demo database a file name")

@@ -97,7 +97,8 @@ def load_demo(db: str | None) -> DemoSummary:
 
     Parameters
     ----------
-    db : a database URL or SQLite path; ``None``: ``$REPATRIA_DATABASE_URL``, else ``./repatria.sqlite``.
+    db : a database URL or SQLite path; ``None``: ``$REPATRIA_DATABASE_URL``, else
+        ``./repatria.sqlite``.
 
     Raises
     ------
@@ -178,7 +179,7 @@ def load_demo(db: str | None) -> DemoSummary:
     # Families told, remains handed over in one ceremony, one family's wish for a local burial;
     # the last confirmed identification waits for its notification.
     notified, repatriated, disposed = [], [], []
-    for remains_ref, person_ref in confirmed[:-1]:
+    for _remains_ref, person_ref in confirmed[:-1]:
         notification.notify_family(
             db,
             person_ref,

@@ -158,8 +158,8 @@ def identify(
                         continue
                     rows.append((i, k, log_lr, post))
         parameters = {
-            "pairings": "every missing person of compatible sex, or nobody (dvir's default), less the "
-            "recorded pairing exclusions",
+            "pairings": "every missing person of compatible sex, or nobody (dvir's default), "
+            "less the recorded pairing exclusions",
             "pairing_exclusions": sum(len(d) for d in generate_pairings(problem).values())
             - sum(len(x) for x in problem.pairings.values()),
             "mutation": "mutation models as stored with the markers",

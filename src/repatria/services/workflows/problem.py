@@ -77,7 +77,7 @@ class RegistryProblem:
 
 
 def markers_from_rows(rows: list[MarkerDefinition]) -> tuple[Marker, ...]:
-    """Markers rebuilt exactly from ``marker_definitions`` rows (see ``case_import.markers_to_rows``)."""
+    """Markers rebuilt exactly from ``marker_definitions`` rows (see ``markers_to_rows``)."""
     out = []
     for r in rows:
         extra = r.mutation or {}

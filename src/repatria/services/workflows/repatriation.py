@@ -1,4 +1,4 @@
-"""Repatriation (a handover or an exchange, often a ceremony with several coffins) and disposition."""
+"""Repatriation (a handover or an exchange, often a ceremony with several coffins), disposition."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def repatriate(
     ceremony: str | None = None,
     coffin_labels: Sequence[str] | None = None,
 ) -> RepatriationRecord:
-    """Record identified remains handed over or exchanged; they and their persons become repatriated.
+    """Record identified remains handed over or exchanged; they and their persons are repatriated.
 
     All or nothing: if any of the remains may not be repatriated, none is.
     """

@@ -1,4 +1,4 @@
-"""Review of candidate matches: propose (an analyst), confirm or reject (a different reviewer), revoke.
+"""Review of candidate matches: propose (an analyst), confirm or reject (another reviewer), revoke.
 
 Each step is a row of the hash-chained ``decisions`` log. The two-person rule and "one
 decision per candidate" are held by the database itself (see ``registry.models.Decision``);
@@ -107,7 +107,7 @@ def propose(
 def confirm(
     db: str | None, candidate_id: int, *, actor: str, reason: str | None = None
 ) -> ReviewResult:
-    """A reviewer who did not propose the candidate confirms it: the person and remains are identified."""
+    """A reviewer other than the proposer confirms: the person and remains are identified."""
     with _review(db, actor, "review.confirm") as (session, user):
         cand, person, remains, proposal = _verdict_checks(session, candidate_id, user, "confirm")
         d = append(

@@ -115,7 +115,7 @@ def record_candidates(
     *,
     actor: str,
 ) -> list[int]:
-    """Store candidate matches of run ``run`` (``None``: proposed by hand); returns their ids in order."""
+    """Store candidate matches of run ``run`` (``None``: proposed by hand); their ids, in order."""
     with session_scope(db) as session:
         user = require(session, actor, "runs.record")
         if run is not None and session.get(IdentificationRun, run) is None:

@@ -34,7 +34,8 @@ def init_database(db: str | None) -> InitResult:
 
 
 def require_current_schema(db: str | None) -> str:
-    """The database's display URL, if its schema is the newest; else a RegistryError saying what to run."""
+    """The database's display URL, if its schema is the newest; else a RegistryError saying what
+    to run."""
     rev = schema_revision(db)
     if rev != head_revision():
         raise RegistryError(
