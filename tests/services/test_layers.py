@@ -40,8 +40,14 @@ def test_file_pipelines_never_open_the_registry() -> None:
     assert _offenders("services/pipelines", ("repatria.registry", "sqlalchemy")) == []
 
 
-def test_vocabulary_imports_nothing() -> None:
-    assert _imports(SRC / "vocabulary.py") == {"__future__", "__future__.annotations"}
+def test_vocabulary_imports_only_typing() -> None:
+    assert _imports(SRC / "vocabulary.py") <= {
+        "__future__",
+        "__future__.annotations",
+        "typing",
+        "typing.Literal",
+        "typing.get_args",
+    }
 
 
 def test_the_audit_log_does_not_import_users() -> None:
