@@ -1,4 +1,4 @@
-"""Analyse a DVI case end to end: read it, pairwise LRs, exclusions, joint identification, conclusions.
+"""Analyse a DVI case end to end: read it, pairwise LRs, exclusions, joint search, conclusions.
 
 The result is plain data in the shape of the ``repatria dvi analyse --json`` contract, so the CLI,
 the API and the registry's identify workflow all print or store the same thing.
@@ -32,16 +32,17 @@ class DVIAnalysis:
     conclusions: dict[str, list[dict[str, Any]]]
     seconds: dict[str, float]
     #: LR of each concluded pairing with the family's typed references removed (see
-    #: :mod:`repatria.kinship.conclusions`): high means the match rests on relatives among the victims.
+    #: :mod:`repatria.kinship.conclusions`): high means the match rests on relatives among the
+    #: victims.
     lr0: dict[tuple[str, str], float] = field(default_factory=dict)
     #: What the analysis assumed beyond the case's own data (e.g. alleles added to a table).
     notes: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract of ``repatria dvi analyse --json`` (non-finite numbers left as floats)."""
+        """The JSON contract of ``repatria dvi analyse --json`` (non-finite numbers as floats)."""
         p, pw, j = self.problem, self.pairwise, self.joint
         lr_rows, ex_rows = [], []
-        for i, v in enumerate(p.pm):
+        for i in range(len(p.pm)):
             lr_rows.append(
                 [
                     None if math.isnan(pw.log_lr[i, k]) else _exp(pw.log_lr[i, k])
@@ -85,8 +86,12 @@ class DVIAnalysis:
             "provenance": {
                 "software": f"repatria {__version__}",
                 "seconds": self.seconds,
-                "pairwise": "LR = L(PM on MP in family) / (L(family) L(PM)), mutation models as stored",
-                "joint": "flat prior over all assignments; loglik natural log; lr vs. nobody identified",
+                "pairwise": (
+                    "LR = L(PM on MP in family) / (L(family) L(PM)), mutation models as stored"
+                ),
+                "joint": (
+                    "flat prior over all assignments; loglik natural log; lr vs. nobody identified"
+                ),
                 **self.notes,
             },
         }
@@ -155,7 +160,7 @@ def analyse_case(
     progress: Callable[[str], None] | None = None,
     unseen_allele_freq: float | None = None,
 ) -> DVIAnalysis:
-    """Read the case at ``path`` and analyse it (see :func:`read_case` for ``unseen_allele_freq``)."""
+    """Read the case at ``path`` and analyse it (``unseen_allele_freq``: see :func:`read_case`)."""
     added: dict[str, list[str]] = {}
     result = analyse_problem(read_case(path, unseen_allele_freq, added), top=top, progress=progress)
     if added:
