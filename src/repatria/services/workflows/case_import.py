@@ -216,14 +216,8 @@ def _store(
 
 def _store_markers(ctx: _Import) -> FrequencyTable:
     """The case's markers: one frequency table per distinct content."""
-    session, p, problem, batch, case_name, counts = (
-        ctx.session,
-        ctx.path,
-        ctx.problem,
-        ctx.batch,
-        ctx.case_name,
-        ctx.counts,
-    )
+    session, p, problem = ctx.session, ctx.path, ctx.problem
+    batch, case_name, counts = ctx.batch, ctx.case_name, ctx.counts
     msha, mrows = markers_to_rows(problem)
     table = (
         session.execute(select(FrequencyTable).where(FrequencyTable.sha256 == msha))
@@ -245,14 +239,8 @@ def _store_markers(ctx: _Import) -> FrequencyTable:
 
 def _store_persons(ctx: _Import) -> dict[str, Person]:
     """Missing persons: matched by reference, or new."""
-    session, p, problem, batch, case_name, counts = (
-        ctx.session,
-        ctx.path,
-        ctx.problem,
-        ctx.batch,
-        ctx.case_name,
-        ctx.counts,
-    )
+    session, p, problem = ctx.session, ctx.path, ctx.problem
+    batch, case_name, counts = ctx.batch, ctx.case_name, ctx.counts
     persons: dict[str, Person] = {}
     for mp in problem.missing:
         famid = problem.missing_family[mp]
@@ -303,14 +291,8 @@ def _store_families(
     ctx: _Import, donors: Mapping[str, DonorInfo], persons: Mapping[str, Person]
 ) -> None:
     """Reference families, pedigree members, donors and their reference profiles."""
-    session, p, problem, batch, case_name, counts = (
-        ctx.session,
-        ctx.path,
-        ctx.problem,
-        ctx.batch,
-        ctx.case_name,
-        ctx.counts,
-    )
+    session, p, problem = ctx.session, ctx.path, ctx.problem
+    batch, case_name, counts = ctx.batch, ctx.case_name, ctx.counts
     for famid, ped in problem.families.items():
         if session.execute(select(ReferenceFamily.id).where(ReferenceFamily.ref == famid)).first():
             raise _conflict(
@@ -353,14 +335,8 @@ def _store_families(
 
 def _store_pm_samples(ctx: _Import) -> dict[str, Sample]:
     """PM samples: onto registered remains, or new remains of unknown condition."""
-    session, p, problem, batch, case_name, counts = (
-        ctx.session,
-        ctx.path,
-        ctx.problem,
-        ctx.batch,
-        ctx.case_name,
-        ctx.counts,
-    )
+    session, p, problem = ctx.session, ctx.path, ctx.problem
+    batch, case_name, counts = ctx.batch, ctx.case_name, ctx.counts
     user = ctx.user
     lock_head(session, CustodyEvent.CHAIN)
     samples: dict[str, Sample] = {}
@@ -416,7 +392,7 @@ def _store_pairing_exclusions(
 
     So identify analyses the same problem as `repatria dvi analyse` on the case itself.
     """
-    session, p, problem, batch, counts = (ctx.session, ctx.path, ctx.problem, ctx.batch, ctx.counts)
+    session, p, problem, batch, counts = ctx.session, ctx.path, ctx.problem, ctx.batch, ctx.counts
     notes: list[str] = []
     for v, default in generate_pairings(problem).items():
         allowed = set(problem.pairings[v])

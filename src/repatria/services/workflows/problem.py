@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -161,16 +161,9 @@ def registry_problem(session: Session, frequency_table: str | None = None) -> Re
         )
         excluded = _exclusions(session, pm.sample, fams.mp_person)
         if excluded:
-            problem = DVIProblem(
-                markers,
-                tuple(pm.ids),
-                pm.sex,
-                pm.profiles,
-                fams.pedigrees,
-                fams.am,
-                tuple(missing),
-                fams.missing_family,
-                {
+            problem = replace(
+                problem,
+                pairings={
                     v: tuple(m for m in problem.pairings[v] if (v, m) not in excluded)
                     for v in pm.ids
                 },
