@@ -110,17 +110,7 @@ def confirm(
     """A reviewer other than the proposer confirms: the person and remains are identified."""
     with _review(db, actor, "review.confirm") as (session, user):
         cand, person, remains, proposal = _verdict_checks(session, candidate_id, user, "confirm")
-        d = append(
-            session,
-            Decision(
-                candidate_id=cand.id,
-                kind="confirm",
-                actor_id=user.id,
-                proposer_id=proposal.actor_id,
-                refers_to=proposal.id,
-                reason=reason,
-            ),
-        )
+        d = _verdict(session, proposal, "confirm", user, reason)
         cause = f"decision:{d.id}"
         move(session, person, "identified", actor=user, reason=reason, cause=cause)
         move(session, remains, "identified", actor=user, reason=reason, cause=cause)
@@ -132,17 +122,7 @@ def reject(db: str | None, candidate_id: int, *, actor: str, reason: str) -> Rev
     _need_reason(reason, "reject")
     with _review(db, actor, "review.reject") as (session, user):
         cand, person, remains, proposal = _verdict_checks(session, candidate_id, user, "reject")
-        d = append(
-            session,
-            Decision(
-                candidate_id=cand.id,
-                kind="reject",
-                actor_id=user.id,
-                proposer_id=proposal.actor_id,
-                refers_to=proposal.id,
-                reason=reason,
-            ),
-        )
+        d = _verdict(session, proposal, "reject", user, reason)
         return _done(session, d, user, cand, person, remains)
 
 
@@ -285,6 +265,23 @@ def _verdict_checks(
             f"reviewer must {verb} it"
         )
     return cand, person, remains, proposal
+
+
+def _verdict(
+    session: Session, proposal: Decision, kind: str, user: User, reason: str | None
+) -> Decision:
+    """A reviewer's confirm or reject of ``proposal``, appended to the decisions chain."""
+    return append(
+        session,
+        Decision(
+            candidate_id=proposal.candidate_id,
+            kind=kind,
+            actor_id=user.id,
+            proposer_id=proposal.actor_id,
+            refers_to=proposal.id,
+            reason=reason,
+        ),
+    )
 
 
 def _state_before(session: Session, entity: str, entity_id: int, confirmation_id: int) -> str:
