@@ -383,6 +383,16 @@ class _NoMutationPattern:
             self._cache[key] = table
         self.table = table
 
+    def possible_partial(self, a: int) -> bool:
+        """Is some genotype carrying allele ``a`` (the other allele lost) possible?
+
+        Every allele maps to one of the table's codes (its own, or a stand-in for the alleles no
+        reference carries, the second stand-in being "another such allele"), so the row of ``a``'s
+        code covers every partner allele.
+        """
+        c = self.code[a]
+        return bool(self.table[self.x if c < 0 else c].any())
+
     def possible(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ca, cb = self.code[a], self.code[b]
         ua, ub = ca < 0, cb < 0
@@ -474,23 +484,8 @@ def _pairwise_lr(problem: DVIProblem) -> PairwiseResult:
                 for i in np.flatnonzero(arr.partial[:, k]):
                     g = problem.pm_profiles[problem.pm[i]][m.name]
                     joint[i] = _lookup(m, t, g, ft.row_sums[mp][k])
-                    possible[i] = (
-                        _lookup(
-                            m,
-                            genotype_likelihoods(
-                                problem.families[famid],
-                                m.without_mutation(),
-                                {
-                                    p: pr[m.name]
-                                    for p, pr in problem.am_profiles.get(famid, {}).items()
-                                    if pr.get(m.name) is not None
-                                },
-                                mp,
-                            ),
-                            g,
-                        )
-                        > 0
-                    )
+                    known = g[0] if g[0] is not None else g[1]
+                    possible[i] = ft.patterns[mp][k].possible_partial(m.allele_index(known))
                 with np.errstate(divide="ignore", invalid="ignore"):
                     val = np.log(joint) - ft.loglik[k] - arr.loglik[:, k]
                 lrs[:, k] = np.where(arr.typed[:, k], val, 0.0)
@@ -514,18 +509,16 @@ def _refs_impossible_without_mutation(
     problem: DVIProblem, famid: str, ft: _FamilyTables, arr: _PMArrays
 ) -> np.ndarray:
     """Per marker: are the references alone inconsistent without mutation? (Only asked where some
-    PM is untyped: there the exclusion count depends on it.)"""
+    PM is untyped: there the exclusion count depends on it.)
+
+    The references' likelihood is the sum of the MP's genotype table, so it is zero exactly when
+    no MP genotype is possible: the no-mutation pattern table already says so.
+    """
     out = np.zeros(len(problem.markers), dtype=bool)
-    prof = problem.am_profiles.get(famid, {})
-    ped = problem.families[famid]
-    for k, m in enumerate(problem.markers):
-        if arr.typed[:, k].all():
-            continue
-        if not m.has_mutation:
-            out[k] = ft.loglik[k] == -math.inf
-            continue
-        geno = {pid: pr[m.name] for pid, pr in prof.items() if pr.get(m.name) is not None}
-        out[k] = marker_likelihood(ped, m.without_mutation(), geno) == -math.inf
+    mp = problem.family_missing[famid][0]
+    for k in range(len(problem.markers)):
+        if not arr.typed[:, k].all():
+            out[k] = not ft.patterns[mp][k].table.any()
     return out
 
 

@@ -105,19 +105,25 @@ def read_case(
     path: str | Path,
     unseen_allele_freq: float | None = None,
     added: dict[str, list[str]] | None = None,
+    relabelled: dict[str, Any] | None = None,
 ) -> DVIProblem:
     """A case folder, or a Familias ``.fam`` file with a DVI section.
 
     ``unseen_allele_freq``: alleles of the profiles that a case folder's frequency table lacks are
     added at this frequency (listed in ``added``) instead of being an error.
+    ``relabelled``: filled with the labels a ``.fam`` file's case was given (Familias names every
+    family's missing person "Missing person"; they become "Missing person.k" as dvir does).
     """
     p = Path(path)
     if p.is_dir():
         return read_case_folder(p, unseen_allele_freq, added)
     if p.suffix.lower() == ".fam":
-        from repatria.formats.fam import read_fam
+        from repatria.formats.fam import read_fam_dvi
 
-        return read_fam(p)
+        fam = read_fam_dvi(p, unique_missing=True)
+        if fam.relabelling and relabelled is not None:
+            relabelled.update(fam.relabelling.to_dict())
+        return fam.problem
     if not p.exists():
         raise FormatError("no such case folder or .fam file", file=str(p))
     raise FormatError(
@@ -162,7 +168,11 @@ def analyse_case(
 ) -> DVIAnalysis:
     """Read the case at ``path`` and analyse it (``unseen_allele_freq``: see :func:`read_case`)."""
     added: dict[str, list[str]] = {}
-    result = analyse_problem(read_case(path, unseen_allele_freq, added), top=top, progress=progress)
+    relabelled: dict[str, Any] = {}
+    problem = read_case(path, unseen_allele_freq, added, relabelled)
+    result = analyse_problem(problem, top=top, progress=progress)
     if added:
         result.notes["unseen_alleles"] = {"frequency": unseen_allele_freq, "added": added}
+    if relabelled:
+        result.notes["relabelling"] = relabelled
     return result

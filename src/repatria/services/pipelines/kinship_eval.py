@@ -12,7 +12,7 @@ from repatria.errors import ServiceError
 from repatria.formats.vectors import VectorCase, read_vectors
 from repatria.kinship import kinship_lr, likelihood, missing_person_lr, safe_exp
 
-__all__ = ["Evaluation", "evaluate_case", "evaluate_file"]
+__all__ = ["Evaluation", "FamKinshipResult", "evaluate_case", "evaluate_file", "evaluate_fam"]
 
 
 @dataclass(frozen=True)
@@ -98,3 +98,51 @@ def evaluate_case(case: VectorCase) -> Evaluation:
 def evaluate_file(path: str | Path) -> list[Evaluation]:
     """Evaluate every case of a likelihood-vectors file, in file order."""
     return [evaluate_case(c) for c in read_vectors(path)]
+
+
+@dataclass(frozen=True)
+class FamKinshipResult:
+    """The likelihood of each pedigree of a Familias kinship file.
+
+    ``logliks`` are natural logs of each pedigree's total likelihood (all markers), in file order;
+    ``lr`` gives each pedigree's LR against the last one (Familias lists the "unrelated"
+    hypothesis last, and pedsuite's ``kinshipLR`` compares against the last by default).
+    """
+
+    file: str
+    names: tuple[str, ...]
+    logliks: tuple[float, ...]
+    markers: tuple[str, ...]
+    theta: float
+
+    @property
+    def lr(self) -> dict[str, float]:
+        ref = self.logliks[-1]
+        return {n: safe_exp(ll - ref) for n, ll in zip(self.names, self.logliks, strict=True)}
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON contract of ``repatria kinship fam --json``."""
+        return {
+            "pedigrees": [
+                {"name": n, "loglik": ll} for n, ll in zip(self.names, self.logliks, strict=True)
+            ],
+            "markers": list(self.markers),
+        }
+
+
+def evaluate_fam(path: str | Path) -> FamKinshipResult:
+    """Each pedigree's likelihood for a Familias file without a DVI section (paternity, kinship).
+
+    A theta (kinship correction) in the file is not applied, as the pedsuite reads such files
+    (the reader warns); the result records the file's theta.
+    """
+    from repatria.formats.fam_kinship import read_fam_kinship
+
+    case = read_fam_kinship(path)
+    names = tuple(case.pedigrees)
+    logliks = tuple(
+        likelihood(ped, case.markers, case.profiles).loglik for ped in case.pedigrees.values()
+    )
+    return FamKinshipResult(
+        case.file, names, logliks, tuple(m.name for m in case.markers), case.theta
+    )
