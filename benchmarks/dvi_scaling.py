@@ -21,8 +21,8 @@ import time
 import numpy as np
 
 from repatria.kinship.probability import likelihood
-from repatria.services.dvi_analysis import analyse_problem
-from repatria.services.simulation import simulate_dvi_case
+from repatria.services.pipelines.dvi_analysis import analyse_problem
+from repatria.services.pipelines.simulation import simulate_dvi_case
 
 
 def naive_pairwise_seconds(problem, n_sample: int = 20) -> float:

@@ -26,8 +26,8 @@ def main() -> None:
     from fastapi.testclient import TestClient
 
     from repatria.api.app import create_app
-    from repatria.services.auth import set_demo_passwords
-    from repatria.services.demo_scenario import load_demo
+    from repatria.services.access.auth import set_demo_passwords
+    from repatria.services.workflows.demo_scenario import load_demo
 
     tmp = Path(tempfile.mkdtemp(prefix="repatria-pages-"))
     db = str(tmp / "demo.sqlite")

@@ -61,7 +61,7 @@ def _naive_pairs_per_second(problem, n_sample: int = 30) -> float:
 def _screen_child(n_pm: int, n_fam: int, seed: int, use_dask: bool, q) -> None:
     from repatria.kinship.screening import build_tables, screen
     from repatria.kinship.simulate import simulate_population
-    from repatria.services.simulation import standard_markers
+    from repatria.services.pipelines.simulation import standard_markers
 
     markers = standard_markers(N_MARKERS)
     t = time.perf_counter()
@@ -117,7 +117,7 @@ def _screen_child(n_pm: int, n_fam: int, seed: int, use_dask: bool, q) -> None:
 def _fragments_child(n: int, seed: int, q) -> None:
     from repatria.kinship.fragments import find_fragments
     from repatria.kinship.simulate import simulate_population
-    from repatria.services.simulation import standard_markers
+    from repatria.services.pipelines.simulation import standard_markers
 
     markers = standard_markers(N_MARKERS)
     t = time.perf_counter()

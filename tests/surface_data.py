@@ -60,10 +60,10 @@ def load_case(db: str, tmp: Path) -> dict[str, int]:
     """Load the case into a migrated, empty registry; returns candidate ids by name."""
     from repatria.registry.db import session_scope
     from repatria.registry.models import Donor, PedigreeMember, Person, ReferenceFamily
-    from repatria.services.auth import set_password
-    from repatria.services.imports import import_claims, import_persons, import_remains
-    from repatria.services.runs import CandidateInput, record_candidates, record_run
-    from repatria.services.users import add_user
+    from repatria.services.access.auth import set_password
+    from repatria.services.access.users import add_user
+    from repatria.services.workflows.imports import import_claims, import_persons, import_remains
+    from repatria.services.workflows.runs import CandidateInput, record_candidates, record_run
 
     add_user(db, "ada", "admin")
     for name, role in USERS.items():

@@ -339,7 +339,7 @@ def test_import_persons_and_remains_commands(cli_db: str, tmp_path: Path) -> Non
 
 
 def test_users_password_sets_a_login(registry_db: str) -> None:
-    from repatria.services.auth import login
+    from repatria.services.access.auth import login
 
     ok(registry_db, "users", "add", "ada", "--role", "admin")
     ok(registry_db, "users", "add", "ana", "--role", "analyst", "--as", "ada")

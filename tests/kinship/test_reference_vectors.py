@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from repatria.formats.vectors import read_vectors
-from repatria.services.kinship_eval import evaluate_case
+from repatria.services.pipelines.kinship_eval import evaluate_case
 
 pytestmark = pytest.mark.reference
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from registry_samples import USERS
 
-from repatria.services.users import add_user
+from repatria.services.access.users import add_user
 
 
 @pytest.fixture

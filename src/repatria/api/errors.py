@@ -24,7 +24,7 @@ from repatria.errors import (
     RepatriaError,
     ServiceError,
 )
-from repatria.services.auth import AuthError
+from repatria.services.access.auth import AuthError
 
 __all__ = ["install_error_handlers", "status_for"]
 

@@ -10,17 +10,10 @@ from fastapi.responses import Response
 
 from repatria.api import schemas as s
 from repatria.api.security import Caller, allow, db_of
-from repatria.services import (
-    accounting,
-    audit,
-    auth,
-    custody,
-    notification,
-    repatriation,
-    review,
-    views,
-)
-from repatria.services.views import NotFound
+from repatria.errors import NotFoundError
+from repatria.services import views
+from repatria.services.access import audit, auth
+from repatria.services.workflows import accounting, custody, notification, repatriation, review
 
 __all__ = ["router"]
 
@@ -312,7 +305,7 @@ def identification_report(
         db_of(request), candidate_id, actor=caller.name, action="report.identification"
     )
     if detail.status != "confirmed":
-        raise NotFound(
+        raise NotFoundError(
             f"candidate {candidate_id} is {detail.status}; an identification report is "
             "written only for a confirmed identification"
         )

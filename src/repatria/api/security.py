@@ -1,7 +1,7 @@
 """Who is calling, and may they: the one place where the API and the pages check roles.
 
 Every route declares the action it performs with ``Depends(allow("review.confirm"))``; the
-roles come from :func:`repatria.services.views.roles_for` (the services' own permission
+roles come from :func:`repatria.services.access.permissions.roles_for` (the services' own permission
 table), so a route and the service behind it can never disagree about who may act. Routes
 without a guard must be listed in :data:`PUBLIC`; a test walks every route of the app and
 holds both to this.
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from repatria.services.auth import user_for_token
-from repatria.services.users import UserInfo
-from repatria.services.views import roles_for
+from repatria.services.access.auth import user_for_token
+from repatria.services.access.permissions import roles_for
+from repatria.services.access.users import UserInfo
 
 __all__ = [
     "SESSION_COOKIE",

@@ -9,7 +9,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from repatria.cli.output import command, console, err_console, print_json
-from repatria.services.dvi_analysis import DVIAnalysis, analyse_case
+from repatria.services.pipelines.dvi_analysis import DVIAnalysis, analyse_case
 
 app = typer.Typer(
     help="Disaster victim identification: many remains against many families.", no_args_is_help=True

@@ -46,7 +46,7 @@ def match(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """LR that the PM is of the reference's paternal (Y) or maternal (mt) line, against the database."""
-    from repatria.services.lineage import lineage_summary, match_lineage
+    from repatria.services.pipelines.lineage import lineage_summary, match_lineage
 
     r = lineage_summary(
         match_lineage(

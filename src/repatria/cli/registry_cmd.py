@@ -17,6 +17,14 @@ import typer
 from rich.table import Table
 
 from repatria.cli.output import command, console, err_console, print_json
+from repatria.vocabulary import (
+    CUSTODY_EVENTS,
+    DISPOSITION_KINDS,
+    NOTIFY_METHODS,
+    REPATRIATION_KINDS,
+    ROLES,
+    spelled,
+)
 
 
 class _Service:
@@ -48,26 +56,25 @@ class _Service:
 ) = (
     _Service(n)
     for n in (
-        "accounting",
-        "audit",
-        "auth",
-        "case_import",
-        "consent",
-        "custody",
-        "identify",
-        "imports",
-        "notification",
-        "persons",
-        "repatriation",
-        "review",
-        "users",
-        "setup",
+        "workflows.accounting",
+        "access.audit",
+        "access.auth",
+        "workflows.case_import",
+        "workflows.consent",
+        "workflows.custody",
+        "workflows.identify",
+        "workflows.imports",
+        "workflows.notification",
+        "workflows.persons",
+        "workflows.repatriation",
+        "workflows.review",
+        "access.users",
+        "workflows.setup",
     )
 )
 
-#: The roles of ``repatria.registry.models.ROLES``, spelled out so that --help needs no database
-#: code (a test keeps the two equal).
-ROLES_HELP = "analyst, reviewer, case_manager, liaison_officer, auditor, admin"
+#: The roles, from the vocabularies (which import no database code, so --help stays fast).
+ROLES_HELP = ", ".join(ROLES)
 
 __all__ = [
     "register",
@@ -368,7 +375,7 @@ def custody_cmd(
     event: str = typer.Option(
         ...,
         "--event",
-        help="received, transferred, stored, sampled, examined, released or returned.",
+        help=f"{spelled(CUSTODY_EVENTS)}.",
     ),
     remains: str | None = typer.Option(None, "--remains", help="The remains' reference."),
     sample: str | None = typer.Option(None, "--sample", help="The sample's reference."),
@@ -462,9 +469,7 @@ def custody_history_cmd(
 def notify_cmd(
     person: str = typer.Argument(..., help="The identified person's reference."),
     recipient: str = typer.Option(..., "--recipient", help="Who was told."),
-    method: str = typer.Option(
-        ..., "--method", help="in_person, phone, letter, video or via_authority."
-    ),
+    method: str = typer.Option(..., "--method", help=f"{spelled(NOTIFY_METHODS)}."),
     notified_on: str = typer.Option(..., "--on", help="When."),
     relationship: str | None = typer.Option(
         None, "--relationship", help="The recipient's relationship."
@@ -497,7 +502,7 @@ def repatriate_cmd(
     remains: list[str] = typer.Option(
         ..., "--remains", help="Remains handed over (repeat for each)."
     ),
-    kind: str = typer.Option(..., "--kind", help="handover or exchange."),
+    kind: str = typer.Option(..., "--kind", help=f"{spelled(REPATRIATION_KINDS)}."),
     counterpart: str = typer.Option(
         ..., "--counterpart", help="Family, state or party receiving them."
     ),
@@ -528,7 +533,7 @@ def repatriate_cmd(
 
 def dispose_cmd(
     remains: str = typer.Argument(..., help="The remains' reference."),
-    kind: str = typer.Option(..., "--kind", help="burial, cremation, held, transferred or other."),
+    kind: str = typer.Option(..., "--kind", help=f"{spelled(DISPOSITION_KINDS)}."),
     occurred_on: str = typer.Option(..., "--on", help="When."),
     reason: str = typer.Option(..., "--reason", help="Why they were not repatriated."),
     place: str | None = typer.Option(None, "--place", help="Where."),

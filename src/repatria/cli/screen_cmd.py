@@ -51,7 +51,7 @@ def screen(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary for machines."),
 ) -> None:
     """Screen every PM sample against every reference family; write the candidate pairings."""
-    from repatria.services.screening import screen_case
+    from repatria.services.pipelines.screening import screen_case
 
     with _progress(not as_json) as bar:
         summary = screen_case(
@@ -80,7 +80,7 @@ def fragments(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary with the groups."),
 ) -> None:
     """Find PM samples that are fragments of one body (or one person sampled twice)."""
-    from repatria.services.screening import fragments_case
+    from repatria.services.pipelines.screening import fragments_case
 
     with _progress(not as_json) as bar:
         summary = fragments_case(

@@ -8,7 +8,7 @@ from typing import Any
 
 from repatria.reports.pdf import ReportPDF
 from repatria.reports.plots import accounting_chart, lr_distribution
-from repatria.services.accounting import Account
+from repatria.services.workflows.accounting import Account
 
 __all__ = ["case_summary_pdf"]
 

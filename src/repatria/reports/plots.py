@@ -16,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display on servers; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 
-from repatria.services.accounting import Account  # noqa: E402
+from repatria.services.workflows.accounting import Account  # noqa: E402
 
 __all__ = ["accounting_chart", "lr_distribution"]
 

@@ -15,9 +15,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from repatria.api.routes import CandidateId
 from repatria.api.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, allow, db_of
-from repatria.services import accounting, auth, notification, repatriation, review, views
-from repatria.services.auth import AuthError
-from repatria.services.views import (
+from repatria.services import views
+from repatria.services.access import auth
+from repatria.services.access.auth import AuthError
+from repatria.services.access.permissions import roles_for
+from repatria.services.workflows import accounting, notification, repatriation, review
+from repatria.vocabulary import (
     CONDITIONS,
     NOTIFY_METHODS,
     PERSON_STATES,
@@ -237,7 +240,7 @@ def match(
         m=m,
         pedigree_svg=svg,
         flash=flash,
-        can_report=caller.role in views.roles_for("report.identification"),
+        can_report=caller.role in roles_for("report.identification"),
     )
 
 
@@ -382,7 +385,7 @@ def accounting_page(
         title="Accounting",
         a=a,
         sources=_COUNT_SOURCES,
-        can_case_report=caller.role in views.roles_for("report.case"),
+        can_case_report=caller.role in roles_for("report.case"),
     )
 
 

@@ -24,7 +24,7 @@ from repatria.formats.casefolder import write_case_folder
 from repatria.kinship.dvi import DVIProblem
 from repatria.kinship.pedigree import Pedigree
 from repatria.kinship.simulate import simulate_dvi
-from repatria.services.simulation import standard_markers
+from repatria.services.pipelines.simulation import standard_markers
 
 SEED = 1950
 HERE = Path(__file__).resolve().parent
