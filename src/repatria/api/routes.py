@@ -1,4 +1,5 @@
-"""The REST API, ``/api/v1``: each route names its action (roles), calls one service, returns JSON."""
+"""The REST API, ``/api/v1``: each route names its action (roles), calls one service and returns
+JSON."""
 
 from __future__ import annotations
 

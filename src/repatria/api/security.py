@@ -109,7 +109,10 @@ def _bearer(request: Request) -> str | None:
 
 
 def allow(action: str) -> Callable[..., object]:
-    """A dependency that admits only callers whose role may perform ``action``; returns the Caller."""
+    """A dependency that admits only callers whose role may perform ``action``.
+
+    It returns the :class:`Caller`.
+    """
     roles = roles_for(action)
 
     async def guard(request: Request) -> Caller:

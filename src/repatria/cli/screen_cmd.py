@@ -1,4 +1,5 @@
-"""``repatria screen`` and ``repatria fragments``: screening at scale, thin over services.screening."""
+"""``repatria screen`` and ``repatria fragments``: screening at scale, thin over the screening
+service."""
 
 from __future__ import annotations
 
@@ -61,7 +62,8 @@ def screen(
         print_json(summary)
         return
     console.print(
-        f"screened {summary['pairs_screened']:,} pairs ({summary['pm']:,} PM × {summary['missing']:,} MP) "
+        f"screened {summary['pairs_screened']:,} pairs "
+        f"({summary['pm']:,} PM × {summary['missing']:,} MP) "
         f"in {summary['seconds']:.2f} s: {summary['candidates']:,} candidates"
         + (f" → {summary['out']}" if summary["out"] else "")
     )
@@ -91,6 +93,7 @@ def fragments(
         return
     console.print(
         f"{summary['samples']:,} samples: {summary['groups']:,} groups of one body "
-        f"({summary['samples_in_groups']:,} samples), {summary['candidates_checked']:,} pairs verified "
+        f"({summary['samples_in_groups']:,} samples), "
+        f"{summary['candidates_checked']:,} pairs verified "
         f"in {summary['seconds']:.2f} s" + (f" → {summary['out']}" if summary["out"] else "")
     )
