@@ -22,6 +22,7 @@ __all__ = [
     "CustodyBody",
 ]
 
+# Built from the registry's vocabularies at import time; mypy cannot read a Literal of a variable.
 NotifyMethod = Literal[NOTIFY_METHODS]  # type: ignore[valid-type]
 RepatriationKind = Literal[REPATRIATION_KINDS]  # type: ignore[valid-type]
 CustodyEventName = Literal[
@@ -66,7 +67,7 @@ class RequiredReasonBody(_Body):
 
 class NotificationBody(_Body):
     recipient: str = Field(min_length=1, max_length=300)
-    method: NotifyMethod  # type: ignore[valid-type]
+    method: NotifyMethod
     notified_on: str = Field(min_length=4, max_length=32, description="date, as given (YYYY-MM-DD)")
     relationship: str | None = Field(default=None, max_length=64)
     sensitive_notes: str | None = Field(default=None, max_length=4000)
@@ -74,7 +75,7 @@ class NotificationBody(_Body):
 
 class RepatriationBody(_Body):
     remains: list[str] = Field(min_length=1, max_length=500, description="remains references")
-    kind: RepatriationKind  # type: ignore[valid-type]
+    kind: RepatriationKind
     counterpart: str = Field(min_length=1, max_length=300)
     occurred_on: str = Field(min_length=4, max_length=32)
     place: str | None = Field(default=None, max_length=300)

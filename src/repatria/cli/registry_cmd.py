@@ -106,7 +106,8 @@ audit_app = typer.Typer(
 
 def _out(obj: Any, as_json: bool, sentence: str) -> None:
     if as_json:
-        print_json(dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj)
+        is_record = dataclasses.is_dataclass(obj) and not isinstance(obj, type)
+        print_json(dataclasses.asdict(obj) if is_record else obj)
     else:
         console.print(sentence, highlight=False, soft_wrap=True)
 

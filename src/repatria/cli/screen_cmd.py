@@ -3,17 +3,18 @@ service."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from repatria.cli.output import command, console, err_console, print_json
 
 
 @contextmanager
-def _progress(enabled: bool):
+def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
     """A Rich bar on stderr, or nothing (``--json``: stdout stays one JSON document)."""
     if not enabled:
         yield None
@@ -26,7 +27,7 @@ def _progress(enabled: bool):
         console=err_console,
         transient=True,
     ) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def update(stage: str, done: int, total: int) -> None:
             if stage not in tasks:

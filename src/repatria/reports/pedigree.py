@@ -16,12 +16,20 @@ __all__ = ["pedigree_svg"]
 
 
 class _Node(Protocol):
-    individual: str
-    father: str | None
-    mother: str | None
-    sex: str
-    role: str
-    label: str
+    """One person of the drawing (read-only, so frozen records such as the views' nodes fit)."""
+
+    @property
+    def individual(self) -> str: ...
+    @property
+    def father(self) -> str | None: ...
+    @property
+    def mother(self) -> str | None: ...
+    @property
+    def sex(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def label(self) -> str: ...
 
 
 _W, _H, _SIZE = 150, 110, 34
