@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from repatria.services.simulation import standard_markers
 
 from repatria.kinship.dvi import NOBODY, DVIProblem
 from repatria.kinship.lr import missing_person_lr
 from repatria.kinship.pedigree import Genotype, Sex
 from repatria.kinship.screening import screen
 from repatria.kinship.simulate import simulate_dvi
+from repatria.services.pipelines.simulation import standard_markers
 
 
 def naive_screen(problem: DVIProblem) -> np.ndarray:
