@@ -505,7 +505,7 @@ def test_rows_are_frozen_records_that_read_as_todays_dicts(solved):
             assert type(d["conclusion"]) is str and d["conclusion"] == r.conclusion
             assert json.dumps(d) == json.dumps(dict(r))  # a StrEnum serialises as its value
             with pytest.raises(dataclasses.FrozenInstanceError):
-                r.lr = 0.0  # type: ignore[misc]  # the point of the test
+                r.lr = 0.0  # a frozen row refuses assignment
     tables = result.tables()
     assert tables == {
         "pm": [r.to_dict() for r in result.pm],

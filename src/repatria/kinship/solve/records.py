@@ -87,6 +87,10 @@ class _Row(Mapping[str, object]):
     (``row["lr"]``, ``dict(row)``, ``tuple(row) == AM_KEYS``), so code written against the
     plain-dict rows of earlier versions reads it unchanged. :meth:`to_dict` gives the plain
     dict that is serialised.
+
+    >>> r = AMRow(family="F1", missing="M1", sample="V1", lr=2e5, conclusion=Conclusion.UNDISPUTED)
+    >>> r["sample"], tuple(r) == AM_KEYS, r.to_dict()["conclusion"]
+    ('V1', True, 'Undisputed')
     """
 
     KEYS: ClassVar[tuple[str, ...]]

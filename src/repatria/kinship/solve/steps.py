@@ -250,6 +250,12 @@ def one_column(cands: Sequence[tuple[str, float]], threshold2: float) -> OneColu
 
     More than one LR above ``threshold2`` is *Disputed*, exactly one *Probable*, else
     *Inconclusive* (best LR >= 1) or *No match*.
+
+    >>> c = one_column([("V1", 500.0), ("V2", 3.0)], threshold2=100)
+    >>> str(c.conclusion), c.best, c.comment
+    ('Probable', 'V1', 'Runner-up: V2 (LR=3)')
+    >>> str(one_column([("V1", 500.0), ("V2", 700.0)], 100).conclusion)
+    'Disputed'
     """
     if not cands:
         return OneColumn(Conclusion.NO_MATCH, None, None, _NO_CANDIDATES)
