@@ -109,6 +109,10 @@ def _parse_xml(data: bytes, file: str) -> _Node:
             field="DOCTYPE",
         )
 
+    def refuse_external(*_: object) -> int:
+        refuse_dtd()
+        return 0
+
     def start(name: str, attrs: dict[str, str]) -> None:
         node = _Node(_local(name), {_local(k): v for k, v in attrs.items()}, p.CurrentLineNumber)
         (stack[-1].children if stack else roots).append(node)
@@ -123,7 +127,7 @@ def _parse_xml(data: bytes, file: str) -> _Node:
 
     p.StartDoctypeDeclHandler = refuse_dtd
     p.EntityDeclHandler = refuse_dtd
-    p.ExternalEntityRefHandler = refuse_dtd
+    p.ExternalEntityRefHandler = refuse_external
     p.StartElementHandler = start
     p.EndElementHandler = end
     p.CharacterDataHandler = text

@@ -179,16 +179,16 @@ def merge_kits(typings: Sequence[LabTyping]) -> MergedProfile:
     notes: list[MergeNote] = []
     amel: Genotype | None = None
     for m, calls in by_marker.items():
-        g, conflict, note = _merge_marker(sample, m, calls)
+        merged, conflict, note = _merge_marker(sample, m, calls)
         if conflict is not None:
             conflicts.append(conflict)
         if note is not None:
             notes.append(note)
-        if g is not None:
+        if merged is not None:
             if m == AMELOGENIN:
-                amel = g
+                amel = merged
             else:
-                genotypes[m] = g
+                genotypes[m] = merged
     return MergedProfile(
         sample=sample,
         sex=sex_of_amelogenin(amel),
