@@ -171,7 +171,7 @@ def merge_kits(typings: Sequence[LabTyping]) -> MergedProfile:
     by_marker: dict[str, list[_Call]] = {}
     for t in typings:
         for m, g in t.genotypes.items():
-            by_marker.setdefault(m, []).append(_Call(t.kit, t.source, g, m in t.off_ladder))
+            by_marker.setdefault(m, []).append(_Call(t.kit, t.where(m), g, m in t.off_ladder))
         if t.amelogenin is not None:
             by_marker.setdefault(AMELOGENIN, []).append(_Call(t.kit, t.source, t.amelogenin, False))
     genotypes: dict[str, Genotype] = {}

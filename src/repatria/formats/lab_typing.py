@@ -97,6 +97,11 @@ class LabTyping:
     off_ladder: tuple[str, ...] = ()
     other: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     category: str = ""  # CMF specimen category, when the file gives one
+    marker_lines: Mapping[str, int] = field(default_factory=dict, repr=False)
+
+    def where(self, marker: str) -> str:
+        """``file line N`` of one marker's call (the typing's first line if not given)."""
+        return f"{self.file} line {self.marker_lines.get(marker, self.line)}"
 
     @property
     def markers(self) -> list[str]:
@@ -265,4 +270,5 @@ class TypingBuilder:
             off_ladder=tuple(self.off_ladder),
             other=dict(self.other),
             category=category,
+            marker_lines=dict(self.seen),
         )
