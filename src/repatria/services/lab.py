@@ -139,7 +139,9 @@ def check_lab_files(paths: Sequence[str | Path], kits: Sequence[str] = ()) -> La
             f"{len(kits)} kits for {len(paths)} files: give --kit once for all files, or once per "
             f"file in the same order"
         )
-    per_file = list(kits) * len(paths) if len(kits) == 1 else list(kits) or [None] * len(paths)
+    per_file: list[str | None] = (
+        [kits[0]] * len(paths) if len(kits) == 1 else list(kits) or [None] * len(paths)
+    )
     exports: list[LabExport] = []
     seen: dict[str, str] = {}
     for path, kit in zip(paths, per_file, strict=True):
