@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from lab_helpers import LAB, assert_refused
+
 from repatria.formats.codis_cmf import parse_cmf, read_cmf
 from repatria.kinship.pedigree import Sex
 
@@ -108,7 +108,12 @@ REFUSALS = [
         "SPECIMEN/SPECIMENID",
         "SPECIMENID",
     ),
-    ("<CODISImportFile>\n<HEADERVERSION>3.2</HEADERVERSION>\n</CODISImportFile>", 1, "SPECIMEN", ""),
+    (
+        "<CODISImportFile>\n<HEADERVERSION>3.2</HEADERVERSION>\n</CODISImportFile>",
+        1,
+        "SPECIMEN",
+        "",
+    ),
 ]
 
 

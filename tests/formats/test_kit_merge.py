@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from lab_helpers import LAB
+
 from repatria.formats.kit_merge import merge_kits, merge_samples
 from repatria.formats.lab_exports import read_lab_export
 from repatria.formats.lab_typing import LabTyping

@@ -92,9 +92,7 @@ def test_long_table_round_trip(samples, delim, bom, crlf, once, sample_file, rnd
         p = typed[t.sample]
         assert dict(t.genotypes) == p["genotypes"]
         assert t.amelogenin == p["amel"]
-        assert t.sex is {None: Sex.UNKNOWN, ("X", "X"): Sex.FEMALE, ("X", "Y"): Sex.MALE}[
-            p["amel"]
-        ]
+        assert t.sex is {None: Sex.UNKNOWN, ("X", "X"): Sex.FEMALE, ("X", "Y"): Sex.MALE}[p["amel"]]
     # one kit per sample: the merged profile is the profile
     merged = merge_samples(export.typings)
     assert {s: dict(m.genotypes) for s, m in merged.items()} == {

@@ -129,7 +129,7 @@ def parse_frequency_resource(
         (k, ln) for k, ln in enumerate(text.lines(), start=1) if not ln.lstrip().startswith("#")
     ]
     if not any(ln.strip() for _, ln in lines):
-        raise FormatError("empty file: no frequencies", file=file, line=1)
+        raise FormatError("empty file: no frequencies", file=file, line=1, field="rows")
     delim = _delimiter([ln for _, ln in lines if ln.strip()][:5])
     rows = [(k, _split(ln, delim)) for k, ln in lines]
     kind = layout or _detect(rows, file)
@@ -140,7 +140,8 @@ def parse_frequency_resource(
     t = _Table(file, delim != ",")
     {"long": _long, "list": _list, "ladder": _ladder, "merlin": _merlin}[kind](rows, t)
     if not t.freqs:
-        raise FormatError("no frequencies", file=file)
+        last = max(k for k, r in rows if any(r))
+        raise FormatError("no frequencies (only a header?)", file=file, line=last, field="rows")
     for m, fr in t.freqs.items():
         total = sum(fr.values())
         if abs(total - 1) > sum_tolerance:
@@ -279,7 +280,9 @@ def _long(rows: list[tuple[int, list[str]]], t: _Table) -> None:
     need = max(im, ia, iff) + 1
     for k, r in filled[1:]:
         if len(r) < need:
-            raise FormatError(f"expected {need} fields, got {len(r)}", file=t.file, line=k)
+            raise FormatError(
+                f"expected {need} fields, got {len(r)}", file=t.file, line=k, field="columns"
+            )
         m = t.marker(r[im], k, "marker")
         t.add(m, r[ia], t.number(r[iff], k, "frequency"), k, "frequency")
 
@@ -300,7 +303,10 @@ def _list(rows: list[tuple[int, list[str]]], t: _Table) -> None:
             continue
         if len(cells) != 2:
             raise FormatError(
-                f"expected allele and frequency, got {len(cells)} fields", file=t.file, line=k
+                f"expected allele and frequency, got {len(cells)} fields",
+                file=t.file,
+                line=k,
+                field="columns",
             )
         t.add(current, cells[0], t.number(cells[1], k, "frequency"), k, "frequency")
 
@@ -312,7 +318,10 @@ def _ladder(rows: list[tuple[int, list[str]]], t: _Table) -> None:
     for k, r in filled[1:]:
         if len(r) > len(header) and any(r[len(header) :]):
             raise FormatError(
-                f"{len(r)} fields, but the header has {len(header)}", file=t.file, line=k
+                f"{len(r)} fields, but the header has {len(header)}",
+                file=t.file,
+                line=k,
+                field="columns",
             )
         allele = r[0]
         for m, h, cell in zip(markers, header[1:], r[1:], strict=False):

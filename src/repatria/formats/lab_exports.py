@@ -94,7 +94,12 @@ def parse_lab_export(data: bytes, file: str, kit: str | None = None) -> LabExpor
         ignored = _ignored(header, cols.used | {i for _, idx in markers for i in idx})
         layout = "wide"
     if not typings:
-        raise FormatError("no samples (only a header, ladders or controls)", file=file)
+        raise FormatError(
+            "no samples (only a header, ladders or controls)",
+            file=file,
+            line=rows[-1][0],
+            field="rows",
+        )
     names = {h: canonical_marker(h) for h in cols.marker_names}
     return LabExport(
         file,
@@ -134,10 +139,15 @@ def _rows(lines: list[str], file: str) -> list[tuple[int, list[str]]]:
     for k, r in rows[1:]:
         if len(r) < width:
             raise FormatError(
-                f"{len(r)} fields, but the header has {width} (a cut line?)", file=file, line=k
+                f"{len(r)} fields, but the header has {width} (a cut line?)",
+                file=file,
+                line=k,
+                field="columns",
             )
         if any(c.strip() for c in r[width:]):
-            raise FormatError(f"{len(r)} fields, but the header has {width}", file=file, line=k)
+            raise FormatError(
+                f"{len(r)} fields, but the header has {width}", file=file, line=k, field="columns"
+            )
     return rows
 
 
