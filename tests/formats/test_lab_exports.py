@@ -87,6 +87,16 @@ def test_long_typings_are_per_sample_kit_and_run(tmp_path):
     ]
 
 
+def test_ladder_rows_without_a_sample_type_column_are_left_out(tmp_path):
+    p = tmp_path / "ladder.txt"
+    p.write_text(
+        "Sample Name\tMarker\tAllele 1\tAllele 2\tAllele 3\n"
+        "Ladder_01\tvWA\t11\t12\t13\nPM-1\tvWA\t16\t17\t\n"
+    )
+    e = read_lab_export(p)
+    assert e.samples == ["PM-1"] and e.skipped_rows == 1
+
+
 def test_y_markers_are_kept_apart(tmp_path):
     p = tmp_path / "gf.txt"
     p.write_text(

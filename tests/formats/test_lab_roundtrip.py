@@ -99,3 +99,29 @@ def test_long_table_round_trip(samples, delim, bom, crlf, once, sample_file, rnd
         s: p["genotypes"] for s, p in typed.items()
     }
     assert not any(m.conflicts or m.notes for m in merged.values())
+
+
+def _write_wide(samples, markers, *, pairs, delim):
+    header = ["Sample Name"]
+    for m in markers:
+        header += [f"{m} Allele 1", f"{m} Allele 2"] if pairs else [m]
+    rows = [header]
+    for name, p in samples.items():
+        row = [name]
+        for m in markers:
+            g = p["genotypes"].get(m)
+            cells = ["", ""] if g is None else [g[0], "-" if g[1] is None else g[1]]
+            row += cells if pairs else ["/".join(c for c in cells if c)]
+        rows.append(row)
+    return ("\n".join(delim.join(r) for r in rows) + "\n").encode("utf-8")
+
+
+@settings(max_examples=80, deadline=None)
+@given(SAMPLES, st.booleans(), st.sampled_from(["\t", ";"]))
+def test_wide_table_round_trip(samples, pairs, delim):
+    markers = sorted({m for p in samples.values() for m in p["genotypes"]}) or ["vWA"]
+    export = parse_lab_export(_write_wide(samples, markers, pairs=pairs, delim=delim), "w.txt")
+    assert export.layout == "wide" and export.samples == list(samples)
+    assert {t.sample: dict(t.genotypes) for t in export.typings} == {
+        s: p["genotypes"] for s, p in samples.items()
+    }

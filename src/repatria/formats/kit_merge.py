@@ -13,6 +13,8 @@ A pure function of the typings read from lab exports
   :class:`MarkerConflict`: the marker is **left untyped** in the merged profile and listed.
 
 Amelogenin is merged the same way; its conflict (X,X against X,Y) leaves the sex unknown.
+Y markers (:attr:`~repatria.formats.lab_typing.LabTyping.other`) are not merged: the merged
+profile holds autosomal STRs and the sex.
 
 Conflicts and notes name the sample, the marker, the kits and where each call was read; their
 ``message`` never holds an allele (the calls are in :attr:`MarkerConflict.calls`, out of
@@ -171,6 +173,8 @@ def merge_kits(typings: Sequence[LabTyping]) -> MergedProfile:
     by_marker: dict[str, list[_Call]] = {}
     for t in typings:
         for m, g in t.genotypes.items():
+            if g == (None, None):
+                continue  # untyped, however it was built
             by_marker.setdefault(m, []).append(_Call(t.kit, t.where(m), g, m in t.off_ladder))
         if t.amelogenin is not None:
             by_marker.setdefault(AMELOGENIN, []).append(_Call(t.kit, t.source, t.amelogenin, False))

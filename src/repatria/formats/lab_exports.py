@@ -9,10 +9,10 @@ CRLF, UTF-16 and latin-1 are read as :mod:`repatria.formats.text` says):
     A01_PM-01.hid  PM-01        GlobalFiler  D8S1179  12        14        ...
     A01_PM-01.hid  PM-01        GlobalFiler  AMEL     X         Y         ...
 
-Columns: ``Sample Name`` (or ``Sample``, ``Sample ID``), ``Marker`` (or ``Locus``) and
-``Allele 1`` ... ``Allele N``; optional ``Panel`` / ``Kit``, ``Sample File`` (the run),
-``Sample Type``. Other columns (``Dye``, ``Size 1``, ``Height 1``, quality flags) are ignored
-and listed in :attr:`~repatria.formats.lab_typing.LabExport.ignored_columns`.
+Columns: ``Sample Name`` (or ``Sample``, ``Sample ID``, ``Specimen ID``), ``Marker`` (or
+``Locus``) and ``Allele 1`` ... ``Allele N``; optional ``Panel`` / ``Kit``, ``Sample File``
+(the run), ``Sample Type``. Other columns (``Dye``, ``Size 1``, ``Height 1``, quality flags)
+are ignored and listed in :attr:`~repatria.formats.lab_typing.LabExport.ignored_columns`.
 
 **wide**: one row per sample: ``Sample Name``, then per marker either a pair of columns
 ``D8S1179 Allele 1`` / ``D8S1179 Allele 2``, or one column ``D8S1179`` with ``12/14``,
@@ -28,8 +28,9 @@ marks), ``?`` and ``OL`` are an allele with no designation, an empty row is unty
 
 The kit of a typing is the ``kit`` argument, else the row's ``Panel`` / ``Kit`` cell, else the
 file's name. A long table's typing is one (sample, kit, sample file); a wide table's is one row.
-Rows whose ``Sample Type`` is an allelic ladder or a control are left out (counted in
-:attr:`~repatria.formats.lab_typing.LabExport.skipped_rows`).
+Rows whose ``Sample Type`` is an allelic ladder or a control are left out (without a
+``Sample Type`` column, rows whose sample name starts with ``Ladder``), counted in
+:attr:`~repatria.formats.lab_typing.LabExport.skipped_rows`.
 
 Examples
 --------
@@ -60,7 +61,7 @@ from repatria.formats.text import decode_text, read_bytes
 
 __all__ = ["read_lab_export", "parse_lab_export"]
 
-_SAMPLE = {"SAMPLENAME", "SAMPLE", "SAMPLEID"}
+_SAMPLE = {"SAMPLENAME", "SAMPLE", "SAMPLEID", "SPECIMENID", "SPECIMEN"}
 _MARKER = {"MARKER", "LOCUS", "MARKERNAME", "LOCUSNAME"}
 _KIT = {"PANEL", "KIT", "KITNAME"}
 _RUN = {"SAMPLEFILE", "SAMPLEFILENAME", "RUN", "INJECTION"}
@@ -210,7 +211,9 @@ def _ignored(header: Sequence[str], used: set[int]) -> list[str]:
 
 
 def _skip(row: Sequence[str], cols: _Columns) -> bool:
-    return cols.type is not None and marker_key(row[cols.type]) in _SKIPPED_TYPES
+    if cols.type is not None:
+        return marker_key(row[cols.type]) in _SKIPPED_TYPES
+    return marker_key(row[cols.sample]).startswith(("LADDER", "ALLELICLADDER"))
 
 
 def _sample(row: Sequence[str], cols: _Columns, file: str, line: int, header: str) -> str:
