@@ -126,7 +126,7 @@ def _delimiter(line: str) -> str:
 def _rows(lines: list[str], file: str) -> list[tuple[int, list[str]]]:
     numbered = [(k, ln) for k, ln in enumerate(lines, start=1) if ln.strip()]
     if not numbered:
-        raise FormatError("empty file: a header row is required", file=file, line=1)
+        raise FormatError("empty file: a header row is required", file=file, line=1, field="rows")
     delim = _delimiter(numbered[0][1])
     rows = []
     for k, ln in numbered:
