@@ -19,7 +19,8 @@ from repatria.cli import (
 
 app = typer.Typer(
     name="repatria",
-    help="Repatria: identify the dead by DNA kinship, account for every one of them, track their way home.",
+    help="Repatria: identify the dead by DNA kinship, account for every one of them, "
+    "track their way home.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )

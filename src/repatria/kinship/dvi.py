@@ -16,21 +16,23 @@ Conventions
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from repatria import __version__
+from repatria.kinship._numeric import BoundedCache, safe_exp_array
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
 from repatria.kinship.probability import (
     genotype_likelihoods,
     genotype_table_and_loglik,
-    marker_likelihood,
 )
 
 __all__ = [
@@ -83,14 +85,7 @@ class DVIProblem:
         if len(set(self.missing)) != len(self.missing):
             problems.append("a missing person is listed twice")
         names = {m.name for m in self.markers}
-        for m in self.missing:
-            fam = self.missing_family.get(m)
-            if fam not in self.families:
-                problems.append(f"missing person '{m}' has no family ('{fam}')")
-            elif m not in self.families[fam]:
-                problems.append(f"missing person '{m}' is not in family '{fam}'")
-            elif any(g is not None for g in self.am_profiles.get(fam, {}).get(m, {}).values()):
-                problems.append(f"missing person '{m}' is typed; a missing person has no profile")
+        problems += self._missing_person_problems()
         clash = set(self.pm) & set(self.missing)
         if clash:
             problems.append(f"ids used both as PM and MP: {', '.join(sorted(clash))}")
@@ -103,15 +98,32 @@ class DVIProblem:
         if not self.pairings:
             object.__setattr__(self, "pairings", DefaultPairings(self))
         else:
-            for v in self.pm:
-                for m in self.pairings.get(v, ()):
-                    if m != NOBODY and m not in self.missing_family:
-                        problems.append(f"pairing {v} → '{m}': no such missing person")
-            missing_pm = [v for v in self.pm if v not in self.pairings]
-            if missing_pm:
-                problems.append(f"no pairings for PM {', '.join(missing_pm[:5])}")
+            problems += self._pairing_problems()
         if problems:
             raise KinshipError("invalid DVI problem: " + "; ".join(problems))
+
+    def _missing_person_problems(self) -> list[str]:
+        problems = []
+        for m in self.missing:
+            fam = self.missing_family.get(m)
+            if fam is None or fam not in self.families:
+                problems.append(f"missing person '{m}' has no family ('{fam}')")
+            elif m not in self.families[fam]:
+                problems.append(f"missing person '{m}' is not in family '{fam}'")
+            elif any(g is not None for g in self.am_profiles.get(fam, {}).get(m, {}).values()):
+                problems.append(f"missing person '{m}' is typed; a missing person has no profile")
+        return problems
+
+    def _pairing_problems(self) -> list[str]:
+        problems = []
+        for v in self.pm:
+            for m in self.pairings.get(v, ()):
+                if m != NOBODY and m not in self.missing_family:
+                    problems.append(f"pairing {v} → '{m}': no such missing person")
+        missing_pm = [v for v in self.pm if v not in self.pairings]
+        if missing_pm:
+            problems.append(f"no pairings for PM {', '.join(missing_pm[:5])}")
+        return problems
 
     # --- derived ------------------------------------------------------------------------------
     @cached_property
@@ -123,6 +135,7 @@ class DVIProblem:
         return {f: tuple(v) for f, v in out.items()}
 
     def allowed(self, pm: str, mp: str) -> bool:
+        """Is ``mp`` among the pairings of PM ``pm``?"""
         return mp in self.pairings[pm]
 
     def subset(
@@ -180,7 +193,7 @@ def generate_pairings(problem: DVIProblem, ignore_sex: bool = False) -> dict[str
     return out
 
 
-class DefaultPairings(Mapping):
+class DefaultPairings(Mapping[str, tuple[str, ...]]):
     """:func:`generate_pairings` built per PM on first use.
 
     A screen of 10^4 PMs × 10^4 MPs would otherwise hold 10^8 pairings before anything is computed;
@@ -205,7 +218,7 @@ class DefaultPairings(Mapping):
             )
         return hit
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._problem.pm)
 
     def __len__(self) -> int:
@@ -270,13 +283,13 @@ class PairwiseResult:
 
     @property
     def lr(self) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            return np.exp(self.log_lr)
+        """LR, shape ``(n_pm, n_missing)``; ``inf`` beyond the float range."""
+        return safe_exp_array(self.log_lr)
 
     @property
     def lr_per_marker(self) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            return np.exp(self.log_lr_per_marker)
+        """LR per marker, shape ``(n_pm, n_missing, n_markers)``."""
+        return safe_exp_array(self.log_lr_per_marker)
 
 
 @dataclass(frozen=True, eq=False)
@@ -311,29 +324,49 @@ def _family_tables(problem: DVIProblem, famid: str) -> _FamilyTables:
     return _FamilyTables(ll, tables, row_sums, patterns)
 
 
+@dataclass(frozen=True, eq=False)
+class _TableEntry:
+    """One cached MP genotype table, and what it was computed for."""
+
+    # The pedigree and marker are held, so their ids cannot be reused while the entry lives.
+    ped: Pedigree
+    marker: Marker
+    alleles: frozenset[str]  # the PM alleles the table answers for
+    table: np.ndarray  # (n, n)
+    loglik: float
+    rows: np.ndarray  # (n,)
+    pattern: _NoMutationPattern
+
+
+_TableKey = tuple[int, int, str, tuple[tuple[str, Genotype], ...]]
+
+#: Bytes of tables the cache below may hold.
+_TABLE_CACHE_LIMIT = 128 * 2**20
+
 # dviSolve-style workflows ask for the pairwise LRs again and again on problems that differ in a
 # few families and have fewer PMs each time. A table computed for a larger set of PM alleles is
 # still exact for a smaller one (fewer alleles lumped), so unchanged families are not recomputed.
-_TABLE_CACHE: dict[tuple, tuple] = {}
-_TABLE_CACHE_BYTES = [0]
-_TABLE_CACHE_LIMIT = 128 * 2**20
+# Bounded by the bytes of its tables only, least recently used first out.
+_TABLE_CACHE: BoundedCache[_TableKey, _TableEntry] = BoundedCache(
+    max_items=sys.maxsize, max_weight=_TABLE_CACHE_LIMIT, weight=lambda e: e.table.nbytes
+)
 
 
 def _marker_table(
     ped: Pedigree, m: Marker, geno: Mapping[str, Genotype], mp: str, alleles: set[str]
 ) -> tuple[np.ndarray, float, np.ndarray, _NoMutationPattern]:
+    """An MP's genotype table at one marker, the family's log-likelihood, row sums and pattern.
+
+    A cached table is reused when it was computed for the same pedigree, marker, MP and
+    reference genotypes, and for a superset of ``alleles``.
+    """
     key = (id(ped), id(m), mp, tuple(sorted(geno.items(), key=lambda kv: kv[0])))
     hit = _TABLE_CACHE.get(key)
-    if hit is not None and hit[0] is ped and hit[1] is m and alleles <= hit[2]:
-        return hit[3], hit[4], hit[5], hit[6]
+    if hit is not None and hit.ped is ped and hit.marker is m and alleles <= hit.alleles:
+        return hit.table, hit.loglik, hit.rows, hit.pattern
     table, ll, rows = genotype_table_and_loglik(ped, m, geno, mp, alleles=alleles)
     pattern = _NoMutationPattern(ped, m, geno, mp)
-    if _TABLE_CACHE_BYTES[0] + table.nbytes > _TABLE_CACHE_LIMIT:
-        _TABLE_CACHE.clear()
-        _TABLE_CACHE_BYTES[0] = 0
-    _TABLE_CACHE_BYTES[0] += table.nbytes
-    # The pedigree and marker are held, so their ids cannot be reused while the entry lives.
-    _TABLE_CACHE[key] = (ped, m, frozenset(alleles), table, ll, rows, pattern)
+    _TABLE_CACHE.put(key, _TableEntry(ped, m, frozenset(alleles), table, ll, rows, pattern))
     return table, ll, rows, pattern
 
 
@@ -348,19 +381,23 @@ class _NoMutationPattern:
     the same pattern of alleles.
     """
 
-    _cache: dict[tuple, np.ndarray] = {}
-    _CACHE_LIMIT = 50_000
+    #: Possibility tables by (pedigree shape, MP position, canonical genotypes, alleles, X).
+    _cache: ClassVar[BoundedCache[Hashable, np.ndarray]] = BoundedCache(50_000)
 
     def __init__(self, ped: Pedigree, m: Marker, geno: Mapping[str, Genotype], mp: str) -> None:
         order = [ind.id for ind in ped]
         pos = {pid: i for i, pid in enumerate(order)}
         code: dict[str, int] = {}
-        canon = []
+        canon: list[tuple[int, tuple[int, int]]] = []
+
+        def canonical(a: str | None) -> int:
+            return -1 if a is None else code.setdefault(a, len(code))
+
         for pid in order:
             g = geno.get(pid)
             if g is None:
                 continue
-            cg = tuple(-1 if a is None else code.setdefault(a, len(code)) for a in g)
+            cg = (canonical(g[0]), canonical(g[1]))  # in this order: codes by first appearance
             canon.append((pos[pid], cg))
         k = len(code)
         self.code = np.full(m.n_alleles, -1, dtype=np.intp)
@@ -376,11 +413,15 @@ class _NoMutationPattern:
         if table is None:
             labels = tuple(str(i) for i in range(k + 2))
             tiny = Marker(m.name, labels, np.full(k + 2, 1.0 / (k + 2)), None, None, m.is_x)
-            cgeno = {order[i]: tuple(None if c < 0 else labels[c] for c in cg) for i, cg in canon}
+            cgeno: dict[str, Genotype] = {
+                order[i]: (
+                    None if cg[0] < 0 else labels[cg[0]],
+                    None if cg[1] < 0 else labels[cg[1]],
+                )
+                for i, cg in canon
+            }
             table = genotype_likelihoods(ped, tiny, cgeno, mp) > 0
-            if len(self._cache) >= self._CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = table
+            self._cache.put(key, table)
         self.table = table
 
     def possible_partial(self, a: int) -> bool:
@@ -483,8 +524,12 @@ def _pairwise_lr(problem: DVIProblem) -> PairwiseResult:
                 possible = ft.patterns[mp][k].possible(ia[:, k], ib[:, k])
                 for i in np.flatnonzero(arr.partial[:, k]):
                     g = problem.pm_profiles[problem.pm[i]][m.name]
-                    joint[i] = _lookup(m, t, g, ft.row_sums[mp][k])
                     known = g[0] if g[0] is not None else g[1]
+                    if known is None:
+                        raise KinshipError(
+                            f"PM sample '{problem.pm[i]}' is typed at {m.name} with no allele"
+                        )
+                    joint[i] = _lookup(m, t, g, ft.row_sums[mp][k])
                     possible[i] = ft.patterns[mp][k].possible_partial(m.allele_index(known))
                 with np.errstate(divide="ignore", invalid="ignore"):
                     val = np.log(joint) - ft.loglik[k] - arr.loglik[:, k]

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from repatria import __version__
+from repatria.kinship._numeric import safe_exp, safe_exp_array
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Individual, Pedigree, Profiles, Sex
@@ -42,31 +43,34 @@ class LRResult:
 
     @property
     def markers(self) -> tuple[str, ...]:
+        """Marker names, in order."""
         return self.numerator.markers
 
     @property
     def log_lr_per_marker(self) -> np.ndarray:
         """Natural-log LR per marker; ``nan`` where both hypotheses are impossible."""
         with np.errstate(invalid="ignore"):
-            return self.numerator.loglik_per_marker - self.denominator.loglik_per_marker
+            out: np.ndarray = self.numerator.loglik_per_marker - self.denominator.loglik_per_marker
+        return out
 
     @property
     def lr_per_marker(self) -> np.ndarray:
-        return np.exp(self.log_lr_per_marker)
+        """LR per marker, shape ``(n_markers,)``; ``inf`` where it overflows a float."""
+        return safe_exp_array(self.log_lr_per_marker)
 
     @property
     def log_lr(self) -> float:
+        """Natural-log LR over all markers."""
         return float(np.sum(self.log_lr_per_marker))
 
     @property
     def lr(self) -> float:
-        x = self.log_lr
-        if math.isnan(x):
-            return math.nan
-        return math.exp(x) if x < 709.7 else math.inf
+        """The LR; ``inf`` beyond the float range, ``nan`` where a marker's is undefined."""
+        return safe_exp(self.log_lr)
 
     @property
     def log10_lr(self) -> float:
+        """log10 of the LR over all markers."""
         return self.log_lr / math.log(10)
 
 
