@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from repatria.cli.output import command, console, print_json
-from repatria.services.lab import check_lab_files
+from repatria.services.pipelines.lab import check_lab_files
 
 app = typer.Typer(
     help="Lab genotype exports: GeneMapper / ID-X tables and CODIS CMF files.",
