@@ -36,6 +36,32 @@ def test_four_layouts_of_one_table(name, layout):
     assert r.source == str(LAB / name)
 
 
+def test_strider_export_one_population():
+    r = read_frequency_resource(LAB / "freq_strider.csv", population="south region")
+    assert (r.layout, r.population) == ("strider", "SOUTH REGION")
+    assert {m: dict(f) for m, f in r.frequencies.items()} == EXPECTED
+    assert dict(r.sample_sizes) == {"D8S1179": 200, "Penta D": 100}  # D2S1360: not typed there
+    europe = read_frequency_resource(LAB / "freq_strider.csv", population="Europe")
+    assert europe.markers == ["D8S1179", "D2S1360"] and europe.sample_sizes["D2S1360"] == 400
+
+
+def test_strider_refusals(tmp_path):
+    p = LAB / "freq_strider.csv"
+    assert_refused(
+        lambda: read_frequency_resource(p), file=p, line=2, field="population", says="name one"
+    )
+    assert_refused(
+        lambda: read_frequency_resource(p, population="Mars"),
+        file=p,
+        line=2,
+        field="population",
+        says="not a column",
+    )
+    bad = tmp_path / "strider.csv"
+    bad.write_text("vWA\nAllele,X\n,50\n16,0.5\n17,half\n")
+    assert_refused(lambda: read_frequency_resource(bad), file=bad, line=5, field="X")
+
+
 def test_name_version_source_given():
     r = read_frequency_resource(
         LAB / "freq_famlinkx_long.csv", name="famlinkx", version="2024-1", source="FamLinkX demo"

@@ -19,6 +19,11 @@ byte-order mark, CRLF, UTF-16 or latin-1 read as :mod:`repatria.formats.text` sa
     empty, ``NA`` or ``0`` cell is an allele the marker does not have.
 ``merlin``
     MERLIN's ``M marker`` / ``A allele frequency`` lines.
+``strider``
+    a STRidER export: per marker a line with its name, a header ``Allele`` and one column per
+    population, a line of sample sizes (N), then one line per allele. ``population=`` names
+    the column to read (needed when there are several); a marker whose block lacks that
+    population, or gives it no N, is not in the table.
 
 Refused, in one line naming the file, the line and the field: a frequency that is not a number
 in (0, 1] (a decimal comma is read in ``;``- or tab-separated files), an allele listed twice, two
@@ -51,7 +56,7 @@ from repatria.formats.text import decode_text, read_bytes
 
 __all__ = ["FrequencyResource", "read_frequency_resource", "parse_frequency_resource", "LAYOUTS"]
 
-LAYOUTS = ("long", "list", "ladder", "merlin")
+LAYOUTS = ("long", "list", "ladder", "merlin", "strider")
 _NUMBER = re.compile(r"^[+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?$")
 _ABSENT = {"", "NA", "N/A", "-", "0", "0.0"}
 
@@ -62,7 +67,9 @@ class FrequencyResource:
 
     ``frequencies[marker] -> {allele: frequency}`` (canonical marker names, file order);
     ``marker_names`` maps each name as written to its canonical name; ``version`` is the label
-    given, else ``sha256:`` and the first 12 hex digits of the file's SHA-256.
+    given, else ``sha256:`` and the first 12 hex digits of the file's SHA-256. A STRidER
+    export also gives the ``population`` read and ``sample_sizes[marker]`` (N, individuals
+    typed), for a minimum allele frequency such as 5/2N.
     """
 
     name: str
@@ -74,6 +81,8 @@ class FrequencyResource:
     encoding: str
     frequencies: Mapping[str, Mapping[str, float]]
     marker_names: Mapping[str, str] = field(default_factory=dict)
+    population: str = ""
+    sample_sizes: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def markers(self) -> list[str]:
@@ -99,6 +108,7 @@ def read_frequency_resource(
     source: str | None = None,
     layout: str | None = None,
     sum_tolerance: float = 0.01,
+    population: str | None = None,
 ) -> FrequencyResource:
     """Read a frequency table file completely (see the module notes), or one FormatError."""
     p = Path(path)
@@ -110,6 +120,7 @@ def read_frequency_resource(
         source=source,
         layout=layout,
         sum_tolerance=sum_tolerance,
+        population=population,
     )
 
 
@@ -122,6 +133,7 @@ def parse_frequency_resource(
     source: str | None = None,
     layout: str | None = None,
     sum_tolerance: float = 0.01,
+    population: str | None = None,
 ) -> FrequencyResource:
     """The bytes of a frequency table read as :func:`read_frequency_resource`."""
     text = decode_text(data, file)
@@ -138,7 +150,10 @@ def parse_frequency_resource(
             f"layout '{kind}' is not one of {', '.join(LAYOUTS)}", file=file, field="layout"
         )
     t = _Table(file, delim != ",")
-    {"long": _long, "list": _list, "ladder": _ladder, "merlin": _merlin}[kind](rows, t)
+    if kind == "strider":
+        _strider(rows, t, population)
+    else:
+        {"long": _long, "list": _list, "ladder": _ladder, "merlin": _merlin}[kind](rows, t)
     if not t.freqs:
         last = max(k for k, r in rows if any(r))
         raise FormatError("no frequencies (only a header?)", file=file, line=last, field="rows")
@@ -162,6 +177,8 @@ def parse_frequency_resource(
         encoding=text.encoding,
         frequencies=t.freqs,
         marker_names=t.names,
+        population=t.population,
+        sample_sizes=t.sizes,
     )
 
 
@@ -191,6 +208,9 @@ def _detect(rows: list[tuple[int, list[str]]], file: str) -> str:
         return "ladder"
     if keys and keys[0] == "M" and len(first) == 2:
         return "merlin"
+    if len(filled) > 1 and len([c for c in first if c]) == 1:
+        if marker_key(filled[1][1][0]) == "ALLELE":
+            return "strider"
     if len([c for c in first if c]) == 1 and len(filled) > 1 and len(filled[1][1]) >= 2:
         return "list"
     raise FormatError(
@@ -210,6 +230,8 @@ class _Table:
         self.freqs: dict[str, dict[str, float]] = {}
         self.names: dict[str, str] = {}
         self.first_line: dict[str, int] = {}
+        self.population = ""
+        self.sizes: dict[str, int] = {}
 
     def marker(self, written: str, line: int, fld: str) -> str:
         w = written.strip()
@@ -344,3 +366,61 @@ def _merlin(rows: list[tuple[int, list[str]]], t: _Table) -> None:
             raise FormatError(
                 "expected `M marker` or `A allele frequency`", file=t.file, line=k, field="line"
             )
+
+
+def _strider(rows: list[tuple[int, list[str]]], t: _Table, population: str | None) -> None:
+    """Blocks of marker line, ``Allele,<populations>`` header, N line, allele lines."""
+    filled = [(k, r) for k, r in rows if any(r)]
+    headers = [(i, k, r) for i, (k, r) in enumerate(filled) if r[:1] == ["Allele"] and i > 0]
+    names = list(dict.fromkeys(c for _, _, r in headers for c in r[1:] if c))
+    if population is None:
+        if len(names) != 1:
+            shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+            raise FormatError(
+                f"a STRidER export with {len(names)} populations: name one ({shown})",
+                file=t.file,
+                line=headers[0][1] if headers else filled[0][0],
+                field="population",
+            )
+        population = names[0]
+    key = marker_key(population)
+    if key not in {marker_key(n) for n in names}:
+        raise FormatError(
+            f"population '{population}' is not a column of this export",
+            file=t.file,
+            line=headers[0][1] if headers else filled[0][0],
+            field="population",
+        )
+    t.population = next(n for n in names if marker_key(n) == key)
+    starts = [i for i, _, _ in headers] + [len(filled) + 1]
+    for (i, _, header), end in zip(headers, starts[1:], strict=True):
+        mk, mrow = filled[i - 1]
+        if len([c for c in mrow if c]) != 1:
+            raise FormatError(
+                "expected the marker's name on the line before `Allele`",
+                file=t.file,
+                line=mk,
+                field="marker",
+            )
+        col = next((j for j, c in enumerate(header) if marker_key(c) == key), None)
+        block = filled[i + 1 : end - 1]
+        if col is None or not block:
+            continue
+        nk, nrow = block[0]
+        n_cell = nrow[col].strip() if col < len(nrow) else ""
+        if nrow[0].strip() or not n_cell:
+            continue
+        if not n_cell.isdigit():
+            raise FormatError(
+                f"sample size '{n_cell}' is not a whole number",
+                file=t.file,
+                line=nk,
+                field=t.population,
+            )
+        marker = t.marker(mrow[0], mk, "marker")
+        t.sizes[marker] = int(n_cell)
+        for k, r in block[1:]:
+            cell = r[col].strip() if col < len(r) else ""
+            if cell.upper() in _ABSENT:
+                continue
+            t.add(marker, r[0], t.number(cell, k, t.population), k, t.population)
