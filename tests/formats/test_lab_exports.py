@@ -249,6 +249,13 @@ def test_a_cut_line_and_a_long_line_are_refused(tmp_path):
     assert_refused(lambda: read_lab_export(p), file=p, line=2, field="columns", secrets=["31.2"])
 
 
+def test_a_trailing_tab_more_or_less_is_read(tmp_path):
+    p = _write(tmp_path, "Sample Name\tMarker\tAllele 1\tAllele 2\t\nPM-1\tvWA\t16\t17\n")
+    assert dict(read_lab_export(p).typings[0].genotypes) == {"vWA": ("16", "17")}
+    p = _write(tmp_path, "Sample Name\tMarker\tAllele 1\tAllele 2\nPM-1\tvWA\t16\t17\t\n")
+    assert dict(read_lab_export(p).typings[0].genotypes) == {"vWA": ("16", "17")}
+
+
 def test_an_unclosed_quote_is_refused(tmp_path):
     p = _write(tmp_path, 'Sample Name,Marker,Allele 1\nPM-1,vWA,"27.3\n', "q.csv")
     assert_refused(lambda: read_lab_export(p), file=p, line=2, field="quotes", secrets=["27.3"])

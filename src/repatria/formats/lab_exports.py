@@ -136,11 +136,13 @@ def _rows(lines: list[str], file: str) -> list[tuple[int, list[str]]]:
             raise FormatError(
                 "a quoted cell is not closed on its line", file=file, line=k, field="quotes"
             ) from None
-    width = len(rows[0][1])
+    header = rows[0][1]
+    width = len(header)
+    named = max((i + 1 for i, h in enumerate(header) if h.strip()), default=0)
     for k, r in rows[1:]:
-        if len(r) < width:
+        if len(r) < named:  # a trailing tab more or less is not a cut line
             raise FormatError(
-                f"{len(r)} fields, but the header has {width} (a cut line?)",
+                f"{len(r)} fields, but the header has {named} (a cut line?)",
                 file=file,
                 line=k,
                 field="columns",
@@ -149,6 +151,7 @@ def _rows(lines: list[str], file: str) -> list[tuple[int, list[str]]]:
             raise FormatError(
                 f"{len(r)} fields, but the header has {width}", file=file, line=k, field="columns"
             )
+        r.extend([""] * (width - len(r)))
     return rows
 
 
