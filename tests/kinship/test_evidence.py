@@ -26,6 +26,7 @@ from repatria.kinship import (
     Marker,
     Pedigree,
     Sex,
+    SexingMethod,
     age_at,
     age_lr,
     combine_evidence,
@@ -333,6 +334,7 @@ def test_record_is_json_ready() -> None:
     "call",
     [
         lambda: sex_lr(M, M, p_male=1.5),
+        lambda: sex_lr(F, M, SexingMethod("perfect", 0.0, 0.0, "test"), p_male=1.0),
         lambda: age_lr((35, 25), 30, AgeDistribution.uniform(18, 60)),
         lambda: age_lr((25, 35), 30, AgeDistribution.uniform(40, 60)),
         lambda: place_lr(-1, 1, 10),

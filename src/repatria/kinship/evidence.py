@@ -355,6 +355,11 @@ def sex_lr(
         return EvidenceFactor("sex", 1.0, model + " (a sex unknown: LR 1)", params, obs)
     num = m.p_read(observed, recorded)
     den = p_male * m.p_read(observed, Sex.MALE) + (1 - p_male) * m.p_read(observed, Sex.FEMALE)
+    if den == 0:
+        raise KinshipError(
+            f"sex read {observed.name.lower()} is impossible among the missing (p_male {p_male}, "
+            f"{m.name} error rates 0): give a nonzero error rate or another p_male"
+        )
     return EvidenceFactor("sex", num / den, model, params, obs)
 
 
