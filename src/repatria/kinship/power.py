@@ -517,11 +517,12 @@ def _mp_log_lr_marker(
     whose entries give the LR; when that table would be too large, the relatives first (grouped by
     their genotypes), then the MP from one table per group."""
     family = ped.name or "?"
-    if _joint_size(ped, marker, [*relatives, missing]) <= JOINT_LIMIT:
-        head, tail = (), (*relatives, missing)
-    else:
+    head: tuple[str, ...] = ()
+    tail: tuple[str, ...] = (*relatives, missing)
+    if _joint_size(ped, marker, tail) > JOINT_LIMIT:
         head, tail = tuple(relatives), (missing,)
-    log_pu = np.log(_unrelated_probs(marker, _hemizygous(ped, marker, missing)))
+    with np.errstate(divide="ignore"):  # hemizygous heterozygotes: never drawn
+        log_pu = np.log(_unrelated_probs(marker, _hemizygous(ped, marker, missing)))
     out = np.empty(nsims)
     groups = _simulate_relatives(ped, marker, typed, head, nsims, rng, family)
     if head:
@@ -626,7 +627,7 @@ def _exclusion_result(
     nsims: int,
     seed: int | None,
 ) -> ExclusionPower:
-    per = np.array(ep, dtype=float)
+    per = np.clip(np.array(ep, dtype=float), 0.0, 1.0)  # rounding never leaves [0, 1]
     ok = per[~np.isnan(per)]
     per.setflags(write=False)
     return ExclusionPower(
