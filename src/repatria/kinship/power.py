@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1031,6 +1031,7 @@ def sampling_power(
     seed: int = 1,
     candidates: Iterable[SamplingCandidate] | None = None,
     exact_limit: int = EXACT_LIMIT,
+    progress: Callable[[int, int, SamplingCandidate], None] | None = None,
 ) -> SamplingPower:
     """Which relative to sample next: the power of each candidate of one family.
 
@@ -1043,6 +1044,7 @@ def sampling_power(
     nsims : simulations per candidate (at least 1); ``seed`` makes them reproducible.
     candidates : default :func:`sampling_candidates`.
     exact_limit : most joint genotypes enumerated per marker for the exclusion power.
+    progress : called as ``progress(k, n, candidate)`` before candidate ``k`` of ``n``.
 
     Returns
     -------
@@ -1054,10 +1056,13 @@ def sampling_power(
         if candidates is not None
         else sampling_candidates(pedigree, missing, profiles)
     )
-    out = tuple(
-        candidate_power(c, missing, markers, profiles, threshold, nsims, seed, exact_limit)
-        for c in cands
-    )
+    out = []
+    for k, c in enumerate(cands):
+        if progress is not None:
+            progress(k, len(cands), c)
+        out.append(
+            candidate_power(c, missing, markers, profiles, threshold, nsims, seed, exact_limit)
+        )
     return SamplingPower(
         pedigree.name,
         missing,
@@ -1065,6 +1070,6 @@ def sampling_power(
         float(threshold),
         int(nsims),
         int(seed),
-        out,
+        tuple(out),
         parameters={"exact_limit": exact_limit, "quantiles": QUANTILES, "theta": 0.0},
     )
