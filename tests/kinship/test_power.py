@@ -362,3 +362,9 @@ def test_probabilities_in_range_and_seeds_reproduce(case, nsims, seed, threshold
         assert x.log10_lr.shape == (nsims,) and x.log10_lr_per_marker.shape == (nsims, len(ms))
         qs = [q for _, q in x.quantiles]
         assert qs == sorted(qs)
+
+
+def test_other_missing_persons_are_not_offered() -> None:
+    cands = sampling_candidates(UNCLE, "MP", {}, exclude=["FA"])
+    assert all("FA" not in c.relatives for c in cands)
+    assert any(c.relatives == ("MO",) for c in cands)

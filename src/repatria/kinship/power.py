@@ -262,7 +262,7 @@ def _relationship_kind(ped: Pedigree, mp: str, rel: str) -> str:
 
 
 def sampling_candidates(
-    pedigree: Pedigree, missing: str, profiles: Profiles
+    pedigree: Pedigree, missing: str, profiles: Profiles, exclude: Iterable[str] = ()
 ) -> tuple[SamplingCandidate, ...]:
     """The relatives of ``missing`` who could still be sampled.
 
@@ -270,11 +270,13 @@ def sampling_candidates(
     other than the MP, then relatives added to the pedigree: the MP's parents (if it has none in the
     pedigree), a full sibling, a child (with and without its other parent; an MP of known sex
     only), a paternal uncle (a man of the MP's paternal line, for Y-STRs) and a maternal aunt (of
-    its maternal line, for mtDNA).
+    its maternal line, for mtDNA). ``exclude``: members not to offer (e.g. the family's other
+    missing persons).
     """
     if missing not in pedigree:
         raise KinshipError(f"missing person '{missing}' is not in the pedigree")
     typed = {pid for pid, prof in profiles.items() if pid in pedigree and _has_genotype(prof)}
+    typed |= set(exclude)
     out = [SamplingCandidate((), "current references", pedigree)]
     for pid in pedigree.ids:
         if pid == missing or pid in typed:

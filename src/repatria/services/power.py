@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from repatria.errors import ServiceError
-from repatria.kinship.power import SamplingCandidate, SamplingPower, sampling_power
+from repatria.kinship.power import (
+    SamplingCandidate,
+    SamplingPower,
+    sampling_candidates,
+    sampling_power,
+)
 from repatria.services.dvi_analysis import read_case
 
 __all__ = ["family_power", "power_summary"]
@@ -47,14 +52,17 @@ def family_power(
         if progress is not None:
             progress(f"{family}: {c.relationship} ({k + 1}/{n})")
 
+    ped, profiles = problem.families[family], problem.am_profiles.get(family, {})
+    others = [m for m in mps if m != missing]  # missing too: not a relative to sample
     return sampling_power(
-        problem.families[family],
+        ped,
         missing,
         problem.markers,
-        problem.am_profiles.get(family, {}),
+        profiles,
         threshold=threshold,
         nsims=sims,
         seed=seed,
+        candidates=sampling_candidates(ped, missing, profiles, exclude=others),
         progress=say,
     )
 
