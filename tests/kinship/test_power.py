@@ -18,6 +18,7 @@ from repatria.kinship import (
     Sex,
     missing_person_lr,
     mutation_model,
+    power,
 )
 from repatria.kinship.power import (
     exclusion_power,
@@ -227,9 +228,12 @@ def _exact_mean_log_lr(ped: Pedigree, mp: str, rel: str, m: Marker, refs: dict) 
     return mean
 
 
-def test_simulated_lrs_against_missing_person_lr() -> None:
+@pytest.mark.parametrize("joint_limit", [power.JOINT_LIMIT, 1])
+def test_simulated_lrs_against_missing_person_lr(monkeypatch, joint_limit: int) -> None:
     """Naive oracle: the mean simulated log LR against the exact mean over every genotype pair,
-    with the LRs from ``missing_person_lr``; and E[1/LR] = 1 under H1."""
+    with the LRs from ``missing_person_lr``; and E[1/LR] = 1 under H1. With ``joint_limit`` 1 the
+    relatives are drawn first and the MP from batched tables (the path of large markers)."""
+    monkeypatch.setattr(power, "JOINT_LIMIT", joint_limit)
     m = marker("L", [0.1, 0.2, 0.3, 0.4], rate=0.005)
     refs = {"UN": {"L": ("1", "2")}}
     exact = _exact_mean_log_lr(UNCLE, "MP", "MO", m, refs)
@@ -238,6 +242,41 @@ def test_simulated_lrs_against_missing_person_lr() -> None:
     assert abs(float(np.mean(ln[:, 0])) - exact) < 4 * se
     inv = np.exp(-ln[:, 0])
     assert abs(float(np.mean(inv)) - 1.0) < 4 * float(np.std(inv)) / math.sqrt(len(inv))
+
+
+@pytest.mark.parametrize("joint_limit", [power.JOINT_LIMIT, 1])
+def test_two_relatives_drawn_jointly(monkeypatch, joint_limit: int) -> None:
+    """Father and mother typed together: the MP's LR is then a function of the parents alone, so
+    the simulated mean must equal the exact mean over the parents' joint genotypes."""
+    monkeypatch.setattr(power, "JOINT_LIMIT", joint_limit)
+    m = marker("L", [0.2, 0.3, 0.5])
+    refs = {"UN": {"L": ("1", "2")}}
+    ln = simulate_mp_log_lr(UNCLE, "MP", [m], refs, ["FA", "MO"], 20000, np.random.default_rng(2))
+    exact = 0.0
+    typed = {"UN": ("1", "2")}
+    t_fa = genotype_likelihoods(UNCLE, m, typed, "FA")
+    for i, j in zip(*np.triu_indices(3), strict=True):
+        fa = (m.alleles[i], m.alleles[j])
+        t_mo = genotype_likelihoods(UNCLE, m, {**typed, "FA": fa}, "MO")
+        for a, b in zip(*np.triu_indices(3), strict=True):
+            mo = (m.alleles[a], m.alleles[b])
+            w = t_fa[i, j] / np.sum(np.triu(t_fa)) * t_mo[a, b] / np.sum(np.triu(t_mo))
+            exact += w * _exact_mean_given(m, {**refs, "FA": {"L": fa}, "MO": {"L": mo}})
+    se = float(np.std(ln[:, 0])) / math.sqrt(len(ln))
+    assert abs(float(np.mean(ln[:, 0])) - exact) < 4 * se
+
+
+def _exact_mean_given(m: Marker, refs: dict) -> float:
+    """E[log LR] of the MP of ``UNCLE`` given everyone in ``refs`` typed."""
+    typed = {k: v["L"] for k, v in refs.items()}
+    t_mp = genotype_likelihoods(UNCLE, m, typed, "MP")
+    s = float(np.sum(np.triu(t_mp)))
+    mean = 0.0
+    for a, b in zip(*np.triu_indices(m.n_alleles), strict=True):
+        if t_mp[a, b] > 0:
+            prof = {**refs, "POI": {"L": (m.alleles[a], m.alleles[b])}}
+            mean += t_mp[a, b] / s * missing_person_lr(UNCLE, "MP", "POI", [m], prof).log_lr
+    return mean
 
 
 def test_x_marker_male_mp_is_hemizygous() -> None:
@@ -291,9 +330,12 @@ def test_errors() -> None:
 
 
 def _random_markers(rng: np.random.Generator, k: int) -> list[Marker]:
-    return [
-        marker(f"L{i}", list(rng.dirichlet(np.ones(int(rng.integers(2, 7)))))) for i in range(k)
-    ]
+    """``k`` markers of 2 to 6 alleles; every other one with an equal mutation model."""
+    out = []
+    for i in range(k):
+        p = list(rng.dirichlet(np.ones(int(rng.integers(2, 7)))))
+        out.append(marker(f"L{i}", p, rate=0.01) if i % 2 else marker(f"L{i}", p))
+    return out
 
 
 def test_uncle_only_plausibility_24_markers() -> None:
@@ -368,3 +410,16 @@ def test_other_missing_persons_are_not_offered() -> None:
     cands = sampling_candidates(UNCLE, "MP", {}, exclude=["FA"])
     assert all("FA" not in c.relatives for c in cands)
     assert any(c.relatives == ("MO",) for c in cands)
+
+
+@settings(max_examples=20, deadline=None)
+@given(family_case(), st.sampled_from([[], ["MO"], ["GM"], ["FA", "MO"]]))
+def test_fast_exclusion_power_equals_the_general_form(case, rel) -> None:
+    """Naive oracle: one consistency check per allele pattern gives forrel's general form."""
+    ms, refs = case
+    rel = [r for r in rel if r not in refs]
+    fast = missing_person_exclusion_power(UNCLE, "MP", ms, refs, relatives=rel)
+    claim = UNCLE.relabel({"MP": "POI"})
+    true = UNCLE.union(Pedigree([Individual("POI", sex=M)]))
+    general = exclusion_power(claim, true, [*rel, "POI"], ms, refs)
+    assert np.allclose(fast.per_marker, general.per_marker, atol=1e-12, equal_nan=True)
