@@ -249,6 +249,7 @@ def test_two_relatives_drawn_jointly(monkeypatch, joint_limit: int) -> None:
     """Father and mother typed together: the MP's LR is then a function of the parents alone, so
     the simulated mean must equal the exact mean over the parents' joint genotypes."""
     monkeypatch.setattr(power, "JOINT_LIMIT", joint_limit)
+    monkeypatch.setattr(power, "RELATIVES_LIMIT", joint_limit if joint_limit == 1 else 10**6)
     m = marker("L", [0.2, 0.3, 0.5])
     refs = {"UN": {"L": ("1", "2")}}
     ln = simulate_mp_log_lr(UNCLE, "MP", [m], refs, ["FA", "MO"], 20000, np.random.default_rng(2))

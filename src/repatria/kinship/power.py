@@ -77,6 +77,9 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 #: Largest joint table of ordered allele variables built in one contraction (entries).
 JOINT_LIMIT = 200_000
 
+#: Largest joint table of the new relatives alone (entries), drawn or enumerated in one piece.
+RELATIVES_LIMIT = 4_000_000
+
 #: Largest ``chunk * n_alleles ** 3`` of a batched contraction (bounds its intermediate tables).
 BATCH_LIMIT = 12_000_000
 
@@ -409,7 +412,7 @@ def _simulate_relatives(
     groups: dict[tuple[int, ...], np.ndarray] = {(): np.arange(nsims)}
     if not relatives:
         return groups
-    if _joint_size(ped, marker, relatives) <= JOINT_LIMIT:
+    if _joint_size(ped, marker, relatives) <= RELATIVES_LIMIT:
         joint = _joint_table(ped, marker, typed, relatives)
         if not joint.sum() > 0:
             raise _impossible(family, marker)
@@ -710,21 +713,22 @@ def _enumerate(
     ids: Sequence[str],
     limit: int,
 ) -> list[tuple[float, dict[str, Genotype]]] | None:
-    """Every joint genotype of ``ids`` with its probability given ``typed`` on ``ped``, drawn in
-    turn; ``None`` when there would be more than ``limit``."""
-    leaves: list[tuple[float, dict[str, Genotype]]] = [(1.0, dict(typed))]
-    for pid in ids:
-        nxt: list[tuple[float, dict[str, Genotype]]] = []
-        for w0, known in leaves:
-            w, _ = _table(ped, marker, _in(known, ped), pid)
-            total = float(w.sum())
-            if total <= 0:
-                continue
-            for k in np.flatnonzero(w > 0):
-                nxt.append((w0 * float(w[k]) / total, {**known, pid: _label(marker, int(k))}))
-                if len(nxt) > limit:
-                    return None
-        leaves = nxt
+    """Every joint genotype of ``ids`` with its probability given ``typed`` on ``ped``, from one
+    joint table; ``None`` when there are more than ``limit`` (or the table would be too large)."""
+    if not ids:
+        return [(1.0, dict(typed))]
+    if _joint_size(ped, marker, ids) > RELATIVES_LIMIT:
+        return None
+    joint = _joint_table(ped, marker, typed, ids)
+    cells = np.flatnonzero(joint > 0)
+    if len(cells) > limit:
+        return None
+    total = float(joint.sum())
+    leaves = []
+    for c in cells:
+        key = np.unravel_index(int(c), joint.shape)
+        known = {**typed, **{pid: _label(marker, int(k)) for pid, k in zip(ids, key, strict=True)}}
+        leaves.append((float(joint.flat[c]) / total, known))
     return leaves
 
 
@@ -827,49 +831,68 @@ def exclusion_power(
 
 
 class _Reduced:
-    """Alleles of one marker reduced to those the typed carry plus one lump, for consistency
-    checks without mutation: which genotypes are possible does not depend on the frequencies or
-    on the labels of alleles that nobody typed carries, so one check serves every relabelling."""
+    """Alleles of one marker reduced to those the typed carry, one placeholder for each allele a
+    new relative may bring, and one lump, for consistency checks without mutation: which genotypes
+    are possible does not depend on the frequencies or on the labels of alleles that nobody typed
+    carries, so one reduced marker serves every genotype of the relatives, and all of them are
+    checked in one batched contraction. Placeholders a genotype does not use weigh 0."""
 
     OTHER = "\x00other"
 
-    def __init__(self, ped: Pedigree, marker: Marker, typed: Mapping[str, Genotype], mp: str):
+    def __init__(
+        self,
+        ped: Pedigree,
+        marker: Marker,
+        typed: Mapping[str, Genotype],
+        mp: str,
+        relatives: Sequence[str],
+    ) -> None:
         self.ped, self.marker, self.typed, self.mp = ped, marker, dict(typed), mp
+        self.relatives = tuple(relatives)
         self.seen = sorted({marker.allele_index(a) for g in typed.values() for a in g if a})
+        n_new = 2 * len(relatives)
+        labels = tuple(marker.alleles[i] for i in self.seen)
+        labels += tuple(f"\x00new{k}" for k in range(n_new)) + (self.OTHER,)
+        self.small = Marker(
+            marker.name, labels, np.full(len(labels), 1.0 / len(labels)), is_x=marker.is_x
+        )
         self.hemizygous = _hemizygous(ped, marker, mp)
-        self.cache: dict[tuple[int, ...], np.ndarray] = {}
 
-    def consistent_mass(self, relatives: Mapping[str, Genotype]) -> float:
-        """``P_unrelated`` of the MP genotypes consistent with the typed and ``relatives``."""
-        m = self.marker
+    def _encode(self, leaf: Mapping[str, Genotype]) -> tuple[list[int], np.ndarray]:
+        """The relatives' genotypes as reduced triu indices, and the reduced frequencies."""
+        m, n_red = self.marker, self.small.n_alleles
         pos = {a: k for k, a in enumerate(self.seen)}
-        key: list[int] = []
-        for g in relatives.values():
-            for a in g:
-                if a is None:
-                    key.append(-1)
-                    continue
-                i = m.allele_index(a)
+        p = np.zeros(n_red)
+        p[: len(self.seen)] = m.afreq[self.seen]
+        keys = []
+        for r in self.relatives:
+            ij = []
+            for a in leaf[r]:
+                i = m.allele_index(str(a))
                 if i not in pos:
                     pos[i] = len(pos)
-                key.append(pos[i])
-        alleles = sorted(pos, key=pos.__getitem__)
-        p = m.afreq[alleles]
-        rest = max(0.0, 1.0 - float(p.sum()))
-        lumped = len(alleles) < m.n_alleles
-        if lumped:
-            p = np.append(p, rest)
-        mask = self.cache.get(tuple(key))
-        if mask is None:
-            labels = tuple(m.alleles[i] for i in alleles) + ((self.OTHER,) if lumped else ())
-            small = Marker(m.name, labels, np.full(len(labels), 1.0 / len(labels)), is_x=m.is_x)
-            w, _ = _table(self.ped, small, {**self.typed, **relatives}, self.mp)
-            mask = self.cache[tuple(key)] = w > 0
-        iu, ju = _triu(len(p))
-        pu = p[iu] if self.hemizygous else np.where(iu == ju, 1.0, 2.0) * p[iu] * p[ju]
+                    p[pos[i]] = m.afreq[i]
+                ij.append(pos[i])
+            x, y = sorted(ij)
+            keys.append(x * n_red - x * (x - 1) // 2 + (y - x))  # triu index of (x, y)
+        p[-1] = max(0.0, 1.0 - float(p[:-1].sum()))
+        return keys, p
+
+    def consistent_masses(self, leaves: Sequence[Mapping[str, Genotype]]) -> np.ndarray:
+        """``P_unrelated`` of the MP genotypes consistent with the typed and each leaf, ``(B,)``."""
+        encoded = [self._encode(leaf) for leaf in leaves]
+        p = np.array([e[1] for e in encoded])
+        iu, ju = _triu(self.small.n_alleles)
+        if self.relatives:
+            keys = np.array([e[0] for e in encoded], dtype=np.int64)
+            tables = _batched_table(self.ped, self.small, self.typed, self.relatives, keys, self.mp)
+        else:
+            tables = _table(self.ped, self.small, self.typed, self.mp)[0][None, :]
         if self.hemizygous:
-            pu = np.where(iu == ju, pu, 0.0)
-        return float(pu[mask].sum())
+            pu = np.where(iu == ju, p[:, iu], 0.0)
+        else:
+            pu = np.where(iu == ju, 1.0, 2.0) * p[:, iu] * p[:, ju]
+        return np.asarray((pu * (tables > 0)).sum(axis=1), dtype=float)
 
 
 def _always_possible(marker: Marker) -> bool:
@@ -938,18 +961,16 @@ def _marker_ep(
 ) -> float:
     if not plain and _always_possible(marker):
         return 0.0
-    reduced = _Reduced(ped, marker, typed, missing) if plain else None
-    pu = _unrelated_probs(marker, _hemizygous(ped, marker, missing))
-    value = total = 0.0
-    for w0, known in leaves:
-        if reduced is not None:
-            mass = reduced.consistent_mass({r: known[r] for r in relatives})
-        else:
-            c, _ = _table(ped, marker, known, missing)
-            mass = float(pu[c > 0].sum())
-        value += w0 * (1.0 - mass)
-        total += w0
-    return value / total
+    w = np.array([w0 for w0, _ in leaves])
+    if plain:
+        reduced = _Reduced(ped, marker, typed, missing, relatives)
+        mass = reduced.consistent_masses([known for _, known in leaves])
+    else:
+        pu = _unrelated_probs(marker, _hemizygous(ped, marker, missing))
+        mass = np.array(
+            [float(pu[_table(ped, marker, known, missing)[0] > 0].sum()) for _, known in leaves]
+        )
+    return float(np.sum(w * (1.0 - mass)) / np.sum(w))
 
 
 # --------------------------------------------------------------------------------------------
