@@ -5,11 +5,11 @@ relatives) and a relative who could still give a sample, two questions:
 
 1. **LR power.** If the relative were typed and the true MP were found, how large would the
    missing-person LR be? The genotypes of the relative and of the MP are drawn *conditionally on
-   the typed references* (as forrel's ``profileSim``/``MPPsims`` do), marker by marker by
-   sequential conditioning: first each new relative from its genotype distribution given the
-   references (and the relatives drawn before it), then the MP given all of them. The table of the
-   MP's genotypes given the references and the relatives is also the numerator of the LR, so each
-   simulation's LR is a lookup:
+   the typed references* (as forrel's ``profileSim``/``MPPsims`` do), marker by marker, from the
+   joint table ``P(refs, R = r, MP = g)`` of the core's exact variable elimination (one
+   contraction; when that table would be too large, by sequential conditioning: the relatives
+   first, then the MP from one batched table per drawn genotype of theirs). The same table is the
+   numerator of the LR, so each simulation's LR is a lookup:
 
    ``LR_m = P(refs, R = r, MP = g) / (P(refs, R = r) * P_unrelated(g))`` per marker ``m``,
 
@@ -24,7 +24,7 @@ relatives) and a relative who could still give a sample, two questions:
    inconsistent with the references and the new relative without mutation, where the relative's
    genotype is random given the references. Per marker it is computed exactly by enumerating the
    relatives' genotypes (up to ``exact_limit`` joint genotypes per marker; beyond, it is estimated
-   from the simulated genotypes and says so); the total is ``1 - prod(1 - EP_m)``. As forrel's
+   from ``nsims`` draws and says so); the total is ``1 - prod(1 - EP_m)``. As forrel's
    default ``disableMutations = NA``, mutations are disabled at a marker when the references are
    consistent without them; where they are not, the mutation model is kept (and then an exclusion
    is rarely possible). A marker where the references are impossible even with mutation has
@@ -618,6 +618,19 @@ def simulate_mp_log_lr(
     ndarray, float, shape ``(nsims, n_markers)``: the natural-log LR of each simulated MP profile
     per marker, H1 "the sample is the MP" against H2 "an unrelated person of the MP's sex" (as
     :func:`repatria.kinship.lr.missing_person_lr` gives it for that profile and the relatives').
+
+    Examples
+    --------
+    The mother typed ``a/a`` (``p_a = 0.2``): her son is ``a/a`` (LR ``1 / p_a``) or ``a/b``
+    (LR ``1 / (2 p_a)``).
+
+    >>> ped = Pedigree([Individual("FA", sex=M), Individual("MO", sex=F),
+    ...                 Individual("MP", "FA", "MO", M)])
+    >>> m = Marker("L", ("a", "b"), [0.2, 0.8])
+    >>> ln = simulate_mp_log_lr(ped, "MP", [m], {"MO": {"L": ("a", "a")}}, nsims=50,
+    ...                         rng=np.random.default_rng(1))
+    >>> ln.shape, np.unique(np.round(np.exp(ln[:, 0]), 6)).tolist()
+    ((50, 1), [2.5, 5.0])
     """
     _check_nsims(nsims)
     _check_family(pedigree, missing, relatives, profiles)
