@@ -343,7 +343,7 @@ def test_uncle_only_plausibility_24_markers() -> None:
     """The issue's hand figures (40 simulations): an uncle alone reaches LR >= 1e4 with
     probability ~0.10, with the mother ~1.00, with a sister ~0.97."""
     from repatria.kinship.simulate import simulate_profiles
-    from repatria.services.simulation import standard_markers
+    from repatria.services.pipelines.simulation import standard_markers
 
     ms = standard_markers(24)
     prof = simulate_profiles(UNCLE, ms, np.random.default_rng(5))

@@ -31,7 +31,7 @@ def power(
 ) -> None:
     """Simulated P(LR >= threshold), expected log10 LR and exclusion power for each relative the
     family could still give (the current references first)."""
-    from repatria.services.power import family_power, power_summary
+    from repatria.services.pipelines.power import family_power, power_summary
 
     def say(msg: str) -> None:
         if not as_json:

@@ -54,7 +54,7 @@ from repatria.kinship._numeric import BoundedCache
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Individual, Pedigree, Profiles, Sex
-from repatria.kinship.probability import _MarkerProblem, genotype_table_and_loglik
+from repatria.kinship.probability import MarkerNetwork, genotype_table_and_loglik
 
 __all__ = [
     "QUANTILES",
@@ -487,14 +487,14 @@ def _joint_table(
     of ``persons``, folded into unordered genotypes. Shape ``(K,) * k``, ``K = n (n + 1) / 2`` in
     ``np.triu_indices`` order; a hemizygous person (X, male) has 0 off the homozygotes.
     """
-    problem = _MarkerProblem(ped, marker, typed, 0.0, targets=tuple(persons), lumping="none")
-    out_vars = tuple(v for p in persons for v in problem._vars(p))
+    problem = MarkerNetwork(ped, marker, typed, 0.0, targets=tuple(persons), lumping="none")
+    out_vars = tuple(v for p in persons for v in problem.allele_vars(p))
     n = marker.n_alleles
-    t = _contract(problem._factors(), out_vars, n)
+    t = _contract(problem.factors(), out_vars, n)
     iu, ju = _triu(n)
     off = iu != ju
     for p in persons:
-        if len(problem._vars(p)) == 1:
+        if len(problem.allele_vars(p)) == 1:
             u = np.where(off.reshape((-1,) + (1,) * (t.ndim - 1)), 0.0, t[iu])
         else:
             u = t[iu, ju] + np.where(off.reshape((-1,) + (1,) * (t.ndim - 2)), t[ju, iu], 0.0)
@@ -515,7 +515,7 @@ def _batched_table(
     ``(B, k)``, triu genotype indices of ``relatives``): shape ``(B, K)``. The relatives' genotypes
     enter as one-hot observation factors with a batch axis, so a chunk of rows is one contraction.
     """
-    problem = _MarkerProblem(ped, marker, typed, 0.0, targets=(*relatives, target), lumping="none")
+    problem = MarkerNetwork(ped, marker, typed, 0.0, targets=(*relatives, target), lumping="none")
     n = marker.n_alleles
     iu, ju = _triu(n)
     batch = ("\x00batch", "b")
@@ -524,9 +524,9 @@ def _batched_table(
     for start in range(0, len(keys), chunk):
         rows = keys[start : start + chunk]
         b = np.arange(len(rows))
-        factors = problem._factors()
+        factors = problem.factors()
         for z, rel in enumerate(relatives):
-            own = problem._vars(rel)
+            own = problem.allele_vars(rel)
             i, j = iu[rows[:, z]], ju[rows[:, z]]
             if len(own) == 1:
                 obs = np.zeros((len(rows), n))
@@ -535,7 +535,7 @@ def _batched_table(
                 obs = np.zeros((len(rows), n, n))
                 obs[b, i, j] = obs[b, j, i] = 1.0
             factors.append(((batch, *own), obs))
-        t = _contract(factors, (batch, *problem._vars(target)), n)
+        t = _contract(factors, (batch, *problem.allele_vars(target)), n)
         if t.ndim == 2:
             u = np.where(iu == ju, t[:, iu], 0.0)
         else:

@@ -13,7 +13,7 @@ from repatria.kinship.power import (
     sampling_candidates,
     sampling_power,
 )
-from repatria.services.dvi_analysis import read_case
+from repatria.services.pipelines.dvi_analysis import read_case
 
 __all__ = ["family_power", "power_summary"]
 
@@ -30,8 +30,9 @@ def family_power(
 ) -> SamplingPower:
     """Simulated LR power and exclusion power of each relative family ``family`` could still give.
 
-    ``case`` is a case folder or a ``.fam`` file (see :func:`repatria.services.dvi_analysis.
-    read_case`); ``missing`` names the MP when the family has several.
+    ``case`` is a case folder or a ``.fam`` file (see
+    :func:`repatria.services.pipelines.dvi_analysis.read_case`); ``missing`` names the MP when
+    the family has several.
     """
     problem = read_case(case)
     if family not in problem.families:
