@@ -1,0 +1,137 @@
+"""Known answers from the pedsuite's own sources, tests and manuals (issue 13, deliver 7).
+
+Each test names its source: the repository, the file and the R expression. Where no R output is
+available (the shared reference cases were all run with dvir's defaults), the expected value is
+derived by hand by applying the rules of the cited R source to dvir's own numbers, and the test
+says so.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import repatria.kinship.conclusions as conclusions
+from repatria.formats.casefolder import read_case_folder
+from repatria.kinship.conclusions import Conclusion, dvi_solve, find_undisputed
+from repatria.kinship.solve.undisputed import keep_pairing
+
+# --------------------------------------------------------------------------------------------
+# 1. dvir's `limit` (magnusdv/dvir R/pairwiseLR.R, R/findUndisputed.R, R/findExcluded.R,
+#    R/dviSolve.R)
+
+
+def test_keep_pairing_is_dvirs_pairwise_lr_rule():
+    """magnusdv/dvir R/pairwiseLR.R: ``if(limit == 0) keepIdx = lrs > 0 else keepIdx = lrs >=
+    limit; if(limit > 1) keepIdx = keepIdx | names(lrs) == "*"``."""
+    assert keep_pairing("M1", 2.0, 2.0)  # >=, not >
+    assert not keep_pairing("M1", 1.999, 2.0)
+    assert keep_pairing("*", 1.0, 2.0)  # never remove "*"
+    assert keep_pairing("*", 1.0, 1.0)  # 1 >= 1
+    assert keep_pairing("*", 1.0, 0.0)
+    assert not keep_pairing("M1", 0.0, 0.0)
+    assert keep_pairing("M1", 1e-300, 0.0)
+    assert not keep_pairing("M1", float("nan"), 0.0)
+
+
+@pytest.fixture(scope="module")
+def example2(reference_cases):
+    return read_case_folder(reference_cases / "example2")
+
+
+@pytest.mark.reference
+def test_find_undisputed_limit_keeps_star_and_lr_at_limit(example2, reference_cases):
+    """dvir's example2 LR list (expected/pairwiseLR.json, ``pairwiseLR(example2)``): V1: * 1,
+    M1 1, M2 0; V2: M2 5, M1 1, * 1; V3: M3 5, * 1. With ``limit = 1`` pairwiseLR keeps LR >= 1
+    (ties in R's stable order); with ``limit = 3`` only M2 and M3 (LR 5) are kept, and "*"
+    always. (No test at ``limit = 5``: dvir's 5.000000000000014 is a rounding away from 5.)"""
+    lrs = json.loads((reference_cases / "example2/expected/pairwiseLR.json").read_text())
+    assert lrs["LRlist"]["V2"]["M2"] == pytest.approx(5.0)
+    u1 = find_undisputed(example2, limit=1)
+    assert dict(u1.reduced.pairings) == {
+        "V1": ("*", "M1"),
+        "V2": ("M2", "M1", "*"),
+        "V3": ("M3", "*"),
+    }
+    u5 = find_undisputed(example2, limit=3)
+    assert dict(u5.reduced.pairings) == {"V1": ("*",), "V2": ("M2", "*"), "V3": ("M3", "*")}
+    # limit = 0: LR > 0 (the reference output, pairings_reduced of pairwiseLR.json)
+    u0 = find_undisputed(example2)
+    assert {v: list(p) for v, p in u0.reduced.pairings.items()} == lrs["pairings_reduced"]
+
+
+def _bounded(monkeypatch, rounds: int) -> list[int]:
+    """Make ``dvi_solve`` fail instead of looping: at most ``rounds`` exclusion steps."""
+    calls: list[int] = []
+    step = conclusions.exclusion_step
+
+    def bounded(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > rounds:
+            raise AssertionError(f"dvi_solve ran more than {rounds} exclusion rounds")
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(conclusions, "exclusion_step", bounded)
+    return calls
+
+
+@pytest.mark.reference
+def test_dvi_solve_limit_2_on_example2_terminates_with_dvirs_answer(example2, monkeypatch):
+    """``dviSolve(example2, limit = 2)`` (magnusdv/dvir R/dviSolve.R, R/findExcluded.R,
+    R/pairwiseLR.R). It never terminated before (the undisputed step dropped "*", the exclusion
+    step put it back). No R run at limit 2 is stored; the answer is derived by dvir's rules from
+    dvir's own LRs (example2/expected/pairwiseLR.json):
+
+    - iteration 1: no exclusion, nothing undisputed; pairings with LR >= 2 and "*" remain:
+      V1: *, V2: M2 *, V3: M3 * (3 pairings dropped: V1=M1, V1=M2, V2=M1);
+    - iteration 2: V1 has no MP left and M1 no PM (``minEx`` = Inf): both *Excluded* ("no
+      compatible pairings"); no pairing has > maxIncomp inconsistencies, so the pairings stay;
+      the undisputed step changes nothing and the loop ends;
+    - AM-driven: M2 (V2, LR 5) and M3 (V3, LR 5) are simple families, *Inconclusive*
+      (5 < threshold2 = 1000); PM-driven: V2 and V3 *Inconclusive*.
+    """
+    calls = _bounded(monkeypatch, 5)
+    r = dvi_solve(example2, limit=2)
+    assert len(calls) == 2
+    pm = {row.sample: (row.conclusion, row.comment) for row in r.pm}
+    am = {row.missing: (row.conclusion, row.sample) for row in r.am}
+    assert pm == {
+        "V1": (Conclusion.EXCLUDED, "No compatible pairings"),
+        "V2": (Conclusion.INCONCLUSIVE, "Best: M2"),
+        "V3": (Conclusion.INCONCLUSIVE, "Best: M3"),
+    }
+    assert am == {
+        "M1": (Conclusion.EXCLUDED, None),
+        "M2": (Conclusion.INCONCLUSIVE, "V2"),
+        "M3": (Conclusion.INCONCLUSIVE, "V3"),
+    }
+    assert {row.sample: row.lr for row in r.pm}["V2"] == pytest.approx(5.0, rel=1e-9)
+    assert "Removed 3 pairings with LR < 2" in r.log
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("limit", [1.0, 2.0, 10.0, 1e6])
+def test_dvi_solve_terminates_for_any_limit(reference_cases, monkeypatch, limit):
+    """``limit >= 1`` on dvi-example never terminated before; every PM and MP is concluded once.
+
+    Each round that changes something removes a PM, an MP or a pairing and nothing puts a
+    pairing back, so the rounds are bounded by their number (here 3 PMs x 3 MPs).
+    """
+    problem = read_case_folder(reference_cases / "dvi-example")
+    calls = _bounded(monkeypatch, 3 * 3 + 2)
+    r = dvi_solve(problem, limit=limit)
+    assert len(calls) <= 3
+    assert sorted(row.sample for row in r.pm) == sorted(problem.pm)
+    assert sorted(row.missing for row in r.am) == sorted(problem.missing)
+
+
+@pytest.mark.reference
+def test_limit_at_or_below_one_changes_nothing_on_example2(example2):
+    """With ``0 < limit <= 1`` nothing with LR >= 1 is dropped: example2's answer equals the
+    default one (dvir's expected/dviSolve.json) except that V1 = M2 (LR 0) is gone either way."""
+    base = dvi_solve(example2)
+    at1 = dvi_solve(example2, limit=1)
+    assert [(r.sample, r.conclusion, r.comment) for r in at1.pm] == [
+        (r.sample, r.conclusion, r.comment) for r in base.pm
+    ]
