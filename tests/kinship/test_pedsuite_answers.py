@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 import repatria.kinship.conclusions as conclusions
 from repatria.formats.casefolder import read_case_folder
+from repatria.kinship import Individual, Marker, Pedigree, Sex, likelihood
 from repatria.kinship.conclusions import Conclusion, dvi_solve, find_undisputed
+from repatria.kinship.markers import (
+    always_lumpable,
+    is_lumpable,
+    mutation_model,
+    pedmut_is_lumpable,
+)
 from repatria.kinship.solve.undisputed import keep_pairing
 
 # --------------------------------------------------------------------------------------------
@@ -135,3 +143,78 @@ def test_limit_at_or_below_one_changes_nothing_on_example2(example2):
     assert [(r.sample, r.conclusion, r.comment) for r in at1.pm] == [
         (r.sample, r.conclusion, r.comment) for r in base.pm
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# 2. the "pedsuite" lumping policy (magnusdv/pedmut R/model_properties.R `isLumpable`,
+#    R/lumpedModel.R `lumpedMatrix`; magnusdv/pedprobr R/lumpAlleles.R `.lumpMarker`)
+
+
+def _trio_marker(female: str, male: str):
+    al, p = ("1", "2", "3", "4"), [0.1, 0.2, 0.3, 0.4]
+    f = mutation_model(female, al, p, rate=0.05, rate2=0.0, range_=0.1)
+    m = mutation_model(male, al, p, rate=0.05, rate2=0.0, range_=0.1)
+    return Marker("L", al, p, f, m), np.array(p), f.matrix, m.matrix
+
+
+def _trio():
+    return Pedigree(
+        [
+            Individual("FA", sex=Sex.MALE),
+            Individual("MO", sex=Sex.FEMALE),
+            Individual("CH", "FA", "MO", Sex.MALE),
+        ]
+    )
+
+
+def test_pedmut_is_lumpable_is_female_or_male():
+    """pedmut 0.9.1 ``isLumpable(mutmod, lump)``: ``alwaysLumpable`` attribute, else
+    ``isLumpable(female) || (!sexEqual && isLumpable(male))``."""
+    _, _, st, eq = _trio_marker("stepwise", "equal")
+    lump = np.array([1, 2, 3])
+    assert not is_lumpable(st, lump) and is_lumpable(eq, lump)
+    assert pedmut_is_lumpable(st, eq, lump)  # female no, male yes: pedmut says yes
+    assert pedmut_is_lumpable(eq, st, lump)  # female yes
+    assert not pedmut_is_lumpable(st, st, lump)
+    assert pedmut_is_lumpable(None, None, lump)
+    # pedmut's alwaysLumpable examples (R/model_properties.R): equal and proportional are
+    assert always_lumpable(eq) and not always_lumpable(st)
+
+
+@pytest.mark.parametrize(("female", "male"), [("stepwise", "equal"), ("equal", "stepwise")])
+def test_pedsuite_lumps_when_either_matrix_is_lumpable(female, male):
+    """FA and CH typed 1/1 (or MO and CH), the other parent untyped: alleles 2, 3, 4 are lumped
+    by pedprobr when pedmut's isLumpable says so. The untyped parent then passes allele 1 with
+    ``p1 M[1, 1] + (1 - p1) M[2, 1]`` (the lump's row is its first allele's, as
+    ``lumpedMatrix``), exactly ``sum_a p_a M[a, 1]``; the typed parent: ``p1^2 M[1, 1]``."""
+    marker, p, mf, mm = _trio_marker(female, male)
+    untyped_is_mother = female == "stepwise"  # the non-lumpable matrix is the untyped parent's
+    typed = "FA" if untyped_is_mother else "MO"
+    m_untyped, m_typed = (mf, mm) if untyped_is_mother else (mm, mf)
+    prof = {typed: {"L": ("1", "1")}, "CH": {"L": ("1", "1")}}
+    ped = _trio()
+    typed_part = p[0] ** 2 * m_typed[0, 0]
+    lumped = typed_part * (p[0] * m_untyped[0, 0] + (1 - p[0]) * m_untyped[1, 0])
+    exact = typed_part * float(p @ m_untyped[:, 0])
+    got = likelihood(ped, [marker], prof, lumping="pedsuite").likelihood
+    assert got == pytest.approx(lumped, rel=1e-12)
+    assert likelihood(ped, [marker], prof, lumping="exact").likelihood == pytest.approx(
+        exact, rel=1e-12
+    )
+    assert abs(lumped - exact) / exact > 1e-4  # the two policies do differ here
+
+
+def test_pedsuite_does_not_skip_lumping_for_a_half_typed_person():
+    """pedprobr's ``.lumpMarker`` skips lumping only if ``all(mInt != 0)``: every allele of every
+    member known. With the untyped mother typed ``1/-`` lumping happens (and is what pedmut's
+    rule gives); with everyone fully typed it is skipped (exact)."""
+    marker, p, mf, mm = _trio_marker("stepwise", "equal")
+    ped = _trio()
+    prof = {"FA": {"L": ("1", "1")}, "MO": {"L": ("1", None)}, "CH": {"L": ("1", "1")}}
+    a = likelihood(ped, [marker], prof, lumping="pedsuite").likelihood
+    b = likelihood(ped, [marker], prof, lumping="exact").likelihood
+    assert a != pytest.approx(b, rel=1e-9)
+    full = {"FA": {"L": ("1", "1")}, "MO": {"L": ("1", "4")}, "CH": {"L": ("1", "1")}}
+    assert likelihood(ped, [marker], full, lumping="pedsuite").likelihood == pytest.approx(
+        likelihood(ped, [marker], full, lumping="none").likelihood, rel=1e-12
+    )

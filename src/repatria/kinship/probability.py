@@ -25,14 +25,19 @@ Likelihoods are returned as natural logs per marker.
 
 Lumping policy and the peer
 ---------------------------
-pedprobr 1.1.0 (with pedmut 0.9.1) decides lumpability of a sex-specific model on the female matrix
-alone, so a marker with, say, an ``equal`` female and a ``stepwise`` male model is lumped although
-the male matrix is not lumpable; its likelihood is then slightly off the exact value (about 1e-3
-relative in the reference vectors). ``lumping="pedsuite"`` (the default, so that results agree
-with the peer) reproduces that decision, per pedigree component, skipped when every member of the
-component is typed, as pedprobr does. ``lumping="exact"`` lumps only when both matrices allow it,
-and always gives the exact likelihood. Both agree whenever the male and female models are equal or
-both lumpable.
+pedprobr 1.1.0 lumps when pedmut 0.9.1's ``isLumpable(mutmod, lump)`` says so, and pedmut's
+code (``R/model_properties.R``) answers for a model with sex-specific matrices "the female matrix
+is lumpable **or** the male one is" (its documentation says "both"), unless the model's
+``alwaysLumpable`` attribute is set. Both matrices are then lumped (``lumpedModel(check =
+FALSE)``: the lump's row is the first lumped allele's), so a marker with, say, an ``equal`` female
+and a ``stepwise`` male model (or the other way round) is lumped although one matrix is not
+lumpable, and its likelihood is slightly off the exact value (about 1e-3 relative in the reference
+vectors). ``lumping="pedsuite"`` (the default, so that results agree with the peer) reproduces
+that decision (:func:`repatria.kinship.markers.pedmut_is_lumpable`, with pedmut's entry-by-entry
+tolerance ``sqrt(eps)``), per pedigree component, skipped when every member of the component is
+fully typed (both alleles known: a person typed ``a/-`` is not, as pedprobr's
+``all(mInt != 0)``). ``lumping="exact"`` lumps only when both matrices allow it, and always gives
+the exact likelihood. Both agree whenever the male and female models are equal or both lumpable.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ from repatria import __version__
 from repatria.kinship._numeric import BoundedCache, safe_exp, safe_exp_array
 from repatria.kinship.dropout import DropoutModel, observation_matrix
 from repatria.kinship.errors import KinshipError
-from repatria.kinship.markers import Marker, is_lumpable
+from repatria.kinship.markers import Marker, is_lumpable, pedmut_is_lumpable
 from repatria.kinship.pedigree import Genotype, Pedigree, Profiles, Sex
 
 __all__ = [
@@ -403,7 +408,11 @@ class MarkerNetwork:
                 )
         # A sample under a dropout model may carry any allele: nobody is "typed" for lumping's
         # all-typed shortcut then.
-        all_typed = len(obs) == len(pedigree) and not any(p in self.dropout for p in obs)
+        all_typed = (
+            len(obs) == len(pedigree)
+            and all(None not in g for g in obs.values())
+            and not any(p in self.dropout for p in obs)
+        )
         seen = tuple(
             sorted({i for g in obs.values() for i in g if i is not None} | set(extra_seen))
         )
@@ -592,8 +601,8 @@ def _lumped_setup(
     keep = None
     if lumping != "none" and len(unseen) >= 2:
         if lumping == "pedsuite":
-            # pedmut judges a model by its female matrix (see the module docstring).
-            lumpable = mf is None or is_lumpable(mf, unseen)
+            # pedmut's isLumpable: female OR male (see the module docstring).
+            lumpable = pedmut_is_lumpable(mf, mm, unseen)
         else:
             lumpable = all(x is None or is_lumpable(x, unseen) for x in (mf, mm))
         if lumpable:
