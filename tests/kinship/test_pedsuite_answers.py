@@ -15,7 +15,7 @@ import pytest
 
 import repatria.kinship.conclusions as conclusions
 from repatria.formats.casefolder import read_case_folder
-from repatria.kinship import Individual, Marker, Pedigree, Sex, likelihood
+from repatria.kinship import Individual, KinshipError, Marker, Pedigree, Sex, likelihood
 from repatria.kinship.conclusions import Conclusion, dvi_solve, find_undisputed
 from repatria.kinship.markers import (
     always_lumpable,
@@ -218,3 +218,101 @@ def test_pedsuite_does_not_skip_lumping_for_a_half_typed_person():
     assert likelihood(ped, [marker], full, lumping="pedsuite").likelihood == pytest.approx(
         likelihood(ped, [marker], full, lumping="none").likelihood, rel=1e-12
     )
+
+
+# --------------------------------------------------------------------------------------------
+# 3. founder inbreeding (magnusdv/pedprobr tests/testthat/test-inbred-founders.R)
+
+P_INB, Q_INB = 0.1, 0.9
+
+
+def _two_allele(name="L"):
+    return Marker(name, ("1", "2"), [P_INB, Q_INB])
+
+
+def _expanded_inbred():
+    """pedprobr's ``x = addChildren(nuclearPed(2, sex = 1:2), 3, 4, 1)``: 5 is the child of the
+    full siblings 3 and 4, so f(5) = 1/4."""
+    return Pedigree(
+        [
+            Individual("1", sex=Sex.MALE),
+            Individual("2", sex=Sex.FEMALE),
+            Individual("3", "1", "2", Sex.MALE),
+            Individual("4", "1", "2", Sex.FEMALE),
+            Individual("5", "3", "4", Sex.MALE),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("geno", "want"),
+    [(("1", "1"), 0.25 * P_INB + 0.75 * P_INB**2), (("1", "2"), 0.75 * 2 * P_INB * Q_INB)],
+)
+def test_inbred_singleton_agrees_with_theory_and_expanded(geno, want):
+    """pedprobr test-inbred-founders.R, "likelihood of inbred singleton agrees with expanded
+    pedigree, and theory": ``y = subset(x, 5); founderInbreeding(y, 5) = 0.25``;
+    ``likelihood(y, "hom") == 0.25 * p + 0.75 * p^2``, ``likelihood(y, "het") == 0.75 * 2*p*q``
+    (p = 0.1), and both equal the likelihood on the expanded pedigree ``x``."""
+    m = _two_allele()
+    y = Pedigree([Individual("5", sex=Sex.MALE)]).with_founder_inbreeding({"5": 0.25})
+    prof = {"5": {"L": geno}}
+    assert likelihood(y, [m], prof).likelihood == pytest.approx(want, rel=1e-12)
+    assert likelihood(_expanded_inbred(), [m], prof).likelihood == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("geno", "want"),
+    [(("1", "1"), 0.25 * P_INB + 0.75 * P_INB**2), (("1", "2"), 0.75 * 2 * P_INB * Q_INB)],
+)
+def test_nuclear_with_inbred_founder(geno, want):
+    """pedprobr test-inbred-founders.R, "likelihood of nuc with inbred founder is correct":
+    ``x = addSon(addChildren(nuclearPed(2, sex=1:2), 3, 4, 1), 5); y = branch(x, 5);
+    founderInbreeding(y, 5) = 0.25``: 5 typed, his son and the son's mother untyped; the same
+    values as the singleton, and the same as the expanded pedigree."""
+    m = _two_allele()
+    y = Pedigree(
+        [
+            Individual("5", sex=Sex.MALE, inbreeding=0.25),
+            Individual("6", sex=Sex.FEMALE),
+            Individual("7", "5", "6", Sex.MALE),
+        ]
+    )
+    prof = {"5": {"L": geno}}
+    assert likelihood(y, [m], prof).likelihood == pytest.approx(want, rel=1e-12)
+    # Typing the son too: the inbred founder's alleles must also be passed on correctly; compare
+    # with the expanded pedigree (5's parents are full siblings).
+    x = Pedigree(
+        [
+            *_expanded_inbred(),
+            Individual("6", sex=Sex.FEMALE),
+            Individual("7", "5", "6", Sex.MALE),
+        ]
+    )
+    both = {"5": {"L": geno}, "7": {"L": ("1", "1")}}
+    assert likelihood(y, [m], both).likelihood == pytest.approx(
+        likelihood(x, [m], both).likelihood, rel=1e-12
+    )
+
+
+def test_founder_inbreeding_is_validated_and_ignored_for_x_males():
+    with pytest.raises(KinshipError, match="only founders"):
+        Pedigree(
+            [
+                Individual("FA", sex=Sex.MALE),
+                Individual("MO", sex=Sex.FEMALE),
+                Individual("CH", "FA", "MO", Sex.MALE, inbreeding=0.1),
+            ]
+        )
+    with pytest.raises(KinshipError, match=r"must be in \[0, 1\]"):
+        Pedigree([Individual("A", inbreeding=1.5)])
+    mx = Marker("X1", ("1", "2"), [P_INB, Q_INB], is_x=True)
+    male = Pedigree([Individual("A", sex=Sex.MALE, inbreeding=0.5)])
+    assert likelihood(male, [mx], {"A": {"X1": ("1", "1")}}).likelihood == pytest.approx(P_INB)
+    female = Pedigree([Individual("A", sex=Sex.FEMALE, inbreeding=0.5)])
+    got = likelihood(female, [mx], {"A": {"X1": ("1", "1")}}).likelihood
+    assert got == pytest.approx(P_INB * (0.5 + 0.5 * P_INB))
+    with pytest.raises(KinshipError, match="theta"):
+        likelihood(female, [_two_allele()], {"A": {"L": ("1", "1")}}, theta=0.01)
+    # f = 1: the founder is homozygous for sure
+    one = Pedigree([Individual("A", inbreeding=1.0)])
+    assert likelihood(one, [_two_allele()], {"A": {"L": ("1", "2")}}).likelihood == 0.0

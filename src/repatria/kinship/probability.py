@@ -7,7 +7,10 @@ Each person carries one allele variable per inherited chromosome: a paternal and
 Bayesian network over allele variables:
 
 - founders draw their alleles from the frequencies (or, with ``theta > 0``, jointly from the
-  Balding–Nichols/Pólya urn, exactly as pedprobr's theta correction defines it);
+  Balding–Nichols/Pólya urn, exactly as pedprobr's theta correction defines it); a founder with
+  an inbreeding coefficient ``f`` (:attr:`~repatria.kinship.pedigree.Individual.inbreeding`,
+  pedtools' ``founderInbreeding``) draws its two alleles jointly, ``P(a, b) = (1 - f) p_a p_b +
+  f [a = b] p_a`` (not combined with ``theta > 0``);
 - a child's paternal allele is the father's paternal or maternal allele (1/2 each) passed through
   the father's mutation matrix; likewise from the mother (for X, a father passes his one allele);
 - a typed person's two allele variables must form the observed unordered genotype.
@@ -384,6 +387,11 @@ class MarkerNetwork:
             )
         if not 0 <= theta < 1:
             raise KinshipError(f"theta must be in [0, 1), got {theta}")
+        if theta > 0 and pedigree.founder_inbreeding:
+            raise KinshipError(
+                f"founder inbreeding ({', '.join(pedigree.founder_inbreeding)}) together with "
+                f"theta = {theta} is not supported at {marker.name}; use one or the other"
+            )
         self.marker = marker
         self.theta = theta
         self.pedigree = pedigree
@@ -469,7 +477,13 @@ class MarkerNetwork:
             if ind.father is None or ind.mother is None:
                 founder_vars.extend(own)
                 if self.theta == 0:
-                    factors.extend(((v,), self.p) for v in own)
+                    f = ind.inbreeding if len(own) == 2 else 0.0  # an X male: one allele
+                    if f > 0:
+                        # pedtools' founderInbreeding: the alleles are IBD with probability f.
+                        joint = (1 - f) * np.outer(self.p, self.p) + f * np.diag(self.p)
+                        factors.append((own, joint))
+                    else:
+                        factors.extend(((v,), self.p) for v in own)
             else:
                 fa, mo = ind.father, ind.mother
                 if is_x:
