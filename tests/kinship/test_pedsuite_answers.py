@@ -15,7 +15,15 @@ import pytest
 
 import repatria.kinship.conclusions as conclusions
 from repatria.formats.casefolder import read_case_folder
-from repatria.kinship import Individual, KinshipError, Marker, Pedigree, Sex, likelihood
+from repatria.kinship import (
+    Individual,
+    KinshipError,
+    Marker,
+    Pedigree,
+    Sex,
+    kinship_lr,
+    likelihood,
+)
 from repatria.kinship.conclusions import Conclusion, dvi_solve, find_undisputed
 from repatria.kinship.markers import (
     always_lumpable,
@@ -316,3 +324,81 @@ def test_founder_inbreeding_is_validated_and_ignored_for_x_males():
     # f = 1: the founder is homozygous for sure
     one = Pedigree([Individual("A", inbreeding=1.0)])
     assert likelihood(one, [_two_allele()], {"A": {"L": ("1", "2")}}).likelihood == 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# 4. silent (null) alleles. pedtools/pedprobr have none; Familias has them (FamiliasLocus:
+#    "the vector may include a possible silent allele; that it is silent is indicated in the
+#    allelenames"). Values derived by hand.
+
+PA, PB, PS = 0.3, 0.6, 0.1
+
+
+def _silent_marker():
+    return Marker("L", ("a", "b", "s"), [PA, PB, PS], silent="s")
+
+
+def test_single_peak_is_homozygote_or_silent():
+    """One person, one peak a: P = p_a^2 + 2 p_a p_s; two peaks a, b: 2 p_a p_b."""
+    m = _silent_marker()
+    one = Pedigree([Individual("A")])
+    got = likelihood(one, [m], {"A": {"L": ("a", "a")}}).likelihood
+    assert got == pytest.approx(PA**2 + 2 * PA * PS, rel=1e-12)
+    got = likelihood(one, [m], {"A": {"L": ("a", "b")}}).likelihood
+    assert got == pytest.approx(2 * PA * PB, rel=1e-12)
+    # a/- (one allele unknown) already allows every partner, the silent one included
+    assert likelihood(one, [m], {"A": {"L": ("a", None)}}).likelihood == pytest.approx(
+        PA * (2 - PA), rel=1e-12
+    )
+
+
+def test_opposite_homozygotes_are_father_and_son_only_through_the_silent_allele():
+    """Father a/a, son b/b, no mutation: without a silent allele the LR is 0; with one the father
+    is a/s (2 p_a p_s), passes s (1/2), the mother passes b (p_b):
+    LR = p_a p_s p_b / ((p_a^2 + 2 p_a p_s)(p_b^2 + 2 p_b p_s))
+       = p_s / ((p_a + 2 p_s)(p_b + 2 p_s))."""
+    m = _silent_marker()
+    prof = {"FA": {"L": ("a", "a")}, "CH": {"L": ("b", "b")}}
+    h1 = _trio()
+    h2 = Pedigree([Individual("FA", sex=Sex.MALE), Individual("CH", sex=Sex.MALE)])
+    lr = kinship_lr(h1, h2, [m], prof).lr
+    assert lr == pytest.approx(PS / ((PA + 2 * PS) * (PB + 2 * PS)), rel=1e-12)
+    assert kinship_lr(h1, h2, [m.with_silent(None)], prof).lr == 0.0
+
+
+def test_silent_allele_against_a_naive_sum_over_genotypes():
+    """Mother and child typed on a trio with the father untyped, against a plain sum over the
+    real genotypes (a/a or a/s behind every single peak)."""
+    m = _silent_marker()
+    p = dict(zip("abs", [PA, PB, PS], strict=True))
+
+    def hw(g):
+        x, y = g
+        return p[x] ** 2 if x == y else 2 * p[x] * p[y]
+
+    def real(peaks):
+        x, y = peaks
+        return [(x, x), (x, "s")] if x == y else [(x, y)]
+
+    def child_given(mo, ch):
+        # father untyped: his allele is drawn from p; mother passes each of hers with 1/2
+        tot = 0.0
+        for mat in mo:
+            for pat in "abs":
+                if sorted((mat, pat)) == sorted(ch):
+                    tot += 0.5 * p[pat]
+        return tot
+
+    mo_peaks, ch_peaks = ("a", "a"), ("b", "b")
+    want = sum(hw(g) * sum(child_given(g, c) for c in real(ch_peaks)) for g in real(mo_peaks))
+    prof = {"MO": {"L": mo_peaks}, "CH": {"L": ch_peaks}}
+    assert likelihood(_trio(), [m], prof).likelihood == pytest.approx(want, rel=1e-12)
+    assert want > 0
+
+
+def test_silent_allele_errors():
+    m = _silent_marker()
+    with pytest.raises(KinshipError, match="gives no peak"):
+        likelihood(Pedigree([Individual("A")]), [m], {"A": {"L": ("a", "s")}})
+    with pytest.raises(KinshipError, match="not among its alleles"):
+        Marker("L", ("a", "b"), [0.5, 0.5], silent="0")

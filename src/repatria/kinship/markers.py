@@ -16,7 +16,7 @@ The model definitions follow pedmut's published ones (Egeland, Kling, Mostad et 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -334,6 +334,12 @@ class Marker:
         mutation (identity).
     is_x : X-linked (males hemizygous).
     chrom, pos_mb : location, informative only.
+    silent : the label of a silent (null) allele among ``alleles``, or ``None``: an allele that
+        is inherited and mutates like any other but gives no peak (Familias' silent allele:
+        ``FamiliasLocus`` "the vector may include a possible silent allele; that it is silent is
+        indicated in the allelenames"). A single peak ``a`` (typed ``a/a``) is then ``a/a`` or
+        ``a/silent``; two peaks ``a/b`` are ``a/b``; the silent label itself can never be typed.
+        pedtools/pedprobr have no silent alleles.
     """
 
     name: str
@@ -344,6 +350,7 @@ class Marker:
     is_x: bool = False
     chrom: str | None = None
     pos_mb: float | None = None
+    silent: str | None = None
 
     def __post_init__(self) -> None:
         alleles = tuple(str(a) for a in self.alleles)
@@ -374,6 +381,11 @@ class Marker:
                     f"marker {self.name}: {side} mutation matrix is "
                     f"{mm.matrix.shape[0]}x{mm.matrix.shape[0]} for {len(alleles)} alleles"
                 )
+        if self.silent is not None and str(self.silent) not in alleles:
+            raise KinshipError(
+                f"marker {self.name}: the silent allele '{self.silent}' is not among its alleles; "
+                "add it to the frequency table with its frequency"
+            )
         if self.male is None and self.female is not None:
             object.__setattr__(self, "male", self.female)
         if self.female is None and self.male is not None:
@@ -426,8 +438,30 @@ class Marker:
     def without_mutation(self) -> Marker:
         """The same marker with no mutation model (for exclusion counts)."""
         return Marker(
-            self.name, self.alleles, self.afreq, None, None, self.is_x, self.chrom, self.pos_mb
+            self.name,
+            self.alleles,
+            self.afreq,
+            None,
+            None,
+            self.is_x,
+            self.chrom,
+            self.pos_mb,
+            self.silent,
         )
+
+    def with_silent(self, label: str | None) -> Marker:
+        """The same marker with ``label`` (one of its alleles) declared silent (``None``: none).
+
+        >>> m = Marker("L", ("a", "b", "s"), [0.5, 0.4, 0.1]).with_silent("s")
+        >>> m.silent, m.silent_index
+        ('s', 2)
+        """
+        return replace(self, silent=label)
+
+    @property
+    def silent_index(self) -> int | None:
+        """The index of the silent allele in :attr:`alleles`, or ``None``."""
+        return None if self.silent is None else self._index[self.silent]
 
     def with_unseen_alleles(self, labels: Sequence[str], min_freq: float) -> Marker:
         """A copy with ``labels`` added at frequency ``min_freq`` each, the others scaled down.
@@ -464,7 +498,9 @@ class Marker:
             )
 
         female, male = rebuild(self.female), rebuild(self.male)
-        return Marker(self.name, alleles, p, female, male, self.is_x, self.chrom, self.pos_mb)
+        return Marker(
+            self.name, alleles, p, female, male, self.is_x, self.chrom, self.pos_mb, self.silent
+        )
 
 
 def total_rate(model: MutationModel | None, afreq: np.ndarray) -> float:

@@ -401,6 +401,10 @@ class MarkerNetwork:
             if t not in pedigree:
                 raise KinshipError(f"'{t}' is not in the pedigree")
         obs = _observed_indices(pedigree, marker, genotypes)
+        silent = marker.silent_index
+        if silent is not None:
+            _check_silent(marker, obs, self.dropout)
+            extra_seen = (*extra_seen, silent)  # the silent allele is never lumped away
         # Keep only the typed, the targets and their ancestors: anyone else sums out to 1.
         relevant: set[str] = set()
         for pid in list(obs) + list(targets):
@@ -440,6 +444,12 @@ class MarkerNetwork:
             }
         self.obs = obs
         self.n = len(self.p)
+        #: network index of the silent allele (``None``: the marker has none).
+        self.silent: int | None = None
+        if silent is not None:
+            self.silent = (
+                silent if self.keep is None else int(np.flatnonzero(self.keep == silent)[0])
+            )
 
     # -- the network ---------------------------------------------------------------------------
     def allele_vars(self, pid: str) -> tuple[AlleleVar, ...]:
@@ -497,7 +507,7 @@ class MarkerNetwork:
             if g is not None:
                 model = self.dropout.get(pid)
                 table = (
-                    _observation(g, len(own), n)
+                    _observation(g, len(own), n, self.silent)
                     if model is None
                     else observation_matrix(g, len(own), self.p, model)
                 )
@@ -647,7 +657,35 @@ def _transmission(m: np.ndarray | None, n: int) -> np.ndarray:
     return t
 
 
-def _observation(g: tuple[int | None, int | None], n_vars: int, n: int) -> np.ndarray:
+def _check_silent(
+    marker: Marker,
+    obs: Mapping[str, tuple[int | None, int | None]],
+    dropout: Mapping[str, DropoutModel],
+) -> None:
+    """A silent allele gives no peak: nobody can be typed with it; no dropout model with it."""
+    s = marker.silent_index
+    typed = [pid for pid, g in obs.items() if s in g]
+    if typed:
+        raise KinshipError(
+            f"'{typed[0]}' is typed with the silent allele '{marker.silent}' at {marker.name}; "
+            "a silent allele gives no peak: type the peaks seen (one peak a is 'a/a')"
+        )
+    with_model = [pid for pid in obs if pid in dropout]
+    if with_model:
+        raise KinshipError(
+            f"{marker.name} has a silent allele and '{with_model[0]}' a dropout model; the two "
+            "together are not supported"
+        )
+
+
+def _observation(
+    g: tuple[int | None, int | None], n_vars: int, n: int, silent: int | None = None
+) -> np.ndarray:
+    """The observation factor of one typed person, shape ``(n,) * n_vars``.
+
+    With a silent allele ``s``, a single peak ``a`` (``a/a``) is the genotype ``a/a`` or ``a/s``.
+    A male at an X-linked marker (``n_vars == 1``) shows his one allele.
+    """
     a, b = g
     if n_vars == 1:
         obs = np.zeros(n)
@@ -656,6 +694,8 @@ def _observation(g: tuple[int | None, int | None], n_vars: int, n: int) -> np.nd
     obs = np.zeros((n, n))
     if a is not None and b is not None:
         obs[a, b] = obs[b, a] = 1.0
+        if a == b and silent is not None:
+            obs[a, silent] = obs[silent, a] = 1.0
     else:
         x = a if a is not None else b
         obs[x, :] = 1.0
