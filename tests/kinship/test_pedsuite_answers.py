@@ -25,12 +25,14 @@ from repatria.kinship import (
     likelihood,
 )
 from repatria.kinship.conclusions import Conclusion, dvi_solve, find_undisputed
+from repatria.kinship.joint import joint_dvi
 from repatria.kinship.markers import (
     always_lumpable,
     is_lumpable,
     mutation_model,
     pedmut_is_lumpable,
 )
+from repatria.kinship.pairings import joint_dvi_fixed, restrict_pairings, set_pairing
 from repatria.kinship.solve.undisputed import keep_pairing
 
 # --------------------------------------------------------------------------------------------
@@ -402,3 +404,102 @@ def test_silent_allele_errors():
         likelihood(Pedigree([Individual("A")]), [m], {"A": {"L": ("a", "s")}})
     with pytest.raises(KinshipError, match="not among its alleles"):
         Marker("L", ("a", "b"), [0.5, 0.5], silent="0")
+
+
+# --------------------------------------------------------------------------------------------
+# 5. setPairing (magnusdv/dvir R/setPairing.R) and restricted pairings, checked against dvir's
+#    own joint table of example2 (expected/jointDVI.json, ``jointDVI(example2)``)
+
+
+def _joint_rows(reference_cases):
+    d = json.loads((reference_cases / "example2/expected/jointDVI.json").read_text())
+    return {tuple(sorted(r["assignment"].items())): r for r in d["top"]}
+
+
+@pytest.mark.reference
+def test_restrict_pairings_keeps_dvirs_likelihoods_and_renormalises(example2, reference_cases):
+    """Fixing V1 = M1 and V2 = M2 leaves V3 = M3 or nobody: dvir's logliks -16.118095650958317
+    (LR 250) and -17.72753356339242 (LR 50); posteriors LR / sum(LR) = 250/300 and 50/300 (as
+    dvir's test-joint.R checks posterior = LR / sum(LR))."""
+    rows = _joint_rows(reference_cases)
+    fixed = restrict_pairings(example2, {"V1": "M1", "V2": "M2"})
+    assert dict(fixed.pairings) == {"V1": ("M1",), "V2": ("M2",), "V3": ("*", "M3")}
+    res = joint_dvi_fixed(example2, {"V1": "M1", "V2": "M2"})
+    assert res.n_assignments == 2
+    assert res.marginals[0].tolist() == [1.0, 0.0, 0.0, 0.0]
+    got = {tuple(sorted(t.assignment.items())): t for t in res.top}
+    assert len(got) == 2
+    lrs = {k: rows[k]["LR"] for k in got}
+    for k, t in got.items():
+        assert t.loglik == pytest.approx(rows[k]["loglik"], rel=1e-9)
+        assert t.lr == pytest.approx(rows[k]["LR"], rel=1e-9)
+        assert t.posterior == pytest.approx(lrs[k] / sum(lrs.values()), rel=1e-9)
+    best = res.top[0]
+    assert best.assignment == {"V1": "M1", "V2": "M2", "V3": "M3"}
+    assert best.posterior == pytest.approx(250 / 300, rel=1e-9)
+
+
+@pytest.mark.reference
+def test_restrict_pairings_excluded_and_nobody(example2, reference_cases):
+    """Excluding V1 = M1 and fixing V3 to nobody: every assignment left is one of dvir's with
+    V1 != M1 and V3 = *, with dvir's loglik."""
+    rows = _joint_rows(reference_cases)
+    r = restrict_pairings(example2, {"V3": "*"}, excluded=[("V1", "M1")])
+    assert dict(r.pairings) == {"V1": ("*", "M2"), "V2": ("*", "M1", "M2"), "V3": ("*",)}
+    res = joint_dvi_fixed(example2, {"V3": "*"}, excluded=[("V1", "M1")], top=50)
+    # V1 in {*, M2} x V2 in {*, M1, M2}, no MP twice: 5; V1 = M2 has LR 0 (pairwiseLR.json), so
+    # 3 have a likelihood
+    assert res.n_assignments == 5 and len(res.top) == 3
+    for t in res.top:
+        assert t.assignment["V1"] != "M1" and t.assignment["V3"] == "*"
+        k = tuple(sorted(t.assignment.items()))
+        if k in rows:  # jointDVI.json lists the assignments dvir enumerated
+            assert t.loglik == pytest.approx(rows[k]["loglik"], rel=1e-9)
+    assert sum(t.posterior for t in res.top) == pytest.approx(1.0)
+    with pytest.raises(KinshipError, match="not among"):
+        restrict_pairings(example2, {"V3": "M1"})  # V3 may not be M1 (sex)
+    with pytest.raises(KinshipError, match="more than one PM"):
+        restrict_pairings(example2, {"V1": "M1", "V2": "M1"})
+    with pytest.raises(KinshipError, match="unknown PM"):
+        restrict_pairings(example2, {"V9": "M1"})
+
+
+@pytest.mark.reference
+def test_set_pairing_as_dvir(example2, reference_cases):
+    """``setPairing(example2, match = c("V3" = "M2"))`` (dvir's own example): PMs V1, V2 and MPs
+    M1, M3 remain, M2 typed with V3's data in F1; summary Family F1, Missing M2, Sample V3,
+    Conclusion "Provided". And setting V1 = M1 keeps dvir's likelihoods: the best assignment of
+    what is left, V2 = M2, V3 = M3, has loglik -16.118095650958317 (jointDVI.json's best)."""
+    s = set_pairing(example2, {"V3": "M2"})
+    assert s.reduced.pm == ("V1", "V2")
+    assert s.reduced.missing == ("M1", "M3")
+    assert s.reduced.am_profiles["F1"]["M2"] == example2.pm_profiles["V3"]
+    assert [(r.family, r.missing, r.sample, r.conclusion, r.comment) for r in s.summary] == [
+        ("F1", "M2", "V3", "Provided", "")
+    ]
+    s1 = set_pairing(example2, victim=["V1"], missing=["M1"], comment="Dental")
+    assert s1.summary[0].comment == "Dental"
+    res = joint_dvi(s1.reduced)
+    rows = _joint_rows(reference_cases)
+    best = res.top[0]
+    assert best.assignment == {"V2": "M2", "V3": "M3"}
+    k = (("V1", "M1"), ("V2", "M2"), ("V3", "M3"))
+    assert best.loglik == pytest.approx(rows[k]["loglik"], rel=1e-9)
+    assert set_pairing(example2, {}).reduced is example2
+
+
+@pytest.mark.reference
+def test_joint_dvi_fixed_when_a_family_is_left_without_mp(example2, reference_cases):
+    """Fixing V3 = M3 empties family F2 (its only MP): its likelihood with V3 placed is added
+    back, so every loglik and LR is still dvir's (jointDVI.json)."""
+    rows = _joint_rows(reference_cases)
+    res = joint_dvi_fixed(example2, {"V3": "M3"})
+    assert res.top[0].assignment == {"V1": "M1", "V2": "M2", "V3": "M3"}
+    for t in res.top:
+        k = tuple(sorted(t.assignment.items()))
+        assert t.loglik == pytest.approx(rows[k]["loglik"], rel=1e-9)
+        assert t.lr == pytest.approx(rows[k]["LR"], rel=1e-9)
+    full = joint_dvi(example2, top=50)
+    with_v3 = [t for t in full.top if t.assignment["V3"] == "M3"]
+    z = sum(t.lr for t in with_v3)
+    assert [t.posterior for t in res.top] == pytest.approx([t.lr / z for t in with_v3])
