@@ -33,6 +33,11 @@ from repatria.kinship.markers import (
     pedmut_is_lumpable,
 )
 from repatria.kinship.pairings import joint_dvi_fixed, restrict_pairings, set_pairing
+from repatria.kinship.probability import (
+    genotype_labels,
+    genotype_likelihoods,
+    joint_genotype_table,
+)
 from repatria.kinship.solve.undisputed import keep_pairing
 
 # --------------------------------------------------------------------------------------------
@@ -503,3 +508,142 @@ def test_joint_dvi_fixed_when_a_family_is_left_without_mp(example2, reference_ca
     with_v3 = [t for t in full.top if t.assignment["V3"] == "M3"]
     z = sum(t.lr for t in with_v3)
     assert [t.posterior for t in res.top] == pytest.approx([t.lr / z for t in with_v3])
+
+
+# --------------------------------------------------------------------------------------------
+# 6. joint genotype distributions (magnusdv/pedprobr tests/testthat/test-oneMarkerDist.R,
+#    ``OMD = oneMarkerDistribution``; p = 0.2, genotypes 1/1, 1/2, 2/2)
+
+P_OMD, Q_OMD = 0.2, 0.8
+HW = np.array([P_OMD**2, 2 * P_OMD * Q_OMD, Q_OMD**2])
+
+
+def _nuclear(child_sex=Sex.MALE):
+    return Pedigree(
+        [
+            Individual("1", sex=Sex.MALE),
+            Individual("2", sex=Sex.FEMALE),
+            Individual("3", "1", "2", child_sex),
+        ]
+    )
+
+
+def _snp(is_x=False):
+    return Marker("L", ("1", "2"), [P_OMD, Q_OMD], is_x=is_x)
+
+
+def test_omd_empty_autosomal_nuclear():
+    """``OMD(nuclearPed(1), ids = c(1,3))`` = ``array(hw * c(p, .5*p, 0, q, .5, p, 0, .5*q, q),
+    dim = c(3, 3))`` (rows: the father, columns: the child); ``OMD(x, 1)`` = ``OMD(x, 3)`` = HW."""
+    p, q = P_OMD, Q_OMD
+    # R recycles hw over the 9 entries (column-major)
+    want = (np.tile(HW, 3) * np.array([p, 0.5 * p, 0, q, 0.5, p, 0, 0.5 * q, q])).reshape(
+        3, 3, order="F"
+    )
+    t = joint_genotype_table(_nuclear(), _snp(), {}, ["1", "3"])
+    assert t.labels == (("1/1", "1/2", "2/2"),) * 2
+    np.testing.assert_allclose(t.joint, want, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(t.conditional, want, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(t.marginal("1"), HW, rtol=1e-12)
+    np.testing.assert_allclose(t.marginal("3"), HW, rtol=1e-12)
+
+
+def test_omd_empty_x_linked_nuclear():
+    """X: ``OMD(nuclearPed(1, sex = 2), ids = c(1,3))`` = ``array(c(p^2, 0, p*q, p*q, 0, q^2),
+    dim = c(2,3))``: the father's allele (rows) against the daughter's genotype."""
+    p, q = P_OMD, Q_OMD
+    want = np.array([p**2, 0, p * q, p * q, 0, q**2]).reshape(2, 3, order="F")
+    t = joint_genotype_table(_nuclear(Sex.FEMALE), _snp(is_x=True), {}, ["1", "3"])
+    assert t.labels == (("1", "2"), ("1/1", "1/2", "2/2"))
+    np.testing.assert_allclose(t.joint, want, rtol=1e-12, atol=1e-15)
+
+
+def test_omd_conditional_nuclear():
+    """Daughter 3 typed 2/2: ``OMD(x, ids = 1)`` is ``c(0, p, q)``; on X the father is
+    ``c(0, 1)`` and the mother ``c(0, p, q)``."""
+    p, q = P_OMD, Q_OMD
+    ped = _nuclear(Sex.FEMALE)
+    d = {"3": ("2", "2")}
+    np.testing.assert_allclose(
+        joint_genotype_table(ped, _snp(), d, ["1"]).conditional, [0, p, q], atol=1e-15
+    )
+    x = _snp(is_x=True)
+    np.testing.assert_allclose(joint_genotype_table(ped, x, d, ["1"]).conditional, [0, 1])
+    np.testing.assert_allclose(
+        joint_genotype_table(ped, x, d, ["2"]).conditional, [0, p, q], atol=1e-15
+    )
+    # the joint of both parents sums out to each one-person table
+    both = joint_genotype_table(ped, x, d, ["1", "2"])
+    np.testing.assert_allclose(both.marginal("2"), joint_genotype_table(ped, x, d, ["2"]).joint)
+
+
+def test_omd_with_multiple_components():
+    """``x = list(nuclearPed(ch = 5), nuclearPed(fa = 3, mo = 4, ch = 7))`` and ``y = addSon(x,
+    3:2)`` (joining them through an untyped son), typed 1: "1/-", 2: "1/1", 3: "2/2":
+    ``OMD(x, ids = c(1,5,4,7)) == OMD(y, ids = c(1,5,4,7))``."""
+    m = _snp()
+    inds = [
+        Individual("1", sex=Sex.MALE),
+        Individual("2", sex=Sex.FEMALE),
+        Individual("5", "1", "2", Sex.MALE),
+        Individual("3", sex=Sex.MALE),
+        Individual("4", sex=Sex.FEMALE),
+        Individual("7", "3", "4", Sex.MALE),
+    ]
+    x = Pedigree(inds)
+    y = Pedigree([*inds, Individual("8", "3", "2", Sex.MALE)])
+    g = {"1": ("1", None), "2": ("1", "1"), "3": ("2", "2")}
+    # person 1 is typed 1/-: pedprobr overrides it; here the targets must be untyped
+    ids = ["5", "4", "7"]
+    tx = joint_genotype_table(x, m, g, ids)
+    ty = joint_genotype_table(y, m, g, ids)
+    assert tx.joint.shape == (3, 3, 3)
+    np.testing.assert_allclose(tx.conditional, ty.conditional, rtol=1e-12, atol=1e-15)
+    # independent components: the joint factorises
+    np.testing.assert_allclose(
+        tx.conditional,
+        np.einsum(
+            "i,jk->ijk",
+            joint_genotype_table(x, m, g, ["5"]).conditional,
+            joint_genotype_table(x, m, g, ["4", "7"]).conditional,
+        ),
+        rtol=1e-12,
+        atol=1e-15,
+    )
+
+
+def test_joint_table_sums_to_one_person_tables_on_a_hard_pedigree():
+    """Three untyped persons of a looped, mutating pedigree (first cousins with a child, both
+    cousins typed): summing out two gives ``genotype_likelihoods`` of the third (unordered), and
+    the total is the likelihood of the data."""
+    al, p = ("1", "2", "3", "4"), [0.1, 0.2, 0.3, 0.4]
+    mut = mutation_model("equal", al, p, rate=0.02)
+    m = Marker("L", al, p, mut, mut)
+    M, F = Sex.MALE, Sex.FEMALE
+    ped = Pedigree(
+        [
+            Individual("GF", sex=M),
+            Individual("GM", sex=F),
+            Individual("A", "GF", "GM", M),
+            Individual("B", "GF", "GM", F),
+            Individual("WA", sex=F),
+            Individual("HB", sex=M),
+            Individual("C1", "A", "WA", M),
+            Individual("C2", "HB", "B", F),
+            Individual("K", "C1", "C2", M),
+        ]
+    )
+    g = {"C1": ("1", "2"), "C2": ("2", "3"), "GM": ("2", "2")}
+    targets = ["K", "A", "GF"]
+    t = joint_genotype_table(ped, m, g, targets)
+    assert t.joint.shape == (10, 10, 10)
+    assert t.loglik == pytest.approx(
+        likelihood(ped, [m], {k: {"L": v} for k, v in g.items()}).loglik
+    )
+    pairs = genotype_labels(m)
+    for target in targets:
+        full = genotype_likelihoods(ped, m, g, target)
+        one = np.array([full[i, j] for i, j in pairs])
+        np.testing.assert_allclose(t.marginal(target), one, rtol=1e-10, atol=1e-300)
+    with pytest.raises(KinshipError, match="must be untyped"):
+        joint_genotype_table(ped, m, g, ["C1"])

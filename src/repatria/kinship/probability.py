@@ -66,6 +66,10 @@ __all__ = [
     "marker_likelihood",
     "genotype_likelihoods",
     "genotype_table_and_loglik",
+    "JointGenotypeTable",
+    "joint_genotype_table",
+    "genotype_labels",
+    "MAX_JOINT_TABLE",
     "MarkerNetwork",
     "contract",
     "AlleleVar",
@@ -75,6 +79,9 @@ __all__ = [
 
 #: Lumping policies: see the module docstring.
 LUMPING_POLICIES = ("pedsuite", "exact", "none")
+
+#: Largest joint genotype table :func:`joint_genotype_table` builds (entries).
+MAX_JOINT_TABLE = 20_000_000
 
 #: Largest joint founder-allele table the theta correction may build (entries).
 MAX_THETA_TENSOR = 4_000_000
@@ -262,6 +269,153 @@ def genotype_table_and_loglik(
     full_rows = np.full(n, np.nan)
     full_rows[k] = rows[: len(k)]
     return full, loglik, full_rows
+
+
+def genotype_labels(marker: Marker) -> tuple[tuple[int, int], ...]:
+    """The unordered genotypes of a marker as index pairs ``(i, j)``, ``i <= j``, in pedtools'
+    ``allGenotypes`` order: ``1/1, 1/2, ..., 1/n, 2/2, 2/3, ..., n/n``.
+
+    >>> genotype_labels(Marker("L", ("a", "b"), [0.5, 0.5]))
+    ((0, 0), (0, 1), (1, 1))
+    """
+    n = marker.n_alleles
+    return tuple((i, j) for i in range(n) for j in range(i, n))
+
+
+@dataclass(frozen=True, eq=False)
+class JointGenotypeTable:
+    """The joint genotype distribution of untyped persons, with the data (pedprobr's
+    ``oneMarkerDistribution`` with several ``ids``).
+
+    Attributes
+    ----------
+    marker : the marker's name.
+    targets : the persons, in order (one table axis each).
+    labels : per target, the genotype labels of its axis: ``"a/b"`` in pedtools'
+        ``allGenotypes`` order (:func:`genotype_labels`), or the allele labels for a male at an
+        X-linked marker.
+    joint : ``P(data, g_1, ..., g_k)``, shape ``(len(labels[0]), ..., len(labels[k-1]))``.
+    loglik : natural-log likelihood of the data, the log of ``joint.sum()``.
+    """
+
+    marker: str
+    targets: tuple[str, ...]
+    labels: tuple[tuple[str, ...], ...]
+    joint: np.ndarray
+    loglik: float
+
+    @property
+    def conditional(self) -> np.ndarray:
+        """``P(g_1, ..., g_k | data)``: pedprobr's ``oneMarkerDistribution`` (same shape)."""
+        total = float(self.joint.sum())
+        if total <= 0:
+            raise KinshipError(f"the data at {self.marker} are impossible: no distribution")
+        out: np.ndarray = self.joint / total
+        return out
+
+    def marginal(self, target: str) -> np.ndarray:
+        """``P(data, g)`` of one target, the others summed out, shape ``(len(labels[i]),)``."""
+        i = self.targets.index(target)
+        axes = tuple(a for a in range(len(self.targets)) if a != i)
+        out: np.ndarray = self.joint.sum(axis=axes)
+        return out
+
+
+def joint_genotype_table(
+    pedigree: Pedigree,
+    marker: Marker,
+    genotypes: Mapping[str, Genotype],
+    targets: Sequence[str],
+    theta: float = 0.0,
+    dropout: Mapping[str, DropoutModel] | None = None,
+) -> JointGenotypeTable:
+    """Joint probability of the data and the genotypes of several untyped persons.
+
+    One contraction of the factor network (:class:`MarkerNetwork`) with, for each target, an
+    extra factor that maps its two ordered allele variables onto one unordered genotype variable;
+    the table is ``P(data, g_1, ..., g_k)`` (divide by its sum for pedprobr's
+    ``oneMarkerDistribution``). Exact with loops, inbreeding, mutation, theta, silent alleles;
+    no allele is lumped (the targets may carry any).
+
+    Parameters
+    ----------
+    pedigree : the pedigree (persons in different components are allowed).
+    marker : the marker.
+    genotypes : ``genotypes[person] -> (a, b)`` for the typed.
+    targets : untyped persons, all different; the table has one axis per target, of
+        ``n (n + 1) / 2`` genotypes (``n`` alleles; ``n`` for a male at an X-linked marker).
+    theta, dropout : as in :func:`likelihood`.
+
+    Returns
+    -------
+    JointGenotypeTable
+
+    Raises
+    ------
+    KinshipError
+        A target typed, unknown or given twice, or a table above :data:`MAX_JOINT_TABLE` entries.
+
+    Examples
+    --------
+    pedprobr's test-oneMarkerDist.R, father and child of an empty trio, ``p = 0.2``:
+    ``P(F = 1/1, C = 1/1) = p^2 * p``.
+
+    >>> from repatria.kinship.pedigree import Individual
+    >>> trio = Pedigree([Individual("1", sex=Sex.MALE), Individual("2", sex=Sex.FEMALE),
+    ...                  Individual("3", "1", "2", Sex.MALE)])
+    >>> t = joint_genotype_table(trio, Marker("L", ("1", "2"), [0.2, 0.8]), {}, ["1", "3"])
+    >>> t.labels[0], round(float(t.joint[0, 0]), 12)
+    (('1/1', '1/2', '2/2'), 0.008)
+    """
+    targets = tuple(targets)
+    if not targets:
+        raise KinshipError("joint_genotype_table needs at least one target")
+    if len(set(targets)) != len(targets):
+        raise KinshipError(f"a target is given twice: {', '.join(targets)}")
+    typed = [t for t in targets if genotypes.get(t) not in (None, (None, None))]
+    if typed:
+        raise KinshipError(
+            f"'{typed[0]}' is typed at {marker.name}; the targets of a joint table must be untyped"
+        )
+    net = MarkerNetwork(
+        pedigree, marker, genotypes, theta, targets=targets, lumping="none", dropout=dropout
+    )
+    n = net.n
+    pairs = genotype_labels(marker)
+    factors = net.factors()
+    out_vars: list[Hashable] = []
+    labels: list[tuple[str, ...]] = []
+    size = 1
+    al = marker.alleles
+    for t in targets:
+        own = net.allele_vars(t)
+        if len(own) == 1:  # a male at an X-linked marker: his one allele is his genotype
+            out_vars.append(own[0])
+            labels.append(al)
+            size *= n
+            continue
+        u = np.zeros((n, n, len(pairs)))
+        for k, (i, j) in enumerate(pairs):
+            u[i, j, k] = u[j, i, k] = 1.0
+        factors.append(((*own, ("genotype", t)), u))
+        out_vars.append(("genotype", t))
+        labels.append(tuple(f"{al[i]}/{al[j]}" for i, j in pairs))
+        size *= len(pairs)
+    if size > MAX_JOINT_TABLE:
+        raise KinshipError(
+            f"the joint genotype table of {', '.join(targets)} at {marker.name} would have "
+            f"{size} entries (limit {MAX_JOINT_TABLE}); ask for fewer persons at a time"
+        )
+    table = net.contract(factors, out_vars)
+    table = np.clip(table, 0.0, None)  # rounding below zero on impossible combinations
+    total = float(table.sum())
+    return JointGenotypeTable(
+        marker.name,
+        targets,
+        tuple(labels),
+        table,
+        math.log(total) if total > 0 else -math.inf,
+    )
 
 
 # --------------------------------------------------------------------------------------------
