@@ -647,3 +647,52 @@ def test_joint_table_sums_to_one_person_tables_on_a_hard_pedigree():
         np.testing.assert_allclose(t.marginal(target), one, rtol=1e-10, atol=1e-300)
     with pytest.raises(KinshipError, match="must be untyped"):
         joint_genotype_table(ped, m, g, ["C1"])
+
+
+# --------------------------------------------------------------------------------------------
+# more of pedprobr's own values (magnusdv/pedprobr tests/testthat/test-mutations.R)
+
+
+def test_pedprobr_trio_some_typed_mutation():
+    """ "trio - someTyped - mutation", p = 0.9: ``m1 = marker(x, '1'=1, '2'=1, '3'=2,
+    mutmod="eq", rate=0.1)``: ``likelihood == p^4 * rr^2`` (rr = male[1, 2]); ``m2 = marker(x,
+    '1'=1, '3'=2, mutmod="pr", rate=0.1)``: ``likelihood == p^2 * q * rr``."""
+    p, q = 0.9, 0.1
+    al = ("1", "2")
+    eq = mutation_model("equal", al, [p, q], rate=0.1)
+    m1 = Marker("m1", al, [p, q], eq, eq)
+    ped = _trio()
+    prof = {"FA": {"m1": ("1", "1")}, "MO": {"m1": ("1", "1")}, "CH": {"m1": ("2", "2")}}
+    rr = eq.matrix[0, 1]
+    assert likelihood(ped, [m1], prof).likelihood == pytest.approx(p**4 * rr**2, rel=1e-12)
+    pr = mutation_model("proportional", al, [p, q], rate=0.1)
+    m2 = Marker("m2", al, [p, q], pr, pr)
+    prof2 = {"FA": {"m2": ("1", "1")}, "CH": {"m2": ("2", "2")}}
+    rr2 = pr.matrix[0, 1]
+    assert likelihood(ped, [m2], prof2).likelihood == pytest.approx(p**2 * q * rr2, rel=1e-12)
+
+
+def test_pedprobr_ancestral_ped_non_stationary_mutation():
+    """ "ancestral ped - non-stationary mut": ``mutmat = matrix(c(0,0,1,1), ncol = 2)`` (everyone
+    passes allele 2); ``x = relabel(addParents(linearPed(2), 4), 1:7)``, 3 and 6 typed 2/2:
+    ``likelihood(x, m) == 1``."""
+    from repatria.kinship.markers import MutationModel
+
+    mut = MutationModel(np.array([[0.0, 1.0], [0.0, 1.0]]), {"model": "custom"})
+    m = Marker("L", ("1", "2"), [0.5, 0.5], mut, mut)
+    M, F = Sex.MALE, Sex.FEMALE
+    # linearPed(2): 1 + 2 -> 3; 3 + 4 -> 5; 5 + ... ; addParents(., 4) gives 4 parents 6, 7;
+    # relabelled 1:7 in pedtools' order. Here: 3 (child of 1, 2) and 6 (a grandchild) typed.
+    ped = Pedigree(
+        [
+            Individual("1", sex=M),
+            Individual("2", sex=F),
+            Individual("3", "1", "2", M),
+            Individual("4", sex=M),
+            Individual("5", sex=F),
+            Individual("6", "4", "5", F),
+            Individual("7", "3", "6", M),
+        ]
+    )
+    prof = {"3": {"L": ("2", "2")}, "7": {"L": ("2", "2")}}
+    assert likelihood(ped, [m], prof).likelihood == pytest.approx(1.0, rel=1e-12)
