@@ -673,16 +673,16 @@ def test_pedprobr_trio_some_typed_mutation():
 
 
 def test_pedprobr_ancestral_ped_non_stationary_mutation():
-    """ "ancestral ped - non-stationary mut": ``mutmat = matrix(c(0,0,1,1), ncol = 2)`` (everyone
-    passes allele 2); ``x = relabel(addParents(linearPed(2), 4), 1:7)``, 3 and 6 typed 2/2:
-    ``likelihood(x, m) == 1``."""
+    """pedprobr "ancestral ped - non-stationary mut": ``mutmat = matrix(c(0,0,1,1), ncol = 2)``
+    (every parent passes allele 2); ``x = relabel(addParents(linearPed(2), 4), 1:7)`` with 3 and
+    6 typed 2/2: ``likelihood(x, m) == 1``. Both typed persons are non-founders there (a child is
+    2/2 for sure under this matrix); the same shape with this file's labels has the non-founders
+    3 and 7."""
     from repatria.kinship.markers import MutationModel
 
     mut = MutationModel(np.array([[0.0, 1.0], [0.0, 1.0]]), {"model": "custom"})
     m = Marker("L", ("1", "2"), [0.5, 0.5], mut, mut)
     M, F = Sex.MALE, Sex.FEMALE
-    # linearPed(2): 1 + 2 -> 3; 3 + 4 -> 5; 5 + ... ; addParents(., 4) gives 4 parents 6, 7;
-    # relabelled 1:7 in pedtools' order. Here: 3 (child of 1, 2) and 6 (a grandchild) typed.
     ped = Pedigree(
         [
             Individual("1", sex=M),
