@@ -654,7 +654,7 @@ def test_joint_table_sums_to_one_person_tables_on_a_hard_pedigree():
 
 
 def test_pedprobr_trio_some_typed_mutation():
-    """ "trio - someTyped - mutation", p = 0.9: ``m1 = marker(x, '1'=1, '2'=1, '3'=2,
+    """pedprobr "trio - someTyped - mutation", p = 0.9: ``m1 = marker(x, '1'=1, '2'=1, '3'=2,
     mutmod="eq", rate=0.1)``: ``likelihood == p^4 * rr^2`` (rr = male[1, 2]); ``m2 = marker(x,
     '1'=1, '3'=2, mutmod="pr", rate=0.1)``: ``likelihood == p^2 * q * rr``."""
     p, q = 0.9, 0.1
