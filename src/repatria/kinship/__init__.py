@@ -52,6 +52,7 @@ from repatria.kinship.markers import (
     is_lumpable,
     mutation_matrix,
     mutation_model,
+    pedmut_is_lumpable,
 )
 from repatria.kinship.pedigree import (
     Genotype,
@@ -63,8 +64,11 @@ from repatria.kinship.pedigree import (
     singleton,
 )
 from repatria.kinship.probability import (
+    JointGenotypeTable,
     LikelihoodResult,
+    genotype_labels,
     genotype_likelihoods,
+    joint_genotype_table,
     likelihood,
     marker_likelihood,
 )
@@ -85,6 +89,13 @@ _LAZY: dict[str, tuple[str, ...]] = {
     "repatria.kinship.joint": ("JointResult", "RankedAssignment", "count_assignments", "joint_dvi"),
     "repatria.kinship.conclusions": ("dvi_solve", "find_undisputed"),
     "repatria.kinship.relabel": ("relabel_dvi",),
+    "repatria.kinship.pairings": (
+        "ProvidedRow",
+        "SetPairing",
+        "joint_dvi_fixed",
+        "restrict_pairings",
+        "set_pairing",
+    ),
     "repatria.kinship.screening": ("ScreeningTables", "ScreenResult", "build_tables", "screen"),
     "repatria.kinship.fragments": (
         "EncodedSamples",
@@ -200,6 +211,13 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         find_fragments,
     )
     from repatria.kinship.joint import JointResult, RankedAssignment, count_assignments, joint_dvi
+    from repatria.kinship.pairings import (
+        ProvidedRow,
+        SetPairing,
+        joint_dvi_fixed,
+        restrict_pairings,
+        set_pairing,
+    )
     from repatria.kinship.relabel import relabel_dvi
     from repatria.kinship.screening import ScreeningTables, ScreenResult, build_tables, screen
     from repatria.kinship.simulate import (
@@ -234,6 +252,7 @@ __all__ = [
     "mutation_matrix",
     "mutation_model",
     "is_lumpable",
+    "pedmut_is_lumpable",
     # pedigrees and genotypes
     "Sex",
     "Individual",
@@ -247,6 +266,9 @@ __all__ = [
     "likelihood",
     "marker_likelihood",
     "genotype_likelihoods",
+    "JointGenotypeTable",
+    "joint_genotype_table",
+    "genotype_labels",
     "LRResult",
     "kinship_lr",
     "missing_person_lr",
@@ -265,6 +287,11 @@ __all__ = [
     "joint_dvi",
     "count_assignments",
     "dvi_solve",
+    "set_pairing",
+    "SetPairing",
+    "ProvidedRow",
+    "restrict_pairings",
+    "joint_dvi_fixed",
     # at scale
     "ScreeningTables",
     "ScreenResult",
