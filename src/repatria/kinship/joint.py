@@ -94,6 +94,9 @@ class JointResult:
     neglected_mass_bound : proven upper bound on the posterior mass of left-out sub-assignments.
     bound_proven : False only when a family had too many sub-assignments to evaluate them all.
     searched : how the space was searched (components, their sizes, pruning level).
+    exact_rows : bool, shape ``(n_pm,)``: True where the PM's row of ``marginals`` is exact (its
+        component of the full model was summed with nothing left out anywhere in it); ``None``
+        when not recorded.
     """
 
     pm: tuple[str, ...]
@@ -108,6 +111,7 @@ class JointResult:
     searched: Mapping[str, Any] = field(default_factory=dict)
     prior: str = "flat over all assignments"
     version: str = __version__
+    exact_rows: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -481,8 +485,25 @@ def _joint_dvi(
         "sub_assignments_evaluated": sum(len(o) for o in options.values()),
         "sub_assignments_kept": sum(len(o) for o in kept.values()),
     }
+    # A row is exact when no left-out option touches its component: that component is then a
+    # component of the full model, summed whole.
+    touched = {"F:" + f for f, _ in pruned} | {"P:" + v for _, o in pruned for v in o.takes}
+    exact_rows = np.array(["P:" + v not in touched for v in pm], dtype=bool)
+    for comp, comp_pms in built:
+        if touched.intersection(comp.unit_ids, comp.bit_ids):
+            exact_rows[[row[v] for v in comp_pms]] = False
     return JointResult(
-        pm, missing, n_assign, loglik0, log_z, top_list, marginals, neglected, proven, searched
+        pm,
+        missing,
+        n_assign,
+        loglik0,
+        log_z,
+        top_list,
+        marginals,
+        neglected,
+        proven,
+        searched,
+        exact_rows=exact_rows,
     )
 
 
