@@ -352,7 +352,7 @@ def posterior_bounds(
     model: FactorModel | None = None,
     max_iter: int = 30,
     tol: float = 1e-12,
-    min_lr: float = 1e-3,
+    min_lr: float = 1.0,
 ) -> PosteriorBounds:
     """Proven interval for every PM × MP and PM × ``*`` posterior (see the module docstring).
 
@@ -365,7 +365,8 @@ def posterior_bounds(
     model : its :class:`FactorModel`, if built (saves evaluating multi-MP families again).
     max_iter, tol : rounds of the rules, stopping when no bound moves by more than ``tol``.
     min_lr : the lower bound (L1-L2) is computed for pairs with ``ρ⁻ >= min_lr`` (others get
-        0 from it; rows and columns still apply).
+        0 from it; rows and columns still apply). A pair with ``ρ⁺ < 1`` is never clear: (U1)
+        keeps it below 1/2.
 
     Returns
     -------
@@ -422,7 +423,7 @@ def bound_marginals(
     *,
     max_iter: int = 30,
     tol: float = 1e-12,
-    min_lr: float = 1e-3,
+    min_lr: float = 1.0,
 ) -> tuple[FloatArray, FloatArray, int]:
     """Apply the rules of the module docstring until they stop improving.
 
