@@ -10,17 +10,17 @@ Chain
 The state is an assignment: each PM an MP or ``*``, no MP twice, only pairings allowed and
 possible (weight ``W(a) = ∏_f W_f(a_f) > 0``, the family factors of
 :class:`~repatria.kinship.posterior_bounds.FactorModel`, natural logs). One step picks a PM ``v``
-uniformly and a new column ``y`` uniformly among ``v``'s allowed columns other than its current
-``x``:
+uniformly and proposes a column ``y`` by ``q_v``: half uniform over ``v``'s allowed columns, half
+in proportion to its pairwise LR (capped; 1 for ``*``); ``y = x``, the current one, is a null
+step. Then:
 
 - *move*: ``y`` is ``*`` or a free MP: ``v`` goes to ``y`` (``v → *`` is the *unassign* move);
 - *swap*: ``y`` is held by ``u``: ``v`` takes ``y`` and ``u`` takes ``x`` (when ``x`` is ``*``,
   ``u`` is unassigned), rejected when ``u`` may not take ``x``.
 
-Moves and swaps between two MPs are symmetric (a swap of ``v`` and ``u`` is proposed from either
-side with the same probability both ways). A swap that unassigns ``u`` is reversed only from
-``u``'s side, so it carries the Hastings factor ``(c_v − 1) / (c_u − 1)`` (``c`` the number of
-allowed columns). The chain is irreducible whenever removing a PM from a possible
+Hastings factors: a move, ``q_v(x) / q_v(y)``; a swap of two MPs, proposed from either side,
+``(q_v(x) + q_u(y)) / (q_v(y) + q_u(x))``; a swap that unassigns ``u``, reversed only from ``u``'s
+side, ``q_u(y) / q_v(y)``. The chain is irreducible whenever removing a PM from a possible
 sub-assignment leaves a possible one (true in a DVI problem: it marginalises that PM), since
 every assignment reaches the null one by unassign moves.
 
@@ -38,6 +38,7 @@ Everything is driven by one seeded :class:`numpy.random.Generator` per run.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ __all__ = ["MCMCResult", "mcmc_marginals", "mcmc_where_wide", "split_rhat_ess"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+#: Proposal weights use the pairwise LR capped at e^18 (about 6.6e7).
+_LOG_CAP = 18.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,6 +132,15 @@ class _Chain:
             for v in range(self.n)
         ]
         self.can: list[set[int]] = [set(a) for a in self.allowed]
+        # Proposal per PM: half uniform over its columns, half by its (capped) pairwise LR.
+        self.q: list[dict[int, float]] = []
+        self.cum: list[list[float]] = []
+        for v, cols in enumerate(self.allowed):
+            w = np.array([1.0 if c == self.k else math.exp(min(lr[v, c], _LOG_CAP)) for c in cols])
+            q = 0.5 / len(cols) + 0.5 * w / w.sum()
+            self.q.append(dict(zip(cols, q.tolist(), strict=True)))
+            cum = np.cumsum(q)
+            self.cum.append((cum / cum[-1]).tolist())
         self.fam: list[int] = [int(f) for f in model.family]
         self.fam_mps: list[list[int]] = [[] for _ in model.options]
         for m, f in enumerate(self.fam):
@@ -151,19 +163,25 @@ class _Chain:
         key = frozenset((self.holder[m], m) for m in mps if self.holder[m] >= 0)
         return self.model.options[f].get(key, -math.inf)
 
-    def step(self, v: int, j: int, u01: float) -> bool:
-        """Propose with PM ``v`` and the ``j``-th other allowed column; accept by ``u01``."""
+    def step(self, v: int, up: float, u01: float) -> bool:
+        """Propose a column for PM ``v`` by the uniform ``up``; accept by the uniform ``u01``."""
         k, a, holder = self.k, self.a, self.holder
         opts = self.allowed[v]
         x = a[v]
-        y = opts[j] if opts[j] != x else opts[-1]
+        y = opts[min(bisect.bisect_right(self.cum[v], up), len(opts) - 1)]
+        if y == x:
+            return False
         u = holder[y] if y < k else -1
-        log_q = 0.0
-        if u >= 0:
-            if x not in self.can[u]:
-                return False
-            if x == k:
-                log_q = math.log((len(opts) - 1) / (len(self.allowed[u]) - 1))
+        qv = self.q[v]
+        if u < 0:
+            log_q = math.log(qv[x] / qv[y])
+        elif x not in self.can[u]:
+            return False
+        elif x == k:
+            log_q = math.log(self.q[u][y] / qv[y])
+        else:
+            qu = self.q[u]
+            log_q = math.log((qv[x] + qu[y]) / (qv[y] + qu[x]))
         fams = {self.fam[z] for z in (x, y) if z < k}
         old = sum(self.fam_logw(f) for f in fams)
         self._apply(v, x, y, u)
@@ -225,9 +243,8 @@ def _starts(
         chain.set_state(base)
         for _ in range(20 * max(n, 1)):  # a random walk from a fixed start, all accepted moves
             v = int(rng.integers(n))
-            c = len(chain.allowed[v])
-            if c > 1:
-                chain.step(v, int(rng.integers(c - 1)), 0.0)
+            if len(chain.allowed[v]) > 1:
+                chain.step(v, float(rng.random()), 0.0)
         a = list(chain.a)
         out.append((f"random walk from {fixed[len(out) % len(fixed)][0]}", a))
     return out[:chains]
@@ -246,8 +263,7 @@ def _run_chain(
     chain = _Chain(model)
     chain.set_state(start)
     n = model.n_pm
-    counts = np.array([len(a) for a in chain.allowed], dtype=np.int64)
-    movable = (counts > 1).tolist()
+    movable = [len(a) > 1 for a in chain.allowed]
     n_draws = steps // thin
     draws = np.empty((n_draws, len(rows)), dtype=np.int64)
     accepted = 0
@@ -259,9 +275,9 @@ def _run_chain(
         size = min(block, total - done)
         vs = rng.integers(n, size=size)
         us = rng.random(size)
-        js = np.floor(rng.random(size) * np.maximum(counts[vs] - 1, 1)).astype(np.int64)
-        for t, (v, j, u01) in enumerate(zip(vs.tolist(), js.tolist(), us.tolist(), strict=True)):
-            acc = chain.step(v, j, u01) if movable[v] else False
+        ups = rng.random(size)
+        for t, (v, up, u01) in enumerate(zip(vs.tolist(), ups.tolist(), us.tolist(), strict=True)):
+            acc = chain.step(v, up, u01) if movable[v] else False
             i = done + t
             if i >= burn_in:
                 accepted += acc
