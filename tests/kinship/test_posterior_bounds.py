@@ -26,7 +26,8 @@ from repatria.kinship.posterior_bounds import (
     pair_ratios,
     posterior_bounds,
 )
-from repatria.services.simulation import simulate_dvi_case
+from repatria.kinship.simulate import simulate_dvi
+from repatria.services.simulation import simulate_dvi_case, standard_markers
 from shared_data import CASE_NAMES
 
 TOL = 1e-9
@@ -239,3 +240,29 @@ def test_exclusion_example_against_the_exact_joint(reference_cases):
     fm = factor_model(problem, pw)
     lo, hi, _ = bound_marginals(fm)
     assert_inside(lo, hi, j.marginals)
+
+
+def test_clear_pairings_stay_narrow_when_the_global_bound_is_near_one():
+    """30% of the families with a cousin or half-sibling as only reference, and the joint forced
+    to prune hard: its global bound is 0.9, yet every clear pairing is certified to 0.01."""
+    weights = {
+        "parents": 0.2,
+        "mother": 0.2,
+        "father": 0.1,
+        "two_siblings": 0.2,
+        "child": 0.1,
+        "child_and_wife": 0.1,
+    }
+    weights = {k: v / sum(weights.values()) * 0.7 for k, v in weights.items()}
+    weights.update(half_sibling=0.18, cousin=0.12)
+    sim = simulate_dvi(standard_markers(23), 24, 24, np.random.default_rng(1), weights)
+    pw = pairwise_lr(sim.problem)
+    full = joint_dvi(sim.problem, pw)
+    cut = joint_dvi(sim.problem, pw, exact_bits=3)
+    assert full.neglected_mass_bound < 1e-8 and cut.neglected_mass_bound > 0.5
+    b = posterior_bounds(sim.problem, cut, pw)
+    tol = TOL + full.neglected_mass_bound
+    assert np.all((full.marginals >= b.lower - tol) & (full.marginals <= b.upper + tol))
+    clear = (pw.lr >= 1e4) & (full.marginals[:, :-1] > 0.999)
+    assert clear.sum() >= 10
+    assert np.all(b.width[:, :-1][clear] < 0.01)
