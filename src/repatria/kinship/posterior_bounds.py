@@ -550,49 +550,117 @@ def _lower_round(
     s_h = _masked_lse(lp, ~g & np.isfinite(lp), axis=1)
     l3 = (1.0 - t) * _expit_neg(s_h)
     lo[:, k] = np.where(star, np.maximum(lo[:, k], l3), 0.0)
-    # (L1-L2) for the candidate pairs, one PM at a time.
-    log_hi_all = np.concatenate([log_hi, np.log(np.maximum(hi[:, k:], 1e-300))], axis=1)
-    for v in range(n):
-        ms = np.flatnonzero(cand[v])
-        if ms.size:
-            lo[v, ms] = np.maximum(lo[v, ms], _pair_lower(v, ms, lp, lm, star, hi, log_hi_all, eps))
+    # (L1-L2) for the candidate pairs.
+    lo[:, :k] = np.maximum(lo[:, :k], _pair_lower_all(lp, lm, star, cand, hi, eps))
     return np.clip(lo, 0.0, 1.0)
 
 
-def _pair_lower(
-    v: int,
-    ms: NDArray[np.int64],
+def _shifted(la: FloatArray, axis: int) -> tuple[FloatArray, FloatArray]:
+    """``exp(la - shift)`` and the shift (the largest finite value along ``axis``, else 0)."""
+    top = np.max(np.where(np.isfinite(la), la, -np.inf), axis=axis, keepdims=True)
+    shift = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(under="ignore"):
+        return np.exp(la - shift), np.squeeze(shift, axis=axis)
+
+
+def _log_sum_without(e: FloatArray, shift: FloatArray, axis: int) -> FloatArray:
+    """``log Σ_{j ≠ i} exp(...)`` for every entry ``i`` along ``axis`` (for the split criteria).
+
+    ``e`` are the shifted exponentials; the largest entry's sum is taken without it, not by a
+    subtraction that would cancel.
+    """
+    top = np.expand_dims(np.argmax(e, axis=axis), axis)
+    is_top = np.zeros(e.shape, dtype=bool)
+    np.put_along_axis(is_top, top, True, axis=axis)
+    no_top = np.where(is_top, 0.0, e).sum(axis=axis, keepdims=True)
+    total = e.sum(axis=axis, keepdims=True)
+    rest = np.where(is_top, no_top, np.maximum(total - e, 0.0))
+    with np.errstate(divide="ignore"):
+        return np.asarray(np.log(rest) + np.expand_dims(shift, axis), dtype=float)
+
+
+def _split_sums(
+    score: FloatArray, hi: FloatArray, e: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.int64]]:
+    """Terms sorted by ``score`` (axis 0): sorted scores, prefix sums of ``hi``, suffix sums of
+    ``e`` (one longer than the axis), and each term's rank."""
+    order = np.argsort(score, axis=0, kind="stable")
+    s = np.take_along_axis(score, order, axis=0)
+    pre = np.concatenate(
+        [np.zeros((1, *hi.shape[1:])), np.cumsum(np.take_along_axis(hi, order, 0), 0)]
+    )
+    e_sorted = np.take_along_axis(e, order, axis=0)
+    suf = np.concatenate([np.cumsum(e_sorted[::-1], 0)[::-1], np.zeros((1, *e.shape[1:]))])
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(order.shape[0])[:, None], axis=0)
+    return s, pre, suf, rank
+
+
+def _pair_lower_all(
     lp: FloatArray,
     lm: FloatArray,
     star: BoolArray,
+    cand: BoolArray,
     hi: FloatArray,
-    log_hi: FloatArray,
     eps: float,
 ) -> FloatArray:
-    """Rule (L2) for PM ``v`` and MPs ``ms``; shape ``(len(ms),)``."""
+    """Rule (L2) for every candidate pair at once, shape ``(n_pm, n_mp)`` (0 elsewhere).
+
+    A term goes to ``G`` when its proven upper bound costs less than its mapped weight would:
+    ``log U − log ρ⁺ < θ``, a threshold per pair, so with the terms of each PM (and of each MP)
+    sorted by that score once, ``G`` is a prefix and the sums are prefix and suffix sums.
+    """
     n, k = lp.shape
-    r = lm[v, ms]  # log rho-(v, m)
-    # v's side: every MP x != m, and * (rho+ = 1) when allowed.
-    lpx = np.concatenate([lp[v], [0.0 if star[v] else -np.inf]])
-    hix = np.concatenate([hi[v, :k], [hi[v, k] if star[v] else 0.0]])
-    lhx = log_hi[v]
-    not_m = np.ones((ms.size, k + 1), dtype=bool)
-    not_m[np.arange(ms.size), ms] = False
-    live_x = not_m & np.isfinite(lpx)[None, :]
-    # m's side: every PM u != v holding m.
-    lpu = lp[:, ms].T  # (len(ms), n)
-    hiu = hi[:, ms].T
-    lhu = log_hi[:, ms].T
-    live_u = np.isfinite(lpu)
-    live_u[:, v] = False
-    a_full = _masked_lse(np.broadcast_to(lpx, live_x.shape), live_x, axis=1)
-    b_full = np.logaddexp(0.0, _masked_lse(lpu, live_u, axis=1))
-    # A term goes to G when its proven upper bound costs less than its mapped weight would.
-    g_x = live_x & (lhx[None, :] < lpx[None, :] + (b_full - r)[:, None])
-    g_u = live_u & ((lhu < lpu + (a_full - r)[:, None]) | ~star[None, :])
-    t = np.where(g_x, hix[None, :], 0.0).sum(axis=1) + np.where(g_u, hiu, 0.0).sum(axis=1) + eps
-    a_h = _masked_lse(np.broadcast_to(lpx, live_x.shape), live_x & ~g_x, axis=1)
-    b_h = np.logaddexp(0.0, _masked_lse(lpu, live_u & ~g_u, axis=1))
-    with np.errstate(invalid="ignore"):
-        out = np.clip(1.0 - t, 0.0, 1.0) * _expit_neg(a_h + b_h - r)
-    return np.where(np.isfinite(r), np.nan_to_num(out, nan=0.0), 0.0)
+    out = np.zeros((n, k))
+    # v's side: the MPs and "*" (rho+ = 1 when allowed).
+    lx = np.concatenate([lp, np.where(star, 0.0, -np.inf)[:, None]], axis=1)  # (n, k + 1)
+    hx = np.concatenate([hi[:, :k], np.where(star, hi[:, k], 0.0)[:, None]], axis=1)
+    ex, cx = _shifted(lx, axis=1)
+    # m's side: the PMs that may hold it; those that may not be "*" always go to G.
+    eu, cu = _shifted(lp, axis=0)
+    a_full = _log_sum_without(ex, cx, axis=1)[:, :k]  # log A with all x != m
+    b_full = np.logaddexp(0.0, _log_sum_without(eu, cu, axis=0))  # log B with all u != v
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score_x = np.where(np.isfinite(lx), np.log(hx) - lx, np.inf)
+        score_u = np.where(np.isfinite(lp), np.log(hi[:, :k]) - lp, np.inf)
+    score_u = np.where(np.isfinite(lp) & ~star[:, None], -np.inf, score_u)
+    sx, pre_x, suf_x, rank_x = _split_sums(score_x.T, hx.T, ex.T)  # along x, per PM column
+    su, pre_u, suf_u, rank_u = _split_sums(score_u, hi[:, :k], eu)  # along u, per MP column
+    vs, ms = np.nonzero(cand & np.isfinite(lm))
+    if not vs.size:
+        return out
+    r = lm[vs, ms]
+    cut_x = np.empty(vs.size, dtype=np.int64)
+    cut_u = np.empty(vs.size, dtype=np.int64)
+    theta_x = b_full[vs, ms] - r
+    theta_u = a_full[vs, ms] - r
+    for v in np.unique(vs):
+        sel = np.flatnonzero(vs == v)
+        cut_x[sel] = np.searchsorted(sx[:, v], theta_x[sel], side="left")
+    for m in np.unique(ms):
+        sel = np.flatnonzero(ms == m)
+        cut_u[sel] = np.searchsorted(su[:, m], theta_u[sel], side="left")
+    # x = m itself and u = v itself are left out of their sums.
+    m_in_g = rank_x[ms, vs] < cut_x
+    v_in_g = rank_u[vs, ms] < cut_u
+    t = pre_x[cut_x, vs] - np.where(m_in_g, hx[vs, ms], 0.0)
+    t += pre_u[cut_u, ms] - np.where(v_in_g, hi[vs, ms], 0.0)
+    a_h = suf_x[cut_x, vs] - np.where(m_in_g, 0.0, ex[vs, ms])
+    b_h = suf_u[cut_u, ms] - np.where(v_in_g, 0.0, eu[vs, ms])
+    # Where the pair's own term was in a suffix, subtracting it may cancel: sum again directly.
+    for i in np.flatnonzero(~m_in_g):
+        v, m = vs[i], ms[i]
+        keep = rank_x[:, v] >= cut_x[i]
+        keep[m] = False
+        a_h[i] = float(np.sum(ex[v][keep]))
+    for i in np.flatnonzero(~v_in_g):
+        v, m = vs[i], ms[i]
+        keep = rank_u[:, m] >= cut_u[i]
+        keep[v] = False
+        b_h[i] = float(np.sum(eu[:, m][keep]))
+    with np.errstate(divide="ignore"):
+        log_a = np.log(np.maximum(a_h, 0.0)) + cx[vs]
+        log_b = np.logaddexp(0.0, np.log(np.maximum(b_h, 0.0)) + cu[ms])
+    val = np.clip(1.0 - t - eps, 0.0, 1.0) * _expit_neg(log_a + log_b - r)
+    out[vs, ms] = np.nan_to_num(val, nan=0.0)
+    return out
