@@ -83,11 +83,14 @@ def main() -> None:
             inside = (est >= b.lower[rows] - 3 * err - 1e-3) & (
                 est <= b.upper[rows] + 3 * err + 1e-3
             )
-            line += (
-                f"  {t_mcmc:.1f} s, {int(rows.sum())} rows, {r.chains}x{steps} steps, "
-                f"max R-hat {r.max_rhat:.3f}, min ESS {r.min_ess:.0f}, "
-                f"inside bounds {inside.mean():.1%}"
-            )
+            if rows.any():
+                line += (
+                    f"  {t_mcmc:.1f} s, {int(rows.sum())} rows, {r.chains}x{r.steps} steps, "
+                    f"max R-hat {r.max_rhat:.3f}, min ESS {r.min_ess:.0f}, "
+                    f"inside bounds {inside.mean():.1%}"
+                )
+            else:
+                line += "  nothing wider than 0.01"
         print(line, flush=True)
 
 
