@@ -79,8 +79,14 @@ nothing left out (``JointResult.exact_rows``) is exact, up to the float error of
 
 All rules only use bounds already proven, so applying them in turn (each value kept only where it
 improves on the last) converges to an interval that is proven at every step; the result is the
-intersection of every interval found. Rounding: the final intervals are widened by ``1e-12``
-relative (and ``1e-15`` absolute) so that float error cannot make them look tighter than proven.
+intersection of every interval found. Rounding: every "1 − sum" keeps a margin of
+``1e-15 · (n_pm + n_mp + 2)`` (a sum's float error), and the final intervals are widened by
+``1e-12`` relative (and ``1e-15`` absolute), so that float error cannot make them look tighter
+than proven.
+
+Cost: one sort per PM and per MP and a few passes over the ``n_pm × n_mp`` matrix per round
+(rule L2's split is a threshold on a per-term score, so its sums are prefix and suffix sums);
+about 0.5 s at n = 200 and 10 rounds or fewer in practice.
 """
 
 from __future__ import annotations
