@@ -249,9 +249,24 @@ def factor_model(problem: DVIProblem, pairwise: PairwiseResult | None = None) ->
     col = {m: j for j, m in enumerate(problem.missing)}
     fams = [f for f in problem.families if problem.family_missing[f]]
     fam_idx = {f: i for i, f in enumerate(fams)}
+    # Allowed and possible single placements, as the joint's family options have them.
+    allowed = np.zeros((len(problem.pm), len(problem.missing)), dtype=bool)
+    for i, v in enumerate(problem.pm):
+        allowed[i, [col[m] for m in problem.pairings[v] if m != NOBODY]] = True
+    log_lr = np.asarray(pw.log_lr, dtype=float)
+    possible = allowed & (log_lr > -np.inf)
     options: list[dict[SubAssignment, float]] = []
     complete = True
     for f in fams:
+        if len(problem.family_missing[f]) == 1:
+            m = col[problem.family_missing[f][0]]
+            us = np.flatnonzero(possible[:, m]).tolist()
+            single: dict[SubAssignment, float] = {frozenset(): 0.0}
+            single.update(
+                zip((frozenset({(u, m)}) for u in us), log_lr[us, m].tolist(), strict=True)
+            )
+            options.append(single)
+            continue
         opts, done = _family_options(problem, pw, f)
         complete &= done
         options.append({frozenset((row[v], col[m]) for v, m in o.pairs): o.logw for o in opts})
