@@ -26,7 +26,7 @@ from repatria.kinship.joint import joint_dvi
 from repatria.kinship.mcmc import mcmc_where_wide
 from repatria.kinship.posterior_bounds import factor_model, posterior_bounds
 from repatria.kinship.simulate import DEFAULT_SHAPE_WEIGHTS, simulate_dvi
-from repatria.services.simulation import standard_markers
+from repatria.services.pipelines.simulation import standard_markers
 
 WEAK = ("half_sibling", "cousin")
 

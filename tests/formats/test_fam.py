@@ -16,9 +16,9 @@ from repatria.formats.fam import FamWarning, read_fam
 from repatria.kinship.dvi import NOBODY, pairwise_lr
 from repatria.kinship.markers import mutation_model
 from repatria.kinship.pedigree import Sex
-from shared_data import require_shared
+from shared_data import REFERENCE_CASES, require_shared
 
-SHARED_CASES = Path(__file__).resolve().parents[2].parent / "shared" / "reference-cases"
+SHARED_CASES = REFERENCE_CASES
 
 
 @pytest.fixture(scope="module")
@@ -577,3 +577,46 @@ def test_parent_sex_undecidable(tmp_path):
     p.write_text(_replace_family_b(SMALL, persons, [("X", "Kid"), ("Missing person", "Kid")]))
     e = _expect_error(p)
     assert "cannot decide the sex" in str(e)
+
+
+def test_same_missing_label_made_unique_as_dvir(tmp_path, small):
+    """Familias' default 'Missing person' in every family: 'Missing person.k', listed as renamed."""
+    from repatria.formats.fam import read_fam_dvi
+
+    p = tmp_path / "dup.fam"
+    p.write_text(small.read_text().replace("Missing son", "Missing person"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FamWarning)
+        got = read_fam_dvi(p, unique_missing=True)
+    d = got.problem
+    assert d.missing == ("Missing person.1", "Missing person.2")
+    assert dict(d.missing_family) == {"Missing person.1": "Fam A", "Missing person.2": "Fam B"}
+    assert d.families["Fam A"]["Missing person.1"].mother == "Mother A"
+    assert got.relabelling.members == {
+        "Fam A": {"Missing person": "Missing person.1"},
+        "Fam B": {"Missing person": "Missing person.2"},
+    }
+    # a file whose labels are unique is left alone
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FamWarning)
+        plain = read_fam_dvi(small, unique_missing=True)
+    assert not plain.relabelling and plain.problem.missing == ("Missing son", "Missing person")
+
+
+def test_warnings_speak_the_users_words(small):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FamWarning)
+        read_fam(small)
+    text = " ".join(str(w.message) for w in caught)
+    assert "no sex recorded for Missing person (Fam B)" in text
+    assert "unknown_sex" not in text and "Sex." not in text
+
+
+def test_missing_format_as_dvir(tmp_path, small):
+    p = tmp_path / "dup.fam"
+    p.write_text(small.read_text().replace("Missing son", "Missing person"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FamWarning)
+        d = read_fam(p, missing_format="M[FAM]-[IDX]")
+    assert d.missing == ("M1-1", "M2-1")
+    assert d.families["Fam A"]["M1-1"].mother == "Mother A"

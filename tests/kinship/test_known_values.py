@@ -48,7 +48,7 @@ def test_parent_child_lr_is_one_over_2p():
 
 
 def test_theta_singleton_homozygote():
-    """Balding–Nichols: P(a/a) = p (θ + (1-θ) p) / 1 ... for one founder: p_a [θ + (1-θ)p_a]/(1)·..."""
+    """Balding–Nichols, one founder: P(a/a) = p_a (θ + (1-θ) p_a)."""
     p, th = 0.2, 0.03
     m = Marker("L", ("a", "b"), [p, 1 - p])
     got = math.exp(likelihood(singleton("X"), [m], {"X": {"L": ("a", "a")}}, theta=th).loglik)
@@ -57,7 +57,7 @@ def test_theta_singleton_homozygote():
 
 
 def test_theta_pedprobr_known_value():
-    """pedprobr's test: linearPed(2), grandchild-line person 5 = A/A, afreq A 0.3, theta 0.01 → 0.0921."""
+    """pedprobr's test: linearPed(2), grandchild-line person 5 = A/A, p_A 0.3, θ 0.01 → 0.0921."""
     m = Marker("L", ("A", "B"), [0.3, 0.7])
     ped = Pedigree(
         [

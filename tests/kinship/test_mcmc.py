@@ -18,7 +18,7 @@ from repatria.kinship.errors import KinshipError
 from repatria.kinship.joint import joint_dvi
 from repatria.kinship.mcmc import mcmc_marginals, mcmc_where_wide, split_rhat_ess
 from repatria.kinship.posterior_bounds import FactorModel, factor_model, posterior_bounds
-from repatria.services.simulation import simulate_dvi_case
+from repatria.services.pipelines.simulation import simulate_dvi_case
 
 
 def naive_marginals(model: FactorModel) -> np.ndarray:

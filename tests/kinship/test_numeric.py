@@ -7,7 +7,13 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from repatria.kinship._numeric import BoundedCache, DisjointSet, logsumexp, safe_exp
+from repatria.kinship._numeric import (
+    BoundedCache,
+    DisjointSet,
+    logsumexp,
+    safe_exp,
+    safe_exp_array,
+)
 
 finite = st.floats(min_value=-700, max_value=700, allow_nan=False)
 
@@ -53,3 +59,11 @@ def test_bounded_cache_evicts_least_recent_and_by_weight() -> None:
     assert c.get("a") == b"12"
     c.put("c", b"12")  # weight 6 > 5: the least recently used ("b") goes
     assert c.get("b") is None and c.get("a") and c.get("c")
+
+
+def test_safe_exp_array_is_elementwise_safe_exp() -> None:
+    xs = [0.0, -1000.0, 709.0, 710.0, 1e4, math.nan, -math.inf, math.inf]
+    got = safe_exp_array(xs).tolist()
+    for g, x in zip(got, xs, strict=True):
+        want = safe_exp(x)
+        assert (math.isnan(g) and math.isnan(want)) or g == want

@@ -27,7 +27,7 @@ from repatria.kinship.posterior_bounds import (
     posterior_bounds,
 )
 from repatria.kinship.simulate import simulate_dvi
-from repatria.services.simulation import simulate_dvi_case, standard_markers
+from repatria.services.pipelines.simulation import simulate_dvi_case, standard_markers
 from shared_data import CASE_NAMES
 
 TOL = 1e-9

@@ -1,11 +1,12 @@
-"""Every likelihood / kinship LR / missing-person LR of the shared vectors agrees with pedsuite to 1e-9."""
+"""Every likelihood / kinship LR / missing-person LR of the shared vectors agrees with pedsuite
+to 1e-9."""
 
 from __future__ import annotations
 
 import pytest
 
 from repatria.formats.vectors import read_vectors
-from repatria.services.kinship_eval import evaluate_case
+from repatria.services.pipelines.kinship_eval import evaluate_case
 
 pytestmark = pytest.mark.reference
 

@@ -15,7 +15,7 @@ from repatria.kinship.errors import KinshipError
 from repatria.kinship.probability import genotype_likelihoods
 from repatria.kinship.screening import build_tables, encode_pm, score_block, screen
 from repatria.kinship.simulate import simulate_dvi
-from repatria.services.simulation import standard_markers
+from repatria.services.pipelines.simulation import standard_markers
 from shared_data import CASE_NAMES
 
 
@@ -141,7 +141,7 @@ def test_partial_pm_genotype_sums_every_genotype_with_the_allele():
             math.log(g[ia].sum() / g[np.triu_indices(len(g))].sum())
             - math.log(2 * m.afreq[ia] - m.afreq[ia] ** 2)
         ]
-        for k, mk in enumerate(q.markers[1:], start=1):
+        for mk in q.markers[1:]:
             gk = genotype_likelihoods(
                 q.families[fam],
                 mk,

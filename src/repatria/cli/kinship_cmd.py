@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from repatria.cli.output import command, console, print_json
-from repatria.services.kinship_eval import evaluate_file
+from repatria.services.pipelines.kinship_eval import evaluate_fam, evaluate_file
 
 app = typer.Typer(help="Pedigree likelihoods and likelihood ratios.", no_args_is_help=True)
 
@@ -24,7 +24,7 @@ def evaluate(
     ),
     as_json: bool = typer.Option(False, "--json", help='Print one JSON object {"results": [...]}.'),
 ) -> None:
-    """Evaluate every case of a likelihood-vectors file: likelihoods, kinship LRs, missing-person LRs."""
+    """Evaluate every case of a likelihood-vectors file: likelihoods, kinship LRs, MP LRs."""
     results = evaluate_file(file)
     if as_json:
         print_json(
@@ -67,3 +67,34 @@ def evaluate(
         console.print(
             f"{ok}/{n} cases agree with their expected values to 1e-9 (per marker and total)."
         )
+
+
+@app.command("fam")
+@command
+def fam(
+    file: Path = typer.Argument(
+        ...,
+        help="A Familias .fam file without a DVI section (a paternity or kinship case).",
+        exists=True,
+        dir_okay=False,
+    ),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help='Print {"pedigrees": [{"name", "loglik"}], "markers": [names]} (natural logs).',
+    ),
+) -> None:
+    """Likelihood of each pedigree of a Familias file, and its LR against the last pedigree."""
+    result = evaluate_fam(file)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    table = Table(
+        title=f"{file.name}: {len(result.names)} pedigrees, {len(result.markers)} markers"
+    )
+    for col in ("pedigree", "loglik (natural log)", f"LR vs. {result.names[-1]}"):
+        table.add_column(col, justify="left" if col == "pedigree" else "right")
+    lr = result.lr
+    for name, ll in zip(result.names, result.logliks, strict=True):
+        table.add_row(name, f"{ll:.6f}", f"{lr[name]:.6g}")
+    console.print(table)

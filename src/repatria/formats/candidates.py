@@ -20,7 +20,7 @@ CANDIDATE_COLUMNS = ("pm", "family", "missing", "lr", "log10_lr")
 FRAGMENT_COLUMNS = ("group", "pm", "size", "linked_to", "lr", "log10_lr")
 
 
-def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Sequence]) -> Path:
+def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
     """Write ``rows`` under ``columns`` to ``path`` (Parquet if it ends in ``.parquet``)."""
     p = Path(path)
     try:

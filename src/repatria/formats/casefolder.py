@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from repatria.errors import FormatError, KinshipError
 from repatria.formats.genotypes import format_genotype, parse_genotype
 from repatria.formats.markers_json import marker_to_dict, markers_from_list
+from repatria.formats.text import read_text
 from repatria.kinship.dvi import NOBODY, DVIProblem
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Individual, Pedigree, Sex
@@ -23,12 +25,8 @@ __all__ = ["read_case_folder", "write_case_folder"]
 
 
 def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormatError("file not found", file=str(path)) from None
-    except OSError as e:
-        raise FormatError(f"cannot read: {e.strerror}", file=str(path)) from None
+    """The file's text: a byte-order mark, UTF-16 or latin-1 read, a binary file refused."""
+    return read_text(path).text
 
 
 def _tsv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -123,19 +121,56 @@ def read_case_folder(
             "not a case folder (a directory with pm.tsv, am.tsv, missing.txt, markers.json)",
             file=str(d),
         )
-    mpath = d / "markers.json"
+    marker_list = _read_markers(d / "markers.json")
+    markers = {m.name: m for m in marker_list}
+    pm, pm_sex, pm_prof = _read_pm(d / "pm.tsv", markers, unseen)
+    am = _read_am(d / "am.tsv", markers, unseen, set(pm_sex))
+    missing, missing_family = _read_missing(d / "missing.txt", am)
+    pairings = _read_pairings(d / "pairings.json", pm, missing_family)
+    if unseen and unseen_allele_freq is not None:
+        try:
+            marker_list = [
+                m.with_unseen_alleles(sorted(set(unseen.get(m.name, ()))), unseen_allele_freq)
+                for m in marker_list
+            ]
+        except KinshipError as e:
+            raise FormatError(str(e), file=str(d / "markers.json")) from None
+        if added is not None:
+            added.update({name: sorted(set(a)) for name, a in unseen.items()})
     try:
-        mdata = json.loads(_read_text(mpath))
+        return DVIProblem(
+            tuple(marker_list),
+            tuple(pm),
+            pm_sex,
+            pm_prof,
+            am.families,
+            am.profiles,
+            tuple(missing),
+            missing_family,
+            pairings,
+        )
+    except KinshipError as e:
+        raise FormatError(str(e), file=str(d)) from None
+
+
+def _json(path: Path) -> Any:
+    try:
+        return json.loads(_read_text(path))
     except json.JSONDecodeError as e:
-        raise FormatError(f"not valid JSON: {e.msg}", file=str(mpath), line=e.lineno) from None
+        raise FormatError(f"not valid JSON: {e.msg}", file=str(path), line=e.lineno) from None
+
+
+def _read_markers(mpath: Path) -> list[Marker]:
+    mdata = _json(mpath)
     items = mdata.get("markers") if isinstance(mdata, dict) else mdata
     if not isinstance(items, list):
         raise FormatError("expected a `markers` list", file=str(mpath), field="markers")
-    marker_list = markers_from_list(items, str(mpath))
-    markers = {m.name: m for m in marker_list}
+    return markers_from_list(items, str(mpath))
 
-    # PM samples
-    ppath = d / "pm.tsv"
+
+def _read_pm(
+    ppath: Path, markers: Mapping[str, Marker], unseen: dict[str, list[str]] | None
+) -> tuple[list[str], dict[str, Sex], dict[str, dict[str, Genotype]]]:
     header, rows = _tsv(ppath)
     if header[:2] != ["id", "sex"]:
         raise FormatError("header must start with id, sex", file=str(ppath), line=1, field="header")
@@ -152,9 +187,22 @@ def read_case_folder(
         pm.append(pid)
         pm_sex[pid] = _sex(r[1].strip(), str(ppath), k)
         pm_prof[pid] = _genotypes(header, r, 2, markers, str(ppath), k, unseen)
+    return pm, pm_sex, pm_prof
 
-    # Reference families
-    apath = d / "am.tsv"
+
+@dataclass
+class _AM:
+    families: dict[str, Pedigree]
+    profiles: dict[str, dict[str, dict[str, Genotype]]]
+    typed_line: dict[str, int]  # line of each typed reference in am.tsv
+
+
+def _read_am(
+    apath: Path,
+    markers: Mapping[str, Marker],
+    unseen: dict[str, list[str]] | None,
+    pm_ids: set[str],
+) -> _AM:
     header, rows = _tsv(apath)
     if header[:5] != ["famid", "id", "fid", "mid", "sex"]:
         raise FormatError(
@@ -165,8 +213,7 @@ def read_case_folder(
         )
     _marker_columns(header, 5, markers, str(apath))
     fam_rows: dict[str, list[tuple[int, Individual]]] = {}
-    am_prof: dict[str, dict[str, dict[str, Genotype]]] = {}
-    typed_where: dict[str, tuple[str, int]] = {}
+    am = _AM({}, {}, {})
     for k, r in rows:
         famid, pid, fid, mid = (x.strip() for x in r[:4])
         for name, val in (("famid", famid), ("id", pid)):
@@ -181,34 +228,38 @@ def read_case_folder(
         fam_rows.setdefault(famid, []).append((k, Individual(pid, par[0], par[1], sex)))
         g = _genotypes(header, r, 5, markers, str(apath), k, unseen)
         if g:
-            if pid in typed_where or pid in pm_sex:
+            if pid in am.typed_line or pid in pm_ids:
                 raise FormatError(
                     f"typed reference id '{pid}' is not unique in the case",
                     file=str(apath),
                     line=k,
                     field="id",
                 )
-            typed_where[pid] = (famid, k)
-            am_prof.setdefault(famid, {})[pid] = g
-    families: dict[str, Pedigree] = {}
+            am.typed_line[pid] = k
+            am.profiles.setdefault(famid, {})[pid] = g
     for famid, inds in fam_rows.items():
-        ids = {ind.id for _, ind in inds}
-        for k, ind in inds:
-            for role, p in (("fid", ind.father), ("mid", ind.mother)):
-                if p is not None and p not in ids:
-                    raise FormatError(
-                        f"parent '{p}' of '{ind.id}' is not in family '{famid}'",
-                        file=str(apath),
-                        line=k,
-                        field=role,
-                    )
-        try:
-            families[famid] = Pedigree([ind for _, ind in inds], name=famid)
-        except KinshipError as e:
-            raise FormatError(str(e), file=str(apath), line=inds[0][0], field="famid") from None
+        am.families[famid] = _family(apath, famid, inds)
+    return am
 
-    # Missing persons
-    spath = d / "missing.txt"
+
+def _family(apath: Path, famid: str, inds: list[tuple[int, Individual]]) -> Pedigree:
+    ids = {ind.id for _, ind in inds}
+    for k, ind in inds:
+        for role, p in (("fid", ind.father), ("mid", ind.mother)):
+            if p is not None and p not in ids:
+                raise FormatError(
+                    f"parent '{p}' of '{ind.id}' is not in family '{famid}'",
+                    file=str(apath),
+                    line=k,
+                    field=role,
+                )
+    try:
+        return Pedigree([ind for _, ind in inds], name=famid)
+    except KinshipError as e:
+        raise FormatError(str(e), file=str(apath), line=inds[0][0], field="famid") from None
+
+
+def _read_missing(spath: Path, am: _AM) -> tuple[list[str], dict[str, str]]:
     missing: list[str] = []
     missing_family: dict[str, str] = {}
     for k, line in enumerate(_read_text(spath).splitlines(), start=1):
@@ -218,17 +269,17 @@ def read_case_folder(
         if len(parts) != 2:
             raise FormatError("expected `id<TAB>famid`", file=str(spath), line=k)
         mp, famid = parts[0].strip(), parts[1].strip()
-        if famid not in families:
+        if famid not in am.families:
             raise FormatError(
                 f"family '{famid}' is not in am.tsv", file=str(spath), line=k, field="famid"
             )
-        if mp not in families[famid]:
+        if mp not in am.families[famid]:
             raise FormatError(
                 f"'{mp}' is not a member of family '{famid}'", file=str(spath), line=k, field="id"
             )
-        if mp in am_prof.get(famid, {}):
+        if mp in am.profiles.get(famid, {}):
             raise FormatError(
-                f"missing person '{mp}' is typed in am.tsv (line {typed_where[mp][1]}); a missing "
+                f"missing person '{mp}' is typed in am.tsv (line {am.typed_line[mp]}); a missing "
                 f"person has no profile",
                 file=str(spath),
                 line=k,
@@ -240,56 +291,33 @@ def read_case_folder(
             )
         missing.append(mp)
         missing_family[mp] = famid
+    return missing, missing_family
 
-    # Pairings (optional)
+
+def _read_pairings(
+    rpath: Path, pm: list[str], missing_family: Mapping[str, str]
+) -> dict[str, tuple[str, ...]]:
+    """The optional pairings.json (empty when absent: pairings are then generated by sex)."""
     pairings: dict[str, tuple[str, ...]] = {}
-    rpath = d / "pairings.json"
-    if rpath.exists():
-        try:
-            pdata = json.loads(_read_text(rpath))
-        except json.JSONDecodeError as e:
-            raise FormatError(f"not valid JSON: {e.msg}", file=str(rpath), line=e.lineno) from None
-        raw = pdata.get("pairings", pdata) if isinstance(pdata, dict) else None
-        if not isinstance(raw, dict):
-            raise FormatError(
-                "expected an object `pairings: {PM: [MP, ...]}`", file=str(rpath), field="pairings"
-            )
-        for v in pm:
-            lst = raw.get(v)
-            if lst is None:
-                raise FormatError(
-                    f"no pairings for PM '{v}'", file=str(rpath), field=f"pairings.{v}"
-                )
-            for x in lst:
-                if x != NOBODY and x not in missing_family:
-                    raise FormatError(
-                        f"'{x}' is not a missing person", file=str(rpath), field=f"pairings.{v}"
-                    )
-            pairings[v] = tuple(str(x) for x in lst)
-    if unseen:
-        try:
-            marker_list = [
-                m.with_unseen_alleles(sorted(set(unseen.get(m.name, ()))), unseen_allele_freq)
-                for m in marker_list
-            ]
-        except KinshipError as e:
-            raise FormatError(str(e), file=str(mpath)) from None
-        if added is not None:
-            added.update({name: sorted(set(a)) for name, a in unseen.items()})
-    try:
-        return DVIProblem(
-            tuple(marker_list),
-            tuple(pm),
-            pm_sex,
-            pm_prof,
-            families,
-            am_prof,
-            tuple(missing),
-            missing_family,
-            pairings,
+    if not rpath.exists():
+        return pairings
+    pdata = _json(rpath)
+    raw = pdata.get("pairings", pdata) if isinstance(pdata, dict) else None
+    if not isinstance(raw, dict):
+        raise FormatError(
+            "expected an object `pairings: {PM: [MP, ...]}`", file=str(rpath), field="pairings"
         )
-    except KinshipError as e:
-        raise FormatError(str(e), file=str(d)) from None
+    for v in pm:
+        lst = raw.get(v)
+        if lst is None:
+            raise FormatError(f"no pairings for PM '{v}'", file=str(rpath), field=f"pairings.{v}")
+        for x in lst:
+            if x != NOBODY and x not in missing_family:
+                raise FormatError(
+                    f"'{x}' is not a missing person", file=str(rpath), field=f"pairings.{v}"
+                )
+        pairings[v] = tuple(str(x) for x in lst)
+    return pairings
 
 
 def write_case_folder(

@@ -1,4 +1,4 @@
-"""Allele frequency tables: long TSV (``marker, allele, frequency``) and the tables bundled with Repatria."""
+"""Allele frequency tables: long TSV (``marker, allele, frequency``) and the bundled tables."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from repatria.errors import FormatError, KinshipError
+from repatria.formats.text import read_text
 from repatria.kinship.markers import Marker, mutation_model
 
 __all__ = ["FrequencyTable", "read_frequency_table", "bundled_table", "BUNDLED_TABLES"]
@@ -129,10 +130,7 @@ def read_frequency_table(
     path: str | Path, table_id: str | None = None, source: str = ""
 ) -> FrequencyTable:
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise FormatError(f"cannot read: {e.strerror}", file=str(p)) from None
+    text = read_text(p, "frequency table").text
     return _read(text.splitlines(), str(p), table_id or p.stem, source or str(p))
 
 

@@ -1,4 +1,4 @@
-"""Genotype cells as written in case files: ``a/b``, ``a/-`` (one allele unknown), empty = untyped."""
+"""Genotype cells in case files: ``a/b``, ``a/-`` (one allele unknown), empty = untyped."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ __all__ = ["parse_genotype", "format_genotype"]
 def parse_genotype(
     cell: str, *, file: str | None = None, line: int | None = None, field: str | None = None
 ) -> Genotype | None:
-    """``"9/9.3"`` → ``("9", "9.3")``; ``""`` or ``"-/-"`` → ``None``; ``"9/-"`` → ``("9", None)``."""
+    """``"9/9.3"`` → ``("9", "9.3")``; ``""``, ``"-/-"`` → ``None``; ``"9/-"`` → ``("9", None)``."""
     s = cell.strip()
     if s in ("", "-", "-/-", "NA", "NA/NA"):
         return None

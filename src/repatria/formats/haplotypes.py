@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from repatria.errors import FormatError
+from repatria.formats.text import read_text
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.lineage import Haplotype, mt_haplotype, y_haplotype
 
@@ -69,12 +70,7 @@ def parse_haplotype(
 def read_haplotype_database(path: str | Path, kind: str) -> list[Haplotype]:
     """All haplotypes of a database file, or a FormatError naming file, line and field."""
     p = Path(path)
-    try:
-        lines = p.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise FormatError("no such file", file=str(p)) from None
-    except UnicodeDecodeError:
-        raise FormatError("not UTF-8 text", file=str(p)) from None
+    lines = read_text(p, "haplotype database").lines()
     rows = [(k, ln.rstrip("\r").split("\t")) for k, ln in enumerate(lines, 1) if ln.strip()]
     if not rows:
         raise FormatError("empty file", file=str(p))

@@ -1,8 +1,8 @@
 """Marker definitions in the neutral JSON of the reference cases (``markers.json``).
 
-Each marker: ``name``, ``chrom``, ``posMb``, ``isX``, ``alleles``, ``afreq`` and ``mutmod`` (null, or
-``{sexEqual, female: {params, matrix}, male: {...}}``). The stored matrix is used as is, exactly as
-the peer used it; ``params`` are kept with it.
+Each marker: ``name``, ``chrom``, ``posMb``, ``isX``, ``alleles``, ``afreq`` and ``mutmod`` (null,
+or ``{sexEqual, female: {params, matrix}, male: {...}}``). The stored matrix is used as is,
+exactly as the peer used it; ``params`` are kept with it.
 """
 
 from __future__ import annotations

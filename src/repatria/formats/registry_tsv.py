@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from repatria.errors import FormatError
+from repatria.formats.text import read_text
 
 __all__ = [
     "PERSON_COLUMNS",
@@ -172,14 +173,7 @@ class ClaimRow:
 
 def _lines(path: Path) -> list[tuple[int, list[str]]]:
     """(line number, fields) of every data line; comments and blank lines skipped."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormatError("no such file", file=str(path)) from None
-    except UnicodeDecodeError as e:
-        raise FormatError(
-            f"not UTF-8 text ({e.reason} at byte {e.start})", file=str(path)
-        ) from None
+    text = read_text(path).text
     out = []
     for n, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip() or raw.lstrip().startswith("#"):
@@ -304,7 +298,8 @@ def read_persons_tsv(path: str | Path) -> list[PersonRow]:
     """Every person of a persons TSV (see the module docstring for the columns)."""
     path = Path(path)
     header, rows = _header(path, _lines(path), PERSON_COLUMNS, ("person_ref", "name"))
-    out, seen = [], {}
+    out: list[PersonRow] = []
+    seen: dict[str, int] = {}
     for n, fields in rows:
         r = _record(path, n, header, fields)
         ref = _required(path, n, r, "person_ref")
@@ -350,7 +345,8 @@ def read_remains_tsv(path: str | Path) -> list[RemainsRow]:
     """Every set of remains of a remains TSV (see the module docstring for the columns)."""
     path = Path(path)
     header, rows = _header(path, _lines(path), REMAINS_COLUMNS, ("remains_ref", "condition"))
-    out, seen = [], {}
+    out: list[RemainsRow] = []
+    seen: dict[str, int] = {}
     for n, fields in rows:
         r = _record(path, n, header, fields)
         ref = _required(path, n, r, "remains_ref")
@@ -382,7 +378,8 @@ def read_claims_tsv(path: str | Path) -> list[ClaimRow]:
     rows = _lines(path)
     if rows and rows[0][1] and rows[0][1][0] == "claim_id":
         rows = rows[1:]
-    out, seen = [], {}
+    out: list[ClaimRow] = []
+    seen: dict[str, int] = {}
     header = list(CLAIM_COLUMNS)
     for n, fields in rows:
         r = _record(path, n, header, fields)

@@ -1,4 +1,4 @@
-"""The likelihood-vectors file: small pedigree likelihood and LR cases with (optional) expected values.
+"""The likelihood-vectors file: small pedigree likelihood and LR cases, with expected values.
 
 Schema (inside the file): each entry of ``vectors`` has ``index``, ``id``, ``kind`` (``likelihood``,
 ``kinshipLR`` or ``missingPersonLR``), ``theta``, ``markers`` (as in ``markers.json``) and, by kind,
@@ -16,6 +16,7 @@ from typing import Any
 from repatria.errors import FormatError, KinshipError
 from repatria.formats.genotypes import parse_genotype
 from repatria.formats.markers_json import markers_from_list
+from repatria.formats.text import read_text
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex, pedigree_from_rows
 
@@ -44,7 +45,11 @@ class VectorCase:
 
 
 def _individuals(
-    items: list[dict], file: str, where: str, profiles: dict[str, dict[str, Genotype]], name: str
+    items: list[dict[str, Any]],
+    file: str,
+    where: str,
+    profiles: dict[str, dict[str, Genotype]],
+    name: str,
 ) -> Pedigree:
     rows = []
     for k, ind in enumerate(items):
@@ -68,7 +73,7 @@ def _individuals(
         raise FormatError(str(e), file=file, field=where) from None
 
 
-def _case(v: dict, file: str) -> VectorCase:
+def _case(v: dict[str, Any], file: str) -> VectorCase:
     where = f"vectors[{v.get('index', '?')}]"
     kind = v.get("kind")
     if kind not in KINDS:
@@ -139,9 +144,7 @@ def read_vectors(path: str | Path) -> list[VectorCase]:
     """Read every case of a likelihood-vectors file, or raise a :class:`FormatError`."""
     p = Path(path)
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise FormatError(f"cannot read: {e.strerror}", file=str(p)) from None
+        data = json.loads(read_text(p, "likelihood-vectors file").text)
     except json.JSONDecodeError as e:
         raise FormatError(f"not valid JSON: {e.msg}", file=str(p), line=e.lineno) from None
     if not isinstance(data, dict) or not isinstance(data.get("vectors"), list):

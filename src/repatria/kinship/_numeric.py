@@ -1,6 +1,7 @@
 """Small numerical helpers that the kinship core shares: one home for each.
 
-- :func:`safe_exp` turns a natural-log value into a float without an ``OverflowError``.
+- :func:`safe_exp` turns a natural-log value into a float without an ``OverflowError``;
+  :func:`safe_exp_array` does it elementwise, without an overflow warning.
 - :func:`logsumexp` sums values given in natural log, stably.
 - :class:`DisjointSet` groups keys into connected components (union-find).
 - :class:`BoundedCache` is a least-recently-used dictionary with a size limit.
@@ -18,7 +19,14 @@ from typing import Generic, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["LOG_FLOAT_MAX", "safe_exp", "logsumexp", "DisjointSet", "BoundedCache"]
+__all__ = [
+    "LOG_FLOAT_MAX",
+    "safe_exp",
+    "safe_exp_array",
+    "logsumexp",
+    "DisjointSet",
+    "BoundedCache",
+]
 
 #: ``math.log(sys.float_info.max)``: above it ``math.exp`` overflows.
 LOG_FLOAT_MAX = 709.782712893384
@@ -36,6 +44,25 @@ def safe_exp(x: float) -> float:
     if math.isnan(x):
         return math.nan
     return math.exp(x) if x < LOG_FLOAT_MAX else math.inf
+
+
+def safe_exp_array(x: ArrayLike) -> np.ndarray:
+    """Elementwise ``exp(x)`` of natural-log values: ``inf`` where it overflows, with no warning.
+
+    Parameters
+    ----------
+    x : array_like of float, any shape.
+
+    Returns
+    -------
+    ndarray of float64, the shape of ``x``; ``nan`` stays ``nan``.
+
+    >>> safe_exp_array([0.0, 1000.0, -1000.0]).tolist()
+    [1.0, inf, 0.0]
+    """
+    with np.errstate(over="ignore"):
+        out: np.ndarray = np.exp(np.asarray(x, dtype=float))
+    return out
 
 
 def logsumexp(values: ArrayLike) -> float:
@@ -75,12 +102,14 @@ class DisjointSet(Generic[K]):
             self.add(k)
 
     def add(self, key: K) -> None:
+        """Add ``key`` as a group of its own (no-op when present)."""
         self._parent.setdefault(key, key)
 
     def __contains__(self, key: object) -> bool:
         return key in self._parent
 
     def find(self, key: K) -> K:
+        """The root of ``key``'s group (``key`` is added when new)."""
         parent = self._parent
         parent.setdefault(key, key)
         while parent[key] != key:
@@ -133,12 +162,14 @@ class BoundedCache(Generic[K, V]):
         return len(self._items)
 
     def get(self, key: K) -> V | None:
+        """The value for ``key`` (now the most recently used), or ``None``."""
         hit = self._items.get(key)
         if hit is not None:
             self._items.move_to_end(key)
         return hit
 
     def put(self, key: K, value: V) -> None:
+        """Store ``value``, evicting the least recently used entries beyond the limits."""
         if key in self._items:
             self._drop(key)
         self._items[key] = value
@@ -147,6 +178,7 @@ class BoundedCache(Generic[K, V]):
             self._drop(next(iter(self._items)))
 
     def clear(self) -> None:
+        """Drop every entry."""
         self._items.clear()
         self._total = 0.0
 

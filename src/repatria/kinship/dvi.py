@@ -16,21 +16,23 @@ Conventions
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from repatria import __version__
+from repatria.kinship._numeric import BoundedCache, safe_exp_array
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
 from repatria.kinship.probability import (
     genotype_likelihoods,
     genotype_table_and_loglik,
-    marker_likelihood,
 )
 
 __all__ = [
@@ -83,14 +85,7 @@ class DVIProblem:
         if len(set(self.missing)) != len(self.missing):
             problems.append("a missing person is listed twice")
         names = {m.name for m in self.markers}
-        for m in self.missing:
-            fam = self.missing_family.get(m)
-            if fam not in self.families:
-                problems.append(f"missing person '{m}' has no family ('{fam}')")
-            elif m not in self.families[fam]:
-                problems.append(f"missing person '{m}' is not in family '{fam}'")
-            elif any(g is not None for g in self.am_profiles.get(fam, {}).get(m, {}).values()):
-                problems.append(f"missing person '{m}' is typed; a missing person has no profile")
+        problems += self._missing_person_problems()
         clash = set(self.pm) & set(self.missing)
         if clash:
             problems.append(f"ids used both as PM and MP: {', '.join(sorted(clash))}")
@@ -103,15 +98,32 @@ class DVIProblem:
         if not self.pairings:
             object.__setattr__(self, "pairings", DefaultPairings(self))
         else:
-            for v in self.pm:
-                for m in self.pairings.get(v, ()):
-                    if m != NOBODY and m not in self.missing_family:
-                        problems.append(f"pairing {v} → '{m}': no such missing person")
-            missing_pm = [v for v in self.pm if v not in self.pairings]
-            if missing_pm:
-                problems.append(f"no pairings for PM {', '.join(missing_pm[:5])}")
+            problems += self._pairing_problems()
         if problems:
             raise KinshipError("invalid DVI problem: " + "; ".join(problems))
+
+    def _missing_person_problems(self) -> list[str]:
+        problems = []
+        for m in self.missing:
+            fam = self.missing_family.get(m)
+            if fam is None or fam not in self.families:
+                problems.append(f"missing person '{m}' has no family ('{fam}')")
+            elif m not in self.families[fam]:
+                problems.append(f"missing person '{m}' is not in family '{fam}'")
+            elif any(g is not None for g in self.am_profiles.get(fam, {}).get(m, {}).values()):
+                problems.append(f"missing person '{m}' is typed; a missing person has no profile")
+        return problems
+
+    def _pairing_problems(self) -> list[str]:
+        problems = []
+        for v in self.pm:
+            for m in self.pairings.get(v, ()):
+                if m != NOBODY and m not in self.missing_family:
+                    problems.append(f"pairing {v} → '{m}': no such missing person")
+        missing_pm = [v for v in self.pm if v not in self.pairings]
+        if missing_pm:
+            problems.append(f"no pairings for PM {', '.join(missing_pm[:5])}")
+        return problems
 
     # --- derived ------------------------------------------------------------------------------
     @cached_property
@@ -123,6 +135,7 @@ class DVIProblem:
         return {f: tuple(v) for f, v in out.items()}
 
     def allowed(self, pm: str, mp: str) -> bool:
+        """Is ``mp`` among the pairings of PM ``pm``?"""
         return mp in self.pairings[pm]
 
     def subset(
@@ -180,7 +193,7 @@ def generate_pairings(problem: DVIProblem, ignore_sex: bool = False) -> dict[str
     return out
 
 
-class DefaultPairings(Mapping):
+class DefaultPairings(Mapping[str, tuple[str, ...]]):
     """:func:`generate_pairings` built per PM on first use.
 
     A screen of 10^4 PMs × 10^4 MPs would otherwise hold 10^8 pairings before anything is computed;
@@ -205,7 +218,7 @@ class DefaultPairings(Mapping):
             )
         return hit
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._problem.pm)
 
     def __len__(self) -> int:
@@ -270,13 +283,13 @@ class PairwiseResult:
 
     @property
     def lr(self) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            return np.exp(self.log_lr)
+        """LR, shape ``(n_pm, n_missing)``; ``inf`` beyond the float range."""
+        return safe_exp_array(self.log_lr)
 
     @property
     def lr_per_marker(self) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            return np.exp(self.log_lr_per_marker)
+        """LR per marker, shape ``(n_pm, n_missing, n_markers)``."""
+        return safe_exp_array(self.log_lr_per_marker)
 
 
 @dataclass(frozen=True, eq=False)
@@ -311,29 +324,49 @@ def _family_tables(problem: DVIProblem, famid: str) -> _FamilyTables:
     return _FamilyTables(ll, tables, row_sums, patterns)
 
 
+@dataclass(frozen=True, eq=False)
+class _TableEntry:
+    """One cached MP genotype table, and what it was computed for."""
+
+    # The pedigree and marker are held, so their ids cannot be reused while the entry lives.
+    ped: Pedigree
+    marker: Marker
+    alleles: frozenset[str]  # the PM alleles the table answers for
+    table: np.ndarray  # (n, n)
+    loglik: float
+    rows: np.ndarray  # (n,)
+    pattern: _NoMutationPattern
+
+
+_TableKey = tuple[int, int, str, tuple[tuple[str, Genotype], ...]]
+
+#: Bytes of tables the cache below may hold.
+_TABLE_CACHE_LIMIT = 128 * 2**20
+
 # dviSolve-style workflows ask for the pairwise LRs again and again on problems that differ in a
 # few families and have fewer PMs each time. A table computed for a larger set of PM alleles is
 # still exact for a smaller one (fewer alleles lumped), so unchanged families are not recomputed.
-_TABLE_CACHE: dict[tuple, tuple] = {}
-_TABLE_CACHE_BYTES = [0]
-_TABLE_CACHE_LIMIT = 128 * 2**20
+# Bounded by the bytes of its tables only, least recently used first out.
+_TABLE_CACHE: BoundedCache[_TableKey, _TableEntry] = BoundedCache(
+    max_items=sys.maxsize, max_weight=_TABLE_CACHE_LIMIT, weight=lambda e: e.table.nbytes
+)
 
 
 def _marker_table(
     ped: Pedigree, m: Marker, geno: Mapping[str, Genotype], mp: str, alleles: set[str]
 ) -> tuple[np.ndarray, float, np.ndarray, _NoMutationPattern]:
+    """An MP's genotype table at one marker, the family's log-likelihood, row sums and pattern.
+
+    A cached table is reused when it was computed for the same pedigree, marker, MP and
+    reference genotypes, and for a superset of ``alleles``.
+    """
     key = (id(ped), id(m), mp, tuple(sorted(geno.items(), key=lambda kv: kv[0])))
     hit = _TABLE_CACHE.get(key)
-    if hit is not None and hit[0] is ped and hit[1] is m and alleles <= hit[2]:
-        return hit[3], hit[4], hit[5], hit[6]
+    if hit is not None and hit.ped is ped and hit.marker is m and alleles <= hit.alleles:
+        return hit.table, hit.loglik, hit.rows, hit.pattern
     table, ll, rows = genotype_table_and_loglik(ped, m, geno, mp, alleles=alleles)
     pattern = _NoMutationPattern(ped, m, geno, mp)
-    if _TABLE_CACHE_BYTES[0] + table.nbytes > _TABLE_CACHE_LIMIT:
-        _TABLE_CACHE.clear()
-        _TABLE_CACHE_BYTES[0] = 0
-    _TABLE_CACHE_BYTES[0] += table.nbytes
-    # The pedigree and marker are held, so their ids cannot be reused while the entry lives.
-    _TABLE_CACHE[key] = (ped, m, frozenset(alleles), table, ll, rows, pattern)
+    _TABLE_CACHE.put(key, _TableEntry(ped, m, frozenset(alleles), table, ll, rows, pattern))
     return table, ll, rows, pattern
 
 
@@ -348,19 +381,23 @@ class _NoMutationPattern:
     the same pattern of alleles.
     """
 
-    _cache: dict[tuple, np.ndarray] = {}
-    _CACHE_LIMIT = 50_000
+    #: Possibility tables by (pedigree shape, MP position, canonical genotypes, alleles, X).
+    _cache: ClassVar[BoundedCache[Hashable, np.ndarray]] = BoundedCache(50_000)
 
     def __init__(self, ped: Pedigree, m: Marker, geno: Mapping[str, Genotype], mp: str) -> None:
         order = [ind.id for ind in ped]
         pos = {pid: i for i, pid in enumerate(order)}
         code: dict[str, int] = {}
-        canon = []
+        canon: list[tuple[int, tuple[int, int]]] = []
+
+        def canonical(a: str | None) -> int:
+            return -1 if a is None else code.setdefault(a, len(code))
+
         for pid in order:
             g = geno.get(pid)
             if g is None:
                 continue
-            cg = tuple(-1 if a is None else code.setdefault(a, len(code)) for a in g)
+            cg = (canonical(g[0]), canonical(g[1]))  # in this order: codes by first appearance
             canon.append((pos[pid], cg))
         k = len(code)
         self.code = np.full(m.n_alleles, -1, dtype=np.intp)
@@ -376,12 +413,26 @@ class _NoMutationPattern:
         if table is None:
             labels = tuple(str(i) for i in range(k + 2))
             tiny = Marker(m.name, labels, np.full(k + 2, 1.0 / (k + 2)), None, None, m.is_x)
-            cgeno = {order[i]: tuple(None if c < 0 else labels[c] for c in cg) for i, cg in canon}
+            cgeno: dict[str, Genotype] = {
+                order[i]: (
+                    None if cg[0] < 0 else labels[cg[0]],
+                    None if cg[1] < 0 else labels[cg[1]],
+                )
+                for i, cg in canon
+            }
             table = genotype_likelihoods(ped, tiny, cgeno, mp) > 0
-            if len(self._cache) >= self._CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = table
+            self._cache.put(key, table)
         self.table = table
+
+    def possible_partial(self, a: int) -> bool:
+        """Is some genotype carrying allele ``a`` (the other allele lost) possible?
+
+        Every allele maps to one of the table's codes (its own, or a stand-in for the alleles no
+        reference carries, the second stand-in being "another such allele"), so the row of ``a``'s
+        code covers every partner allele.
+        """
+        c = self.code[a]
+        return bool(self.table[self.x if c < 0 else c].any())
 
     def possible(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ca, cb = self.code[a], self.code[b]
@@ -473,24 +524,13 @@ def _pairwise_lr(problem: DVIProblem) -> PairwiseResult:
                 possible = ft.patterns[mp][k].possible(ia[:, k], ib[:, k])
                 for i in np.flatnonzero(arr.partial[:, k]):
                     g = problem.pm_profiles[problem.pm[i]][m.name]
-                    joint[i] = _lookup(m, t, g, ft.row_sums[mp][k])
-                    possible[i] = (
-                        _lookup(
-                            m,
-                            genotype_likelihoods(
-                                problem.families[famid],
-                                m.without_mutation(),
-                                {
-                                    p: pr[m.name]
-                                    for p, pr in problem.am_profiles.get(famid, {}).items()
-                                    if pr.get(m.name) is not None
-                                },
-                                mp,
-                            ),
-                            g,
+                    known = g[0] if g[0] is not None else g[1]
+                    if known is None:
+                        raise KinshipError(
+                            f"PM sample '{problem.pm[i]}' is typed at {m.name} with no allele"
                         )
-                        > 0
-                    )
+                    joint[i] = _lookup(m, t, g, ft.row_sums[mp][k])
+                    possible[i] = ft.patterns[mp][k].possible_partial(m.allele_index(known))
                 with np.errstate(divide="ignore", invalid="ignore"):
                     val = np.log(joint) - ft.loglik[k] - arr.loglik[:, k]
                 lrs[:, k] = np.where(arr.typed[:, k], val, 0.0)
@@ -514,18 +554,16 @@ def _refs_impossible_without_mutation(
     problem: DVIProblem, famid: str, ft: _FamilyTables, arr: _PMArrays
 ) -> np.ndarray:
     """Per marker: are the references alone inconsistent without mutation? (Only asked where some
-    PM is untyped: there the exclusion count depends on it.)"""
+    PM is untyped: there the exclusion count depends on it.)
+
+    The references' likelihood is the sum of the MP's genotype table, so it is zero exactly when
+    no MP genotype is possible: the no-mutation pattern table already says so.
+    """
     out = np.zeros(len(problem.markers), dtype=bool)
-    prof = problem.am_profiles.get(famid, {})
-    ped = problem.families[famid]
-    for k, m in enumerate(problem.markers):
-        if arr.typed[:, k].all():
-            continue
-        if not m.has_mutation:
-            out[k] = ft.loglik[k] == -math.inf
-            continue
-        geno = {pid: pr[m.name] for pid, pr in prof.items() if pr.get(m.name) is not None}
-        out[k] = marker_likelihood(ped, m.without_mutation(), geno) == -math.inf
+    mp = problem.family_missing[famid][0]
+    for k in range(len(problem.markers)):
+        if not arr.typed[:, k].all():
+            out[k] = not ft.patterns[mp][k].table.any()
     return out
 
 
@@ -536,23 +574,61 @@ def exclusion_matrix(problem: DVIProblem, pairwise: PairwiseResult | None = None
 
 @dataclass(frozen=True)
 class Excluded:
-    """What :func:`find_excluded` rules out, and the pairings that remain."""
+    """What :func:`find_excluded` rules out, and the pairings that remain.
+
+    Attributes
+    ----------
+    pm, missing : the PMs and MPs with no pairing left (each has more than ``max_incomp``
+        inconsistent markers with every allowed partner, or has no allowed partner), in order.
+    families : the families left with no MP.
+    pairings : for every PM still in, ``"*"`` and the MPs it may still be.
+    n_pairings_excluded : the pairings with more than ``max_incomp`` inconsistent markers, over
+        the whole matrix.
+    pm_fewest, missing_fewest : for each excluded PM and MP, the smallest number of inconsistent
+        markers over its allowed pairings (``None``: no pairing was allowed).
+    n_individual_excluded : the excluded pairings between a PM and an MP that both stay in
+        (dvir's "Excluded N individual pairings").
+    """
 
     pm: tuple[str, ...]
     missing: tuple[str, ...]
     families: tuple[str, ...]
     pairings: dict[str, tuple[str, ...]]
     n_pairings_excluded: int
+    pm_fewest: dict[str, int | None] = field(default_factory=dict)
+    missing_fewest: dict[str, int | None] = field(default_factory=dict)
+    n_individual_excluded: int = 0
+
+
+def _fewest(counts: np.ndarray) -> int | None:
+    """The smallest count among allowed pairings (``>= 0``); ``None`` if none is allowed."""
+    allowed = counts[counts >= 0]
+    return int(allowed.min()) if allowed.size else None
 
 
 def find_excluded(
     problem: DVIProblem, max_incomp: int = 2, pairwise: PairwiseResult | None = None
 ) -> Excluded:
-    """PMs and MPs excluded against everyone, and the pairings left (dvir's ``findExcluded``)."""
+    """PMs and MPs excluded against everyone, and the pairings left (dvir's ``findExcluded``).
+
+    Parameters
+    ----------
+    problem : the case.
+    max_incomp : a pairing with more markers inconsistent without mutation than this is excluded.
+    pairwise : the pairwise analysis of ``problem``, if already computed (its ``exclusions``,
+        shape ``(n_pm, n_missing)``, ``-1`` where a pairing is not allowed, are used).
+
+    Returns
+    -------
+    Excluded
+        The excluded PMs and MPs (with their smallest counts), and the pairings left.
+    """
     ex = exclusion_matrix(problem, pairwise)
     ok = (ex >= 0) & (ex <= max_incomp)
-    pm_out = tuple(v for i, v in enumerate(problem.pm) if not ok[i].any())
-    mp_out = tuple(m for j, m in enumerate(problem.missing) if not ok[:, j].any())
+    pm_in = np.asarray(ok.any(axis=1), dtype=bool)  # shape (n_pm,): some pairing is left
+    mp_in = np.asarray(ok.any(axis=0), dtype=bool)  # shape (n_missing,)
+    pm_out = tuple(v for i, v in enumerate(problem.pm) if not pm_in[i])
+    mp_out = tuple(m for j, m in enumerate(problem.missing) if not mp_in[j])
     keep_mp = [m for m in problem.missing if m not in mp_out]
     fam_out = tuple(
         f for f in problem.families if not any(problem.missing_family[m] == f for m in keep_mp)
@@ -562,4 +638,16 @@ def find_excluded(
         for i, v in enumerate(problem.pm)
         if v not in pm_out
     }
-    return Excluded(pm_out, mp_out, fam_out, pairings, int((ex > max_incomp).sum()))
+    too_many = ex > max_incomp
+    return Excluded(
+        pm_out,
+        mp_out,
+        fam_out,
+        pairings,
+        int(too_many.sum()),
+        pm_fewest={v: _fewest(ex[i]) for i, v in enumerate(problem.pm) if not pm_in[i]},
+        missing_fewest={
+            m: _fewest(ex[:, j]) for j, m in enumerate(problem.missing) if not mp_in[j]
+        },
+        n_individual_excluded=int(too_many[np.ix_(pm_in, mp_in)].sum()),
+    )

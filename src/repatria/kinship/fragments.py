@@ -40,6 +40,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -80,10 +81,24 @@ class EncodedSamples:
 def encode_samples(
     markers: Sequence[Marker], ids: Sequence[str], profiles: Mapping[str, Mapping[str, Genotype]]
 ) -> EncodedSamples:
+    """Encode the samples ``ids`` for :func:`direct_match_log_lr` and :func:`find_fragments`.
+
+    Parameters
+    ----------
+    markers : the markers, in column order.
+    ids : sample ids, in row order.
+    profiles : ``profiles[sample][marker] -> Genotype``; absent means untyped.
+
+    Returns
+    -------
+    EncodedSamples, with ``a`` and ``b`` int16 of shape ``(len(ids), len(markers))``.
+
+    Raises :class:`KinshipError` naming the sample for an allele outside a frequency table.
+    """
     n, nk = len(ids), len(markers)
     a = np.full((n, nk), UNTYPED, dtype=np.int16)
     b = np.full((n, nk), UNTYPED, dtype=np.int16)
-    index = [m._index for m in markers]
+    index = [m.allele_indices for m in markers]
     for i, v in enumerate(ids):
         prof = profiles.get(v, {})
         for k, m in enumerate(markers):
@@ -135,18 +150,42 @@ class _Model:
         single = pa**2 * (1 - d**2) + 2 * pa * (1 - pa) * d * (1 - d)
         val = np.where(b >= 0, het, single)
         with np.errstate(divide="ignore"):
-            return np.where(a == UNTYPED, 0.0, np.log(val))
+            out: np.ndarray = np.where(a == UNTYPED, 0.0, np.log(val))
+        return out
 
 
 def direct_match_log_lr(
-    model_or_markers, dropout, a1, b1, a2, b2, lp1=None, lp2=None
+    model_or_markers: _Model | Sequence[Marker],
+    dropout: float | Mapping[str, float] | None,
+    a1: np.ndarray,
+    b1: np.ndarray,
+    a2: np.ndarray,
+    b2: np.ndarray,
+    lp1: np.ndarray | None = None,
+    lp2: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Natural-log direct-match LR of sample pairs (rows), summed over markers (see the module doc)."""
-    model = (
-        model_or_markers
-        if isinstance(model_or_markers, _Model)
-        else _Model(model_or_markers, dropout)
-    )
+    """Natural-log direct-match LR of sample pairs (rows), summed over markers (see the module doc).
+
+    Parameters
+    ----------
+    model_or_markers : the markers (in the column order of the arrays), or the dropout model
+        built by an earlier call.
+    dropout : per-allele dropout, one for all markers or per marker name (default
+        :data:`DEFAULT_DROPOUT`); ignored when a model is given.
+    a1, b1, a2, b2 : int, shape ``(n_pairs, n_markers)``: the two samples of each pair, encoded
+        as :func:`encode_samples` does.
+    lp1, lp2 : float, shape ``(n_pairs, n_markers)``: each sample's own log-probability per
+        marker, when already computed.
+
+    Returns
+    -------
+    ndarray of float64, shape ``(n_pairs,)``: H1 "one person" against H2 "two unrelated people";
+    ``-inf`` for a mismatch that dropout cannot explain.
+    """
+    if isinstance(model_or_markers, _Model):
+        model = model_or_markers
+    else:
+        model = _Model(model_or_markers, DEFAULT_DROPOUT if dropout is None else dropout)
     d = model.d[None, :]
     kk = model.k[None, :]
     p = model.p
@@ -177,11 +216,22 @@ def direct_match_log_lr(
         lp2 = model.log_p_obs(a2, b2)
     with np.errstate(divide="ignore", invalid="ignore"):
         per = np.log(joint) - lp1 - lp2
-    return np.where(both, per, 0.0).sum(axis=1)
+    out: np.ndarray = np.where(both, per, 0.0).sum(axis=1)
+    return out
 
 
-def _compatible(model: _Model, a1, b1, a2, b2, cols) -> np.ndarray:
-    """Pairs whose observations at ``cols`` can all come from one genotype (joint probability > 0)."""
+def _compatible(
+    model: _Model,
+    a1: np.ndarray,
+    b1: np.ndarray,
+    a2: np.ndarray,
+    b2: np.ndarray,
+    cols: np.ndarray | list[int],
+) -> np.ndarray:
+    """Pairs whose observations at ``cols`` can all come from one genotype (joint probability > 0).
+
+    Returns bool, shape ``(n_pairs,)``.
+    """
     d = model.d[cols][None, :] > 0
     h1, h2 = b1 >= 0, b2 >= 0
     ok = (
@@ -192,7 +242,8 @@ def _compatible(model: _Model, a1, b1, a2, b2, cols) -> np.ndarray:
         | (~h1 & h2 & d & ((a1 == a2) | (a1 == b2)))
         | (~h1 & ~h2 & (d | (a1 == a2)))
     )
-    return ok.all(axis=1)
+    out: np.ndarray = ok.all(axis=1)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -214,9 +265,10 @@ class FragmentResult:
     bands: tuple[tuple[str, ...], ...]
     seconds: float
     version: str = __version__
-    notes: dict = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def group_edges(self, g: int) -> list[tuple[str, str, float]]:
+        """The verified links ``(id, id, log LR)`` inside group ``g``."""
         members = set(self.groups[g])
         return [
             (self.ids[i], self.ids[j], float(v))
@@ -331,7 +383,9 @@ def find_fragments(
         i, j = i[ok], j[ok]
         llr = direct_match_log_lr(model, None, enc.a[i], enc.b[i], enc.a[j], enc.b[j], lp[i], lp[j])
         keep = llr >= thr
-        ei.append(i[keep]), ej.append(j[keep]), ev.append(llr[keep])
+        ei.append(i[keep])
+        ej.append(j[keep])
+        ev.append(llr[keep])
         if progress is not None:
             progress("fragments", c + 1, n_chunks)
     ei_a = np.concatenate(ei) if ei else np.empty(0, np.int64)

@@ -34,7 +34,8 @@ Method
 The number of assignments is counted exactly over the full space (all pairings, impossible ones
 too, as dvir counts them), grouping PMs with equal pairings.
 
-Prior: flat over all assignments (as dvir's ``dviJoint`` and ``Bmarginal``).
+Prior: flat over all assignments (as dvir's ``dviJoint`` and ``Bmarginal``) unless a prior of
+:mod:`repatria.kinship.priors` is given, whose odds multiply each option's factor.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,8 +51,10 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from repatria import __version__
+from repatria.kinship._numeric import DisjointSet, logsumexp, safe_exp
 from repatria.kinship.dvi import NOBODY, DVIProblem, PairwiseResult, pairwise_lr
 from repatria.kinship.errors import KinshipError
+from repatria.kinship.priors import FLAT_PRIOR_NAME, AssignmentPrior
 from repatria.kinship.probability import likelihood
 
 __all__ = ["RankedAssignment", "JointResult", "joint_dvi", "count_assignments", "MAX_MASK_BITS"]
@@ -88,12 +91,14 @@ class JointResult:
     pm, missing : row and column ids.
     n_assignments : size of the full assignment space (exact).
     loglik0 : natural-log likelihood of the null assignment (nobody identified).
-    log_z : natural log of the sum of LRs of all assignments (the flat-prior normaliser).
-    top : the best assignments, by likelihood.
+    log_z : natural log of the sum over all assignments of LR times prior odds (under the flat
+        prior, the sum of LRs).
+    top : the best assignments, by posterior (by likelihood under the flat prior).
     marginals : posterior pairing probabilities, shape ``(n_pm, n_missing + 1)``, last column ``*``.
     neglected_mass_bound : proven upper bound on the posterior mass of left-out sub-assignments.
     bound_proven : False only when a family had too many sub-assignments to evaluate them all.
     searched : how the space was searched (components, their sizes, pruning level).
+    prior, prior_parameters : the prior over assignments, in words, and its numbers.
     exact_rows : bool, shape ``(n_pm,)``: True where the PM's row of ``marginals`` is exact (its
         component of the full model was summed with nothing left out anywhere in it); ``None``
         when not recorded.
@@ -110,6 +115,7 @@ class JointResult:
     bound_proven: bool = True
     searched: Mapping[str, Any] = field(default_factory=dict)
     prior: str = "flat over all assignments"
+    prior_parameters: Mapping[str, Any] = field(default_factory=dict)
     version: str = __version__
     exact_rows: np.ndarray | None = None
 
@@ -158,15 +164,15 @@ def count_assignments(pm: Sequence[str], pairings: Mapping[str, Sequence[str]]) 
                     free = group_list[u][1] - used[u]
                     mult *= math.perm(free, j)
                     nu[u] += j
-                key = tuple(nu)
-                new[key] = new.get(key, 0) + ways * mult
+                state = tuple(nu)
+                new[state] = new.get(state, 0) + ways * mult
         states = new
         if len(states) > 2_000_000:
             raise KinshipError("the pairings are too irregular to count the assignment space")
     return sum(states.values())
 
 
-def _splits(n: int, caps: list[int]):
+def _splits(n: int, caps: list[int]) -> Iterator[tuple[int, ...]]:
     """All ways to send ``j_u <= caps[u]`` of ``n`` items to each group, ``sum j_u <= n``."""
     if not caps:
         yield ()
@@ -179,6 +185,11 @@ def _splits(n: int, caps: list[int]):
 
 # --------------------------------------------------------------------------------------------
 # family factors
+
+#: Placements ``(pm, mp)`` of one option, or of an assignment.
+_Pairs = tuple[tuple[str, str], ...]
+#: An option of a DP unit: ``(mask of the items it takes, log weight, placements)``.
+_UnitOption = tuple[int, float, _Pairs]
 
 
 @dataclass
@@ -239,14 +250,9 @@ def _family_options(
 # exact sums over one component
 
 
-def _logsumexp(a: np.ndarray) -> float:
-    m = np.max(a) if a.size else -np.inf
-    if not np.isfinite(m):
-        return float(m)
-    return float(m + np.log(np.sum(np.exp(a - m))))
-
-
-def _subset_transform(h: np.ndarray, bits: int, op) -> np.ndarray:
+def _subset_transform(
+    h: np.ndarray, bits: int, op: Callable[[np.ndarray, np.ndarray], np.ndarray]
+) -> np.ndarray:
     """``out[U] = op over all subsets S of U of h[S]`` (zeta transform), vectorised per bit."""
     out = h.copy()
     for j in range(bits):
@@ -255,8 +261,11 @@ def _subset_transform(h: np.ndarray, bits: int, op) -> np.ndarray:
     return out
 
 
-def _forward(units: list[list[tuple[int, float, tuple]]], bits: int) -> list[np.ndarray]:
-    """``fwd[i][U]``: log of the summed weight of the choices of units ``< i`` using exactly ``U``."""
+def _forward(units: list[list[_UnitOption]], bits: int) -> list[np.ndarray]:
+    """``fwd[i][U]``: log of the summed weight of the choices of units ``< i`` using exactly ``U``.
+
+    Returns ``len(units) + 1`` arrays of shape ``(2**bits,)``.
+    """
     fwd = [np.full(1 << bits, -np.inf) for _ in range(len(units) + 1)]
     fwd[0][0] = 0.0
     for i, opts in enumerate(units):
@@ -274,7 +283,7 @@ class _Component:
 
     def __init__(
         self,
-        units: list[list[tuple[int, float, tuple]]],
+        units: list[list[_UnitOption]],
         bits: int,
         unit_ids: Sequence[str] = (),
         bit_ids: Sequence[str] = (),
@@ -289,7 +298,7 @@ class _Component:
         idx = np.arange(size)
         fwd = _forward(units, bits)
         self.fwd = fwd
-        self.log_z = _logsumexp(fwd[n])
+        self.log_z = logsumexp(fwd[n])
         # Backward passes: sum and max over the units i.. using exactly mask.
         bwd = [neg.copy() for _ in range(n + 1)]
         bmax = [neg.copy() for _ in range(n + 1)]
@@ -308,7 +317,7 @@ class _Component:
         self._idx = idx
 
     def relaxed_log_z(self, free_logw: Mapping[str, float]) -> float:
-        """Log of the sum with an entity left unassigned weighing ``exp(free_logw[id])`` instead of 1.
+        """Log of the sum with an entity left unassigned weighing ``exp(free_logw[id])``, not 1.
 
         An entity is a unit (its empty option) or a mask bit (left unset at the end).
         """
@@ -327,7 +336,7 @@ class _Component:
             w = free_logw.get(bid, 0.0)
             if w:
                 free += np.where(idx & (1 << j), 0.0, w)
-        return _logsumexp(cur + free)
+        return logsumexp(cur + free)
 
     def option_log_marginals(self) -> list[list[float]]:
         """Log of the summed weight of all assignments choosing each option."""
@@ -341,17 +350,17 @@ class _Component:
             for mask, logw, _ in opts:
                 a = live[(live & mask) == 0]
                 rest = full & ~(a | mask)
-                row.append(logw + _logsumexp(cur[a] + hsum[rest]))
+                row.append(logw + logsumexp(cur[a] + hsum[rest]))
             out.append(row)
         return out
 
-    def best(self, k: int) -> list[tuple[float, tuple]]:
+    def best(self, k: int) -> list[tuple[float, _Pairs]]:
         """The ``k`` best assignments of the component: (log weight, pairs), best first."""
         full = (1 << self.bits) - 1
         n = len(self.units)
-        heap: list[tuple[float, int, int, int, tuple]] = [(-self.hmax[0][full], 0, 0, 0, ())]
+        heap: list[tuple[float, int, int, int, _Pairs]] = [(-self.hmax[0][full], 0, 0, 0, ())]
         counter = itertools.count()
-        out: list[tuple[float, tuple]] = []
+        out: list[tuple[float, _Pairs]] = []
         while heap and len(out) < k:
             negf, _, i, used, pairs = heapq.heappop(heap)
             if i == n:
@@ -379,6 +388,7 @@ def joint_dvi(
     top: int = 20,
     max_bits: int = MAX_MASK_BITS,
     exact_bits: int = EXACT_MASK_BITS,
+    prior: AssignmentPrior | None = None,
 ) -> JointResult:
     """Joint identification over the full assignment space (see the module docstring).
 
@@ -390,6 +400,10 @@ def joint_dvi(
     max_bits : the largest DP mask (``2**max_bits`` states per unit) allowed at all.
     exact_bits : components up to this mask size are summed with nothing left out; larger ones
         have their weakest sub-assignments left out until they split (see the module docstring).
+    prior : a prior over assignments (:mod:`repatria.kinship.priors`); ``None`` is dvir's flat
+        prior. Each option's factor is multiplied by its pairings' prior odds, so posteriors,
+        marginals, the ranking and the bound on the left-out mass are under that prior; the
+        ``loglik`` and ``lr`` of an assignment stay its likelihood and likelihood ratio.
 
     Returns
     -------
@@ -397,11 +411,16 @@ def joint_dvi(
     """
     pw = pairwise or pairwise_lr(problem)
     with threadpool_limits(limits=1, user_api="blas"):
-        return _joint_dvi(problem, pw, top, max_bits, exact_bits)
+        return _joint_dvi(problem, pw, top, max_bits, exact_bits, prior)
 
 
 def _joint_dvi(
-    problem: DVIProblem, pw: PairwiseResult, top: int, max_bits: int, exact_bits: int
+    problem: DVIProblem,
+    pw: PairwiseResult,
+    top: int,
+    max_bits: int,
+    exact_bits: int,
+    prior: AssignmentPrior | None = None,
 ) -> JointResult:
     pm, missing = problem.pm, problem.missing
     loglik_pm = {v: float(np.sum(problem.pm_logliks[v])) for v in pm}
@@ -419,7 +438,12 @@ def _joint_dvi(
     for f in fams:
         options[f], complete = _family_options(problem, pw, f)
         proven &= complete
-    log_s = {f: _logsumexp(np.array([o.logw for o in options[f]])) for f in fams}
+        if prior is not None:
+            # A pairing the prior rules out carries no mass: drop it like an impossible one.
+            for o in options[f]:
+                o.logw += prior.pairing_log_odds(o.pairs)
+            options[f] = [o for o in options[f] if o.logw > -math.inf]
+    log_s = {f: logsumexp(np.array([o.logw for o in options[f]])) for f in fams}
 
     # Per-PM sums, for the second bound (valid when every family has one MP: then each option of a
     # family names one PM, and Z <= prod_v (1 + sum_f W_vf)).
@@ -431,7 +455,7 @@ def _joint_dvi(
             for o in options[f]:
                 if o.takes:
                     by_pm[o.takes[0]].append(o.logw)
-        log_r = {v: _logsumexp(np.array(ws)) for v, ws in by_pm.items()}
+        log_r = {v: logsumexp(np.array(ws)) for v, ws in by_pm.items()}
 
     kept, levels = _prune(options, fams, exact_bits, max_bits, log_s)
     comps = [c for c, _ in levels]
@@ -467,12 +491,12 @@ def _joint_dvi(
         a = {v: NOBODY for v in pm}
         for v, m in pairs:
             a[v] = m
-        loglik = loglik0 + logw
+        log_lr = logw - (prior.pairing_log_odds(pairs) if prior is not None else 0.0)
         top_list.append(
             RankedAssignment(
                 a,
-                loglik,
-                math.exp(logw) if logw < 709 else math.inf,
+                loglik0 + log_lr,
+                safe_exp(log_lr),
                 min(1.0, math.exp(logw - log_z)),
             )
         )
@@ -485,13 +509,6 @@ def _joint_dvi(
         "sub_assignments_evaluated": sum(len(o) for o in options.values()),
         "sub_assignments_kept": sum(len(o) for o in kept.values()),
     }
-    # A row is exact when no left-out option touches its component: that component is then a
-    # component of the full model, summed whole.
-    touched = {"F:" + f for f, _ in pruned} | {"P:" + v for _, o in pruned for v in o.takes}
-    exact_rows = np.array(["P:" + v not in touched for v in pm], dtype=bool)
-    for comp, comp_pms in built:
-        if touched.intersection(comp.unit_ids, comp.bit_ids):
-            exact_rows[[row[v] for v in comp_pms]] = False
     return JointResult(
         pm,
         missing,
@@ -503,8 +520,26 @@ def _joint_dvi(
         neglected,
         proven,
         searched,
-        exact_rows=exact_rows,
+        prior=FLAT_PRIOR_NAME if prior is None else prior.name,
+        prior_parameters={} if prior is None else dict(prior.parameters),
+        exact_rows=_exact_rows(pm, pruned, built),
     )
+
+
+def _exact_rows(
+    pm: Sequence[str],
+    pruned: list[tuple[str, _Option]],
+    built: list[tuple[_Component, list[str]]],
+) -> np.ndarray:
+    """PMs whose rows are exact: no left-out option touches their component, which is then a
+    component of the full model, summed whole."""
+    row = {v: i for i, v in enumerate(pm)}
+    touched = {"F:" + f for f, _ in pruned} | {"P:" + v for _, o in pruned for v in o.takes}
+    exact = np.array(["P:" + v not in touched for v in pm], dtype=bool)
+    for comp, comp_pms in built:
+        if touched.intersection(comp.unit_ids, comp.bit_ids):
+            exact[[row[v] for v in comp_pms]] = False
+    return exact
 
 
 def _prune(
@@ -527,7 +562,7 @@ def _prune(
         for o in options[f]:
             for v in o.takes:
                 by_pm.setdefault(v, [0.0]).append(o.logw)
-    log_r = {v: _logsumexp(np.array(ws)) for v, ws in by_pm.items()}
+    log_r = {v: logsumexp(np.array(ws)) for v, ws in by_pm.items()}
     score = {
         id(o): o.logw - max(log_s[f], max(log_r[v] for v in o.takes))
         for f in fams
@@ -577,43 +612,19 @@ def _add_back(
 
     Splitting a component raises its level for all of it; many of its weak links could stay.
     """
-    multi = {f for f in fams if len({m for o in options[f] for _, m in o.pairs}) > 1}
-    parent: dict[str, str] = {}
-    fam_n: dict[str, int] = {}
-    pm_n: dict[str, int] = {}
-    has_multi: dict[str, bool] = {}
-    level: dict[str, float] = {}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def add(key: str, lv: float) -> None:
-        if key not in parent:
-            parent[key] = key
-            fam_n[key] = int(key.startswith("F:"))
-            pm_n[key] = int(key.startswith("P:"))
-            has_multi[key] = key[2:] in multi if key.startswith("F:") else False
-            level[key] = lv
-
+    linked = _Linked({f for f in fams if len({m for o in options[f] for _, m in o.pairs}) > 1})
     for c, lv in done:
         root = "F:" + c[0]
-        add(root, lv)
+        linked.add(root, lv)
         for f in c:
-            add("F:" + f, lv)
+            linked.add("F:" + f, lv)
             for o in kept[f]:
                 for v in o.takes:
-                    add("P:" + v, lv)
+                    linked.add("P:" + v, lv)
         for f in c:
             for o in kept[f]:
                 for key in ("F:" + f, *("P:" + v for v in o.takes)):
-                    _union(find, parent, fam_n, pm_n, has_multi, level, root, key)
-
-    def bits(r: str) -> int:
-        return pm_n[r] if has_multi[r] else min(pm_n[r], fam_n[r])
-
+                    linked.join(root, key)
     kept_ids = {id(o) for f in fams for o in kept[f]}
     left = sorted(
         ((f, o) for f in fams for o in options[f] if o.takes and id(o) not in kept_ids),
@@ -622,32 +633,63 @@ def _add_back(
     for f, o in left:
         keys = ["F:" + f, *("P:" + v for v in o.takes)]
         for k in keys:
-            add(k, 0.0)
-        roots = {find(k) for k in keys}
-        n_f = sum(fam_n[r] for r in roots)
-        n_p = sum(pm_n[r] for r in roots)
-        m = any(has_multi[r] for r in roots)
-        if (n_p if m else min(n_p, n_f)) > exact_bits:
+            linked.add(k, 0.0)
+        if linked.bits_if_joined(keys) > exact_bits:
             continue
         kept[f].append(o)
         for k in keys[1:]:
-            _union(find, parent, fam_n, pm_n, has_multi, level, keys[0], k)
+            linked.join(keys[0], k)
     groups: dict[str, list[str]] = {}
     for f in fams:
         if any(o.takes for o in kept[f]):
-            groups.setdefault(find("F:" + f), []).append(f)
-    return [(g, level[find("F:" + g[0])]) for g in groups.values()]
+            groups.setdefault(linked.find("F:" + f), []).append(f)
+    return [(g, linked.level[linked.find("F:" + g[0])]) for g in groups.values()]
 
 
-def _union(find, parent, fam_n, pm_n, has_multi, level, a: str, b: str) -> None:
-    ra, rb = find(a), find(b)
-    if ra == rb:
-        return
-    parent[rb] = ra
-    fam_n[ra] += fam_n[rb]
-    pm_n[ra] += pm_n[rb]
-    has_multi[ra] = has_multi[ra] or has_multi[rb]
-    level[ra] = max(level[ra], level[rb])
+class _Linked:
+    """Families (``"F:id"``) and PMs (``"P:id"``) joined into groups, with each group's size.
+
+    Per group root: its families, its PMs, whether a family of several MPs is in it, and the
+    largest pruning level of its parts.
+    """
+
+    def __init__(self, multi: set[str]) -> None:
+        self.multi = multi  # families with several MPs
+        self.sets = DisjointSet[str]()
+        self.fam_n: dict[str, int] = {}
+        self.pm_n: dict[str, int] = {}
+        self.has_multi: dict[str, bool] = {}
+        self.level: dict[str, float] = {}
+
+    def add(self, key: str, lv: float) -> None:
+        if key in self.sets:
+            return
+        self.sets.add(key)
+        is_fam = key.startswith("F:")
+        self.fam_n[key] = int(is_fam)
+        self.pm_n[key] = int(key.startswith("P:"))
+        self.has_multi[key] = key[2:] in self.multi if is_fam else False
+        self.level[key] = lv
+
+    def find(self, key: str) -> str:
+        return self.sets.find(key)
+
+    def join(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return
+        self.sets.union(ra, rb)  # ``ra`` stays the root
+        self.fam_n[ra] += self.fam_n[rb]
+        self.pm_n[ra] += self.pm_n[rb]
+        self.has_multi[ra] = self.has_multi[ra] or self.has_multi[rb]
+        self.level[ra] = max(self.level[ra], self.level[rb])
+
+    def bits_if_joined(self, keys: Sequence[str]) -> int:
+        """Mask bits the DP would need for the groups of ``keys`` joined into one."""
+        roots = {self.find(k) for k in keys}
+        n_f = sum(self.fam_n[r] for r in roots)
+        n_p = sum(self.pm_n[r] for r in roots)
+        return n_p if any(self.has_multi[r] for r in roots) else min(n_p, n_f)
 
 
 def _neglected_bound(
@@ -687,7 +729,7 @@ def _neglected_bound(
         o.logw + min(log_k_fam - log_s[f], log_k_pm - (log_r or {}).get(o.takes[0], 0.0))
         for f, o in pruned
     ]
-    best = min(0.0, _logsumexp(np.array(terms)))  # log of a bound on the left-out share
+    best = min(0.0, logsumexp(np.array(terms)))  # log of a bound on the left-out share
 
     def mixed(f: str, o: _Option) -> str:
         v = o.takes[0]
@@ -697,9 +739,7 @@ def _neglected_bound(
         sums: dict[str, list[float]] = {}
         for f, o in pruned:
             sums.setdefault(key(f, o), []).append(o.logw)
-        free_logw = {
-            k: float(np.logaddexp(0.0, _logsumexp(np.array(ws)))) for k, ws in sums.items()
-        }
+        free_logw = {k: float(np.logaddexp(0.0, logsumexp(np.array(ws)))) for k, ws in sums.items()}
         in_comp = {i for comp, _ in built for i in (*comp.unit_ids, *comp.bit_ids)}
         log_z1 = sum(comp.relaxed_log_z(free_logw) for comp, _ in built)
         log_z1 += sum(w for k, w in free_logw.items() if k not in in_comp)
@@ -714,23 +754,16 @@ def _neglected_bound(
 
 
 def _components(kept: Mapping[str, list[_Option]], fams: list[str]) -> list[list[str]]:
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    """Families linked through the PMs of their kept options; families with no option left out."""
+    linked = DisjointSet[str]()
     for f in fams:
-        find("F:" + f)
+        linked.add("F:" + f)
         for o in kept[f]:
             for v in o.takes:
-                parent[find("P:" + v)] = find("F:" + f)
+                linked.union("F:" + f, "P:" + v)
     groups: dict[str, list[str]] = {}
     for f in fams:
-        groups.setdefault(find("F:" + f), []).append(f)
+        groups.setdefault(linked.find("F:" + f), []).append(f)
     return [g for g in groups.values() if any(o.takes for f in g for o in kept[f])]
 
 
@@ -752,7 +785,7 @@ def _build_component(
     if single and len(c) < len(pms):
         # Units are PMs; the mask tracks which families (one MP each) are taken.
         fbit = {f: 1 << k for k, f in enumerate(c)}
-        per_pm: dict[str, list[tuple[int, float, tuple]]] = {v: [(0, 0.0, ())] for v in pms}
+        per_pm: dict[str, list[_UnitOption]] = {v: [(0, 0.0, ())] for v in pms}
         for f in c:
             for o in kept[f]:
                 if o.takes:
@@ -765,15 +798,15 @@ def _build_component(
     return _Component(units, len(pms), ["F:" + f for f in c], ["P:" + v for v in pms]), pms
 
 
-def _merge_best(lists: list[list[tuple[float, tuple]]], k: int) -> list[tuple[float, tuple]]:
+def _merge_best(lists: list[list[tuple[float, _Pairs]]], k: int) -> list[tuple[float, _Pairs]]:
     """The ``k`` best sums picking one entry of each list (each sorted best first)."""
-    acc: list[tuple[float, tuple]] = [(0.0, ())]
+    acc: list[tuple[float, _Pairs]] = [(0.0, ())]
     for lst in lists:
         if not lst:
             continue
         seen = {(0, 0)}
         heap = [(-(acc[0][0] + lst[0][0]), 0, 0)]
-        out = []
+        out: list[tuple[float, _Pairs]] = []
         while heap and len(out) < k:
             negs, i, j = heapq.heappop(heap)
             out.append((-negs, acc[i][1] + lst[j][1]))

@@ -74,6 +74,7 @@ class Haplotype:
         return None
 
     def typed_loci(self) -> set[str]:
+        """Loci with a known value: listed loci, and read positions for mtDNA."""
         out = set(self.loci)
         if self.read is not None:
             out |= {str(p) for p in self.read}
@@ -156,10 +157,21 @@ class HaplotypeComparison:
 
     @property
     def match(self) -> bool:
+        """True when no compared locus differs."""
         return not self.differences
 
 
 def compare_haplotypes(a: Haplotype, b: Haplotype) -> HaplotypeComparison:
+    """The loci typed in both haplotypes (of the same kind), and where they differ.
+
+    For mtDNA, a position read in both is compared even where neither lists a variant (both
+    have the reference base there).
+
+    >>> c = compare_haplotypes(y_haplotype({"DYS19": "14", "DYS390": "22"}),
+    ...                        y_haplotype({"DYS19": "15", "DYS390": "22"}))
+    >>> c.compared, c.differences, c.match
+    (('DYS19', 'DYS390'), (('DYS19', ('14',), ('15',), 1.0),), False)
+    """
     if a.kind != b.kind:
         raise KinshipError(f"cannot compare a {a.kind} haplotype with a {b.kind} haplotype")
     names = a.typed_loci() & b.typed_loci() if a.kind == "mt" else set(a.loci) & set(b.loci)
@@ -169,10 +181,12 @@ def compare_haplotypes(a: Haplotype, b: Haplotype) -> HaplotypeComparison:
             for n in set(a.loci) | set(b.loci)
             if a.value(n) is not None and b.value(n) is not None
         }
-    compared = tuple(sorted(names, key=lambda n: (_position(n), n)))
+    values = {n: (a.value(n), b.value(n)) for n in names}
+    both = {n: (x, y) for n, (x, y) in values.items() if x is not None and y is not None}
+    compared = tuple(sorted(both, key=lambda n: (_position(n), n)))
     diffs = []
     for name in compared:
-        x, y = a.value(name), b.value(name)
+        x, y = both[name]
         if x != y:
             diffs.append((name, x, y, _steps(x, y) if a.kind == "Y" else None))
     return HaplotypeComparison(compared, tuple(diffs))

@@ -106,38 +106,48 @@ def mutation_matrix(
         a = rate / denom if denom > 0 else 0.0
         return (1 - a) * np.eye(n) + a * np.outer(np.ones(n), p)
     if model == "stepwise":
-        x = _numeric_alleles(alleles, model)
-        group = np.round(10 * (x - np.round(x)))
-        m = np.zeros((n, n))
-        for i in range(n):
-            same = group == group[i]
-            same[i] = False
-            other = group != group[i]
-            n_other = int(other.sum())
-            if same.any():
-                w = np.where(same, range_ ** np.abs(x[i] - x), 0.0)
-                m[i] = rate * w / w.sum()
-            if n_other:
-                m[i, other] = rate2 / n_other
-            if not same.any():
-                m[i, i] = 1 - rate2
-            elif n_other == 0:
-                m[i, i] = 1 - rate
-            else:
-                m[i, i] = 1 - rate - rate2
-        return m
+        return _stepwise(_numeric_alleles(alleles, model), rate, rate2, range_)
     if model == "onestep":
-        x = _numeric_alleles(alleles, model)
-        m = np.zeros((n, n))
-        for i in range(n):
-            nb = np.flatnonzero(np.isclose(np.abs(x - x[i]), 1.0, rtol=0, atol=1e-9))
-            if nb.size:
-                m[i, nb] = rate / nb.size
-                m[i, i] = 1 - rate
-            else:
-                m[i, i] = 1.0
-        return m
+        return _onestep(_numeric_alleles(alleles, model), rate)
     raise KinshipError(f"unknown mutation model '{model}'; known: {', '.join(MODELS)}")
+
+
+def _stepwise(x: np.ndarray, rate: float, rate2: float, range_: float) -> np.ndarray:
+    """pedmut's stepwise model on numeric alleles ``x`` (microvariants apart), shape ``(n, n)``."""
+    n = len(x)
+    group = np.round(10 * (x - np.round(x)))
+    m = np.zeros((n, n))
+    for i in range(n):
+        same = group == group[i]
+        same[i] = False
+        other = group != group[i]
+        n_other = int(other.sum())
+        if same.any():
+            w = np.where(same, range_ ** np.abs(x[i] - x), 0.0)
+            m[i] = rate * w / w.sum()
+        if n_other:
+            m[i, other] = rate2 / n_other
+        if not same.any():
+            m[i, i] = 1 - rate2
+        elif n_other == 0:
+            m[i, i] = 1 - rate
+        else:
+            m[i, i] = 1 - rate - rate2
+    return m
+
+
+def _onestep(x: np.ndarray, rate: float) -> np.ndarray:
+    """pedmut's one-step model on numeric alleles ``x``, shape ``(n, n)``."""
+    n = len(x)
+    m = np.zeros((n, n))
+    for i in range(n):
+        nb = np.flatnonzero(np.isclose(np.abs(x - x[i]), 1.0, rtol=0, atol=1e-9))
+        if nb.size:
+            m[i, nb] = rate / nb.size
+            m[i, i] = 1 - rate
+        else:
+            m[i, i] = 1.0
+    return m
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,10 +176,12 @@ class MutationModel:
 
     @property
     def model(self) -> str:
+        """The model's name (``equal``, ``stepwise``, ..., ``custom``)."""
         return str(self.params.get("model", "custom"))
 
     @property
     def is_trivial(self) -> bool:
+        """True when the matrix is the identity (no mutation)."""
         return bool(np.array_equal(self.matrix, np.eye(len(self.matrix))))
 
     def is_stationary(self, afreq: np.ndarray, tol: float = 1e-12) -> bool:
@@ -289,30 +301,50 @@ class Marker:
 
     @property
     def n_alleles(self) -> int:
+        """Number of alleles."""
         return len(self.alleles)
 
     @property
     def has_mutation(self) -> bool:
+        """True when either sex has a non-trivial mutation model."""
         return any(m is not None and not m.is_trivial for m in (self.female, self.male))
 
-    def allele_index(self, label: str) -> int:
+    def allele_index(self, label: str, who: str | None = None) -> int:
+        """The index of allele ``label`` in :attr:`alleles`.
+
+        Raises :class:`KinshipError` for a label outside the frequency table; ``who`` (the person
+        or sample carrying it) is then named in the message.
+        """
         try:
             return self._index[label]
         except KeyError:
+            if who is not None:
+                raise KinshipError(
+                    f"'{who}' carries allele '{label}' at {self.name}, which is not in its "
+                    f"frequency table; add it to the table or allow unseen alleles with a minimum "
+                    f"frequency"
+                ) from None
             raise KinshipError(
                 f"allele '{label}' is not in the frequency table of marker {self.name}; "
                 f"add it to the table or map it to a known allele"
             ) from None
 
     @property
+    def allele_indices(self) -> Mapping[str, int]:
+        """Allele label -> index in :attr:`alleles` (built once; do not modify)."""
+        return self._index
+
+    @property
     def _index(self) -> dict[str, int]:
-        cache = self.__dict__.get("_index_cache")
+        # Kept under this name too: the formats and services layers read it.
+        cache: dict[str, int] | None = self.__dict__.get("_index_cache")
         if cache is None:
             cache = {a: i for i, a in enumerate(self.alleles)}
             object.__setattr__(self, "_index_cache", cache)
         return cache
 
     def without_mutation(self) -> Marker:
+        """The same marker with no mutation model (for exclusion counts)."""
         return Marker(
             self.name, self.alleles, self.afreq, None, None, self.is_x, self.chrom, self.pos_mb
         )

@@ -8,10 +8,11 @@ evaluated with different people placed on it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
+from repatria.kinship._numeric import DisjointSet
 from repatria.kinship.errors import KinshipError
 
 __all__ = ["Sex", "Individual", "Pedigree", "Genotype", "Profiles", "singleton"]
@@ -44,6 +45,7 @@ class Individual:
 
     @property
     def is_founder(self) -> bool:
+        """True for a person with no parents in the pedigree."""
         return self.father is None and self.mother is None
 
 
@@ -104,16 +106,17 @@ class Pedigree:
         children: dict[str, list[str]] = {i: [] for i in order}
         for i in order:
             ind = by_id[i]
-            if ind.father is not None:
+            if ind.father is not None and ind.mother is not None:  # validated: both or neither
                 children[ind.father].append(i)
-                children[ind.mother].append(i)  # type: ignore[index]
+                children[ind.mother].append(i)
         self._children = {k: tuple(v) for k, v in children.items()}
 
     # --- access -------------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self._order)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Individual]:
+        """The individuals, every parent before its children."""
         return (self._by_id[i] for i in self._order)
 
     def __contains__(self, pid: object) -> bool:
@@ -135,16 +138,22 @@ class Pedigree:
 
     @property
     def founders(self) -> tuple[str, ...]:
+        """Ids of the founders, in pedigree order."""
         return tuple(i for i in self._order if self._by_id[i].is_founder)
 
     def children(self, pid: str) -> tuple[str, ...]:
+        """Ids of ``pid``'s children, in pedigree order."""
         return self._children[pid]
 
     def parents(self, pid: str) -> tuple[str, str] | None:
+        """``(father, mother)`` of ``pid``, or ``None`` for a founder."""
         ind = self[pid]
-        return None if ind.is_founder else (ind.father, ind.mother)  # type: ignore[return-value]
+        if ind.father is None or ind.mother is None:  # validated: both or neither
+            return None
+        return (ind.father, ind.mother)
 
     def ancestors(self, pid: str) -> set[str]:
+        """Every ancestor of ``pid`` (not ``pid`` itself)."""
         out: set[str] = set()
         stack = [pid]
         while stack:
@@ -157,22 +166,12 @@ class Pedigree:
 
     def components(self) -> list[tuple[str, ...]]:
         """Connected components (as id tuples in pedigree order)."""
-        parent = {i: i for i in self._order}
-
-        def find(x: str) -> str:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
+        groups = DisjointSet(self._order)
         for ind in self:
             for p in (ind.father, ind.mother):
                 if p is not None:
-                    parent[find(ind.id)] = find(p)
-        groups: dict[str, list[str]] = {}
-        for i in self._order:
-            groups.setdefault(find(i), []).append(i)
-        return [tuple(g) for g in groups.values()]
+                    groups.union(p, ind.id)
+        return [tuple(g) for g in groups.groups()]
 
     # --- derived pedigrees --------------------------------------------------------------------
     def subset(self, ids: Iterable[str]) -> Pedigree:
@@ -185,17 +184,20 @@ class Pedigree:
         return Pedigree(list(self) + list(other))
 
     def with_sex(self, pid: str, sex: Sex) -> Pedigree:
+        """The same pedigree with ``pid``'s sex set to ``sex``."""
         return Pedigree(
             [Individual(i.id, i.father, i.mother, sex) if i.id == pid else i for i in self],
             name=self.name,
         )
 
     def relabel(self, mapping: Mapping[str, str]) -> Pedigree:
+        """The same pedigree with ids renamed by ``mapping`` (ids it does not name are kept)."""
+
         def r(x: str | None) -> str | None:
             return None if x is None else mapping.get(x, x)
 
         return Pedigree(
-            [Individual(r(i.id), r(i.father), r(i.mother), i.sex) for i in self],  # type: ignore[arg-type]
+            [Individual(mapping.get(i.id, i.id), r(i.father), r(i.mother), i.sex) for i in self],
             name=self.name,
         )
 
@@ -230,6 +232,11 @@ def _topological_order(by_id: Mapping[str, Individual], problems: list[str]) -> 
 
 
 def singleton(pid: str, sex: Sex = Sex.UNKNOWN) -> Pedigree:
+    """A pedigree of one person: an unrelated individual, as pedtools' ``singleton``.
+
+    >>> singleton("V1", Sex.MALE)["V1"]
+    Individual(id='V1', father=None, mother=None, sex=<Sex.MALE: 1>)
+    """
     return Pedigree([Individual(pid, sex=sex)])
 
 

@@ -30,16 +30,15 @@ alone, so a marker with, say, an ``equal`` female and a ``stepwise`` male model 
 the male matrix is not lumpable; its likelihood is then slightly off the exact value (about 1e-3
 relative in the reference vectors). ``lumping="pedsuite"`` (the default, so that results agree
 with the peer) reproduces that decision, per pedigree component, skipped when every member of the
-component is typed, as pedprobr does. ``lumping="exact"`` lumps only when both matrices allow it, and
-always gives the exact likelihood. Both agree whenever the male and female models are equal or both
-lumpable.
+component is typed, as pedprobr does. ``lumping="exact"`` lumps only when both matrices allow it,
+and always gives the exact likelihood. Both agree whenever the male and female models are equal or
+both lumpable.
 """
 
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +46,8 @@ import numpy as np
 import opt_einsum as oe
 
 from repatria import __version__
+from repatria.kinship._numeric import BoundedCache, safe_exp, safe_exp_array
+from repatria.kinship.dropout import DropoutModel, observation_matrix
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker, is_lumpable
 from repatria.kinship.pedigree import Genotype, Pedigree, Profiles, Sex
@@ -57,6 +58,10 @@ __all__ = [
     "marker_likelihood",
     "genotype_likelihoods",
     "genotype_table_and_loglik",
+    "MarkerNetwork",
+    "contract",
+    "AlleleVar",
+    "Factor",
     "MAX_THETA_TENSOR",
 ]
 
@@ -90,15 +95,18 @@ class LikelihoodResult:
 
     @property
     def loglik(self) -> float:
+        """Natural-log likelihood over all markers."""
         return float(np.sum(self.loglik_per_marker))
 
     @property
     def likelihood_per_marker(self) -> np.ndarray:
-        return np.exp(self.loglik_per_marker)
+        """Likelihood per marker, shape ``(n_markers,)``."""
+        return safe_exp_array(self.loglik_per_marker)
 
     @property
     def likelihood(self) -> float:
-        return math.exp(self.loglik) if self.loglik > -745 else 0.0
+        """The likelihood over all markers (0.0 when it underflows)."""
+        return safe_exp(self.loglik)
 
 
 # --------------------------------------------------------------------------------------------
@@ -111,6 +119,7 @@ def likelihood(
     profiles: Profiles,
     theta: float = 0.0,
     lumping: str = "pedsuite",
+    dropout: Mapping[str, DropoutModel] | None = None,
 ) -> LikelihoodResult:
     """Log-likelihood of the typed people in ``profiles`` on ``pedigree``, per marker.
 
@@ -124,6 +133,9 @@ def likelihood(
     theta : Balding–Nichols ``F_ST`` correction of founder alleles (0 = none).
     lumping : ``"pedsuite"`` (default, agrees with pedprobr), ``"exact"`` or ``"none"``; see the
         module docstring.
+    dropout : per person, the dropout model of their sample (:mod:`repatria.kinship.dropout`):
+        their genotypes are then the peaks seen, ``a/a`` and ``a/-`` alike meaning "only ``a``".
+        People not in it are typed exactly (``a/-``: one allele unknown).
 
     Examples
     --------
@@ -138,14 +150,19 @@ def likelihood(
     ll = np.array(
         [
             sum(
-                marker_likelihood(c, m, _marker_genotypes(profiles, m.name, c), theta, lumping)
+                marker_likelihood(
+                    c, m, _marker_genotypes(profiles, m.name, c), theta, lumping, dropout
+                )
                 for c in comps
             )
             for m in markers
         ],
         dtype=float,
     )
-    return LikelihoodResult(tuple(m.name for m in markers), ll, theta, notes={"lumping": lumping})
+    notes: dict[str, Any] = {"lumping": lumping}
+    if dropout:
+        notes["dropout"] = {pid: dm.describe() for pid, dm in dropout.items()}
+    return LikelihoodResult(tuple(m.name for m in markers), ll, theta, notes=notes)
 
 
 def marker_likelihood(
@@ -154,13 +171,16 @@ def marker_likelihood(
     genotypes: Mapping[str, Genotype],
     theta: float = 0.0,
     lumping: str = "pedsuite",
+    dropout: Mapping[str, DropoutModel] | None = None,
 ) -> float:
     """Natural-log likelihood of one marker; ``genotypes[person] -> (a, b)`` for the typed.
 
     ``pedigree`` is evaluated as one unit (lumping is decided on all of it); :func:`likelihood`
-    splits a pedigree into its components first.
+    splits a pedigree into its components first. ``dropout``: as in :func:`likelihood`.
     """
-    problem = _MarkerProblem(pedigree, marker, genotypes, theta, targets=(), lumping=lumping)
+    problem = MarkerNetwork(
+        pedigree, marker, genotypes, theta, targets=(), lumping=lumping, dropout=dropout
+    )
     return problem.loglik()
 
 
@@ -197,21 +217,30 @@ def genotype_table_and_loglik(
     target: str,
     theta: float = 0.0,
     alleles: Iterable[str] | None = None,
+    dropout: Mapping[str, DropoutModel] | None = None,
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """:func:`genotype_likelihoods` and, from the same computation, the log-likelihood of the data
     without the target (the sum of the table over every genotype) and the table's row sums: for
     each allele ``a``, the probability of the data with the target carrying ``a`` and any other
-    allele (lumped ones included; ``nan`` for lumped rows). A target typed ``a/-`` is a row sum."""
+    allele (lumped ones included; ``nan`` for lumped rows). A target typed ``a/-`` is a row sum.
+    ``dropout``: per typed person, their sample's dropout model (see :func:`likelihood`)."""
     if genotypes.get(target) is not None:
         raise KinshipError(f"'{target}' is typed at {marker.name}; a target must be untyped")
     if alleles is None:
-        problem = _MarkerProblem(
-            pedigree, marker, genotypes, theta, targets=(target,), lumping="none"
+        problem = MarkerNetwork(
+            pedigree, marker, genotypes, theta, targets=(target,), lumping="none", dropout=dropout
         )
     else:
-        extra = {_allele_index(marker, a, target) for a in alleles}
-        problem = _MarkerProblem(
-            pedigree, marker, genotypes, theta, targets=(target,), lumping="exact", extra_seen=extra
+        extra = {marker.allele_index(a, who=target) for a in alleles}
+        problem = MarkerNetwork(
+            pedigree,
+            marker,
+            genotypes,
+            theta,
+            targets=(target,),
+            lumping="exact",
+            extra_seen=extra,
+            dropout=dropout,
         )
     table = problem.target_table(target)
     total = float(np.sum(np.triu(table)))
@@ -252,35 +281,97 @@ def _marker_genotypes(
     return out
 
 
-_EXPR_CACHE: OrderedDict[tuple, Any] = OrderedDict()
-_EXPR_CACHE_SIZE = 512
+#: One allele variable of the network: ``(person id, "p")`` (paternal) or ``(person id, "m")``
+#: (maternal; the only one of a male at an X-linked marker).
+AlleleVar = tuple[str, str]
+
+#: One factor: the variables it spans (allele variables, or any other hashable label a caller
+#: adds, such as a batch axis) and its table, one axis per variable.
+Factor = tuple[tuple[Hashable, ...], np.ndarray]
+
+#: Cached optimised contraction paths: (equation, shapes) -> opt_einsum expression.
+_EXPR_CACHE: BoundedCache[tuple[str, tuple[tuple[int, ...], ...]], Any] = BoundedCache(512)
 
 
-def _contract(eq: str, arrays: Sequence[np.ndarray]) -> np.ndarray:
+def contract(eq: str, arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """``np.einsum(eq, *arrays)`` with an optimised contraction order, planned once per shape.
+
+    Parameters
+    ----------
+    eq : an einsum equation with an explicit output, e.g. ``"ab,bc->ac"``.
+    arrays : one array per input term, each of the shape its term implies.
+
+    Returns
+    -------
+    ndarray, of the shape of the output term.
+
+    The planned expression is kept (least recently used, 512 of them), so the many small
+    contractions of a screen with the same shapes are planned once.
+
+    >>> a, b = np.ones((2, 3)), np.ones((3, 4))
+    >>> contract("ab,bc->ac", [a, b]).tolist()[0]
+    [3.0, 3.0, 3.0, 3.0]
+    """
     key = (eq, tuple(a.shape for a in arrays))
     expr = _EXPR_CACHE.get(key)
     if expr is None:
         expr = oe.contract_expression(eq, *key[1], optimize="auto")
-        _EXPR_CACHE[key] = expr
-        if len(_EXPR_CACHE) > _EXPR_CACHE_SIZE:
-            _EXPR_CACHE.popitem(last=False)
-    else:
-        _EXPR_CACHE.move_to_end(key)
-    return expr(*arrays)
+        _EXPR_CACHE.put(key, expr)
+    return np.asarray(expr(*arrays))
 
 
-class _MarkerProblem:
-    """One marker on one pedigree, reduced and turned into factors over allele variables."""
+class MarkerNetwork:
+    """One marker on one pedigree, reduced and turned into factors over allele variables.
+
+    The factor network of the module docstring: founder factors (the frequencies, or the Pólya
+    urn when ``theta > 0``), one transmission factor per inherited allele and one observation
+    factor per typed person. Untyped people with no typed descendant and no target among their
+    descendants are left out (their factors sum to 1), and unseen alleles are lumped as
+    ``lumping`` allows.
+
+    Parameters
+    ----------
+    pedigree : the pedigree, evaluated as one unit.
+    marker : the marker.
+    genotypes : ``genotypes[person] -> (a, b)`` for the typed (labels; ``None`` for an unknown
+        allele).
+    theta : Balding–Nichols correction of founder alleles.
+    targets : untyped people whose genotype tables will be asked for (they and their ancestors
+        are kept in the network).
+    lumping : ``"pedsuite"``, ``"exact"`` or ``"none"``; see the module docstring.
+    extra_seen : marker allele indices that must stay apart from the lump although nobody in
+        ``genotypes`` carries them (for example the alleles of PM samples to be looked up).
+    dropout : per person, the dropout model of their sample; their observation factor is then
+        ``P(peaks | alleles)`` (:func:`repatria.kinship.dropout.observation_matrix`).
+
+    Attributes
+    ----------
+    keep : the marker allele indices kept apart, in order, when alleles were lumped (the lump is
+        then the last allele of the network); ``None`` when nothing was lumped.
+    n : alleles of the network: ``len(keep) + 1`` when lumped, else the marker's.
+
+    Examples
+    --------
+    >>> from repatria.kinship.pedigree import Individual
+    >>> m = Marker("L1", ("a", "b", "c"), [0.2, 0.3, 0.5])
+    >>> ped = Pedigree([Individual("A"), Individual("B")])  # B untyped: "b" and "c" are lumped
+    >>> net = MarkerNetwork(ped, m, {"A": ("a", "a")}, lumping="exact")
+    >>> net.keep.tolist(), net.n, net.allele_vars("A"), net.allele_codes().tolist()
+    ([0], 2, (('A', 'p'), ('A', 'm')), [0, -1, -1])
+    >>> round(float(np.exp(net.loglik())), 12)  # p_a^2
+    0.04
+    """
 
     def __init__(
         self,
         pedigree: Pedigree,
         marker: Marker,
         genotypes: Mapping[str, Genotype],
-        theta: float,
+        theta: float = 0.0,
         targets: Iterable[str] = (),
         lumping: str = "pedsuite",
         extra_seen: Iterable[int] = (),
+        dropout: Mapping[str, DropoutModel] | None = None,
     ) -> None:
         if lumping not in LUMPING_POLICIES:
             raise KinshipError(
@@ -291,27 +382,12 @@ class _MarkerProblem:
         self.marker = marker
         self.theta = theta
         self.pedigree = pedigree
+        self.dropout: Mapping[str, DropoutModel] = dropout or {}
         targets = tuple(targets)
         for t in targets:
             if t not in pedigree:
                 raise KinshipError(f"'{t}' is not in the pedigree")
-        # Allele indices of the typed, validated.
-        obs: dict[str, tuple[int | None, int | None]] = {}
-        for pid, g in genotypes.items():
-            if pid not in pedigree:
-                raise KinshipError(f"genotype given for '{pid}', who is not in the pedigree")
-            a, b = g
-            ia = None if a is None else _allele_index(marker, a, pid)
-            ib = None if b is None else _allele_index(marker, b, pid)
-            if ia is None and ib is None:
-                continue
-            if marker.is_x and pedigree[pid].sex == Sex.MALE and ia != ib and None not in (ia, ib):
-                raise KinshipError(
-                    f"'{pid}' is male but heterozygous ({a}/{b}) at X-linked marker "
-                    f"{marker.name}; males carry one X allele"
-                )
-            obs[pid] = (ia, ib)
-        self.obs = obs
+        obs = _observed_indices(pedigree, marker, genotypes)
         # Keep only the typed, the targets and their ancestors: anyone else sums out to 1.
         relevant: set[str] = set()
         for pid in list(obs) + list(targets):
@@ -325,62 +401,84 @@ class _MarkerProblem:
                 raise KinshipError(
                     f"X-linked marker {marker.name} needs the sex of {', '.join(bad[:5])}"
                 )
-        all_typed = len(obs) == len(pedigree)
-        self.keep: np.ndarray | None = None
-        self._extra_seen = set(extra_seen)
-        self._setup_alleles(lumping if not all_typed else "none")
-
-    def _setup_alleles(self, lumping: str) -> None:
-        m = self.marker
-        n = m.n_alleles
+        # A sample under a dropout model may carry any allele: nobody is "typed" for lumping's
+        # all-typed shortcut then.
+        all_typed = len(obs) == len(pedigree) and not any(p in self.dropout for p in obs)
         seen = tuple(
-            sorted({i for g in self.obs.values() for i in g if i is not None} | self._extra_seen)
+            sorted({i for g in obs.values() for i in g if i is not None} | set(extra_seen))
         )
-        key = (id(m), lumping, seen)
-        hit = _SETUP_CACHE.get(key)
-        if hit is None:
-            hit = _SETUP_CACHE[key] = (m, *_lumped_setup(m, lumping, seen, n))
-            if len(_SETUP_CACHE) > _SETUP_CACHE_SIZE:
-                _SETUP_CACHE.popitem(last=False)
-        _, self.keep, self.p, self.t_female, self.t_male, self.m_male = hit
+        setup = _setup(marker, lumping if not all_typed else "none", seen)
+        self.keep: np.ndarray | None = setup.keep
+        self.p, self.t_female, self.t_male, self.m_male = (
+            setup.p,
+            setup.t_female,
+            setup.t_male,
+            setup.m_male,
+        )
         if self.keep is not None:
             remap = {old: new for new, old in enumerate(seen)}
-            self.obs = {
-                pid: tuple(None if i is None else remap[i] for i in g)
-                for pid, g in self.obs.items()
+            obs = {
+                pid: (None if a is None else remap[a], None if b is None else remap[b])
+                for pid, (a, b) in obs.items()
             }
+        self.obs = obs
         self.n = len(self.p)
 
     # -- the network ---------------------------------------------------------------------------
-    def _vars(self, pid: str) -> tuple[tuple[str, str], ...]:
+    def allele_vars(self, pid: str) -> tuple[AlleleVar, ...]:
+        """The allele variables of ``pid``: paternal and maternal, or maternal only (an X male)."""
         if self.marker.is_x and self.pedigree[pid].sex == Sex.MALE:
             return ((pid, "m"),)
         return ((pid, "p"), (pid, "m"))
 
-    def _factors(self) -> list[tuple[tuple, np.ndarray]]:
+    def allele_codes(self) -> np.ndarray:
+        """Network allele of each marker allele: int64, shape ``(n_alleles,)``; ``-1`` if lumped.
+
+        Without lumping this is ``arange(n_alleles)``; with it, ``keep[i]`` maps to ``i``.
+        """
+        n = self.marker.n_alleles
+        if self.keep is None:
+            return np.arange(n, dtype=np.int64)
+        codes = np.full(n, -1, dtype=np.int64)
+        codes[self.keep] = np.arange(len(self.keep))
+        return codes
+
+    def factors(self, observations: bool = True) -> list[Factor]:
+        """The network's factors ``(variables, table)``, each table of shape ``(n,) * k``.
+
+        ``observations=False`` leaves out the observation factors of the typed people (the rest
+        of the network is the same: who is kept and what is lumped do not change), for a caller
+        that supplies the observations itself, for example stacked along a batch axis.
+        """
         ped, n = self.pedigree, self.n
-        factors: list[tuple[tuple, np.ndarray]] = []
-        founder_vars: list[tuple] = []
+        factors: list[Factor] = []
+        founder_vars: list[AlleleVar] = []
         is_x = self.marker.is_x
         for pid in self.ids:
             ind = ped[pid]
-            own = self._vars(pid)
-            if ind.is_founder:
+            own = self.allele_vars(pid)
+            if ind.father is None or ind.mother is None:
                 founder_vars.extend(own)
                 if self.theta == 0:
                     factors.extend(((v,), self.p) for v in own)
             else:
                 fa, mo = ind.father, ind.mother
                 if is_x:
-                    if ped[pid].sex == Sex.FEMALE:
+                    if ind.sex == Sex.FEMALE:
                         factors.append((((fa, "m"), (pid, "p")), self.m_male))
-                    factors.append((self._vars(mo) + ((pid, "m"),), self.t_female))
+                    factors.append(((*self.allele_vars(mo), (pid, "m")), self.t_female))
                 else:
-                    factors.append((self._vars(fa) + ((pid, "p"),), self.t_male))
-                    factors.append((self._vars(mo) + ((pid, "m"),), self.t_female))
-            g = self.obs.get(pid)
+                    factors.append(((*self.allele_vars(fa), (pid, "p")), self.t_male))
+                    factors.append(((*self.allele_vars(mo), (pid, "m")), self.t_female))
+            g = self.obs.get(pid) if observations else None
             if g is not None:
-                factors.append((own, _observation(g, len(own), n)))
+                model = self.dropout.get(pid)
+                table = (
+                    _observation(g, len(own), n)
+                    if model is None
+                    else observation_matrix(g, len(own), self.p, model)
+                )
+                factors.append((own, table))
         if self.theta > 0 and founder_vars:
             # Founders share one subpopulation: their alleles are drawn jointly.
             factors.append(
@@ -391,41 +489,101 @@ class _MarkerProblem:
             )
         return factors
 
-    def _einsum(self, factors, out_vars) -> np.ndarray:
-        symbols: dict[tuple, str] = {}
+    def contract(self, factors: Sequence[Factor], out_vars: Sequence[Hashable]) -> np.ndarray:
+        """Sum the product of ``factors`` over every variable not in ``out_vars``.
+
+        Returns an array with one axis per output variable, in order (all ones, of shape
+        ``(n,) * len(out_vars)``, when there are no factors).
+        """
+        symbols: dict[Hashable, str] = {}
         terms = []
         for vars_, _ in factors:
             terms.append("".join(symbols.setdefault(v, oe.get_symbol(len(symbols))) for v in vars_))
         out = "".join(symbols.setdefault(v, oe.get_symbol(len(symbols))) for v in out_vars)
         if not factors:
             return np.ones((self.n,) * len(out_vars))
-        return _contract(",".join(terms) + "->" + out, [a for _, a in factors])
+        return contract(",".join(terms) + "->" + out, [a for _, a in factors])
 
     # -- results -------------------------------------------------------------------------------
     def loglik(self) -> float:
+        """Natural-log probability of the observations (0 when nobody is typed)."""
         if not self.obs:
             return 0.0
-        value = float(self._einsum(self._factors(), ()))
+        value = float(self.contract(self.factors(), ()))
         if value < 0:  # rounding below zero on an impossible configuration
             value = 0.0
         return math.log(value) if value > 0 else -math.inf
 
     def target_table(self, target: str) -> np.ndarray:
-        own = self._vars(target)
-        table = self._einsum(self._factors(), own)
+        """``P(data, target has unordered genotype {i, j})``, shape ``(n, n)``, symmetric.
+
+        For a male target at an X-linked marker the diagonal holds the hemizygous values.
+        """
+        own = self.allele_vars(target)
+        table = self.contract(self.factors(), own)
         if len(own) == 1:
             return np.diag(table)
-        sym = table + table.T
+        sym: np.ndarray = table + table.T
         np.fill_diagonal(sym, np.diag(table))
         return sym
 
 
-_SETUP_CACHE: OrderedDict[tuple, tuple] = OrderedDict()
-_SETUP_CACHE_SIZE = 4096
+def _observed_indices(
+    pedigree: Pedigree, marker: Marker, genotypes: Mapping[str, Genotype]
+) -> dict[str, tuple[int | None, int | None]]:
+    """Allele indices of the typed, validated (people, alleles, X-linked males)."""
+    obs: dict[str, tuple[int | None, int | None]] = {}
+    for pid, g in genotypes.items():
+        if pid not in pedigree:
+            raise KinshipError(f"genotype given for '{pid}', who is not in the pedigree")
+        a, b = g
+        ia = None if a is None else marker.allele_index(a, who=pid)
+        ib = None if b is None else marker.allele_index(b, who=pid)
+        if ia is None and ib is None:
+            continue
+        if marker.is_x and pedigree[pid].sex == Sex.MALE and ia != ib and None not in (ia, ib):
+            raise KinshipError(
+                f"'{pid}' is male but heterozygous ({a}/{b}) at X-linked marker "
+                f"{marker.name}; males carry one X allele"
+            )
+        obs[pid] = (ia, ib)
+    return obs
 
 
-def _lumped_setup(m: Marker, lumping: str, seen: tuple[int, ...], n: int):
-    """Frequencies and transmission tensors of a marker, lumped for the ``seen`` alleles if allowed."""
+@dataclass(frozen=True, eq=False)
+class _Setup:
+    """A marker's frequencies and transmission tensors, lumped for a set of seen alleles."""
+
+    marker: Marker  # held, so that its id is not reused while the entry is cached
+    keep: np.ndarray | None
+    p: np.ndarray  # (k,)
+    t_female: np.ndarray  # (k, k, k)
+    t_male: np.ndarray  # (k, k, k)
+    m_male: np.ndarray  # (k, k)
+
+
+#: (id(marker), lumping, seen alleles) -> setup, least recently used.
+_SETUP_CACHE: BoundedCache[tuple[int, str, tuple[int, ...]], _Setup] = BoundedCache(4096)
+
+
+def _setup(m: Marker, lumping: str, seen: tuple[int, ...]) -> _Setup:
+    key = (id(m), lumping, seen)
+    hit = _SETUP_CACHE.get(key)
+    if hit is None or hit.marker is not m:
+        hit = _Setup(m, *_lumped_setup(m, lumping, seen, m.n_alleles))
+        _SETUP_CACHE.put(key, hit)
+    return hit
+
+
+def _lumped_setup(
+    m: Marker, lumping: str, seen: tuple[int, ...], n: int
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Frequencies and transmission tensors of a marker, lumped for the ``seen`` alleles if allowed.
+
+    Returns ``(keep, p, t_female, t_male, m_male)``: the kept allele indices (``None`` when not
+    lumped), frequencies ``(k,)``, transmission tensors ``(k, k, k)`` (see :func:`_transmission`)
+    and the male mutation matrix ``(k, k)`` (for an X-linked father), ``k`` alleles after lumping.
+    """
     p = np.asarray(m.afreq, dtype=float)
     mf = None if m.female is None else m.female.matrix
     mm = None if m.male is None else m.male.matrix
@@ -448,16 +606,6 @@ def _lumped_setup(m: Marker, lumping: str, seen: tuple[int, ...], n: int):
     return keep, p, _transmission(mf, k), _transmission(mm, k), (np.eye(k) if mm is None else mm)
 
 
-def _allele_index(marker: Marker, label: str, pid: str) -> int:
-    try:
-        return marker._index[label]
-    except KeyError:
-        raise KinshipError(
-            f"'{pid}' carries allele '{label}' at {marker.name}, which is not in its frequency "
-            f"table; add it to the table or allow unseen alleles with a minimum frequency"
-        ) from None
-
-
 def _lumped(m: np.ndarray, keep: np.ndarray, unseen: np.ndarray) -> np.ndarray:
     k = len(keep)
     out = np.empty((k + 1, k + 1))
@@ -471,10 +619,9 @@ def _lumped(m: np.ndarray, keep: np.ndarray, unseen: np.ndarray) -> np.ndarray:
 
 def _transmission(m: np.ndarray | None, n: int) -> np.ndarray:
     """``T[a, b, c]``: a parent with alleles ``a, b`` passes ``c``."""
-    if m is None:
-        eye = np.eye(n)
-        return 0.5 * (eye[:, None, :] + eye[None, :, :])
-    return 0.5 * (m[:, None, :] + m[None, :, :])
+    src = np.eye(n) if m is None else m
+    t: np.ndarray = 0.5 * (src[:, None, :] + src[None, :, :])
+    return t
 
 
 def _observation(g: tuple[int | None, int | None], n_vars: int, n: int) -> np.ndarray:

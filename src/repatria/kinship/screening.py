@@ -38,20 +38,22 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 import numpy as np
 import opt_einsum as oe
 import scipy.sparse as sp
 
 from repatria import __version__
+from repatria.kinship._numeric import safe_exp_array
 from repatria.kinship.dvi import NOBODY, DefaultPairings, DVIProblem, pm_loglik
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
-from repatria.kinship.probability import _allele_index, _contract, _MarkerProblem
+from repatria.kinship.probability import AlleleVar, Factor, MarkerNetwork, contract
 
 __all__ = [
     "ScreeningTables",
@@ -106,9 +108,11 @@ class ScreeningTables:
 
     @property
     def n_codes(self) -> int:
+        """Rows of the flat table: codes of all markers."""
         return int(self.offsets[-1])
 
     def n_alleles(self, k: int) -> int:
+        """Alleles with a code at marker ``k`` (the lump excluded)."""
         return len(self.codes[k])
 
 
@@ -123,9 +127,15 @@ def _marker_genotypes(
     return out
 
 
-def _shape(ped: Pedigree) -> tuple[tuple[str, ...], tuple]:
+#: Pedigree structure up to labels: ``(father pos, mother pos, sex)`` per person, -1 for none.
+_ShapeSig = tuple[tuple[int, int, int], ...]
+#: Families whose tables are built in one batch: (shape, MP position, positions of the typed).
+_GroupKey = tuple[_ShapeSig, int, tuple[int, ...]]
+
+
+def _shape(ped: Pedigree) -> tuple[tuple[str, ...], _ShapeSig]:
     """Pedigree structure up to labels: (ids in order, (father pos, mother pos, sex) per person)."""
-    pos = {pid: i for i, pid in enumerate(ped.ids)}
+    pos: dict[str | None, int] = {pid: i for i, pid in enumerate(ped.ids)}
     sig = tuple(
         (pos.get(ped[i].father, -1), pos.get(ped[i].mother, -1), int(ped[i].sex)) for i in ped.ids
     )
@@ -154,25 +164,26 @@ def build_tables(
     fam_ll = np.zeros((n_mp, len(markers)))
     offsets = np.zeros(len(markers) + 1, dtype=np.int64)
     col_family = tuple(problem.missing_family[mp] for mp in missing)
-    refs = {}
+    refs: dict[str, tuple[dict[str, int], list[tuple[int, str, Mapping[str, Genotype], Sex]]]] = {}
     for famid, ped in problem.families.items():
         pos = {pid: i for i, pid in enumerate(ped.ids)}
-        typed = sorted((pos[pid], pid) for pid in problem.am_profiles.get(famid, {}) if pid in pos)
+        order = sorted((pos[pid], pid) for pid in problem.am_profiles.get(famid, {}) if pid in pos)
         refs[famid] = (
             pos,
-            [(i, pid, problem.am_profiles[famid][pid], ped[pid].sex) for i, pid in typed],
+            [(i, pid, problem.am_profiles[famid][pid], ped[pid].sex) for i, pid in order],
         )
     for k, m in enumerate(markers):
-        seen_set = {_allele_index(m, a, "PM sample") for a in alleles.get(m.name, ())}
-        idx = m._index
+        seen_set = {m.allele_index(a, who="PM sample") for a in alleles.get(m.name, ())}
+        idx = m.allele_indices
         name = m.name
-        groups: dict[tuple, list[int]] = {}
-        group_obs: dict[tuple, list[list[tuple[int, int]]]] = {}
+        groups: dict[_GroupKey, list[int]] = {}
+        group_obs: dict[_GroupKey, list[list[tuple[int, int]]]] = {}
         for j, mp in enumerate(missing):
             famid = col_family[j]
             _, sig = shapes[famid]
             pos, typed_refs = refs[famid]
-            typed, obs = [], []
+            typed: list[int] = []
+            obs: list[tuple[int, int]] = []
             for i, pid, prof, sex in typed_refs:
                 g = prof.get(name)
                 if g is None or (g[0] is None and g[1] is None):
@@ -194,8 +205,8 @@ def build_tables(
         seen = tuple(sorted(seen_set))
         # Every group of a marker shares the allele space: the same marker, the same seen set, so
         # the core lumps the same alleles away. Without lumping, every allele keeps its code.
-        labels = None
-        block = None
+        labels: list[str] | None = None
+        block: np.ndarray | None = None
         for key, cols in groups.items():
             vals, ll, keep = _group_tables(
                 problem,
@@ -211,7 +222,7 @@ def build_tables(
                 block = np.empty((vals.shape[1], n_mp))
             block[:, cols] = vals.T
             fam_ll[cols, k] = ll
-        if labels is None:  # a case without MPs
+        if labels is None or block is None:  # a case without MPs (both are set together)
             labels = [m.alleles[i] for i in seen]
             block = np.empty((len(labels) * (len(labels) + 3) // 2, n_mp))
         codes.append({a: c for c, a in enumerate(labels)})
@@ -238,7 +249,10 @@ def build_tables(
     )
 
 
-_Z = ("__batch__",)
+#: The batch axis of a batched contraction (families of one group), a variable of its own.
+_Z: tuple[Hashable, ...] = ("__batch__",)
+#: Allele variables of each typed reference.
+_VarsOf = Mapping[str, tuple[AlleleVar, ...]]
 
 
 def _group_tables(
@@ -249,7 +263,7 @@ def _group_tables(
     typed_pos: tuple[int, ...],
     raw_obs: np.ndarray,
     batch_entries: int,
-):
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Tables of MPs that share a pedigree shape, a position and a typing pattern at marker ``m``.
 
     ``raw_obs[z, r]``: allele indices (-1: unknown) of typed reference ``r`` of member ``z``.
@@ -260,13 +274,13 @@ def _group_tables(
     fam0 = problem.missing_family[mp0]
     ped0 = problem.families[fam0]
     geno0 = _marker_genotypes(problem.am_profiles.get(fam0, {}), m.name)
-    prob = _MarkerProblem(ped0, m, geno0, 0.0, targets=(mp0,), lumping="exact", extra_seen=seen)
-    keep = prob.keep
-    n = prob.n
+    net = MarkerNetwork(ped0, m, geno0, 0.0, targets=(mp0,), lumping="exact", extra_seen=seen)
+    keep = net.keep
+    n = net.n
     obs_pids0 = [ped0.ids[i] for i in typed_pos]
-    prob.obs = {}
-    base = prob._factors()
-    out_vars = prob._vars(mp0)
+    # The references' observations are supplied below, stacked along the batch axis.
+    base = net.factors(observations=False)
+    out_vars = net.allele_vars(mp0)
     nk = len(keep) if keep is not None else n
     values = np.empty((len(cols), nk * (nk + 1) // 2 + nk))
     loglik = np.empty(len(cols))
@@ -275,18 +289,17 @@ def _group_tables(
     order = np.lexsort((ai, bi))
     ai, bi = ai[order], bi[order]
     if not obs_pids0:
-        table = prob._einsum(base, out_vars)
+        table = net.contract(base, out_vars)
         if len(out_vars) == 1:
             sym = np.diag(table)[None]
         else:
             sym = _symmetric(table[None])
         values[:], loglik[:] = _values(sym, ai, bi, nk)
         return values, loglik, keep
-    var_of = {pid: prob._vars(pid) for pid in obs_pids0}
+    var_of = {pid: net.allele_vars(pid) for pid in obs_pids0}
     if keep is not None:
-        # The core's remapping to the lumped space: kept alleles in sorted order.
-        lut = np.full(m.n_alleles + 1, -1, dtype=np.int64)
-        lut[np.array(seen, dtype=np.int64)] = np.arange(len(seen))
+        # The network's codes of the marker's alleles (the references' are all kept).
+        lut = np.append(net.allele_codes(), -1)
         raw_obs = lut[raw_obs]  # -1 indexes the last entry, which stays -1
     obs_idx = [np.ascontiguousarray(raw_obs[:, r, :]) for r in range(len(obs_pids0))]
     partial = any((arr < 0).any() for arr in obs_idx)
@@ -315,7 +328,15 @@ def _group_tables(
     return values, loglik, keep
 
 
-def _chunk(base, var_of, pids, out_vars, n, n_cols, batch_entries) -> int:
+def _chunk(
+    base: list[Factor],
+    var_of: _VarsOf,
+    pids: list[str],
+    out_vars: tuple[AlleleVar, ...],
+    n: int,
+    n_cols: int,
+    batch_entries: int,
+) -> int:
     """Families per contraction so that the largest intermediate stays near ``batch_entries``."""
     probe = min(n_cols, 8)
     eq, arrays = _batched_eq(
@@ -326,7 +347,14 @@ def _chunk(base, var_of, pids, out_vars, n, n_cols, batch_entries) -> int:
     return int(max(1, min(n_cols, batch_entries // per)))
 
 
-def _dense_obs_table(base, var_of, pids, obs_idx, out_vars, n) -> np.ndarray:
+def _dense_obs_table(
+    base: list[Factor],
+    var_of: _VarsOf,
+    pids: list[str],
+    obs_idx: list[np.ndarray],
+    out_vars: tuple[AlleleVar, ...],
+    n: int,
+) -> np.ndarray:
     """The core's observation factors, stacked along the batch axis (any genotype, also ``a/-``)."""
     z = len(obs_idx[0])
     obs = []
@@ -347,11 +375,17 @@ def _dense_obs_table(base, var_of, pids, obs_idx, out_vars, n) -> np.ndarray:
                 o[r, :, x[r]] = 1.0
         obs.append((var_of[pid], o))
     eq, arrays = _batched_eq(base, obs, out_vars)
-    return _contract(eq, arrays)
+    return contract(eq, arrays)
 
 
-def _sliced_table(base, var_of, pids, obs_idx, out_vars) -> np.ndarray:
-    """Fully typed references: their allele variables are fixed, not summed against a one-hot factor.
+def _sliced_table(
+    base: list[Factor],
+    var_of: _VarsOf,
+    pids: list[str],
+    obs_idx: list[np.ndarray],
+    out_vars: tuple[AlleleVar, ...],
+) -> np.ndarray:
+    """Fully typed references: their allele variables are fixed, not summed against a one-hot.
 
     A heterozygote ``{a, b}`` is the sum of its two phases; each phase gathers the factors that
     touch the reference's allele variables at the observed alleles, per family of the batch. This
@@ -362,7 +396,7 @@ def _sliced_table(base, var_of, pids, obs_idx, out_vars) -> np.ndarray:
     two = [i for i, p in enumerate(pids) if len(var_of[p]) == 2]
     total = None
     for phase in range(1 << len(two)):
-        fixed: dict[tuple, np.ndarray] = {}
+        fixed: dict[Hashable, np.ndarray] = {}
         weight = np.ones(z)
         for i, pid in enumerate(pids):
             a, b = obs_idx[i][:, 0], obs_idx[i][:, 1]
@@ -377,20 +411,32 @@ def _sliced_table(base, var_of, pids, obs_idx, out_vars) -> np.ndarray:
         if not weight.any():
             continue
         eq, arrays = _sliced_eq(base, var_of, pids, obs_idx, out_vars, phase, fixed, weight)
-        t = _contract(eq, arrays)
+        t = contract(eq, arrays)
         total = t if total is None else total + t
+    if total is None:  # not reached: phase 0 has every weight 1 and the batch is not empty
+        raise KinshipError("a batched table contraction had no family in its batch")
     return total
 
 
-def _sliced_eq(base, var_of, pids, obs_idx, out_vars, phase, fixed=None, weight=None):
+def _sliced_eq(
+    base: list[Factor],
+    var_of: _VarsOf,
+    pids: list[str],
+    obs_idx: list[np.ndarray],
+    out_vars: tuple[AlleleVar, ...],
+    phase: int,
+    fixed: dict[Hashable, np.ndarray] | None = None,
+    weight: np.ndarray | None = None,
+) -> tuple[str, list[np.ndarray]]:
     """The einsum of one phase: factors gathered at the fixed alleles, a batch axis in front."""
     if fixed is None:  # for path planning: phase 0 of the given rows
         fixed = {}
         for i, pid in enumerate(pids):
             for v, col in zip(var_of[pid], (0, 1), strict=False):
                 fixed[v] = obs_idx[i][:, col]
+    if weight is None:
         weight = np.ones(len(obs_idx[0]))
-    factors = []
+    factors: list[Factor] = []
     for vs, arr in base:
         fx = [k for k, v in enumerate(vs) if v in fixed]
         if not fx:
@@ -404,10 +450,14 @@ def _sliced_eq(base, var_of, pids, obs_idx, out_vars, phase, fixed=None, weight=
     return _batched_eq(factors, [], out_vars)
 
 
-def _batched_eq(base, obs, out_vars):
-    symbols: dict[tuple, str] = {}
+def _batched_eq(
+    base: Sequence[Factor], obs: Sequence[Factor], out_vars: Sequence[Hashable]
+) -> tuple[str, list[np.ndarray]]:
+    """The einsum of ``base`` and the batched ``obs`` (a batch axis in front of each), whose
+    output has the batch axis, then ``out_vars``: ``(equation, arrays)``."""
+    symbols: dict[Hashable, str] = {}
 
-    def sym(vs):
+    def sym(vs: Iterable[Hashable]) -> str:
         return "".join(symbols.setdefault(v, oe.get_symbol(len(symbols))) for v in vs)
 
     terms = [sym(v) for v, _ in base] + [sym(_Z + tuple(v)) for v, _ in obs]
@@ -418,7 +468,7 @@ def _batched_eq(base, obs, out_vars):
 
 def _symmetric(table: np.ndarray) -> np.ndarray:
     """Ordered (paternal, maternal) tables → unordered genotype tables, as the core does."""
-    sym = table + np.swapaxes(table, 1, 2)
+    sym: np.ndarray = table + np.swapaxes(table, 1, 2)
     idx = np.arange(table.shape[1])
     sym[:, idx, idx] = table[:, idx, idx]
     return sym
@@ -437,9 +487,12 @@ def _values(
     return vals, ll
 
 
-def _obs_indices(m: Marker, g: Genotype, pid: str, sex: Sex, remap):
-    a = None if g[0] is None else _allele_index(m, g[0], pid)
-    b = None if g[1] is None else _allele_index(m, g[1], pid)
+def _obs_indices(
+    m: Marker, g: Genotype, pid: str, sex: Sex, remap: Mapping[int, int] | None
+) -> tuple[int | None, int | None]:
+    """Allele indices of ``pid``'s genotype (``None`` for an unknown allele), validated."""
+    a = None if g[0] is None else m.allele_index(g[0], who=pid)
+    b = None if g[1] is None else m.allele_index(g[1], who=pid)
     if m.is_x and sex == Sex.MALE and a is not None and b is not None and a != b:
         raise KinshipError(
             f"'{pid}' is male but heterozygous ({g[0]}/{g[1]}) at X-linked marker {m.name}; "
@@ -513,7 +566,7 @@ def score_block(logt: np.ndarray, codes: np.ndarray, pm_loglik: np.ndarray) -> n
         (np.ones(int(indptr[-1])), codes[typed].astype(np.int64), indptr),
         shape=(codes.shape[0], logt.shape[0]),
     )
-    out = np.asarray(onehot @ logt)
+    out: np.ndarray = np.asarray(onehot @ logt)
     out -= pm_loglik[:, None]
     return out
 
@@ -548,21 +601,22 @@ class ScreenResult:
     blocks: int
     engine: str
     version: str = __version__
-    notes: dict = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.log_lr)
 
     @property
     def lr(self) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            return np.exp(self.log_lr)
+        """LR per candidate, shape ``(n_candidates,)``; ``inf`` beyond the float range."""
+        return safe_exp_array(self.log_lr)
 
     @property
     def log10_lr(self) -> np.ndarray:
+        """log10 LR per candidate, shape ``(n_candidates,)``."""
         return self.log_lr / math.log(10)
 
-    def rows(self):
+    def rows(self) -> Iterator[tuple[str, str, str, float, float]]:
         """``(pm, family, missing, lr, log10_lr)`` per candidate."""
         lr, l10 = self.lr, self.log10_lr
         for k in range(len(self)):
@@ -583,9 +637,20 @@ class _BlockParams:
     explicit: np.ndarray | None  # allowed mask of the block when pairings are not the default
 
 
+class _BlockPart(TypedDict):
+    """What one scored PM block hands to the merge."""
+
+    start: int  # first PM row of the block
+    pairs: int  # allowed pairs scored
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray]  # (PM row, MP column, log LR), final per PM
+    cols: tuple[np.ndarray, np.ndarray, np.ndarray]  # the same, the block's top K per MP
+
+
 def _allowed(pm_sex: np.ndarray, mp_sex: np.ndarray) -> np.ndarray:
+    """Sex rule of the default pairings, shape ``(n_pm, n_mp)``: unknown fits all."""
     a, b = pm_sex[:, None], mp_sex[None, :]
-    return (a == 0) | (b == 0) | (a == b)
+    ok: np.ndarray = (a == 0) | (b == 0) | (a == b)
+    return ok
 
 
 def _screen_block(
@@ -595,19 +660,17 @@ def _screen_block(
     pm_ll: np.ndarray,
     pm_sex: np.ndarray,
     params: _BlockParams,
-) -> dict:
+) -> _BlockPart:
     """Score one PM block; return its final per-PM candidates and its per-MP top-K candidates."""
     llr = score_block(tables.logt, codes, pm_ll)
     ok = params.explicit if params.explicit is not None else _allowed(pm_sex, tables.mp_sex)
     n_allowed = int(ok.sum())
     passing = ok & (llr >= params.min_log_lr)  # nan fails
     key = np.where(passing, llr, -np.inf)
-    out: dict = {"start": start, "pairs": n_allowed}
     if params.top is None:
         r, c = np.nonzero(passing)
-        out["rows"] = (r + start, c, llr[r, c])
-        out["cols"] = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
-        return out
+        none = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+        return _BlockPart(start=start, pairs=n_allowed, rows=(r + start, c, llr[r, c]), cols=none)
     K = params.top
     nr, nc = key.shape
     # Rows are complete in every block: their K-th value is final.
@@ -617,15 +680,14 @@ def _screen_block(
     else:
         sel_r = passing
     r, c = np.nonzero(sel_r)
-    out["rows"] = (r + start, c, llr[r, c])
+    rows = (r + start, c, llr[r, c])
     if nr > K:
         kth_c = -np.partition(-key, K - 1, axis=0)[K - 1, :]
         sel_c = passing & (key >= kth_c[None, :])
     else:
         sel_c = passing
     r, c = np.nonzero(sel_c)
-    out["cols"] = (r + start, c, llr[r, c])
-    return out
+    return _BlockPart(start=start, pairs=n_allowed, rows=rows, cols=(r + start, c, llr[r, c]))
 
 
 def _top_per_group(group: np.ndarray, values: np.ndarray, K: int) -> np.ndarray:
@@ -646,8 +708,12 @@ def _top_per_group(group: np.ndarray, values: np.ndarray, K: int) -> np.ndarray:
 
 
 def _merge(
-    tables: ScreeningTables, parts: list[dict], top: int | None
+    tables: ScreeningTables, parts: list[_BlockPart], top: int | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The candidates of all blocks, deduplicated, sorted by PM, then by decreasing LR, then MP.
+
+    Returns ``(pm_index, mp_index, log_lr)``, each of shape ``(n_candidates,)``.
+    """
     rows = [p["rows"] for p in parts]
     pi = np.concatenate([r[0] for r in rows]).astype(np.int64) if rows else np.empty(0, np.int64)
     ci = np.concatenate([r[1] for r in rows]).astype(np.int64) if rows else np.empty(0, np.int64)
@@ -688,7 +754,7 @@ def screen(
     min_lr: float = 1.0,
     top: int | None = 10,
     block_size: int | None = None,
-    client=None,
+    client: Any = None,  # a dask.distributed.Client; distributed is not fully typed
     tables: ScreeningTables | None = None,
     progress: Progress | None = None,
     threads: int | None = None,
@@ -723,7 +789,7 @@ def screen(
     min_log = math.log(min_lr) if min_lr > 0 else -math.inf
     col = {m: j for j, m in enumerate(tables.missing)}
     starts = list(range(0, n_pm, block_size))
-    parts: list[dict] = []
+    parts: list[_BlockPart] = []
     engine = "local"
 
     def params_for(s: int) -> _BlockParams:
@@ -732,7 +798,7 @@ def screen(
 
     if client is None:
 
-        def run(s: int) -> dict:
+        def run(s: int) -> _BlockPart:
             e = s + block_size
             return _screen_block(
                 tables, s, enc.codes[s:e], enc.loglik[s:e], enc.sex[s:e], params_for(s)
@@ -772,7 +838,8 @@ def screen(
             )
             for s in starts
         ]
-        for b, fut in enumerate(as_completed(futures)):
+        # distributed ships as_completed without annotations: the ignore is for that call only.
+        for b, fut in enumerate(as_completed(futures)):  # type: ignore[no-untyped-call]
             parts.append(fut.result())
             if progress is not None:
                 progress("screen", b + 1, len(starts))

@@ -14,7 +14,7 @@ import numpy as np
 
 from repatria.kinship.dvi import NOBODY, DVIProblem
 from repatria.kinship.errors import KinshipError
-from repatria.kinship.markers import Marker
+from repatria.kinship.markers import Marker, MutationModel
 from repatria.kinship.pedigree import Genotype, Individual, Pedigree, Sex
 
 __all__ = [
@@ -32,7 +32,11 @@ M, F = Sex.MALE, Sex.FEMALE
 def simulate_profiles(
     pedigree: Pedigree, markers: Sequence[Marker], rng: np.random.Generator
 ) -> dict[str, dict[str, Genotype]]:
-    """Genotypes of everyone in ``pedigree`` at every marker (autosomal; X-linked males hemizygous)."""
+    """Genotypes of everyone in ``pedigree`` at every marker (X-linked: males hemizygous).
+
+    Founders draw from the frequencies; children inherit one allele of each parent at random,
+    through the parent's mutation model. Returns ``profiles[person][marker] -> Genotype``.
+    """
     out: dict[str, dict[str, Genotype]] = {i: {} for i in pedigree.ids}
     for m in markers:
         n = m.n_alleles
@@ -40,10 +44,10 @@ def simulate_profiles(
         for pid in pedigree.ids:
             ind = pedigree[pid]
             male_x = m.is_x and ind.sex == M
-            if ind.is_founder:
+            if ind.father is None or ind.mother is None:  # a founder
                 a, b = rng.choice(n, size=2, p=m.afreq)
             else:
-                fa, mo = alleles[ind.father], alleles[ind.mother]  # type: ignore[index]
+                fa, mo = alleles[ind.father], alleles[ind.mother]
                 b = _transmit(mo, m.female, rng)
                 a = b if male_x else (_transmit(fa, m.male, rng, hemizygous=m.is_x))
             if male_x:
@@ -54,8 +58,12 @@ def simulate_profiles(
 
 
 def _transmit(
-    parent: tuple[int, int], model, rng: np.random.Generator, hemizygous: bool = False
+    parent: tuple[int, int],
+    model: MutationModel | None,
+    rng: np.random.Generator,
+    hemizygous: bool = False,
 ) -> int:
+    """The allele a parent with alleles ``parent`` passes on, through its mutation model."""
     allele = parent[0] if hemizygous else parent[int(rng.integers(2))]
     if model is None:
         return allele
@@ -63,7 +71,7 @@ def _transmit(
     return int(rng.choice(len(row), p=row / row.sum()))
 
 
-#: Reference family shapes: (description, individuals, the typed references). "MP" is the missing person.
+#: Reference family shapes: name -> (individuals, the typed references); "MP" is the missing person.
 FAMILY_SHAPES: dict[str, tuple[list[Individual], list[str]]] = {
     "parents": (
         [Individual("FA", sex=M), Individual("MO", sex=F), Individual("MP", "FA", "MO", M)],
@@ -143,14 +151,25 @@ class SimulatedDVI:
 
 def _simulate_families(
     markers: Sequence[Marker], n_families: int, rng: np.random.Generator, weights: dict[str, float]
-):
-    """Reference families of random shapes, one MP each, with everyone's simulated profile."""
+) -> tuple[
+    dict[str, Pedigree],
+    dict[str, dict[str, dict[str, Genotype]]],
+    list[str],
+    dict[str, str],
+    dict[str, dict[str, Genotype]],
+]:
+    """Reference families of random shapes, one MP each, with everyone's simulated profile.
+
+    Returns ``(families, am_profiles, missing, missing_family, mp_profiles)``, as the fields of
+    :class:`DVIProblem` of those names; ``mp_profiles[mp]`` is the MP's own simulated profile.
+    """
     shapes = list(weights)
     probs = np.array([weights[s] for s in shapes], dtype=float)
     probs /= probs.sum()
     families: dict[str, Pedigree] = {}
     am_profiles: dict[str, dict[str, dict[str, Genotype]]] = {}
-    missing, missing_family = [], {}
+    missing: list[str] = []
+    missing_family: dict[str, str] = {}
     mp_profiles: dict[str, dict[str, Genotype]] = {}
     width = len(str(n_families))
     for k in range(n_families):
@@ -230,8 +249,9 @@ def _draw(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
 def _simulate_shape(
     inds: Sequence[Individual], markers: Sequence[Marker], n: int, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
-    """Allele indices ``(n, n_markers, 2)`` of everyone in ``n`` copies of one pedigree shape (autosomal),
-    dropped down the pedigree as :func:`simulate_profiles` does, vectorised over the copies."""
+    """Allele indices, shape ``(n, n_markers, 2)``, of everyone in ``n`` copies of one pedigree
+    shape (autosomal), dropped down the pedigree as :func:`simulate_profiles` does, vectorised
+    over the copies."""
     ped = Pedigree(list(inds))
     out: dict[str, np.ndarray] = {}
     for pid in ped.ids:
@@ -242,7 +262,7 @@ def _simulate_shape(
         cum = np.cumsum(m.afreq) / m.afreq.sum()
         for pid in ped.ids:
             ind = ped[pid]
-            if ind.is_founder:
+            if ind.father is None or ind.mother is None:  # a founder
                 out[pid][:, k, :] = _draw(cum, rng.random((n, 2)))
                 continue
             for side, par, model in ((0, ind.father, m.male), (1, ind.mother, m.female)):
@@ -296,10 +316,11 @@ def simulate_population(
 
     Bodies are drawn until there are ``n_pm`` samples: about ``identified`` of them are MPs of
     distinct families (while families last), the rest unrelated men. A body is ``fragmented`` with
-    that probability into 2..``max_fragments`` samples. Each sample is degraded: every allele copy is
-    lost with a probability drawn uniformly in ``[0, max_dropout]`` for that sample; a heterozygote
-    that loses one copy is written ``a/-`` (the lab saw one peak in a degraded sample), a genotype
-    that loses both is untyped. Simulation is vectorised over families of the same shape.
+    that probability into 2..``max_fragments`` samples. Each sample is degraded: every allele copy
+    is lost with a probability drawn uniformly in ``[0, max_dropout]`` for that sample; a
+    heterozygote that loses one copy is written ``a/-`` (the lab saw one peak in a degraded
+    sample), a genotype that loses both is untyped. Simulation is vectorised over families of the
+    same shape.
     """
     if n_pm < 0 or n_families < 0:
         raise KinshipError("sizes must not be negative")
@@ -321,7 +342,7 @@ def simulate_population(
         inds, refs = FAMILY_SHAPES[shape]
         sim = _simulate_shape(inds, markers, len(ks), rng)
         mp_alleles[ks] = sim["MP"]
-        for z, k in enumerate(ks):
+        for z, k in enumerate(int(x) for x in ks):
             famid = f"F{k + 1:0{width}d}"
             label = {i.id: f"{famid}-{i.id}" for i in inds}
             label["MP"] = missing[k]
@@ -351,7 +372,11 @@ def simulate_population(
         bodies.append((src, k))
         total += k
     n_lone = sum(1 for s, _ in bodies if s == NOBODY)
-    lone = _simulate_shape([Individual("X", sex=M)], markers, n_lone, rng)["X"] if n_lone else None
+    lone = (
+        _simulate_shape([Individual("X", sex=M)], markers, n_lone, rng)["X"]
+        if n_lone
+        else np.empty((0, len(markers), 2), dtype=np.int64)
+    )
     wv = len(str(max(n_pm, 1)))
     ids = [f"V{i + 1:0{wv}d}" for i in range(n_pm)]
     slot = rng.permutation(n_pm)
