@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from repatria.formats.casefolder import read_case_folder
 from repatria.kinship.dvi import pairwise_lr
+from repatria.kinship.errors import KinshipError
 from repatria.kinship.joint import joint_dvi
 from repatria.kinship.posterior_bounds import (
     FactorModel,
@@ -26,6 +27,7 @@ from repatria.kinship.posterior_bounds import (
     pair_ratios,
     posterior_bounds,
 )
+from repatria.kinship.priors import open_population_prior
 from repatria.kinship.simulate import simulate_dvi
 from repatria.services.pipelines.simulation import simulate_dvi_case, standard_markers
 from shared_data import CASE_NAMES
@@ -266,3 +268,25 @@ def test_clear_pairings_stay_narrow_when_the_global_bound_is_near_one():
     clear = (pw.lr >= 1e4) & (full.marginals[:, :-1] > 0.999)
     assert clear.sum() >= 10
     assert np.all(b.width[:, :-1][clear] < 0.01)
+
+
+def test_bounds_under_an_open_population_prior():
+    """With a prior, the model carries its odds: the exact posterior (enumerated) lies inside,
+    equals the joint's under the same prior, and a joint of another prior is refused."""
+    sim = simulate_dvi_case(6, 6, 4)
+    pw = pairwise_lr(sim.problem)
+    prior = open_population_prior(sim.problem, 0.3)
+    fm = factor_model(sim.problem, pw, prior)
+    assert fm.prior == prior.name
+    exact = naive_marginals(fm)
+    j = joint_dvi(sim.problem, pw, prior=prior)
+    assert np.allclose(j.marginals, exact, atol=1e-9)
+    b = posterior_bounds(sim.problem, j, pw, model=fm, prior=prior)
+    assert_inside(b.lower, b.upper, exact)
+    assert b.prior == prior.name
+    lo, hi, _ = bound_marginals(fm)
+    assert_inside(lo, hi, exact)
+    with pytest.raises(KinshipError, match="prior"):
+        posterior_bounds(sim.problem, joint_dvi(sim.problem, pw), pw, model=fm, prior=prior)
+    with pytest.raises(KinshipError, match="prior"):
+        posterior_bounds(sim.problem, j, pw)

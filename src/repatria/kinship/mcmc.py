@@ -3,7 +3,8 @@
 :mod:`repatria.kinship.posterior_bounds` proves an interval for every posterior pairing
 probability; where that interval is wide (weak families tying a large part of the case
 together), this module estimates the value by Metropolis-Hastings over assignments, under the
-same model and the same flat prior over assignments (dvir's).
+same model and prior (flat over assignments as dvir's, or the prior whose odds the
+:class:`~repatria.kinship.posterior_bounds.FactorModel` carries).
 
 Chain
 -----
@@ -429,6 +430,7 @@ def mcmc_marginals(
         tuple(name for name, _ in starts),
         tuple(acc for _, acc in runs),
         draws,
+        prior=model.prior,
     )
 
 
@@ -475,6 +477,7 @@ def mcmc_where_wide(
             (),
             (),
             np.zeros((0, 0, 0), dtype=np.int64),
+            prior=model.prior,
             parameters={"width": width},
         )
     pms, fams = sorted(pms), sorted(fams)
@@ -507,5 +510,6 @@ def mcmc_where_wide(
         res.starts,
         res.acceptance,
         res.draws,
+        prior=model.prior,
         parameters={"width": width},
     )

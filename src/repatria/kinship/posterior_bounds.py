@@ -12,8 +12,10 @@ An assignment ``a`` gives each PM an MP or ``*``, no MP twice, only allowed pair
 the null assignment its weight is ``W(a) = ∏_f W_f(a_f)``, the product of *family factors* of the
 sub-assignments ``a_f`` (pairs placed in family ``f``; ``W_f(∅) = 1``; for a family with one MP,
 ``W_f({(v, m)}) = LR(v, m)``, the pairwise LR with "v is m" as numerator and "v unrelated" as
-denominator). The prior is flat over assignments (dvir's), so ``P(a) = W(a) / Z``. Factors are
-natural logs throughout; only probabilities (in [0, 1]) are held as plain numbers.
+denominator). The prior is flat over assignments (dvir's), so ``P(a) = W(a) / Z``; a prior of
+:mod:`repatria.kinship.priors` multiplies each factor by its pairings' prior odds, as the joint
+does, and everything below holds for those factors unchanged. Factors are natural logs
+throughout; only probabilities (in [0, 1]) are held as plain numbers.
 
 Ratios of family factors. For a pair ``p = (v, m)`` of family ``f`` let
 
@@ -94,6 +96,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -101,7 +104,9 @@ from numpy.typing import NDArray
 from repatria import __version__
 from repatria.kinship._numeric import DisjointSet
 from repatria.kinship.dvi import NOBODY, DVIProblem, PairwiseResult, pairwise_lr
+from repatria.kinship.errors import KinshipError
 from repatria.kinship.joint import JointResult, _family_options
+from repatria.kinship.priors import FLAT_PRIOR_NAME, AssignmentPrior
 
 __all__ = [
     "FactorModel",
@@ -142,6 +147,8 @@ class FactorModel:
     options : per family, every possible sub-assignment → its natural-log factor ``log W_f``
         (the empty one → 0). Sub-assignments not listed are impossible (``W_f = 0``).
     complete : False when some family's sub-assignments were capped (not all evaluated).
+    prior : the prior over assignments whose odds are in the factors (flat: none).
+    prior_parameters : its numbers.
     """
 
     pm: tuple[str, ...]
@@ -151,6 +158,8 @@ class FactorModel:
     nobody: BoolArray
     options: tuple[Mapping[SubAssignment, float], ...]
     complete: bool = True
+    prior: str = FLAT_PRIOR_NAME
+    prior_parameters: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def n_pm(self) -> int:
@@ -234,15 +243,23 @@ class FactorModel:
             self.nobody[pms].copy(),
             opts,
             self.complete,
+            self.prior,
+            self.prior_parameters,
         )
         return sub, mps
 
 
-def factor_model(problem: DVIProblem, pairwise: PairwiseResult | None = None) -> FactorModel:
+def factor_model(
+    problem: DVIProblem,
+    pairwise: PairwiseResult | None = None,
+    prior: AssignmentPrior | None = None,
+) -> FactorModel:
     """The family factors of a DVI problem, as the joint search evaluates them.
 
     Families with one MP take their pairwise LRs; families with several MPs have every
-    sub-assignment evaluated by a joint pedigree likelihood (up to the joint's cap).
+    sub-assignment evaluated by a joint pedigree likelihood (up to the joint's cap). A ``prior``
+    (:mod:`repatria.kinship.priors`) multiplies each factor by its pairings' prior odds, as
+    :func:`~repatria.kinship.joint.joint_dvi` does; pairings it rules out are dropped.
     """
     pw = pairwise or pairwise_lr(problem)
     row = {v: i for i, v in enumerate(problem.pm)}
@@ -253,7 +270,12 @@ def factor_model(problem: DVIProblem, pairwise: PairwiseResult | None = None) ->
     allowed = np.zeros((len(problem.pm), len(problem.missing)), dtype=bool)
     for i, v in enumerate(problem.pm):
         allowed[i, [col[m] for m in problem.pairings[v] if m != NOBODY]] = True
-    log_lr = np.asarray(pw.log_lr, dtype=float)
+    log_lr = np.array(pw.log_lr, dtype=float)
+    if prior is not None:
+        for pm_id, odds in prior.log_odds.items():
+            for mp_id, log_odds in odds.items():
+                if pm_id in row and mp_id in col:
+                    log_lr[row[pm_id], col[mp_id]] += log_odds
     possible = allowed & (log_lr > -np.inf)
     options: list[dict[SubAssignment, float]] = []
     complete = True
@@ -269,7 +291,12 @@ def factor_model(problem: DVIProblem, pairwise: PairwiseResult | None = None) ->
             continue
         opts, done = _family_options(problem, pw, f)
         complete &= done
-        options.append({frozenset((row[v], col[m]) for v, m in o.pairs): o.logw for o in opts})
+        weighted = (
+            (o.pairs, o.logw + (prior.pairing_log_odds(o.pairs) if prior else 0.0)) for o in opts
+        )
+        options.append(
+            {frozenset((row[v], col[m]) for v, m in p): w for p, w in weighted if w > -math.inf}
+        )
     return FactorModel(
         tuple(problem.pm),
         tuple(problem.missing),
@@ -278,6 +305,8 @@ def factor_model(problem: DVIProblem, pairwise: PairwiseResult | None = None) ->
         np.array([NOBODY in problem.pairings[v] for v in problem.pm], dtype=bool),
         tuple(options),
         complete,
+        FLAT_PRIOR_NAME if prior is None else prior.name,
+        {} if prior is None else dict(prior.parameters),
     )
 
 
@@ -320,7 +349,7 @@ def _family_pair_ratio(opts: Mapping[SubAssignment, float], v: int, m: int) -> t
 
 @dataclass(frozen=True, eq=False)
 class PosteriorBounds:
-    """Proven bounds on every posterior pairing probability (flat prior over assignments).
+    """Proven bounds on every posterior pairing probability (under ``prior``).
 
     Attributes
     ----------
@@ -371,6 +400,7 @@ def posterior_bounds(
     pairwise: PairwiseResult | None = None,
     *,
     model: FactorModel | None = None,
+    prior: AssignmentPrior | None = None,
     max_iter: int = 30,
     tol: float = 1e-12,
     min_lr: float = 1.0,
@@ -384,6 +414,8 @@ def posterior_bounds(
         with the pairwise bounds.
     pairwise : its pairwise LRs, if computed.
     model : its :class:`FactorModel`, if built (saves evaluating multi-MP families again).
+    prior : the prior over assignments (``None``: flat, dvir's); must be the joint's, and the
+        model's when one is given.
     max_iter, tol : rounds of the rules, stopping when no bound moves by more than ``tol``.
     min_lr : the lower bound (L1-L2) is computed for pairs with ``ρ⁻ >= min_lr`` (others get
         0 from it; rows and columns still apply). A pair with ``ρ⁺ < 1`` is never clear: (U1)
@@ -393,7 +425,8 @@ def posterior_bounds(
     -------
     PosteriorBounds
     """
-    fm = model or factor_model(problem, pairwise)
+    fm = model or factor_model(problem, pairwise, prior)
+    _check_prior(fm, joint, prior)
     n, k = fm.n_pm, fm.n_mp
     lower = np.zeros((n, k + 1))
     upper = np.ones((n, k + 1))
@@ -414,8 +447,24 @@ def posterior_bounds(
         beta,
         fm.complete and (joint is None or joint.bound_proven),
         it,
+        prior=fm.prior,
         parameters={"max_iter": max_iter, "tol": tol, "min_lr": min_lr},
     )
+
+
+def _check_prior(fm: FactorModel, joint: JointResult | None, prior: AssignmentPrior | None) -> None:
+    """Refuse to mix the posteriors of two different priors."""
+    name = FLAT_PRIOR_NAME if prior is None else prior.name
+    params = {} if prior is None else dict(prior.parameters)
+    seen = [("the model", fm.prior, dict(fm.prior_parameters))]
+    if joint is not None:
+        seen.append(("the joint result", joint.prior, dict(joint.prior_parameters)))
+    for who, got, got_params in seen:
+        if got != name or got_params != params:
+            raise KinshipError(
+                f"{who} was computed under the prior '{got}', the bounds were asked under "
+                f"'{name}'; pass the same prior to joint_dvi, factor_model and posterior_bounds"
+            )
 
 
 def _joint_intervals(joint: JointResult) -> tuple[FloatArray, FloatArray, BoolArray]:
