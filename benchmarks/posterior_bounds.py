@@ -21,10 +21,10 @@ import time
 
 import numpy as np
 
+from repatria.kinship.bounds import factor_model, posterior_bounds
 from repatria.kinship.dvi import pairwise_lr
 from repatria.kinship.joint import joint_dvi
 from repatria.kinship.mcmc import mcmc_where_wide
-from repatria.kinship.posterior_bounds import factor_model, posterior_bounds
 from repatria.kinship.simulate import DEFAULT_SHAPE_WEIGHTS, simulate_dvi
 from repatria.services.pipelines.simulation import standard_markers
 

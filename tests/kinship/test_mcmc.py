@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from repatria.formats.casefolder import read_case_folder
+from repatria.kinship.bounds import FactorModel, factor_model, posterior_bounds
 from repatria.kinship.dvi import pairwise_lr
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.joint import joint_dvi
 from repatria.kinship.mcmc import mcmc_marginals, mcmc_where_wide, split_rhat_ess
-from repatria.kinship.posterior_bounds import FactorModel, factor_model, posterior_bounds
 from repatria.services.pipelines.simulation import simulate_dvi_case
 
 

@@ -17,16 +17,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from repatria.formats.casefolder import read_case_folder
-from repatria.kinship.dvi import pairwise_lr
-from repatria.kinship.errors import KinshipError
-from repatria.kinship.joint import joint_dvi
-from repatria.kinship.posterior_bounds import (
+from repatria.kinship.bounds import (
     FactorModel,
     bound_marginals,
     factor_model,
     pair_ratios,
     posterior_bounds,
 )
+from repatria.kinship.dvi import pairwise_lr
+from repatria.kinship.errors import KinshipError
+from repatria.kinship.joint import joint_dvi
 from repatria.kinship.priors import open_population_prior
 from repatria.kinship.simulate import simulate_dvi
 from repatria.services.pipelines.simulation import simulate_dvi_case, standard_markers

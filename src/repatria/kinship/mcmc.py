@@ -1,16 +1,16 @@
 """Posterior pairing probabilities estimated by MCMC over assignments, where bounds are wide.
 
-:mod:`repatria.kinship.posterior_bounds` proves an interval for every posterior pairing
+:mod:`repatria.kinship.bounds` proves an interval for every posterior pairing
 probability; where that interval is wide (weak families tying a large part of the case
 together), this module estimates the value by Metropolis-Hastings over assignments, under the
 same model and prior (flat over assignments as dvir's, or the prior whose odds the
-:class:`~repatria.kinship.posterior_bounds.FactorModel` carries).
+:class:`~repatria.kinship.bounds.FactorModel` carries).
 
 Chain
 -----
 The state is an assignment: each PM an MP or ``*``, no MP twice, only pairings allowed and
 possible (weight ``W(a) = ∏_f W_f(a_f) > 0``, the family factors of
-:class:`~repatria.kinship.posterior_bounds.FactorModel`, natural logs). One step picks a PM ``v``
+:class:`~repatria.kinship.bounds.FactorModel`, natural logs). One step picks a PM ``v``
 uniformly and proposes a column ``y`` by ``q_v``: half uniform over ``v``'s allowed columns, half
 in proportion to its pairwise LR (capped; 1 for ``*``); ``y = x``, the current one, is a null
 step. Then:
@@ -48,8 +48,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from repatria import __version__
+from repatria.kinship.bounds import FactorModel, PosteriorBounds
 from repatria.kinship.errors import KinshipError
-from repatria.kinship.posterior_bounds import FactorModel, PosteriorBounds
 
 __all__ = ["MCMCResult", "mcmc_marginals", "mcmc_where_wide", "split_rhat_ess"]
 
