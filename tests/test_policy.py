@@ -424,3 +424,53 @@ def test_policy_is_pure() -> None:
     code = "import sys, repatria.policy, repatria.search_keys; print('sqlalchemy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+_refs = st.lists(
+    st.builds(
+        ReferenceUse,
+        donor=st.sampled_from(["D1", "D2", "D3"]),
+        relation=st.sampled_from(["mother", "father", "half-brother", "son", "cousin"]),
+        methods=st.lists(st.sampled_from(["autosomal_str", "y_str", "mtdna"]), min_size=1),
+        consent_withdrawn=st.booleans(),
+        log10_lr=st.one_of(st.none(), st.floats(-3, 10)),
+    ),
+    max_size=3,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    log10_lr=st.one_of(st.none(), st.floats(-5, 20)),
+    posterior=st.one_of(st.none(), st.floats(0, 1)),
+    exclusions=st.one_of(st.none(), st.integers(0, 6)),
+    refs=_refs,
+    raise_lr=st.floats(0, 5),
+    raise_post=st.floats(0, 1),
+    more_refs=st.integers(0, 2),
+    fewer_excl=st.integers(0, 2),
+)
+def test_a_stricter_policy_never_lets_more_through(
+    log10_lr: float | None,
+    posterior: float | None,
+    exclusions: int | None,
+    refs: list[ReferenceUse],
+    raise_lr: float,
+    raise_post: float,
+    more_refs: int,
+    fewer_excl: int,
+) -> None:
+    ev = PolicyEvidence(
+        log10_lr=log10_lr, posterior=posterior, exclusions=exclusions, references=tuple(refs)
+    )
+    lax = IdentificationPolicy(min_close_references=1, max_exclusions=2)
+    strict = revise(
+        lax,
+        min_lr=lax.min_lr * 10**raise_lr,
+        min_posterior=lax.min_posterior + (1 - lax.min_posterior) * raise_post,
+        min_close_references=lax.min_close_references + more_refs,
+        max_exclusions=lax.max_exclusions - fewer_excl,
+    )
+    assert {r.rule for r in evaluate(lax, ev).failed} <= {
+        r.rule for r in evaluate(strict, ev).failed
+    }

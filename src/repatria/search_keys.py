@@ -83,6 +83,7 @@ from collections.abc import Iterable
 from typing import Literal
 
 __all__ = [
+    "KEYS_VERSION",
     "NAME",
     "DOCUMENT",
     "KOREAN_FAMILY_NAMES",
@@ -97,6 +98,8 @@ __all__ = [
     "prefix_range",
 ]
 
+#: Version of the key rules: stored keys made by another version are rebuilt (docs/policy.md).
+KEYS_VERSION = 1
 #: Namespace of name keys.
 NAME = "n:"
 #: Namespace of document-number keys.
