@@ -32,7 +32,7 @@ KIM_CHOL_SU = [
     "Chol-su Kim",
     "Cheolsu Gim",
     "Kim, Chol Su",
-    "Kim Chol-su",
+    "KimCholSu",
 ]
 IVANOV_SERGEY = [
     "Иванов Сергей",
@@ -75,6 +75,9 @@ def test_ivanov_sergey_spellings_meet(a: str, b: str) -> None:
         ("정성철", "Chung Sung-chul"),
         ("정성철", "Chŏng Sŏng-ch'ŏl"),
         ("남궁민", "Namgung Min"),
+        ("최철수", "Цой Чол Су"),  # a Koryo-saram family name on Russian papers
+        ("Цой Чол Су", "Choi Chol-su"),
+        ("Ким Чол Су", "김철수"),
         ("남궁민", "Min Namgung"),
         ("Петров Дмитрий Алексеевич", "Petrov Dmitriy Alekseyevich"),  # BGN
         ("Петров Дмитрий Алексеевич", "PETROV DMITRII ALEKSEEVICH"),  # ICAO

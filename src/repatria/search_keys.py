@@ -116,18 +116,19 @@ _MR_MEDIAL = "a ae ya yae ŏ e yŏ ye o wa wae oe yo u wŏ we wi yu ŭ ŭi i".sp
 _POP_MEDIAL = "a ae ya yae u e yu ye o wa wae oe yo u wo we wi yu eu i i".split()
 _RR_FINAL = "- k k k n n n t l k m l l l p l m p p t t ng t t k t p t".split()
 
-#: Common family names: Hangul -> spellings, the RR one first.
+#: Common family names: Hangul -> spellings, the RR one first (with the Koryo-saram
+#: spellings of Russian papers: ``Цой`` for ``최``, ``Тен`` for ``정``, ``Тян`` for ``장``).
 KOREAN_FAMILY_NAMES: dict[str, tuple[str, ...]] = {
     "김": ("gim", "kim"),
     "이": ("i", "lee", "yi", "rhee", "ri", "li"),
     "리": ("ri", "lee", "li", "yi", "i"),
     "박": ("bak", "park", "pak"),
-    "최": ("choe", "choi", "chwe"),
-    "정": ("jeong", "jung", "chung", "chong"),
+    "최": ("choe", "choi", "chwe", "tsoi", "tsoy"),
+    "정": ("jeong", "jung", "chung", "chong", "ten"),
     "강": ("gang", "kang"),
     "조": ("jo", "cho"),
     "윤": ("yun", "yoon"),
-    "장": ("jang", "chang"),
+    "장": ("jang", "chang", "tyan"),
     "임": ("im", "lim", "rim"),
     "림": ("rim", "lim", "im"),
     "오": ("o", "oh"),
@@ -321,7 +322,7 @@ def _family_readings(token: str) -> list[str]:
     """Extra readings of a token in the family name's place: the common spellings."""
     if token in KOREAN_FAMILY_NAMES:
         return list(KOREAN_FAMILY_NAMES[token])
-    return sorted(_REVERSE_FAMILY.get(skeleton(token), ()))
+    return sorted(_REVERSE_FAMILY.get(skeleton(_latin_token_readings(token)[0]), ()))
 
 
 def _token_options(tokens: list[str]) -> list[list[str]]:
