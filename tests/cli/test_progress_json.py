@@ -1,4 +1,4 @@
-"""``--progress-json``: one JSON line per update on stderr, the result alone on stdout (issue 12)."""
+"""``--progress-json``: one JSON line per update on stderr, the result alone on stdout."""
 
 from __future__ import annotations
 
