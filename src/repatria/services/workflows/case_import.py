@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from repatria.errors import FormatError, RegistryError
-from repatria.kinship.dvi import NOBODY, DVIProblem, generate_pairings
+from repatria.kinship.dvi import NOBODY, DefaultPairings, DVIProblem, generate_pairings
 from repatria.kinship.pedigree import Genotype, Sex
 from repatria.registry.chain import append, lock_head
 from repatria.registry.db import session_scope
@@ -415,6 +415,10 @@ def _store_pairing_exclusions(
     """
     session, p, problem, batch, counts = ctx.session, ctx.path, ctx.problem, ctx.batch, ctx.counts
     notes: list[str] = []
+    if isinstance(problem.pairings, DefaultPairings):
+        # dvir's default (a case without pairings.json): nothing is ruled out beyond sex and
+        # nobody stays possible; comparing would list PM x MP pairings, 10^8 at 10^4 x 10^4.
+        return notes
     for v, default in generate_pairings(problem).items():
         allowed = set(problem.pairings[v])
         for m in default:
