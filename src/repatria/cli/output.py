@@ -102,7 +102,7 @@ class _Eta(ProgressColumn):
     def render(self, task: Task) -> Text:
         eta = task.fields.get("eta")
         elapsed = task.fields.get("elapsed", 0.0)
-        left = "?" if eta is None else f"{eta:,.0f} s left"
+        left = "? left" if eta is None else f"{eta:,.0f} s left"
         return Text(f"{elapsed:,.0f} s, {left}", style="progress.remaining")
 
 
