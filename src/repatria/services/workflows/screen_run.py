@@ -6,9 +6,9 @@ and reference families are already in the registry (``repatria import case``), t
 
 - the run: an ``identification_runs`` row with ``parameters["kind"] == "screen"``, the thresholds
   (``min_lr``, ``top``), the candidate rule, the case's hash and import batch, what was left
-  out and why; ``input_sha256`` is the hash of the problem screened
-  (:func:`~repatria.services.workflows.problem.problem_sha256`); the profiles it read go to
-  ``run_profiles``, so a consent withdrawal names the run;
+  out and why; ``input_sha256`` is the case's SHA-256 (the one its import batch records), mixed
+  with the donors screened untyped if any; the profiles it read go to ``run_profiles``, so a
+  consent withdrawal names the run;
 - its candidates: one ``candidate_matches`` row per kept pairing (LR >= ``min_lr`` and among the
   ``top`` largest LRs of its PM sample or of its family), keyed by person and remains, with the
   LR as ``log10_lr``, no posterior (a screen has no joint model), and as evidence the natural-log
@@ -27,6 +27,7 @@ candidates (``repatria identify --from-screen RUN``).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import time
 from collections.abc import Collection, Iterable, Sequence
@@ -42,7 +43,8 @@ from repatria.errors import NotFoundError, ServiceError
 from repatria.formats.candidates import CANDIDATE_COLUMNS, write_table
 from repatria.formats.casefolder import read_case_folder
 from repatria.formats.jsonsafe import json_safe
-from repatria.kinship.dvi import NOBODY, DVIProblem
+from repatria.kinship.dvi import NOBODY, DefaultPairings, DVIProblem
+from repatria.kinship.pedigree import Sex
 from repatria.kinship.screening import ScreenResult
 from repatria.registry.db import session_scope
 from repatria.registry.evidence import CandidateEvidence
@@ -227,7 +229,21 @@ def _untyped(problem: DVIProblem, withdrawn: Collection[str]) -> DVIProblem:
         f: {p: g for p, g in d.items() if p not in withdrawn}
         for f, d in problem.am_profiles.items()
     }
-    return dataclasses.replace(problem, am_profiles=am)
+    # Default pairings are rebuilt for the new problem, never listed (10^8 at 10^4 x 10^4).
+    pairings = {} if isinstance(problem.pairings, DefaultPairings) else problem.pairings
+    return dataclasses.replace(problem, am_profiles=am, pairings=pairings)
+
+
+def _input_sha256(case_sha: str, withdrawn: Sequence[str]) -> str:
+    """The run's input hash: the case's, and the donors screened untyped, if any.
+
+    Not :func:`~repatria.services.workflows.problem.problem_sha256`, which lists every pairing:
+    10^8 of them at 10^4 x 10^4. The case hash is the one its import batch records.
+    """
+    if not withdrawn:
+        return case_sha
+    text = "\0".join([case_sha, "withdrawn", *withdrawn])
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 # ----------------------------------------------------------------------------- the run
@@ -305,7 +321,7 @@ def screen_into_registry(
             software_version=f"repatria {__version__}",
             parameters=json_safe(parameters),
             frequency_table_id=rec.frequency_table,
-            input_sha256=problem_sha256(screened),
+            input_sha256=_input_sha256(sha, rec.withdrawn),
             results=json_safe(summary),
         )
         session.add(run)
@@ -399,6 +415,26 @@ def _bulk(
 # ----------------------------------------------------------------------------- identify from it
 
 
+def _allowed(problem: DVIProblem, v: str, candidates: Sequence[str]) -> tuple[str, ...]:
+    """The pairings of ``v`` among ``candidates`` that ``problem`` allows, nobody first.
+
+    Default pairings are checked by sex, pair by pair: listing them would be 10^4 per PM.
+    """
+    if isinstance(problem.pairings, DefaultPairings):
+        sv = problem.pm_sex[v]
+        return (
+            NOBODY,
+            *(
+                m
+                for m in candidates
+                if Sex.UNKNOWN in (sv, sm := problem.families[problem.missing_family[m]][m].sex)
+                or sv == sm
+            ),
+        )
+    allowed = set(problem.pairings[v])
+    return tuple(x for x in (NOBODY, *candidates) if x in allowed)
+
+
 def _subset(
     problem: DVIProblem,
     pm: Sequence[str],
@@ -455,9 +491,11 @@ def restrict_to_screen(session: Session, rp: RegistryProblem, run_id: int) -> Re
     pms = {v for v, _ in pairs}
     fams = {problem.missing_family[m] for _, m in pairs}
     mps = [m for m in problem.missing if problem.missing_family[m] in fams]
-    pairings = {
-        v: tuple(x for x in problem.pairings[v] if x == NOBODY or (v, x) in pairs) for v in pms
-    }
+    col = {m: j for j, m in enumerate(problem.missing)}
+    of_pm: dict[str, list[str]] = {}
+    for v, m in sorted(pairs, key=lambda p: col[p[1]]):
+        of_pm.setdefault(v, []).append(m)
+    pairings = {v: _allowed(problem, v, ms) for v, ms in of_pm.items()}
     sub = _subset(problem, [v for v in problem.pm if v in pms], mps, pairings)
     of_families = {
         pid
