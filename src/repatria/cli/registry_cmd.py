@@ -16,7 +16,14 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from repatria.cli.output import command, console, err_console, print_json
+from repatria.cli.output import (
+    ProgressJsonOpt,
+    command,
+    console,
+    err_console,
+    print_json,
+    progress_reporter,
+)
 from repatria.vocabulary import (
     CUSTODY_EVENTS,
     DISPOSITION_KINDS,
@@ -208,9 +215,11 @@ def import_case(
     actor: str = AsOpt,
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
+    progress_json: bool = ProgressJsonOpt,
 ) -> None:
     """Import a DVI case: remains, PM profiles, families, donors, missing persons and markers."""
-    result = case_import.import_case(db, path, actor=actor)
+    with progress_reporter(json_lines=progress_json, bars=not as_json) as progress:
+        result = case_import.import_case(db, path, actor=actor, progress=progress)
     _out(
         {**dataclasses.asdict(result), "message": result.message} if as_json else result,
         as_json,
@@ -256,16 +265,23 @@ def identify_cmd(
         None, "--frequencies", help="Frequency table by name (default: the newest)."
     ),
     top: int = typer.Option(20, "--top", min=1, help="How many best joint assignments to keep."),
+    from_screen: int | None = typer.Option(
+        None,
+        "--from-screen",
+        help="Analyse only the candidate pairings of this screen run (`repatria screen --db`).",
+    ),
+    progress_json: bool = ProgressJsonOpt,
 ) -> None:
     """Run the DVI analysis on the registry; store the run and its candidate matches (analyst)."""
-    say = (
-        (lambda _m: None)
-        if as_json
-        else (lambda m: err_console.print(f"[dim]{m}…[/]", highlight=False))
-    )
-    result = identify.identify(
-        db, actor=actor or "", frequency_table=frequencies, top=top, progress=say
-    )
+    with progress_reporter(json_lines=progress_json, bars=not as_json) as progress:
+        result = identify.identify(
+            db,
+            actor=actor or "",
+            frequency_table=frequencies,
+            top=top,
+            progress=progress,
+            from_screen=from_screen,
+        )
     if as_json:
         print_json(result.as_dict())
         return

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from repatria.errors import FormatError
 from repatria.formats.casefolder import read_case_folder
 from repatria.kinship.dvi import DVIProblem, PairwiseResult, pairwise_lr
 from repatria.kinship.joint import JointResult, joint_dvi
+from repatria.services.progress import Progress, step
 
 __all__ = ["DVIAnalysis", "read_case", "analyse_problem", "analyse_case"]
 
@@ -132,21 +132,25 @@ def read_case(
 
 
 def analyse_problem(
-    problem: DVIProblem, top: int = 20, progress: Callable[[str], None] | None = None
+    problem: DVIProblem, top: int = 20, progress: Progress | None = None
 ) -> DVIAnalysis:
-    say = progress or (lambda _msg: None)
+    """Pairwise LRs and exclusions, the joint search and dvir's conclusions of ``problem``.
+
+    ``progress`` hears the steps ``pairwise``, ``joint`` and ``conclusions`` (see
+    :mod:`repatria.services.progress`), each whole: the kinship core counts none of them.
+    """
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    say("pairwise LRs and exclusions")
-    pw = pairwise_lr(problem)
+    with step(progress, "pairwise"):
+        pw = pairwise_lr(problem)
     seconds["pairwise"] = time.perf_counter() - t
     t = time.perf_counter()
-    say("joint identification")
-    joint = joint_dvi(problem, pw, top=top)
+    with step(progress, "joint"):
+        joint = joint_dvi(problem, pw, top=top)
     seconds["joint"] = time.perf_counter() - t
     t = time.perf_counter()
-    say("conclusions")
-    conclusions, lr0 = _conclusions(problem, pw)
+    with step(progress, "conclusions"):
+        conclusions, lr0 = _conclusions(problem, pw)
     seconds["conclusions"] = time.perf_counter() - t
     return DVIAnalysis(problem, pw, joint, conclusions, seconds, lr0)
 
@@ -163,13 +167,17 @@ def _conclusions(
 def analyse_case(
     path: str | Path,
     top: int = 20,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     unseen_allele_freq: float | None = None,
 ) -> DVIAnalysis:
-    """Read the case at ``path`` and analyse it (``unseen_allele_freq``: see :func:`read_case`)."""
+    """Read the case at ``path`` and analyse it (``unseen_allele_freq``: see :func:`read_case`).
+
+    ``progress`` hears ``read``, then the steps of :func:`analyse_problem`.
+    """
     added: dict[str, list[str]] = {}
     relabelled: dict[str, Any] = {}
-    problem = read_case(path, unseen_allele_freq, added, relabelled)
+    with step(progress, "read"):
+        problem = read_case(path, unseen_allele_freq, added, relabelled)
     result = analyse_problem(problem, top=top, progress=progress)
     if added:
         result.notes["unseen_alleles"] = {"frequency": unseen_allele_freq, "added": added}

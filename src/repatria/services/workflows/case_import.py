@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from repatria.errors import FormatError, RegistryError
-from repatria.kinship.dvi import NOBODY, DVIProblem, generate_pairings
+from repatria.kinship.dvi import NOBODY, DefaultPairings, DVIProblem, generate_pairings
 from repatria.kinship.pedigree import Genotype, Sex
 from repatria.registry.chain import append, lock_head
 from repatria.registry.db import session_scope
@@ -58,6 +58,7 @@ from repatria.registry.models import (
 from repatria.registry.models import Genotype as GenotypeRow
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
+from repatria.services.progress import Progress, quiet, step
 from repatria.services.workflows.case_files import (
     CASE_FILES,
     SEX_NAMES,
@@ -107,15 +108,22 @@ class CaseImportResult:
         return text + "".join(f"; {n}" for n in self.notes)
 
 
-def import_case(db: str | None, path: str | Path, *, actor: str) -> CaseImportResult:
-    """Import a case folder or ``.fam`` file (see the module notes); returns what was stored."""
+def import_case(
+    db: str | None, path: str | Path, *, actor: str, progress: Progress | None = None
+) -> CaseImportResult:
+    """Import a case folder or ``.fam`` file (see the module notes); returns what was stored.
+
+    ``progress`` hears ``read`` (the case, whole), then ``import``: reference families and PM
+    samples stored, of all of them.
+    """
     from repatria.services.pipelines.dvi_analysis import read_case
 
     p = Path(path)
     if not p.exists():
         raise FormatError("no such case folder or .fam file", file=str(p))
-    sha = case_sha256(p)
-    problem = read_case(p)  # complete and validated before the database is touched
+    with step(progress, "read"):
+        sha = case_sha256(p)
+        problem = read_case(p)  # complete and validated before the database is touched
     donors = read_donors(p) if p.is_dir() else {}
     typed = {pid for fam in problem.am_profiles.values() for pid in fam}
     unknown = sorted(set(donors) - typed)
@@ -139,7 +147,7 @@ def import_case(db: str | None, path: str | Path, *, actor: str) -> CaseImportRe
         session.add(batch)
         try:
             session.flush()
-            result = _store(session, p, problem, donors, user, batch)
+            result = _store(session, p, problem, donors, user, batch, progress or quiet)
             session.flush()
         except IntegrityError as e:
             raise RegistryError(
@@ -175,6 +183,13 @@ class _Import:
     batch: ImportBatch
     case_name: str
     counts: dict[str, int]
+    progress: Progress = quiet
+    done: int = 0  # families and PM samples stored
+
+    def stored(self) -> None:
+        """One more family or PM sample stored: tell ``progress``."""
+        self.done += 1
+        self.progress("import", self.done, len(self.problem.families) + len(self.problem.pm))
 
 
 def _store(
@@ -184,6 +199,7 @@ def _store(
     donors: Mapping[str, DonorInfo],
     user: User,
     batch: ImportBatch,
+    progress: Progress = quiet,
 ) -> CaseImportResult:
     counts = dict.fromkeys(
         (
@@ -203,7 +219,10 @@ def _store(
         ),
         0,
     )
-    ctx = _Import(session, p, problem, user, batch, p.stem if p.is_file() else p.name, counts)
+    ctx = _Import(
+        session, p, problem, user, batch, p.stem if p.is_file() else p.name, counts, progress
+    )
+    progress("import", 0, len(problem.families) + len(problem.pm))
     table = _store_markers(ctx)
     persons = _store_persons(ctx)
     _store_families(ctx, donors, persons)
@@ -330,6 +349,7 @@ def _store_families(
                 )
             session.add(member)
             counts["pedigree_members"] += 1
+        ctx.stored()
     session.flush()
 
 
@@ -382,6 +402,7 @@ def _store_pm_samples(ctx: _Import) -> dict[str, Sample]:
             ),
         )
         counts["pm_samples"] += 1
+        ctx.stored()
     return samples
 
 
@@ -394,6 +415,10 @@ def _store_pairing_exclusions(
     """
     session, p, problem, batch, counts = ctx.session, ctx.path, ctx.problem, ctx.batch, ctx.counts
     notes: list[str] = []
+    if isinstance(problem.pairings, DefaultPairings):
+        # dvir's default (a case without pairings.json): nothing is ruled out beyond sex and
+        # nobody stays possible; comparing would list PM x MP pairings, 10^8 at 10^4 x 10^4.
+        return notes
     for v, default in generate_pairings(problem).items():
         allowed = set(problem.pairings[v])
         for m in default:

@@ -18,11 +18,11 @@ and family as evidence, so review sees the numbers the run saw.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from repatria import __version__
 from repatria.errors import ServiceError
@@ -40,6 +40,7 @@ from repatria.registry.models import (
 from repatria.registry.review_state import identified_ids
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
+from repatria.services.progress import Progress, quiet, step
 from repatria.services.workflows.problem import (
     RegistryProblem,
     markers_from_rows,
@@ -119,23 +120,40 @@ def identify(
     actor: str,
     frequency_table: str | None = None,
     top: int = 20,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+    from_screen: int | None = None,
 ) -> IdentifyResult:
-    """Run the DVI analysis on what is in the registry; store the run and its candidates."""
+    """Run the DVI analysis on what is in the registry; store the run and its candidates.
+
+    ``from_screen``: analyse only the candidate pairings of that screen run (see
+    :func:`repatria.services.workflows.screen_run.restrict_to_screen`).
+    ``progress`` hears ``registry`` (reading it), the steps of
+    :func:`~repatria.services.pipelines.dvi_analysis.analyse_problem`, then ``store``
+    (candidates stored).
+    """
     from repatria.services.pipelines.dvi_analysis import analyse_problem
 
-    say = progress or (lambda _msg: None)
+    report = progress or quiet
+
+    def read(session: Session) -> RegistryProblem:
+        rp = registry_problem(session, frequency_table)
+        if from_screen is None:
+            return rp
+        from repatria.services.workflows.screen_run import restrict_to_screen
+
+        return restrict_to_screen(session, rp, from_screen)
+
     with session_scope(db) as session:
         require(session, actor, "runs.record")  # refuse before the long part, not after
-        say("reading the registry")
-        rp = registry_problem(session, frequency_table)
+        with step(report, "registry"):
+            rp = read(session)
     problem = rp.problem
-    analysis = analyse_problem(problem, top=top, progress=say)
+    analysis = analyse_problem(problem, top=top, progress=report)
     pw, joint = analysis.pairwise, analysis.joint
 
     with session_scope(db) as session:
         user = require(session, actor, "runs.record")
-        again = registry_problem(session, frequency_table)
+        again = read(session)
         if again.sha256 != rp.sha256:
             raise ServiceError(
                 "the registry changed while the analysis ran (profiles, families or "
@@ -165,6 +183,7 @@ def identify(
             "mutation": "mutation models as stored with the markers",
             "prior": joint.prior,
             "top": top,
+            **({"from_screen": from_screen} if from_screen is not None else {}),
             "candidate_rule": CANDIDATE_RULE,
             "posterior_threshold": POSTERIOR_THRESHOLD,
             "candidates_of_identified_left_out": settled,
@@ -197,7 +216,8 @@ def identify(
                 select(Remains.id, Remains.ref).where(Remains.id.in_(list(rp.pm_remains.values())))
             ).all()
         )
-        for i, k, log_lr, post in rows:
+        report("store", 0, len(rows))
+        for n, (i, k, log_lr, post) in enumerate(rows, start=1):
             v, m = problem.pm[i], problem.missing[k]
             excl = int(pw.exclusions[i, k])
             evidence = CandidateEvidence(
@@ -235,6 +255,7 @@ def identify(
                     excl if excl >= 0 else None,
                 )
             )
+            report("store", n, len(rows))
         log_event(
             session,
             user.name,
