@@ -48,7 +48,8 @@ def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> N
     )
     record_sample(db, actor="cas", remains_ref="R-0002", sample_ref="S-0002", material="tooth")
     history = custody_history(db, "R-0001", actor="cas")
-    assert [h.event for h in history] == ["received", "sampled"]
+    # the import's own "received", then the one recorded at the mortuary
+    assert [h.event for h in history] == ["received", "received", "sampled"]
 
     # Review: two identifications confirmed, one rejected.
     for cid in cands[:3]:
@@ -160,9 +161,10 @@ def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> N
 
     report = verify_chains(db, actor="aud")
     assert report.ok and [c.rows for c in report.chains] == [
+        10,
         6,
-        6,
-    ]  # custody: received, 2 sampled, 3 released
+        0,
+    ]  # custody: 4 received on import, received, 2 sampled, 3 released; no re-associations
     record = person_record(db, "P-0001", actor="lia")
     assert {n["kind"] for n in record.names} == {"official", "false", "transliteration"}
 

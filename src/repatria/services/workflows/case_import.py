@@ -58,6 +58,7 @@ from repatria.registry.models import (
 from repatria.registry.models import Genotype as GenotypeRow
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
+from repatria.services.workflows.body_parts import add_sample, move_body
 from repatria.services.workflows.case_files import (
     CASE_FILES,
     SEX_NAMES,
@@ -354,6 +355,16 @@ def _store_pm_samples(ctx: _Import) -> dict[str, Sample]:
             session.add(remains)
             session.flush()
             counts["remains_created"] += 1
+            # Every recovered item is received before anything else happens to it.
+            append(
+                session,
+                CustodyEvent(
+                    remains_id=remains.id,
+                    event="received",
+                    notes=f"received with case {p.name} (batch {batch.id})",
+                    recorded_by_id=user.id,
+                ),
+            )
         else:
             counts["remains_linked"] += 1
         sample = Sample(
@@ -369,6 +380,9 @@ def _store_pm_samples(ctx: _Import) -> dict[str, Sample]:
         _store_profile(
             session, sample, problem.pm_profiles.get(v, {}), len(problem.markers), counts
         )
+        body = add_sample(session, sample, remains, cause=f"import:{batch.id}")
+        if body.status == "recovered":
+            move_body(session, body, "sampled", actor=user, cause=f"import:{batch.id}")
         if remains.status == "recovered":
             move(session, remains, "sampled", actor=user, cause=f"import:{batch.id}")
         append(

@@ -26,6 +26,7 @@ from repatria.registry.review_state import candidate_status
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
 from repatria.services.workflows.states import move
+from repatria.services.workflows.two_person import require_second_person
 
 __all__ = [
     "ReviewResult",
@@ -259,11 +260,7 @@ def _verdict_checks(
             f"{_name(session, verdict.actor_id)} (decision {verdict.id}); a candidate "
             "is decided once"
         )
-    if proposal.actor_id == user.id:
-        raise ServiceError(
-            f"two-person rule: {user.name} proposed candidate {cand.id}, so another "
-            f"reviewer must {verb} it"
-        )
+    require_second_person(proposal.actor_id, user, what=f"candidate {cand.id}", verb=verb)
     return cand, person, remains, proposal
 
 
