@@ -81,7 +81,7 @@ def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> N
         )
 
     # Repatriation of the identified remains; unidentified remains are refused, disposed of instead.
-    with pytest.raises(ServiceError, match="remains R-0003 are recovered and not identified"):
+    with pytest.raises(ServiceError, match="body R-0003 is recovered and not identified"):
         repatriate(
             db,
             ["R-0001", "R-0003"],
@@ -181,7 +181,7 @@ def test_refused_transitions_are_one_sentence(db: str, tmp_path: Path) -> None:
     dispose(
         db, "R-0001", actor="cas", kind="burial", occurred_on="2025-05-01", reason="unidentified"
     )
-    with pytest.raises(ServiceError, match="remains R-0001 is disposed and cannot become disposed"):
+    with pytest.raises(ServiceError, match="body R-0001 is disposed and cannot become disposed"):
         dispose(db, "R-0001", actor="cas", kind="cremation", occurred_on="2025-05-02", reason="x")
     with pytest.raises(ServiceError, match="cas is a case_manager and may not record family"):
         notify_family(db, "P-0001", actor="cas", recipient="x", method="phone", notified_on="2025")

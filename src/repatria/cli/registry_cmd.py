@@ -532,18 +532,30 @@ def repatriate_cmd(
 
 
 def dispose_cmd(
-    remains: str = typer.Argument(..., help="The remains' reference."),
+    remains: str = typer.Argument(..., help="The body's reference (or its one item's)."),
     kind: str = typer.Option(..., "--kind", help=f"{spelled(DISPOSITION_KINDS)}."),
     occurred_on: str = typer.Option(..., "--on", help="When."),
     reason: str = typer.Option(..., "--reason", help="Why they were not repatriated."),
     place: str | None = typer.Option(None, "--place", help="Where."),
+    cemetery: str | None = typer.Option(None, "--cemetery", help="The grave's cemetery."),
+    plot: str | None = typer.Option(None, "--plot", help="The grave's plot."),
+    grave: str | None = typer.Option(None, "--grave", help="The grave's number."),
     actor: str = AsOpt,
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Record remains buried, cremated, held or transferred instead of repatriated."""
+    """Record a body buried (in a numbered grave), cremated, held or transferred."""
     rec = repatriation.dispose(
-        db, remains, actor=actor, kind=kind, occurred_on=occurred_on, reason=reason, place=place
+        db,
+        remains,
+        actor=actor,
+        kind=kind,
+        occurred_on=occurred_on,
+        reason=reason,
+        place=place,
+        cemetery=cemetery,
+        plot=plot,
+        grave=grave,
     )
     _out(rec, as_json, rec.message)
 
@@ -691,6 +703,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(import_app, name="import")
     app.command("identify")(command(identify_cmd))
     app.add_typer(review_app, name="review")
+    from repatria.cli.bodies_cmd import bodies_app
+
+    app.add_typer(bodies_app, name="bodies")
     app.command("custody")(command(custody_cmd))
     app.command("custody-history")(command(custody_history_cmd))
     app.command("sample")(command(sample_cmd))

@@ -26,6 +26,7 @@ __all__ = [
     "new_body",
     "add_sample",
     "move_body",
+    "move_items",
 ]
 
 
@@ -142,7 +143,15 @@ def move_body(
 ) -> None:
     """Move the body (state machine checked); its items follow where every body in them has."""
     move(session, body, to_state, actor=actor, reason=reason, cause=cause)
+    move_items(session, body, actor, cause=cause, reason=reason)
+
+
+def move_items(
+    session: Session, body: Body, actor: User, *, cause: str | None, reason: str | None = None
+) -> None:
+    """Move the body's items to the body's state where every body in them is in it too."""
     session.flush()
+    to_state = body.status
     for item in body_items(session, body.id):
         if item.status == to_state or to_state not in REMAINS_TRANSITIONS[item.status]:
             continue

@@ -66,6 +66,7 @@ from repatria.services.workflows.case_files import (
     case_sha256,
     markers_to_rows,
     read_donors,
+    read_items,
 )
 from repatria.services.workflows.states import move
 
@@ -176,6 +177,7 @@ class _Import:
     batch: ImportBatch
     case_name: str
     counts: dict[str, int]
+    items: dict[str, str] = field(default_factory=dict)  # PM sample -> recovered item ref
 
 
 def _store(
@@ -205,6 +207,7 @@ def _store(
         0,
     )
     ctx = _Import(session, p, problem, user, batch, p.stem if p.is_file() else p.name, counts)
+    ctx.items = read_items(p, problem.pm) if p.is_dir() else {}
     table = _store_markers(ctx)
     persons = _store_persons(ctx)
     _store_families(ctx, donors, persons)
@@ -344,10 +347,11 @@ def _store_pm_samples(ctx: _Import) -> dict[str, Sample]:
     for v in problem.pm:
         if session.execute(select(Sample.id).where(Sample.ref == v)).first():
             raise _conflict(p, "pm.tsv", "id", f"sample {v} is already in the registry")
-        remains = session.execute(select(Remains).where(Remains.ref == v)).scalar_one_or_none()
+        item = ctx.items.get(v, v)
+        remains = session.execute(select(Remains).where(Remains.ref == item)).scalar_one_or_none()
         if remains is None:
             remains = Remains(
-                ref=v,
+                ref=item,
                 condition="unknown",
                 import_id=batch.id,
                 notes=f"known from DVI case {case_name}; recovery not recorded yet",
