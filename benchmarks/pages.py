@@ -70,8 +70,8 @@ def main() -> None:
         "/login",
     ]
     print(
-        f"demo data: {len(persons)} persons, {len(rem)} remains, {len(summary.candidates)} candidates; "
-        f"{args.repeat} requests per page"
+        f"demo data: {len(persons)} persons, {len(rem)} remains, "
+        f"{len(summary.candidates)} candidates; {args.repeat} requests per page"
     )
     print(f"{'page':45s} {'median ms':>10s} {'max ms':>8s}  status")
     for path in pages + ["/api/v1/dashboard", f"/api/v1/candidates/{cand}"]:

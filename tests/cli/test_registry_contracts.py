@@ -29,7 +29,8 @@ CLAIMS = (
     "claim_id\treported_on\treported_by\tattributed_to\tsubject\tmeasure\tlow\thigh\tas_of\tbasis"
     "\tverification\n"
     "t1\t2025-01-01\tTest Gazette\tMinistry\tsoldiers\tkilled\t30\t\t2024-12\tbriefing\testimate\n"
-    "t2\t2025-02-01\tTest Gazette\tState media\tcoffins shown\trepatriated\t6\t6\t2025\tfootage\timages\n"
+    "t2\t2025-02-01\tTest Gazette\tState media\tcoffins shown\trepatriated\t6\t6\t2025\tfootage"
+    "\timages\n"
 )
 
 

@@ -94,7 +94,7 @@ def raw_connect(url: str):  # noqa: ANN201
 
 
 def setup_case(db: str, tmp_path: Path, n: int = 3) -> list[int]:
-    """Import n persons and n remains; record one candidate P-i = R-i for each (by analyst ana)."""
+    """Import n persons and n remains, and record one candidate P-i = R-i for each (analyst ana)."""
     from repatria.services.workflows.imports import import_persons, import_remains
     from repatria.services.workflows.runs import CandidateInput, record_candidates, record_run
 

@@ -26,7 +26,7 @@ from repatria.services.workflows.runs import CandidateInput, record_candidates, 
 
 
 def _family_with_donor(db: str) -> dict[str, int]:
-    """A DVI-shaped case: pedigree F1 (father, mother, MP son), the mother typed; one PM profile."""
+    """A DVI-shaped case: pedigree F1 (father, mother, MP son), the mother donated; a PM profile."""
     with session_scope(db) as s:
         person = s.execute(select(Person).where(Person.ref == "P-0001")).scalar_one()
         remains = s.execute(select(Remains).where(Remains.ref == "R-0001")).scalar_one()

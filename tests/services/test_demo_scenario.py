@@ -1,4 +1,4 @@
-"""The bundled demo loads into a fresh database (SQLite and PostgreSQL) and fills every state."""
+"""The bundled demo scenario loads into a new database (SQLite, PostgreSQL), filling every state."""
 
 from __future__ import annotations
 

@@ -80,7 +80,7 @@ def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> N
             db, "P-0003", actor="lia", recipient="x", method="phone", notified_on="2025-03-01"
         )
 
-    # Repatriation of the identified remains; unidentified remains are refused, disposed of instead.
+    # Repatriation of the identified bodies; unidentified ones are refused, then disposed of.
     with pytest.raises(ServiceError, match="body R-0003 is recovered and not identified"):
         repatriate(
             db,

@@ -64,10 +64,10 @@ def status_for(exc: Exception) -> int:
 
 def _respond(request: Request, status: int, message: str, detail: object = None) -> Response:
     if is_api(request):
-        body: dict[str, object] = {"error": {"status": status, "message": message}}
+        error: dict[str, object] = {"status": status, "message": message}
         if detail is not None:
-            body["error"]["detail"] = detail  # type: ignore[index]
-        return JSONResponse(body, status_code=status)
+            error["detail"] = detail
+        return JSONResponse({"error": error}, status_code=status)
     from repatria.web.render import render_error
 
     return render_error(request, status, _TITLES.get(status, "Error"), message)

@@ -95,7 +95,9 @@ def csrf_token_for(token: str) -> str:
 
 
 def db_of(request: Request) -> str | None:
-    return request.app.state.db
+    """The database URL the app was created with (``None``: the default database)."""
+    db: str | None = request.app.state.db
+    return db
 
 
 def is_api(request: Request) -> bool:
@@ -109,7 +111,10 @@ def _bearer(request: Request) -> str | None:
 
 
 def allow(action: str) -> Callable[..., object]:
-    """A dependency that admits only callers whose role may perform ``action``; returns the Caller."""
+    """A dependency that admits only callers whose role may perform ``action``.
+
+    It returns the :class:`Caller`.
+    """
     roles = roles_for(action)
 
     async def guard(request: Request) -> Caller:
@@ -145,7 +150,8 @@ def allow(action: str) -> Callable[..., object]:
         request.state.caller = caller
         return caller
 
-    guard.action = action  # type: ignore[attr-defined]  # read by the route-walking test
+    # Read by the route-walking test; mypy does not model attributes set on a function.
+    guard.action = action  # type: ignore[attr-defined]
     guard.roles = roles  # type: ignore[attr-defined]
     return guard
 

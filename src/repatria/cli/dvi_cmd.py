@@ -33,8 +33,8 @@ def analyse(
         "--unseen-allele-freq",
         min=0.0,
         max=0.5,
-        help="Add alleles the frequency table lacks at this frequency instead of stopping with an error "
-        "(they are listed in the output).",
+        help="Add alleles the frequency table lacks at this frequency instead of stopping with "
+        "an error (they are listed in the output).",
     ),
 ) -> None:
     """Pairwise LRs, exclusions, joint identification with posteriors, and conclusions."""
@@ -59,7 +59,8 @@ def analyse(
     if unseen:
         listed = "; ".join(f"{m}: {', '.join(a)}" for m, a in unseen["added"].items())
         err_console.print(
-            f"alleles not in the frequency table, added at frequency {unseen['frequency']:g}: {listed}",
+            "alleles not in the frequency table, added at frequency "
+            f"{unseen['frequency']:g}: {listed}",
             highlight=False,
             soft_wrap=True,
         )
@@ -69,8 +70,8 @@ def analyse(
 def show(r: DVIAnalysis, top: int = 5) -> None:
     p, pw, j = r.problem, r.pairwise, r.joint
     console.print(
-        f"[bold]{len(p.pm)} PM samples, {len(p.families)} reference families, {len(p.missing)} missing "
-        f"persons, {len(p.markers)} markers[/]"
+        f"[bold]{len(p.pm)} PM samples, {len(p.families)} reference families, "
+        f"{len(p.missing)} missing persons, {len(p.markers)} markers[/]"
     )
     t = Table(title="Pairwise LR (PM placed on MP vs. unrelated); excluded pairings marked ✗")
     t.add_column("PM")
@@ -88,7 +89,8 @@ def show(r: DVIAnalysis, top: int = 5) -> None:
         t.add_row(v, *cells)
     console.print(t)
     t = Table(
-        title=f"Best joint assignments of {j.n_assignments:,} (flat prior; LR vs. nobody identified)"
+        title=f"Best joint assignments of {j.n_assignments:,} "
+        "(flat prior; LR vs. nobody identified)"
     )
     t.add_column("#", justify="right")
     t.add_column("assignment")

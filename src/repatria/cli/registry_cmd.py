@@ -87,7 +87,10 @@ __all__ = [
     "audit_app",
 ]
 
-DB_HELP = "Database URL (sqlite:///path or postgresql://...); default $REPATRIA_DATABASE_URL, else ./repatria.sqlite."
+DB_HELP = (
+    "Database URL (sqlite:///path or postgresql://...); "
+    "default $REPATRIA_DATABASE_URL, else ./repatria.sqlite."
+)
 DbOpt = typer.Option(None, "--db", help=DB_HELP, show_default=False)
 AS_HELP = "The user doing this (checked against their role); default $REPATRIA_USER."
 AsOpt = typer.Option(..., "--as", envvar="REPATRIA_USER", help=AS_HELP, show_envvar=False)
@@ -110,7 +113,8 @@ audit_app = typer.Typer(
 
 def _out(obj: Any, as_json: bool, sentence: str) -> None:
     if as_json:
-        print_json(dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj)
+        is_record = dataclasses.is_dataclass(obj) and not isinstance(obj, type)
+        print_json(dataclasses.asdict(obj) if is_record else obj)
     else:
         console.print(sentence, highlight=False, soft_wrap=True)
 
@@ -205,7 +209,7 @@ def import_case(
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Import a DVI case: remains and PM profiles, reference families, donors, missing persons, markers."""
+    """Import a DVI case: remains, PM profiles, families, donors, missing persons and markers."""
     result = case_import.import_case(db, path, actor=actor)
     _out(
         {**dataclasses.asdict(result), "message": result.message} if as_json else result,
@@ -368,7 +372,7 @@ def review_show(
     _out(state, as_json, "\n".join(lines))
 
 
-# ----------------------------------------------------------------------------- custody, notify, repatriate
+# ------------------------------------------------------------------ custody, notify, repatriate
 
 
 def custody_cmd(
@@ -571,7 +575,7 @@ def presume_dead_cmd(
     console.print(f"person {person} is now {status.replace('_', ' ')}", highlight=False)
 
 
-# ----------------------------------------------------------------------------- consent, account, audit
+# ---------------------------------------------------------------------- consent, account, audit
 
 
 @consent_app.command("withdraw")

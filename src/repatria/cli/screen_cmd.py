@@ -1,18 +1,20 @@
-"""``repatria screen`` and ``repatria fragments``: screening at scale, thin over services.screening."""
+"""``repatria screen`` and ``repatria fragments``: screening at scale, thin over the screening
+service."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from repatria.cli.output import command, console, err_console, print_json
 
 
 @contextmanager
-def _progress(enabled: bool):
+def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
     """A Rich bar on stderr, or nothing (``--json``: stdout stays one JSON document)."""
     if not enabled:
         yield None
@@ -25,7 +27,7 @@ def _progress(enabled: bool):
         console=err_console,
         transient=True,
     ) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def update(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
@@ -61,7 +63,8 @@ def screen(
         print_json(summary)
         return
     console.print(
-        f"screened {summary['pairs_screened']:,} pairs ({summary['pm']:,} PM × {summary['missing']:,} MP) "
+        f"screened {summary['pairs_screened']:,} pairs "
+        f"({summary['pm']:,} PM × {summary['missing']:,} MP) "
         f"in {summary['seconds']:.2f} s: {summary['candidates']:,} candidates"
         + (f" → {summary['out']}" if summary["out"] else "")
     )
@@ -91,6 +94,7 @@ def fragments(
         return
     console.print(
         f"{summary['samples']:,} samples: {summary['groups']:,} groups of one body "
-        f"({summary['samples_in_groups']:,} samples), {summary['candidates_checked']:,} pairs verified "
+        f"({summary['samples_in_groups']:,} samples), "
+        f"{summary['candidates_checked']:,} pairs verified "
         f"in {summary['seconds']:.2f} s" + (f" → {summary['out']}" if summary["out"] else "")
     )

@@ -25,7 +25,7 @@ def dvi(
     seed: int = typer.Option(1, "--seed", help="Random seed: the same seed gives the same case."),
     markers: int = typer.Option(23, "--markers", min=1, max=24, help="Number of STR markers."),
 ) -> None:
-    """Write a DVI case folder (pm.tsv, am.tsv, missing.txt, markers.json, pairings.json) and truth.json."""
+    """Write a DVI case: pm.tsv, am.tsv, missing.txt, markers.json, pairings.json and truth.json."""
     from repatria.services.pipelines.simulation import write_simulated_case
 
     path = write_simulated_case(victims, families, seed, out, markers)

@@ -47,6 +47,7 @@ import opt_einsum as oe
 
 from repatria import __version__
 from repatria.kinship._numeric import BoundedCache, safe_exp, safe_exp_array
+from repatria.kinship.dropout import DropoutModel, observation_matrix
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker, is_lumpable
 from repatria.kinship.pedigree import Genotype, Pedigree, Profiles, Sex
@@ -118,6 +119,7 @@ def likelihood(
     profiles: Profiles,
     theta: float = 0.0,
     lumping: str = "pedsuite",
+    dropout: Mapping[str, DropoutModel] | None = None,
 ) -> LikelihoodResult:
     """Log-likelihood of the typed people in ``profiles`` on ``pedigree``, per marker.
 
@@ -131,6 +133,9 @@ def likelihood(
     theta : Balding–Nichols ``F_ST`` correction of founder alleles (0 = none).
     lumping : ``"pedsuite"`` (default, agrees with pedprobr), ``"exact"`` or ``"none"``; see the
         module docstring.
+    dropout : per person, the dropout model of their sample (:mod:`repatria.kinship.dropout`):
+        their genotypes are then the peaks seen, ``a/a`` and ``a/-`` alike meaning "only ``a``".
+        People not in it are typed exactly (``a/-``: one allele unknown).
 
     Examples
     --------
@@ -145,14 +150,19 @@ def likelihood(
     ll = np.array(
         [
             sum(
-                marker_likelihood(c, m, _marker_genotypes(profiles, m.name, c), theta, lumping)
+                marker_likelihood(
+                    c, m, _marker_genotypes(profiles, m.name, c), theta, lumping, dropout
+                )
                 for c in comps
             )
             for m in markers
         ],
         dtype=float,
     )
-    return LikelihoodResult(tuple(m.name for m in markers), ll, theta, notes={"lumping": lumping})
+    notes: dict[str, Any] = {"lumping": lumping}
+    if dropout:
+        notes["dropout"] = {pid: dm.describe() for pid, dm in dropout.items()}
+    return LikelihoodResult(tuple(m.name for m in markers), ll, theta, notes=notes)
 
 
 def marker_likelihood(
@@ -161,13 +171,16 @@ def marker_likelihood(
     genotypes: Mapping[str, Genotype],
     theta: float = 0.0,
     lumping: str = "pedsuite",
+    dropout: Mapping[str, DropoutModel] | None = None,
 ) -> float:
     """Natural-log likelihood of one marker; ``genotypes[person] -> (a, b)`` for the typed.
 
     ``pedigree`` is evaluated as one unit (lumping is decided on all of it); :func:`likelihood`
-    splits a pedigree into its components first.
+    splits a pedigree into its components first. ``dropout``: as in :func:`likelihood`.
     """
-    problem = MarkerNetwork(pedigree, marker, genotypes, theta, targets=(), lumping=lumping)
+    problem = MarkerNetwork(
+        pedigree, marker, genotypes, theta, targets=(), lumping=lumping, dropout=dropout
+    )
     return problem.loglik()
 
 
@@ -204,21 +217,30 @@ def genotype_table_and_loglik(
     target: str,
     theta: float = 0.0,
     alleles: Iterable[str] | None = None,
+    dropout: Mapping[str, DropoutModel] | None = None,
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """:func:`genotype_likelihoods` and, from the same computation, the log-likelihood of the data
     without the target (the sum of the table over every genotype) and the table's row sums: for
     each allele ``a``, the probability of the data with the target carrying ``a`` and any other
-    allele (lumped ones included; ``nan`` for lumped rows). A target typed ``a/-`` is a row sum."""
+    allele (lumped ones included; ``nan`` for lumped rows). A target typed ``a/-`` is a row sum.
+    ``dropout``: per typed person, their sample's dropout model (see :func:`likelihood`)."""
     if genotypes.get(target) is not None:
         raise KinshipError(f"'{target}' is typed at {marker.name}; a target must be untyped")
     if alleles is None:
         problem = MarkerNetwork(
-            pedigree, marker, genotypes, theta, targets=(target,), lumping="none"
+            pedigree, marker, genotypes, theta, targets=(target,), lumping="none", dropout=dropout
         )
     else:
         extra = {marker.allele_index(a, who=target) for a in alleles}
         problem = MarkerNetwork(
-            pedigree, marker, genotypes, theta, targets=(target,), lumping="exact", extra_seen=extra
+            pedigree,
+            marker,
+            genotypes,
+            theta,
+            targets=(target,),
+            lumping="exact",
+            extra_seen=extra,
+            dropout=dropout,
         )
     table = problem.target_table(target)
     total = float(np.sum(np.triu(table)))
@@ -319,6 +341,8 @@ class MarkerNetwork:
     lumping : ``"pedsuite"``, ``"exact"`` or ``"none"``; see the module docstring.
     extra_seen : marker allele indices that must stay apart from the lump although nobody in
         ``genotypes`` carries them (for example the alleles of PM samples to be looked up).
+    dropout : per person, the dropout model of their sample; their observation factor is then
+        ``P(peaks | alleles)`` (:func:`repatria.kinship.dropout.observation_matrix`).
 
     Attributes
     ----------
@@ -347,6 +371,7 @@ class MarkerNetwork:
         targets: Iterable[str] = (),
         lumping: str = "pedsuite",
         extra_seen: Iterable[int] = (),
+        dropout: Mapping[str, DropoutModel] | None = None,
     ) -> None:
         if lumping not in LUMPING_POLICIES:
             raise KinshipError(
@@ -357,6 +382,7 @@ class MarkerNetwork:
         self.marker = marker
         self.theta = theta
         self.pedigree = pedigree
+        self.dropout: Mapping[str, DropoutModel] = dropout or {}
         targets = tuple(targets)
         for t in targets:
             if t not in pedigree:
@@ -375,7 +401,9 @@ class MarkerNetwork:
                 raise KinshipError(
                     f"X-linked marker {marker.name} needs the sex of {', '.join(bad[:5])}"
                 )
-        all_typed = len(obs) == len(pedigree)
+        # A sample under a dropout model may carry any allele: nobody is "typed" for lumping's
+        # all-typed shortcut then.
+        all_typed = len(obs) == len(pedigree) and not any(p in self.dropout for p in obs)
         seen = tuple(
             sorted({i for g in obs.values() for i in g if i is not None} | set(extra_seen))
         )
@@ -444,7 +472,13 @@ class MarkerNetwork:
                     factors.append(((*self.allele_vars(mo), (pid, "m")), self.t_female))
             g = self.obs.get(pid) if observations else None
             if g is not None:
-                factors.append((own, _observation(g, len(own), n)))
+                model = self.dropout.get(pid)
+                table = (
+                    _observation(g, len(own), n)
+                    if model is None
+                    else observation_matrix(g, len(own), self.p, model)
+                )
+                factors.append((own, table))
         if self.theta > 0 and founder_vars:
             # Founders share one subpopulation: their alleles are drawn jointly.
             factors.append(

@@ -37,7 +37,8 @@ _COUNT_SOURCES = {
     "persons": "missing persons in the registry (current records, corrections excluded)",
     "recovered": "sets of remains recovered (current records)",
     "sampled": "remains with at least one PM sample",
-    "identified": "persons with a confirmed, unrevoked identification (incl. since repatriated or disposed of)",
+    "identified": "persons with a confirmed, unrevoked identification "
+    "(incl. since repatriated or disposed of)",
     "notified": "identified persons whose family was told (notifications)",
     "repatriated": "persons in state repatriated",
     "disposed": "identified persons disposed of otherwise (burial, cremation ...)",

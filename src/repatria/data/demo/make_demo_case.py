@@ -1,4 +1,5 @@
-"""How the demo's DNA case (``exchange-2025-02/``) was made. Not run by Repatria: the files are bundled.
+"""How the demo's DNA case (``exchange-2025-02/``) was made. Not run by Repatria: the files are
+bundled.
 
 Run from the project root to regenerate (the output is deterministic for the seed)::
 

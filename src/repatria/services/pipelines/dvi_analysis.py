@@ -157,7 +157,7 @@ def _conclusions(
     from repatria.kinship.conclusions import dvi_solve
 
     c = dvi_solve(problem, pairwise=pw)
-    return {"pm": list(c.pm), "am": list(c.am)}, dict(c.lr0)
+    return c.tables(), dict(c.lr0)
 
 
 def analyse_case(
