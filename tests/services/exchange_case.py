@@ -29,7 +29,7 @@ def people(seed: int = 7) -> dict[str, dict[str, tuple[str, str]]]:
     """Every simulated person's genotypes, by id."""
     rng = random.Random(seed)
     out: dict[str, dict[str, tuple[str, str]]] = {
-        k: {m: _genotype(rng) for m in MARKERS} for k in ("D1", "D1M", "D2", "D2M", "U3")
+        k: {m: _genotype(rng) for m in MARKERS} for k in ("D1", "D1M", "D2", "D2M", "U3", "W2")
     }
     out["M1"] = {m: _child(rng, out["D1"][m], out["D1M"][m]) for m in MARKERS}
     out["M2"] = {m: _child(rng, out["D2"][m], out["D2M"][m]) for m in MARKERS}
@@ -42,8 +42,14 @@ def _cell(g: tuple[str | None, str | None] | None) -> str:
     return f"{g[0]}/{g[1] if g[1] is not None else '-'}"
 
 
-def write_case(folder: Path, *, with_mother: bool = False, seed: int = 7) -> Path:
-    """Write the case folder (``with_mother``: D1M typed in F1, as a second version adds)."""
+def write_case(
+    folder: Path, *, with_mother: bool = False, wrong_father: bool = False, seed: int = 7
+) -> Path:
+    """Write the case folder.
+
+    ``with_mother``: D1M is typed in F1 (a reference added later); ``wrong_father``: F2 names
+    W2 (another man, typed) as M2's father instead of D2, as a mixed-up pedigree does.
+    """
     p = people(seed)
     folder.mkdir(parents=True, exist_ok=True)
     markers = {
@@ -80,9 +86,10 @@ def write_case(folder: Path, *, with_mother: bool = False, seed: int = 7) -> Pat
     am.append(line("F1", "D1", "0", "0", 1, "D1"))
     am.append(line("F1", "D1M", "0", "0", 2, "D1M" if with_mother else None))
     am.append(line("F1", "M1", "D1", "D1M", 1, None))
-    am.append(line("F2", "D2", "0", "0", 1, "D2"))
+    father = "W2" if wrong_father else "D2"
+    am.append(line("F2", father, "0", "0", 1, father))
     am.append(line("F2", "D2M", "0", "0", 2, None))
-    am.append(line("F2", "M2", "D2", "D2M", 1, None))
+    am.append(line("F2", "M2", father, "D2M", 1, None))
     (folder / "am.tsv").write_text("\n".join(am) + "\n")
     (folder / "missing.txt").write_text("M1\tF1\nM2\tF2\n")
     # V2 and V3 were taken from one bag

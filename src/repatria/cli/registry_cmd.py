@@ -206,11 +206,18 @@ def import_case(
         help="A case folder (pm.tsv, am.tsv, missing.txt, markers.json) or a Familias .fam file.",
     ),
     actor: str = AsOpt,
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show what would change (new family versions); write nothing."
+    ),
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Import a DVI case: remains, PM profiles, families, donors, missing persons and markers."""
-    result = case_import.import_case(db, path, actor=actor)
+    """Import a DVI case: remains, PM profiles, families, donors, missing persons and markers.
+
+    A folder imported before and changed since makes new versions of its families (and new
+    profiles of retyped samples); the old ones are kept.
+    """
+    result = case_import.import_case(db, path, actor=actor, dry_run=dry_run)
     _out(
         {**dataclasses.asdict(result), "message": result.message} if as_json else result,
         as_json,

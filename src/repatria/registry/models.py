@@ -421,6 +421,7 @@ class PedigreeMember(Base):
     __tablename__ = "pedigree_members"
     __table_args__ = (
         UniqueConstraint("family_id", "individual"),
+        UniqueConstraint("family_id", "donor_id"),
         CheckConstraint(_in("sex", SEXES), name="sex"),
     )
 
@@ -431,7 +432,8 @@ class PedigreeMember(Base):
     mother: Mapped[str | None] = mapped_column(String(64))
     sex: Mapped[str] = mapped_column(String(8), default="unknown")
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
-    donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"), unique=True)
+    # A donor holds one position in each version of his family (unique per family row).
+    donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"), index=True)
     family: Mapped[ReferenceFamily] = relationship(back_populates="members")
 
 

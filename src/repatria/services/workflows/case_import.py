@@ -27,6 +27,7 @@ NULL) and never written to the audit trail.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from repatria.errors import FormatError, RegistryError
 from repatria.kinship.dvi import NOBODY, DVIProblem, generate_pairings
-from repatria.kinship.pedigree import Genotype, Sex
+from repatria.kinship.pedigree import Genotype, Pedigree, Sex
 from repatria.registry.chain import append, lock_head
 from repatria.registry.db import session_scope
 from repatria.registry.models import (
@@ -68,6 +69,13 @@ from repatria.services.workflows.case_files import (
     read_donors,
     read_items,
 )
+from repatria.services.workflows.case_versions import (
+    case_shape,
+    current_family,
+    current_genotypes,
+    differences,
+    registry_shape,
+)
 from repatria.services.workflows.states import move
 
 __all__ = [
@@ -92,6 +100,11 @@ class CaseImportResult:
     frequency_table: str
     counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: ids of the family versions this import created (a changed folder imported again)
+    families_new_version: list[int] = field(default_factory=list)
+    #: the differences from the registry, one sentence each (new versions, retyped samples)
+    changes: list[str] = field(default_factory=list)
+    dry_run: bool = False
 
     @property
     def message(self) -> str:
@@ -106,11 +119,37 @@ class CaseImportResult:
             f"{c.get('donors', 0)} donors, {c.get('marker_definitions', 0)} markers "
             f"(frequency table {self.frequency_table!r})"
         )
-        return text + "".join(f"; {n}" for n in self.notes)
+        if self.families_new_version:
+            text += f"; {len(self.families_new_version)} families have a new version"
+        text += "".join(f"; {n}" for n in self.notes)
+        text += "".join(f"\n  {c}" for c in self.changes)
+        return f"dry run, nothing written: {text}" if self.dry_run else text
 
 
-def import_case(db: str | None, path: str | Path, *, actor: str) -> CaseImportResult:
-    """Import a case folder or ``.fam`` file (see the module notes); returns what was stored."""
+class _DryRun(Exception):
+    """Raised inside the transaction of a dry run, so nothing is written."""
+
+    def __init__(self, result: CaseImportResult) -> None:
+        self.result = result
+
+
+def import_case(
+    db: str | None, path: str | Path, *, actor: str, dry_run: bool = False
+) -> CaseImportResult:
+    """Import a case folder or ``.fam`` file (see the module notes); returns what was stored.
+
+    With ``dry_run`` the import runs to the end and is rolled back: the result says what it
+    would store and how the registry's families and samples would change.
+    """
+    try:
+        return _import_case(db, path, actor=actor, dry_run=dry_run)
+    except _DryRun as done:
+        return dataclasses.replace(done.result, dry_run=True)
+
+
+def _import_case(
+    db: str | None, path: str | Path, *, actor: str, dry_run: bool
+) -> CaseImportResult:
     from repatria.services.pipelines.dvi_analysis import read_case
 
     p = Path(path)
@@ -148,6 +187,8 @@ def import_case(db: str | None, path: str | Path, *, actor: str) -> CaseImportRe
                 f"{p.name}: the import conflicts with records written at the same time "
                 f"({type(e.orig).__name__}); nothing was imported, try again"
             ) from None
+        if dry_run:
+            raise _DryRun(result)
         log_event(
             session,
             user.name,
@@ -157,6 +198,7 @@ def import_case(db: str | None, path: str | Path, *, actor: str) -> CaseImportRe
             file=p.name,
             sha256=sha,
             **{k: v for k, v in result.counts.items()},
+            new_family_versions=result.families_new_version,
         )
         return result
 
@@ -178,6 +220,8 @@ class _Import:
     case_name: str
     counts: dict[str, int]
     items: dict[str, str] = field(default_factory=dict)  # PM sample -> recovered item ref
+    new_versions: list[int] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
 
 
 def _store(
@@ -203,6 +247,10 @@ def _store(
             "genotype_rows",
             "marker_definitions",
             "pairing_exclusions",
+            "families_unchanged",
+            "families_new_version",
+            "pm_unchanged",
+            "pm_retyped",
         ),
         0,
     )
@@ -214,7 +262,16 @@ def _store(
     samples = _store_pm_samples(ctx)
     notes = _store_pairing_exclusions(ctx, samples, persons)
     return CaseImportResult(
-        p.name, batch.sha256, batch.id, False, batch.rows, table.name, counts, notes
+        p.name,
+        batch.sha256,
+        batch.id,
+        False,
+        batch.rows,
+        table.name,
+        counts,
+        notes,
+        ctx.new_versions,
+        ctx.changes,
     )
 
 
@@ -260,7 +317,7 @@ def _store_persons(ctx: _Import) -> dict[str, Person]:
                 .scalars()
                 .first()
             )
-            if taken is not None:
+            if taken is not None and taken != famid:  # the same family: a new version
                 raise _conflict(
                     p,
                     "missing.txt",
@@ -296,18 +353,14 @@ def _store_families(
 ) -> None:
     """Reference families, pedigree members, donors and their reference profiles."""
     session, p, problem = ctx.session, ctx.path, ctx.problem
-    batch, case_name, counts = ctx.batch, ctx.case_name, ctx.counts
+    batch, counts = ctx.batch, ctx.counts
     for famid, ped in problem.families.items():
-        if session.execute(select(ReferenceFamily.id).where(ReferenceFamily.ref == famid)).first():
-            raise _conflict(
-                p, "am.tsv", "famid", f"reference family {famid} is already in the registry"
-            )
-        fam = ReferenceFamily(ref=famid, case_ref=case_name, import_id=batch.id)
-        session.add(fam)
-        session.flush()
-        counts["families"] += 1
-        fam_mps = problem.family_missing.get(famid, ())
         profiles = problem.am_profiles.get(famid, {})
+        old = current_family(session, famid)
+        fam = _family_row(ctx, famid, ped, profiles, old)
+        if fam is None:
+            continue
+        fam_mps = problem.family_missing.get(famid, ())
         for ind in ped:
             member = PedigreeMember(
                 family_id=fam.id,
@@ -318,6 +371,8 @@ def _store_families(
             )
             if ind.id in fam_mps:
                 member.person_id = persons[ind.id].id
+            elif ind.id in profiles and old is not None and _known_donor(ctx, ind.id):
+                member.donor_id = _keep_donor(ctx, ind.id, profiles[ind.id])
             elif ind.id in profiles:
                 member.donor_id = _store_donor(
                     session,
@@ -337,6 +392,70 @@ def _store_families(
     session.flush()
 
 
+def _family_row(
+    ctx: _Import,
+    famid: str,
+    ped: Pedigree,
+    profiles: Mapping[str, Mapping[str, Genotype]],
+    old: ReferenceFamily | None,
+) -> ReferenceFamily | None:
+    """The family's new row: version 1, or the next version if it changed (None: unchanged)."""
+    session, counts = ctx.session, ctx.counts
+    fam = ReferenceFamily(ref=famid, case_ref=ctx.case_name, import_id=ctx.batch.id)
+    if old is not None:
+        diffs = differences(
+            famid,
+            registry_shape(session, old),
+            case_shape(ped, profiles, SEX_NAMES),
+        )
+        if not diffs:
+            counts["families_unchanged"] += 1
+            return None
+        fam.version, fam.supersedes_id = old.version + 1, old.id
+        fam.changed_by_id = ctx.user.id
+        fam.change_reason = f"import of case {ctx.path.name}: " + "; ".join(diffs)
+        ctx.changes.append(f"family {famid} version {fam.version}: " + "; ".join(diffs))
+        counts["families_new_version"] += 1
+    session.add(fam)
+    session.flush()
+    if old is not None:
+        ctx.new_versions.append(fam.id)
+    counts["families"] += 1
+    return fam
+
+
+def _known_donor(ctx: _Import, ref: str) -> bool:
+    return ctx.session.execute(select(Donor.id).where(Donor.ref == ref)).first() is not None
+
+
+def _keep_donor(ctx: _Import, ref: str, genotypes: Mapping[str, Genotype]) -> int:
+    """A registered donor's position in a new family version; a new profile if retyped."""
+    donor = ctx.session.execute(select(Donor).where(Donor.ref == ref)).scalar_one()
+    sample = (
+        ctx.session.execute(
+            select(Sample).where(Sample.donor_id == donor.id).order_by(Sample.id.desc())
+        )
+        .scalars()
+        .first()
+    )
+    if sample is not None:
+        _retype(ctx, sample, genotypes)
+    return donor.id
+
+
+def _retype(ctx: _Import, sample: Sample, genotypes: Mapping[str, Genotype]) -> bool:
+    """A new profile superseding the sample's current one, if the genotypes differ."""
+    old, before = current_genotypes(ctx.session, sample.id)
+    typed = {m: g for m, g in genotypes.items() if g is not None}
+    if before == typed:
+        return False
+    new = _store_profile(ctx.session, sample, typed, ctx.counts["marker_definitions"], ctx.counts)
+    new.supersedes_id = old.id if old is not None else None
+    new.quality_notes = f"retyped: case {ctx.path.name} (batch {ctx.batch.id})"
+    ctx.session.flush()
+    return True
+
+
 def _store_pm_samples(ctx: _Import) -> dict[str, Sample]:
     """PM samples: onto registered remains, or new remains of unknown condition."""
     session, p, problem = ctx.session, ctx.path, ctx.problem
@@ -345,8 +464,16 @@ def _store_pm_samples(ctx: _Import) -> dict[str, Sample]:
     lock_head(session, CustodyEvent.CHAIN)
     samples: dict[str, Sample] = {}
     for v in problem.pm:
-        if session.execute(select(Sample.id).where(Sample.ref == v)).first():
+        known = session.execute(select(Sample).where(Sample.ref == v)).scalar_one_or_none()
+        if known is not None and not _from_a_case(session, known):
             raise _conflict(p, "pm.tsv", "id", f"sample {v} is already in the registry")
+        if known is not None:  # a case imported again: the same sample, retyped or not
+            retyped = _retype(ctx, known, problem.pm_profiles.get(v, {}))
+            counts["pm_retyped" if retyped else "pm_unchanged"] += 1
+            if retyped:
+                ctx.changes.append(f"sample {v} retyped")
+            samples[v] = known
+            continue
         item = ctx.items.get(v, v)
         remains = session.execute(select(Remains).where(Remains.ref == item)).scalar_one_or_none()
         if remains is None:
@@ -403,6 +530,13 @@ def _store_pm_samples(ctx: _Import) -> dict[str, Sample]:
     return samples
 
 
+def _from_a_case(session: Session, sample: Sample) -> bool:
+    if sample.import_id is None:
+        return False
+    batch = session.get(ImportBatch, sample.import_id)
+    return batch is not None and batch.kind == "case"
+
+
 def _store_pairing_exclusions(
     ctx: _Import, samples: Mapping[str, Sample], persons: Mapping[str, Person]
 ) -> list[str]:
@@ -415,7 +549,7 @@ def _store_pairing_exclusions(
     for v, default in generate_pairings(problem).items():
         allowed = set(problem.pairings[v])
         for m in default:
-            if m != NOBODY and m not in allowed:
+            if m != NOBODY and m not in allowed and not _excluded(session, samples[v], persons[m]):
                 session.add(
                     PairingExclusion(
                         sample_id=samples[v].id,
@@ -431,6 +565,17 @@ def _store_pairing_exclusions(
                 f"'nobody' possible"
             )
     return notes
+
+
+def _excluded(session: Session, sample: Sample, person: Person) -> bool:
+    return (
+        session.execute(
+            select(PairingExclusion.id).where(
+                PairingExclusion.sample_id == sample.id, PairingExclusion.person_id == person.id
+            )
+        ).first()
+        is not None
+    )
 
 
 def _store_donor(
@@ -482,7 +627,7 @@ def _store_profile(
     genotypes: Mapping[str, Genotype],
     n_markers: int,
     counts: dict[str, int],
-) -> None:
+) -> Profile:
     typed = {m: g for m, g in genotypes.items() if g is not None}
     profile = Profile(sample_id=sample.id, quality=(len(typed) / n_markers) if n_markers else None)
     session.add(profile)
@@ -492,3 +637,4 @@ def _store_profile(
         for m, g in typed.items()
     )
     counts["genotype_rows"] += len(typed)
+    return profile

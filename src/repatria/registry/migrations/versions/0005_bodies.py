@@ -14,7 +14,8 @@
 - ``repatriation_items`` and ``dispositions`` name a body (filled from the remains);
   ``graves`` (cemetery, plot, number) and ``dispositions.grave_id``.
 - ``reference_families``: ``version``, ``supersedes_id``, ``change_reason``,
-  ``changed_by_id``; the ref is unique per version.
+  ``changed_by_id``; the ref is unique per version. A donor holds a position in each version
+  of his family, so ``pedigree_members.donor_id`` is unique per family row, not overall.
 
 Revision ID: 0005
 Revises: 0004
@@ -236,6 +237,12 @@ def _alter_existing() -> None:
                 b.create_foreign_key(
                     b.f("fk_dispositions_grave_id_graves"), "graves", ["grave_id"], ["id"]
                 )
+    with op.batch_alter_table("pedigree_members", schema=None) as b:
+        b.drop_constraint(op.f("uq_pedigree_members_donor_id"), type_="unique")
+        b.create_unique_constraint(
+            b.f("uq_pedigree_members_family_id_donor_id"), ["family_id", "donor_id"]
+        )
+        b.create_index(b.f("ix_pedigree_members_donor_id"), ["donor_id"], unique=False)
     with op.batch_alter_table("reference_families", schema=None) as b:
         b.add_column(
             sa.Column("version", sa.Integer(), nullable=False, server_default=sa.text("1"))
@@ -399,6 +406,10 @@ def downgrade() -> None:
         b.create_unique_constraint(b.f("uq_reference_families_ref"), ["ref"])
         for col in ("changed_by_id", "change_reason", "supersedes_id", "version"):
             b.drop_column(col)
+    with op.batch_alter_table("pedigree_members", schema=None) as b:
+        b.drop_index(b.f("ix_pedigree_members_donor_id"))
+        b.drop_constraint(b.f("uq_pedigree_members_family_id_donor_id"), type_="unique")
+        b.create_unique_constraint(b.f("uq_pedigree_members_donor_id"), ["donor_id"])
     for table in ("dispositions", "repatriation_items"):
         with op.batch_alter_table(table, schema=None) as b:
             if table == "dispositions":
