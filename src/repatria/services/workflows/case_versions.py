@@ -77,9 +77,7 @@ def current_genotypes(
     return prof, {g.marker: (g.allele1, g.allele2) for g in rows}
 
 
-def registry_shape(
-    session: Session, fam: ReferenceFamily, sex_names: Mapping[object, str]
-) -> FamilyShape:
+def registry_shape(session: Session, fam: ReferenceFamily) -> FamilyShape:
     """The family version as the registry holds it."""
     members = session.execute(
         select(PedigreeMember).where(PedigreeMember.family_id == fam.id).order_by(PedigreeMember.id)
