@@ -511,7 +511,7 @@ def notify_cmd(
 
 def repatriate_cmd(
     remains: list[str] = typer.Option(
-        ..., "--remains", help="Remains handed over (repeat for each)."
+        ..., "--remains", help="Bodies handed over, one coffin each (repeat for each)."
     ),
     kind: str = typer.Option(..., "--kind", help=f"{spelled(REPATRIATION_KINDS)}."),
     counterpart: str = typer.Option(
@@ -527,7 +527,7 @@ def repatriate_cmd(
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Record identified remains handed over or exchanged (all or nothing)."""
+    """Record identified bodies handed over or exchanged, all their items (all or nothing)."""
     rec = repatriation.repatriate(
         db,
         remains,
