@@ -89,10 +89,13 @@ def body_items(session: Session, body_id: int) -> list[Remains]:
 
 
 def body_by_ref(session: Session, ref: str, *, lock: bool = False) -> Body:
-    """The body of that ref; else the one body of the recovered item of that ref."""
+    """The body of that ref; else the one body of the recovered item of that ref.
+
+    A body merged into another (no current part) is known by the body it went into.
+    """
     stmt = select(Body).where(Body.ref == ref)
     body = session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
-    if body is not None:
+    if body is not None and current_parts(session, body.id):
         return body
     item = session.execute(select(Remains).where(Remains.ref == ref)).scalar_one_or_none()
     if item is not None:
