@@ -50,13 +50,11 @@ from repatria.registry.models import (
     PairingExclusion,
     PedigreeMember,
     Person,
-    Profile,
     ReferenceFamily,
     Remains,
     Sample,
     User,
 )
-from repatria.registry.models import Genotype as GenotypeRow
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
 from repatria.services.workflows.body_parts import add_sample, move_body
@@ -72,9 +70,14 @@ from repatria.services.workflows.case_files import (
 from repatria.services.workflows.case_versions import (
     case_shape,
     current_family,
-    current_genotypes,
     differences,
+    excluded,
+    from_a_case,
+    keep_donor,
+    known_donor,
     registry_shape,
+    retype,
+    store_profile,
 )
 from repatria.services.workflows.states import move
 
@@ -371,8 +374,10 @@ def _store_families(
             )
             if ind.id in fam_mps:
                 member.person_id = persons[ind.id].id
-            elif ind.id in profiles and old is not None and _known_donor(ctx, ind.id):
-                member.donor_id = _keep_donor(ctx, ind.id, profiles[ind.id])
+            elif ind.id in profiles and old is not None and known_donor(session, ind.id):
+                member.donor_id = keep_donor(
+                    session, ind.id, profiles[ind.id], note=_note(ctx), counts=counts
+                )
             elif ind.id in profiles:
                 member.donor_id = _store_donor(
                     session,
@@ -390,6 +395,10 @@ def _store_families(
             session.add(member)
             counts["pedigree_members"] += 1
     session.flush()
+
+
+def _note(ctx: _Import) -> str:
+    return f"retyped: case {ctx.path.name} (batch {ctx.batch.id})"
 
 
 def _family_row(
@@ -424,38 +433,6 @@ def _family_row(
     return fam
 
 
-def _known_donor(ctx: _Import, ref: str) -> bool:
-    return ctx.session.execute(select(Donor.id).where(Donor.ref == ref)).first() is not None
-
-
-def _keep_donor(ctx: _Import, ref: str, genotypes: Mapping[str, Genotype]) -> int:
-    """A registered donor's position in a new family version; a new profile if retyped."""
-    donor = ctx.session.execute(select(Donor).where(Donor.ref == ref)).scalar_one()
-    sample = (
-        ctx.session.execute(
-            select(Sample).where(Sample.donor_id == donor.id).order_by(Sample.id.desc())
-        )
-        .scalars()
-        .first()
-    )
-    if sample is not None:
-        _retype(ctx, sample, genotypes)
-    return donor.id
-
-
-def _retype(ctx: _Import, sample: Sample, genotypes: Mapping[str, Genotype]) -> bool:
-    """A new profile superseding the sample's current one, if the genotypes differ."""
-    old, before = current_genotypes(ctx.session, sample.id)
-    typed = {m: g for m, g in genotypes.items() if g is not None}
-    if before == typed:
-        return False
-    new = _store_profile(ctx.session, sample, typed, ctx.counts["marker_definitions"], ctx.counts)
-    new.supersedes_id = old.id if old is not None else None
-    new.quality_notes = f"retyped: case {ctx.path.name} (batch {ctx.batch.id})"
-    ctx.session.flush()
-    return True
-
-
 def _store_pm_samples(ctx: _Import) -> dict[str, Sample]:
     """PM samples: onto registered remains, or new remains of unknown condition."""
     session, p, problem = ctx.session, ctx.path, ctx.problem
@@ -465,10 +442,12 @@ def _store_pm_samples(ctx: _Import) -> dict[str, Sample]:
     samples: dict[str, Sample] = {}
     for v in problem.pm:
         known = session.execute(select(Sample).where(Sample.ref == v)).scalar_one_or_none()
-        if known is not None and not _from_a_case(session, known):
+        if known is not None and not from_a_case(session, known):
             raise _conflict(p, "pm.tsv", "id", f"sample {v} is already in the registry")
         if known is not None:  # a case imported again: the same sample, retyped or not
-            retyped = _retype(ctx, known, problem.pm_profiles.get(v, {}))
+            retyped = retype(
+                session, known, problem.pm_profiles.get(v, {}), note=_note(ctx), counts=counts
+            )
             counts["pm_retyped" if retyped else "pm_unchanged"] += 1
             if retyped:
                 ctx.changes.append(f"sample {v} retyped")
@@ -508,9 +487,7 @@ def _store_pm_samples(ctx: _Import) -> dict[str, Sample]:
         session.add(sample)
         session.flush()
         samples[v] = sample
-        _store_profile(
-            session, sample, problem.pm_profiles.get(v, {}), len(problem.markers), counts
-        )
+        store_profile(session, sample, problem.pm_profiles.get(v, {}), len(problem.markers), counts)
         body = add_sample(session, sample, remains, cause=f"import:{batch.id}")
         if body.status == "recovered":
             move_body(session, body, "sampled", actor=user, cause=f"import:{batch.id}")
@@ -530,13 +507,6 @@ def _store_pm_samples(ctx: _Import) -> dict[str, Sample]:
     return samples
 
 
-def _from_a_case(session: Session, sample: Sample) -> bool:
-    if sample.import_id is None:
-        return False
-    batch = session.get(ImportBatch, sample.import_id)
-    return batch is not None and batch.kind == "case"
-
-
 def _store_pairing_exclusions(
     ctx: _Import, samples: Mapping[str, Sample], persons: Mapping[str, Person]
 ) -> list[str]:
@@ -549,7 +519,7 @@ def _store_pairing_exclusions(
     for v, default in generate_pairings(problem).items():
         allowed = set(problem.pairings[v])
         for m in default:
-            if m != NOBODY and m not in allowed and not _excluded(session, samples[v], persons[m]):
+            if m != NOBODY and m not in allowed and not excluded(session, samples[v], persons[m]):
                 session.add(
                     PairingExclusion(
                         sample_id=samples[v].id,
@@ -565,17 +535,6 @@ def _store_pairing_exclusions(
                 f"'nobody' possible"
             )
     return notes
-
-
-def _excluded(session: Session, sample: Sample, person: Person) -> bool:
-    return (
-        session.execute(
-            select(PairingExclusion.id).where(
-                PairingExclusion.sample_id == sample.id, PairingExclusion.person_id == person.id
-            )
-        ).first()
-        is not None
-    )
 
 
 def _store_donor(
@@ -615,26 +574,7 @@ def _store_donor(
     session.add(sample)
     session.flush()
     n_markers = counts["marker_definitions"]
-    _store_profile(session, sample, profile, n_markers, counts)
+    store_profile(session, sample, profile, n_markers, counts)
     counts["donors"] += 1
     counts["reference_profiles"] += 1
     return donor.id
-
-
-def _store_profile(
-    session: Session,
-    sample: Sample,
-    genotypes: Mapping[str, Genotype],
-    n_markers: int,
-    counts: dict[str, int],
-) -> Profile:
-    typed = {m: g for m, g in genotypes.items() if g is not None}
-    profile = Profile(sample_id=sample.id, quality=(len(typed) / n_markers) if n_markers else None)
-    session.add(profile)
-    session.flush()
-    session.add_all(
-        GenotypeRow(profile_id=profile.id, marker=m, allele1=g[0], allele2=g[1])
-        for m, g in typed.items()
-    )
-    counts["genotype_rows"] += len(typed)
-    return profile

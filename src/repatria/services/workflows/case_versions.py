@@ -20,13 +20,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
-from repatria.registry.models import Genotype as GenotypeRow
 from repatria.registry.models import (
+    Donor,
+    ImportBatch,
+    PairingExclusion,
     PedigreeMember,
+    Person,
     Profile,
     ReferenceFamily,
     Sample,
 )
+from repatria.registry.models import Genotype as GenotypeRow
 
 __all__ = [
     "FamilyShape",
@@ -35,6 +39,12 @@ __all__ = [
     "case_shape",
     "differences",
     "current_genotypes",
+    "store_profile",
+    "retype",
+    "known_donor",
+    "keep_donor",
+    "from_a_case",
+    "excluded",
 ]
 
 #: individual -> (father, mother, sex), and individual -> genotypes of the typed ones
@@ -135,3 +145,90 @@ def differences(ref: str, old: FamilyShape, new: FamilyShape) -> list[str]:
             out.append(f"{i} retyped")
     out += [f"reference profile of {i} removed" for i in ot if i not in nt and i in nm]
     return out
+
+
+def store_profile(
+    session: Session,
+    sample: Sample,
+    genotypes: Mapping[str, Genotype | None],
+    n_markers: int,
+    counts: dict[str, int],
+) -> Profile:
+    """A new profile of ``sample`` with its genotypes (an untyped marker has no row)."""
+    typed = {m: g for m, g in genotypes.items() if g is not None}
+    profile = Profile(sample_id=sample.id, quality=(len(typed) / n_markers) if n_markers else None)
+    session.add(profile)
+    session.flush()
+    session.add_all(
+        GenotypeRow(profile_id=profile.id, marker=m, allele1=g[0], allele2=g[1])
+        for m, g in typed.items()
+    )
+    counts["genotype_rows"] += len(typed)
+    return profile
+
+
+def retype(
+    session: Session,
+    sample: Sample,
+    genotypes: Mapping[str, Genotype | None],
+    *,
+    note: str,
+    counts: dict[str, int],
+) -> bool:
+    """A new profile superseding the sample's current one, if the genotypes differ."""
+    old, before = current_genotypes(session, sample.id)
+    typed = {m: g for m, g in genotypes.items() if g is not None}
+    if before == typed:
+        return False
+    new = store_profile(session, sample, typed, counts["marker_definitions"], counts)
+    new.supersedes_id = old.id if old is not None else None
+    new.quality_notes = note
+    session.flush()
+    return True
+
+
+def known_donor(session: Session, ref: str) -> bool:
+    """Whether a donor of that ref is registered."""
+    return session.execute(select(Donor.id).where(Donor.ref == ref)).first() is not None
+
+
+def keep_donor(
+    session: Session,
+    ref: str,
+    genotypes: Mapping[str, Genotype | None],
+    *,
+    note: str,
+    counts: dict[str, int],
+) -> int:
+    """A registered donor's id for his position in a new family version; retyped if need be."""
+    donor = session.execute(select(Donor).where(Donor.ref == ref)).scalar_one()
+    sample = (
+        session.execute(
+            select(Sample).where(Sample.donor_id == donor.id).order_by(Sample.id.desc())
+        )
+        .scalars()
+        .first()
+    )
+    if sample is not None:
+        retype(session, sample, genotypes, note=note, counts=counts)
+    return donor.id
+
+
+def from_a_case(session: Session, sample: Sample) -> bool:
+    """Whether the sample came in with a case import (so the case may be imported again)."""
+    if sample.import_id is None:
+        return False
+    batch = session.get(ImportBatch, sample.import_id)
+    return batch is not None and batch.kind == "case"
+
+
+def excluded(session: Session, sample: Sample, person: Person) -> bool:
+    """Whether a pairing exclusion of the sample and the person is recorded."""
+    return (
+        session.execute(
+            select(PairingExclusion.id).where(
+                PairingExclusion.sample_id == sample.id, PairingExclusion.person_id == person.id
+            )
+        ).first()
+        is not None
+    )
