@@ -140,6 +140,8 @@ def test_identify_by_body_fragments_reinforce_and_candidates_keep_identity(
     assert now[("V1A", "M1")].samples == ("V1A", "V1B")
     assert now[("V1A", "M1")].posterior > v1a.posterior  # fragments reinforce each other
     assert ("V1B", "M1") not in now
+    assert second.superseded == 1  # V1B x M1: V1B was merged into V1A
+    assert review.candidate_state(exchange, by[("V1B", "M1")].id).status == "superseded"
     moved = {(c["body"], c["person"]): c for c in second.changes}
     assert "body V1A is now samples V1A, V1B (was V1A)" in moved[("V1A", "M1")]["why"]
     assert moved[("V1B", "M1")]["after"] is None
@@ -167,4 +169,6 @@ def test_candidates_of_a_person_identified_elsewhere_are_superseded(exchange: st
     # the fragment joins the identified body, so he goes home whole
     _one(exchange, "V1A", "V1B")
     assert bodies.show_body(exchange, "V1A").as_dict()["status"] == "identified"
-    assert identify(exchange, actor="ana").superseded == 0
+    last = identify(exchange, actor="ana")
+    assert all(c.body != "V1B" for c in last.candidates)
+    assert identify(exchange, actor="ana").superseded == 0  # nothing left to close

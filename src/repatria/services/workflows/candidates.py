@@ -6,7 +6,8 @@
   that comes back is a new candidate, so its earlier verdict stays where it was).
 - Superseded: an open or proposed candidate whose body or person is identified by another
   candidate's standing confirmation is closed (``candidate_closures``), pointing at that
-  decision. It leaves the queue.
+  decision; so is one whose body was merged into another (pointing at the re-association). It
+  leaves the queue.
 - Changes: :func:`run_changes` compares the run with the one before it, pairing by pairing,
   and gives the reasons it can read from the inputs both runs recorded (``run_inputs``).
 """
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from repatria.kinship import safe_exp
 from repatria.registry.models import (
     Body,
+    BodyPart,
     CandidateClosure,
     CandidateMatch,
     CandidateScore,
@@ -167,19 +169,35 @@ def _supersede(
     closed: set[int],
 ) -> int:
     n = 0
+    emptied = _emptied(session)
     for c in session.execute(select(CandidateMatch).order_by(CandidateMatch.id)).scalars():
         if c.id in closed or candidate_status(kinds.get(c.id, set())) not in ("open", "proposed"):
             continue
         by = settled_p.get(c.person_id) or (settled_b.get(c.body_id) if c.body_id else None)
-        if by is None or by[1] == c.id:
+        pointer = None if by is None or by[1] == c.id else f"decision:{by[0]}"
+        if pointer is None and c.body_id is not None:
+            pointer = emptied.get(c.body_id)
+        if pointer is None:
             continue
         session.add(
-            CandidateClosure(
-                candidate_id=c.id, run_id=run.id, reason="superseded", pointer=f"decision:{by[0]}"
-            )
+            CandidateClosure(candidate_id=c.id, run_id=run.id, reason="superseded", pointer=pointer)
         )
         n += 1
     return n
+
+
+def _emptied(session: Session) -> dict[int, str]:
+    """body id -> the re-association that took its last part, for bodies left with none."""
+    current = set(
+        session.execute(select(BodyPart.body_id).where(BodyPart.ended_by.is_(None))).scalars()
+    )
+    out: dict[int, str] = {}
+    for p in session.execute(
+        select(BodyPart).where(BodyPart.ended_by.is_not(None)).order_by(BodyPart.id)
+    ).scalars():
+        if p.body_id not in current and p.ended_by and p.ended_by.startswith("association:"):
+            out[p.body_id] = p.ended_by
+    return out
 
 
 # ----------------------------------------------------------------------------- changes
