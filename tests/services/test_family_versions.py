@@ -30,12 +30,14 @@ def test_a_new_mother_is_a_new_version_and_the_old_one_stays(db: str, tmp_path: 
     dry = import_case(db, case, actor="ana", dry_run=True)
     assert dry.dry_run and dry.changes == ["family F1 version 2: reference profile of D1M added"]
     assert _n(db, ReferenceFamily) == 2 and _n(db, PedigreeMember) == members  # nothing written
-    done = import_case(db, case, actor="ana")
+    done = import_case(db, case, actor="ana", reason="the mother gave a sample in May")
     assert len(done.families_new_version) == 1 and done.counts["families_unchanged"] == 1
     with session_scope(db) as s:
         f1 = s.execute(select(ReferenceFamily).where(ReferenceFamily.ref == "F1")).scalars().all()
         assert [(f.version, f.supersedes_id) for f in f1] == [(1, None), (2, f1[0].id)]
-        assert f1[1].change_reason == "import of case c: reference profile of D1M added"
+        assert f1[1].change_reason == (
+            "the mother gave a sample in May; import of case c: reference profile of D1M added"
+        )
         assert f1[1].changed_by_id is not None
     assert _n(db, PedigreeMember) == members + 3  # the old version's members stay
     again = import_case(db, case, actor="ana")  # the same folder: nothing new

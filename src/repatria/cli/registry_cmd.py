@@ -209,6 +209,9 @@ def import_case(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Show what would change (new family versions); write nothing."
     ),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Why the case changed (kept with each new family version)."
+    ),
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -217,7 +220,7 @@ def import_case(
     A folder imported before and changed since makes new versions of its families (and new
     profiles of retyped samples); the old ones are kept.
     """
-    result = case_import.import_case(db, path, actor=actor, dry_run=dry_run)
+    result = case_import.import_case(db, path, actor=actor, dry_run=dry_run, reason=reason)
     _out(
         {**dataclasses.asdict(result), "message": result.message} if as_json else result,
         as_json,

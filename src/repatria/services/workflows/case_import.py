@@ -137,21 +137,27 @@ class _DryRun(Exception):
 
 
 def import_case(
-    db: str | None, path: str | Path, *, actor: str, dry_run: bool = False
+    db: str | None,
+    path: str | Path,
+    *,
+    actor: str,
+    dry_run: bool = False,
+    reason: str | None = None,
 ) -> CaseImportResult:
     """Import a case folder or ``.fam`` file (see the module notes); returns what was stored.
 
     With ``dry_run`` the import runs to the end and is rolled back: the result says what it
-    would store and how the registry's families and samples would change.
+    would store and how the registry's families and samples would change. ``reason`` is kept
+    with every new family version (who: ``actor``; why: the reason and the differences).
     """
     try:
-        return _import_case(db, path, actor=actor, dry_run=dry_run)
+        return _import_case(db, path, actor=actor, dry_run=dry_run, reason=reason)
     except _DryRun as done:
         return dataclasses.replace(done.result, dry_run=True)
 
 
 def _import_case(
-    db: str | None, path: str | Path, *, actor: str, dry_run: bool
+    db: str | None, path: str | Path, *, actor: str, dry_run: bool, reason: str | None
 ) -> CaseImportResult:
     from repatria.services.pipelines.dvi_analysis import read_case
 
@@ -183,7 +189,7 @@ def _import_case(
         session.add(batch)
         try:
             session.flush()
-            result = _store(session, p, problem, donors, user, batch)
+            result = _store(session, p, problem, donors, user, batch, reason)
             session.flush()
         except IntegrityError as e:
             raise RegistryError(
@@ -225,6 +231,7 @@ class _Import:
     items: dict[str, str] = field(default_factory=dict)  # PM sample -> recovered item ref
     new_versions: list[int] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
+    reason: str | None = None  # why, for new family versions
 
 
 def _store(
@@ -234,6 +241,7 @@ def _store(
     donors: Mapping[str, DonorInfo],
     user: User,
     batch: ImportBatch,
+    reason: str | None = None,
 ) -> CaseImportResult:
     counts = dict.fromkeys(
         (
@@ -259,6 +267,7 @@ def _store(
     )
     ctx = _Import(session, p, problem, user, batch, p.stem if p.is_file() else p.name, counts)
     ctx.items = read_items(p, problem.pm) if p.is_dir() else {}
+    ctx.reason = reason
     table = _store_markers(ctx)
     persons = _store_persons(ctx)
     _store_families(ctx, donors, persons)
@@ -422,7 +431,8 @@ def _family_row(
             return None
         fam.version, fam.supersedes_id = old.version + 1, old.id
         fam.changed_by_id = ctx.user.id
-        fam.change_reason = f"import of case {ctx.path.name}: " + "; ".join(diffs)
+        why = f"{ctx.reason.strip()}; " if ctx.reason and ctx.reason.strip() else ""
+        fam.change_reason = f"{why}import of case {ctx.path.name}: " + "; ".join(diffs)
         ctx.changes.append(f"family {famid} version {fam.version}: " + "; ".join(diffs))
         counts["families_new_version"] += 1
     session.add(fam)
