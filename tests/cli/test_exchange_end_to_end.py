@@ -264,3 +264,41 @@ def test_bodies_commands_refuse_in_one_sentence(cli_db: str, tmp_path: Path) -> 
     bad = tmp_path / "c"
     (bad / "items.tsv").write_text("sample\titem\nV9\tBAG\n")
     refused(db, "import", "case", str(bad), "--as", "ana", match="items.tsv")
+
+
+def test_families_correct_makes_a_new_version(cli_db: str, tmp_path: Path) -> None:
+    db = cli_db
+    ok(db, "import", "case", str(write_case(tmp_path / "c")), "--as", "ana")
+    refused(
+        db,
+        "families",
+        "correct",
+        "F2",
+        "M2",
+        "--father",
+        "D2M",
+        "--as",
+        "cas",
+        "--reason",
+        "r",
+        match="not a valid pedigree",
+    )
+    out = json.loads(
+        ok(
+            db,
+            "families",
+            "correct",
+            "F2",
+            "M2",
+            "--father",
+            "-",
+            "--mother",
+            "-",
+            "--as",
+            "cas",
+            "--reason",
+            "D2 is his uncle",
+            "--json",
+        )
+    )
+    assert set(out) == {"id", "ref", "version", "changes"} and out["version"] == 2

@@ -88,3 +88,38 @@ def test_a_body_handed_over_cannot_lose_its_fragments(db: str, tmp_path: Path) -
         bodies.revoke(db, a.id, actor="cas", reason="x")
     with pytest.raises(ServiceError, match="already repatriated"):
         bodies.propose(db, ["V1A", "V2"], actor="ana", reason="x")
+
+
+def test_a_corrected_father_is_a_new_version_checked_first(db: str, tmp_path: Path) -> None:
+    from repatria.services.workflows.family_versions import correct_family
+
+    import_case(db, write_case(tmp_path / "c"), actor="ana")
+    with pytest.raises(ServiceError, match="needs its reason"):
+        correct_family(db, "F2", "M2", actor="ana", reason=" ", father="-")
+    with pytest.raises(ServiceError, match="not a valid pedigree"):
+        correct_family(db, "F2", "M2", actor="ana", reason="r", father="D2M")  # a woman
+    with pytest.raises(ServiceError, match="has only one parent"):
+        correct_family(db, "F2", "M2", actor="ana", reason="r", father="-")
+    with pytest.raises(ServiceError, match="no member 'X'"):
+        correct_family(db, "F2", "X", actor="ana", reason="r", father="-")
+    with pytest.raises(ServiceError, match="nothing changes"):
+        correct_family(db, "F2", "M2", actor="ana", reason="r", father="D2")
+    with pytest.raises(ServiceError, match="rev is a reviewer"):
+        correct_family(db, "F2", "M2", actor="rev", reason="r", father="-", mother="-")
+    before = identify(db, actor="ana")
+    v = correct_family(
+        db, "F2", "M2", actor="cas", reason="D2 is his uncle", father="-", mother="-"
+    )
+    assert (v.version, v.changes) == (
+        2,
+        ["father of M2 corrected: unknown (was D2)", "mother of M2 corrected: unknown (was D2M)"],
+    )
+    with session_scope(db) as s:
+        rows = s.execute(select(ReferenceFamily).where(ReferenceFamily.ref == "F2")).scalars().all()
+        assert [r.version for r in rows] == [1, 2]
+        assert rows[1].change_reason.startswith("D2 is his uncle: father of M2 corrected")
+    after = identify(db, actor="ana")
+    moved = {(c["body"], c["person"]): c for c in after.changes}
+    assert any(k[1] == "M2" for k in moved)
+    assert any("family F2 is at version 2" in w for c in moved.values() for w in c["why"])
+    assert before.run != after.run

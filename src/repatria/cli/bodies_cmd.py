@@ -12,10 +12,15 @@ import typer
 
 from repatria.cli.output import command, console, print_json
 
-__all__ = ["bodies_app"]
+__all__ = ["bodies_app", "families_app"]
 
 bodies_app = typer.Typer(
     help="Bodies: which samples are one individual's remains (re-associations).",
+    no_args_is_help=True,
+)
+
+families_app = typer.Typer(
+    help="Reference families: corrections, each a new version (the old one kept).",
     no_args_is_help=True,
 )
 
@@ -129,3 +134,27 @@ def bodies_show(
             f"body {v.ref} ({v.status}): samples {', '.join(v.samples) or 'none'}; "
             f"items {', '.join(v.items) or 'none'}"
         )
+
+
+@families_app.command("correct")
+@command
+def families_correct(
+    family: str = typer.Argument(..., help="The reference family."),
+    individual: str = typer.Argument(..., help="The member to correct."),
+    actor: str = AsOpt,
+    reason: str = typer.Option(..., "--reason", help="Why (kept with the new version)."),
+    father: str | None = typer.Option(None, "--father", help="His or her father ('-': unknown)."),
+    mother: str | None = typer.Option(None, "--mother", help="His or her mother ('-': unknown)."),
+    sex: str | None = typer.Option(None, "--sex", help="male, female or unknown."),
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Correct a member's father, mother or sex: a new version of the family."""
+    svc = import_module("repatria.services.workflows.family_versions")
+    v = svc.correct_family(
+        db, family, individual, actor=actor, reason=reason, father=father, mother=mother, sex=sex
+    )
+    if as_json:
+        print_json(v.as_dict())
+    else:
+        console.print(v.message)

@@ -717,9 +717,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(import_app, name="import")
     app.command("identify")(command(identify_cmd))
     app.add_typer(review_app, name="review")
-    from repatria.cli.bodies_cmd import bodies_app
+    from repatria.cli.bodies_cmd import bodies_app, families_app
 
     app.add_typer(bodies_app, name="bodies")
+    app.add_typer(families_app, name="families")
     app.command("custody")(command(custody_cmd))
     app.command("custody-history")(command(custody_history_cmd))
     app.command("sample")(command(sample_cmd))
