@@ -105,7 +105,7 @@ def test_full_path_through_the_commands(cli_db: str, reference_cases: Path, tmp_
     refused(db, "identify", "--json", match="say who you are with --as USER")
     refused(db, "identify", "--json", "--as", "rev", match="rev is a reviewer and may not")
     result = json.loads(ok(db, "identify", "--json", "--as", "ana"))
-    assert set(result) == {"run", "candidates", "changes", "superseded", "conflicts"}
+    assert set(result) == {"run", "candidates", "changes", "superseded", "conflicts", "rereview"}
     assert isinstance(result["run"], int) and result["superseded"] == 0
     cands = result["candidates"]
     keys = {"id", "body", "samples", "person", "lr", "posterior", "status", "pm", "missing"}

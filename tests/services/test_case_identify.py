@@ -146,7 +146,14 @@ def test_import_identify_round_trip_keeps_every_number(
             select(func.count()).select_from(RunProfile).where(RunProfile.run_id == run.id)
         ).scalar_one()
         assert n_profiles == len(source.pm) + sum(len(d) for d in source.am_profiles.values())
-    assert result.as_dict().keys() == {"run", "candidates", "changes", "superseded", "conflicts"}
+    assert result.as_dict().keys() == {
+        "run",
+        "candidates",
+        "changes",
+        "superseded",
+        "conflicts",
+        "rereview",
+    }
     assert set(result.as_dict()["candidates"][0]) == {
         "id",
         "body",

@@ -123,3 +123,21 @@ def test_a_corrected_father_is_a_new_version_checked_first(db: str, tmp_path: Pa
     assert any(k[1] == "M2" for k in moved)
     assert any("family F2 is at version 2" in w for c in moved.values() for w in c["why"])
     assert before.run != after.run
+
+
+def test_an_identification_whose_evidence_changed_is_listed_for_re_review(
+    db: str, tmp_path: Path
+) -> None:
+    case = write_case(tmp_path / "c")
+    import_case(db, case, actor="ana")
+    c = next(c for c in identify(db, actor="ana").candidates if c.body == "V1A")
+    review.propose(db, c.id, actor="ana")
+    review.confirm(db, c.id, actor="rev")
+    assert identify(db, actor="ana").rereview == []
+    write_case(case, with_mother=True)
+    import_case(db, case, actor="ana")
+    again = identify(db, actor="ana")
+    assert [(r["candidate"], r["body"], r["person"]) for r in again.rereview] == [
+        (c.id, "V1A", "M1")
+    ]
+    assert "family F1 is at version 2" in again.rereview[0]["why"][0]

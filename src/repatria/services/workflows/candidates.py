@@ -10,6 +10,9 @@
   leaves the queue.
 - Changes: :func:`run_changes` compares the run with the one before it, pairing by pairing,
   and gives the reasons it can read from the inputs both runs recorded (``run_inputs``).
+- Re-review: :func:`to_rereview` lists standing identifications whose evidence changed since
+  the run they were confirmed from (a body's samples, a retyped sample, a family's version, the
+  frequency table, a consent withdrawn).
 """
 
 from __future__ import annotations
@@ -36,7 +39,14 @@ from repatria.registry.models import (
 from repatria.registry.review_state import candidate_status, decision_kinds, live_confirmations
 from repatria.services.workflows.problem import RegistryProblem
 
-__all__ = ["StoredCandidate", "run_inputs", "store_candidates", "run_changes", "Row"]
+__all__ = [
+    "StoredCandidate",
+    "run_inputs",
+    "store_candidates",
+    "run_changes",
+    "to_rereview",
+    "Row",
+]
 
 #: Two numbers are the same when they differ by less than this, relatively.
 SAME = 1e-9
@@ -302,3 +312,34 @@ def _why(
     if gone:
         why.append(f"consent withdrawn by donor {', '.join(gone)}")
     return why
+
+
+def to_rereview(session: Session, run: IdentificationRun) -> list[dict[str, Any]]:
+    """Standing identifications whose evidence changed since the run that raised them."""
+    new_in = (run.parameters or {}).get("inputs", {})
+    out = []
+    for d, c in session.execute(live_confirmations()).all():
+        if c.run_id is None or c.body_id is None or c.run_id == run.id:
+            continue
+        then = session.get(IdentificationRun, c.run_id)
+        old_in = (then.parameters or {}).get("inputs") if then is not None else None
+        if not old_in:
+            continue
+        body = session.get(Body, c.body_id)
+        person = session.get(Person, c.person_id)
+        if body is None or person is None:
+            continue
+        why = _why((body.ref, person.ref), old_in, new_in, False)
+        why = [w for w in why if not w.endswith("is new in the analysis")]
+        if why:
+            out.append(
+                {
+                    "candidate": c.id,
+                    "decision": d.id,
+                    "body": body.ref,
+                    "person": person.ref,
+                    "run": c.run_id,
+                    "why": why,
+                }
+            )
+    return out

@@ -31,7 +31,13 @@ from repatria.registry.evidence import CandidateEvidence
 from repatria.registry.models import IdentificationRun, RunProfile
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
-from repatria.services.workflows.candidates import Row, run_changes, run_inputs, store_candidates
+from repatria.services.workflows.candidates import (
+    Row,
+    run_changes,
+    run_inputs,
+    store_candidates,
+    to_rereview,
+)
 from repatria.services.workflows.problem import (
     RegistryProblem,
     markers_from_rows,
@@ -107,6 +113,7 @@ class IdentifyResult:
     changes: list[dict[str, Any]] = field(default_factory=list)
     superseded: int = 0
     conflicts: dict[str, list[str]] = field(default_factory=dict)
+    rereview: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The ``repatria identify --json`` contract."""
@@ -129,6 +136,7 @@ class IdentifyResult:
             "changes": self.changes,
             "superseded": self.superseded,
             "conflicts": self.conflicts,
+            "rereview": self.rereview,
         }
         out: dict[str, Any] = json_safe(doc)
         return out
@@ -202,6 +210,7 @@ def identify(
             if (r.pm, r.mp) not in kept
         }
         changes = run_changes(session, run, now, left_out)
+        rereview = to_rereview(session, run)
         excl = {(r.pm, r.mp): r.evidence.get("exclusions") for r in rows}
         candidates = [
             IdentifyCandidate(
@@ -244,6 +253,7 @@ def identify(
             changes,
             superseded,
             rp.conflicts,
+            rereview,
         )
 
 
