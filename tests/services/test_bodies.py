@@ -172,3 +172,20 @@ def test_candidates_of_a_person_identified_elsewhere_are_superseded(exchange: st
     last = identify(exchange, actor="ana")
     assert all(c.body != "V1B" for c in last.candidates)
     assert identify(exchange, actor="ana").superseded == 0  # nothing left to close
+
+
+def test_the_fragment_search_proposes_what_a_banded_search_can_miss(exchange: str) -> None:
+    from repatria.services.workflows.fragment_search import propose_fragments
+
+    found = propose_fragments(exchange, actor="ana", min_lr=1e6)
+    # V1B lost every second marker and two alleles; the exact search still links it
+    assert [(a, b) for a, b, _ in found.links] == [("V1A", "V1B")]
+    assert len(found.proposals) == 1 and found.pairs == 5  # 4 samples, V2 and V3 one body
+    again = propose_fragments(exchange, actor="ana", min_lr=1e6)
+    assert again.proposals == [] and again.already_proposed == 1
+    done = bodies.confirm(exchange, found.proposals[0], actor="rev")
+    assert done.body == "V1A" and done.samples == ["V1A", "V1B"]
+    with pytest.raises(ServiceError, match="above 1"):
+        propose_fragments(exchange, actor="ana", min_lr=0.5)
+    with pytest.raises(ServiceError, match="rev is a reviewer"):
+        propose_fragments(exchange, actor="rev")

@@ -79,6 +79,32 @@ def bodies_split(
     _out(r, as_json, short=True)
 
 
+@bodies_app.command("search")
+@command
+def bodies_search(
+    actor: str = AsOpt,
+    min_lr: float = typer.Option(1e6, "--min-lr", help="Link two samples at this LR or more."),
+    dropout: float = typer.Option(0.05, "--dropout", help="Per-allele dropout of the LR."),
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Compare every pair of PM samples of different bodies; propose each linked group."""
+    svc = import_module("repatria.services.workflows.fragment_search")
+    r = svc.propose_fragments(db, actor=actor, min_lr=min_lr, dropout=dropout)
+    if as_json:
+        print_json(
+            {
+                "samples": r.samples,
+                "pairs": r.pairs,
+                "links": [{"a": a, "b": b, "log10_lr": v} for a, b, v in r.links],
+                "proposals": r.proposals,
+                "already_proposed": r.already_proposed,
+            }
+        )
+    else:
+        console.print(r.message)
+
+
 @bodies_app.command("confirm")
 @command
 def bodies_confirm(
