@@ -189,3 +189,29 @@ def test_the_fragment_search_proposes_what_a_banded_search_can_miss(exchange: st
         propose_fragments(exchange, actor="ana", min_lr=0.5)
     with pytest.raises(ServiceError, match="rev is a reviewer"):
         propose_fragments(exchange, actor="rev")
+
+
+def test_identifications_made_before_the_migration_work_after_it(db: str, tmp_path: Path) -> None:
+    """Down to 0004 (bodies dropped) and up again: a confirmed identification is revoked fine."""
+    from registry_samples import setup_case
+
+    from repatria.registry.db import downgrade, migrate
+    from repatria.services.workflows.accounting import account
+
+    cid = setup_case(db, tmp_path, n=2)[0]
+    review.propose(db, cid, actor="ana")
+    review.confirm(db, cid, actor="rev")
+    assert downgrade(db, "0004") == "0004"
+    migrate(db)
+    assert bodies.show_body(db, "R-0001").status == "identified"
+    assert account(db).individuals["identified"] == 1
+    done = review.revoke(db, cid, actor="rev", reason="wrong file")
+    assert (done.person_status, done.remains_status) == ("missing", "recovered")
+    assert account(db).individuals == {
+        "recovered": 2,
+        "identified": 0,
+        "returned": 0,
+        "buried": 0,
+        "held": 2,
+    }
+    assert verify_chains(db).ok
