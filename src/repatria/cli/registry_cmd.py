@@ -280,7 +280,7 @@ def identify_cmd(
         print_json(result.as_dict())
         return
     console.print(
-        f"run {result.run}: {result.n_pm} PM samples, {result.n_missing} missing persons in "
+        f"run {result.run}: {result.n_pm} bodies, {result.n_missing} missing persons in "
         f"{result.n_families} families, {result.n_markers} markers (frequency table "
         f"{result.frequency_table!r}); {len(result.candidates)} candidates "
         f"({identify.CANDIDATE_RULE})",
@@ -292,12 +292,32 @@ def identify_cmd(
             f"left untyped (consent withdrawn): {', '.join(result.withdrawn_donors)}",
             highlight=False,
         )
-    table = Table(title="candidate matches")
-    for col in ("id", "PM sample", "remains", "missing person", "LR", "posterior"):
+    table = Table(title="candidate matches (body x person)")
+    for col in ("id", "body", "samples", "person", "LR", "posterior", "status"):
         table.add_column(col, justify="right" if col in ("id", "LR", "posterior") else "left")
     for c in result.candidates:
-        table.add_row(str(c.id), c.pm, c.remains, c.missing, f"{c.lr:.4g}", f"{c.posterior:.4f}")
+        table.add_row(
+            str(c.id),
+            c.body,
+            ", ".join(c.samples),
+            c.person,
+            f"{c.lr:.4g}",
+            f"{c.posterior:.4f}",
+            c.status,
+        )
     console.print(table)
+    for ch in result.changes:
+        console.print(
+            f"changed: {ch['body']} x {ch['person']}: {'; '.join(ch['why'])}", highlight=False
+        )
+    if result.superseded:
+        console.print(f"{result.superseded} candidates superseded", highlight=False)
+    for r in result.rereview:
+        console.print(
+            f"re-review candidate {r['candidate']} ({r['body']} = {r['person']}): "
+            f"{'; '.join(r['why'])}",
+            highlight=False,
+        )
 
 
 # ----------------------------------------------------------------------------- review
