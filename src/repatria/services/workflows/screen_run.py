@@ -471,7 +471,14 @@ def restrict_to_screen(session: Session, rp: RegistryProblem, run_id: int) -> Re
             f"run {run_id} is not a screen; store one with "
             "`repatria screen CASE --db URL --as USER`"
         )
+    # A PM unit of identify is a body: every sample of it stands for it (a screen scores samples).
     pm_of = {s: v for v, s in rp.pm_sample.items()}
+    refs = {ref: v for v, rs in rp.pm_samples.items() for ref in rs}
+    if refs:
+        for sid, ref in session.execute(
+            select(Sample.id, Sample.ref).where(Sample.ref.in_(list(refs)))
+        ):
+            pm_of.setdefault(sid, refs[ref])
     mp_of = {p: m for m, p in rp.mp_person.items()}
     pairs = {
         (pm_of[s], mp_of[p])
