@@ -119,7 +119,7 @@ def test_registry_commands_report_progress(registry_db: str, tiny, tmp_path) -> 
     r = ok("identify", "--as", "ana", "--json", "--progress-json", *db)
     assert json.loads(r.stdout)["run"] > screen["run"]
     lines = progress_lines(r.stderr)
-    assert steps(lines) == ["registry", "pairwise", "joint", "conclusions", "store"]
+    assert steps(lines) == ["registry", "pairwise", "joint", "bounds", "conclusions", "store"]
 
     r = ok("identify", "--as", "ana", "--from-screen", str(screen["run"]), "--json", *db)
     pairs = {(c["pm"], c["missing"]) for c in json.loads(r.stdout)["candidates"]}
