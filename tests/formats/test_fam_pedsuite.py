@@ -1,0 +1,335 @@
+"""Every public ``.fam`` file of the pedsuite, read as the pedsuite reads it and checked against
+the pedsuite's numbers where they exist (the files and their sources: data/pedsuite/SOURCES.md).
+
+- DVI files are read as ``repatria dvi analyse`` reads them (the case reader, default Familias
+  names made unique as dvir does), and with the labels dvir gave the data objects built from them;
+  those objects are the shared reference cases, compared here field by field (pedigrees, typed
+  profiles, markers, frequencies, mutation matrices) and by their pairwise LRs (dvir's
+  ``pairwiseLR``, to 1e-9 relative).
+- Files without a DVI section are read as ``repatria kinship fam`` reads them (the service
+  behind it): the pedigrees dvir's data-raw scripts take from them, and each hypothesis's
+  likelihood.
+- A DVI file written back with ``fam_text`` reads back to the same pairwise LRs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import warnings
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from repatria.formats.casefolder import read_case_folder
+from repatria.formats.fam import FamWarning, read_fam, read_fam_dvi
+from repatria.formats.fam_kinship import read_fam_kinship
+from repatria.formats.fam_write import write_fam
+from repatria.kinship import likelihood
+from repatria.kinship.dvi import DVIProblem, pairwise_lr
+from repatria.kinship.pedigree import Pedigree, Sex
+from repatria.services.pipelines.dvi_analysis import read_case
+from repatria.services.pipelines.kinship_eval import evaluate_fam
+from shared_data import REFERENCE_CASES, require_shared
+
+PEDSUITE = Path(__file__).parent / "data" / "pedsuite"
+
+
+def _quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FamWarning)
+        return fn(*args, **kwargs)
+
+
+# --- the files are the published ones --------------------------------------------------------
+
+
+def _sources() -> dict[str, int]:
+    rows = (PEDSUITE / "SOURCES.md").read_text().splitlines()
+    out = {}
+    for r in rows:
+        m = re.match(r"\| `([^`]+\.fam)` \| [^|]+ \| [^|]+ \| ([0-9a-f]{40}) \| (\d+) \|", r)
+        if m:
+            out[m.group(1)] = int(m.group(3))
+    return out
+
+
+def test_every_file_is_listed_with_its_published_size():
+    listed = _sources()
+    assert sorted(listed) == sorted(p.name for p in PEDSUITE.glob("*.fam"))
+    assert len(listed) == 6
+    for name, size in listed.items():
+        data = (PEDSUITE / name).read_bytes()
+        assert len(data) == size, name
+        assert data.isascii() and b"\r" not in data, name
+
+
+def test_dvi_example_is_the_shared_copy():
+    shared = require_shared(REFERENCE_CASES / "dvi-example" / "dvi-example.fam")
+    assert (PEDSUITE / "dvi-example.fam").read_bytes() == shared.read_bytes()
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _expected_lr(case: str) -> dict[tuple[str, str], float | None]:
+    path = require_shared(REFERENCE_CASES / case / "expected" / "pairwiseLR.json")
+    exp = json.loads(path.read_text())["LRmatrix"]
+    return {
+        (r, c): (None if v is None else float(v))
+        for r, row in zip(exp["rows"], exp["values"], strict=True)
+        for c, v in zip(exp["cols"], row, strict=True)
+    }
+
+
+def _assert_lr(problem: DVIProblem, expected: Mapping[tuple[str, str], float | None]) -> None:
+    pw = pairwise_lr(problem)
+    assert {(v, m) for v in pw.pm for m in pw.missing} == set(expected)
+    for (v, m), want in expected.items():
+        got = pw.lr[pw.pm.index(v), pw.missing.index(m)]
+        if want is None:
+            assert math.isnan(got), (v, m, got)
+        else:
+            assert got == pytest.approx(want, rel=1e-9, abs=0), (v, m)
+
+
+def _renamed(ped: Pedigree, ren: Mapping[str, str]) -> set[tuple]:
+    def r(x: str | None) -> str | None:
+        return None if x is None else ren.get(x, x)
+
+    return {(r(i.id), r(i.father), r(i.mother), i.sex) for i in ped}
+
+
+def _assert_same_case(
+    got: DVIProblem, want: DVIProblem, added: Mapping[str, str] | None = None
+) -> None:
+    """``got`` is ``want`` field by field; ``added`` renames added parents of ``got``."""
+    assert got.pm == want.pm
+    assert dict(got.pm_sex) == dict(want.pm_sex)
+    assert {v: dict(p) for v, p in got.pm_profiles.items()} == {
+        v: dict(p) for v, p in want.pm_profiles.items()
+    }
+    assert list(got.families) == list(want.families)
+    for f, ped in want.families.items():
+        assert _renamed(got.families[f], added or {}) == _renamed(ped, {}), f
+    assert {f: {i: dict(p) for i, p in d.items()} for f, d in got.am_profiles.items()} == {
+        f: {i: dict(p) for i, p in d.items()} for f, d in want.am_profiles.items()
+    }
+    assert got.missing == want.missing
+    assert dict(got.missing_family) == dict(want.missing_family)
+    assert [m.name for m in got.markers] == [m.name for m in want.markers]
+    for a, b in zip(got.markers, want.markers, strict=True):
+        assert a.alleles == b.alleles, a.name
+        np.testing.assert_array_equal(a.afreq, b.afreq)
+        assert a.is_x == b.is_x
+        for x, y in ((a.female, b.female), (a.male, b.male)):
+            assert (x is None) == (y is None), a.name
+            if x is not None and y is not None:
+                np.testing.assert_allclose(x.matrix, y.matrix, rtol=0, atol=1e-15)
+
+
+def _round_trip(tmp_path: Path, problem: DVIProblem, missing_identifier: str) -> DVIProblem:
+    path = write_fam(problem, tmp_path / "back.fam")
+    return _quiet(read_fam, path, missing_identifier=missing_identifier)
+
+
+def _assert_same_lr(a: DVIProblem, b: DVIProblem) -> None:
+    pa, pb = pairwise_lr(a), pairwise_lr(b)
+    assert pa.pm == pb.pm and pa.missing == pb.missing
+    np.testing.assert_allclose(pa.lr, pb.lr, rtol=1e-12, atol=0, equal_nan=True)
+
+
+# --- DVI files: the shared reference cases ---------------------------------------------------
+
+
+@pytest.mark.reference
+def test_exclusion_example_is_dvirs_object():
+    """``exclusionExample``: 16 PM, 15 families, 15 markers with 'Rest allele's, equal(0.001).
+
+    dvir's data object is ``familias2dvir(file, victimPrefix = "V", missingPrefix = "M",
+    refPrefix = "R")``; its families are F1..F15 (the reference case was exported so).
+    """
+    ref = read_case_folder(require_shared(REFERENCE_CASES / "exclusionExample"))
+    got = _quiet(
+        read_fam,
+        PEDSUITE / "exclusionExample.fam",
+        victim_prefix="V",
+        ref_prefix="R",
+        missing_prefix="M",
+        family_prefix="F",
+    )
+    _assert_same_case(got, ref)
+    assert got.markers[0].alleles[-1] == "Rest allele"
+    assert got.markers[0].female is not None and got.markers[0].female.model == "equal"
+    _assert_lr(got, _expected_lr("exclusionExample"))
+
+
+@pytest.mark.reference
+def test_exclusion_example_as_dvi_analyse_reads_it():
+    """Familias' labels kept, each family's "Missing person" made unique: the same LR matrix."""
+    relabelled: dict = {}
+    got = _quiet(read_case, PEDSUITE / "exclusionExample.fam", relabelled=relabelled)
+    assert got.missing[:2] == ("Missing person.1", "Missing person.2")
+    assert len(relabelled["members"]) == 15
+    assert got.pm[0] == "SK1-180069_LT58-195077_TV213-195090_LRB333-195096_LRB330-195097"
+    exp = _expected_lr("exclusionExample")
+    pw = pairwise_lr(got)
+    want = np.array(
+        [
+            [np.nan if (v := exp[f"V{i}", f"M{j}"]) is None else v for j in range(1, 16)]
+            for i in range(1, 17)
+        ]
+    )
+    np.testing.assert_allclose(pw.lr, want, rtol=1e-9, atol=0, equal_nan=True)
+
+
+@pytest.mark.reference
+def test_solution3_3_is_planecrash():
+    """dvir's ``planecrash`` (data-raw/planecrash.R) is Solution3_3.fam relabelled — victims
+    V1..V8, missing M1..M5, references R1..R5, families F1..F5 — with the first six victims made
+    female. The file predates pedFamilias's ``added_k`` names: the added parent is ``A1`` there.
+    """
+    ref = read_case_folder(require_shared(REFERENCE_CASES / "planecrash"))
+    got = _quiet(
+        read_fam,
+        PEDSUITE / "Solution3_3.fam",
+        victim_prefix="V",
+        ref_prefix="R",
+        missing_prefix="M",
+        family_prefix="F",
+    )
+    assert [got.pm_sex[v] for v in got.pm] == [Sex.MALE] * 6 + [Sex.FEMALE] * 2  # as in the file
+    got = replace(got, pm_sex={v: Sex.FEMALE for v in got.pm}, pairings={})  # swapSex(V1..V6)
+    _assert_same_case(got, ref, added={"added_1": "A1"})
+    m = got.markers[0]
+    assert m.female is not None and m.female.model == "proportional"
+    _assert_lr(got, _expected_lr("planecrash"))
+
+
+@pytest.mark.reference
+def test_dvi_example_as_dvi_analyse_reads_it():
+    ref = read_case_folder(require_shared(REFERENCE_CASES / "dvi-example"))
+    got = read_case(PEDSUITE / "dvi-example.fam")
+    _assert_same_case(got, ref)
+    _assert_lr(got, _expected_lr("dvi-example"))
+
+
+# --- DVI files without a reference case ------------------------------------------------------
+
+
+def test_ketpex497_reads_as_dvir_reads_it():
+    """KETP exercise 4.9.7: 3 PM, 3 families, 23 markers, every missing person named "Missing
+    person". dvir's object is ``familias2dvir(file, missingPrefix = "MP")``; no published
+    numbers (dvir's script only plots and calls jointDVI), so: the structure dvir builds,
+    finite LRs, and the same LRs read as ``dvi analyse`` reads it.
+    """
+    got = _quiet(read_fam, PEDSUITE / "KETPex497.fam", missing_prefix="MP")
+    assert got.pm == ("V1", "V2", "V3")
+    assert got.missing == ("MP1", "MP2", "MP3")
+    assert dict(got.missing_family) == {"MP1": "am1", "MP2": "am2", "MP3": "am3"}
+    am1, am2, am3 = (got.families[f] for f in ("am1", "am2", "am3"))
+    # "Missing female 1" is listed in am1 but in no relation: left out, as dvir leaves it
+    assert {i.id for i in am1} == {"F", "C", "MP1"}
+    assert (am1["C"].father, am1["C"].mother) == ("F", "MP1")
+    assert am2["MP2"].father == "EM1" and am2["MP2"].mother == "added_1"
+    assert (am3["MP3"].father, am3["MP3"].mother) == ("EM2", "EF2")
+    assert all(got.families[f][m].sex == Sex.FEMALE for m, f in got.missing_family.items())
+    assert len(got.markers) == 23 and got.markers[-1].name == "SE33"
+    pw = pairwise_lr(got)
+    assert np.all(np.isfinite(pw.lr)) and np.all(pw.lr > 0)
+
+    relabelled: dict = {}
+    plain = _quiet(read_case, PEDSUITE / "KETPex497.fam", relabelled=relabelled)
+    assert plain.missing == ("Missing person.1", "Missing person.2", "Missing person.3")
+    assert relabelled["members"]["am2"] == {"Missing person": "Missing person.2"}
+    np.testing.assert_array_equal(pairwise_lr(plain).lr, pw.lr)
+
+
+@pytest.mark.parametrize(
+    "name,kwargs,pattern",
+    [
+        ("dvi-example.fam", {}, "^Missing"),
+        ("KETPex497.fam", {"missing_prefix": "MP"}, "^MP"),
+        ("Solution3_3.fam", {"missing_prefix": "M"}, "^M[0-9]"),
+        ("exclusionExample.fam", {"missing_prefix": "M"}, "^M[0-9]"),
+    ],
+)
+def test_dvi_file_round_trips_through_fam_write(tmp_path, name, kwargs, pattern):
+    """Written back with ``write_fam`` and read again: the same case and the same pairwise LRs."""
+    got = _quiet(read_fam, PEDSUITE / name, **kwargs)
+    back = _round_trip(tmp_path, got, pattern)
+    _assert_same_case(back, got)
+    _assert_same_lr(back, got)
+
+
+# --- files without a DVI section: kinship cases ----------------------------------------------
+
+
+def test_ch4_table_4_4_hypotheses():
+    """KETP table 4.4: V1, V2 and R typed at 21 markers, seven hypotheses, no mutation model
+    (rates 0). No published likelihoods exist for the file; dvir's scripts take the data objects
+    KETPex481 / dataExample481 from its H5, H6 and H7 (``x$H7[[1]]`` relabelled
+    ``c("MP2", "MP1", "R1", "FA", "GM")``: V1, V2, R and the added ``added_1`` = FA, V1's
+    father, and ``added_2`` = GM, V2's mother). Checked: those pedigrees, the likelihood of each
+    hypothesis against the kinship core directly, and the likelihood being finite except where a
+    hypothesis is impossible without mutation (H6, H7: R is not V2's parent).
+    """
+    case = read_fam_kinship(PEDSUITE / "Ch4-table-4-4.fam")
+    assert list(case.pedigrees) == [f"H{k}" for k in range(1, 8)]
+    assert sorted(case.profiles) == ["R", "V1", "V2"]
+    assert len(case.markers) == 21 and all(not m.has_mutation for m in case.markers)
+    h7 = case.pedigrees["H7"]
+    assert (h7["V2"].father, h7["V2"].mother) == ("R", "added_2")
+    assert (h7["V1"].father, h7["V1"].mother) == ("added_1", "V2")
+    assert h7["added_1"].sex == Sex.MALE and h7["added_2"].sex == Sex.FEMALE
+    h1 = case.pedigrees["H1"]
+    assert h1["V1"].father == "R" and h1["V2"].mother == "V1"
+    assert all(i.is_founder for i in case.pedigrees["H5"])  # unrelated
+
+    r = evaluate_fam(PEDSUITE / "Ch4-table-4-4.fam")
+    assert r.names == tuple(case.pedigrees)
+    for name, ll in zip(r.names, r.logliks, strict=True):
+        direct = likelihood(case.pedigrees[name], case.markers, case.profiles).loglik
+        assert ll == direct
+    assert all(math.isfinite(ll) for ll in r.logliks[:5])
+    assert r.logliks[5] == r.logliks[6] == -math.inf
+    assert max(r.logliks) == r.logliks[0]  # H1 the most likely
+    assert r.lr["H1"] == math.inf  # against the impossible H7
+
+
+def test_ch4_example_4_8_4_pedigree():
+    """KETP example 4.8.4: V1..V4, R1..R3 typed at 21 markers, one hypothesis H1, equal(0.005).
+    No published likelihood exists for the file; dvir's KETPch4 takes its PM and references from
+    H1's three components. Checked: those components (as data-raw/KETPch4.R describes them), a
+    finite likelihood equal to the kinship core's, and an LR of 1 against itself.
+    """
+    case = read_fam_kinship(PEDSUITE / "Ch4-example-4-8-4.fam")
+    assert list(case.pedigrees) == ["H1"]
+    assert sorted(case.profiles) == ["R1", "R2", "R3", "V1", "V2", "V3", "V4"]
+    h1 = case.pedigrees["H1"]
+    assert (h1["V1"].father, h1["V1"].mother) == ("R1", "MO1")
+    assert (h1["V2"].father, h1["V2"].mother) == ("R2", "GM2")
+    assert h1["V3"].mother == "MO2" and h1["V3"].father == "added_1"
+    assert (h1["V4"].father, h1["V4"].mother) == ("GF3", "GM3")
+    assert (h1["FA3"].father, h1["FA3"].mother) == ("GF3", "GM3")
+    assert (h1["R3"].father, h1["R3"].mother) == ("FA3", "MO3")
+    assert h1["V2"].sex == Sex.MALE and h1["V4"].sex == Sex.FEMALE
+    m = case.markers[0]
+    assert m.female is not None and m.female.model == "equal" and m.female.params["rate"] == 0.005
+
+    r = evaluate_fam(PEDSUITE / "Ch4-example-4-8-4.fam")
+    assert r.names == ("H1",) and math.isfinite(r.logliks[0])
+    assert r.logliks[0] == likelihood(h1, case.markers, case.profiles).loglik
+    assert r.lr == {"H1": 1.0}
+    assert r.to_dict()["markers"][0] == "D3S1358" and len(r.markers) == 21
+
+
+def test_kinship_files_are_not_dvi_files():
+    """The two kinship files are refused by the DVI reader with a line that says what to use."""
+    for name in ("Ch4-table-4-4.fam", "Ch4-example-4-8-4.fam"):
+        with pytest.raises(Exception, match="kinship fam"):
+            read_fam_dvi(PEDSUITE / name)
