@@ -61,7 +61,7 @@ def _sources() -> dict[str, int]:
 def test_every_file_is_listed_with_its_published_size():
     listed = _sources()
     assert sorted(listed) == sorted(p.name for p in PEDSUITE.glob("*.fam"))
-    assert len(listed) == 6
+    assert len(listed) == 7
     for name, size in listed.items():
         data = (PEDSUITE / name).read_bytes()
         assert len(data) == size, name
@@ -223,9 +223,11 @@ def test_dvi_example_as_dvi_analyse_reads_it():
 
 def test_ketpex497_reads_as_dvir_reads_it():
     """KETP exercise 4.9.7: 3 PM, 3 families, 23 markers, every missing person named "Missing
-    person". dvir's object is ``familias2dvir(file, missingPrefix = "MP")``; no published
-    numbers (dvir's script only plots and calls jointDVI), so: the structure dvir builds,
-    finite LRs, and the same LRs read as ``dvi analyse`` reads it.
+    person". dvir's object is ``familias2dvir(file, missingPrefix = "MP")``; its documentation:
+    "3 female victims and 3 reference families with 3 missing females ... 23 markers, equal
+    mutation model, rate 0.001". No published numbers (dvir's script only plots and calls
+    jointDVI), so: the structure dvir builds, finite LRs, and the same LRs read as
+    ``dvi analyse`` reads it.
     """
     got = _quiet(read_fam, PEDSUITE / "KETPex497.fam", missing_prefix="MP")
     assert got.pm == ("V1", "V2", "V3")
@@ -239,6 +241,7 @@ def test_ketpex497_reads_as_dvir_reads_it():
     assert (am3["MP3"].father, am3["MP3"].mother) == ("EM2", "EF2")
     assert all(got.families[f][m].sex == Sex.FEMALE for m, f in got.missing_family.items())
     assert len(got.markers) == 23 and got.markers[-1].name == "SE33"
+    assert all(m.female is not None and m.female.params["rate"] == 0.001 for m in got.markers)
     pw = pairwise_lr(got)
     assert np.all(np.isfinite(pw.lr)) and np.all(pw.lr > 0)
 
@@ -249,11 +252,38 @@ def test_ketpex497_reads_as_dvir_reads_it():
     np.testing.assert_array_equal(pairwise_lr(plain).lr, pw.lr)
 
 
+def test_ketpex498_reads_as_dvir_reads_it():
+    """KETP exercise 4.9.8: dvir reads it with ``familias2dvir(file, missingPrefix = "M")``
+    (data-raw/KETPexer498.R, which then renames M3, M1, EM1, added_1) or ``"MP"`` (KETPex498.R).
+    dvir's documentation: "2 female victims and 1 male ... one reference family with 2 missing
+    females and one missing male ... 16 markers, equal mutation model, rate 0.001". No published
+    numbers: that structure, the seven persons of the file's header (no genotypes) left aside as
+    dvir leaves them, and finite LRs where the sexes agree.
+    """
+    got = _quiet(read_fam, PEDSUITE / "KETPex498.fam", missing_prefix="M")
+    assert [got.pm_sex[v] for v in got.pm] == [Sex.FEMALE, Sex.MALE, Sex.FEMALE]
+    assert got.missing == ("M1", "M2", "M3")
+    (fam,) = got.families.values()
+    assert [fam[m].sex for m in got.missing] == [Sex.FEMALE, Sex.MALE, Sex.FEMALE]
+    # the names KETPexer498.R renames exist: M3 (the file's "Missing person"), EM1, added_1
+    assert (fam["R1"].father, fam["R1"].mother) == ("added_1", "M3")
+    assert (fam["M1"].father, fam["M1"].mother) == ("EM1", "M3")
+    assert (fam["M2"].father, fam["M2"].mother) == ("EM1", "M3")
+    assert {i.id for i in fam} == {"R1", "EM1", "added_1", "M1", "M2", "M3"}  # no EF1
+    assert len(got.markers) == 16
+    assert all(m.female is not None and m.female.params["rate"] == 0.001 for m in got.markers)
+    pw = pairwise_lr(got)
+    same_sex = np.array([[got.pm_sex[v] == fam[m].sex for m in pw.missing] for v in pw.pm])
+    assert np.all(np.isfinite(pw.lr[same_sex]) & (pw.lr[same_sex] > 0))
+    assert np.all(np.isnan(pw.lr[~same_sex]))  # pairings by sex, as dvir's
+
+
 @pytest.mark.parametrize(
     "name,kwargs,pattern",
     [
         ("dvi-example.fam", {}, "^Missing"),
         ("KETPex497.fam", {"missing_prefix": "MP"}, "^MP"),
+        ("KETPex498.fam", {"missing_prefix": "M"}, "^M[0-9]"),
         ("Solution3_3.fam", {"missing_prefix": "M"}, "^M[0-9]"),
         ("exclusionExample.fam", {"missing_prefix": "M"}, "^M[0-9]"),
     ],
@@ -304,8 +334,10 @@ def test_ch4_table_4_4_hypotheses():
 def test_ch4_example_4_8_4_pedigree():
     """KETP example 4.8.4: V1..V4, R1..R3 typed at 21 markers, one hypothesis H1, equal(0.005).
     No published likelihood exists for the file; dvir's KETPch4 takes its PM and references from
-    H1's three components. Checked: those components (as data-raw/KETPch4.R describes them), a
-    finite likelihood equal to the kinship core's, and an LR of 1 against itself.
+    H1's three components (its documentation: "2 female victims, 2 male victims ... 21 markers
+    ... equal mutation model with rate 0.005"). Checked: those components (as data-raw/KETPch4.R
+    describes them), a finite likelihood equal to the kinship core's, and an LR of 1 against
+    itself.
     """
     case = read_fam_kinship(PEDSUITE / "Ch4-example-4-8-4.fam")
     assert list(case.pedigrees) == ["H1"]
@@ -317,7 +349,12 @@ def test_ch4_example_4_8_4_pedigree():
     assert (h1["V4"].father, h1["V4"].mother) == ("GF3", "GM3")
     assert (h1["FA3"].father, h1["FA3"].mother) == ("GF3", "GM3")
     assert (h1["R3"].father, h1["R3"].mother) == ("FA3", "MO3")
-    assert h1["V2"].sex == Sex.MALE and h1["V4"].sex == Sex.FEMALE
+    assert [h1[v].sex for v in ("V1", "V2", "V3", "V4")] == [
+        Sex.FEMALE,
+        Sex.MALE,
+        Sex.MALE,
+        Sex.FEMALE,
+    ]
     m = case.markers[0]
     assert m.female is not None and m.female.model == "equal" and m.female.params["rate"] == 0.005
 
