@@ -61,7 +61,7 @@ def _sources() -> dict[str, int]:
 def test_every_file_is_listed_with_its_published_size():
     listed = _sources()
     assert sorted(listed) == sorted(p.name for p in PEDSUITE.glob("*.fam"))
-    assert len(listed) == 7
+    assert len(listed) == 9
     for name, size in listed.items():
         data = (PEDSUITE / name).read_bytes()
         assert len(data) == size, name
@@ -370,3 +370,50 @@ def test_kinship_files_are_not_dvi_files():
     for name in ("Ch4-table-4-4.fam", "Ch4-example-4-8-4.fam"):
         with pytest.raises(Exception, match="kinship fam"):
             read_fam_dvi(PEDSUITE / name)
+
+
+# --- KLINK's examples: kinship files written by pedFamilias::writeFam -----------------------
+
+
+def test_klink_sibship_full_versus_half_siblings():
+    """KLINK's ``sibship.fam`` (data-raw/sibship.R: ``writeFam(list(FS = ped1, HS = ped2))``
+    with ``HS = halfSibPed(type = "m")``): NN1 and NN2 full brothers, or maternal half brothers;
+    23 markers with extended stepwise models (female 0.001, male 0.002, rate2 1e-6, range 0.1).
+    KLINK publishes no number for it (its script's ``linkedLR`` call is commented out), so:
+    the two pedigrees, the mutation models, and the likelihoods against the kinship core.
+    """
+    case = read_fam_kinship(PEDSUITE / "sibship.fam")
+    fs, hs = case.pedigrees["FS"], case.pedigrees["HS"]
+    assert (fs["NN1"].father, fs["NN1"].mother) == (fs["NN2"].father, fs["NN2"].mother)
+    assert hs["NN1"].mother == hs["NN2"].mother and hs["NN1"].father != hs["NN2"].father
+    assert len(case.markers) == 23
+    for m in case.markers:
+        assert m.female is not None and m.male is not None
+        assert m.female.params["familias_model"] == "step-ext"
+        assert (m.female.params["rate"], m.male.params["rate"]) == (0.001, 0.002)
+        assert m.female.params["rate2"] == 1e-06 and m.female.params["range"] == 0.1
+    r = evaluate_fam(PEDSUITE / "sibship.fam")
+    assert r.names == ("FS", "HS")
+    for name, ll in zip(r.names, r.logliks, strict=True):
+        assert ll == likelihood(case.pedigrees[name], case.markers, case.profiles).loglik
+        assert math.isfinite(ll)
+    assert r.lr["FS"] > 1e5 and r.lr["HS"] == 1.0  # the data favour full siblings
+
+
+def test_klink_halfsib_with_markers_nobody_is_typed_at():
+    """KLINK's ``halfsib.fam``: A, B full brothers and C their paternal half brother (Ped 1), or
+    C unrelated (Ped 2); 50 loci of which 49 are typed (untyped D5S2500 is left out, as the
+    pedsuite's readFam leaves it), several with equal models on fragment-length alleles (176,
+    192, ...). KLINK publishes no number for it: the pedigrees and finite likelihoods.
+    """
+    case = read_fam_kinship(PEDSUITE / "halfsib.fam")
+    p1, p2 = case.pedigrees["Ped 1"], case.pedigrees["Ped 2"]
+    assert (p1["A"].father, p1["A"].mother) == (p1["B"].father, p1["B"].mother) == ("2", "1")
+    assert (p1["C"].father, p1["C"].mother) == ("2", "3")
+    assert p2["C"].is_founder and p2["A"].father == "2"
+    assert len(case.markers) == 49 and "D5S2500" not in {m.name for m in case.markers}
+    d11 = next(m for m in case.markers if m.name == "D11S554")
+    assert d11.female is not None and d11.female.model == "equal" and d11.alleles[0] == "176"
+    r = evaluate_fam(PEDSUITE / "halfsib.fam")
+    assert all(math.isfinite(ll) for ll in r.logliks)
+    assert r.lr["Ped 1"] > 1 and r.lr["Ped 2"] == 1.0
