@@ -25,9 +25,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from repatria.errors import FormatError
 from repatria.formats.casefolder import read_case_folder
 from repatria.formats.fam import FamWarning, read_fam, read_fam_dvi
-from repatria.formats.fam_kinship import read_fam_kinship
+from repatria.formats.fam_kinship import read_fam_database, read_fam_kinship
 from repatria.formats.fam_write import write_fam
 from repatria.kinship import likelihood
 from repatria.kinship.dvi import DVIProblem, pairwise_lr
@@ -61,7 +62,7 @@ def _sources() -> dict[str, int]:
 def test_every_file_is_listed_with_its_published_size():
     listed = _sources()
     assert sorted(listed) == sorted(p.name for p in PEDSUITE.glob("*.fam"))
-    assert len(listed) == 9
+    assert len(listed) == 11
     for name, size in listed.items():
         data = (PEDSUITE / name).read_bytes()
         assert len(data) == size, name
@@ -368,7 +369,7 @@ def test_ch4_example_4_8_4_pedigree():
 def test_kinship_files_are_not_dvi_files():
     """The two kinship files are refused by the DVI reader with a line that says what to use."""
     for name in ("Ch4-table-4-4.fam", "Ch4-example-4-8-4.fam"):
-        with pytest.raises(Exception, match="kinship fam"):
+        with pytest.raises(FormatError, match="kinship fam"):
             read_fam_dvi(PEDSUITE / name)
 
 
@@ -417,3 +418,45 @@ def test_klink_halfsib_with_markers_nobody_is_typed_at():
     r = evaluate_fam(PEDSUITE / "halfsib.fam")
     assert all(math.isfinite(ll) for ll in r.logliks)
     assert r.lr["Ped 1"] > 1 and r.lr["Ped 2"] == 1.0
+
+
+def test_klink_halfsib_test_paternal_half_siblings():
+    """KLINK's ``halfsib-test.fam`` (saved by Familias 3.3.1): two typed men, paternal half
+    brothers (Ped 1: father ``far``, mothers ``mor1``, ``mor2``) or unrelated (Ped 2, no
+    relations); 8 markers of the Nordic database, extended stepwise models. No published number:
+    the pedigrees and finite likelihoods against the kinship core.
+    """
+    case = read_fam_kinship(PEDSUITE / "halfsib-test.fam")
+    a, b = "2023400031-DNA-AA-000984", "2023400031-DNA-AA-000985"
+    p1, p2 = case.pedigrees["Ped 1"], case.pedigrees["Ped 2"]
+    assert (p1[a].father, p1[a].mother) == ("far", "mor1")
+    assert (p1[b].father, p1[b].mother) == ("far", "mor2")
+    assert all(i.is_founder for i in p2)
+    assert [m.name for m in case.markers][:2] == ["vWA", "D12S391"] and len(case.markers) == 8
+    assert case.profiles[a]["D18S51"] == ("16", "19")  # "8 14 2": alleles 9 and 15 of D18S51
+    r = evaluate_fam(PEDSUITE / "halfsib-test.fam")
+    for name, ll in zip(r.names, r.logliks, strict=True):
+        assert ll == likelihood(case.pedigrees[name], case.markers, case.profiles).loglik
+        assert math.isfinite(ll)
+
+
+def test_klink_norskdb_is_the_database_of_its_examples():
+    """KLINK's ``NorskDB_2023.fam`` is a Familias database saved on its own (no persons): it reads
+    as 50 markers, and ``halfsib.fam`` (written with ``dbName = "NorskDB_2023"``) carries the same
+    alleles, frequencies and mutation models; ``sibship.fam`` the same alleles and frequencies.
+    As a kinship case it is refused in one line (nothing to compute).
+    """
+    db = {m.name: m for m in read_fam_database(PEDSUITE / "NorskDB_2023.fam")}
+    assert len(db) == 50 and next(iter(db)) == "D1S1656"
+    for name, full in (("halfsib.fam", True), ("sibship.fam", False)):
+        for m in read_fam_database(PEDSUITE / name):
+            ref = db[m.name]
+            assert m.alleles == ref.alleles, (name, m.name)
+            np.testing.assert_array_equal(m.afreq, ref.afreq)
+            if full:
+                for x, y in ((m.female, ref.female), (m.male, ref.male)):
+                    assert x is not None and y is not None
+                    np.testing.assert_allclose(x.matrix, y.matrix, rtol=0, atol=1e-15)
+    with pytest.raises(FormatError, match="no persons") as ei:
+        read_fam_kinship(PEDSUITE / "NorskDB_2023.fam")
+    assert "\n" not in str(ei.value)
