@@ -32,6 +32,7 @@ from repatria.formats.fam_kinship import read_fam_database, read_fam_kinship
 from repatria.formats.fam_write import write_fam
 from repatria.kinship import likelihood
 from repatria.kinship.dvi import DVIProblem, pairwise_lr
+from repatria.kinship.joint import joint_dvi
 from repatria.kinship.pedigree import Pedigree, Sex
 from repatria.services.pipelines.dvi_analysis import read_case
 from repatria.services.pipelines.kinship_eval import evaluate_fam
@@ -209,6 +210,35 @@ def test_solution3_3_is_planecrash():
     m = got.markers[0]
     assert m.female is not None and m.female.model == "proportional"
     _assert_lr(got, _expected_lr("planecrash"))
+
+
+@pytest.mark.reference
+def test_solution3_3_joint_is_dvirs_dvijoint():
+    """The case read from Solution3_3.fam, analysed jointly: dvir's ``dviJoint(planecrash)``
+    (expected/dviJoint.json): 19081 assignments, loglik0, the best assignment with its loglik,
+    LR and posterior, and the ``Bmarginal`` matrix."""
+    path = require_shared(REFERENCE_CASES / "planecrash" / "expected" / "dviJoint.json")
+    exp = json.loads(path.read_text())
+    got = _quiet(
+        read_fam,
+        PEDSUITE / "Solution3_3.fam",
+        victim_prefix="V",
+        ref_prefix="R",
+        missing_prefix="M",
+        family_prefix="F",
+    )
+    got = replace(got, pm_sex={v: Sex.FEMALE for v in got.pm}, pairings={})
+    j = joint_dvi(got, top=3)
+    assert j.n_assignments == exp["nAssignments"] == exp["gridSize"]["size"] == 19081
+    assert j.loglik0 == pytest.approx(exp["loglik0"], rel=1e-12)
+    best, want = j.top[0], exp["top"][0]
+    assert best.assignment == want["assignment"]
+    assert best.loglik == pytest.approx(want["loglik"], rel=1e-12)
+    assert best.lr == pytest.approx(want["LRnull"], rel=1e-9)
+    assert best.posterior == pytest.approx(want["posterior"], rel=1e-9)
+    bm = exp["Bmarginal"]["matrix"]
+    assert bm["rows"] == list(j.pm) and bm["cols"] == [*j.missing, "*"]
+    np.testing.assert_allclose(j.marginals, np.array(bm["values"]), rtol=1e-7, atol=1e-12)
 
 
 @pytest.mark.reference
