@@ -31,7 +31,7 @@ from repatria.formats.fam import FamWarning, read_fam, read_fam_dvi
 from repatria.formats.fam_kinship import read_fam_database, read_fam_kinship
 from repatria.formats.fam_write import write_fam
 from repatria.kinship import likelihood
-from repatria.kinship.dvi import DVIProblem, pairwise_lr
+from repatria.kinship.dvi import DVIProblem, exclusion_matrix, find_excluded, pairwise_lr
 from repatria.kinship.joint import joint_dvi
 from repatria.kinship.pedigree import Pedigree, Sex
 from repatria.services.pipelines.dvi_analysis import read_case
@@ -168,6 +168,31 @@ def test_exclusion_example_is_dvirs_object():
     assert got.markers[0].alleles[-1] == "Rest allele"
     assert got.markers[0].female is not None and got.markers[0].female.model == "equal"
     _assert_lr(got, _expected_lr("exclusionExample"))
+
+
+@pytest.mark.reference
+def test_exclusion_example_exclusions_are_dvirs():
+    """dvir's ``findExcluded(exclusionExample)`` (expected/findExcluded.json): the matrix of
+    markers inconsistent without mutation (``null`` where sexes forbid the pairing), and the
+    excluded PMs, MPs and families."""
+    path = require_shared(REFERENCE_CASES / "exclusionExample" / "expected" / "findExcluded.json")
+    exp = json.loads(path.read_text())
+    got = _quiet(
+        read_fam,
+        PEDSUITE / "exclusionExample.fam",
+        victim_prefix="V",
+        ref_prefix="R",
+        missing_prefix="M",
+        family_prefix="F",
+    )
+    want = np.array(
+        [[-1 if v is None else v for v in row] for row in exp["exclusionMatrix"]["values"]]
+    )
+    np.testing.assert_array_equal(exclusion_matrix(got), want)
+    ex = find_excluded(got)
+    assert list(ex.pm) == exp["excluded"]["sample"]
+    assert list(ex.missing) == exp["excluded"]["missing"]
+    assert list(ex.families) == exp["excluded"]["fam"]
 
 
 @pytest.mark.reference
