@@ -274,6 +274,25 @@ def test_dvi_example_as_dvi_analyse_reads_it():
     _assert_lr(got, _expected_lr("dvi-example"))
 
 
+@pytest.mark.reference
+def test_dvi_example_is_example1_up_to_labels():
+    """dvir's ``example1`` (data-raw/example1.R) is dvi-example.fam's case built by hand: M1 is
+    the file's "Missing person", M2 and M3 its "Missing male 2" and "Missing male 3", R1 its
+    R and NN the added mother. Its pairwise LRs (expected/pairwiseLR.json) are the file's."""
+    got = read_case(PEDSUITE / "dvi-example.fam")
+    cols = {"M1": "Missing person", "M2": "Missing male 2", "M3": "Missing male 3"}
+    exp = _expected_lr("example1")
+    pw = pairwise_lr(got)
+    for (v, m), want in exp.items():
+        lr = pw.lr[pw.pm.index(v), pw.missing.index(cols[m])]
+        assert want is not None and lr == pytest.approx(want, rel=1e-9, abs=0), (v, m)
+    ref = read_case_folder(require_shared(REFERENCE_CASES / "example1"))
+    ren = {"Missing person": "M1", "Missing male 2": "M2", "Missing male 3": "M3", "R": "R1"}
+    ren["added_1"] = "NN"
+    (fam,) = got.families.values()
+    assert _renamed(fam, ren) == _renamed(ref.families["F1"], {})
+
+
 # --- DVI files without a reference case ------------------------------------------------------
 
 
