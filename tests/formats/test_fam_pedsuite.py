@@ -534,3 +534,26 @@ def test_klink_norskdb_is_the_database_of_its_examples():
     with pytest.raises(FormatError, match="no persons") as ei:
         read_fam_kinship(PEDSUITE / "NorskDB_2023.fam")
     assert "\n" not in str(ei.value)
+
+
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("dvi-example.fam", {}),
+        ("exclusionExample.fam", {"missing_prefix": "M"}),
+        ("Solution3_3.fam", {"missing_prefix": "M"}),
+        ("KETPex497.fam", {"missing_prefix": "MP"}),
+        ("KETPex498.fam", {"missing_prefix": "M"}),
+    ],
+)
+def test_every_dvi_file_reads_as_dvi_analyse_reads_it(name, kwargs):
+    """Each DVI file reads with the case reader behind ``repatria dvi analyse`` (Familias' labels
+    kept, shared default names made unique and listed), to the LRs of dvir's labelling."""
+    relabelled: dict = {}
+    plain = _quiet(read_case, PEDSUITE / name, relabelled=relabelled)
+    labelled = _quiet(read_fam, PEDSUITE / name, **kwargs)
+    np.testing.assert_allclose(
+        pairwise_lr(plain).lr, pairwise_lr(labelled).lr, rtol=1e-12, atol=0, equal_nan=True
+    )
+    shared = any(m.startswith("Missing person.") for m in plain.missing)  # made unique
+    assert bool(relabelled) == shared, relabelled
