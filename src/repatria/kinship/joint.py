@@ -36,6 +36,9 @@ too, as dvir counts them), grouping PMs with equal pairings.
 
 Prior: flat over all assignments (as dvir's ``dviJoint`` and ``Bmarginal``) unless a prior of
 :mod:`repatria.kinship.priors` is given, whose odds multiply each option's factor.
+
+Size: one module on purpose: the family options, the component DP (forward, backward, A*), the
+pruning and the proof of its bound share their data structures and must be read as one method.
 """
 
 from __future__ import annotations
