@@ -10,8 +10,8 @@ conclusions). It runs outside any transaction; the registry is then read again i
 writing transaction and the run is stored only if its input hash is unchanged.
 
 Candidate rule (:data:`POSTERIOR_THRESHOLD`): a PM x MP pairing becomes a candidate match when
-its pairwise LR is above 1, or its posterior pairing probability (the joint marginal) is at
-least 0.01. Each candidate keeps its natural-log LR, per-marker log10 LRs, exclusion count
+its pairwise LR is above 1, or the proven lower bound of its posterior pairing probability is
+at least 0.01 (the estimate alone never raises one). Each candidate keeps its natural-log LR, per-marker log10 LRs, exclusion count
 and family as evidence, so review sees the numbers the run saw.
 """
 
@@ -65,7 +65,7 @@ __all__ = [
 #: A pairing with LR <= 1 is still a candidate when its posterior pairing probability is this high.
 POSTERIOR_THRESHOLD = 0.01
 CANDIDATE_RULE = (
-    f"pairwise LR > 1, or posterior pairing probability >= {POSTERIOR_THRESHOLD}; "
+    f"pairwise LR > 1, or proven lower bound of the posterior >= {POSTERIOR_THRESHOLD}; "
     "not for a person or body already identified (confirmed, not revoked); one candidate per "
     "body x person across runs"
 )
@@ -201,7 +201,9 @@ def identify(
                 if math.isnan(log_lr):
                     continue  # pairing not allowed (sex)
                 post = float(joint.marginals[i, k])
-                if log_lr > 0 or post >= POSTERIOR_THRESHOLD:
+                # A posterior raises a candidate only by its proven lower end, never the estimate.
+                certain = _interval(analysis, i, k)[0]
+                if log_lr > 0 or (certain is not None and certain >= POSTERIOR_THRESHOLD):
                     rows.append(Row(v, m, log_lr, post, _evidence(rp, analysis, i, k, log_lr)))
         rows.sort(key=lambda r: (-r.log_lr, problem.pm.index(r.pm), problem.missing.index(r.mp)))
         run = IdentificationRun(
@@ -299,6 +301,8 @@ def _evidence(rp: RegistryProblem, analysis: Any, i: int, k: int, log_lr: float)
         },
         rule=CANDIDATE_RULE,
         lr0=analysis.lr0.get((v, m)),
+        posterior_lower=_interval(analysis, i, k)[0],
+        posterior_upper=_interval(analysis, i, k)[1],
         warnings=(
             (
                 f"the samples of body {v} ({', '.join(rp.pm_samples.get(v, []))}) disagree "
@@ -308,6 +312,14 @@ def _evidence(rp: RegistryProblem, analysis: Any, i: int, k: int, log_lr: float)
             else ()
         ),
     ).to_json()
+
+
+def _interval(analysis: Any, i: int, k: int) -> tuple[float | None, float | None]:
+    """The proven interval of body i x person k's posterior, or (None, None) without bounds."""
+    b = analysis.bounds
+    if b is None:
+        return None, None
+    return float(b.lower[i, k]), float(b.upper[i, k])
 
 
 def _parameters(
