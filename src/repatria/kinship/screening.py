@@ -27,10 +27,16 @@ Output is never the dense matrix: a pair is kept if its LR is at least ``min_lr`
 is given, its LR is among the ``top`` largest of its PM or among the ``top`` largest of its family
 (ties at the K-th value are all kept, which makes the result independent of the block size).
 
-Differences from :func:`repatria.kinship.dvi.pairwise_lr`: none in the LRs of fully typed PM
-genotypes (tested to 1e-9 relative). For a partly typed PM genotype ``a/-`` this module sums the
-table over every genotype containing ``a``, including alleles lumped away; the core's ``nansum``
-over the unlumped columns leaves the lumped ones out.
+Exclusions
+----------
+With ``exclusions=True`` a second flat table in the same layout says, per code and MP, whether the
+MP can have that genotype without mutation (see :func:`_group_impossible`), and a small
+``(n_markers, n_missing)`` one whether the references alone are consistent without mutation;
+:func:`count_exclusions` is then two products as well. :func:`repatria.kinship.dvi.pairwise_lr`
+is these tables, scored densely, with the pairings applied as a mask (:func:`allowed_pairs`);
+a :class:`TableCache` lets later problems with the same families skip their contractions.
+A partly typed PM genotype ``a/-`` is the table's row sum over every genotype containing ``a``,
+lumped alleles included, as in the missing-person LR.
 """
 
 from __future__ import annotations
