@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/repatria demo
 
-test: install
+# The whole suite: lint, format and types first (seconds), then every test.
+test: lint
 	$(BIN)/python -m pytest -q
 
 # Lint, format and types: ruff (rules in pyproject.toml) and mypy (strict on repatria.kinship).

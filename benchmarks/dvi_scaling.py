@@ -21,8 +21,8 @@ import time
 import numpy as np
 
 from repatria.kinship.probability import likelihood
-from repatria.services.dvi_analysis import analyse_problem
-from repatria.services.simulation import simulate_dvi_case
+from repatria.services.pipelines.dvi_analysis import analyse_problem
+from repatria.services.pipelines.simulation import simulate_dvi_case
 
 
 def naive_pairwise_seconds(problem, n_sample: int = 20) -> float:
@@ -46,8 +46,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     print(
-        f"{'n':>5} {'pairwise':>9} {'joint':>7} {'concl.':>7} {'total s':>8} {'naive pw':>9} {'ratio':>6} "
-        f"{'correct':>9} {'bound':>8} components"
+        f"{'n':>5} {'pairwise':>9} {'joint':>7} {'concl.':>7} {'total s':>8} {'naive pw':>9} "
+        f"{'ratio':>6} {'correct':>9} {'bound':>8} components"
     )
     for n in args.sizes:
         sim = simulate_dvi_case(n, n, args.seed)
@@ -63,8 +63,9 @@ def main() -> None:
         best = j.top[0].assignment
         right = sum(best[v] == m for v, m in sim.truth.items())
         print(
-            f"{n:5d} {s['pairwise']:9.2f} {s['joint']:7.2f} {s['conclusions']:7.2f} {total:8.2f} {naive:9.1f} "
-            f"{naive / s['pairwise']:6.0f} {right:4d}/{n:<4d} {j.neglected_mass_bound:8.1e} "
+            f"{n:5d} {s['pairwise']:9.2f} {s['joint']:7.2f} {s['conclusions']:7.2f} {total:8.2f} "
+            f"{naive:9.1f} {naive / s['pairwise']:6.0f} {right:4d}/{n:<4d} "
+            f"{j.neglected_mass_bound:8.1e} "
             f"{j.searched['components']} (largest {j.searched['largest_component']}, "
             f"prune {j.searched['pruning_level']:g})",
             flush=True,

@@ -44,7 +44,7 @@ WEAK_SHAPES = {
 
 def exchange(n: int, seed: int):
     from repatria.kinship.simulate import simulate_population
-    from repatria.services.simulation import standard_markers
+    from repatria.services.pipelines.simulation import standard_markers
 
     return simulate_population(
         standard_markers(24),
@@ -76,7 +76,7 @@ def textbook_pairwise_seconds(problem, n_sample: int = 10) -> float:
 
 
 def one_size(n: int, seed: int) -> dict:
-    from repatria.services.dvi_analysis import analyse_problem
+    from repatria.services.pipelines.dvi_analysis import analyse_problem
 
     sim = exchange(n, seed)
     t0 = time.perf_counter()

@@ -26,8 +26,8 @@ def main() -> None:
     from fastapi.testclient import TestClient
 
     from repatria.api.app import create_app
-    from repatria.services.auth import set_demo_passwords
-    from repatria.services.demo_scenario import load_demo
+    from repatria.services.access.auth import set_demo_passwords
+    from repatria.services.workflows.demo_scenario import load_demo
 
     tmp = Path(tempfile.mkdtemp(prefix="repatria-pages-"))
     db = str(tmp / "demo.sqlite")
@@ -70,8 +70,8 @@ def main() -> None:
         "/login",
     ]
     print(
-        f"demo data: {len(persons)} persons, {len(rem)} remains, {len(summary.candidates)} candidates; "
-        f"{args.repeat} requests per page"
+        f"demo data: {len(persons)} persons, {len(rem)} remains, "
+        f"{len(summary.candidates)} candidates; {args.repeat} requests per page"
     )
     print(f"{'page':45s} {'median ms':>10s} {'max ms':>8s}  status")
     for path in pages + ["/api/v1/dashboard", f"/api/v1/candidates/{cand}"]:

@@ -61,7 +61,7 @@ def _naive_pairs_per_second(problem, n_sample: int = 30) -> float:
 def _screen_child(n_pm: int, n_fam: int, seed: int, use_dask: bool, q) -> None:
     from repatria.kinship.screening import build_tables, screen
     from repatria.kinship.simulate import simulate_population
-    from repatria.services.simulation import standard_markers
+    from repatria.services.pipelines.simulation import standard_markers
 
     markers = standard_markers(N_MARKERS)
     t = time.perf_counter()
@@ -117,7 +117,7 @@ def _screen_child(n_pm: int, n_fam: int, seed: int, use_dask: bool, q) -> None:
 def _fragments_child(n: int, seed: int, q) -> None:
     from repatria.kinship.fragments import find_fragments
     from repatria.kinship.simulate import simulate_population
-    from repatria.services.simulation import standard_markers
+    from repatria.services.pipelines.simulation import standard_markers
 
     markers = standard_markers(N_MARKERS)
     t = time.perf_counter()
@@ -168,8 +168,9 @@ def main() -> None:
     sizes = ["200x100", "500x200"] if a.quick else a.sizes
     n_frag = 5000 if a.quick else a.fragments
     print(
-        f"{'PM x fam':>12} {'tables s':>9} {'score s':>8} {'total s':>8} {'Mpairs/s':>9} {'score Mp/s':>10} "
-        f"{'naive p/s':>9} {'ratio':>8} {'peak MB':>8} {'logt MB':>8} {'cands':>8} {'recall':>6}"
+        f"{'PM x fam':>12} {'tables s':>9} {'score s':>8} {'total s':>8} {'Mpairs/s':>9} "
+        f"{'score Mp/s':>10} {'naive p/s':>9} {'ratio':>8} {'peak MB':>8} {'logt MB':>8} "
+        f"{'cands':>8} {'recall':>6}"
     )
     for k, size in enumerate(sizes):
         n_pm, n_fam = (int(x) for x in size.split("x"))
@@ -178,7 +179,8 @@ def main() -> None:
         pps = r["pairs"] / total
         print(
             f"{size:>12} {r['tables_s']:9.2f} {r['score_s']:8.2f} {total:8.2f} {pps / 1e6:9.2f} "
-            f"{r['pairs'] / r['score_s'] / 1e6:10.1f} {r['naive_pps']:9.1f} {pps / r['naive_pps']:8.0f} "
+            f"{r['pairs'] / r['score_s'] / 1e6:10.1f} {r['naive_pps']:9.1f} "
+            f"{pps / r['naive_pps']:8.0f} "
             f"{r['rss_mb']:8.0f} {r['logt_mb']:8.0f} {r['candidates']:8d} {r['recall']:6.3f}"
         )
         if "dask_score_s" in r:
@@ -189,9 +191,10 @@ def main() -> None:
     if n_frag:
         f = _run(_fragments_child, n_frag, a.seed)
         print(
-            f"fragments of {f['n']:,} samples: {f['frag_s']:.2f} s, {f['candidates']:,} candidate pairs verified "
-            f"(of {f['n'] * (f['n'] - 1) // 2:,}), {f['groups']:,} groups, {f['exact']:,} of {f['true_groups']:,} "
-            f"true groups exactly, peak {f['rss_mb']:.0f} MB"
+            f"fragments of {f['n']:,} samples: {f['frag_s']:.2f} s, "
+            f"{f['candidates']:,} candidate pairs verified "
+            f"(of {f['n'] * (f['n'] - 1) // 2:,}), {f['groups']:,} groups, "
+            f"{f['exact']:,} of {f['true_groups']:,} true groups exactly, peak {f['rss_mb']:.0f} MB"
         )
     print("(per 10^9 pairs: total s / pairs * 1e9; see docs/screening-dask.md)")
 

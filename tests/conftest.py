@@ -1,8 +1,9 @@
 """Shared test fixtures.
 
-The reference cases live in ``../shared/reference-cases`` beside the project (test data, never
-copied in). A user's clone does not have them: those tests skip with a clear reason. Under CI
-(``CI=true``) a missing ``../shared`` is an error.
+The reference cases are read from ``../shared/reference-cases`` beside the project when it is
+there (the source), else from the project's byte-for-byte copy in ``tests/shared_copy/`` (see
+``shared_data.py`` and ``tests/shared_copy/PROVENANCE.md``), so a fresh clone runs every reference
+test. ``tests/test_shared_copy.py`` fails when the copy and ``../shared`` differ.
 """
 
 from __future__ import annotations

@@ -159,7 +159,7 @@ def _pg_admin(server: str, sql: str) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_template(postgres_server: str) -> str:
-    """A migrated database that each test's database is cloned from (fast: no migration per test)."""
+    """A migrated database that each test's database is cloned from (no migration per test)."""
     from repatria.registry.db import dispose_engines, migrate
 
     _pg_admin(postgres_server, "CREATE DATABASE repatria_template")

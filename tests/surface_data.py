@@ -28,22 +28,66 @@ def password(name: str) -> str:
     return f"{name}-secret-pw"
 
 
-PERSONS = """person_ref\tname\tname_script\tname_transliteration\taliases\tsex\tservice_number\tunit\tdocuments\tstatus\tlast_known_place\tlast_known_lat\tlast_known_lon
-P-0001\t김철수\tHang\tKim Chol-su\tИван Петров|false|Cyrl|Ivan Petrov;Kim Cholsu|transliteration|Latn|\tmale\tSN-000001\t11th Corps\tmilitary id|RU-1|Russia|Ivan Petrov|foreign\tmissing\tPlekhovo, Kursk\t51.24\t35.11
-P-0002\t박영호\tHang\tPak Yong-ho\tPavel Orlov|false|Latn|\tmale\tSN-000002\t11th Corps\t\tmissing\tPlekhovo, Kursk\t51.24\t35.11
-P-0003\tСергей Волков\tCyrl\tSergei Volkov\t\tmale\tSN-000003\t810th Brigade\t\tmissing\tSudzha\t51.19\t35.27
-"""
+def _tsv(*rows: tuple[str, ...]) -> str:
+    """Tab-separated lines, one per row, each ending in a newline."""
+    return "".join("\t".join(row) + "\n" for row in rows)
 
-REMAINS = """remains_ref\tsite\tsite_lat\tsite_lon\trecovered_on\trecovered_by\tcondition\teffects
-R-0001\tPlekhovo field 3\t51.25\t35.12\t2025-02-01\trecovery team 2\tburned\ttag|partly melted dog tag
-R-0002\tPlekhovo field 3\t51.25\t35.12\t2025-02-01\trecovery team 2\tfragmentary\t
-R-0003\tSudzha road\t51.19\t35.27\t2025-02-10\trecovery team 1\tintact\tnotebook|Cyrillic script
-"""
 
-CLAIMS = """claim_id\treported_on\treported_by\tattributed_to\tsubject\tmeasure\tlow\thigh\tas_of\tbasis\tverification
-C-001\t2025-01-15\tMinistry statement\tspokesman\tcorps losses\tidentified\t3\t3\t2025-01-15\tpress briefing\tnot verified
-C-002\t2025-01-20\tNews agency\t\tcorps losses\tmissing\t10\t40\t2025-01-20\testimate\tunverified
-"""
+PERSONS = _tsv(
+    (
+        "person_ref", "name", "name_script", "name_transliteration", "aliases", "sex",
+        "service_number", "unit", "documents", "status", "last_known_place", "last_known_lat",
+        "last_known_lon",
+    ),
+    (
+        "P-0001", "김철수", "Hang", "Kim Chol-su",
+        "Иван Петров|false|Cyrl|Ivan Petrov;Kim Cholsu|transliteration|Latn|",
+        "male", "SN-000001", "11th Corps", "military id|RU-1|Russia|Ivan Petrov|foreign",
+        "missing", "Plekhovo, Kursk", "51.24", "35.11",
+    ),
+    (
+        "P-0002", "박영호", "Hang", "Pak Yong-ho", "Pavel Orlov|false|Latn|", "male", "SN-000002",
+        "11th Corps", "", "missing", "Plekhovo, Kursk", "51.24", "35.11",
+    ),
+    (
+        "P-0003", "Сергей Волков", "Cyrl", "Sergei Volkov", "", "male", "SN-000003",
+        "810th Brigade", "", "missing", "Sudzha", "51.19", "35.27",
+    ),
+)  # fmt: skip
+
+REMAINS = _tsv(
+    (
+        "remains_ref", "site", "site_lat", "site_lon", "recovered_on", "recovered_by",
+        "condition", "effects",
+    ),
+    (
+        "R-0001", "Plekhovo field 3", "51.25", "35.12", "2025-02-01", "recovery team 2", "burned",
+        "tag|partly melted dog tag",
+    ),
+    (
+        "R-0002", "Plekhovo field 3", "51.25", "35.12", "2025-02-01", "recovery team 2",
+        "fragmentary", "",
+    ),
+    (
+        "R-0003", "Sudzha road", "51.19", "35.27", "2025-02-10", "recovery team 1", "intact",
+        "notebook|Cyrillic script",
+    ),
+)  # fmt: skip
+
+CLAIMS = _tsv(
+    (
+        "claim_id", "reported_on", "reported_by", "attributed_to", "subject", "measure", "low",
+        "high", "as_of", "basis", "verification",
+    ),
+    (
+        "C-001", "2025-01-15", "Ministry statement", "spokesman", "corps losses", "identified",
+        "3", "3", "2025-01-15", "press briefing", "not verified",
+    ),
+    (
+        "C-002", "2025-01-20", "News agency", "", "corps losses", "missing", "10", "40",
+        "2025-01-20", "estimate", "unverified",
+    ),
+)  # fmt: skip
 
 MARKERS = ("D3S1358", "vWA", "D16S539", "CSF1PO", "TPOX", "D8S1179", "D21S11", "D18S51")
 
@@ -60,10 +104,10 @@ def load_case(db: str, tmp: Path) -> dict[str, int]:
     """Load the case into a migrated, empty registry; returns candidate ids by name."""
     from repatria.registry.db import session_scope
     from repatria.registry.models import Donor, PedigreeMember, Person, ReferenceFamily
-    from repatria.services.auth import set_password
-    from repatria.services.imports import import_claims, import_persons, import_remains
-    from repatria.services.runs import CandidateInput, record_candidates, record_run
-    from repatria.services.users import add_user
+    from repatria.services.access.auth import set_password
+    from repatria.services.access.users import add_user
+    from repatria.services.workflows.imports import import_claims, import_persons, import_remains
+    from repatria.services.workflows.runs import CandidateInput, record_candidates, record_run
 
     add_user(db, "ada", "admin")
     for name, role in USERS.items():

@@ -96,7 +96,7 @@ def test_every_route_is_guarded_or_public() -> None:
 @pytest.fixture
 def credentials(app_client, surface_db):  # noqa: ANN001, ANN201
     """An API token and a session token per role."""
-    from repatria.services.auth import login
+    from repatria.services.access.auth import login
 
     db, _ = surface_db
     return {
@@ -149,7 +149,7 @@ def test_tokens_are_not_interchangeable(app_client, credentials) -> None:  # noq
 
 
 def test_roles_match_the_services_permissions() -> None:
-    from repatria.services.users import PERMISSIONS
+    from repatria.services.access.permissions import PERMISSIONS
 
     by_path = {(r.method, r.path): r for r in ROUTES}
     assert (

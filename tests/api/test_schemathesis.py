@@ -13,7 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from repatria.api.app import create_app
-from repatria.services.auth import login
+from repatria.services.access.auth import login
 from surface_data import password
 
 

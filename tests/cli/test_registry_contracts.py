@@ -29,7 +29,8 @@ CLAIMS = (
     "claim_id\treported_on\treported_by\tattributed_to\tsubject\tmeasure\tlow\thigh\tas_of\tbasis"
     "\tverification\n"
     "t1\t2025-01-01\tTest Gazette\tMinistry\tsoldiers\tkilled\t30\t\t2024-12\tbriefing\testimate\n"
-    "t2\t2025-02-01\tTest Gazette\tState media\tcoffins shown\trepatriated\t6\t6\t2025\tfootage\timages\n"
+    "t2\t2025-02-01\tTest Gazette\tState media\tcoffins shown\trepatriated\t6\t6\t2025\tfootage"
+    "\timages\n"
 )
 
 
@@ -339,7 +340,7 @@ def test_import_persons_and_remains_commands(cli_db: str, tmp_path: Path) -> Non
 
 
 def test_users_password_sets_a_login(registry_db: str) -> None:
-    from repatria.services.auth import login
+    from repatria.services.access.auth import login
 
     ok(registry_db, "users", "add", "ada", "--role", "admin")
     ok(registry_db, "users", "add", "ana", "--role", "analyst", "--as", "ada")

@@ -16,9 +16,9 @@ from repatria.formats.fam import FamWarning, read_fam
 from repatria.kinship.dvi import NOBODY, pairwise_lr
 from repatria.kinship.markers import mutation_model
 from repatria.kinship.pedigree import Sex
-from shared_data import require_shared
+from shared_data import REFERENCE_CASES, require_shared
 
-SHARED_CASES = Path(__file__).resolve().parents[2].parent / "shared" / "reference-cases"
+SHARED_CASES = REFERENCE_CASES
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from repatria.errors import FormatError
 from repatria.formats.fam_kinship import read_fam_kinship
 from repatria.kinship.pedigree import Sex
-from repatria.services.kinship_eval import evaluate_fam
+from repatria.services.pipelines.kinship_eval import evaluate_fam
 
 DATA = Path(__file__).parent / "data"
 PATERNITY = DATA / "paternity.fam"  # pedFamilias inst/extdata (see data/SOURCES.md)

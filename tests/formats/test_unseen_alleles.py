@@ -15,7 +15,7 @@ from repatria.cli.main import app
 from repatria.errors import FormatError
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker, mutation_model
-from repatria.services.dvi_analysis import analyse_case, read_case
+from repatria.services.pipelines.dvi_analysis import analyse_case, read_case
 
 
 @pytest.fixture

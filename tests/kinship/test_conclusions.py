@@ -147,7 +147,7 @@ def test_joint_tables(solved):
         # Equal likelihoods may come in another order: compare assignments within each tie.
         groups_got: dict[float, set] = {}
         groups_want: dict[float, set] = {}
-        for (a, ll), row in zip(t.rows, w["top"], strict=False):
+        for (a, _ll), row in zip(t.rows, w["top"], strict=False):
             key = round(row["loglik"], 8)
             groups_got.setdefault(key, set()).add(tuple(a[v] for v in t.pm))
             groups_want.setdefault(key, set()).add(tuple(row[v] for v in t.pm))
@@ -264,7 +264,8 @@ def planecrash(reference_cases):
 
 @pytest.mark.reference
 def test_higher_threshold_turns_undisputed_into_probable(planecrash):
-    """With threshold 1e8 nothing is undisputed; V4 = M5 (LR 3.2e7 > threshold2 = 1e7) is Probable."""
+    """With threshold 1e8 nothing is undisputed; V4 = M5 (LR 3.2e7 > threshold2 = 1e7) is
+    Probable."""
     r = dvi_solve(planecrash, threshold=1e8)
     assert not any(x["conclusion"] == "Undisputed" for x in r.am)
     m5 = next(x for x in r.am if x["missing"] == "M5")
@@ -275,7 +276,8 @@ def test_higher_threshold_turns_undisputed_into_probable(planecrash):
 
 @pytest.mark.reference
 def test_find_undisputed_strict(planecrash):
-    """dvir's example: with ``strict=True`` V2 = M3 is no longer undisputed (M3 has LR 5 with V7)."""
+    """dvir's example: with ``strict=True`` V2 = M3 is no longer undisputed (M3 has LR 5 with
+    V7)."""
     loose = {r["sample"] for r in find_undisputed(planecrash).summary}
     strict = {r["sample"] for r in find_undisputed(planecrash, strict=True).summary}
     assert loose == {"V2", "V4", "V6"}
@@ -330,7 +332,7 @@ def test_nonidentifiable(reference_cases):
     a = next(x for x in r.am if x["missing"] == "A")
     assert a["conclusion"] == "Nonidentifiable" and a["sample"] is None
     ref = dvi_solve(base)
-    assert [x for x in r.am if x["missing"] != "A"] == ref.am
+    assert tuple(x for x in r.am if x["missing"] != "A") == ref.am
     assert r.pm == ref.pm
 
 
@@ -386,19 +388,19 @@ def _simulated_family(n_markers=12, seed=2):
 
 
 def test_complex_family_glr_against_brute_force():
-    """GLRs of a complex family from the joint engine agree with a plain enumeration of likelihoods."""
+    """GLRs of a complex family from the joint engine agree with a plain enumeration of
+    likelihoods."""
     import itertools
 
     import numpy as np
 
-    from repatria.kinship.conclusions import _complex_family
     from repatria.kinship.probability import likelihood
+    from repatria.kinship.solve import complex_family_step
 
     p = _simulated_family()
-    log: list[str] = []
-    am, pm, s_pm, s_mp, table, _ = _complex_family(
-        p, "F1", threshold=10.0, max_assign=10_000, log=log
-    )
+    step = complex_family_step(p, "F1", threshold=10.0, max_assign=10_000)
+    am, pm, table = step.am, step.pm, step.joint
+    s_pm = set(step.settled)
     # Brute force: every assignment, likelihood of the family with the placed victims.
     ped, refs = p.families["F1"], p.am_profiles["F1"]
     rows = []
@@ -438,7 +440,7 @@ def test_complex_family_glr_against_brute_force():
 
 def test_lr0_flags_victims_related_to_each_other():
     """V1 = M1 and V2 = M2 are parent and child: with the reference removed, LR0 is still large."""
-    from repatria.kinship.conclusions import _lr0
+    from repatria.kinship.solve.problem import lr0 as _lr0
 
     p = _simulated_family(n_markers=20)
     lr0 = _lr0(p, "F1", "V2", "M2", {"M1": "V1"})
@@ -448,7 +450,8 @@ def test_lr0_flags_victims_related_to_each_other():
 
 @pytest.mark.reference
 def test_first_matrices(solved):
-    """dvir's detailed output: the first exclusion matrix, and the LRs after the first exclusions."""
+    """dvir's detailed output: the first exclusion matrix, and the LRs after the first
+    exclusions."""
     _, _, result, expected = solved
     for key, pw, values in (
         ("exclusionMatrix_first", result.exclusions_first, "exclusions"),
@@ -479,3 +482,178 @@ def test_ignore_sex(reference_cases):
     assert sorted(x["sample"] for x in r.pm) == sorted(p.pm)
     assert sorted(x["missing"] for x in r.am) == sorted(p.missing)
     assert r.lr_matrix_first is not None and not math.isnan(r.lr_matrix_first.lr[2, 0])
+
+
+# --------------------------------------------------------------------------------------------
+# the step protocol and the records
+
+
+@pytest.mark.reference
+def test_rows_are_frozen_records_that_read_as_todays_dicts(solved):
+    """Rows are frozen dataclasses with StrEnum conclusions; as dicts they are the old rows."""
+    import dataclasses
+
+    from repatria.kinship.conclusions import AMRow, Conclusion, PMRow
+
+    _, _, result, _ = solved
+    for rows, cls, keys in ((result.am, AMRow, AM_KEYS), (result.pm, PMRow, PM_KEYS)):
+        assert isinstance(rows, tuple) and all(type(r) is cls for r in rows)
+        for r in rows:
+            assert isinstance(r.conclusion, Conclusion)
+            d = r.to_dict()
+            assert tuple(d) == keys and d == dict(r)
+            assert type(d["conclusion"]) is str and d["conclusion"] == r.conclusion
+            assert json.dumps(d) == json.dumps(dict(r))  # a StrEnum serialises as its value
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                r.lr = 0.0  # a frozen row refuses assignment
+    tables = result.tables()
+    assert tables == {
+        "pm": [r.to_dict() for r in result.pm],
+        "am": [r.to_dict() for r in result.am],
+    }
+
+
+def test_conclusion_names_are_dvirs():
+    from repatria.kinship.conclusions import Conclusion
+
+    assert [str(c) for c in Conclusion] == [
+        "Undisputed",
+        "Excluded",
+        "Nonidentifiable",
+        "Match (GLR)",
+        "Symmetric match",
+        "Probable",
+        "Disputed",
+        "Inconclusive",
+        "No match",
+    ]
+
+
+@pytest.mark.reference
+def test_steps_chain_and_account_for_every_row(solved):
+    """Each step hands the next the problem it leaves; every row comes from exactly one step."""
+    from repatria.kinship.solve import (
+        ComplexFamiliesStep,
+        ExclusionStep,
+        Step,
+        UndisputedStep,
+    )
+
+    _, problem, result, _ = solved
+    steps = result.steps
+    assert all(isinstance(s, Step) for s in steps)
+    names = [s.name for s in steps]
+    assert names[0] == "Nonidentifiable MPs"
+    assert names[-3:] == [
+        "AM-driven: Simple families",
+        "AM-driven: Complex families",
+        "PM-driven: Remaining victims",
+    ]
+    assert all(isinstance(s, ExclusionStep | UndisputedStep) for s in steps[1:-3])
+    # The log is the steps' logs, in order, between the opening and closing sections.
+    assert "".join(s.log for s in steps) in result.log
+    assert _sections(result.log)[1:-1] == [re.sub(r"\s*\[.*?\]", "", n) for n in names]
+    for a, b in zip(steps, steps[1:], strict=False):
+        # A step's problem only loses PMs and MPs (a later step may also drop pairings).
+        assert set(b.problem.pm) <= set(a.problem.pm) or b.name.startswith("Exclusions")
+        assert set(b.problem.missing) <= set(a.problem.missing)
+        if not b.changed:  # a step that changes nothing hands on the very problem it was given
+            assert b.problem is a.problem, b.name
+    settled_am = [r for s in steps for r in s.am]
+    settled_pm = [r for s in steps for r in s.pm]
+    assert sorted(r.missing for r in settled_am) == sorted(problem.missing)
+    assert sorted(r.sample for r in settled_pm) == sorted(problem.pm)
+    assert set(settled_am) == set(result.am) and set(settled_pm) == set(result.pm)
+    # What a step settles is gone from the problem it leaves; an MP left Inconclusive (or
+    # Disputed, or No match) by an AM-driven step stays open for the PM-driven step.
+    open_ = {"Inconclusive", "Disputed", "No match"}
+    for s in steps:
+        assert not {r.missing for r in s.am if r.conclusion not in open_} & set(s.problem.missing)
+        assert not {r.sample for r in s.pm} & set(s.problem.pm), s.name
+    assert steps[-1].problem.pm == ()
+    joint = {}
+    for s in steps:
+        if isinstance(s, ComplexFamiliesStep):
+            joint.update({f.family: f.joint for f in s.families if f.joint is not None})
+    assert joint == result.joint_tables
+
+
+@pytest.mark.reference
+def test_exclusion_step_is_find_excluded(solved):
+    """The exclusion step reports what ``find_excluded`` finds, nothing it derives itself."""
+    from repatria.kinship.dvi import find_excluded
+    from repatria.kinship.solve import ExclusionStep
+
+    _, _, result, _ = solved
+    for s in result.steps:
+        if not isinstance(s, ExclusionStep) or s.pairwise is None:
+            continue
+        # Excluded again from the step's own input, the answer is the same.
+        assert s.excluded is not None
+        again = find_excluded(_input_of(result.steps, s), 2)
+        assert (again.pm, again.missing, again.pairings) == (
+            s.excluded.pm,
+            s.excluded.missing,
+            s.excluded.pairings,
+        )
+        assert [r.sample for r in s.pm] == list(s.excluded.pm)
+        assert [r.missing for r in s.am] == list(s.excluded.missing)
+        for r in (*s.am, *s.pm):
+            n = (
+                s.excluded.missing_fewest.get(r.missing)
+                if r.missing
+                else s.excluded.pm_fewest[r.sample]
+            )
+            assert r.comment == ("No compatible pairings" if n is None else f"{n}+ inconsistencies")
+        if s.changed:
+            n = s.excluded.n_individual_excluded
+            assert f"Excluded {n} individual pairing" in s.log
+
+
+def _input_of(steps, step):
+    """The problem a step was given: the one its predecessor left."""
+    i = steps.index(step)
+    return steps[i - 1].problem
+
+
+def test_find_excluded_by_hand():
+    """A 2 x 2 exclusion matrix worked by hand: V2 is out (3, 4 > 2), M2 is out (no pairing)."""
+    import numpy as np
+
+    from repatria.kinship.dvi import PairwiseResult, find_excluded
+
+    p = _simulated_family(n_markers=2)
+    ex = np.array([[0, 3, -1], [3, 4, -1], [1, 5, -1]])  # rows V1..V3, cols M1, M2, (n/a)
+    pw = PairwiseResult(
+        p.pm, ("M1", "M2"), (), np.zeros((3, 2)), np.zeros((3, 2, 0)), ex[:, :2], {}
+    )
+    got = find_excluded(p, max_incomp=2, pairwise=pw)
+    assert (got.pm, got.missing) == (("V2",), ("M2",))
+    assert got.pm_fewest == {"V2": 3} and got.missing_fewest == {"M2": 3}
+    assert got.pairings == {"V1": ("*", "M1"), "V3": ("*", "M1")}
+    assert got.n_pairings_excluded == 4  # every cell > 2
+    assert got.n_individual_excluded == 0  # no excluded pairing between V1/V3 and M1
+    pw_none = PairwiseResult(
+        p.pm, ("M1", "M2"), (), np.zeros((3, 2)), np.zeros((3, 2, 0)), np.full((3, 2), -1), {}
+    )
+    none = find_excluded(p, pairwise=pw_none)
+    assert none.pm == p.pm and none.pm_fewest == {v: None for v in p.pm}
+
+
+def test_one_column_rules():
+    """dvir's rules for a row or column of LRs, with threshold2 = 100."""
+    from repatria.kinship.solve.steps import one_column
+
+    assert one_column([], 100).conclusion == "No match"
+    c = one_column([("A", 500.0), ("B", 3.0)], 100)
+    assert (c.conclusion, c.best, c.lr, c.comment) == (
+        "Probable",
+        "A",
+        500.0,
+        "Runner-up: B (LR=3)",
+    )
+    c = one_column([("A", 500.0), ("B", 700.0)], 100)
+    assert (c.conclusion, c.best, c.comment) == ("Disputed", "B", "Also: A (LR=5e+02)")
+    assert one_column([("A", 500.0)], 100).comment == "Runner-up: -"
+    assert one_column([("A", 5.0), ("B", 1.0)], 100).comment == "Best: A"
+    assert one_column([("A", 0.5)], 100).conclusion == "No match"

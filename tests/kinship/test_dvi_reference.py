@@ -78,8 +78,10 @@ def test_joint_matches_dvijoint(case):
     exp = json.loads((d / "expected/dviJoint.json").read_text())
     j = joint_dvi(p, pw, top=200)
     if "error" in exp:
+        # dvir stopped at its grid size; the count is what it can be checked on (the assignments
+        # themselves are checked by brute force on a reduced case, test_joint_pruning.py).
         assert j.n_assignments == exp["gridSize"]["size"]
-        pytest.skip(f"dvir could not finish: {exp['error']} (checked separately)")
+        return
     assert j.n_assignments == exp["nAssignments"]
     assert j.loglik0 == pytest.approx(exp["loglik0"], rel=1e-9)
     rows = exp["all"] if isinstance(exp["all"], list) else exp["top"]

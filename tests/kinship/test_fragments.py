@@ -14,7 +14,7 @@ from repatria.kinship.errors import KinshipError
 from repatria.kinship.fragments import _Model, direct_match_log_lr, encode_samples, find_fragments
 from repatria.kinship.markers import Marker
 from repatria.kinship.simulate import simulate_population
-from repatria.services.simulation import standard_markers
+from repatria.services.pipelines.simulation import standard_markers
 
 
 def _brute_force(m: Marker, d: float, o1, o2) -> float:

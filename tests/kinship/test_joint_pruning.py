@@ -15,7 +15,7 @@ import pytest
 
 from repatria.kinship.dvi import pairwise_lr
 from repatria.kinship.joint import joint_dvi
-from repatria.services.simulation import simulate_dvi_case
+from repatria.services.pipelines.simulation import simulate_dvi_case
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])

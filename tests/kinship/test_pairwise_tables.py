@@ -26,7 +26,7 @@ from repatria.kinship.pedigree import Genotype, Sex
 from repatria.kinship.probability import likelihood
 from repatria.kinship.screening import build_tables, count_exclusions, encode_pm
 from repatria.kinship.simulate import simulate_dvi, simulate_population
-from repatria.services.simulation import standard_markers
+from repatria.services.pipelines.simulation import standard_markers
 
 SHAPES = {
     "parents": 0.2,
@@ -254,3 +254,40 @@ def test_exclusion_counts_need_exclusion_tables() -> None:
     assert t.impossible is None and t.refs_impossible is None
     with pytest.raises(KinshipError, match="exclusions=True"):
         count_exclusions(t, encode_pm(problem, t).codes)
+
+
+def test_references_with_a_silent_allele_equal_textbook_likelihoods() -> None:
+    """A single peak ``a`` of a reference is ``a/a`` or ``a/silent`` (the core's observation).
+
+    PM genotypes at the silent markers are left heterozygous or untyped here: the pairwise LR
+    looks up a PM's single peak as ``a/a`` only (as before these tables).
+    """
+    rng = np.random.default_rng(11)
+    p = simulate_population(standard_markers(6), 8, 6, rng, shape_weights=SHAPES).problem
+    silent = {m.name: m.alleles[int(np.argmax(m.afreq))] for m in p.markers[::2]}
+
+    def peaks(prof: dict[str, Genotype], pm: bool) -> dict[str, Genotype]:
+        out = {}
+        for name, g in prof.items():
+            s = silent.get(name)
+            if s is not None and s in g:
+                other = [a for a in g if a not in (s, None)]
+                if not other:
+                    continue
+                g = (other[0], other[0])
+            if pm and s is not None and g[0] == g[1]:
+                continue
+            out[name] = g
+        return out
+
+    markers = tuple(m.with_silent(silent[m.name]) if m.name in silent else m for m in p.markers)
+    am = {f: {x: peaks(dict(pr), False) for x, pr in d.items()} for f, d in p.am_profiles.items()}
+    pm = {v: peaks(dict(pr), True) for v, pr in p.pm_profiles.items()}
+    problem = dataclasses.replace(p, markers=markers, am_profiles=am, pm_profiles=pm, pairings={})
+    assert any(
+        g[0] == g[1] and name in silent
+        for d in am.values()
+        for prof in d.values()
+        for name, g in prof.items()
+    )
+    _assert_matches_textbook(problem)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from repatria.kinship.dvi import pairwise_lr
 from repatria.kinship.probability import genotype_likelihoods
-from repatria.services.simulation import simulate_dvi_case
+from repatria.services.pipelines.simulation import simulate_dvi_case
 
 
 def _naive_exclusions(problem, v: str, mp: str) -> int:

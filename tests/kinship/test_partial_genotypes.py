@@ -10,7 +10,7 @@ import pytest
 
 from repatria.kinship.dvi import pairwise_lr
 from repatria.kinship.lr import missing_person_lr
-from repatria.services.simulation import simulate_dvi_case
+from repatria.services.pipelines.simulation import simulate_dvi_case
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -15,7 +15,7 @@ from repatria.kinship.errors import KinshipError
 from repatria.kinship.probability import genotype_likelihoods
 from repatria.kinship.screening import build_tables, encode_pm, score_block, screen
 from repatria.kinship.simulate import simulate_dvi
-from repatria.services.simulation import standard_markers
+from repatria.services.pipelines.simulation import standard_markers
 from shared_data import CASE_NAMES
 
 

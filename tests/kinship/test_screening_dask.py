@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from repatria.cli.main import app
 from repatria.kinship.screening import screen
 from repatria.kinship.simulate import simulate_population
-from repatria.services.simulation import standard_markers, write_population_case
+from repatria.services.pipelines.simulation import standard_markers, write_population_case
 
 distributed = pytest.importorskip("dask.distributed")
 

@@ -43,8 +43,9 @@ def test_0002_upgrades_a_populated_database_and_keeps_every_row(registry_db: str
         )
         conn.execute(
             text(
-                "INSERT INTO custody_events (id, seq, remains_id, sample_id, event, recorded_by_id, "
-                "recorded_at, prev_hash, row_hash) VALUES (1, 1, 1, 1, 'sampled', 1, :t, 'a', 'b')"
+                "INSERT INTO custody_events (id, seq, remains_id, sample_id, event, "
+                "recorded_by_id, recorded_at, prev_hash, row_hash) "
+                "VALUES (1, 1, 1, 1, 'sampled', 1, :t, 'a', 'b')"
             ),
             {"t": "2025-01-01 00:00:00"},
         )

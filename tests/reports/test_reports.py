@@ -10,7 +10,7 @@ import io
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
-from repatria.services import review
+from repatria.services.workflows import review
 from surface_data import password
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from registry_samples import USERS
 
-from repatria.services.users import add_user
+from repatria.services.access.users import add_user
+from shared_data import CLAIMS_SAMPLE, require_shared
 
 
 @pytest.fixture
@@ -22,8 +23,5 @@ def db(registry_db: str) -> str:
 
 @pytest.fixture
 def claims_file() -> Path:
-    """The shared published-claims sample (17 claims), beside the repository."""
-    path = Path(__file__).resolve().parents[3] / "shared" / "domain" / "published-claims.tsv"
-    if not path.exists():
-        pytest.skip(f"{path} is not there (shared/ is beside the repository in CI)")
-    return path
+    """The shared published-claims sample (17 claims): ``../shared``'s, or the bundled copy."""
+    return require_shared(CLAIMS_SAMPLE)

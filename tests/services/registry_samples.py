@@ -94,9 +94,9 @@ def raw_connect(url: str):  # noqa: ANN201
 
 
 def setup_case(db: str, tmp_path: Path, n: int = 3) -> list[int]:
-    """Import n persons and n remains, and record one candidate P-i = R-i for each (by analyst ana)."""
-    from repatria.services.imports import import_persons, import_remains
-    from repatria.services.runs import CandidateInput, record_candidates, record_run
+    """Import n persons and n remains, and record one candidate P-i = R-i for each (analyst ana)."""
+    from repatria.services.workflows.imports import import_persons, import_remains
+    from repatria.services.workflows.runs import CandidateInput, record_candidates, record_run
 
     import_persons(db, write_persons(tmp_path / "persons.tsv", n), actor="cas")
     import_remains(db, write_remains(tmp_path / "remains.tsv", n), actor="cas")

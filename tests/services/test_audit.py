@@ -6,9 +6,9 @@ from pathlib import Path
 
 from registry_samples import raw_connect, setup_case
 
-from repatria.services import review
-from repatria.services.audit import verify_chains
-from repatria.services.custody import record_custody
+from repatria.services.access.audit import verify_chains
+from repatria.services.workflows import review
+from repatria.services.workflows.custody import record_custody
 
 
 def _custody(db: str, tmp_path: Path, n: int = 3) -> None:

@@ -26,12 +26,16 @@ from repatria.registry.models import (
     RunProfile,
     Sample,
 )
-from repatria.services.audit import FORBIDDEN_DETAIL
-from repatria.services.case_import import case_sha256, import_case
-from repatria.services.consent import withdraw_consent
-from repatria.services.dvi_analysis import read_case
-from repatria.services.identify import POSTERIOR_THRESHOLD, identify, problem_from_registry
-from repatria.services.imports import import_persons, import_remains
+from repatria.services.access.audit import FORBIDDEN_DETAIL
+from repatria.services.pipelines.dvi_analysis import read_case
+from repatria.services.workflows.case_import import case_sha256, import_case
+from repatria.services.workflows.consent import withdraw_consent
+from repatria.services.workflows.identify import (
+    POSTERIOR_THRESHOLD,
+    identify,
+    problem_from_registry,
+)
+from repatria.services.workflows.imports import import_persons, import_remains
 
 REL = 1e-9
 
@@ -178,7 +182,7 @@ def test_registry_conflict_late_in_a_case_rolls_back_everything(
     last_pm = read_case(case).pm[-1]
     # The last PM sample's reference is already a sample in the registry (taken by hand).
     import_remains(db, write_remains(tmp_path / "remains.tsv", 1), actor="cas")
-    from repatria.services.custody import record_sample
+    from repatria.services.workflows.custody import record_sample
 
     record_sample(db, actor="cas", remains_ref="R-0001", sample_ref=last_pm)
     before = _counts(db)
@@ -287,7 +291,7 @@ def test_nothing_to_identify_is_one_sentence(db: str) -> None:
 
 
 def test_new_runs_do_not_raise_identified_people_again(db: str, reference_cases: Path) -> None:
-    from repatria.services.review import confirm, propose, revoke
+    from repatria.services.workflows.review import confirm, propose, revoke
 
     import_case(db, reference_cases / "planecrash", actor="ana")
     first = identify(db, actor="ana")

@@ -21,12 +21,12 @@ from repatria.registry.models import (
     Remains,
     Sample,
 )
-from repatria.services.consent import profiles_for_run, withdraw_consent
-from repatria.services.runs import CandidateInput, record_candidates, record_run
+from repatria.services.workflows.consent import profiles_for_run, withdraw_consent
+from repatria.services.workflows.runs import CandidateInput, record_candidates, record_run
 
 
 def _family_with_donor(db: str) -> dict[str, int]:
-    """A DVI-shaped case: pedigree F1 (father, mother, MP son), the mother donated; one PM profile."""
+    """A DVI-shaped case: pedigree F1 (father, mother, MP son), the mother donated; a PM profile."""
     with session_scope(db) as s:
         person = s.execute(select(Person).where(Person.ref == "P-0001")).scalar_one()
         remains = s.execute(select(Remains).where(Remains.ref == "R-0001")).scalar_one()

@@ -1,4 +1,4 @@
-"""The bundled demo scenario loads into a fresh database (SQLite and PostgreSQL) and fills every state."""
+"""The bundled demo scenario loads into a new database (SQLite, PostgreSQL), filling every state."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 from repatria.cli.main import app
 from repatria.errors import ServiceError
 from repatria.registry.models import PERSON_STATES, REMAINS_STATES
-from repatria.services.audit import verify_chains
-from repatria.services.demo_scenario import DEMO_USERS, demo_file, load_demo
-from repatria.services.review import candidate_state
+from repatria.services.access.audit import verify_chains
+from repatria.services.workflows.demo_scenario import DEMO_USERS, demo_file, load_demo
+from repatria.services.workflows.review import candidate_state
 
 
 def test_demo_loads_every_state_and_keeps_the_chains(registry_db: str) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from repatria.errors import FormatError, RegistryError, ServiceError
 from repatria.registry.db import session_scope
 from repatria.registry.models import Base, Person, PersonDocument, PersonName, Remains
-from repatria.services.imports import import_claims, import_persons, import_remains
+from repatria.services.workflows.imports import import_claims, import_persons, import_remains
 
 
 def table_counts(db: str) -> dict[str, int]:

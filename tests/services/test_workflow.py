@@ -11,14 +11,14 @@ from sqlalchemy import select
 from repatria.errors import ServiceError
 from repatria.registry.db import session_scope
 from repatria.registry.models import AuditEvent, Person, Remains, RepatriationItem
-from repatria.services import review
-from repatria.services.accounting import account
-from repatria.services.audit import verify_chains
-from repatria.services.custody import custody_history, record_custody, record_sample
-from repatria.services.imports import import_claims
-from repatria.services.notification import notifications_for, notify_family
-from repatria.services.persons import person_record, presume_dead
-from repatria.services.repatriation import dispose, repatriate
+from repatria.services.access.audit import verify_chains
+from repatria.services.workflows import review
+from repatria.services.workflows.accounting import account
+from repatria.services.workflows.custody import custody_history, record_custody, record_sample
+from repatria.services.workflows.imports import import_claims
+from repatria.services.workflows.notification import notifications_for, notify_family
+from repatria.services.workflows.persons import person_record, presume_dead
+from repatria.services.workflows.repatriation import dispose, repatriate
 
 
 def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> None:
@@ -79,7 +79,7 @@ def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> N
             db, "P-0003", actor="lia", recipient="x", method="phone", notified_on="2025-03-01"
         )
 
-    # Repatriation of the identified remains; unidentified remains are refused, and disposed of instead.
+    # Repatriation of the identified remains; unidentified remains are refused, then disposed of.
     with pytest.raises(ServiceError, match="remains R-0003 are recovered and not identified"):
         repatriate(
             db,

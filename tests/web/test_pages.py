@@ -1,4 +1,4 @@
-"""The pages over HTTP (no browser): login with CSRF, each page renders, forms need the CSRF token."""
+"""The pages over HTTP (no browser): login with CSRF, every page renders, forms need the token."""
 
 from __future__ import annotations
 

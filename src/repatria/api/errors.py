@@ -24,7 +24,7 @@ from repatria.errors import (
     RepatriaError,
     ServiceError,
 )
-from repatria.services.auth import AuthError
+from repatria.services.access.auth import AuthError
 
 __all__ = ["install_error_handlers", "status_for"]
 
@@ -64,10 +64,10 @@ def status_for(exc: Exception) -> int:
 
 def _respond(request: Request, status: int, message: str, detail: object = None) -> Response:
     if is_api(request):
-        body: dict[str, object] = {"error": {"status": status, "message": message}}
+        error: dict[str, object] = {"status": status, "message": message}
         if detail is not None:
-            body["error"]["detail"] = detail  # type: ignore[index]
-        return JSONResponse(body, status_code=status)
+            error["detail"] = detail
+        return JSONResponse({"error": error}, status_code=status)
     from repatria.web.render import render_error
 
     return render_error(request, status, _TITLES.get(status, "Error"), message)

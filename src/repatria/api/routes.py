@@ -1,4 +1,5 @@
-"""The REST API, ``/api/v1``: each route names its action (roles), calls one service, returns JSON."""
+"""The REST API, ``/api/v1``: each route names its action (roles), calls one service and returns
+JSON."""
 
 from __future__ import annotations
 
@@ -10,22 +11,16 @@ from fastapi.responses import Response
 
 from repatria.api import schemas as s
 from repatria.api.security import Caller, allow, db_of
-from repatria.services import (
-    accounting,
-    audit,
-    auth,
-    custody,
-    notification,
-    repatriation,
-    review,
-    views,
-)
-from repatria.services.views import NotFound
+from repatria.errors import NotFoundError
+from repatria.services import views
+from repatria.services.access import audit, auth
+from repatria.services.workflows import accounting, custody, notification, repatriation, review
 
 __all__ = ["router"]
 
-# Routes returning records carry no return annotation: FastAPI would validate them as a pydantic
-# response model and write an infinite LR as null; SafeJSONResponse writes it as "Inf".
+# Routes returning records declare ``response_model=None`` and return ``Any``: FastAPI would
+# otherwise validate them as a pydantic response model and write an infinite LR as null;
+# SafeJSONResponse writes it as "Inf".
 router = APIRouter(default_response_class=s.SafeJSONResponse)
 
 # Ids are database integers: larger ones are refused as invalid input (422), not sent to SQL.
@@ -33,7 +28,7 @@ CandidateId = Annotated[int, Path(ge=1, le=2_147_483_647, description="candidate
 RecordRef = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def _d(obj: Any):  # noqa: ANN201
+def _d(obj: Any) -> Any:
     return asdict(obj) if hasattr(obj, "__dataclass_fields__") else obj
 
 
@@ -58,19 +53,26 @@ def me(caller: Annotated[Caller, Depends(allow("session.self"))]) -> dict[str, s
     return {"name": caller.name, "role": caller.role}
 
 
-@router.get("/dashboard", tags=["overview"], summary="Counts by state and work queues")
-def dashboard(request: Request, caller: Annotated[Caller, Depends(allow("dashboard.view"))]):  # noqa: ANN201
+@router.get(
+    "/dashboard", tags=["overview"], summary="Counts by state and work queues", response_model=None
+)
+def dashboard(request: Request, caller: Annotated[Caller, Depends(allow("dashboard.view"))]) -> Any:
     return _d(views.dashboard(db_of(request), actor=caller.name))
 
 
-@router.get("/persons", tags=["persons"], summary="Search missing persons by any name or alias")
+@router.get(
+    "/persons",
+    tags=["persons"],
+    summary="Search missing persons by any name or alias",
+    response_model=None,
+)
 def persons(
     request: Request,
     caller: Annotated[Caller, Depends(allow("persons.read"))],
     q: Annotated[str, Query(max_length=200)] = "",
     status: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-):  # noqa: ANN201
+) -> Any:
     return [
         _d(p)
         for p in views.search_persons(
@@ -79,31 +81,38 @@ def persons(
     ]
 
 
-@router.get("/persons/{ref}", tags=["persons"], summary="One missing person")
+@router.get("/persons/{ref}", tags=["persons"], summary="One missing person", response_model=None)
 def person(
     ref: RecordRef, request: Request, caller: Annotated[Caller, Depends(allow("persons.read"))]
-):  # noqa: ANN201
+) -> Any:
     return _d(views.person_detail(db_of(request), ref, actor=caller.name))
 
 
-@router.get("/remains", tags=["remains"], summary="Remains by recovery site, condition and state")
+@router.get(
+    "/remains",
+    tags=["remains"],
+    summary="Remains by recovery site, condition and state",
+    response_model=None,
+)
 def remains_list(
     request: Request,
     caller: Annotated[Caller, Depends(allow("remains.read"))],
     site: Annotated[str | None, Query(max_length=300)] = None,
     condition: Annotated[str | None, Query(max_length=32)] = None,
     status: Annotated[str | None, Query(max_length=32)] = None,
-):  # noqa: ANN201
+) -> Any:
     rows, sites = views.list_remains(
         db_of(request), actor=caller.name, site=site, condition=condition, status=status
     )
     return {"remains": [_d(r) for r in rows], "sites": sites}
 
 
-@router.get("/remains/{ref}", tags=["remains"], summary="Remains with custody timeline")
+@router.get(
+    "/remains/{ref}", tags=["remains"], summary="Remains with custody timeline", response_model=None
+)
 def remains_one(
     ref: RecordRef, request: Request, caller: Annotated[Caller, Depends(allow("remains.read"))]
-):  # noqa: ANN201
+) -> Any:
     return _d(views.remains_detail(db_of(request), ref, actor=caller.name))
 
 
@@ -111,29 +120,38 @@ def remains_one(
     "/candidates/{candidate_id}",
     tags=["review"],
     summary="A candidate match: per-marker LRs, posterior, alternatives, pedigree (audited)",
+    response_model=None,
 )
 def candidate(
     candidate_id: CandidateId,
     request: Request,
     caller: Annotated[Caller, Depends(allow("match.read"))],
-):  # noqa: ANN201
+) -> Any:
     return _d(views.match_detail(db_of(request), candidate_id, actor=caller.name))
 
 
 @router.get(
-    "/review/queue", tags=["review"], summary="Candidates to propose and proposals to review"
+    "/review/queue",
+    tags=["review"],
+    summary="Candidates to propose and proposals to review",
+    response_model=None,
 )
-def queue(request: Request, caller: Annotated[Caller, Depends(allow("review.queue"))]):  # noqa: ANN201
+def queue(request: Request, caller: Annotated[Caller, Depends(allow("review.queue"))]) -> Any:
     return _d(views.review_queue(db_of(request), actor=caller.name))
 
 
-@router.post("/candidates/{candidate_id}/propose", tags=["review"], summary="Propose (an analyst)")
+@router.post(
+    "/candidates/{candidate_id}/propose",
+    tags=["review"],
+    summary="Propose (an analyst)",
+    response_model=None,
+)
 def propose(
     candidate_id: CandidateId,
     body: s.ReasonBody,
     request: Request,
     caller: Annotated[Caller, Depends(allow("review.propose"))],
-):  # noqa: ANN201
+) -> Any:
     return _review(
         review.propose(db_of(request), candidate_id, actor=caller.name, reason=body.reason)
     )
@@ -143,25 +161,31 @@ def propose(
     "/candidates/{candidate_id}/confirm",
     tags=["review"],
     summary="Confirm (a reviewer who did not propose it)",
+    response_model=None,
 )
 def confirm(
     candidate_id: CandidateId,
     body: s.ReasonBody,
     request: Request,
     caller: Annotated[Caller, Depends(allow("review.confirm"))],
-):  # noqa: ANN201
+) -> Any:
     return _review(
         review.confirm(db_of(request), candidate_id, actor=caller.name, reason=body.reason)
     )
 
 
-@router.post("/candidates/{candidate_id}/reject", tags=["review"], summary="Reject, with a reason")
+@router.post(
+    "/candidates/{candidate_id}/reject",
+    tags=["review"],
+    summary="Reject, with a reason",
+    response_model=None,
+)
 def reject(
     candidate_id: CandidateId,
     body: s.RequiredReasonBody,
     request: Request,
     caller: Annotated[Caller, Depends(allow("review.reject"))],
-):  # noqa: ANN201
+) -> Any:
     return _review(
         review.reject(db_of(request), candidate_id, actor=caller.name, reason=body.reason)
     )
@@ -171,13 +195,14 @@ def reject(
     "/candidates/{candidate_id}/revoke",
     tags=["review"],
     summary="Revoke a confirmed identification, with a reason",
+    response_model=None,
 )
 def revoke(
     candidate_id: CandidateId,
     body: s.RequiredReasonBody,
     request: Request,
     caller: Annotated[Caller, Depends(allow("review.revoke"))],
-):  # noqa: ANN201
+) -> Any:
     return _review(
         review.revoke(db_of(request), candidate_id, actor=caller.name, reason=body.reason)
     )
@@ -191,10 +216,11 @@ def _review(r: review.ReviewResult) -> dict[str, Any]:
     "/notifications",
     tags=["families"],
     summary="Families to tell, and families told (contacts: audited)",
+    response_model=None,
 )
 def notifications(
     request: Request, caller: Annotated[Caller, Depends(allow("notifications.view"))]
-):  # noqa: ANN201
+) -> Any:
     return _d(views.notifications_view(db_of(request), actor=caller.name))
 
 
@@ -203,13 +229,14 @@ def notifications(
     tags=["families"],
     status_code=201,
     summary="Record that a family was told",
+    response_model=None,
 )
 def notify(
     ref: RecordRef,
     body: s.NotificationBody,
     request: Request,
     caller: Annotated[Caller, Depends(allow("notify.record"))],
-):  # noqa: ANN201
+) -> Any:
     return _d(
         notification.notify_family(
             db_of(request),
@@ -225,11 +252,14 @@ def notify(
 
 
 @router.get(
-    "/repatriations", tags=["repatriation"], summary="Handovers, and remains waiting for one"
+    "/repatriations",
+    tags=["repatriation"],
+    summary="Handovers, and remains waiting for one",
+    response_model=None,
 )
 def repatriations(
     request: Request, caller: Annotated[Caller, Depends(allow("repatriations.view"))]
-):  # noqa: ANN201
+) -> Any:
     return _d(views.repatriations_view(db_of(request), actor=caller.name))
 
 
@@ -238,12 +268,13 @@ def repatriations(
     tags=["repatriation"],
     status_code=201,
     summary="Record a handover or exchange of identified remains",
+    response_model=None,
 )
 def repatriate(
     body: s.RepatriationBody,
     request: Request,
     caller: Annotated[Caller, Depends(allow("repatriation.record"))],
-):  # noqa: ANN201
+) -> Any:
     rec = repatriation.repatriate(
         db_of(request),
         body.remains,
@@ -258,12 +289,18 @@ def repatriate(
     return {**asdict(rec), "message": rec.message}
 
 
-@router.post("/custody", tags=["remains"], status_code=201, summary="Record a custody event")
+@router.post(
+    "/custody",
+    tags=["remains"],
+    status_code=201,
+    summary="Record a custody event",
+    response_model=None,
+)
 def custody_event(
     body: s.CustodyBody,
     request: Request,
     caller: Annotated[Caller, Depends(allow("custody.record"))],
-):  # noqa: ANN201
+) -> Any:
     return _d(
         custody.record_custody(
             db_of(request),
@@ -280,17 +317,24 @@ def custody_event(
     )
 
 
-@router.get("/accounting", tags=["overview"], summary="Registry counts beside published claims")
-def accounting_view(request: Request, caller: Annotated[Caller, Depends(allow("account.view"))]):  # noqa: ANN201
+@router.get(
+    "/accounting",
+    tags=["overview"],
+    summary="Registry counts beside published claims",
+    response_model=None,
+)
+def accounting_view(
+    request: Request, caller: Annotated[Caller, Depends(allow("account.view"))]
+) -> Any:
     return accounting.account(db_of(request), actor=caller.name).as_dict()
 
 
-@router.get("/audit", tags=["audit"], summary="The newest audit entries")
+@router.get("/audit", tags=["audit"], summary="The newest audit entries", response_model=None)
 def audit_log(
     request: Request,
     caller: Annotated[Caller, Depends(allow("audit.read"))],
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-):  # noqa: ANN201
+) -> Any:
     return [_d(e) for e in audit.read_audit_log(db_of(request), actor=caller.name, limit=limit)]
 
 
@@ -312,7 +356,7 @@ def identification_report(
         db_of(request), candidate_id, actor=caller.name, action="report.identification"
     )
     if detail.status != "confirmed":
-        raise NotFound(
+        raise NotFoundError(
             f"candidate {candidate_id} is {detail.status}; an identification report is "
             "written only for a confirmed identification"
         )

@@ -9,7 +9,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from repatria.formats.jsonsafe import json_safe
-from repatria.services.views import NOTIFY_METHODS, REPATRIATION_KINDS
+
+# The vocabularies' Literal types: the schema's enums are the registry's own words.
+from repatria.vocabulary import CustodyEventName, NotifyMethod, RepatriationKind
 
 __all__ = [
     "SafeJSONResponse",
@@ -20,12 +22,6 @@ __all__ = [
     "NotificationBody",
     "RepatriationBody",
     "CustodyBody",
-]
-
-NotifyMethod = Literal[NOTIFY_METHODS]  # type: ignore[valid-type]
-RepatriationKind = Literal[REPATRIATION_KINDS]  # type: ignore[valid-type]
-CustodyEventName = Literal[
-    "recovered", "received", "transferred", "stored", "sampled", "examined", "released", "returned"
 ]
 
 
@@ -66,7 +62,7 @@ class RequiredReasonBody(_Body):
 
 class NotificationBody(_Body):
     recipient: str = Field(min_length=1, max_length=300)
-    method: NotifyMethod  # type: ignore[valid-type]
+    method: NotifyMethod
     notified_on: str = Field(min_length=4, max_length=32, description="date, as given (YYYY-MM-DD)")
     relationship: str | None = Field(default=None, max_length=64)
     sensitive_notes: str | None = Field(default=None, max_length=4000)
@@ -74,7 +70,7 @@ class NotificationBody(_Body):
 
 class RepatriationBody(_Body):
     remains: list[str] = Field(min_length=1, max_length=500, description="remains references")
-    kind: RepatriationKind  # type: ignore[valid-type]
+    kind: RepatriationKind
     counterpart: str = Field(min_length=1, max_length=300)
     occurred_on: str = Field(min_length=4, max_length=32)
     place: str | None = Field(default=None, max_length=300)

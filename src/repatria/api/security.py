@@ -1,7 +1,7 @@
 """Who is calling, and may they: the one place where the API and the pages check roles.
 
 Every route declares the action it performs with ``Depends(allow("review.confirm"))``; the
-roles come from :func:`repatria.services.views.roles_for` (the services' own permission
+roles come from :func:`repatria.services.access.permissions.roles_for` (the services' own permission
 table), so a route and the service behind it can never disagree about who may act. Routes
 without a guard must be listed in :data:`PUBLIC`; a test walks every route of the app and
 holds both to this.
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from repatria.services.auth import user_for_token
-from repatria.services.users import UserInfo
-from repatria.services.views import roles_for
+from repatria.services.access.auth import user_for_token
+from repatria.services.access.permissions import roles_for
+from repatria.services.access.users import UserInfo
 
 __all__ = [
     "SESSION_COOKIE",
@@ -95,7 +95,9 @@ def csrf_token_for(token: str) -> str:
 
 
 def db_of(request: Request) -> str | None:
-    return request.app.state.db
+    """The database URL the app was created with (``None``: the default database)."""
+    db: str | None = request.app.state.db
+    return db
 
 
 def is_api(request: Request) -> bool:
@@ -109,7 +111,10 @@ def _bearer(request: Request) -> str | None:
 
 
 def allow(action: str) -> Callable[..., object]:
-    """A dependency that admits only callers whose role may perform ``action``; returns the Caller."""
+    """A dependency that admits only callers whose role may perform ``action``.
+
+    It returns the :class:`Caller`.
+    """
     roles = roles_for(action)
 
     async def guard(request: Request) -> Caller:
@@ -145,7 +150,8 @@ def allow(action: str) -> Callable[..., object]:
         request.state.caller = caller
         return caller
 
-    guard.action = action  # type: ignore[attr-defined]  # read by the route-walking test
+    # Read by the route-walking test; mypy does not model attributes set on a function.
+    guard.action = action  # type: ignore[attr-defined]
     guard.roles = roles  # type: ignore[attr-defined]
     return guard
 

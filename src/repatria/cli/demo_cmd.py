@@ -29,7 +29,7 @@ def demo(
     """Load the demo scenario (an exchange of remains, reference families, false papers, published
     claims) into a fresh SQLite file; print the identification run and the accounting."""
     from repatria.cli.registry_cmd import show_account
-    from repatria.services.demo import fresh_demo
+    from repatria.services.workflows.demo import fresh_demo
 
     s = fresh_demo(db)
     if as_json:
@@ -98,7 +98,7 @@ def demo(
 def _serve(db: Path, demo_users: list[tuple[str, str]], host: str, port: int) -> None:
     """Give the demo users passwords, print them with the address, and serve the demo database."""
     from repatria.cli.serve_cmd import run_server
-    from repatria.services.auth import set_demo_passwords
+    from repatria.services.access.auth import set_demo_passwords
 
     passwords = set_demo_passwords(str(db), [name for name, _role in demo_users])
     table = Table(title=f"demo users (log in at http://{host}:{port}/)")

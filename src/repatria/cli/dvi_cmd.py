@@ -5,11 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from repatria.cli.output import command, console, err_console, print_json
-from repatria.services.dvi_analysis import DVIAnalysis, analyse_case
+from repatria.cli.output import (
+    ProgressJsonOpt,
+    command,
+    console,
+    err_console,
+    print_json,
+    progress_reporter,
+)
+from repatria.services.pipelines.dvi_analysis import DVIAnalysis, analyse_case
 
 app = typer.Typer(
     help="Disaster victim identification: many remains against many families.", no_args_is_help=True
@@ -33,33 +39,37 @@ def analyse(
         "--unseen-allele-freq",
         min=0.0,
         max=0.5,
-        help="Add alleles the frequency table lacks at this frequency instead of stopping with an error "
-        "(they are listed in the output).",
+        help="Add alleles the frequency table lacks at this frequency instead of stopping with "
+        "an error (they are listed in the output).",
     ),
+    match_prior: float = typer.Option(
+        None,
+        "--match-prior",
+        min=0.0,
+        max=1.0,
+        help="Probability that a PM is one of the case's missing persons (open-population "
+        "prior, evenly over the MPs it may be); without it, dvir's flat prior over assignments.",
+    ),
+    progress_json: bool = ProgressJsonOpt,
 ) -> None:
     """Pairwise LRs, exclusions, joint identification with posteriors, and conclusions."""
-    if as_json:
-        print_json(analyse_case(case, top=top, unseen_allele_freq=unseen_allele_freq).to_dict())
-        return
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("reading the case", total=None)
+    with progress_reporter(json_lines=progress_json, bars=not as_json) as progress:
         result = analyse_case(
             case,
             top=top,
-            progress=lambda msg: bar.update(task, description=msg),
+            progress=progress,
             unseen_allele_freq=unseen_allele_freq,
+            match_prior=match_prior,
         )
+    if as_json:
+        print_json(result.to_dict())
+        return
     unseen = result.notes.get("unseen_alleles")
     if unseen:
         listed = "; ".join(f"{m}: {', '.join(a)}" for m, a in unseen["added"].items())
         err_console.print(
-            f"alleles not in the frequency table, added at frequency {unseen['frequency']:g}: {listed}",
+            "alleles not in the frequency table, added at frequency "
+            f"{unseen['frequency']:g}: {listed}",
             highlight=False,
             soft_wrap=True,
         )
@@ -69,8 +79,8 @@ def analyse(
 def show(r: DVIAnalysis, top: int = 5) -> None:
     p, pw, j = r.problem, r.pairwise, r.joint
     console.print(
-        f"[bold]{len(p.pm)} PM samples, {len(p.families)} reference families, {len(p.missing)} missing "
-        f"persons, {len(p.markers)} markers[/]"
+        f"[bold]{len(p.pm)} PM samples, {len(p.families)} reference families, "
+        f"{len(p.missing)} missing persons, {len(p.markers)} markers[/]"
     )
     t = Table(title="Pairwise LR (PM placed on MP vs. unrelated); excluded pairings marked ✗")
     t.add_column("PM")
@@ -88,7 +98,7 @@ def show(r: DVIAnalysis, top: int = 5) -> None:
         t.add_row(v, *cells)
     console.print(t)
     t = Table(
-        title=f"Best joint assignments of {j.n_assignments:,} (flat prior; LR vs. nobody identified)"
+        title=f"Best joint assignments of {j.n_assignments:,} ({j.prior}; LR vs. nobody identified)"
     )
     t.add_column("#", justify="right")
     t.add_column("assignment")

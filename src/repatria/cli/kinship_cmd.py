@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from repatria.cli.output import command, console, print_json
-from repatria.services.kinship_eval import evaluate_fam, evaluate_file
+from repatria.services.pipelines.kinship_eval import evaluate_fam, evaluate_file
 
 app = typer.Typer(help="Pedigree likelihoods and likelihood ratios.", no_args_is_help=True)
 

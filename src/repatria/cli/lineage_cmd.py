@@ -45,8 +45,8 @@ def match(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """LR that the PM is of the reference's paternal (Y) or maternal (mt) line, against the database."""
-    from repatria.services.lineage import lineage_summary, match_lineage
+    """LR that the PM is of the reference's paternal (Y) or maternal (mt) line, vs. the database."""
+    from repatria.services.pipelines.lineage import lineage_summary, match_lineage
 
     r = lineage_summary(
         match_lineage(
@@ -79,7 +79,8 @@ def match(
     )
     console.print(
         f"haplotype seen {f['count']} times in {f['database_size']} database haplotypes"
-        f" ({f['left_out']} not comparable); frequency {f['point']:.3g}, augmented {f['augmented']:.3g}, "
+        f" ({f['left_out']} not comparable); frequency {f['point']:.3g}, "
+        f"augmented {f['augmented']:.3g}, "
         f"{f['confidence']:.0%} upper bound {f['upper']:.3g}",
         highlight=False,
     )

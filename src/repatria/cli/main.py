@@ -9,7 +9,9 @@ from repatria.cli import (
     demo_cmd,
     dvi_cmd,
     kinship_cmd,
+    lab_cmd,
     lineage_cmd,
+    power_cmd,
     registry_cmd,
     screen_cmd,
     serve_cmd,
@@ -18,7 +20,8 @@ from repatria.cli import (
 
 app = typer.Typer(
     name="repatria",
-    help="Repatria: identify the dead by DNA kinship, account for every one of them, track their way home.",
+    help="Repatria: identify the dead by DNA kinship, account for every one of them, "
+    "track their way home.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -26,10 +29,12 @@ app.add_typer(kinship_cmd.app, name="kinship")
 app.add_typer(dvi_cmd.app, name="dvi")
 app.add_typer(simulate_cmd.app, name="simulate")
 app.add_typer(lineage_cmd.app, name="lineage")
+app.add_typer(lab_cmd.app, name="lab")
 app.command("demo")(demo_cmd.demo)
 app.command("screen")(screen_cmd.screen)
 app.command("fragments")(screen_cmd.fragments)
 app.command("serve")(serve_cmd.serve)
+app.command("power")(power_cmd.power)
 registry_cmd.register(app)
 
 

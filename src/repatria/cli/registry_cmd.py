@@ -16,7 +16,22 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from repatria.cli.output import command, console, err_console, print_json
+from repatria.cli.output import (
+    ProgressJsonOpt,
+    command,
+    console,
+    err_console,
+    print_json,
+    progress_reporter,
+)
+from repatria.vocabulary import (
+    CUSTODY_EVENTS,
+    DISPOSITION_KINDS,
+    NOTIFY_METHODS,
+    REPATRIATION_KINDS,
+    ROLES,
+    spelled,
+)
 
 
 class _Service:
@@ -48,26 +63,25 @@ class _Service:
 ) = (
     _Service(n)
     for n in (
-        "accounting",
-        "audit",
-        "auth",
-        "case_import",
-        "consent",
-        "custody",
-        "identify",
-        "imports",
-        "notification",
-        "persons",
-        "repatriation",
-        "review",
-        "users",
-        "setup",
+        "workflows.accounting",
+        "access.audit",
+        "access.auth",
+        "workflows.case_import",
+        "workflows.consent",
+        "workflows.custody",
+        "workflows.identify",
+        "workflows.imports",
+        "workflows.notification",
+        "workflows.persons",
+        "workflows.repatriation",
+        "workflows.review",
+        "access.users",
+        "workflows.setup",
     )
 )
 
-#: The roles of ``repatria.registry.models.ROLES``, spelled out so that --help needs no database
-#: code (a test keeps the two equal).
-ROLES_HELP = "analyst, reviewer, case_manager, liaison_officer, auditor, admin"
+#: The roles, from the vocabularies (which import no database code, so --help stays fast).
+ROLES_HELP = ", ".join(ROLES)
 
 __all__ = [
     "register",
@@ -80,7 +94,10 @@ __all__ = [
     "audit_app",
 ]
 
-DB_HELP = "Database URL (sqlite:///path or postgresql://...); default $REPATRIA_DATABASE_URL, else ./repatria.sqlite."
+DB_HELP = (
+    "Database URL (sqlite:///path or postgresql://...); "
+    "default $REPATRIA_DATABASE_URL, else ./repatria.sqlite."
+)
 DbOpt = typer.Option(None, "--db", help=DB_HELP, show_default=False)
 AS_HELP = "The user doing this (checked against their role); default $REPATRIA_USER."
 AsOpt = typer.Option(..., "--as", envvar="REPATRIA_USER", help=AS_HELP, show_envvar=False)
@@ -103,7 +120,8 @@ audit_app = typer.Typer(
 
 def _out(obj: Any, as_json: bool, sentence: str) -> None:
     if as_json:
-        print_json(dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj)
+        is_record = dataclasses.is_dataclass(obj) and not isinstance(obj, type)
+        print_json(dataclasses.asdict(obj) if is_record else obj)
     else:
         console.print(sentence, highlight=False, soft_wrap=True)
 
@@ -197,9 +215,11 @@ def import_case(
     actor: str = AsOpt,
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
+    progress_json: bool = ProgressJsonOpt,
 ) -> None:
-    """Import a DVI case: remains and PM profiles, reference families, donors, missing persons, markers."""
-    result = case_import.import_case(db, path, actor=actor)
+    """Import a DVI case: remains, PM profiles, families, donors, missing persons and markers."""
+    with progress_reporter(json_lines=progress_json, bars=not as_json) as progress:
+        result = case_import.import_case(db, path, actor=actor, progress=progress)
     _out(
         {**dataclasses.asdict(result), "message": result.message} if as_json else result,
         as_json,
@@ -245,16 +265,23 @@ def identify_cmd(
         None, "--frequencies", help="Frequency table by name (default: the newest)."
     ),
     top: int = typer.Option(20, "--top", min=1, help="How many best joint assignments to keep."),
+    from_screen: int | None = typer.Option(
+        None,
+        "--from-screen",
+        help="Analyse only the candidate pairings of this screen run (`repatria screen --db`).",
+    ),
+    progress_json: bool = ProgressJsonOpt,
 ) -> None:
     """Run the DVI analysis on the registry; store the run and its candidate matches (analyst)."""
-    say = (
-        (lambda _m: None)
-        if as_json
-        else (lambda m: err_console.print(f"[dim]{m}…[/]", highlight=False))
-    )
-    result = identify.identify(
-        db, actor=actor or "", frequency_table=frequencies, top=top, progress=say
-    )
+    with progress_reporter(json_lines=progress_json, bars=not as_json) as progress:
+        result = identify.identify(
+            db,
+            actor=actor or "",
+            frequency_table=frequencies,
+            top=top,
+            progress=progress,
+            from_screen=from_screen,
+        )
     if as_json:
         print_json(result.as_dict())
         return
@@ -361,14 +388,14 @@ def review_show(
     _out(state, as_json, "\n".join(lines))
 
 
-# ----------------------------------------------------------------------------- custody, notify, repatriate
+# ------------------------------------------------------------------ custody, notify, repatriate
 
 
 def custody_cmd(
     event: str = typer.Option(
         ...,
         "--event",
-        help="received, transferred, stored, sampled, examined, released or returned.",
+        help=f"{spelled(CUSTODY_EVENTS)}.",
     ),
     remains: str | None = typer.Option(None, "--remains", help="The remains' reference."),
     sample: str | None = typer.Option(None, "--sample", help="The sample's reference."),
@@ -462,9 +489,7 @@ def custody_history_cmd(
 def notify_cmd(
     person: str = typer.Argument(..., help="The identified person's reference."),
     recipient: str = typer.Option(..., "--recipient", help="Who was told."),
-    method: str = typer.Option(
-        ..., "--method", help="in_person, phone, letter, video or via_authority."
-    ),
+    method: str = typer.Option(..., "--method", help=f"{spelled(NOTIFY_METHODS)}."),
     notified_on: str = typer.Option(..., "--on", help="When."),
     relationship: str | None = typer.Option(
         None, "--relationship", help="The recipient's relationship."
@@ -497,7 +522,7 @@ def repatriate_cmd(
     remains: list[str] = typer.Option(
         ..., "--remains", help="Remains handed over (repeat for each)."
     ),
-    kind: str = typer.Option(..., "--kind", help="handover or exchange."),
+    kind: str = typer.Option(..., "--kind", help=f"{spelled(REPATRIATION_KINDS)}."),
     counterpart: str = typer.Option(
         ..., "--counterpart", help="Family, state or party receiving them."
     ),
@@ -528,7 +553,7 @@ def repatriate_cmd(
 
 def dispose_cmd(
     remains: str = typer.Argument(..., help="The remains' reference."),
-    kind: str = typer.Option(..., "--kind", help="burial, cremation, held, transferred or other."),
+    kind: str = typer.Option(..., "--kind", help=f"{spelled(DISPOSITION_KINDS)}."),
     occurred_on: str = typer.Option(..., "--on", help="When."),
     reason: str = typer.Option(..., "--reason", help="Why they were not repatriated."),
     place: str | None = typer.Option(None, "--place", help="Where."),
@@ -554,7 +579,7 @@ def presume_dead_cmd(
     console.print(f"person {person} is now {status.replace('_', ' ')}", highlight=False)
 
 
-# ----------------------------------------------------------------------------- consent, account, audit
+# ---------------------------------------------------------------------- consent, account, audit
 
 
 @consent_app.command("withdraw")

@@ -29,7 +29,7 @@ def run_server(db: str | None, host: str, port: int) -> None:
     import uvicorn
 
     from repatria.api.app import create_app
-    from repatria.services.setup import require_current_schema
+    from repatria.services.workflows.setup import require_current_schema
 
     where = require_current_schema(db)
     console.print(

@@ -25,8 +25,8 @@ def dvi(
     seed: int = typer.Option(1, "--seed", help="Random seed: the same seed gives the same case."),
     markers: int = typer.Option(23, "--markers", min=1, max=24, help="Number of STR markers."),
 ) -> None:
-    """Write a DVI case folder (pm.tsv, am.tsv, missing.txt, markers.json, pairings.json) and truth.json."""
-    from repatria.services.simulation import write_simulated_case
+    """Write a DVI case: pm.tsv, am.tsv, missing.txt, markers.json, pairings.json and truth.json."""
+    from repatria.services.pipelines.simulation import write_simulated_case
 
     path = write_simulated_case(victims, families, seed, out, markers)
     console.print(
@@ -48,7 +48,7 @@ def population(
     seed: int = typer.Option(1, "--seed", help="Random seed: the same seed gives the same case."),
 ) -> None:
     """Write a screening-scale case folder and truth.json (truth and fragments)."""
-    from repatria.services.simulation import write_population_case
+    from repatria.services.pipelines.simulation import write_population_case
 
     path = write_population_case(pm, families, seed, out, markers)
     console.print(

@@ -18,7 +18,7 @@ as pedFamilias's ``readFam()`` reads it:
 A theta (kinship correction) in the file is kept in :attr:`FamKinshipCase.theta` but, as in the
 pedsuite, not applied (with a :class:`~repatria.formats.fam.FamWarning`). The likelihood of each
 pedigree, and LRs between them, are computed by the kinship core (the service
-:func:`repatria.services.kinship_eval.evaluate_fam`).
+:func:`repatria.services.pipelines.kinship_eval.evaluate_fam`).
 """
 
 from __future__ import annotations

@@ -400,23 +400,61 @@ def exclusion_matrix(problem: DVIProblem, pairwise: PairwiseResult | None = None
 
 @dataclass(frozen=True)
 class Excluded:
-    """What :func:`find_excluded` rules out, and the pairings that remain."""
+    """What :func:`find_excluded` rules out, and the pairings that remain.
+
+    Attributes
+    ----------
+    pm, missing : the PMs and MPs with no pairing left (each has more than ``max_incomp``
+        inconsistent markers with every allowed partner, or has no allowed partner), in order.
+    families : the families left with no MP.
+    pairings : for every PM still in, ``"*"`` and the MPs it may still be.
+    n_pairings_excluded : the pairings with more than ``max_incomp`` inconsistent markers, over
+        the whole matrix.
+    pm_fewest, missing_fewest : for each excluded PM and MP, the smallest number of inconsistent
+        markers over its allowed pairings (``None``: no pairing was allowed).
+    n_individual_excluded : the excluded pairings between a PM and an MP that both stay in
+        (dvir's "Excluded N individual pairings").
+    """
 
     pm: tuple[str, ...]
     missing: tuple[str, ...]
     families: tuple[str, ...]
     pairings: dict[str, tuple[str, ...]]
     n_pairings_excluded: int
+    pm_fewest: dict[str, int | None] = field(default_factory=dict)
+    missing_fewest: dict[str, int | None] = field(default_factory=dict)
+    n_individual_excluded: int = 0
+
+
+def _fewest(counts: np.ndarray) -> int | None:
+    """The smallest count among allowed pairings (``>= 0``); ``None`` if none is allowed."""
+    allowed = counts[counts >= 0]
+    return int(allowed.min()) if allowed.size else None
 
 
 def find_excluded(
     problem: DVIProblem, max_incomp: int = 2, pairwise: PairwiseResult | None = None
 ) -> Excluded:
-    """PMs and MPs excluded against everyone, and the pairings left (dvir's ``findExcluded``)."""
+    """PMs and MPs excluded against everyone, and the pairings left (dvir's ``findExcluded``).
+
+    Parameters
+    ----------
+    problem : the case.
+    max_incomp : a pairing with more markers inconsistent without mutation than this is excluded.
+    pairwise : the pairwise analysis of ``problem``, if already computed (its ``exclusions``,
+        shape ``(n_pm, n_missing)``, ``-1`` where a pairing is not allowed, are used).
+
+    Returns
+    -------
+    Excluded
+        The excluded PMs and MPs (with their smallest counts), and the pairings left.
+    """
     ex = exclusion_matrix(problem, pairwise)
     ok = (ex >= 0) & (ex <= max_incomp)
-    pm_out = tuple(v for i, v in enumerate(problem.pm) if not ok[i].any())
-    mp_out = tuple(m for j, m in enumerate(problem.missing) if not ok[:, j].any())
+    pm_in = np.asarray(ok.any(axis=1), dtype=bool)  # shape (n_pm,): some pairing is left
+    mp_in = np.asarray(ok.any(axis=0), dtype=bool)  # shape (n_missing,)
+    pm_out = tuple(v for i, v in enumerate(problem.pm) if not pm_in[i])
+    mp_out = tuple(m for j, m in enumerate(problem.missing) if not mp_in[j])
     keep_mp = [m for m in problem.missing if m not in mp_out]
     fam_out = tuple(
         f for f in problem.families if not any(problem.missing_family[m] == f for m in keep_mp)
@@ -426,4 +464,16 @@ def find_excluded(
         for i, v in enumerate(problem.pm)
         if v not in pm_out
     }
-    return Excluded(pm_out, mp_out, fam_out, pairings, int((ex > max_incomp).sum()))
+    too_many = ex > max_incomp
+    return Excluded(
+        pm_out,
+        mp_out,
+        fam_out,
+        pairings,
+        int(too_many.sum()),
+        pm_fewest={v: _fewest(ex[i]) for i, v in enumerate(problem.pm) if not pm_in[i]},
+        missing_fewest={
+            m: _fewest(ex[:, j]) for j, m in enumerate(problem.missing) if not mp_in[j]
+        },
+        n_individual_excluded=int(too_many[np.ix_(pm_in, mp_in)].sum()),
+    )

@@ -34,7 +34,8 @@ Method
 The number of assignments is counted exactly over the full space (all pairings, impossible ones
 too, as dvir counts them), grouping PMs with equal pairings.
 
-Prior: flat over all assignments (as dvir's ``dviJoint`` and ``Bmarginal``).
+Prior: flat over all assignments (as dvir's ``dviJoint`` and ``Bmarginal``) unless a prior of
+:mod:`repatria.kinship.priors` is given, whose odds multiply each option's factor.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from repatria import __version__
 from repatria.kinship._numeric import DisjointSet, logsumexp, safe_exp
 from repatria.kinship.dvi import NOBODY, DVIProblem, PairwiseResult, pairwise_lr
 from repatria.kinship.errors import KinshipError
+from repatria.kinship.priors import FLAT_PRIOR_NAME, AssignmentPrior
 from repatria.kinship.probability import likelihood
 
 __all__ = ["RankedAssignment", "JointResult", "joint_dvi", "count_assignments", "MAX_MASK_BITS"]
@@ -89,12 +91,17 @@ class JointResult:
     pm, missing : row and column ids.
     n_assignments : size of the full assignment space (exact).
     loglik0 : natural-log likelihood of the null assignment (nobody identified).
-    log_z : natural log of the sum of LRs of all assignments (the flat-prior normaliser).
-    top : the best assignments, by likelihood.
+    log_z : natural log of the sum over all assignments of LR times prior odds (under the flat
+        prior, the sum of LRs).
+    top : the best assignments, by posterior (by likelihood under the flat prior).
     marginals : posterior pairing probabilities, shape ``(n_pm, n_missing + 1)``, last column ``*``.
     neglected_mass_bound : proven upper bound on the posterior mass of left-out sub-assignments.
     bound_proven : False only when a family had too many sub-assignments to evaluate them all.
     searched : how the space was searched (components, their sizes, pruning level).
+    prior, prior_parameters : the prior over assignments, in words, and its numbers.
+    exact_rows : bool, shape ``(n_pm,)``: True where the PM's row of ``marginals`` is exact (its
+        component of the full model was summed with nothing left out anywhere in it); ``None``
+        when not recorded.
     """
 
     pm: tuple[str, ...]
@@ -108,7 +115,9 @@ class JointResult:
     bound_proven: bool = True
     searched: Mapping[str, Any] = field(default_factory=dict)
     prior: str = "flat over all assignments"
+    prior_parameters: Mapping[str, Any] = field(default_factory=dict)
     version: str = __version__
+    exact_rows: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -379,6 +388,7 @@ def joint_dvi(
     top: int = 20,
     max_bits: int = MAX_MASK_BITS,
     exact_bits: int = EXACT_MASK_BITS,
+    prior: AssignmentPrior | None = None,
 ) -> JointResult:
     """Joint identification over the full assignment space (see the module docstring).
 
@@ -390,6 +400,10 @@ def joint_dvi(
     max_bits : the largest DP mask (``2**max_bits`` states per unit) allowed at all.
     exact_bits : components up to this mask size are summed with nothing left out; larger ones
         have their weakest sub-assignments left out until they split (see the module docstring).
+    prior : a prior over assignments (:mod:`repatria.kinship.priors`); ``None`` is dvir's flat
+        prior. Each option's factor is multiplied by its pairings' prior odds, so posteriors,
+        marginals, the ranking and the bound on the left-out mass are under that prior; the
+        ``loglik`` and ``lr`` of an assignment stay its likelihood and likelihood ratio.
 
     Returns
     -------
@@ -397,11 +411,16 @@ def joint_dvi(
     """
     pw = pairwise or pairwise_lr(problem)
     with threadpool_limits(limits=1, user_api="blas"):
-        return _joint_dvi(problem, pw, top, max_bits, exact_bits)
+        return _joint_dvi(problem, pw, top, max_bits, exact_bits, prior)
 
 
 def _joint_dvi(
-    problem: DVIProblem, pw: PairwiseResult, top: int, max_bits: int, exact_bits: int
+    problem: DVIProblem,
+    pw: PairwiseResult,
+    top: int,
+    max_bits: int,
+    exact_bits: int,
+    prior: AssignmentPrior | None = None,
 ) -> JointResult:
     pm, missing = problem.pm, problem.missing
     loglik_pm = {v: float(np.sum(problem.pm_logliks[v])) for v in pm}
@@ -419,6 +438,11 @@ def _joint_dvi(
     for f in fams:
         options[f], complete = _family_options(problem, pw, f)
         proven &= complete
+        if prior is not None:
+            # A pairing the prior rules out carries no mass: drop it like an impossible one.
+            for o in options[f]:
+                o.logw += prior.pairing_log_odds(o.pairs)
+            options[f] = [o for o in options[f] if o.logw > -math.inf]
     log_s = {f: logsumexp(np.array([o.logw for o in options[f]])) for f in fams}
 
     # Per-PM sums, for the second bound (valid when every family has one MP: then each option of a
@@ -467,12 +491,12 @@ def _joint_dvi(
         a = {v: NOBODY for v in pm}
         for v, m in pairs:
             a[v] = m
-        loglik = loglik0 + logw
+        log_lr = logw - (prior.pairing_log_odds(pairs) if prior is not None else 0.0)
         top_list.append(
             RankedAssignment(
                 a,
-                loglik,
-                safe_exp(logw),
+                loglik0 + log_lr,
+                safe_exp(log_lr),
                 min(1.0, math.exp(logw - log_z)),
             )
         )
@@ -486,8 +510,36 @@ def _joint_dvi(
         "sub_assignments_kept": sum(len(o) for o in kept.values()),
     }
     return JointResult(
-        pm, missing, n_assign, loglik0, log_z, top_list, marginals, neglected, proven, searched
+        pm,
+        missing,
+        n_assign,
+        loglik0,
+        log_z,
+        top_list,
+        marginals,
+        neglected,
+        proven,
+        searched,
+        prior=FLAT_PRIOR_NAME if prior is None else prior.name,
+        prior_parameters={} if prior is None else dict(prior.parameters),
+        exact_rows=_exact_rows(pm, pruned, built),
     )
+
+
+def _exact_rows(
+    pm: Sequence[str],
+    pruned: list[tuple[str, _Option]],
+    built: list[tuple[_Component, list[str]]],
+) -> np.ndarray:
+    """PMs whose rows are exact: no left-out option touches their component, which is then a
+    component of the full model, summed whole."""
+    row = {v: i for i, v in enumerate(pm)}
+    touched = {"F:" + f for f, _ in pruned} | {"P:" + v for _, o in pruned for v in o.takes}
+    exact = np.array(["P:" + v not in touched for v in pm], dtype=bool)
+    for comp, comp_pms in built:
+        if touched.intersection(comp.unit_ids, comp.bit_ids):
+            exact[[row[v] for v in comp_pms]] = False
+    return exact
 
 
 def _prune(

@@ -395,6 +395,8 @@ def _marker_tables(
 ) -> tuple[int, ...]:
     """One marker's rows of every MP column, into ``out``; returns the coded allele indices."""
     seen_set = {m.allele_index(a, who="PM sample") for a in pm_alleles}
+    if m.silent_index is not None:
+        seen_set.add(m.silent_index)  # as the core: the silent allele is never lumped away
     col_keys = _column_keys(problem, m, refs, seen_set)
     seen = tuple(sorted(seen_set))
     # Every MP of a marker shares the allele space: the same marker, the same seen set, so the
@@ -586,6 +588,8 @@ def _group_tables(
     ``raw_obs[z, r]``: allele indices (-1: unknown) of typed reference ``r`` of member ``z``.
     Returns ``(values (len(cols), n_codes), loglik (len(cols),), keep)``.
     """
+    if m.silent_index is not None:
+        return _core_tables(problem, m, seen, cols)
     rep = cols[0]
     mp0 = problem.missing[rep]
     fam0 = problem.missing_family[mp0]
@@ -671,6 +675,37 @@ def _contract(eq: str, arrays: Sequence[np.ndarray]) -> np.ndarray:
         expr = oe.contract_expression(eq, *key[1], optimize=PATH)
         _EXPRESSIONS.put(key, expr)
     return np.asarray(expr(*arrays))
+
+
+def _core_tables(
+    problem: DVIProblem, m: Marker, seen: tuple[int, ...], cols: list[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """:func:`_group_tables` one family at a time with the core's own observation factors: at a
+    marker with a silent allele, where a single peak ``a`` of a reference is ``a/a`` or
+    ``a/silent`` (the batched observations above know only ``a/a``)."""
+    values: np.ndarray | None = None
+    loglik = np.empty(len(cols))
+    keep: np.ndarray | None = None
+    for z, j in enumerate(cols):
+        mp = problem.missing[j]
+        fam = problem.missing_family[mp]
+        geno = _marker_genotypes(problem.am_profiles.get(fam, {}), m.name)
+        net = MarkerNetwork(
+            problem.families[fam], m, geno, 0.0, targets=(mp,), lumping="exact", extra_seen=seen
+        )
+        out_vars = net.allele_vars(mp)
+        table = net.contract(net.factors(), out_vars)
+        sym = np.diag(table)[None] if len(out_vars) == 1 else _symmetric(table[None])
+        keep = net.keep
+        nk = len(keep) if keep is not None else net.n
+        ai, bi = _pairs(nk)
+        vals, ll = _values(sym, ai, bi, nk)
+        if values is None:
+            values = np.empty((len(cols), vals.shape[1]))
+        values[z], loglik[z] = vals[0], ll[0]
+    if values is None:  # not reached: a group has at least one column
+        raise KinshipError("a table group had no MP")
+    return values, loglik, keep
 
 
 def _chunk(

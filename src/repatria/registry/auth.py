@@ -14,11 +14,11 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from repatria.registry.models import Base, UTCDateTime, utcnow
+from repatria.vocabulary import TOKEN_KINDS
 
 __all__ = ["TOKEN_KINDS", "UserCredential", "AuthToken"]
 
-# "session": a browser's cookie; "api": a bearer token for another system.
-TOKEN_KINDS = ("session", "api")
+# TOKEN_KINDS: "session", a browser's cookie; "api", a bearer token for another system.
 
 
 class UserCredential(Base):

@@ -13,14 +13,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 
 from repatria.errors import RegistryError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = [
     "ENV_VAR",
@@ -45,7 +48,7 @@ _lock = threading.Lock()
 
 
 def resolve_url(url: str | None = None) -> str:
-    """The database URL to use: ``url``, else ``$REPATRIA_DATABASE_URL``, else ``./repatria.sqlite``.
+    """The database URL: ``url``, else ``$REPATRIA_DATABASE_URL``, else ``./repatria.sqlite``.
 
     ``postgresql://`` is given the psycopg (3) driver, the one Repatria installs.
     """
@@ -57,7 +60,7 @@ def resolve_url(url: str | None = None) -> str:
     return url
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite's own transaction handling would defer BEGIN; we issue BEGIN IMMEDIATE ourselves
     # (see _sqlite_begin) so a read-then-write transaction can never lose a race for the lock.
     dbapi_connection.isolation_level = None
@@ -67,7 +70,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cur.close()
 
 
-def _sqlite_begin(conn) -> None:  # noqa: ANN001
+def _sqlite_begin(conn: Connection) -> None:
     # Writers are serialised at BEGIN: hash chains and two-reviewer races need that on SQLite.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -115,7 +118,7 @@ def _migrations_dir() -> str:
     return str(resources.files("repatria.registry") / "migrations")
 
 
-def _alembic_config(connection) -> object:  # noqa: ANN001
+def _alembic_config(connection: Connection | None) -> Config:
     from alembic.config import Config
 
     cfg = Config()
@@ -129,7 +132,10 @@ def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
     cfg = _alembic_config(None)
-    return ScriptDirectory.from_config(cfg).get_current_head()  # type: ignore[arg-type]
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    if head is None:  # only a broken installation ships no migration
+        raise RegistryError(f"no migrations found in {_migrations_dir()}")
+    return head
 
 
 def schema_revision(url: str | None = None) -> str | None:
@@ -184,6 +190,14 @@ def _run_alembic(engine: Engine, step: Callable[[Any], None]) -> None:
             step(_alembic_config(conn))
 
 
+def _driver_connection(conn: Connection) -> Any:
+    """The DBAPI (sqlite3) connection under ``conn``, for the pragmas a transaction cannot set."""
+    raw = conn.connection.driver_connection
+    if raw is None:
+        raise RegistryError("the SQLite connection was closed before the migration ran")
+    return raw
+
+
 def _migrate_sqlite(engine: Engine, step: Callable[[Any], None]) -> None:
     """A migration step on SQLite, with foreign keys off while batch mode copies tables.
 
@@ -193,7 +207,7 @@ def _migrate_sqlite(engine: Engine, step: Callable[[Any], None]) -> None:
     checked before the migration commits: a migration that broke one is rolled back.
     """
     with engine.connect() as conn:
-        raw = conn.connection.driver_connection
+        raw = _driver_connection(conn)
         raw.execute("PRAGMA foreign_keys = OFF")
         try:
             with conn.begin():

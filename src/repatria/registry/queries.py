@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from repatria.errors import RegistryError
 from repatria.registry.models import (
+    Base,
     CandidateMatch,
     Donor,
     PedigreeMember,
@@ -16,10 +19,29 @@ from repatria.registry.models import (
     Sample,
 )
 
-__all__ = ["usable_profiles", "runs_using", "candidates_for_donor"]
+__all__ = ["existing", "usable_profiles", "runs_using", "candidates_for_donor"]
+
+M = TypeVar("M", bound=Base)
 
 
-def usable_profiles() -> Select:
+def existing(session: Session, model: type[M], id: int) -> M:
+    """The row of ``model`` whose primary key is ``id``, where a foreign key says it exists.
+
+    Raises
+    ------
+    RegistryError
+        The row is not there: the registry is inconsistent (a foreign key was bypassed).
+    """
+    obj = session.get(model, id)
+    if obj is None:
+        raise RegistryError(
+            f"table {model.__tablename__} has no row {id} although another row refers to it; "
+            "check the database's foreign keys (`repatria audit verify`)"
+        )
+    return obj
+
+
+def usable_profiles() -> Select[Profile]:
     """Profiles a new identification run may use, in id order.
 
     Excluded: profiles replaced by a newer one (``supersedes_id``), and reference profiles
@@ -57,10 +79,10 @@ def runs_using(session: Session, profile_ids: Sequence[int]) -> list[int]:
 
 
 def candidates_for_donor(session: Session, donor: Donor, run_ids: Sequence[int]) -> list[int]:
-    """Candidates of these runs about the donor's missing relatives (the MPs their profile informs)."""
+    """Candidates of these runs about the donor's missing relatives (the MPs a profile informs)."""
     if not run_ids:
         return []
-    persons = set()
+    persons: set[int] = set()
     if donor.mp_person_id is not None:
         persons.add(donor.mp_person_id)
     if donor.family_id is not None:
@@ -72,6 +94,7 @@ def candidates_for_donor(session: Session, donor: Donor, run_ids: Sequence[int])
                     PedigreeMember.person_id.is_not(None),
                 )
             ).scalars()
+            if p is not None
         )
     stmt = select(CandidateMatch.id).where(CandidateMatch.run_id.in_(run_ids))
     if persons:

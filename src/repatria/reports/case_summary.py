@@ -1,4 +1,4 @@
-"""The case summary report: the account of the registry beside the claims, and every identification."""
+"""The case summary report: the registry's account beside the claims, and every identification."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from repatria.reports.pdf import ReportPDF
 from repatria.reports.plots import accounting_chart, lr_distribution
-from repatria.services.accounting import Account
+from repatria.services.workflows.accounting import Account
 
 __all__ = ["case_summary_pdf"]
 
@@ -32,9 +32,7 @@ def case_summary_pdf(
                 [
                     c["claim_id"],
                     c["measure"],
-                    ""
-                    if c["low"] is None and c["high"] is None
-                    else f"{c['low'] if c['low'] is not None else ''}-{c['high'] if c['high'] is not None else ''}",
+                    _claimed(c["low"], c["high"]),
                     c.get("reported_by") or "",
                     c["difference"],
                 ]
@@ -65,3 +63,10 @@ def case_summary_pdf(
     pdf.image(io.BytesIO(lr_distribution(log10_lrs, "png")), w=160)
     pdf.source(f"{len(log10_lrs)} stored candidate matches (candidate_matches.log10_lr).")
     return pdf.output_bytes()
+
+
+def _claimed(low: int | None, high: int | None) -> str:
+    """A claim's range as printed: ``low-high``, a side left blank when unknown; both: empty."""
+    if low is None and high is None:
+        return ""
+    return f"{'' if low is None else low}-{'' if high is None else high}"

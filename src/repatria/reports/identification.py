@@ -54,7 +54,8 @@ def identification_pdf(m: MatchDetail) -> bytes:
     pdf.h2("The person")
     rows = [("Reference", m.person_ref), ("State", m.person_status.replace("_", " "))]
     for n in m.person_names:
-        label = f"Name ({n.get('kind')}{', ' + n['script'] if n.get('script') else ''})"
+        script = n.get("script")
+        label = f"Name ({n.get('kind')}{', ' + script if script else ''})"
         shown = pdf.text_or_transliteration(n["name"] or "", n.get("transliteration"))
         if n.get("transliteration") and shown != f"{n['transliteration']} *":
             shown += f" — {n['transliteration']}"
@@ -79,11 +80,11 @@ def identification_pdf(m: MatchDetail) -> bytes:
             ["Donor", "Position in pedigree", "Relationship", "Consent", "Withdrawn"],
             [
                 [
-                    r["donor"],
-                    r["individual"],
+                    r["donor"] or "",
+                    r["individual"] or "",
                     r.get("relationship") or "",
                     r["consent"] or "",
-                    r["consent_withdrawn"],
+                    r["consent_withdrawn"] or "",
                 ]
                 for r in m.references
             ],

@@ -16,12 +16,20 @@ __all__ = ["pedigree_svg"]
 
 
 class _Node(Protocol):
-    individual: str
-    father: str | None
-    mother: str | None
-    sex: str
-    role: str
-    label: str
+    """One person of the drawing (read-only, so frozen records such as the views' nodes fit)."""
+
+    @property
+    def individual(self) -> str: ...
+    @property
+    def father(self) -> str | None: ...
+    @property
+    def mother(self) -> str | None: ...
+    @property
+    def sex(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def label(self) -> str: ...
 
 
 _W, _H, _SIZE = 150, 110, 34
@@ -92,7 +100,8 @@ def pedigree_svg(
         if len(parents) == 2:
             (x1, y1), (x2, y2) = parents
             out.append(
-                f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" stroke="#333" stroke-width="1.5"/>'
+                f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" '
+                'stroke="#333" stroke-width="1.5"/>'
             )
             mx, my = (x1 + x2) / 2, y1
         else:
@@ -109,7 +118,8 @@ def pedigree_svg(
         attrs = f'fill="{fill}" stroke="{stroke}" stroke-width="{sw}"'
         if n.sex == "male":
             out.append(
-                f'<rect x="{cx - half:.0f}" y="{cy - half:.0f}" width="{_SIZE}" height="{_SIZE}" {attrs}/>'
+                f'<rect x="{cx - half:.0f}" y="{cy - half:.0f}" '
+                f'width="{_SIZE}" height="{_SIZE}" {attrs}/>'
             )
         elif n.sex == "female":
             out.append(f'<circle cx="{cx:.0f}" cy="{cy:.0f}" r="{half:.0f}" {attrs}/>')

@@ -16,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display on servers; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 
-from repatria.services.accounting import Account  # noqa: E402
+from repatria.services.workflows.accounting import Account  # noqa: E402
 
 __all__ = ["accounting_chart", "lr_distribution"]
 
@@ -51,7 +51,7 @@ _CHARTS: dict[str, bytes] = {}
 
 
 def accounting_chart(acc: Account, fmt: str = "svg") -> bytes:
-    """Registry counts by state (bars), with each published claim's range on the count it is set beside."""
+    """Registry counts by state (bars), with each claim's range on the count it is set beside."""
     key = json.dumps([fmt, acc.counts, acc.claims], sort_keys=True, default=str)
     if key not in _CHARTS:
         if len(_CHARTS) >= 64:

@@ -15,9 +15,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from repatria.api.routes import CandidateId
 from repatria.api.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, allow, db_of
-from repatria.services import accounting, auth, notification, repatriation, review, views
-from repatria.services.auth import AuthError
-from repatria.services.views import (
+from repatria.services import views
+from repatria.services.access import auth
+from repatria.services.access.auth import AuthError
+from repatria.services.access.permissions import roles_for
+from repatria.services.workflows import accounting, notification, repatriation, review
+from repatria.vocabulary import (
     CONDITIONS,
     NOTIFY_METHODS,
     PERSON_STATES,
@@ -34,7 +37,8 @@ _COUNT_SOURCES = {
     "persons": "missing persons in the registry (current records, corrections excluded)",
     "recovered": "sets of remains recovered (current records)",
     "sampled": "remains with at least one PM sample",
-    "identified": "persons with a confirmed, unrevoked identification (incl. since repatriated or disposed of)",
+    "identified": "persons with a confirmed, unrevoked identification "
+    "(incl. since repatriated or disposed of)",
     "notified": "identified persons whose family was told (notifications)",
     "repatriated": "persons in state repatriated",
     "disposed": "identified persons disposed of otherwise (burial, cremation ...)",
@@ -237,7 +241,7 @@ def match(
         m=m,
         pedigree_svg=svg,
         flash=flash,
-        can_report=caller.role in views.roles_for("report.identification"),
+        can_report=caller.role in roles_for("report.identification"),
     )
 
 
@@ -382,7 +386,7 @@ def accounting_page(
         title="Accounting",
         a=a,
         sources=_COUNT_SOURCES,
-        can_case_report=caller.role in views.roles_for("report.case"),
+        can_case_report=caller.role in roles_for("report.case"),
     )
 
 

@@ -66,7 +66,7 @@ templates.filters.update(
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    from repatria.services.views import roles_for
+    from repatria.services.access.permissions import roles_for
 
     caller = getattr(request.state, "caller", None)
     nav = [(p, label) for p, label, action in NAV if caller and caller.role in roles_for(action)]

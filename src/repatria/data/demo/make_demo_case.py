@@ -1,4 +1,5 @@
-"""How the demo's DNA case (``exchange-2025-02/``) was made. Not run by Repatria: the files are bundled.
+"""How the demo's DNA case (``exchange-2025-02/``) was made. Not run by Repatria: the files are
+bundled.
 
 Run from the project root to regenerate (the output is deterministic for the seed)::
 
@@ -24,7 +25,7 @@ from repatria.formats.casefolder import write_case_folder
 from repatria.kinship.dvi import DVIProblem
 from repatria.kinship.pedigree import Pedigree
 from repatria.kinship.simulate import simulate_dvi
-from repatria.services.simulation import standard_markers
+from repatria.services.pipelines.simulation import standard_markers
 
 SEED = 1950
 HERE = Path(__file__).resolve().parent

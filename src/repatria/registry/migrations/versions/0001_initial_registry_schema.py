@@ -56,7 +56,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
-            "role IN ('analyst', 'reviewer', 'case_manager', 'liaison_officer', 'auditor', 'admin')",
+            "role IN ('analyst', 'reviewer', 'case_manager', 'liaison_officer', 'auditor', "
+            "'admin')",
             name=op.f("ck_users_role"),
         ),
         sa.ForeignKeyConstraint(
@@ -242,7 +243,8 @@ def upgrade() -> None:
         sa.Column("import_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "condition IN ('intact', 'burned', 'fragmentary', 'commingled', 'cremated_or_destroyed')",
+            "condition IN ('intact', 'burned', 'fragmentary', 'commingled', "
+            "'cremated_or_destroyed')",
             name=op.f("ck_remains_condition"),
         ),
         sa.CheckConstraint(
@@ -522,7 +524,8 @@ def upgrade() -> None:
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("row_hash", sa.String(length=64), nullable=False),
         sa.CheckConstraint(
-            "event IN ('recovered', 'received', 'transferred', 'stored', 'sampled', 'examined', 'released', 'returned')",
+            "event IN ('recovered', 'received', 'transferred', 'stored', 'sampled', 'examined', "
+            "'released', 'returned')",
             name=op.f("ck_custody_events_event"),
         ),
         sa.CheckConstraint(
@@ -595,7 +598,8 @@ def upgrade() -> None:
             "kind IN ('propose', 'confirm', 'reject', 'revoke')", name=op.f("ck_decisions_kind")
         ),
         sa.CheckConstraint(
-            "kind NOT IN ('confirm', 'reject') OR (proposer_id IS NOT NULL AND actor_id <> proposer_id)",
+            "kind NOT IN ('confirm', 'reject') OR "
+            "(proposer_id IS NOT NULL AND actor_id <> proposer_id)",
             name=op.f("ck_decisions_two_person"),
         ),
         sa.CheckConstraint(

@@ -1,0 +1,137 @@
+"""The evidence a candidate match keeps: one frozen record, written by identify, read by the views.
+
+The record is stored in ``candidate_matches.evidence`` (a JSON column) by
+:meth:`CandidateEvidence.to_json` and read back by :meth:`CandidateEvidence.from_json`.
+Non-finite numbers are stored as the strings "Inf", "-Inf" and "NaN"
+(:func:`repatria.formats.jsonsafe.json_safe`).
+
+>>> e = CandidateEvidence(log_lr=2.3, family="F-01", exclusions=0,
+...                       per_marker_log10_lr={"vWA": 0.5, "TH01": float("-inf")})
+>>> e.to_json()["per_marker_log10_lr"]
+{'vWA': 0.5, 'TH01': '-Inf'}
+>>> CandidateEvidence.from_json(e.to_json()) == e
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any
+
+from repatria.errors import RegistryError
+from repatria.formats.jsonsafe import json_safe
+
+__all__ = ["CandidateEvidence", "stored_number"]
+
+
+@dataclass(frozen=True)
+class CandidateEvidence:
+    """What the run saw for one PM x MP pairing.
+
+    Attributes
+    ----------
+    log_lr
+        Natural-log pairwise LR (numerator: the PM sample is the MP; denominator: unrelated).
+    family
+        The reference family of the MP.
+    exclusions
+        Markers inconsistent with the pairing without mutation; -1 when not computed.
+    profile_id
+        The PM profile the run used.
+    per_marker_log10_lr
+        marker -> log10 LR at that marker (``-inf``: the data contradict the pairing there).
+    rule
+        The candidate rule the run applied (``identify.CANDIDATE_RULE``).
+    lr0
+        The LR of the pairing with the family's references left out (dvir's LR0).
+    prior
+        The prior of the posterior, in words, when not the flat prior.
+    warnings
+        Sentences the run attached for the reviewer.
+    """
+
+    log_lr: float | None = None
+    family: str | None = None
+    exclusions: int | None = None
+    profile_id: int | None = None
+    per_marker_log10_lr: Mapping[str, float] = field(default_factory=dict)
+    rule: str | None = None
+    lr0: float | None = None
+    prior: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "per_marker_log10_lr", MappingProxyType(dict(self.per_marker_log10_lr))
+        )
+        object.__setattr__(self, "warnings", tuple(self.warnings))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CandidateEvidence):
+            return NotImplemented
+        return self.to_json() == other.to_json()
+
+    def __hash__(self) -> int:
+        return hash(repr(self.to_json()))
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object stored in the column: only the fields that are set."""
+        doc: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or (f.name in ("per_marker_log10_lr", "warnings") and not value):
+                continue
+            doc[f.name] = dict(value) if isinstance(value, Mapping) else value
+        if "warnings" in doc:
+            doc["warnings"] = list(doc["warnings"])
+        out: dict[str, Any] = json_safe(doc)
+        return out
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any] | None, *, strict: bool = False) -> CandidateEvidence:
+        """The record from a stored JSON object (``None``: no evidence was stored).
+
+        With ``strict`` (for writers), keys the record does not know are refused, so nothing
+        is stored that no view reads; otherwise they are ignored.
+        """
+        doc = dict(doc or {})
+        unknown = sorted(set(doc) - {f.name for f in fields(cls)})
+        if strict and unknown:
+            raise RegistryError(
+                f"candidate evidence has no field {', '.join(unknown)}; it holds "
+                f"{', '.join(f.name for f in fields(cls))}"
+            )
+        per_marker = doc.get("per_marker_log10_lr") or {}
+        exclusions = stored_number(doc.get("exclusions"))
+        profile = doc.get("profile_id")
+        return cls(
+            log_lr=stored_number(doc.get("log_lr")),
+            family=None if doc.get("family") is None else str(doc["family"]),
+            exclusions=None if exclusions is None else int(exclusions),
+            profile_id=None if profile is None else int(profile),
+            per_marker_log10_lr={str(m): _or_nan(stored_number(v)) for m, v in per_marker.items()},
+            rule=doc.get("rule"),
+            lr0=stored_number(doc.get("lr0")),
+            prior=doc.get("prior"),
+            warnings=tuple(str(w) for w in doc.get("warnings") or ()),
+        )
+
+
+def _or_nan(x: float | None) -> float:
+    return math.nan if x is None else x
+
+
+def stored_number(v: Any) -> float | None:
+    """A number as stored in JSON, where infinities and NaN are "Inf", "-Inf" and "NaN".
+
+    >>> stored_number("-Inf"), stored_number(2), stored_number(None)
+    (-inf, 2.0, None)
+    """
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}.get(v.strip().lower())
+    return float(v)

@@ -1,0 +1,226 @@
+"""Analyse a DVI case end to end: read it, pairwise LRs, exclusions, joint search, conclusions.
+
+The result is plain data in the shape of the ``repatria dvi analyse --json`` contract, so the CLI,
+the API and the registry's identify workflow all print or store the same thing.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from repatria import __version__
+from repatria.errors import FormatError
+from repatria.formats.casefolder import read_case_folder
+from repatria.kinship import safe_exp
+from repatria.kinship.bounds import PosteriorBounds, factor_model, posterior_bounds
+from repatria.kinship.dvi import DVIProblem, PairwiseResult, pairwise_lr
+from repatria.kinship.joint import JointResult, joint_dvi
+from repatria.kinship.priors import AssignmentPrior, open_population_prior
+from repatria.services.progress import Progress, step
+
+__all__ = ["DVIAnalysis", "read_case", "analyse_problem", "analyse_case"]
+
+
+@dataclass(frozen=True, eq=False)
+class DVIAnalysis:
+    """Everything ``dvi analyse`` reports, with the objects it came from."""
+
+    problem: DVIProblem
+    pairwise: PairwiseResult
+    joint: JointResult
+    conclusions: dict[str, list[dict[str, Any]]]
+    seconds: dict[str, float]
+    #: LR of each concluded pairing with the family's typed references removed (see
+    #: :mod:`repatria.kinship.conclusions`): high means the match rests on relatives among the
+    #: victims.
+    lr0: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: What the analysis assumed beyond the case's own data (e.g. alleles added to a table).
+    notes: dict[str, Any] = field(default_factory=dict)
+    #: Proven interval of every posterior pairing probability (None when not computed).
+    bounds: PosteriorBounds | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of ``repatria dvi analyse --json`` (non-finite numbers as floats)."""
+        p, pw, j = self.problem, self.pairwise, self.joint
+        lr_rows, ex_rows = [], []
+        for i in range(len(p.pm)):
+            lr_rows.append(
+                [
+                    None if math.isnan(pw.log_lr[i, k]) else _exp(pw.log_lr[i, k])
+                    for k in range(len(p.missing))
+                ]
+            )
+            ex_rows.append(
+                [
+                    None if pw.exclusions[i, k] < 0 else int(pw.exclusions[i, k])
+                    for k in range(len(p.missing))
+                ]
+            )
+        return {
+            "pm": list(p.pm),
+            "missing": list(p.missing),
+            "pairwise": {"rows": list(p.pm), "cols": list(p.missing), "lr": lr_rows},
+            "exclusions": {"rows": list(p.pm), "cols": list(p.missing), "count": ex_rows},
+            "joint": {
+                "n_assignments": j.n_assignments,
+                "loglik0": j.loglik0,
+                "top": [
+                    {
+                        "assignment": a.assignment,
+                        "loglik": a.loglik,
+                        "lr": a.lr,
+                        "posterior": a.posterior,
+                    }
+                    for a in j.top
+                ],
+                "marginals": {
+                    "rows": list(p.pm),
+                    "cols": [*p.missing, "*"],
+                    "p": j.marginals.tolist(),
+                },
+                "neglected_mass_bound": j.neglected_mass_bound,
+                "bound_proven": j.bound_proven,
+                "searched": dict(j.searched),
+                "prior": j.prior,
+                "prior_parameters": dict(j.prior_parameters),
+                **({"marginal_bounds": _bounds_dict(self.bounds)} if self.bounds else {}),
+            },
+            "conclusions": self.conclusions,
+            "provenance": {
+                "software": f"repatria {__version__}",
+                "seconds": self.seconds,
+                "pairwise": (
+                    "LR = L(PM on MP in family) / (L(family) L(PM)), mutation models as stored"
+                ),
+                "joint": (
+                    f"{j.prior}; loglik natural log; lr vs. nobody identified; marginal_bounds "
+                    "proven intervals of each posterior pairing probability"
+                ),
+                **self.notes,
+            },
+        }
+
+
+def _exp(x: float) -> float:
+    return safe_exp(x)
+
+
+def _bounds_dict(b: PosteriorBounds) -> dict[str, Any]:
+    return {
+        "rows": list(b.pm),
+        "cols": [*b.missing, "*"],
+        "lower": b.lower.tolist(),
+        "upper": b.upper.tolist(),
+        "method": b.method,
+        "proven": b.proven,
+        "prior": b.prior,
+    }
+
+
+def read_case(
+    path: str | Path,
+    unseen_allele_freq: float | None = None,
+    added: dict[str, list[str]] | None = None,
+    relabelled: dict[str, Any] | None = None,
+) -> DVIProblem:
+    """A case folder, or a Familias ``.fam`` file with a DVI section.
+
+    ``unseen_allele_freq``: alleles of the profiles that a case folder's frequency table lacks are
+    added at this frequency (listed in ``added``) instead of being an error.
+    ``relabelled``: filled with the labels a ``.fam`` file's case was given (Familias names every
+    family's missing person "Missing person"; they become "Missing person.k" as dvir does).
+    """
+    p = Path(path)
+    if p.is_dir():
+        return read_case_folder(p, unseen_allele_freq, added)
+    if p.suffix.lower() == ".fam":
+        from repatria.formats.fam import read_fam_dvi
+
+        fam = read_fam_dvi(p, unique_missing=True)
+        if fam.relabelling and relabelled is not None:
+            relabelled.update(fam.relabelling.to_dict())
+        return fam.problem
+    if not p.exists():
+        raise FormatError("no such case folder or .fam file", file=str(p))
+    raise FormatError(
+        "a case is a folder (pm.tsv, am.tsv, missing.txt, markers.json) or a .fam file", file=str(p)
+    )
+
+
+def analyse_problem(
+    problem: DVIProblem,
+    top: int = 20,
+    progress: Progress | None = None,
+    match_prior: float | None = None,
+    bounds: bool = True,
+) -> DVIAnalysis:
+    """Pairwise LRs and exclusions, the joint search and dvir's conclusions of ``problem``.
+
+    ``match_prior``: the open-population prior (each PM one of its allowed MPs with this
+    probability, :func:`repatria.kinship.priors.open_population_prior`); ``None`` is dvir's flat
+    prior. ``bounds``: also prove an interval for every posterior pairing probability
+    (:func:`repatria.kinship.bounds.posterior_bounds`). ``progress`` hears the steps
+    ``pairwise``, ``joint``, ``bounds`` and ``conclusions`` (see :mod:`repatria.services.progress`),
+    each whole: the kinship core counts none of them.
+    """
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    with step(progress, "pairwise"):
+        pw = pairwise_lr(problem)
+    seconds["pairwise"] = time.perf_counter() - t
+    prior: AssignmentPrior | None = None
+    if match_prior is not None:
+        prior = open_population_prior(problem, match_prior)
+    t = time.perf_counter()
+    with step(progress, "joint"):
+        joint = joint_dvi(problem, pw, top=top, prior=prior)
+    seconds["joint"] = time.perf_counter() - t
+    certified = None
+    if bounds:
+        t = time.perf_counter()
+        with step(progress, "bounds"):
+            model = factor_model(problem, pw, prior=prior)
+            certified = posterior_bounds(problem, joint, pw, model=model, prior=prior)
+        seconds["bounds"] = time.perf_counter() - t
+    t = time.perf_counter()
+    with step(progress, "conclusions"):
+        conclusions, lr0 = _conclusions(problem, pw)
+    seconds["conclusions"] = time.perf_counter() - t
+    return DVIAnalysis(problem, pw, joint, conclusions, seconds, lr0, bounds=certified)
+
+
+def _conclusions(
+    problem: DVIProblem, pw: PairwiseResult
+) -> tuple[dict[str, list[dict[str, Any]]], dict[tuple[str, str], float]]:
+    from repatria.kinship.conclusions import dvi_solve
+
+    c = dvi_solve(problem, pairwise=pw)
+    return c.tables(), dict(c.lr0)
+
+
+def analyse_case(
+    path: str | Path,
+    top: int = 20,
+    progress: Progress | None = None,
+    unseen_allele_freq: float | None = None,
+    match_prior: float | None = None,
+) -> DVIAnalysis:
+    """Read the case at ``path`` and analyse it (``unseen_allele_freq``: see :func:`read_case`;
+    ``match_prior``: see :func:`analyse_problem`).
+
+    ``progress`` hears ``read``, then the steps of :func:`analyse_problem`.
+    """
+    added: dict[str, list[str]] = {}
+    relabelled: dict[str, Any] = {}
+    with step(progress, "read"):
+        problem = read_case(path, unseen_allele_freq, added, relabelled)
+    result = analyse_problem(problem, top=top, progress=progress, match_prior=match_prior)
+    if added:
+        result.notes["unseen_alleles"] = {"frequency": unseen_allele_freq, "added": added}
+    if relabelled:
+        result.notes["relabelling"] = relabelled
+    return result

@@ -1,0 +1,143 @@
+"""What every read model shares: the reader check, lookups, names and candidate lines."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from repatria.errors import NotFoundError, ServiceError
+from repatria.registry.models import (
+    CandidateMatch,
+    Donor,
+    Notification,
+    Person,
+    PersonName,
+    Remains,
+    Sample,
+    StateChange,
+    User,
+)
+from repatria.registry.queries import existing
+from repatria.registry.review_state import candidate_status, decision_kinds
+from repatria.services.access.permissions import require_reader
+from repatria.services.workflows._lookup import by_ref
+
+T = TypeVar("T", Person, Remains, Sample, Donor)
+
+__all__ = [
+    "reader",
+    "find",
+    "primary_name",
+    "fold",
+    "unique",
+    "name_dict",
+    "CandidateLine",
+    "candidate_lines",
+    "history",
+    "to_notify",
+]
+
+
+def reader(session: Session, actor: str, action: str) -> User:
+    """The reading user, if their role may perform ``action`` (see ``access.permissions``)."""
+    return require_reader(session, actor, action)
+
+
+def find(session: Session, model: type[T], ref: str) -> T:
+    """The record of ``model`` with reference ``ref``; NotFoundError if there is none."""
+    try:
+        return by_ref(session, model, ref)
+    except ServiceError as e:
+        raise NotFoundError(str(e)) from None
+
+
+def primary_name(p: Person) -> str:
+    official = [n for n in p.names if n.kind == "official"]
+    return (official or p.names)[0].name if p.names else p.ref
+
+
+def fold(text: str | None) -> str:
+    """Case-, width- and accent-insensitive form for searching names in any script."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def name_dict(n: PersonName) -> dict[str, str | None]:
+    return {
+        "name": n.name,
+        "kind": n.kind,
+        "script": n.script,
+        "transliteration": n.transliteration,
+    }
+
+
+@dataclass(frozen=True)
+class CandidateLine:
+    id: int
+    person_ref: str
+    remains_ref: str
+    log10_lr: float | None
+    posterior: float | None
+    status: str
+
+
+def candidate_lines(session: Session, stmt: Any) -> list[CandidateLine]:
+    kinds = decision_kinds(session)
+    out = []
+    for c in session.execute(stmt.order_by(CandidateMatch.id)).scalars():
+        person, remains = (
+            existing(session, Person, c.person_id),
+            existing(session, Remains, c.remains_id),
+        )
+        out.append(
+            CandidateLine(
+                c.id,
+                person.ref,
+                remains.ref,
+                c.log10_lr,
+                c.posterior,
+                candidate_status(kinds.get(c.id, set())),
+            )
+        )
+    return out
+
+
+def history(session: Session, entity: str, entity_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(StateChange, User.name)
+        .join(User, User.id == StateChange.actor_id)
+        .where(StateChange.entity == entity, StateChange.entity_id == entity_id)
+        .order_by(StateChange.id)
+    ).all()
+    return [
+        {
+            "from": s.from_state,
+            "to": s.to_state,
+            "by": name,
+            "at": s.changed_at.isoformat(),
+            "reason": s.reason,
+            "cause": s.cause,
+        }
+        for s, name in rows
+    ]
+
+
+def to_notify(session: Session) -> list[Person]:
+    told = select(Notification.person_id)
+    return list(
+        session.execute(
+            select(Person)
+            .where(Person.status == "identified", Person.id.not_in(told))
+            .order_by(Person.ref)
+        ).scalars()
+    )

@@ -1,0 +1,288 @@
+"""A candidate match as the match page and the identification report show it.
+
+The numbers come from the candidate's :class:`~repatria.registry.evidence.CandidateEvidence`
+(what the run saw); the pedigree, the alternatives and the decisions from the registry. Reading a
+match is audited (who, what, when), never with the genotypes."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from repatria.errors import NotFoundError
+from repatria.registry.db import session_scope
+from repatria.registry.evidence import CandidateEvidence
+from repatria.registry.models import (
+    CandidateMatch,
+    Decision,
+    Donor,
+    FrequencyTable,
+    IdentificationRun,
+    PedigreeMember,
+    Person,
+    Remains,
+    Sample,
+    User,
+)
+from repatria.registry.queries import existing
+from repatria.registry.review_state import candidate_status, decision_kinds
+from repatria.services.access.audit import log_event
+from repatria.services.views._read import name_dict, primary_name, reader
+from repatria.services.views.wording import describe_lr, describe_posterior
+
+__all__ = ["MarkerRow", "Alternative", "PedigreeNode", "MatchDetail", "match_detail"]
+
+
+@dataclass(frozen=True)
+class MarkerRow:
+    """One marker of a match: its LR (numerator: the PM is the MP; denominator: unrelated)."""
+
+    marker: str
+    lr: float | None
+    pm: str | None = None  # the PM genotype as the run stored it for display, e.g. "12/14"
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Alternative:
+    candidate_id: int
+    person_ref: str
+    remains_ref: str
+    log10_lr: float | None
+    posterior: float | None
+    status: str
+    relation: str  # "same remains" or "same person"
+
+
+@dataclass(frozen=True)
+class PedigreeNode:
+    individual: str
+    father: str | None
+    mother: str | None
+    sex: str
+    role: str  # "mp" (this MP), "other_mp", "donor" (typed reference), "untyped"
+    label: str
+
+
+@dataclass(frozen=True)
+class MatchDetail:
+    """Everything the match page and the identification report show about one candidate."""
+
+    candidate_id: int
+    status: str
+    person_ref: str
+    person_name: str
+    person_names: list[dict[str, str | None]]
+    person_status: str
+    remains_ref: str
+    remains_site: str | None
+    remains_condition: str
+    remains_status: str
+    recovered_on: str | None
+    sample_ref: str | None
+    log10_lr: float | None
+    posterior: float | None
+    lr_in_words: str
+    posterior_in_words: str
+    markers: list[MarkerRow]
+    zero_markers: list[str]
+    lr0: float | None
+    warnings: list[str]
+    exclusions: list[dict[str, Any]]
+    alternatives: list[Alternative]
+    family_ref: str | None
+    pedigree: list[PedigreeNode]
+    references: list[dict[str, str | None]]
+    decisions: list[dict[str, Any]]
+    run: dict[str, Any]
+    evidence_keys: list[str] = field(default_factory=list)
+
+
+def _markers(evidence: CandidateEvidence) -> list[MarkerRow]:
+    """Per-marker rows from the candidate's evidence (the run's log10 LR, as an LR)."""
+    return [
+        MarkerRow(name, None if math.isnan(x) else 10**x)
+        for name, x in evidence.per_marker_log10_lr.items()
+    ]
+
+
+def _exclusions(evidence: CandidateEvidence, markers: list[MarkerRow]) -> list[dict[str, Any]]:
+    """Exclusions as rows: the stored count with the LR-0 markers, or why there is none."""
+    if evidence.exclusions is None:
+        return []
+    if evidence.exclusions < 0:
+        return [{"detail": "exclusions were not computed for this pairing"}]
+    zero = [m.marker for m in markers if m.lr == 0]
+    row: dict[str, Any] = {"markers inconsistent without mutation": evidence.exclusions}
+    if zero:
+        row["which"] = ", ".join(zero)
+    return [row]
+
+
+def _pedigree(
+    session: Session, person: Person
+) -> tuple[str | None, list[PedigreeNode], list[dict[str, str | None]]]:
+    member = (
+        session.execute(
+            select(PedigreeMember)
+            .where(PedigreeMember.person_id == person.id)
+            .order_by(PedigreeMember.id)
+        )
+        .scalars()
+        .first()
+    )
+    if member is None:
+        return None, [], []
+    fam = member.family
+    donors = {
+        d.id: d for d in session.execute(select(Donor).where(Donor.family_id == fam.id)).scalars()
+    }
+    nodes, refs = [], []
+    for m in fam.members:
+        if m.person_id == person.id:
+            role, label = "mp", f"{m.individual} (MP {person.ref})"
+        elif m.person_id is not None:
+            other = existing(session, Person, m.person_id)
+            role, label = "other_mp", f"{m.individual} (MP {other.ref if other else m.person_id})"
+        elif m.donor_id is not None:
+            d = donors.get(m.donor_id) or existing(session, Donor, m.donor_id)
+            role, label = "donor", f"{m.individual} (reference {d.ref})"
+            withdrawn = d.consent_withdrawn_at is not None
+            refs.append(
+                {
+                    "donor": d.ref,
+                    "individual": m.individual,
+                    "relationship": d.relationship_to_mp,
+                    "consent": d.consent_scope,
+                    "consent_withdrawn": "yes" if withdrawn else "no",
+                }
+            )
+        else:
+            role, label = "untyped", m.individual
+        nodes.append(PedigreeNode(m.individual, m.father, m.mother, m.sex, role, label))
+    return fam.ref, nodes, refs
+
+
+def match_detail(
+    db: str | None, candidate_id: int, *, actor: str, action: str = "match.read"
+) -> MatchDetail:
+    """A candidate with its evidence, pedigree, alternatives and review; the read is audited."""
+    with session_scope(db) as session:
+        user = reader(session, actor, action)
+        c = session.get(CandidateMatch, candidate_id)
+        if c is None:
+            raise NotFoundError(f"there is no candidate {candidate_id}")
+        person, remains = (
+            existing(session, Person, c.person_id),
+            existing(session, Remains, c.remains_id),
+        )
+        sample = session.get(Sample, c.sample_id) if c.sample_id else None
+        stored = dict(c.evidence or {})
+        evidence = CandidateEvidence.from_json(stored)
+        kinds = decision_kinds(session)
+        markers = _markers(evidence)
+        zero = [m.marker for m in markers if m.lr == 0]
+        lr0 = evidence.lr0
+        warnings = []
+        if zero:
+            warnings.append(
+                f"LR is 0 at {', '.join(zero)}: the data contradict this pairing there "
+                "unless a mutation or a typing error explains it."
+            )
+        if lr0 is not None and lr0 > 1:
+            warnings.append(
+                f"LR0 = {lr0:.3g}: without the family's references this pairing still "
+                "has LR above 1, so it rests partly on other victims placed in the same "
+                "family, not only on the references."
+            )
+        warnings.extend(evidence.warnings)
+        exclusions = _exclusions(evidence, markers)
+        alts = []
+        same = select(CandidateMatch).where(
+            CandidateMatch.id != c.id,
+            (CandidateMatch.remains_id == c.remains_id) | (CandidateMatch.person_id == c.person_id),
+        )
+        for a in session.execute(same.order_by(CandidateMatch.log10_lr.desc())).scalars():
+            ap, ar = (
+                existing(session, Person, a.person_id),
+                existing(session, Remains, a.remains_id),
+            )
+            alts.append(
+                Alternative(
+                    a.id,
+                    ap.ref,
+                    ar.ref,
+                    a.log10_lr,
+                    a.posterior,
+                    candidate_status(kinds.get(a.id, set())),
+                    "same remains" if a.remains_id == c.remains_id else "same person",
+                )
+            )
+        fam_ref, nodes, refs = _pedigree(session, person)
+        decisions = [
+            {
+                "id": d.id,
+                "kind": d.kind,
+                "by": name,
+                "at": d.decided_at.isoformat(),
+                "reason": d.reason,
+            }
+            for d, name in session.execute(
+                select(Decision, User.name)
+                .join(User, User.id == Decision.actor_id)
+                .where(Decision.candidate_id == c.id)
+                .order_by(Decision.seq)
+            ).all()
+        ]
+        run: dict[str, Any] = {}
+        if c.run_id is not None:
+            r = existing(session, IdentificationRun, c.run_id)
+            table = (
+                session.get(FrequencyTable, r.frequency_table_id) if r.frequency_table_id else None
+            )
+            run = {
+                "id": r.id,
+                "started_at": r.started_at.isoformat(),
+                "run_by": existing(session, User, r.run_by_id).name,
+                "software_version": r.software_version,
+                "parameters": dict(r.parameters or {}),
+                "frequency_table": table.name if table else None,
+                "input_sha256": r.input_sha256,
+            }
+        log_event(
+            session, user.name, action, "candidate", c.id, person=person.ref, remains=remains.ref
+        )
+        return MatchDetail(
+            c.id,
+            candidate_status(kinds.get(c.id, set())),
+            person.ref,
+            primary_name(person),
+            [name_dict(n) for n in person.names],
+            person.status,
+            remains.ref,
+            remains.site,
+            remains.condition,
+            remains.status,
+            remains.recovered_on,
+            sample.ref if sample else None,
+            c.log10_lr,
+            c.posterior,
+            describe_lr(c.log10_lr),
+            describe_posterior(c.posterior, evidence.prior),
+            markers,
+            zero,
+            lr0,
+            warnings,
+            exclusions,
+            alts,
+            fam_ref,
+            nodes,
+            refs,
+            decisions,
+            run,
+            sorted(stored),
+        )

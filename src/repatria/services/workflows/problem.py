@@ -1,0 +1,403 @@
+"""The DVI problem the registry holds: what an identification run analyses.
+
+The problem (:func:`registry_problem`) holds:
+
+- markers: one frequency table (by name, else the newest), rebuilt exactly as imported;
+- PM samples: every post mortem sample with a usable profile (the newest one not replaced by a
+  correction), as its sample reference, with the sex the lab typed;
+- reference families: every family with at least one missing person; each missing person
+  appears under his person reference; a relative is typed only while his donor's consent
+  stands (a withdrawn donor is an untyped member of the pedigree, never dropped from it);
+- pairings: dvir's default, every missing person of compatible sex (or unknown sex), or nobody,
+  less the pairing exclusions recorded (a case's pairings.json is imported as exclusions).
+
+Genotypes at markers the frequency table does not have are left out and counted
+(``RegistryProblem.outside_table``); an allele the table does not have stops the run with
+the sample and marker named, since guessing its frequency would change every LR.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from repatria.errors import KinshipError, NotFoundError, ServiceError
+from repatria.formats.markers_json import marker_from_dict, marker_to_dict
+from repatria.kinship.dvi import DVIProblem
+from repatria.kinship.markers import Marker
+from repatria.kinship.pedigree import Genotype, Individual, Pedigree, Sex
+from repatria.registry.db import session_scope
+from repatria.registry.models import (
+    Donor,
+    FrequencyTable,
+    MarkerDefinition,
+    PairingExclusion,
+    PedigreeMember,
+    Person,
+    Profile,
+    ReferenceFamily,
+    Sample,
+)
+from repatria.registry.models import Genotype as GenotypeRow
+from repatria.registry.queries import existing, usable_profiles
+
+__all__ = [
+    "RegistryProblem",
+    "registry_problem",
+    "problem_from_registry",
+    "markers_from_rows",
+    "problem_sha256",
+]
+
+_SEX = {"male": Sex.MALE, "female": Sex.FEMALE, "unknown": Sex.UNKNOWN, None: Sex.UNKNOWN}
+
+
+@dataclass(frozen=True, eq=False)
+class RegistryProblem:
+    """A DVI problem built from the registry, with the records behind each id."""
+
+    problem: DVIProblem
+    frequency_table: FrequencyTable
+    pm_sample: dict[str, int]  # PM id -> sample id
+    pm_remains: dict[str, int]  # PM id -> remains id
+    pm_profile: dict[str, int]  # PM id -> profile id
+    mp_person: dict[str, int]  # MP id -> person id
+    reference_profiles: list[int]  # profile ids of the typed relatives used
+    withdrawn_donors: list[str]  # donors left untyped because consent was withdrawn
+    outside_table: int  # genotypes at markers the table does not have
+    sha256: str = ""
+
+
+# ----------------------------------------------------------------------------- markers
+
+
+def markers_from_rows(rows: list[MarkerDefinition]) -> tuple[Marker, ...]:
+    """Markers rebuilt exactly from ``marker_definitions`` rows (see ``markers_to_rows``)."""
+    out = []
+    for r in rows:
+        extra = r.mutation or {}
+        alleles = extra.get("alleles") or list(r.frequencies)
+        out.append(
+            marker_from_dict(
+                {
+                    "name": r.name,
+                    "chrom": extra.get("chrom"),
+                    "posMb": extra.get("posMb"),
+                    "isX": extra.get("isX", r.chromosome == "X"),
+                    "alleles": alleles,
+                    "afreq": [r.frequencies[a] for a in alleles],
+                    "mutmod": extra.get("mutmod"),
+                },
+                file=f"frequency table {r.frequency_table_id}",
+                field="markers",
+            )
+        )
+    return tuple(out)
+
+
+def _frequency_table(session: Session, name: str | None) -> FrequencyTable:
+    stmt = select(FrequencyTable)
+    if name is not None:
+        table = session.execute(stmt.where(FrequencyTable.name == name)).scalar_one_or_none()
+        if table is None:
+            raise NotFoundError(f"there is no frequency table {name!r} in the registry")
+        return table
+    table = (
+        session.execute(
+            stmt.join(MarkerDefinition, MarkerDefinition.frequency_table_id == FrequencyTable.id)
+            .order_by(FrequencyTable.id.desc())
+            .limit(1)
+        )
+        .scalars()
+        .first()
+    )
+    if table is None:
+        raise ServiceError(
+            "the registry has no frequency table with markers; import a case first "
+            "(`repatria import case PATH`)"
+        )
+    return table
+
+
+# ----------------------------------------------------------------------------- the problem
+
+
+def registry_problem(session: Session, frequency_table: str | None = None) -> RegistryProblem:
+    """Build the DVI problem from the registry (see the module notes)."""
+    table = _frequency_table(session, frequency_table)
+    mrows = list(
+        session.execute(
+            select(MarkerDefinition)
+            .where(MarkerDefinition.frequency_table_id == table.id)
+            .order_by(MarkerDefinition.id)
+        ).scalars()
+    )
+    markers = markers_from_rows(mrows)
+    profiles = _Profiles(session, table, markers)
+    pm = _pm_samples(session, profiles)
+    fams = _reference_families(session, profiles)
+    # Columns in person id order: a case import creates its persons in the case's own order.
+    missing = sorted(fams.missing_family, key=lambda m: fams.mp_person[m])
+    if not pm.ids or not missing:
+        raise ServiceError(
+            f"nothing to identify: the registry holds {len(pm.ids)} PM profile(s) and "
+            f"{len(missing)} missing person(s) in reference families"
+        )
+    try:
+        problem = DVIProblem(
+            markers,
+            tuple(pm.ids),
+            pm.sex,
+            pm.profiles,
+            fams.pedigrees,
+            fams.am,
+            tuple(missing),
+            fams.missing_family,
+        )
+        excluded = _exclusions(session, pm.sample, fams.mp_person)
+        if excluded:
+            problem = replace(
+                problem,
+                pairings={
+                    v: tuple(m for m in problem.pairings[v] if (v, m) not in excluded)
+                    for v in pm.ids
+                },
+            )
+    except KinshipError as e:
+        raise ServiceError(f"the registry's records do not make a valid DVI problem: {e}") from None
+    rp = RegistryProblem(
+        problem,
+        table,
+        pm.sample,
+        pm.remains,
+        pm.profile,
+        fams.mp_person,
+        sorted(fams.reference_profiles),
+        sorted(fams.withdrawn),
+        profiles.outside,
+    )
+    object.__setattr__(rp, "sha256", problem_sha256(problem))
+    return rp
+
+
+class _Profiles:
+    """The newest usable profile of each sample, read as genotypes at the table's markers."""
+
+    def __init__(self, session: Session, table: FrequencyTable, markers: tuple[Marker, ...]):
+        self.table = table
+        self.by_name = {m.name: m for m in markers}
+        self.outside = 0  # genotypes at markers the table does not have
+        self.newest: dict[int, Profile] = {}
+        for prof in session.execute(usable_profiles()).scalars():
+            self.newest[prof.sample_id] = prof  # id order: the newest usable profile wins
+        self.genos: dict[int, dict[str, Genotype]] = {}
+        if self.newest:
+            ids = [p.id for p in self.newest.values()]
+            for g in session.execute(
+                select(GenotypeRow).where(GenotypeRow.profile_id.in_(ids)).order_by(GenotypeRow.id)
+            ).scalars():
+                self.genos.setdefault(g.profile_id, {})[g.marker] = (g.allele1, g.allele2)
+
+    def has(self, sample: Sample) -> bool:
+        return sample.id in self.newest
+
+    def profile_id(self, sample: Sample) -> int:
+        return self.newest[sample.id].id
+
+    def of(self, sample: Sample) -> dict[str, Genotype]:
+        """The sample's genotypes at the table's markers (others are counted, not used)."""
+        out: dict[str, Genotype] = {}
+        for name, g in self.genos.get(self.profile_id(sample), {}).items():
+            m = self.by_name.get(name)
+            if m is None:
+                self.outside += 1
+                continue
+            for a in g:
+                if a is not None and a not in m._index:
+                    # The allele itself is not named: messages may end up in logs.
+                    raise ServiceError(
+                        f"sample {sample.ref} carries an allele at {name} that frequency "
+                        f"table {self.table.name!r} does not have; add it to the table"
+                    )
+            out[name] = g
+        return out
+
+
+@dataclass
+class _PMSamples:
+    """Every post mortem sample with a usable profile, in sample id order, by sample ref."""
+
+    ids: list[str] = field(default_factory=list)
+    sex: dict[str, Sex] = field(default_factory=dict)
+    profiles: dict[str, dict[str, Genotype]] = field(default_factory=dict)
+    sample: dict[str, int] = field(default_factory=dict)
+    remains: dict[str, int] = field(default_factory=dict)
+    profile: dict[str, int] = field(default_factory=dict)
+
+
+def _pm_samples(session: Session, profiles: _Profiles) -> _PMSamples:
+    pm = _PMSamples()
+    samples = session.execute(
+        select(Sample).where(Sample.kind == "pm").order_by(Sample.id)
+    ).scalars()
+    for s in samples:
+        if not profiles.has(s):
+            continue
+        if s.remains_id is None:
+            raise ServiceError(f"post mortem sample {s.ref} belongs to no remains")
+        pm.ids.append(s.ref)
+        pm.sex[s.ref] = _SEX[s.sex]
+        pm.profiles[s.ref] = profiles.of(s)
+        pm.sample[s.ref], pm.remains[s.ref] = s.id, s.remains_id
+        pm.profile[s.ref] = profiles.profile_id(s)
+    return pm
+
+
+@dataclass
+class _Families:
+    """Reference families with at least one missing person, and what they contribute."""
+
+    pedigrees: dict[str, Pedigree] = field(default_factory=dict)
+    am: dict[str, dict[str, dict[str, Genotype]]] = field(default_factory=dict)
+    missing_family: dict[str, str] = field(default_factory=dict)  # MP -> family ref
+    mp_person: dict[str, int] = field(default_factory=dict)  # MP -> person id
+    reference_profiles: list[int] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)  # donors whose consent was withdrawn
+
+
+def _reference_families(session: Session, profiles: _Profiles) -> _Families:
+    out = _Families()
+    fams = session.execute(
+        select(ReferenceFamily)
+        .where(
+            ReferenceFamily.id.in_(
+                select(PedigreeMember.family_id).where(PedigreeMember.person_id.is_not(None))
+            )
+        )
+        .order_by(ReferenceFamily.id)
+    ).scalars()
+    for fam in fams.all():
+        members = (
+            session.execute(
+                select(PedigreeMember)
+                .where(PedigreeMember.family_id == fam.id)
+                .order_by(PedigreeMember.id)
+            )
+            .scalars()
+            .all()
+        )
+        label = _family_pedigree(session, fam, members, out)
+        for mem in members:
+            if mem.person_id is not None:
+                mp = label[mem.individual]
+                if mp in out.missing_family:
+                    raise ServiceError(
+                        f"person {mp} is the missing person of two reference families "
+                        f"({out.missing_family[mp]} and {fam.ref})"
+                    )
+                out.missing_family[mp] = fam.ref
+                out.mp_person[mp] = mem.person_id
+            elif mem.donor_id is not None:
+                _typed_relative(session, fam, mem, mem.donor_id, profiles, out)
+    return out
+
+
+def _family_pedigree(
+    session: Session, fam: ReferenceFamily, members: Sequence[PedigreeMember], out: _Families
+) -> dict[str, str]:
+    """Add the family's pedigree to ``out``; returns individual -> person ref of its MPs."""
+    # A missing person is known by his person reference in every run.
+    label: dict[str, str] = {}
+    for mem in members:
+        if mem.person_id is not None:
+            label[mem.individual] = existing(session, Person, mem.person_id).ref
+    inds = [
+        Individual(
+            label.get(mem.individual, mem.individual),
+            label.get(mem.father, mem.father) if mem.father else None,
+            label.get(mem.mother, mem.mother) if mem.mother else None,
+            _SEX[mem.sex],
+        )
+        for mem in members
+    ]
+    try:
+        out.pedigrees[fam.ref] = Pedigree(inds, name=fam.ref)
+    except KinshipError as e:
+        raise ServiceError(f"reference family {fam.ref} is not a valid pedigree: {e}") from None
+    return label
+
+
+def _typed_relative(
+    session: Session,
+    fam: ReferenceFamily,
+    mem: PedigreeMember,
+    donor_id: int,
+    profiles: _Profiles,
+    out: _Families,
+) -> None:
+    """A donor's newest profile as the AM data of ``mem``, while the donor's consent stands."""
+    donor = existing(session, Donor, donor_id)
+    if donor.consent_withdrawn_at is not None:
+        out.withdrawn.append(donor.ref)
+        return
+    sample = (
+        session.execute(
+            select(Sample).where(Sample.donor_id == donor.id).order_by(Sample.id.desc())
+        )
+        .scalars()
+        .first()
+    )
+    if sample is None or not profiles.has(sample):
+        return
+    out.am.setdefault(fam.ref, {})[mem.individual] = profiles.of(sample)
+    out.reference_profiles.append(profiles.profile_id(sample))
+
+
+def _exclusions(
+    session: Session, pm_sample: Mapping[str, int], mp_person: Mapping[str, int]
+) -> set[tuple[str, str]]:
+    """``(PM, MP)`` pairings ruled out by recorded pairing exclusions."""
+    pm_of = {s: v for v, s in pm_sample.items()}
+    mp_of = {p: m for m, p in mp_person.items()}
+    rows = session.execute(
+        select(PairingExclusion.sample_id, PairingExclusion.person_id).where(
+            PairingExclusion.sample_id.in_(list(pm_of))
+        )
+    ).all()
+    return {(pm_of[s], mp_of[p]) for s, p in rows if p in mp_of}
+
+
+def problem_sha256(problem: DVIProblem) -> str:
+    """SHA-256 of a canonical JSON of everything the analysis reads (the run's input hash)."""
+
+    def geno(prof: Mapping[str, Genotype]) -> dict[str, list[str | None]]:
+        return {m: list(g) for m, g in sorted(prof.items())}
+
+    doc = {
+        "markers": [marker_to_dict(m) for m in problem.markers],
+        "pm": [
+            [v, int(problem.pm_sex[v]), geno(problem.pm_profiles.get(v, {}))] for v in problem.pm
+        ],
+        "families": {
+            f: [[i.id, i.father, i.mother, int(i.sex)] for i in ped]
+            for f, ped in problem.families.items()
+        },
+        "am": {
+            f: {p: geno(g) for p, g in sorted(d.items())} for f, d in problem.am_profiles.items()
+        },
+        "missing": [[m, problem.missing_family[m]] for m in problem.missing],
+        "pairings": {v: list(problem.pairings[v]) for v in problem.pm},
+    }
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def problem_from_registry(db: str | None, frequency_table: str | None = None) -> DVIProblem:
+    """The DVI problem the next run would analyse (for notebooks, checks and the web)."""
+    with session_scope(db) as session:
+        return registry_problem(session, frequency_table).problem

@@ -1,0 +1,89 @@
+"""Priors over assignments: the open-population prior against brute-force enumeration."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from repatria.kinship.dvi import NOBODY, pairwise_lr
+from repatria.kinship.errors import KinshipError
+from repatria.kinship.joint import joint_dvi
+from repatria.kinship.priors import open_population_prior
+from repatria.services.pipelines.simulation import simulate_dvi_case
+
+
+def _enumerate(problem, pw, prior):
+    """Posterior marginals by listing every assignment (families of one MP: product of LRs)."""
+    row = {v: i for i, v in enumerate(problem.pm)}
+    col = {m: j for j, m in enumerate(problem.missing)}
+    weights, assignments = [], []
+    for choice in itertools.product(*(problem.pairings[v] for v in problem.pm)):
+        used = [m for m in choice if m != NOBODY]
+        if len(used) != len(set(used)):
+            continue
+        logw = 0.0
+        for v, m in zip(problem.pm, choice, strict=True):
+            if m != NOBODY:
+                logw += pw.log_lr[row[v], col[m]] + prior.log_odds.get(v, {}).get(m, 0.0)
+        weights.append(logw)
+        assignments.append(choice)
+    w = np.exp(np.array(weights) - max(weights))
+    w /= w.sum()
+    marg = np.zeros((len(problem.pm), len(problem.missing) + 1))
+    for wi, choice in zip(w, assignments, strict=True):
+        for v, m in zip(problem.pm, choice, strict=True):
+            marg[row[v], col[m] if m != NOBODY else -1] += wi
+    return marg
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(1, 5000), p=st.floats(0.01, 0.99))
+def test_open_population_marginals_equal_enumeration(seed: int, p: float) -> None:
+    problem = simulate_dvi_case(4, 3, seed).problem
+    pw = pairwise_lr(problem)
+    prior = open_population_prior(problem, p)
+    j = joint_dvi(problem, pw, prior=prior)
+    np.testing.assert_allclose(j.marginals, _enumerate(problem, pw, prior), atol=1e-9)
+    np.testing.assert_allclose(j.marginals.sum(axis=1), 1.0, atol=1e-12)
+    assert j.prior.startswith("open population")
+    # loglik and LR of an assignment stay its likelihood, whatever the prior
+    flat = {tuple(a.assignment.items()): a for a in joint_dvi(problem, pw, top=50).top}
+    for a in j.top:
+        f = flat.get(tuple(a.assignment.items()))
+        if f is not None:
+            assert a.loglik == pytest.approx(f.loglik, rel=1e-12)
+
+
+def test_odds_of_one_are_the_flat_prior() -> None:
+    # p_v = k_v / (k_v + 1) gives every pairing prior odds 1: dvir's flat prior.
+    problem = simulate_dvi_case(5, 4, 3).problem
+    pw = pairwise_lr(problem)
+    k = {v: len([m for m in problem.pairings[v] if m != NOBODY]) for v in problem.pm}
+    prior = open_population_prior(problem, 0.5, per_pm={v: k[v] / (k[v] + 1) for v in k})
+    np.testing.assert_allclose(
+        joint_dvi(problem, pw, prior=prior).marginals, joint_dvi(problem, pw).marginals, atol=1e-12
+    )
+
+
+def test_weak_link_is_not_likely_under_a_low_prior() -> None:
+    # One PM, one family, LR 2.9: flat prior gives 2.9 / 3.9 = 0.74; with p = 0.1 it is
+    # 2.9 * 0.1 / 0.9 / (1 + 2.9 * 0.1 / 0.9) = 0.244.
+    problem = simulate_dvi_case(1, 1, 7).problem
+    pw = pairwise_lr(problem)
+    lr = float(pw.lr[0, 0])
+    odds = lr * 0.1 / 0.9
+    got = joint_dvi(problem, pw, prior=open_population_prior(problem, 0.1)).marginals[0, 0]
+    assert got == pytest.approx(odds / (1 + odds), rel=1e-12)
+    assert joint_dvi(problem, pw).marginals[0, 0] == pytest.approx(lr / (1 + lr), rel=1e-12)
+
+
+def test_prior_refuses_bad_probabilities() -> None:
+    problem = simulate_dvi_case(2, 2, 1).problem
+    for bad in (0.0, 1.5, math.nan):
+        with pytest.raises(KinshipError, match="match prior"):
+            open_population_prior(problem, bad)
