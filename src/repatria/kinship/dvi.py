@@ -270,10 +270,13 @@ class PairwiseResult:
     pm, missing : row and column ids.
     markers : marker names, in order.
     log_lr : natural-log LR, shape ``(n_pm, n_missing)``; ``nan`` where the pairing is not allowed.
+    per_marker : a dense ``(n_pm, n_missing, n_markers)`` array of per-marker log LRs when the
+        result was made by hand (small cases); ``None`` when the values come from ``tables``.
     exclusions : number of markers inconsistent without mutation, shape ``(n_pm, n_missing)``;
         ``-1`` where the pairing is not allowed.
     family_loglik : per-marker log-likelihood of each reference family alone (families with MPs).
-    allowed : bool, shape ``(n_pm, n_missing)``: the pairing is among the problem's pairings.
+    allowed : bool, shape ``(n_pm, n_missing)``: the pairing is among the problem's pairings
+        (default: where ``exclusions >= 0``).
     tables, encoded_pm : the screening tables and the PMs' rows in them that the values come from
         (:mod:`repatria.kinship.screening`); per-marker LRs are read from them on demand.
 
@@ -286,12 +289,19 @@ class PairwiseResult:
     missing: tuple[str, ...]
     markers: tuple[str, ...]
     log_lr: np.ndarray
+    per_marker: np.ndarray | None
     exclusions: np.ndarray
     family_loglik: Mapping[str, np.ndarray]
-    allowed: np.ndarray
-    tables: ScreeningTables = field(repr=False)
-    encoded_pm: EncodedPM = field(repr=False)
+    allowed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    tables: ScreeningTables | None = field(default=None, repr=False)
+    encoded_pm: EncodedPM | None = field(default=None, repr=False)
     version: str = __version__
+
+    def __post_init__(self) -> None:
+        if self.allowed.shape != self.log_lr.shape:
+            object.__setattr__(self, "allowed", np.asarray(self.exclusions) >= 0)
+        if self.per_marker is None and (self.tables is None or self.encoded_pm is None):
+            raise KinshipError("a pairwise result needs per-marker values or the tables")
 
     @property
     def lr(self) -> np.ndarray:
@@ -303,23 +313,33 @@ class PairwiseResult:
 
         0 at markers where the PM is untyped; all ``nan`` when the pairing is not allowed.
         """
+        if self.per_marker is not None:
+            return np.array(self.per_marker[i, j], dtype=float)
         out = np.zeros(len(self.markers))
         if not self.allowed[i, j]:
             out[:] = np.nan
             return out
-        c = self.encoded_pm.codes[i]
+        tables, enc = self.tables, self.encoded_pm
+        if tables is None or enc is None:  # not reached: checked when made
+            raise KinshipError("a pairwise result needs per-marker values or the tables")
+        c = enc.codes[i]
         typed = c >= 0
-        out[typed] = self.tables.logt[c[typed], j] - self.encoded_pm.marker_loglik[i, typed]
+        out[typed] = tables.logt[c[typed], j] - enc.marker_loglik[i, typed]
         return out
 
     @cached_property
     def log_lr_per_marker(self) -> np.ndarray:
         """Natural-log LR per marker, shape ``(n_pm, n_missing, n_markers)``; ``nan`` where the
         pairing is not allowed. Built on first use: for small cases (see :meth:`marker_log_lr`)."""
-        codes = self.encoded_pm.codes
+        if self.per_marker is not None:
+            return self.per_marker
+        tables, enc = self.tables, self.encoded_pm
+        if tables is None or enc is None:  # not reached: checked when made
+            raise KinshipError("a pairwise result needs per-marker values or the tables")
+        codes = enc.codes
         typed = codes >= 0
-        vals = self.tables.logt[np.where(typed, codes, 0)]  # (n_pm, n_markers, n_missing)
-        vals -= self.encoded_pm.marker_loglik[:, :, None]
+        vals = tables.logt[np.where(typed, codes, 0)]  # (n_pm, n_markers, n_missing)
+        vals -= enc.marker_loglik[:, :, None]
         vals[~typed] = 0.0
         out = np.ascontiguousarray(np.swapaxes(vals, 1, 2))
         out[~self.allowed] = np.nan
@@ -385,6 +405,7 @@ def pairwise_lr(problem: DVIProblem) -> PairwiseResult:
         problem.missing,
         tables.markers,
         log_lr,
+        None,
         excl,
         fam_ll,
         allowed,
