@@ -16,24 +16,22 @@ Conventions
 from __future__ import annotations
 
 import math
-import sys
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import ClassVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from repatria import __version__
-from repatria.kinship._numeric import BoundedCache, safe_exp_array
+from repatria.kinship._numeric import safe_exp_array
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
-from repatria.kinship.probability import (
-    genotype_likelihoods,
-    genotype_table_and_loglik,
-)
+
+if TYPE_CHECKING:  # screening imports this module; it is loaded when pairwise_lr first runs
+    from repatria.kinship.screening import EncodedPM, ScreeningTables, TableCache
 
 __all__ = [
     "NOBODY",
@@ -205,6 +203,11 @@ class DefaultPairings(Mapping[str, tuple[str, ...]]):
         self._problem = problem
         self._cache: dict[str, tuple[str, ...]] = {}
 
+    @property
+    def problem(self) -> DVIProblem:
+        """The problem whose pairings these are."""
+        return self._problem
+
     def __getitem__(self, pm: str) -> tuple[str, ...]:
         hit = self._cache.get(pm)
         if hit is None:
@@ -238,7 +241,7 @@ def pm_loglik(markers: Sequence[Marker], profile: Mapping[str, Genotype], sex: S
     out = np.zeros(len(markers))
     for k, m in enumerate(markers):
         g = profile.get(m.name)
-        if g is None:
+        if g is None or (g[0] is None and g[1] is None):
             continue
         out[k] = math.log(_genotype_probability(m, g, sex, who="PM sample"))
     return out
@@ -265,26 +268,82 @@ class PairwiseResult:
     Attributes
     ----------
     pm, missing : row and column ids.
+    markers : marker names, in order.
     log_lr : natural-log LR, shape ``(n_pm, n_missing)``; ``nan`` where the pairing is not allowed.
-    log_lr_per_marker : shape ``(n_pm, n_missing, n_markers)``.
+    per_marker : a dense ``(n_pm, n_missing, n_markers)`` array of per-marker log LRs when the
+        result was made by hand (small cases); ``None`` when the values come from ``tables``.
     exclusions : number of markers inconsistent without mutation, shape ``(n_pm, n_missing)``;
         ``-1`` where the pairing is not allowed.
-    family_loglik : per-marker log-likelihood of each reference family alone.
+    family_loglik : per-marker log-likelihood of each reference family alone (families with MPs).
+    allowed : bool, shape ``(n_pm, n_missing)``: the pairing is among the problem's pairings
+        (default: where ``exclusions >= 0``).
+    tables, encoded_pm : the screening tables and the PMs' rows in them that the values come from
+        (:mod:`repatria.kinship.screening`); per-marker LRs are read from them on demand.
+
+    Per-marker values are not held as a dense ``(n_pm, n_missing, n_markers)`` array (2,000 ×
+    1,500 × 24 floats would be 576 MB): :meth:`marker_log_lr` gives one pairing's, and
+    :attr:`log_lr_per_marker` builds the whole array on first use, for small cases.
     """
 
     pm: tuple[str, ...]
     missing: tuple[str, ...]
     markers: tuple[str, ...]
     log_lr: np.ndarray
-    log_lr_per_marker: np.ndarray
+    per_marker: np.ndarray | None
     exclusions: np.ndarray
     family_loglik: Mapping[str, np.ndarray]
+    allowed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    tables: ScreeningTables | None = field(default=None, repr=False)
+    encoded_pm: EncodedPM | None = field(default=None, repr=False)
     version: str = __version__
+
+    def __post_init__(self) -> None:
+        if self.allowed.shape != self.log_lr.shape:
+            object.__setattr__(self, "allowed", np.asarray(self.exclusions) >= 0)
+        if self.per_marker is None and (self.tables is None or self.encoded_pm is None):
+            raise KinshipError("a pairwise result needs per-marker values or the tables")
 
     @property
     def lr(self) -> np.ndarray:
         """LR, shape ``(n_pm, n_missing)``; ``inf`` beyond the float range."""
         return safe_exp_array(self.log_lr)
+
+    def marker_log_lr(self, i: int, j: int) -> np.ndarray:
+        """Natural-log LR per marker of PM row ``i`` on MP column ``j``, shape ``(n_markers,)``.
+
+        0 at markers where the PM is untyped; all ``nan`` when the pairing is not allowed.
+        """
+        if self.per_marker is not None:
+            return np.array(self.per_marker[i, j], dtype=float)
+        out = np.zeros(len(self.markers))
+        if not self.allowed[i, j]:
+            out[:] = np.nan
+            return out
+        tables, enc = self.tables, self.encoded_pm
+        if tables is None or enc is None:  # not reached: checked when made
+            raise KinshipError("a pairwise result needs per-marker values or the tables")
+        c = enc.codes[i]
+        typed = c >= 0
+        out[typed] = tables.logt[c[typed], j] - enc.marker_loglik[i, typed]
+        return out
+
+    @cached_property
+    def log_lr_per_marker(self) -> np.ndarray:
+        """Natural-log LR per marker, shape ``(n_pm, n_missing, n_markers)``; ``nan`` where the
+        pairing is not allowed. Built on first use: for small cases (see :meth:`marker_log_lr`)."""
+        if self.per_marker is not None:
+            return self.per_marker
+        tables, enc = self.tables, self.encoded_pm
+        if tables is None or enc is None:  # not reached: checked when made
+            raise KinshipError("a pairwise result needs per-marker values or the tables")
+        codes = enc.codes
+        typed = codes >= 0
+        vals = tables.logt[np.where(typed, codes, 0)]  # (n_pm, n_markers, n_missing)
+        vals -= enc.marker_loglik[:, :, None]
+        vals[~typed] = 0.0
+        out = np.ascontiguousarray(np.swapaxes(vals, 1, 2))
+        out[~self.allowed] = np.nan
+        return out
 
     @property
     def lr_per_marker(self) -> np.ndarray:
@@ -292,279 +351,67 @@ class PairwiseResult:
         return safe_exp_array(self.log_lr_per_marker)
 
 
-@dataclass(frozen=True, eq=False)
-class _FamilyTables:
-    """For one family and marker: the family's likelihood and its MPs' genotype tables."""
+def _table_cache() -> TableCache:
+    global _TABLE_CACHE
+    if _TABLE_CACHE is None:
+        from repatria.kinship.screening import TableCache
 
-    loglik: np.ndarray  # (n_markers,)
-    tables: dict[str, list[np.ndarray]]  # mp -> per marker (n, n) joint P(data, MP genotype)
-    row_sums: dict[str, list[np.ndarray]]  # mp -> per marker (n,) P(data, MP carries a and any)
-    patterns: dict[str, list[_NoMutationPattern]]
-
-
-def _family_tables(problem: DVIProblem, famid: str) -> _FamilyTables:
-    """A family's likelihood per marker, and for each of its MPs the table of every genotype."""
-    ped = problem.families[famid]
-    prof = problem.am_profiles.get(famid, {})
-    pm_alleles = problem.pm_alleles
-    tables: dict[str, list[np.ndarray]] = {}
-    row_sums: dict[str, list[np.ndarray]] = {}
-    patterns: dict[str, list[_NoMutationPattern]] = {}
-    ll = np.zeros(len(problem.markers))
-    for mp in problem.family_missing[famid]:
-        tables[mp], row_sums[mp], patterns[mp] = [], [], []
-        for k, m in enumerate(problem.markers):
-            geno = {pid: pr[m.name] for pid, pr in prof.items() if pr.get(m.name) is not None}
-            # Only genotypes the PM samples carry are looked up: the rest may be lumped. The
-            # table sums to the family's own likelihood.
-            table, ll[k], rows, pattern = _marker_table(ped, m, geno, mp, pm_alleles[m.name])
-            tables[mp].append(table)
-            row_sums[mp].append(rows)
-            patterns[mp].append(pattern)
-    return _FamilyTables(ll, tables, row_sums, patterns)
+        _TABLE_CACHE = TableCache(_TABLE_CACHE_LIMIT)
+    return _TABLE_CACHE
 
 
-@dataclass(frozen=True, eq=False)
-class _TableEntry:
-    """One cached MP genotype table, and what it was computed for."""
-
-    # The pedigree and marker are held, so their ids cannot be reused while the entry lives.
-    ped: Pedigree
-    marker: Marker
-    alleles: frozenset[str]  # the PM alleles the table answers for
-    table: np.ndarray  # (n, n)
-    loglik: float
-    rows: np.ndarray  # (n,)
-    pattern: _NoMutationPattern
-
-
-_TableKey = tuple[int, int, str, tuple[tuple[str, Genotype], ...]]
-
-#: Bytes of tables the cache below may hold.
-_TABLE_CACHE_LIMIT = 128 * 2**20
+#: Bytes of (marker, MP) tables that :func:`pairwise_lr` keeps for later problems.
+_TABLE_CACHE_LIMIT = 256 * 2**20
 
 # dviSolve-style workflows ask for the pairwise LRs again and again on problems that differ in a
-# few families and have fewer PMs each time. A table computed for a larger set of PM alleles is
-# still exact for a smaller one (fewer alleles lumped), so unchanged families are not recomputed.
-# Bounded by the bytes of its tables only, least recently used first out.
-_TABLE_CACHE: BoundedCache[_TableKey, _TableEntry] = BoundedCache(
-    max_items=sys.maxsize, max_weight=_TABLE_CACHE_LIMIT, weight=lambda e: e.table.nbytes
-)
-
-
-def _marker_table(
-    ped: Pedigree, m: Marker, geno: Mapping[str, Genotype], mp: str, alleles: set[str]
-) -> tuple[np.ndarray, float, np.ndarray, _NoMutationPattern]:
-    """An MP's genotype table at one marker, the family's log-likelihood, row sums and pattern.
-
-    A cached table is reused when it was computed for the same pedigree, marker, MP and
-    reference genotypes, and for a superset of ``alleles``.
-    """
-    key = (id(ped), id(m), mp, tuple(sorted(geno.items(), key=lambda kv: kv[0])))
-    hit = _TABLE_CACHE.get(key)
-    if hit is not None and hit.ped is ped and hit.marker is m and alleles <= hit.alleles:
-        return hit.table, hit.loglik, hit.rows, hit.pattern
-    table, ll, rows = genotype_table_and_loglik(ped, m, geno, mp, alleles=alleles)
-    pattern = _NoMutationPattern(ped, m, geno, mp)
-    _TABLE_CACHE.put(key, _TableEntry(ped, m, frozenset(alleles), table, ll, rows, pattern))
-    return table, ll, rows, pattern
-
-
-class _NoMutationPattern:
-    """Which MP genotypes are possible without mutation (for exclusion counts).
-
-    Without mutation, possibility is a matter of allele identity alone, not of frequencies or
-    labels: alleles no reference carries are exchangeable (a genotype made of them is decided by
-    whether its two alleles are equal), and the references' alleles can be renamed in order of
-    first appearance. So the question is asked once on a tiny marker (the references' alleles
-    plus two stand-ins) and shared by every family and marker with the same pedigree shape and
-    the same pattern of alleles.
-    """
-
-    #: Possibility tables by (pedigree shape, MP position, canonical genotypes, alleles, X).
-    _cache: ClassVar[BoundedCache[Hashable, np.ndarray]] = BoundedCache(50_000)
-
-    def __init__(self, ped: Pedigree, m: Marker, geno: Mapping[str, Genotype], mp: str) -> None:
-        order = [ind.id for ind in ped]
-        pos = {pid: i for i, pid in enumerate(order)}
-        code: dict[str, int] = {}
-        canon: list[tuple[int, tuple[int, int]]] = []
-
-        def canonical(a: str | None) -> int:
-            return -1 if a is None else code.setdefault(a, len(code))
-
-        for pid in order:
-            g = geno.get(pid)
-            if g is None:
-                continue
-            cg = (canonical(g[0]), canonical(g[1]))  # in this order: codes by first appearance
-            canon.append((pos[pid], cg))
-        k = len(code)
-        self.code = np.full(m.n_alleles, -1, dtype=np.intp)
-        for a, c in code.items():
-            self.code[m.allele_index(a)] = c
-        self.x, self.y = k, k + 1
-        shape = tuple(
-            (pos[i.father] if i.father else -1, pos[i.mother] if i.mother else -1, int(i.sex))
-            for i in ped
-        )
-        key = (shape, pos[mp], tuple(canon), k, m.is_x)
-        table = self._cache.get(key)
-        if table is None:
-            labels = tuple(str(i) for i in range(k + 2))
-            tiny = Marker(m.name, labels, np.full(k + 2, 1.0 / (k + 2)), None, None, m.is_x)
-            cgeno: dict[str, Genotype] = {
-                order[i]: (
-                    None if cg[0] < 0 else labels[cg[0]],
-                    None if cg[1] < 0 else labels[cg[1]],
-                )
-                for i, cg in canon
-            }
-            table = genotype_likelihoods(ped, tiny, cgeno, mp) > 0
-            self._cache.put(key, table)
-        self.table = table
-
-    def possible_partial(self, a: int) -> bool:
-        """Is some genotype carrying allele ``a`` (the other allele lost) possible?
-
-        Every allele maps to one of the table's codes (its own, or a stand-in for the alleles no
-        reference carries, the second stand-in being "another such allele"), so the row of ``a``'s
-        code covers every partner allele.
-        """
-        c = self.code[a]
-        return bool(self.table[self.x if c < 0 else c].any())
-
-    def possible(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        ca, cb = self.code[a], self.code[b]
-        ua, ub = ca < 0, cb < 0
-        a2 = np.where(ua, self.x, ca)
-        b2 = np.where(ub, np.where(ua & (a != b), self.y, self.x), cb)
-        return self.table[a2, b2]
-
-
-def _lookup(m: Marker, table: np.ndarray, g: Genotype, row_sums: np.ndarray | None = None) -> float:
-    """The table's value for ``g``; a genotype with one allele unknown is that allele's row sum
-    (``row_sums`` when the table has lumped alleles, whose columns it does not show)."""
-    a = None if g[0] is None else m.allele_index(g[0])
-    b = None if g[1] is None else m.allele_index(g[1])
-    if a is None or b is None:
-        x = a if a is not None else b
-        return float(row_sums[x]) if row_sums is not None else float(np.nansum(table[x]))
-    return float(table[a, b])
-
-
-@dataclass(frozen=True, eq=False)
-class _PMArrays:
-    """PM genotypes as allele indices, shape ``(n_pm, n_markers)``; -1 where untyped."""
-
-    a: np.ndarray
-    b: np.ndarray
-    typed: np.ndarray  # bool
-    partial: np.ndarray  # bool: one allele unknown (looked up one by one)
-    loglik: np.ndarray  # log P(genotype) of each PM alone, 0 where untyped
-
-
-def _pm_arrays(problem: DVIProblem) -> _PMArrays:
-    n_pm, n_mk = len(problem.pm), len(problem.markers)
-    a = np.full((n_pm, n_mk), -1, dtype=np.intp)
-    b = np.full((n_pm, n_mk), -1, dtype=np.intp)
-    partial = np.zeros((n_pm, n_mk), dtype=bool)
-    for i, v in enumerate(problem.pm):
-        prof = problem.pm_profiles.get(v, {})
-        for k, m in enumerate(problem.markers):
-            g = prof.get(m.name)
-            if g is None:
-                continue
-            if g[0] is None or g[1] is None:
-                partial[i, k] = True
-                continue
-            a[i, k], b[i, k] = m.allele_index(g[0]), m.allele_index(g[1])
-    loglik = np.stack([problem.pm_logliks[v] for v in problem.pm]) if n_pm else np.zeros((0, n_mk))
-    return _PMArrays(a, b, (a >= 0) | partial, partial, loglik)
+# few families and have fewer PMs each time: a family whose pedigree, references and MPs are
+# unchanged is taken from here, not recomputed (see screening.TableCache).
+_TABLE_CACHE: TableCache | None = None
 
 
 def pairwise_lr(problem: DVIProblem) -> PairwiseResult:
     """LR of every allowed pairing, with per-marker values and exclusion counts.
 
-    Each family is evaluated once per marker for every genotype its MP could have; each PM is then
-    a lookup (vectorised over PMs), so the cost grows with families × markers, not PM × MP.
+    The values come from the screening engine (:mod:`repatria.kinship.screening`): each MP's table
+    of every genotype at every marker, built in batches per pedigree shape, and a second table in
+    the same layout saying which genotypes are impossible without mutation; every PM × MP log LR
+    is then one sparse product, ``codes @ logt - pm_loglik``, so the cost grows with families ×
+    markers, not PM × MP. Tables of families already seen (same pedigree shape, references and
+    MP, e.g. in the reduced problems of dviSolve) are reused.
     """
-    # Thousands of small contractions: BLAS threads only add overhead and steal the other core.
+    from repatria.kinship.screening import (
+        allowed_pairs,
+        build_tables,
+        count_exclusions,
+        encode_pm,
+        score_block,
+    )
+
+    # Many small contractions: BLAS threads only add overhead and steal the other core.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _pairwise_lr(problem)
-
-
-def _pairwise_lr(problem: DVIProblem) -> PairwiseResult:
-    markers = problem.markers
-    n_pm, n_mp, n_mk = len(problem.pm), len(problem.missing), len(markers)
-    log_lr = np.full((n_pm, n_mp), np.nan)
-    per_marker = np.full((n_pm, n_mp, n_mk), np.nan)
-    excl = np.full((n_pm, n_mp), -1, dtype=int)
-    fam_ll: dict[str, np.ndarray] = {}
-    col = {m: j for j, m in enumerate(problem.missing)}
-    arr = _pm_arrays(problem)
-    full = arr.typed & ~arr.partial
-    ia, ib = np.where(full, arr.a, 0), np.where(full, arr.b, 0)
-    for famid in problem.families:
-        if not problem.family_missing[famid]:
-            continue
-        ft = _family_tables(problem, famid)
-        fam_ll[famid] = ft.loglik
-        refs_impossible_nomut = _refs_impossible_without_mutation(problem, famid, ft, arr)
-        for mp in problem.family_missing[famid]:
-            j = col[mp]
-            allowed = np.array([problem.allowed(v, mp) for v in problem.pm], dtype=bool)
-            if not allowed.any():
-                continue
-            lrs = np.zeros((n_pm, n_mk))
-            count = np.zeros(n_pm, dtype=int)
-            for k, m in enumerate(markers):
-                t = ft.tables[mp][k]
-                joint = t[ia[:, k], ib[:, k]]
-                possible = ft.patterns[mp][k].possible(ia[:, k], ib[:, k])
-                for i in np.flatnonzero(arr.partial[:, k]):
-                    g = problem.pm_profiles[problem.pm[i]][m.name]
-                    known = g[0] if g[0] is not None else g[1]
-                    if known is None:
-                        raise KinshipError(
-                            f"PM sample '{problem.pm[i]}' is typed at {m.name} with no allele"
-                        )
-                    joint[i] = _lookup(m, t, g, ft.row_sums[mp][k])
-                    possible[i] = ft.patterns[mp][k].possible_partial(m.allele_index(known))
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    val = np.log(joint) - ft.loglik[k] - arr.loglik[:, k]
-                lrs[:, k] = np.where(arr.typed[:, k], val, 0.0)
-                count += np.where(arr.typed[:, k], ~possible, refs_impossible_nomut[k])
-            per_marker[allowed, j] = lrs[allowed]
-            with np.errstate(invalid="ignore"):
-                log_lr[allowed, j] = lrs[allowed].sum(axis=1)
-            excl[allowed, j] = count[allowed]
+        tables = build_tables(problem, exclusions=True, cache=_table_cache())
+    enc = encode_pm(problem, tables)
+    allowed = allowed_pairs(problem, tables)
+    log_lr = score_block(tables.logt, enc.codes, enc.loglik)
+    log_lr[~allowed] = np.nan
+    excl = count_exclusions(tables, enc.codes)
+    excl[~allowed] = -1
+    first: dict[str, int] = {}
+    for j, f in enumerate(tables.family):
+        first.setdefault(f, j)
+    fam_ll = {f: tables.family_loglik[j].copy() for f, j in first.items()}
     return PairwiseResult(
         problem.pm,
         problem.missing,
-        tuple(m.name for m in markers),
+        tables.markers,
         log_lr,
-        per_marker,
+        None,
         excl,
         fam_ll,
+        allowed,
+        tables,
+        enc,
     )
-
-
-def _refs_impossible_without_mutation(
-    problem: DVIProblem, famid: str, ft: _FamilyTables, arr: _PMArrays
-) -> np.ndarray:
-    """Per marker: are the references alone inconsistent without mutation? (Only asked where some
-    PM is untyped: there the exclusion count depends on it.)
-
-    The references' likelihood is the sum of the MP's genotype table, so it is zero exactly when
-    no MP genotype is possible: the no-mutation pattern table already says so.
-    """
-    out = np.zeros(len(problem.markers), dtype=bool)
-    mp = problem.family_missing[famid][0]
-    for k in range(len(problem.markers)):
-        if not arr.typed[:, k].all():
-            out[k] = not ft.patterns[mp][k].table.any()
-    return out
 
 
 def exclusion_matrix(problem: DVIProblem, pairwise: PairwiseResult | None = None) -> np.ndarray:

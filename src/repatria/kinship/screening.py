@@ -27,16 +27,23 @@ Output is never the dense matrix: a pair is kept if its LR is at least ``min_lr`
 is given, its LR is among the ``top`` largest of its PM or among the ``top`` largest of its family
 (ties at the K-th value are all kept, which makes the result independent of the block size).
 
-Differences from :func:`repatria.kinship.dvi.pairwise_lr`: none in the LRs of fully typed PM
-genotypes (tested to 1e-9 relative). For a partly typed PM genotype ``a/-`` this module sums the
-table over every genotype containing ``a``, including alleles lumped away; the core's ``nansum``
-over the unlumped columns leaves the lumped ones out.
+Exclusions
+----------
+With ``exclusions=True`` a second flat table in the same layout says, per code and MP, whether the
+MP can have that genotype without mutation (see :func:`_group_impossible`), and a small
+``(n_markers, n_missing)`` one whether the references alone are consistent without mutation;
+:func:`count_exclusions` is then two products as well. :func:`repatria.kinship.dvi.pairwise_lr`
+is these tables, scored densely, with the pairings applied as a mask (:func:`allowed_pairs`);
+a :class:`TableCache` lets later problems with the same families skip their contractions.
+A partly typed PM genotype ``a/-`` is the table's row sum over every genotype containing ``a``,
+lumped alleles included, as in the missing-person LR.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -48,18 +55,27 @@ import opt_einsum as oe
 import scipy.sparse as sp
 
 from repatria import __version__
-from repatria.kinship._numeric import safe_exp_array
+from repatria.kinship._numeric import BoundedCache, safe_exp_array
 from repatria.kinship.dvi import NOBODY, DefaultPairings, DVIProblem, pm_loglik
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
-from repatria.kinship.probability import AlleleVar, Factor, MarkerNetwork, contract
+from repatria.kinship.probability import (
+    AlleleVar,
+    Factor,
+    MarkerNetwork,
+    _setup,
+    genotype_likelihoods,
+)
 
 __all__ = [
     "ScreeningTables",
     "EncodedPM",
     "ScreenResult",
+    "TableCache",
+    "allowed_pairs",
     "build_tables",
+    "count_exclusions",
     "encode_pm",
     "score_block",
     "screen",
@@ -71,6 +87,9 @@ METHOD = (
     "per-MP genotype tables from the kinship core's contraction (batched per pedigree shape), "
     "PM blocks scored by a sparse product; theta 0, mutation models as stored"
 )
+
+#: How batched contractions are ordered (opt_einsum's ``optimize``).
+PATH = "greedy"
 
 #: Entries (PM × MP) of one scored block.
 BLOCK_ENTRIES = 1 << 22
@@ -94,6 +113,13 @@ class ScreeningTables:
     offsets : start of each marker's codes in the flat table; ``offsets[-1]`` is its length.
     logt : ``(offsets[-1], n_missing)`` float64, ``log P(refs, MP = g) - log P(refs)``.
     family_loglik : ``(n_missing, n_markers)``, the references' own log-likelihood per marker.
+    seconds : time spent building.
+    impossible : ``(offsets[-1], n_missing)`` float32 in the layout of ``logt``: 1 where the MP
+        cannot have that genotype without mutation, else 0 (only when built with
+        ``exclusions=True``, else ``None``).
+    refs_impossible : ``(n_markers, n_missing)`` bool: the references alone are inconsistent
+        without mutation (an untyped PM marker then counts as an exclusion); ``None`` likewise.
+    reused : (marker, MP) tables taken from a :class:`TableCache` instead of being computed.
     """
 
     markers: tuple[str, ...]
@@ -105,6 +131,9 @@ class ScreeningTables:
     logt: np.ndarray
     family_loglik: np.ndarray
     seconds: float = 0.0
+    impossible: np.ndarray | None = None
+    refs_impossible: np.ndarray | None = None
+    reused: int = 0
 
     @property
     def n_codes(self) -> int:
@@ -131,6 +160,56 @@ def _marker_genotypes(
 _ShapeSig = tuple[tuple[int, int, int], ...]
 #: Families whose tables are built in one batch: (shape, MP position, positions of the typed).
 _GroupKey = tuple[_ShapeSig, int, tuple[int, ...]]
+#: What one MP's table at one marker depends on: the marker (by id; the entry holds it), the
+#: group key and the typed references' allele indices (-1: unknown), in position order.
+_ColumnKey = tuple[int, _GroupKey, tuple[tuple[int, int], ...]]
+
+
+@dataclass(frozen=True, eq=False)
+class _ColumnTable:
+    """One MP's table at one marker, as a :class:`TableCache` keeps it."""
+
+    marker: Marker  # held, so that its id is not reused while the entry lives
+    labels: tuple[int, ...]  # marker allele indices with a code, in code order
+    values: np.ndarray  # (n_codes,) float64: the column of ``logt``
+    loglik: float
+    impossible: np.ndarray | None  # (n_codes,) bool, or None when not asked for
+    refs_impossible: bool
+
+
+class TableCache:
+    """(marker, MP) tables of earlier builds, for problems that share families.
+
+    dviSolve-style workflows ask for the pairwise LRs again and again on problems that differ in a
+    few families and have fewer PMs each time. An MP's table depends only on its family's shape,
+    its position in it, the marker and the references' genotypes there, so the key is that
+    content, not the family's name or the pedigree object. A table built for a larger set of PM
+    alleles (fewer alleles lumped) is still exact for a smaller one: its rows are picked out.
+    Bounded by the bytes of its tables, least recently used first out.
+    """
+
+    def __init__(self, max_bytes: int = 256 * 2**20) -> None:
+        self._items: BoundedCache[_ColumnKey, _ColumnTable] = BoundedCache(
+            max_items=sys.maxsize,
+            max_weight=max_bytes,
+            weight=lambda e: e.values.nbytes + (0 if e.impossible is None else e.impossible.nbytes),
+        )
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: _ColumnKey, marker: Marker) -> _ColumnTable | None:
+        """The entry of ``key``, if it was built for this very ``marker``."""
+        hit = self._items.get(key)
+        return hit if hit is not None and hit.marker is marker else None
+
+    def put(self, key: _ColumnKey, entry: _ColumnTable) -> None:
+        """Keep ``entry`` under ``key``."""
+        self._items.put(key, entry)
+
+    def clear(self) -> None:
+        """Drop every entry."""
+        self._items.clear()
 
 
 def _shape(ped: Pedigree) -> tuple[tuple[str, ...], _ShapeSig]:
@@ -142,96 +221,86 @@ def _shape(ped: Pedigree) -> tuple[tuple[str, ...], _ShapeSig]:
     return ped.ids, sig
 
 
+_PAIRS: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _pairs(nk: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(a, b)`` allele codes of the genotype codes ``0 .. nk (nk + 1) / 2 - 1``: ``a <= b``,
+    code ``b (b + 1) / 2 + a``."""
+    hit = _PAIRS.get(nk)
+    if hit is None:
+        ai, bi = np.triu_indices(nk)
+        order = np.lexsort((ai, bi))
+        hit = _PAIRS[nk] = (ai[order], bi[order])
+    return hit
+
+
+def _sublayout(cached: tuple[int, ...], labels: tuple[int, ...]) -> np.ndarray | None:
+    """Rows of a column built for the alleles ``cached`` that answer for ``labels`` (codes in the
+    order of this module's layout), or ``None`` when ``labels`` is not a subset of ``cached``."""
+    c, lab = np.asarray(cached, dtype=np.int64), np.asarray(labels, dtype=np.int64)
+    pos = np.searchsorted(c, lab)
+    if (pos >= len(c)).any() or (c[np.minimum(pos, len(c) - 1)] != lab).any():
+        return None
+    ai, bi = _pairs(len(lab))
+    pa, pb = pos[ai], pos[bi]
+    nc = len(c)
+    return np.concatenate([pb * (pb + 1) // 2 + pa, nc * (nc + 1) // 2 + pos])
+
+
 def build_tables(
     problem: DVIProblem,
     alleles: Mapping[str, set[str]] | None = None,
     progress: Progress | None = None,
     batch_entries: int = BATCH_ENTRIES,
+    exclusions: bool = False,
+    cache: TableCache | None = None,
 ) -> ScreeningTables:
     """Every MP's log genotype table at every marker (pure; the heavy part of a screen).
 
-    ``alleles``: per marker, the PM alleles the tables must answer for (default: those of the
-    problem's PMs). Alleles carried by references are always kept.
+    Parameters
+    ----------
+    alleles : per marker, the PM alleles the tables must answer for (default: those of the
+        problem's PMs). Alleles carried by references are always kept.
+    exclusions : also build ``impossible`` and ``refs_impossible`` (what
+        :func:`count_exclusions` needs).
+    cache : take (marker, MP) tables from it where they were built before for the same family
+        content, and keep the new ones in it.
     """
     t0 = time.perf_counter()
     markers = problem.markers
     missing = problem.missing
     n_mp = len(missing)
     alleles = problem.pm_alleles if alleles is None else alleles
-    shapes = {f: _shape(ped) for f, ped in problem.families.items()}
     codes: list[dict[str, int]] = []
     blocks: list[np.ndarray] = []
+    imp_blocks: list[np.ndarray] = []
+    refs_bad = np.zeros((len(markers), n_mp), dtype=bool)
     fam_ll = np.zeros((n_mp, len(markers)))
     offsets = np.zeros(len(markers) + 1, dtype=np.int64)
     col_family = tuple(problem.missing_family[mp] for mp in missing)
-    refs: dict[str, tuple[dict[str, int], list[tuple[int, str, Mapping[str, Genotype], Sex]]]] = {}
-    for famid, ped in problem.families.items():
-        pos = {pid: i for i, pid in enumerate(ped.ids)}
-        order = sorted((pos[pid], pid) for pid in problem.am_profiles.get(famid, {}) if pid in pos)
-        refs[famid] = (
-            pos,
-            [(i, pid, problem.am_profiles[famid][pid], ped[pid].sex) for i, pid in order],
-        )
+    refs = _typed_references(problem)
+    reused = 0
     for k, m in enumerate(markers):
-        seen_set = {m.allele_index(a, who="PM sample") for a in alleles.get(m.name, ())}
-        idx = m.allele_indices
-        name = m.name
-        groups: dict[_GroupKey, list[int]] = {}
-        group_obs: dict[_GroupKey, list[list[tuple[int, int]]]] = {}
-        for j, mp in enumerate(missing):
-            famid = col_family[j]
-            _, sig = shapes[famid]
-            pos, typed_refs = refs[famid]
-            typed: list[int] = []
-            obs: list[tuple[int, int]] = []
-            for i, pid, prof, sex in typed_refs:
-                g = prof.get(name)
-                if g is None or (g[0] is None and g[1] is None):
-                    continue
-                try:
-                    a = -1 if g[0] is None else idx[g[0]]
-                    b = -1 if g[1] is None else idx[g[1]]
-                except KeyError:
-                    _obs_indices(m, g, pid, sex, None)  # raises the core's error naming the person
-                    raise
-                if m.is_x:
-                    _obs_indices(m, g, pid, sex, None)
-                typed.append(i)
-                obs.append((a, b))
-                seen_set.update(x for x in (a, b) if x >= 0)
-            key = (sig, pos[mp], tuple(typed))
-            groups.setdefault(key, []).append(j)
-            group_obs.setdefault(key, []).append(obs)
-        seen = tuple(sorted(seen_set))
-        # Every group of a marker shares the allele space: the same marker, the same seen set, so
-        # the core lumps the same alleles away. Without lumping, every allele keeps its code.
-        labels: list[str] | None = None
-        block: np.ndarray | None = None
-        for key, cols in groups.items():
-            vals, ll, keep = _group_tables(
-                problem,
-                m,
-                seen,
-                cols,
-                key[2],
-                np.array(group_obs[key], dtype=np.int64).reshape(len(cols), len(key[2]), 2),
-                batch_entries,
-            )
-            if block is None:
-                labels = [m.alleles[i] for i in (keep if keep is not None else range(m.n_alleles))]
-                block = np.empty((vals.shape[1], n_mp))
-            block[:, cols] = vals.T
-            fam_ll[cols, k] = ll
-        if labels is None or block is None:  # a case without MPs (both are set together)
-            labels = [m.alleles[i] for i in seen]
-            block = np.empty((len(labels) * (len(labels) + 3) // 2, n_mp))
-        codes.append({a: c for c, a in enumerate(labels)})
-        blocks.append(block)
-        offsets[k + 1] = offsets[k] + block.shape[0]
+        out = _MarkerOut(k, fam_ll, refs_bad)
+        labels = _marker_tables(
+            problem, m, alleles.get(m.name, ()), refs, batch_entries, exclusions, cache, out
+        )
+        reused += out.reused
+        codes.append({m.alleles[a]: c for c, a in enumerate(labels)})
+        blocks.append(out.block)
+        if out.impossible is not None:
+            imp_blocks.append(out.impossible)
+        offsets[k + 1] = offsets[k] + out.block.shape[0]
         if progress is not None:
             progress("tables", k + 1, len(markers))
     logt = np.ascontiguousarray(np.concatenate(blocks) if blocks else np.empty((0, n_mp)))
     del blocks
+    impossible = None
+    if exclusions:
+        impossible = np.ascontiguousarray(
+            np.concatenate(imp_blocks) if imp_blocks else np.empty((0, n_mp), dtype=np.float32)
+        )
     mp_sex = np.array(
         [int(problem.families[col_family[j]][mp].sex) for j, mp in enumerate(missing)],
         dtype=np.int8,
@@ -246,7 +315,257 @@ def build_tables(
         logt,
         fam_ll,
         time.perf_counter() - t0,
+        impossible,
+        refs_bad if exclusions else None,
+        reused,
     )
+
+
+#: Per family: (shape, position of each person, typed references as (pos, id, profile, sex)).
+_Refs = dict[
+    str, tuple[_ShapeSig, dict[str, int], list[tuple[int, str, Mapping[str, Genotype], Sex]]]
+]
+
+
+def _typed_references(problem: DVIProblem) -> _Refs:
+    out: _Refs = {}
+    for famid, ped in problem.families.items():
+        pos = {pid: i for i, pid in enumerate(ped.ids)}
+        order = sorted((pos[pid], pid) for pid in problem.am_profiles.get(famid, {}) if pid in pos)
+        out[famid] = (
+            _shape(ped)[1],
+            pos,
+            [(i, pid, problem.am_profiles[famid][pid], ped[pid].sex) for i, pid in order],
+        )
+    return out
+
+
+class _MarkerOut:
+    """Where one marker's tables go: its block of rows, and its column of the shared arrays."""
+
+    def __init__(self, k: int, fam_ll: np.ndarray, refs_bad: np.ndarray) -> None:
+        self.k = k
+        self.fam_ll = fam_ll  # (n_missing, n_markers)
+        self.refs_bad = refs_bad  # (n_markers, n_missing)
+        self.block = np.empty((0, 0))
+        self.impossible: np.ndarray | None = None
+        self.reused = 0
+
+
+def _column_keys(
+    problem: DVIProblem, m: Marker, refs: _Refs, seen_set: set[int]
+) -> list[tuple[_GroupKey, tuple[tuple[int, int], ...]]]:
+    """Per MP column: its group key and its typed references' allele indices at ``m``
+    (validated); the references' alleles are added to ``seen_set``."""
+    idx = m.allele_indices
+    name = m.name
+    out = []
+    for mp in problem.missing:
+        sig, pos, typed_refs = refs[problem.missing_family[mp]]
+        typed: list[int] = []
+        obs: list[tuple[int, int]] = []
+        for i, pid, prof, sex in typed_refs:
+            g = prof.get(name)
+            if g is None or (g[0] is None and g[1] is None):
+                continue
+            try:
+                a = -1 if g[0] is None else idx[g[0]]
+                b = -1 if g[1] is None else idx[g[1]]
+            except KeyError:
+                _obs_indices(m, g, pid, sex, None)  # raises the core's error naming the person
+                raise
+            if m.is_x:
+                _obs_indices(m, g, pid, sex, None)
+            typed.append(i)
+            obs.append((a, b))
+            seen_set.update(x for x in (a, b) if x >= 0)
+        out.append(((sig, pos[mp], tuple(typed)), tuple(obs)))
+    return out
+
+
+def _marker_tables(
+    problem: DVIProblem,
+    m: Marker,
+    pm_alleles: Iterable[str],
+    refs: _Refs,
+    batch_entries: int,
+    exclusions: bool,
+    cache: TableCache | None,
+    out: _MarkerOut,
+) -> tuple[int, ...]:
+    """One marker's rows of every MP column, into ``out``; returns the coded allele indices."""
+    seen_set = {m.allele_index(a, who="PM sample") for a in pm_alleles}
+    if m.silent_index is not None:
+        seen_set.add(m.silent_index)  # as the core: the silent allele is never lumped away
+    col_keys = _column_keys(problem, m, refs, seen_set)
+    seen = tuple(sorted(seen_set))
+    # Every MP of a marker shares the allele space: the same marker, the same seen set, so the
+    # core lumps the same alleles away. Without lumping, every allele keeps its code.
+    keep = _setup(m, "exact", seen).keep
+    labels = tuple(int(x) for x in keep) if keep is not None else tuple(range(m.n_alleles))
+    nk = len(labels)
+    k = out.k
+    out.block = block = np.empty((nk * (nk + 1) // 2 + nk, len(col_keys)))
+    imp = out.impossible = np.empty(block.shape, dtype=np.float32) if exclusions else None
+    groups: dict[_GroupKey, list[int]] = {}
+    hits: dict[tuple[int, ...], list[tuple[int, _ColumnTable]]] = {}
+    for j, (gkey, obs_t) in enumerate(col_keys):
+        e = None if cache is None else cache.get((id(m), gkey, obs_t), m)
+        if e is not None and (e.impossible is not None or not exclusions):
+            hits.setdefault(e.labels, []).append((j, e))
+        else:
+            groups.setdefault(gkey, []).append(j)
+    for layout, found in hits.items():
+        rows = None if layout == labels else _sublayout(layout, labels)
+        if rows is None and layout != labels:  # built for other alleles: build anew
+            for j, _ in found:
+                groups.setdefault(col_keys[j][0], []).append(j)
+            continue
+        cols = [j for j, _ in found]
+        vals = np.stack([e.values for _, e in found])
+        block[:, cols] = (vals if rows is None else vals[:, rows]).T
+        out.fam_ll[cols, k] = [e.loglik for _, e in found]
+        if imp is not None:
+            bad = np.stack([e.impossible for _, e in found if e.impossible is not None])
+            imp[:, cols] = (bad if rows is None else bad[:, rows]).T
+            out.refs_bad[k, cols] = [e.refs_impossible for _, e in found]
+        out.reused += len(cols)
+    for key, cols in groups.items():
+        obs_rows = [col_keys[j][1] for j in cols]
+        vals, ll, got = _group_tables(
+            problem,
+            m,
+            seen,
+            cols,
+            key[2],
+            np.array(obs_rows, dtype=np.int64).reshape(len(cols), len(key[2]), 2),
+            batch_entries,
+        )
+        if (got is None) != (keep is None) or (
+            got is not None and keep is not None and not np.array_equal(got, keep)
+        ):  # not reached: the network lumps as _setup says
+            raise KinshipError(f"screening tables at {m.name}: allele layouts disagree")
+        block[:, cols] = vals.T
+        out.fam_ll[cols, k] = ll
+        bad_rows: np.ndarray | None = None
+        bad_refs: np.ndarray | None = None
+        if imp is not None:
+            bad_rows, bad_refs = _group_impossible(problem, m, labels, cols, key, obs_rows)
+            imp[:, cols] = bad_rows.T
+            out.refs_bad[k, cols] = bad_refs
+        if cache is not None:
+            for z, j in enumerate(cols):
+                cache.put(
+                    (id(m), key, col_keys[j][1]),
+                    _ColumnTable(
+                        m,
+                        labels,
+                        vals[z],
+                        float(ll[z]),
+                        None if bad_rows is None else bad_rows[z],
+                        False if bad_refs is None else bool(bad_refs[z]),
+                    ),
+                )
+    return labels
+
+
+#: Possibility tables without mutation by (group key, canonical genotypes, X-linked).
+_NOMUT_CACHE: BoundedCache[Hashable, np.ndarray] = BoundedCache(50_000)
+
+
+def _group_impossible(
+    problem: DVIProblem,
+    m: Marker,
+    labels: tuple[int, ...],
+    cols: list[int],
+    key: _GroupKey,
+    obs_rows: list[tuple[tuple[int, int], ...]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which genotype codes the MPs of one group cannot have without mutation.
+
+    Without mutation, possibility is a matter of allele identity alone, not of frequencies or
+    labels: alleles no reference carries are exchangeable (a genotype made of them is decided by
+    whether its two alleles are equal), and the references' alleles can be renamed in order of
+    first appearance. So the question is asked once on a tiny marker (the references' alleles
+    plus two stand-ins, ``x`` and ``y``) and shared by every family and marker with the same
+    pedigree shape and the same pattern of alleles. A genotype ``a/-`` is possible when some
+    genotype with ``a`` is: the row of ``a``'s code covers every partner (the second stand-in
+    being "another allele no reference carries").
+
+    Returns ``(impossible (len(cols), n_codes) bool, refs_impossible (len(cols),) bool)``, the
+    latter true where no genotype at all is possible (the references alone are inconsistent).
+    """
+    sig, mp_pos, typed_pos = key
+    mp0 = problem.missing[cols[0]]
+    ped0 = problem.families[problem.missing_family[mp0]]
+    nk = len(labels)
+    lut = np.full(m.n_alleles, -1, dtype=np.intp)
+    lut[list(labels)] = np.arange(nk)
+    z = len(cols)
+    pat_of: dict[tuple[tuple[int, int], ...], int] = {}
+    tabs: list[np.ndarray] = []
+    pat = np.empty(z, dtype=np.intp)
+    kz = np.empty(z, dtype=np.intp)
+    rr: list[int] = []
+    aa: list[int] = []
+    cc: list[int] = []
+    for r, obs in enumerate(obs_rows):
+        code: dict[int, int] = {}
+        canon = tuple(
+            (
+                -1 if a < 0 else code.setdefault(a, len(code)),
+                -1 if b < 0 else code.setdefault(b, len(code)),
+            )
+            for a, b in obs
+        )
+        p = pat_of.get(canon)
+        if p is None:
+            p = pat_of[canon] = len(tabs)
+            tabs.append(_nomut_table(ped0, m, mp0, key, canon, len(code)))
+        pat[r], kz[r] = p, len(code)
+        rr.extend([r] * len(code))
+        aa.extend(code)
+        cc.extend(range(len(code)))
+    kmax = int(kz.max())
+    table = np.zeros((len(tabs), kmax + 2, kmax + 2), dtype=bool)
+    for p, t in enumerate(tabs):
+        table[p, : t.shape[0], : t.shape[1]] = t
+    cmap = np.full((z, nk), -1, dtype=np.intp)
+    if rr:
+        cmap[rr, lut[aa]] = cc
+    ai, bi = _pairs(nk)
+    x = kz[:, None]
+    ca, cb = cmap[:, ai], cmap[:, bi]
+    ua, ub = ca < 0, cb < 0
+    a2 = np.where(ua, x, ca)
+    b2 = np.where(ub, np.where(ua & (ai != bi)[None, :], x + 1, x), cb)
+    pp = pat[:, None]
+    row_any: np.ndarray = np.any(table, axis=2)  # (n_patterns, kmax + 2): some partner fits
+    possible = np.concatenate([table[pp, a2, b2], row_any[pp, np.where(cmap < 0, x, cmap)]], axis=1)
+    return ~possible, ~np.any(row_any, axis=1)[pat]
+
+
+def _nomut_table(
+    ped: Pedigree,
+    m: Marker,
+    mp: str,
+    key: _GroupKey,
+    canon: tuple[tuple[int, int], ...],
+    k: int,
+) -> np.ndarray:
+    """``(k + 2, k + 2)`` bool: MP genotypes possible without mutation, alleles renamed."""
+    ckey = (key, canon, m.is_x)
+    hit = _NOMUT_CACHE.get(ckey)
+    if hit is None:
+        labels = tuple(str(i) for i in range(k + 2))
+        tiny = Marker(m.name, labels, np.full(k + 2, 1.0 / (k + 2)), None, None, m.is_x)
+        cgeno: dict[str, Genotype] = {
+            ped.ids[i]: (None if a < 0 else labels[a], None if b < 0 else labels[b])
+            for i, (a, b) in zip(key[2], canon, strict=True)
+        }
+        hit = genotype_likelihoods(ped, tiny, cgeno, mp) > 0
+        _NOMUT_CACHE.put(ckey, hit)
+    return hit
 
 
 #: The batch axis of a batched contraction (families of one group), a variable of its own.
@@ -269,6 +588,8 @@ def _group_tables(
     ``raw_obs[z, r]``: allele indices (-1: unknown) of typed reference ``r`` of member ``z``.
     Returns ``(values (len(cols), n_codes), loglik (len(cols),), keep)``.
     """
+    if m.silent_index is not None:
+        return _core_tables(problem, m, seen, cols)
     rep = cols[0]
     mp0 = problem.missing[rep]
     fam0 = problem.missing_family[mp0]
@@ -284,10 +605,7 @@ def _group_tables(
     nk = len(keep) if keep is not None else n
     values = np.empty((len(cols), nk * (nk + 1) // 2 + nk))
     loglik = np.empty(len(cols))
-    ai, bi = np.triu_indices(nk)
-    # pair code b(b+1)/2 + a, a <= b: order the triangle by (b, a)
-    order = np.lexsort((ai, bi))
-    ai, bi = ai[order], bi[order]
+    ai, bi = _pairs(nk)
     if not obs_pids0:
         table = net.contract(base, out_vars)
         if len(out_vars) == 1:
@@ -308,10 +626,8 @@ def _group_tables(
     else:
         probe = min(len(cols), 8)
         eq, arrays = _sliced_eq(base, var_of, obs_pids0, [o[:probe] for o in obs_idx], out_vars, 0)
-        info = oe.contract_path(eq, *[a.shape for a in arrays], shapes=True)[1]
-        chunk = int(
-            max(1, min(len(cols), batch_entries // max(1.0, info.largest_intermediate / probe)))
-        )
+        largest = _largest_intermediate(eq, tuple(a.shape for a in arrays))
+        chunk = int(max(1, min(len(cols), batch_entries // max(1.0, largest / probe))))
     for s in range(0, len(cols), chunk):
         sl = slice(s, min(len(cols), s + chunk))
         if partial:
@@ -325,6 +641,70 @@ def _group_tables(
         else:
             sym = _symmetric(table)
         values[sl], loglik[sl] = _values(sym, ai, bi, nk)
+    return values, loglik, keep
+
+
+#: Largest intermediates of planned probe contractions: (equation, shapes) -> entries.
+_LARGEST: BoundedCache[tuple[str, tuple[tuple[int, ...], ...]], float] = BoundedCache(4096)
+
+
+def _largest_intermediate(eq: str, shapes: tuple[tuple[int, ...], ...]) -> float:
+    """Entries of the largest intermediate of ``eq`` on arrays of ``shapes``, along a greedy
+    path: only the batch size is chosen from it, so a quick plan is enough."""
+    hit = _LARGEST.get((eq, shapes))
+    if hit is None:
+        info = oe.contract_path(eq, *shapes, shapes=True, optimize="greedy")[1]
+        hit = float(info.largest_intermediate)
+        _LARGEST.put((eq, shapes), hit)
+    return hit
+
+
+#: Planned batched contractions: (equation, shapes) -> opt_einsum expression.
+_EXPRESSIONS: BoundedCache[tuple[str, tuple[tuple[int, ...], ...]], Any] = BoundedCache(1024)
+
+
+def _contract(eq: str, arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """``np.einsum(eq, *arrays)`` along a greedy path, planned once per shape.
+
+    The batched networks are small (a pedigree's allele variables and a batch axis), where the
+    greedy order is as good as an exhaustive search and costs a fraction of its planning.
+    """
+    key = (eq, tuple(a.shape for a in arrays))
+    expr = _EXPRESSIONS.get(key)
+    if expr is None:
+        expr = oe.contract_expression(eq, *key[1], optimize=PATH)
+        _EXPRESSIONS.put(key, expr)
+    return np.asarray(expr(*arrays))
+
+
+def _core_tables(
+    problem: DVIProblem, m: Marker, seen: tuple[int, ...], cols: list[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """:func:`_group_tables` one family at a time with the core's own observation factors: at a
+    marker with a silent allele, where a single peak ``a`` of a reference is ``a/a`` or
+    ``a/silent`` (the batched observations above know only ``a/a``)."""
+    values: np.ndarray | None = None
+    loglik = np.empty(len(cols))
+    keep: np.ndarray | None = None
+    for z, j in enumerate(cols):
+        mp = problem.missing[j]
+        fam = problem.missing_family[mp]
+        geno = _marker_genotypes(problem.am_profiles.get(fam, {}), m.name)
+        net = MarkerNetwork(
+            problem.families[fam], m, geno, 0.0, targets=(mp,), lumping="exact", extra_seen=seen
+        )
+        out_vars = net.allele_vars(mp)
+        table = net.contract(net.factors(), out_vars)
+        sym = np.diag(table)[None] if len(out_vars) == 1 else _symmetric(table[None])
+        keep = net.keep
+        nk = len(keep) if keep is not None else net.n
+        ai, bi = _pairs(nk)
+        vals, ll = _values(sym, ai, bi, nk)
+        if values is None:
+            values = np.empty((len(cols), vals.shape[1]))
+        values[z], loglik[z] = vals[0], ll[0]
+    if values is None:  # not reached: a group has at least one column
+        raise KinshipError("a table group had no MP")
     return values, loglik, keep
 
 
@@ -342,8 +722,7 @@ def _chunk(
     eq, arrays = _batched_eq(
         base, [(var_of[p], np.zeros((probe,) + (n,) * len(var_of[p]))) for p in pids], out_vars
     )
-    info = oe.contract_path(eq, *[a.shape for a in arrays], shapes=True)[1]
-    per = max(1.0, float(info.largest_intermediate) / probe)
+    per = max(1.0, _largest_intermediate(eq, tuple(a.shape for a in arrays)) / probe)
     return int(max(1, min(n_cols, batch_entries // per)))
 
 
@@ -375,7 +754,7 @@ def _dense_obs_table(
                 o[r, :, x[r]] = 1.0
         obs.append((var_of[pid], o))
     eq, arrays = _batched_eq(base, obs, out_vars)
-    return contract(eq, arrays)
+    return _contract(eq, arrays)
 
 
 def _sliced_table(
@@ -411,7 +790,7 @@ def _sliced_table(
         if not weight.any():
             continue
         eq, arrays = _sliced_eq(base, var_of, pids, obs_idx, out_vars, phase, fixed, weight)
-        t = contract(eq, arrays)
+        t = _contract(eq, arrays)
         total = t if total is None else total + t
     if total is None:  # not reached: phase 0 has every weight 1 and the batch is not empty
         raise KinshipError("a batched table contraction had no family in its batch")
@@ -510,12 +889,22 @@ def _obs_indices(
 
 @dataclass(frozen=True, eq=False)
 class EncodedPM:
-    """PM samples as flat table rows: ``codes[i, k]`` (int32, -1 where untyped)."""
+    """PM samples as flat table rows.
+
+    Attributes
+    ----------
+    ids : PM ids, in order (rows).
+    codes : ``(n_pm, n_markers)`` int32, the row of ``logt`` of each genotype; -1 where untyped.
+    loglik : ``(n_pm,)``, each PM's own Hardy–Weinberg log-probability over all markers.
+    sex : ``(n_pm,)`` int8.
+    marker_loglik : ``(n_pm, n_markers)``, the same per marker (0 where untyped).
+    """
 
     ids: tuple[str, ...]
     codes: np.ndarray
     loglik: np.ndarray
     sex: np.ndarray
+    marker_loglik: np.ndarray
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -526,7 +915,7 @@ def encode_pm(problem: DVIProblem, tables: ScreeningTables) -> EncodedPM:
     markers = problem.markers
     n_pm, n_mk = len(problem.pm), len(markers)
     codes = np.full((n_pm, n_mk), -1, dtype=np.int32)
-    ll = np.zeros(n_pm)
+    ll = np.zeros((n_pm, n_mk))
     offs = tables.offsets
     for i, v in enumerate(problem.pm):
         prof = problem.pm_profiles.get(v, {})
@@ -553,22 +942,71 @@ def encode_pm(problem: DVIProblem, tables: ScreeningTables) -> EncodedPM:
             else:
                 kk = len(cmap)
                 codes[i, k] = offs[k] + kk * (kk + 1) // 2 + got[0]
-        ll[i] = float(np.sum(pm_loglik(markers, prof, problem.pm_sex[v])))
+        ll[i] = pm_loglik(markers, prof, problem.pm_sex[v])
     sex = np.array([int(problem.pm_sex[v]) for v in problem.pm], dtype=np.int8)
-    return EncodedPM(problem.pm, codes, ll, sex)
+    return EncodedPM(problem.pm, codes, ll.sum(axis=1), sex, ll)
+
+
+def _onehot(codes: np.ndarray, n_rows: int, dtype: type = np.float64) -> sp.csr_matrix:
+    """The PMs of ``codes`` as a sparse 0/1 matrix ``(n_pm, n_rows)``, one 1 per typed marker."""
+    typed = codes >= 0
+    indptr = np.concatenate([[0], np.cumsum(typed.sum(axis=1))])
+    return sp.csr_matrix(
+        (np.ones(int(indptr[-1]), dtype=dtype), codes[typed].astype(np.int64), indptr),
+        shape=(codes.shape[0], n_rows),
+    )
 
 
 def score_block(logt: np.ndarray, codes: np.ndarray, pm_loglik: np.ndarray) -> np.ndarray:
     """Natural-log LR of a block of PMs (rows) against every column of ``logt``."""
-    typed = codes >= 0
-    indptr = np.concatenate([[0], np.cumsum(typed.sum(axis=1))])
-    onehot = sp.csr_matrix(
-        (np.ones(int(indptr[-1])), codes[typed].astype(np.int64), indptr),
-        shape=(codes.shape[0], logt.shape[0]),
-    )
-    out: np.ndarray = np.asarray(onehot @ logt)
+    out: np.ndarray = np.asarray(_onehot(codes, logt.shape[0]) @ logt)
     out -= pm_loglik[:, None]
     return out
+
+
+def count_exclusions(tables: ScreeningTables, codes: np.ndarray) -> np.ndarray:
+    """Markers inconsistent without mutation, for every PM of ``codes`` × every MP column.
+
+    A typed marker counts where the MP cannot have the PM's genotype without mutation; an untyped
+    one where the references alone are inconsistent without mutation (forrel's
+    ``findExclusions``: the likelihood of the family with the PM placed on the MP is 0). Needs
+    tables built with ``exclusions=True``.
+
+    Returns
+    -------
+    ndarray of int64, shape ``(n_pm, n_missing)``.
+    """
+    if tables.impossible is None or tables.refs_impossible is None:
+        raise KinshipError("exclusion counts need tables built with exclusions=True")
+    onehot = _onehot(codes, tables.impossible.shape[0], np.float32)
+    typed_bad = np.asarray(onehot @ tables.impossible)
+    untyped_bad = (codes < 0).astype(np.float32) @ tables.refs_impossible.astype(np.float32)
+    out: np.ndarray = np.rint(typed_bad + untyped_bad).astype(np.int64)
+    return out
+
+
+def allowed_pairs(problem: DVIProblem, tables: ScreeningTables) -> np.ndarray:
+    """``problem.allowed(v, m)`` for every PM × MP column, bool ``(n_pm, n_missing)``.
+
+    The default pairings (:class:`~repatria.kinship.dvi.DefaultPairings`) are the sex rule on
+    whole arrays; explicit pairings are read once per PM.
+    """
+    pm_sex = np.array([int(problem.pm_sex[v]) for v in problem.pm], dtype=np.int8)
+    pairings = problem.pairings
+    if isinstance(pairings, DefaultPairings) and pairings.problem is problem:
+        return _allowed(pm_sex, tables.mp_sex)
+    col = {m: j for j, m in enumerate(tables.missing)}
+    mask = np.zeros((len(problem.pm), len(tables.missing)), dtype=bool)
+    rows: list[int] = []
+    cols: list[int] = []
+    for i, v in enumerate(problem.pm):
+        for x in pairings[v]:
+            j = col.get(x)
+            if j is not None:
+                rows.append(i)
+                cols.append(j)
+    mask[rows, cols] = True
+    return mask
 
 
 # --------------------------------------------------------------------------------------------
