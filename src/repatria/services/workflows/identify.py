@@ -296,8 +296,8 @@ def _evidence(rp: RegistryProblem, analysis: Any, i: int, k: int, log_lr: float)
         exclusions=int(pw.exclusions[i, k]),
         profile_id=rp.pm_profile[v],
         per_marker_log10_lr={
-            name: float(pw.log_lr_per_marker[i, k, j]) / math.log(10)
-            for j, name in enumerate(pw.markers)
+            name: float(x) / math.log(10)
+            for name, x in zip(pw.markers, pw.marker_log_lr(i, k), strict=True)
         },
         rule=CANDIDATE_RULE,
         lr0=analysis.lr0.get((v, m)),
