@@ -11,8 +11,9 @@ writing transaction and the run is stored only if its input hash is unchanged.
 
 Candidate rule (:data:`POSTERIOR_THRESHOLD`): a PM x MP pairing becomes a candidate match when
 its pairwise LR is above 1, or the proven lower bound of its posterior pairing probability is
-at least 0.01 (the estimate alone never raises one). Each candidate keeps its natural-log LR, per-marker log10 LRs, exclusion count
-and family as evidence, so review sees the numbers the run saw.
+at least 0.01 (the estimate alone never raises one). Each candidate keeps its natural-log LR,
+per-marker log10 LRs, exclusion count, family and posterior interval as evidence, so review sees
+the numbers the run saw.
 """
 
 from __future__ import annotations
