@@ -138,7 +138,7 @@ def test_identification_report_evidence_method_and_signatures() -> None:
         "Other pairings considered",
         "R-0042 P-0043 the same remains 13 0.01 % open",
         "D3S1358 13 supports identity",
-        "vWA 1 no information",
+        "vWA 1 no information: no usable result at this marker",
         "TH01 0 inconsistent with this identification",
         "= remains R-0042",  # the family tree, remains placed on the missing person
         "Allele frequencies NorSTR East Asia 2023",
@@ -183,7 +183,16 @@ def test_without_a_hangul_font_the_transliteration_is_said(
 def test_heading_never_alone_at_a_page_foot() -> None:
     many = [MarkerRow(f"M{i:02d}", 2.0) for i in range(60)]
     pages = _pages(identification_pdf(_detail(markers=many)))
-    headings = ("The person", "The remains", "The DNA evidence", "Method", "Review and signatures")
+    headings = (
+        "The person",
+        "The remains",
+        "The DNA evidence",
+        "Strength of the evidence",
+        "Marker by marker",
+        "The family tree",
+        "Method",
+        "Review and signatures",
+    )
     for page in pages:
         body = PAGE.split(page)[0].rstrip()
         # the last words before the footer are never a heading

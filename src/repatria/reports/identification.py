@@ -287,7 +287,7 @@ def _marker_note(lr: float | None, note: str | None) -> str:
     if lr == 0:
         return "inconsistent with this identification unless a mutation explains it"
     if abs(math.log10(lr)) < 1e-9:
-        return "no information: the remains or the relatives gave no usable result here"
+        return "no information: no usable result at this marker"
     return "supports identity" if lr > 1 else "speaks against identity"
 
 
