@@ -172,7 +172,6 @@ def test_without_a_hangul_font_the_transliteration_is_said(
     monkeypatch.setattr(pdf_module, "_known", lambda: frozenset(range(0x3000)))
     monkeypatch.setenv("REPATRIA_HANGUL_FONT", "/nonexistent/font.ttf")
     monkeypatch.setattr(pdf_module, "HANGUL_FONT", "/nonexistent/font.ttf")
-    monkeypatch.setattr(pdf_module, "_cjk_font", lambda: None)
     assert "fonts-nanum" in (pdf_module.missing_fonts() or "")
     text = " ".join(_pages(identification_pdf(_detail())))
     assert KIM not in text and "Kim Chol-su *" in text and KIM_RU in text

@@ -7,8 +7,8 @@ come from Nanum Gothic, a TrueType font from Debian's ``fonts-nanum`` package, w
 ``.ci/run`` installs like the other Debian packages the tests need; it is found at
 :data:`HANGUL_FONT` (or the path in ``REPATRIA_HANGUL_FONT``). TrueType outlines keep the text
 of the PDF readable by any text extractor, which the CFF outlines of Noto Sans CJK are not for
-some (pypdf). Noto Sans CJK (``fonts-noto-cjk``), when present, is a further fallback for Han
-and Kana that Nanum Gothic lacks.
+some (pypdf reads them as one-byte codes), and Nanum Gothic is a tenth of Noto Sans CJK's size,
+which fpdf2 parses again for every document.
 
 Without a font for a character, a name is written by its transliteration and the report says,
 in a note at its end, that the original script was left out: never empty boxes, never a
@@ -35,11 +35,6 @@ __all__ = ["ReportPDF", "can_draw", "missing_fonts", "HANGUL_FONT"]
 _TTF = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
 #: Where Debian's fonts-nanum puts Nanum Gothic (regular; the bold sits beside it).
 HANGUL_FONT = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
-_CJK_CANDIDATES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
-)
-_KR_IN_COLLECTION = 1  # Noto Sans CJK's collection: 0 JP, 1 KR, 2 SC, 3 TC, 4 HK
 
 # fontTools reports each table of Nanum Gothic's font-hinting sources it leaves out of a
 # subset (TSI0...TSI5) as a warning; they are of no use in a PDF.
@@ -56,27 +51,17 @@ def _bold_of(path: str) -> str:
     return bold if os.path.exists(bold) else path
 
 
-@lru_cache(maxsize=1)
-def _cjk_font() -> str | None:
-    return next((p for p in _CJK_CANDIDATES if os.path.exists(p)), None)
-
-
 @lru_cache(maxsize=4)
-def _chars(path: str | None, number: int = 0) -> frozenset[int]:
+def _chars(path: str | None) -> frozenset[int]:
     if path is None:
         return frozenset()
-    from fontTools.ttLib import TTCollection, TTFont
+    from fontTools.ttLib import TTFont
 
-    font = TTCollection(path).fonts[number] if path.endswith(".ttc") else TTFont(path)
-    return frozenset(font.getBestCmap())
+    return frozenset(TTFont(path).getBestCmap())
 
 
 def _known() -> frozenset[int]:
-    return (
-        _chars(os.path.join(_TTF, "DejaVuSans.ttf"))
-        | _chars(_hangul_font())
-        | _chars(_cjk_font(), _KR_IN_COLLECTION)
-    )
+    return _chars(os.path.join(_TTF, "DejaVuSans.ttf")) | _chars(_hangul_font())
 
 
 def can_draw(text: str) -> bool:
@@ -113,18 +98,11 @@ class ReportPDF(FPDF):
         self.omitted_scripts = False
         self.add_font("DejaVu", "", os.path.join(_TTF, "DejaVuSans.ttf"))
         self.add_font("DejaVu", "B", os.path.join(_TTF, "DejaVuSans-Bold.ttf"))
-        fallbacks = []
         hangul = _hangul_font()
         if hangul:
             self.add_font("Hangul", "", hangul)
             self.add_font("Hangul", "B", _bold_of(hangul))
-            fallbacks.append("Hangul")
-        cjk = _cjk_font()
-        if cjk:
-            self.add_font("CJK", "", cjk, collection_font_number=_KR_IN_COLLECTION)
-            fallbacks.append("CJK")
-        if fallbacks:
-            self.set_fallback_fonts(fallbacks, exact_match=False)
+            self.set_fallback_fonts(["Hangul"], exact_match=False)
         _warn_once()
         self.set_font("DejaVu", size=10)
         self.set_auto_page_break(True, margin=18)
