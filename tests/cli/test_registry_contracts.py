@@ -100,13 +100,17 @@ def test_full_path_through_the_commands(cli_db: str, reference_cases: Path, tmp_
     claims.write_text(CLAIMS, encoding="utf-8")
     assert "imported 2 claims" in ok(db, "import", "claims", str(claims), "--as", "cas")
 
-    # identify --json: {"run": ID, "candidates": [{"id", "pm", "missing", "lr", "posterior"}]}
+    # identify --json: {"run", "candidates": [{"id", "body", "samples", "person", "lr",
+    # "posterior", "status", "pm", "missing"}], "changes", "superseded", "conflicts"}
     refused(db, "identify", "--json", match="say who you are with --as USER")
     refused(db, "identify", "--json", "--as", "rev", match="rev is a reviewer and may not")
     result = json.loads(ok(db, "identify", "--json", "--as", "ana"))
-    assert set(result) == {"run", "candidates"} and isinstance(result["run"], int)
+    assert set(result) == {"run", "candidates", "changes", "superseded", "conflicts", "rereview"}
+    assert isinstance(result["run"], int) and result["superseded"] == 0
     cands = result["candidates"]
-    assert cands and all(set(c) == {"id", "pm", "missing", "lr", "posterior"} for c in cands)
+    keys = {"id", "body", "samples", "person", "lr", "posterior", "status", "pm", "missing"}
+    assert cands and all(set(c) == keys and c["status"] == "open" for c in cands)
+    assert all(c["why"] == ["the first identification run"] for c in result["changes"])
     best = cands[0]
     other = next(c for c in cands if c["pm"] != best["pm"] and c["missing"] != best["missing"])
 
@@ -279,12 +283,13 @@ def test_full_path_through_the_commands(cli_db: str, reference_cases: Path, tmp_
 
     # account --json: counts, claims, tables
     acc = json.loads(ok(db, "account", "--json"))
-    assert set(acc) == {"counts", "claims", "tables"}
+    assert set(acc) == {"individuals", "counts", "claims", "tables"}
+    assert set(acc["individuals"]) == {"recovered", "identified", "returned", "buried", "held"}
     assert acc["counts"]["repatriated"] == 1 and acc["counts"]["identified"] == 1
     assert acc["counts"]["notified"] == 1 and acc["counts"]["recovered"] == 3
     assert {c["claim_id"] for c in acc["claims"]} == {"t1", "t2"}
     t2 = next(c for c in acc["claims"] if c["claim_id"] == "t2")
-    assert "5 fewer than the claimed 6" in t2["difference"]
+    assert t2["difference"].startswith("not comparable: the claim counts 'coffins shown'")
     assert acc["tables"]["candidate_matches"] == len(cands)
     assert "registry counts" in ok(db, "account")
 

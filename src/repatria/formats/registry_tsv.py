@@ -304,6 +304,7 @@ def read_persons_tsv(path: str | Path) -> list[PersonRow]:
         r = _record(path, n, header, fields)
         ref = _required(path, n, r, "person_ref")
         _unique(path, n, "person_ref", ref, seen)
+        # _entries checks each kind against its vocabulary; mypy cannot narrow str to the Literal.
         aliases = tuple(
             NameEntry(e[0], e[1] or "alias", e[2], e[3])  # type: ignore[arg-type]
             for e in _entries(path, n, "aliases", r.get("aliases", ""), 4)
@@ -352,7 +353,7 @@ def read_remains_tsv(path: str | Path) -> list[RemainsRow]:
         ref = _required(path, n, r, "remains_ref")
         _unique(path, n, "remains_ref", ref, seen)
         effects = tuple(
-            EffectEntry(e[0], e[1])  # type: ignore[arg-type]
+            EffectEntry(e[0], e[1])  # type: ignore[arg-type]  # kind checked by _entries
             for e in _entries(path, n, "effects", r.get("effects", ""), 2)
         )
         out.append(

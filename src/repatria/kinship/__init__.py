@@ -14,6 +14,9 @@ Groups, in the order of a DVI workflow:
   :func:`pairwise_lr`, :func:`find_excluded`, :func:`find_undisputed`, :func:`joint_dvi`,
   :func:`dvi_solve`;
 - at scale: :func:`screen` (PM × MP candidates in blocks), :func:`find_fragments` (PM–PM);
+- hard evidence: :class:`DropoutModel` (allelic dropout and drop-in), :func:`open_population_prior`,
+  :func:`posterior_bounds` (certified posterior pairing intervals), :func:`mcmc_where_wide`,
+  :func:`sampling_power` (which relative to sample next), :func:`exclusion_power`;
 - lineage markers: :func:`y_haplotype`, :func:`mt_haplotype`, :func:`lineage_lr`;
 - non-DNA evidence (:mod:`.evidence`): :func:`sex_lr`, :func:`age_lr`, :func:`place_lr`,
   :func:`date_lr`, :func:`document_lr`, ..., :func:`combine_evidence`, :func:`pairing_lrs`,
@@ -33,6 +36,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from repatria.kinship._numeric import logsumexp, safe_exp, safe_exp_array
+from repatria.kinship.dropout import DropoutModel
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.lineage import (
     FrequencyEstimate,
@@ -150,10 +154,42 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "typed_references",
         "uninformative_families",
     ),
+    "repatria.kinship.priors": (
+        "AssignmentPrior",
+        "open_population_prior",
+    ),
+    "repatria.kinship.bounds": (
+        "FactorModel",
+        "factor_model",
+        "PosteriorBounds",
+        "posterior_bounds",
+    ),
+    "repatria.kinship.mcmc": (
+        "MCMCResult",
+        "mcmc_marginals",
+        "mcmc_where_wide",
+    ),
+    "repatria.kinship.power": (
+        "SamplingCandidate",
+        "sampling_candidates",
+        "ExclusionPower",
+        "exclusion_power",
+        "missing_person_exclusion_power",
+        "CandidatePower",
+        "SamplingPower",
+        "candidate_power",
+        "sampling_power",
+    ),
 }
 _LAZY_MODULE = {name: module for module, names in _LAZY.items() for name in names}
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
+    from repatria.kinship.bounds import (
+        FactorModel,
+        PosteriorBounds,
+        factor_model,
+        posterior_bounds,
+    )
     from repatria.kinship.checks import (
         LR_ONE_TOL,
         LR0Check,
@@ -211,12 +247,32 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         find_fragments,
     )
     from repatria.kinship.joint import JointResult, RankedAssignment, count_assignments, joint_dvi
+    from repatria.kinship.mcmc import (
+        MCMCResult,
+        mcmc_marginals,
+        mcmc_where_wide,
+    )
     from repatria.kinship.pairings import (
         ProvidedRow,
         SetPairing,
         joint_dvi_fixed,
         restrict_pairings,
         set_pairing,
+    )
+    from repatria.kinship.power import (
+        CandidatePower,
+        ExclusionPower,
+        SamplingCandidate,
+        SamplingPower,
+        candidate_power,
+        exclusion_power,
+        missing_person_exclusion_power,
+        sampling_candidates,
+        sampling_power,
+    )
+    from repatria.kinship.priors import (
+        AssignmentPrior,
+        open_population_prior,
     )
     from repatria.kinship.relabel import relabel_dvi
     from repatria.kinship.screening import ScreeningTables, ScreenResult, build_tables, screen
@@ -302,6 +358,26 @@ __all__ = [
     "encode_samples",
     "direct_match_log_lr",
     "find_fragments",
+    # hard evidence: dropout, priors, certified posteriors, which relative to sample next
+    "DropoutModel",
+    "AssignmentPrior",
+    "open_population_prior",
+    "FactorModel",
+    "factor_model",
+    "PosteriorBounds",
+    "posterior_bounds",
+    "MCMCResult",
+    "mcmc_marginals",
+    "mcmc_where_wide",
+    "SamplingCandidate",
+    "sampling_candidates",
+    "ExclusionPower",
+    "exclusion_power",
+    "missing_person_exclusion_power",
+    "CandidatePower",
+    "SamplingPower",
+    "candidate_power",
+    "sampling_power",
     # lineage markers
     "Haplotype",
     "y_haplotype",

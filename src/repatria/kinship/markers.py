@@ -308,7 +308,9 @@ def pedmut_is_lumpable(
     """
     if female is None and male is None:
         return True
-    size = (female if female is not None else male).shape[0]  # type: ignore[union-attr]
+    base = female if female is not None else male
+    assert base is not None  # both None returned above
+    size = base.shape[0]
     f = np.eye(size) if female is None else np.asarray(female, dtype=float)
     m = np.eye(size) if male is None else np.asarray(male, dtype=float)
     sex_equal = bool(np.array_equal(f, m))

@@ -26,6 +26,11 @@ needed. Two reductions keep it fast, both exact:
 
 Likelihoods are returned as natural logs per marker.
 
+Size: one module on purpose. The factor network, its reductions (pruning, lumping, theta,
+founder inbreeding, silent alleles, dropout observations) and the contraction that uses them are
+one algorithm whose invariants (what is kept, what is lumped, which factors exist) must be read
+together; splitting it would scatter them.
+
 Lumping policy and the peer
 ---------------------------
 pedprobr 1.1.0 lumps when pedmut 0.9.1's ``isLumpable(mutmod, lump)`` says so, and pedmut's

@@ -839,6 +839,7 @@ def screen(
             for s in starts
         ]
         # distributed ships as_completed without annotations: the ignore is for that call only.
+        # distributed ships no types for as_completed.
         for b, fut in enumerate(as_completed(futures)):  # type: ignore[no-untyped-call]
             parts.append(fut.result())
             if progress is not None:

@@ -1,4 +1,4 @@
-"""Hash chains for the append-only logs (custody events, decisions).
+"""Hash chains for the append-only logs (custody events, decisions, re-association decisions).
 
 Each row stores ``row_hash = SHA-256(prev_hash + "\\n" + canonical JSON of its content)``,
 where the content is the row's ``CHAIN_FIELDS`` and ``prev_hash`` is the previous row's
@@ -19,7 +19,13 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from repatria.registry.models import ChainHead, CustodyEvent, Decision, utcnow
+from repatria.registry.models import (
+    AssociationDecision,
+    ChainHead,
+    CustodyEvent,
+    Decision,
+    utcnow,
+)
 
 __all__ = [
     "GENESIS",
@@ -34,9 +40,13 @@ __all__ = [
 ]
 
 GENESIS = "0" * 64
-CHAINED: tuple[type[CustodyEvent] | type[Decision], ...] = (CustodyEvent, Decision)
+CHAINED: tuple[type[CustodyEvent] | type[Decision] | type[AssociationDecision], ...] = (
+    CustodyEvent,
+    Decision,
+    AssociationDecision,
+)
 
-T = TypeVar("T", CustodyEvent, Decision)
+T = TypeVar("T", CustodyEvent, Decision, AssociationDecision)
 
 
 def _canonical(value: Any) -> Any:
@@ -172,5 +182,10 @@ def verify_chains(session: Session) -> list[tuple[str, str, int, ChainBreak | No
     results = [
         (CustodyEvent.CHAIN, CustodyEvent.__tablename__, *verify_chain(session, CustodyEvent)),
         (Decision.CHAIN, Decision.__tablename__, *verify_chain(session, Decision)),
+        (
+            AssociationDecision.CHAIN,
+            AssociationDecision.__tablename__,
+            *verify_chain(session, AssociationDecision),
+        ),
     ]
     return results

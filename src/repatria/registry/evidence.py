@@ -49,6 +49,9 @@ class CandidateEvidence:
         The LR of the pairing with the family's references left out (dvir's LR0).
     prior
         The prior of the posterior, in words, when not the flat prior.
+    posterior_lower, posterior_upper
+        The proven interval of the posterior pairing probability
+        (:func:`repatria.kinship.bounds.posterior_bounds`); decisions use the lower end.
     warnings
         Sentences the run attached for the reviewer.
     """
@@ -61,6 +64,8 @@ class CandidateEvidence:
     rule: str | None = None
     lr0: float | None = None
     prior: str | None = None
+    posterior_lower: float | None = None
+    posterior_upper: float | None = None
     warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -116,6 +121,8 @@ class CandidateEvidence:
             rule=doc.get("rule"),
             lr0=stored_number(doc.get("lr0")),
             prior=doc.get("prior"),
+            posterior_lower=stored_number(doc.get("posterior_lower")),
+            posterior_upper=stored_number(doc.get("posterior_upper")),
             warnings=tuple(str(w) for w in doc.get("warnings") or ()),
         )
 
