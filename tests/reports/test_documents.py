@@ -97,6 +97,7 @@ def _detail(**changes: object) -> MatchDetail:
         person_sex="male",
         person_born="1998-03-02",
         person_unit="11th Corps",
+        posterior_interval=(0.99985, 0.99993),
     )  # fmt: skip
     values.update(changes)
     return MatchDetail(**values)  # type: ignore[arg-type]
@@ -134,6 +135,7 @@ def test_identification_report_evidence_method_and_signatures() -> None:
         "D-02 mother MO",
         "1.6 × 10⁸ (about 160 million): extremely strong support for identity",
         "99.99 %",
+        "Proven interval of that probability between 99.985 % and 99.993 %",
         "1 marker is inconsistent with this identification unless a mutation explains it (TH01)",
         "Other pairings considered",
         "R-0042 P-0043 the same remains 13 0.01 % open",

@@ -206,7 +206,9 @@ def _evidence(pdf: ReportPDF, m: MatchDetail, name: str) -> None:
     ]
     if m.posterior_interval is not None:
         low, high = m.posterior_interval
-        rows.append(("Certified interval", f"between {percent(low)} and {percent(high)}"))
+        rows.append(
+            ("Proven interval of that probability", f"between {percent(low)} and {percent(high)}")
+        )
     rows.append(("Exclusions", _exclusions_text(m)))
     pdf.kv(rows)
     pdf.para(describe_lr(m.log10_lr))

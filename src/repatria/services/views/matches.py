@@ -107,8 +107,7 @@ class MatchDetail:
     person_service_number: str | None = None
     person_missing_since: str | None = None
     person_last_seen: str | None = None
-    #: The certified interval (low, high) of the posterior, where the run gives one; no run
-    #: stores one yet, so this is None until identify does.
+    #: The proven interval (low, high) of the posterior, where the run stored one.
     posterior_interval: tuple[float, float] | None = None
 
 
@@ -303,4 +302,9 @@ def match_detail(
             person.service_number,
             person.date_missing,
             person.last_known_place,
+            (
+                (evidence.posterior_lower, evidence.posterior_upper)
+                if evidence.posterior_lower is not None and evidence.posterior_upper is not None
+                else None
+            ),
         )
