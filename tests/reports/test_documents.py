@@ -139,7 +139,7 @@ def test_identification_report_evidence_method_and_signatures() -> None:
         "1 marker is inconsistent with this identification unless a mutation explains it (TH01)",
         "Other pairings considered",
         "R-0042 P-0043 the same remains 13 0.01 % open",
-        "D3S1358 13 supports identity",
+        "D3S1358 13 moderate support for identity",
         "vWA 1 no information: no usable result at this marker",
         "TH01 0 inconsistent with this identification",
         "= remains R-0042",  # the family tree, remains placed on the missing person

@@ -206,8 +206,14 @@ def _evidence(pdf: ReportPDF, m: MatchDetail, name: str) -> None:
     ]
     if m.posterior_interval is not None:
         low, high = m.posterior_interval
+        shown_low, shown_high = percent(low), percent(high)
         rows.append(
-            ("Proven interval of that probability", f"between {percent(low)} and {percent(high)}")
+            (
+                "Proven interval of that probability",
+                f"{shown_low} at both ends"
+                if shown_low == shown_high
+                else f"between {shown_low} and {shown_high}",
+            )
         )
     rows.append(("Exclusions", _exclusions_text(m)))
     pdf.kv(rows)
@@ -290,7 +296,8 @@ def _marker_note(lr: float | None, note: str | None) -> str:
         return "inconsistent with this identification unless a mutation explains it"
     if abs(math.log10(lr)) < 1e-9:
         return "no information: no usable result at this marker"
-    return "supports identity" if lr > 1 else "speaks against identity"
+    x = math.log10(lr)
+    return f"{strength(x)} support for identity" if x > 0 else f"{strength(-x)} support against it"
 
 
 def _pedigree(pdf: ReportPDF, m: MatchDetail) -> None:
