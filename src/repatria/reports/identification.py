@@ -392,9 +392,12 @@ def method_in_words(parameters: dict[str, Any]) -> list[tuple[str, str]]:
     threshold = parameters.get("posterior_threshold")
     if "candidate_rule" in parameters and isinstance(threshold, int | float):
         parameters = dict(parameters)
+        lower = "lower bound" in str(parameters["candidate_rule"])
         parameters["candidate_rule"] = (
-            "its likelihood ratio is above 1, or its probability of identity is at least "
-            f"{percent(threshold)}; never for a person or remains already identified"
+            "its likelihood ratio is above 1, or "
+            + ("the proven lower end of " if lower else "")
+            + f"its probability of identity is at least {percent(threshold)}; never for a "
+            "person or remains already identified"
         )
     for key, value in parameters.items():
         label = _PARAMETER_WORDS.get(key, _words(key).capitalize())
