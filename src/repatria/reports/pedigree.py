@@ -53,9 +53,18 @@ def _generations(nodes: Sequence[_Node]) -> dict[str, int]:
 
 
 def pedigree_svg(
-    nodes: Sequence[_Node], *, pm_label: str | None = None, title: str = "Pedigree"
+    nodes: Sequence[_Node],
+    *,
+    pm_label: str | None = None,
+    title: str = "Pedigree",
+    pm_caption: str | None = None,
+    missing_mark: str = "MP",
 ) -> str:
-    """The pedigree as an SVG document (a string); an empty drawing says so in words."""
+    """The pedigree as an SVG document (a string); an empty drawing says so in words.
+
+    ``pm_caption`` is the text under the MP (default ``= PM {pm_label}``); ``missing_mark`` the
+    text inside a missing person's symbol (none when empty).
+    """
     if not nodes:
         return (
             '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="40" role="img">'
@@ -128,19 +137,20 @@ def pedigree_svg(
                 f'<polygon points="{cx:.0f},{cy - half:.0f} {cx + half:.0f},{cy:.0f} '
                 f'{cx:.0f},{cy + half:.0f} {cx - half:.0f},{cy:.0f}" {attrs}/>'
             )
-        if n.role in ("mp", "other_mp"):
+        if n.role in ("mp", "other_mp") and missing_mark:
             out.append(
                 f'<text x="{cx:.0f}" y="{cy + 5:.0f}" font-size="13" text-anchor="middle" '
-                f'fill="#b00020">MP</text>'
+                f'fill="#b00020">{escape(missing_mark)}</text>'
             )
         out.append(
             f'<text x="{cx:.0f}" y="{cy + half + 15:.0f}" font-size="11" text-anchor="middle" '
             f'fill="#111">{escape(n.label)}</text>'
         )
         if n.role == "mp" and pm_label:
+            caption = pm_caption or f"= PM {pm_label}"
             out.append(
                 f'<text x="{cx:.0f}" y="{cy + half + 31:.0f}" font-size="12" font-weight="bold" '
-                f'text-anchor="middle" fill="#b00020">= PM {escape(pm_label)}</text>'
+                f'text-anchor="middle" fill="#b00020">{escape(caption)}</text>'
             )
     out.append("</svg>")
     return "\n".join(out)

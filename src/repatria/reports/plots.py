@@ -15,6 +15,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on servers; must precede pyplot
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from repatria.services.workflows.accounting import Account  # noqa: E402
 
@@ -65,7 +66,7 @@ def _draw_accounting_chart(acc: Account, fmt: str) -> bytes:
     keys = [k for k in _ORDER if k in acc.counts]
     values = [acc.counts[k] for k in keys]
     bars = ax.barh(keys, values, color="#2f5d8a")
-    ax.bar_label(bars, padding=3)
+    ax.bar_label(bars, padding=3, fmt="{:,.0f}")
     ax.invert_yaxis()
     shown = False
     for c in acc.claims:
@@ -95,28 +96,38 @@ def _draw_accounting_chart(acc: Account, fmt: str) -> bytes:
         0.01,
         -0.04,
         "Source: Repatria registry records (counted at request time); claims: "
-        "published_claims table, as imported.",
+        "published claims, as imported.",
         fontsize=7,
     )
     return _save(fig, fmt)
 
 
-def lr_distribution(log10_lrs: Sequence[float], fmt: str = "png") -> bytes:
-    """Histogram of log10 LR over every stored candidate match."""
+def lr_distribution(
+    log10_lrs: Sequence[float], fmt: str = "png", *, threshold: float | None = None
+) -> bytes:
+    """Histogram of the LR (on a log scale) over every stored candidate match.
+
+    ``threshold`` (log10 LR): the identification policy's line, dashed; without one only LR 1
+    (the candidate rule's "LR above 1") is drawn, dotted, and the caption says so.
+    """
     fig, ax = plt.subplots(figsize=(7, 3.2))
     if log10_lrs:
         ax.hist(list(log10_lrs), bins=min(30, max(5, len(log10_lrs) // 2)), color="#2f5d8a")
     else:
         ax.text(0.5, 0.5, "no candidate matches stored", ha="center", transform=ax.transAxes)
-    ax.axvline(4, color="#b00020", linestyle="--", linewidth=1)
-    ax.set_xlabel("log10 LR (identity vs. unrelated)")
+    ax.axvline(0, color="#555555", linestyle=":", linewidth=1)
+    if threshold is not None:
+        ax.axvline(threshold, color="#b00020", linestyle="--", linewidth=1.2)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"$10^{{{x:g}}}$"))
+    ax.set_xlabel("likelihood ratio (identity against unrelated), log scale")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("candidate matches")
     ax.set_title("Distribution of likelihood ratios")
     fig.text(
         0.01,
         -0.06,
-        "Source: candidate_matches.log10_lr of every stored identification run; "
-        "dashed line: LR = 10^4.",
+        "Source: every stored candidate match of every identification run; dotted: LR 1"
+        + ("; dashed: the identification policy's threshold." if threshold is not None else "."),
         fontsize=7,
     )
     return _save(fig, fmt)

@@ -100,6 +100,15 @@ class MatchDetail:
     decisions: list[dict[str, Any]]
     run: dict[str, Any]
     evidence_keys: list[str] = field(default_factory=list)
+    #: The person as the identification report introduces him or her (None: not recorded).
+    person_sex: str | None = None
+    person_born: str | None = None
+    person_unit: str | None = None
+    person_service_number: str | None = None
+    person_missing_since: str | None = None
+    person_last_seen: str | None = None
+    #: The proven interval (low, high) of the posterior, where the run stored one.
+    posterior_interval: tuple[float, float] | None = None
 
 
 def _markers(evidence: CandidateEvidence) -> list[MarkerRow]:
@@ -228,11 +237,13 @@ def match_detail(
                 "id": d.id,
                 "kind": d.kind,
                 "by": name,
+                "role": role,
                 "at": d.decided_at.isoformat(),
                 "reason": d.reason,
+                "digest": d.row_hash,  # the decision's link in the hash chain (SHA-256)
             }
-            for d, name in session.execute(
-                select(Decision, User.name)
+            for d, name, role in session.execute(
+                select(Decision, User.name, User.role)
                 .join(User, User.id == Decision.actor_id)
                 .where(Decision.candidate_id == c.id)
                 .order_by(Decision.seq)
@@ -285,4 +296,15 @@ def match_detail(
             decisions,
             run,
             sorted(stored),
+            person.sex,
+            person.birth_date,
+            person.unit,
+            person.service_number,
+            person.date_missing,
+            person.last_known_place,
+            (
+                (evidence.posterior_lower, evidence.posterior_upper)
+                if evidence.posterior_lower is not None and evidence.posterior_upper is not None
+                else None
+            ),
         )
