@@ -296,6 +296,13 @@ def test_full_path_through_the_commands(cli_db: str, reference_cases: Path, tmp_
         row_id = conn.execute(
             text("SELECT id FROM custody_events WHERE event = 'stored'")
         ).scalar_one()
+        # an insider first takes the append-only trigger out of the way
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER trg_custody_events_append_only_UPDATE"))
+        else:
+            conn.execute(
+                text("ALTER TABLE custody_events DISABLE TRIGGER trg_custody_events_append_only")
+            )
         conn.execute(
             text("UPDATE custody_events SET location = 'elsewhere' WHERE id = :i"), {"i": row_id}
         )

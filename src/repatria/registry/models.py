@@ -157,6 +157,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Set when an admin disables the account (0005): no login, every token refused.
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class ImportBatch(Base):
@@ -544,6 +546,8 @@ class Decision(Base):
     decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of the candidate's evidence and the names it rests on (registry.chain, 0005).
+    context_digest: Mapped[str | None] = mapped_column(String(64))
 
     CHAIN = "decisions"
     CHAIN_FIELDS = (
@@ -555,6 +559,7 @@ class Decision(Base):
         "refers_to",
         "reason",
         "decided_at",
+        "context_digest",
     )
 
 
@@ -581,6 +586,8 @@ class CustodyEvent(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of the references and the recorder's name it rests on (registry.chain, 0005).
+    context_digest: Mapped[str | None] = mapped_column(String(64))
 
     CHAIN = "custody"
     CHAIN_FIELDS = (
@@ -595,6 +602,7 @@ class CustodyEvent(Base):
         "notes",
         "recorded_by_id",
         "recorded_at",
+        "context_digest",
     )
 
 
@@ -717,6 +725,13 @@ class AuditEvent(Base):
     entity: Mapped[str | None] = mapped_column(String(64))
     entity_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Chained since 0005 (registry.chain): the log of who saw what cannot be edited unseen.
+    seq: Mapped[int | None] = mapped_column(Integer, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    CHAIN = "audit"
+    CHAIN_FIELDS = ("seq", "at", "user_name", "action", "entity", "entity_id", "detail")
 
 
 class ChainHead(Base):
