@@ -34,8 +34,28 @@ CLAIMS = (
 )
 
 
+DECISIONS = ("propose", "confirm", "reject", "revoke")
+_tokens: dict[tuple[str, str], str] = {}
+
+
+def token_of(db: str, name: str) -> str:
+    """``name``'s API token from `repatria login NAME --password-stdin` (a password set first)."""
+    if (db, name) not in _tokens:
+        pw = f"password-of-{name}"
+        r = runner.invoke(app, ["users", "password", name, "--password", pw, "--db", db])
+        assert r.exit_code == 0, r.stderr
+        r = runner.invoke(app, ["login", name, "--password-stdin", "--db", db], input=pw + "\n")
+        assert r.exit_code == 0, r.stderr
+        _tokens[(db, name)] = r.stdout.strip()
+    return _tokens[(db, name)]
+
+
 def run(db: str, *args: str) -> tuple[int, str, str]:
-    r = runner.invoke(app, [*args, "--db", db])
+    """Run a command; a decision's ``--as USER`` carries USER's token (REPATRIA_TOKEN)."""
+    env = {}
+    if args[:1] == ("review",) and args[1:2] and args[1] in DECISIONS and "--as" in args:
+        env["REPATRIA_TOKEN"] = token_of(db, args[args.index("--as") + 1])
+    r = runner.invoke(app, [*args, "--db", db], env=env)
     return r.exit_code, r.stdout, r.stderr
 
 
@@ -384,3 +404,19 @@ def test_role_help_lists_the_registry_roles() -> None:
     from repatria.registry.models import ROLES
 
     assert ROLES_HELP.split(", ") == list(ROLES)
+
+
+def test_a_decision_needs_the_named_users_token(cli_db: str) -> None:
+    """`--as` alone does not prove who is deciding; another user's token does not either."""
+    db = cli_db
+    for env, match in (
+        ({}, "to decide as rev, prove it: export REPATRIA_TOKEN=$(repatria login rev)"),
+        ({"REPATRIA_TOKEN": token_of(db, "rita")}, "REPATRIA_TOKEN is not a live token of rev"),
+        ({"REPATRIA_TOKEN": "not-a-token"}, "REPATRIA_TOKEN is not a live token of rev"),
+    ):
+        r = runner.invoke(app, ["review", "confirm", "1", "--as", "rev", "--db", db], env=env)
+        assert r.exit_code == 1 and r.stdout.strip() == ""
+        line = " ".join(r.stderr.split())
+        assert line.startswith("error: ") and match in line, line
+    r = runner.invoke(app, ["login", "rev", "--password-stdin", "--db", db], input="wrong-one\n")
+    assert r.exit_code == 1 and "wrong name or password" in r.stderr

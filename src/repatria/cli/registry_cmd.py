@@ -9,6 +9,8 @@ database session (the service opens it from ``--db``). Every command takes ``--d
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -354,6 +356,39 @@ def _review_out(result: Any, as_json: bool) -> None:
     )
 
 
+def _proven(actor: str, db: str | None) -> None:
+    """A decision's ``--as USER`` must be proven: ``$REPATRIA_TOKEN`` (from ``repatria login``)
+    or, at a terminal, the user's password."""
+    token = os.environ.get("REPATRIA_TOKEN") or None
+    password = None
+    if token is None and sys.stdin.isatty():
+        password = typer.prompt(f"password of {actor}", hide_input=True)
+    auth.prove_identity(db, actor, token=token, password=password)
+
+
+def login_cmd(
+    name: str = typer.Argument(..., help="The user logging in."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of stdin."
+    ),
+    db: str | None = DbOpt,
+) -> None:
+    """Log in and print an API token (1 hour): export REPATRIA_TOKEN=$(repatria login NAME).
+
+    Decision commands (review propose, confirm, reject, revoke) accept --as USER only with
+    that user's token in $REPATRIA_TOKEN, or the password typed at a terminal.
+    """
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password", hide_input=True)
+    token, user = auth.login(db, name, password, kind="api", label="cli")
+    print(token)
+    err_console.print(
+        f"token of {user.name} ({user.role}), valid for 1 hour", highlight=False, soft_wrap=True
+    )
+
+
 @review_app.command("propose")
 @command
 def review_propose(
@@ -364,6 +399,7 @@ def review_propose(
     as_json: bool = JsonOpt,
 ) -> None:
     """Propose a candidate for review (analyst)."""
+    _proven(actor, db)
     _review_out(review.propose(db, candidate_id, actor=actor, reason=reason), as_json)
 
 
@@ -377,6 +413,7 @@ def review_confirm(
     as_json: bool = JsonOpt,
 ) -> None:
     """Confirm a proposed candidate (a reviewer who did not propose it)."""
+    _proven(actor, db)
     _review_out(review.confirm(db, candidate_id, actor=actor, reason=reason), as_json)
 
 
@@ -390,6 +427,7 @@ def review_reject(
     as_json: bool = JsonOpt,
 ) -> None:
     """Reject a proposed candidate, with a reason (a reviewer who did not propose it)."""
+    _proven(actor, db)
     _review_out(review.reject(db, candidate_id, actor=actor, reason=reason or ""), as_json)
 
 
@@ -403,6 +441,7 @@ def review_revoke(
     as_json: bool = JsonOpt,
 ) -> None:
     """Revoke a confirmed identification, with a reason; the person and remains are reopened."""
+    _proven(actor, db)
     _review_out(review.revoke(db, candidate_id, actor=actor, reason=reason or ""), as_json)
 
 
@@ -779,6 +818,7 @@ def audit_log(
 def register(app: typer.Typer) -> None:
     """Add the registry commands to the root ``repatria`` app."""
     app.add_typer(db_app, name="db")
+    app.command("login")(command(login_cmd))
     app.add_typer(users_app, name="users")
     app.add_typer(import_app, name="import")
     app.command("identify")(command(identify_cmd))

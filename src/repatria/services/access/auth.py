@@ -42,6 +42,7 @@ __all__ = [
     "logout",
     "set_demo_passwords",
     "renew",
+    "prove_identity",
     "revoke_all",
     "disable_user",
     "MAX_FAILURES_PER_ACCOUNT",
@@ -192,6 +193,30 @@ def user_for_token(db: str | None, token: str | None, *, kind: str) -> UserInfo 
         if tok.revoked_at is not None or tok.expires_at <= utcnow() or user.disabled_at:
             return None
         return UserInfo(user.id, user.name, user.role)
+
+
+def prove_identity(
+    db: str | None, name: str, *, token: str | None = None, password: str | None = None
+) -> UserInfo:
+    """That the person at the command line is ``name``: by a live API token of ``name`` (from
+    ``repatria login``), or by ``name``'s password (typed at a terminal; throttled and audited
+    like any login). Raises :class:`AuthError` in one sentence saying how to prove it."""
+    if token:
+        user = user_for_token(db, token, kind="api")
+        if user is not None and user.name == name:
+            return user
+        raise AuthError(
+            f"REPATRIA_TOKEN is not a live token of {name}; run `repatria login {name}` and "
+            "export the token it prints"
+        )
+    if password is not None:
+        tok, user = login(db, name, password, kind="api", label="cli --as")
+        logout(db, tok)
+        return user
+    raise AuthError(
+        f"to decide as {name}, prove it: export REPATRIA_TOKEN=$(repatria login {name}), or run "
+        f"the command at a terminal and type {name}'s password"
+    )
 
 
 def renew(db: str | None, token: str | None, *, kind: str = "api") -> tuple[str, UserInfo]:
