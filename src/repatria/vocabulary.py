@@ -33,6 +33,7 @@ __all__ = [
     "RepatriationKind",
     "DispositionKind",
     "TokenKind",
+    "AssociationKind",
     "ROLES",
     "PERSON_STATES",
     "REMAINS_STATES",
@@ -49,6 +50,9 @@ __all__ = [
     "REPATRIATION_KINDS",
     "DISPOSITION_KINDS",
     "TOKEN_KINDS",
+    "ASSOCIATION_KINDS",
+    "STATE_ENTITIES",
+    "CANDIDATE_CLOSURES",
     "spelled",
 ]
 
@@ -69,7 +73,7 @@ DecisionKind = Literal["propose", "confirm", "reject", "revoke"]
 DECISION_KINDS: tuple[str, ...] = get_args(DecisionKind)
 #: Where a candidate match stands, derived from its decisions
 #: (see :func:`repatria.registry.review_state.candidate_status`).
-CandidateStatus = Literal["open", "proposed", "confirmed", "rejected", "revoked"]
+CandidateStatus = Literal["open", "proposed", "confirmed", "rejected", "revoked", "superseded"]
 CANDIDATE_STATUSES: tuple[str, ...] = get_args(CandidateStatus)
 NameKind = Literal["official", "alias", "false", "transliteration", "nickname"]
 NAME_KINDS: tuple[str, ...] = get_args(NameKind)
@@ -101,6 +105,14 @@ DISPOSITION_KINDS: tuple[str, ...] = get_args(DispositionKind)
 #: What a login token is for.
 TokenKind = Literal["session", "api"]
 TOKEN_KINDS: tuple[str, ...] = get_args(TokenKind)
+#: A re-association: "these samples are one body" (merge) or "these samples of a shared
+#: recovered item are another body" (split). Both end as one body made of exactly the samples.
+AssociationKind = Literal["merge", "split"]
+ASSOCIATION_KINDS: tuple[str, ...] = get_args(AssociationKind)
+#: What a row of ``state_changes`` moved.
+STATE_ENTITIES: tuple[str, ...] = ("person", "remains", "body")
+#: Why a run closed a candidate: its body or person was identified elsewhere.
+CANDIDATE_CLOSURES: tuple[str, ...] = ("superseded",)
 
 
 def spelled(words: tuple[str, ...]) -> str:

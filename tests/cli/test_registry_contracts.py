@@ -34,7 +34,11 @@ CLAIMS = (
 )
 
 
-DECISIONS = ("propose", "confirm", "reject", "revoke")
+#: The decision commands, whose ``--as USER`` must be proven: review and re-association steps.
+DECISIONS = {
+    "review": ("propose", "confirm", "reject", "revoke"),
+    "bodies": ("propose", "split", "search", "confirm", "reject", "revoke"),
+}
 _tokens: dict[tuple[str, str], str] = {}
 
 
@@ -53,7 +57,7 @@ def token_of(db: str, name: str) -> str:
 def run(db: str, *args: str) -> tuple[int, str, str]:
     """Run a command; a decision's ``--as USER`` carries USER's token (REPATRIA_TOKEN)."""
     env = {}
-    if args[:1] == ("review",) and args[1:2] and args[1] in DECISIONS and "--as" in args:
+    if args[1:2] and args[1] in DECISIONS.get(args[0], ()) and "--as" in args:
         env["REPATRIA_TOKEN"] = token_of(db, args[args.index("--as") + 1])
     r = runner.invoke(app, [*args, "--db", db], env=env)
     return r.exit_code, r.stdout, r.stderr
@@ -120,13 +124,17 @@ def test_full_path_through_the_commands(cli_db: str, reference_cases: Path, tmp_
     claims.write_text(CLAIMS, encoding="utf-8")
     assert "imported 2 claims" in ok(db, "import", "claims", str(claims), "--as", "cas")
 
-    # identify --json: {"run": ID, "candidates": [{"id", "pm", "missing", "lr", "posterior"}]}
+    # identify --json: {"run", "candidates": [{"id", "body", "samples", "person", "lr",
+    # "posterior", "status", "pm", "missing"}], "changes", "superseded", "conflicts"}
     refused(db, "identify", "--json", match="say who you are with --as USER")
     refused(db, "identify", "--json", "--as", "rev", match="rev is a reviewer and may not")
     result = json.loads(ok(db, "identify", "--json", "--as", "ana"))
-    assert set(result) == {"run", "candidates"} and isinstance(result["run"], int)
+    assert set(result) == {"run", "candidates", "changes", "superseded", "conflicts", "rereview"}
+    assert isinstance(result["run"], int) and result["superseded"] == 0
     cands = result["candidates"]
-    assert cands and all(set(c) == {"id", "pm", "missing", "lr", "posterior"} for c in cands)
+    keys = {"id", "body", "samples", "person", "lr", "posterior", "status", "pm", "missing"}
+    assert cands and all(set(c) == keys and c["status"] == "open" for c in cands)
+    assert all(c["why"] == ["the first identification run"] for c in result["changes"])
     best = cands[0]
     other = next(c for c in cands if c["pm"] != best["pm"] and c["missing"] != best["missing"])
 
@@ -299,12 +307,13 @@ def test_full_path_through_the_commands(cli_db: str, reference_cases: Path, tmp_
 
     # account --json: counts, claims, tables
     acc = json.loads(ok(db, "account", "--json"))
-    assert set(acc) == {"counts", "claims", "tables"}
+    assert set(acc) == {"individuals", "counts", "claims", "tables"}
+    assert set(acc["individuals"]) == {"recovered", "identified", "returned", "buried", "held"}
     assert acc["counts"]["repatriated"] == 1 and acc["counts"]["identified"] == 1
     assert acc["counts"]["notified"] == 1 and acc["counts"]["recovered"] == 3
     assert {c["claim_id"] for c in acc["claims"]} == {"t1", "t2"}
     t2 = next(c for c in acc["claims"] if c["claim_id"] == "t2")
-    assert "5 fewer than the claimed 6" in t2["difference"]
+    assert t2["difference"].startswith("not comparable: the claim counts 'coffins shown'")
     assert acc["tables"]["candidate_matches"] == len(cands)
     assert "registry counts" in ok(db, "account")
 
@@ -407,16 +416,28 @@ def test_role_help_lists_the_registry_roles() -> None:
 
 
 def test_a_decision_needs_the_named_users_token(cli_db: str) -> None:
-    """`--as` alone does not prove who is deciding; another user's token does not either."""
+    """`--as` alone does not prove who is deciding; another user's token does not either
+    (review steps and re-association steps alike)."""
     db = cli_db
     for env, match in (
         ({}, "to decide as rev, prove it: export REPATRIA_TOKEN=$(repatria login rev)"),
         ({"REPATRIA_TOKEN": token_of(db, "rita")}, "REPATRIA_TOKEN is not a live token of rev"),
         ({"REPATRIA_TOKEN": "not-a-token"}, "REPATRIA_TOKEN is not a live token of rev"),
     ):
-        r = runner.invoke(app, ["review", "confirm", "1", "--as", "rev", "--db", db], env=env)
-        assert r.exit_code == 1 and r.stdout.strip() == ""
-        line = " ".join(r.stderr.split())
-        assert line.startswith("error: ") and match in line, line
+        for command in (
+            ["review", "confirm", "1"],
+            ["bodies", "confirm", "1"],
+            ["bodies", "revoke", "1", "--reason", "r"],
+        ):
+            r = runner.invoke(app, [*command, "--as", "rev", "--db", db], env=env)
+            assert r.exit_code == 1 and r.stdout.strip() == ""
+            line = " ".join(r.stderr.split())
+            assert line.startswith("error: ") and match in line, line
+    for command in (
+        ["bodies", "propose", "S1", "S2", "--reason", "r"],
+        ["bodies", "split", "S1", "--reason", "r"],
+    ):
+        r = runner.invoke(app, [*command, "--as", "ana", "--db", db], env={})
+        assert r.exit_code == 1 and "to decide as ana, prove it" in r.stderr, r.stderr
     r = runner.invoke(app, ["login", "rev", "--password-stdin", "--db", db], input="wrong-one\n")
     assert r.exit_code == 1 and "wrong name or password" in r.stderr

@@ -26,7 +26,7 @@ def test_every_vector_agrees_to_1e9(vectors_file):
 
 
 def test_lumping_policy_exact_differs_only_for_sex_specific_models(vectors_file):
-    """pedprobr lumps on the female matrix alone; the exact policy does not (see probability.py)."""
+    """pedprobr lumps when pedmut says female OR male is lumpable; the exact policy asks both."""
     from repatria.kinship.probability import likelihood
 
     for case in read_vectors(vectors_file):

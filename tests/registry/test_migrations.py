@@ -83,3 +83,124 @@ def test_0002_upgrades_a_populated_database_and_keeps_every_row(registry_db: str
         with pytest.raises(IntegrityError):
             with engine.begin() as conn:
                 conn.execute(text(bad))
+
+
+_T = {"t": "2025-01-01 00:00:00"}
+
+
+def _populate_0004(conn) -> None:  # type: ignore[no-untyped-def]
+    rows = (
+        "INSERT INTO users (id, name, role, created_at) VALUES (1, 'u', 'admin', :t)",
+        "INSERT INTO users (id, name, role, created_at) VALUES (2, 'v', 'reviewer', :t)",
+        "INSERT INTO persons (id, ref, sex, status, created_at) "
+        "VALUES (1, 'P1', 'male', 'repatriated', :t)",
+        "INSERT INTO remains (id, ref, condition, status, created_at) "
+        "VALUES (1, 'R1', 'burned', 'repatriated', :t)",
+        "INSERT INTO remains (id, ref, condition, status, created_at) "
+        "VALUES (2, 'R2', 'fragmentary', 'sampled', :t)",
+        "INSERT INTO remains (id, ref, condition, status, created_at) "
+        "VALUES (3, 'R3', 'intact', 'recovered', :t)",
+        "INSERT INTO samples (id, ref, kind, remains_id, created_at) VALUES (1, 'S1', 'pm', 1, :t)",
+        "INSERT INTO samples (id, ref, kind, remains_id, created_at) VALUES (2, 'S2', 'pm', 2, :t)",
+        "INSERT INTO samples (id, ref, kind, remains_id, created_at) VALUES (3, 'S3', 'pm', 2, :t)",
+        "INSERT INTO reference_families (id, ref, created_at) VALUES (1, 'F1', :t)",
+        "INSERT INTO candidate_matches (id, person_id, remains_id, sample_id, log10_lr, "
+        "created_at) VALUES (1, 1, 1, 1, 9.5, :t)",
+        "INSERT INTO state_changes (entity, entity_id, from_state, to_state, cause, "
+        "actor_id, changed_at) VALUES ('remains', 1, 'sampled', 'identified', "
+        "'decision:2', 2, :t)",
+        "INSERT INTO repatriations (id, kind, counterpart, occurred_on, recorded_by_id, "
+        "recorded_at) VALUES (1, 'handover', 'family', '2025-02-01', 1, :t)",
+        "INSERT INTO repatriation_items (id, repatriation_id, remains_id, person_id) "
+        "VALUES (1, 1, 1, 1)",
+    )
+    for sql in rows:
+        conn.execute(text(sql), _T)
+
+
+def test_0005_makes_one_body_of_each_remains_and_keeps_every_row(registry_db: str) -> None:
+    assert downgrade(registry_db, "0004") == "0004"
+    engine = get_engine(registry_db)
+    with engine.begin() as conn:
+        _populate_0004(conn)
+        before = {
+            t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in ("remains", "samples", "candidate_matches", "repatriation_items")
+        }
+    assert migrate(registry_db) == ("0004", head_revision())
+    with engine.begin() as conn:
+        for table, n in before.items():
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == n
+        bodies = conn.execute(text("SELECT ref, status FROM bodies ORDER BY ref")).all()
+        assert [tuple(b) for b in bodies] == [
+            ("R1", "repatriated"),
+            ("R2", "sampled"),
+            ("R3", "recovered"),
+        ]
+        parts = conn.execute(
+            text(
+                "SELECT b.ref, p.remains_id, p.sample_id, p.added_by FROM body_parts p "
+                "JOIN bodies b ON b.id = p.body_id ORDER BY p.remains_id, p.sample_id"
+            )
+        ).all()
+        assert [tuple(p) for p in parts] == [
+            ("R1", 1, 1, "migration"),
+            ("R2", 2, 2, "migration"),
+            ("R2", 2, 3, "migration"),
+            ("R3", 3, None, "migration"),
+        ]
+        body_of = dict(conn.execute(text("SELECT ref, id FROM bodies")).all())
+        assert (
+            conn.execute(text("SELECT body_id FROM candidate_matches")).scalar_one()
+            == (body_of["R1"])
+        )
+        assert (
+            conn.execute(text("SELECT body_id FROM repatriation_items")).scalar_one()
+            == (body_of["R1"])
+        )
+        assert conn.execute(
+            text("SELECT entity_id, to_state, cause FROM state_changes WHERE entity = 'body'")
+        ).one() == (body_of["R1"], "identified", "decision:2")
+        assert conn.execute(text("SELECT ref, version FROM reference_families")).one() == (
+            "F1",
+            1,
+        )
+        # the new schema: a second version of a family, a body in a handover, a grave
+        conn.execute(
+            text(
+                "INSERT INTO reference_families (id, ref, version, supersedes_id, created_at) "
+                "VALUES (2, 'F1', 2, 1, :t)"
+            ),
+            _T,
+        )
+        conn.execute(
+            text(
+                "INSERT INTO graves (cemetery, plot, number, created_at) "
+                "VALUES ('C', 'A', '12', :t)"
+            ),
+            _T,
+        )
+    for bad in (
+        "INSERT INTO reference_families (id, ref, version, created_at) "
+        "VALUES (3, 'F1', 2, '2025-01-01 00:00:00')",
+        "INSERT INTO graves (cemetery, plot, number, created_at) "
+        "VALUES ('C', 'A', '12', '2025-01-01 00:00:00')",
+        "INSERT INTO bodies (ref, status, created_at) VALUES ('R1', 'recovered', "
+        "'2025-01-01 00:00:00')",
+        "INSERT INTO state_changes (entity, entity_id, from_state, to_state, actor_id, "
+        "changed_at) VALUES ('bag', 1, 'a', 'b', 1, '2025-01-01 00:00:00')",
+    ):
+        with pytest.raises(IntegrityError):
+            with engine.begin() as conn:
+                conn.execute(text(bad))
+
+
+def test_0005_downgrades_when_nothing_needs_it(registry_db: str) -> None:
+    assert downgrade(registry_db, "0004") == "0004"
+    with get_engine(registry_db).begin() as conn:
+        _populate_0004(conn)
+    migrate(registry_db)
+    assert downgrade(registry_db, "0004") == "0004"
+    with get_engine(registry_db).begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM repatriation_items")).scalar_one() == 1
+    assert migrate(registry_db)[1] == head_revision()

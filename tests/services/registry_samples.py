@@ -93,7 +93,7 @@ def raw_connect(url: str):  # noqa: ANN201
     return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
 
 
-APPEND_ONLY = ("decisions", "custody_events", "audit_events")
+APPEND_ONLY = ("decisions", "association_decisions", "custody_events", "audit_events")
 
 
 def insider_sql(url: str, *statements: str) -> None:

@@ -54,7 +54,7 @@ def test_removed_custody_row_is_named(db: str, tmp_path: Path) -> None:
 
 def test_removed_last_row_is_found_through_the_head(db: str, tmp_path: Path) -> None:
     _custody(db, tmp_path)
-    _sql(db, "DELETE FROM custody_events WHERE seq = 3")
+    _sql(db, "DELETE FROM custody_events WHERE seq = (SELECT max(seq) FROM custody_events)")
     assert "rows at the end were removed" in verify_chains(db).first_break()
 
 

@@ -146,8 +146,25 @@ def test_import_identify_round_trip_keeps_every_number(
             select(func.count()).select_from(RunProfile).where(RunProfile.run_id == run.id)
         ).scalar_one()
         assert n_profiles == len(source.pm) + sum(len(d) for d in source.am_profiles.values())
-    assert result.as_dict().keys() == {"run", "candidates"}
-    assert set(result.as_dict()["candidates"][0]) == {"id", "pm", "missing", "lr", "posterior"}
+    assert result.as_dict().keys() == {
+        "run",
+        "candidates",
+        "changes",
+        "superseded",
+        "conflicts",
+        "rereview",
+    }
+    assert set(result.as_dict()["candidates"][0]) == {
+        "id",
+        "body",
+        "samples",
+        "person",
+        "lr",
+        "posterior",
+        "status",
+        "pm",
+        "missing",
+    }
 
 
 def test_folder_hash_is_its_case_files_in_order(reference_cases: Path, tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ def test_demo_command_recreates_its_sqlite_file(
     assert first.exit_code == 0, first.output
     out = json.loads(first.stdout)
     assert (tmp_path / "repatria-demo.sqlite").is_file()
-    assert set(out["account"]) == {"counts", "claims", "tables"} and out["run"] == 1
+    assert set(out["account"]) == {"individuals", "counts", "claims", "tables"} and out["run"] == 1
     again = runner.invoke(app, ["demo"])
     assert again.exit_code == 0, again.output
     assert (

@@ -148,10 +148,13 @@ def test_revoke_reopens_person_and_remains(db: str, tmp_path: Path) -> None:
                 StateChange.id
             )
         ).all()
+    # the body moves, and its one recovered item with it
     assert moves == [
         ("person", "missing", "identified"),
+        ("body", "recovered", "identified"),
         ("remains", "recovered", "identified"),
         ("person", "identified", "missing"),
+        ("body", "identified", "recovered"),
         ("remains", "identified", "recovered"),
     ]
     # The person can be identified again through a new candidate.
@@ -210,4 +213,4 @@ def test_concurrent_confirmations_end_with_exactly_one_decision(
             .where(Decision.candidate_id == cid, Decision.kind.in_(("confirm", "reject")))
         ).scalar_one()
         changes = s.execute(select(func.count()).select_from(StateChange)).scalar_one()
-    assert n == 1 and changes == 2
+    assert n == 1 and changes == 3  # the person, the body and its item

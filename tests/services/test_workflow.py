@@ -48,7 +48,8 @@ def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> N
     )
     record_sample(db, actor="cas", remains_ref="R-0002", sample_ref="S-0002", material="tooth")
     history = custody_history(db, "R-0001", actor="cas")
-    assert [h.event for h in history] == ["received", "sampled"]
+    # the import's own "received", then the one recorded at the mortuary
+    assert [h.event for h in history] == ["received", "received", "sampled"]
 
     # Review: two identifications confirmed, one rejected.
     for cid in cands[:3]:
@@ -79,8 +80,8 @@ def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> N
             db, "P-0003", actor="lia", recipient="x", method="phone", notified_on="2025-03-01"
         )
 
-    # Repatriation of the identified remains; unidentified remains are refused, then disposed of.
-    with pytest.raises(ServiceError, match="remains R-0003 are recovered and not identified"):
+    # Repatriation of the identified bodies; unidentified ones are refused, then disposed of.
+    with pytest.raises(ServiceError, match="body R-0003 is recovered and not identified"):
         repatriate(
             db,
             ["R-0001", "R-0003"],
@@ -146,22 +147,32 @@ def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> N
         "unaccounted": 2,
     }
     by_id = {c["claim_id"]: c for c in acc.claims}
-    assert (
-        by_id["c14"]["difference"]
-        == "the registry holds 2 persons repatriated, 4 fewer than the claimed 6"
+    # claims are set beside a figure of the same subject, scope and day only
+    assert by_id["c14"]["difference"] == (
+        "not comparable: the claim counts 'coffins shown at repatriation ceremony', the "
+        "registry counts individuals (bodies)"
     )
-    assert (
-        by_id["c01"]["difference"]
-        == "the registry holds 4 remains recovered, 26 fewer than the claimed at least 30"
+    assert by_id["c01"]["difference"] == (
+        "not comparable: the registry counts bodies recovered, identified, returned and "
+        "buried, not 'killed'"
     )
-    assert by_id["c02"]["difference"] == "the registry does not count 'deployed'"
+    assert not by_id["c02"]["comparable"] and by_id["c02"]["registry_value"] is None
+    # by hand: 4 bodies; R-0001 and R-0002 identified and returned, R-0004 buried, R-0003 held
+    assert acc.individuals == {
+        "recovered": 4,
+        "identified": 2,
+        "returned": 2,
+        "buried": 1,
+        "held": 1,
+    }
     assert by_id["c14"]["reported_by"] == "news site (Guardian summary)"
     assert acc.tables["persons"] == 4 and acc.tables["published_claims"] == 17
 
     report = verify_chains(db, actor="aud")
-    # custody: received, 2 sampled, 3 released; decisions; and the audit log, chained too
-    assert report.ok and [c.rows for c in report.chains][:2] == [6, 6]
-    assert report.chains[2].table == "audit_events" and report.chains[2].rows > 6
+    # custody: 4 received on import, received, 2 sampled, 3 released; decisions; no
+    # re-associations; and the audit log, chained too
+    assert report.ok and [c.rows for c in report.chains][:3] == [10, 6, 0]
+    assert report.chains[3].table == "audit_events" and report.chains[3].rows > 6
     record = person_record(db, "P-0001", actor="lia")
     assert {n["kind"] for n in record.names} == {"official", "false", "transliteration"}
 
@@ -178,7 +189,7 @@ def test_refused_transitions_are_one_sentence(db: str, tmp_path: Path) -> None:
     dispose(
         db, "R-0001", actor="cas", kind="burial", occurred_on="2025-05-01", reason="unidentified"
     )
-    with pytest.raises(ServiceError, match="remains R-0001 is disposed and cannot become disposed"):
+    with pytest.raises(ServiceError, match="body R-0001 is disposed and cannot become disposed"):
         dispose(db, "R-0001", actor="cas", kind="cremation", occurred_on="2025-05-02", reason="x")
     with pytest.raises(ServiceError, match="cas is a case_manager and may not record family"):
         notify_family(db, "P-0001", actor="cas", recipient="x", method="phone", notified_on="2025")

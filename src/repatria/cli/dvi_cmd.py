@@ -5,10 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from repatria.cli.output import command, console, err_console, print_json
+from repatria.cli.output import (
+    ProgressJsonOpt,
+    command,
+    console,
+    err_console,
+    print_json,
+    progress_reporter,
+)
 from repatria.services.pipelines.dvi_analysis import DVIAnalysis, analyse_case
 
 app = typer.Typer(
@@ -36,25 +42,28 @@ def analyse(
         help="Add alleles the frequency table lacks at this frequency instead of stopping with "
         "an error (they are listed in the output).",
     ),
+    match_prior: float = typer.Option(
+        None,
+        "--match-prior",
+        min=0.0,
+        max=1.0,
+        help="Probability that a PM is one of the case's missing persons (open-population "
+        "prior, evenly over the MPs it may be); without it, dvir's flat prior over assignments.",
+    ),
+    progress_json: bool = ProgressJsonOpt,
 ) -> None:
     """Pairwise LRs, exclusions, joint identification with posteriors, and conclusions."""
-    if as_json:
-        print_json(analyse_case(case, top=top, unseen_allele_freq=unseen_allele_freq).to_dict())
-        return
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("reading the case", total=None)
+    with progress_reporter(json_lines=progress_json, bars=not as_json) as progress:
         result = analyse_case(
             case,
             top=top,
-            progress=lambda msg: bar.update(task, description=msg),
+            progress=progress,
             unseen_allele_freq=unseen_allele_freq,
+            match_prior=match_prior,
         )
+    if as_json:
+        print_json(result.to_dict())
+        return
     unseen = result.notes.get("unseen_alleles")
     if unseen:
         listed = "; ".join(f"{m}: {', '.join(a)}" for m, a in unseen["added"].items())
@@ -89,8 +98,7 @@ def show(r: DVIAnalysis, top: int = 5) -> None:
         t.add_row(v, *cells)
     console.print(t)
     t = Table(
-        title=f"Best joint assignments of {j.n_assignments:,} "
-        "(flat prior; LR vs. nobody identified)"
+        title=f"Best joint assignments of {j.n_assignments:,} ({j.prior}; LR vs. nobody identified)"
     )
     t.add_column("#", justify="right")
     t.add_column("assignment")

@@ -11,6 +11,7 @@ from repatria.cli import (
     kinship_cmd,
     lab_cmd,
     lineage_cmd,
+    power_cmd,
     registry_cmd,
     screen_cmd,
     serve_cmd,
@@ -33,6 +34,7 @@ app.command("demo")(demo_cmd.demo)
 app.command("screen")(screen_cmd.screen)
 app.command("fragments")(screen_cmd.fragments)
 app.command("serve")(serve_cmd.serve)
+app.command("power")(power_cmd.power)
 registry_cmd.register(app)
 
 

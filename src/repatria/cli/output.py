@@ -11,9 +11,13 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn
+from rich.text import Text
 
 from repatria.errors import RepatriaError
 from repatria.formats.jsonsafe import json_safe  # noqa: F401  (re-exported for the commands)
+from repatria.services.progress import Progress as ProgressCallback
+from repatria.services.progress import ProgressTracker, ProgressUpdate
 
 console = Console()
 err_console = Console(stderr=True)
@@ -40,22 +44,26 @@ def user_warnings() -> Iterator[None]:
     Not Python's warning lines (source path, line, category, code): the readers' warnings already
     name the file and line they are about.
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        try:
-            yield
-        finally:
-            seen: set[str] = set()
-            for w in caught:
-                if not issubclass(w.category, UserWarning):
-                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-                    continue
-                text = " ".join(str(w.message).split())
-                if text not in seen:
-                    seen.add(text)
-                    err_console.print(
-                        f"[yellow]warning:[/] {text}", highlight=False, soft_wrap=True
-                    )
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("always", UserWarning)
+            try:
+                yield
+            finally:
+                caught = list(recorded)
+    finally:
+        # Outside the recording block: showing another warning must not record it again (a
+        # warning shown while recording was appended to the list being read, without end).
+        seen: set[str] = set()
+        for w in caught:
+            if not issubclass(w.category, UserWarning):
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+                continue
+            text = " ".join(str(w.message).split())
+            if text not in seen:
+                seen.add(text)
+                err_console.print(f"[yellow]warning:[/] {text}", highlight=False, soft_wrap=True)
 
 
 def command(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -68,3 +76,67 @@ def command(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
 
     return wrapper
+
+
+# ----------------------------------------------------------------------------- progress
+
+ProgressJsonOpt = typer.Option(
+    False,
+    "--progress-json",
+    help='Report progress as one JSON line per update on stderr: {"step", "done", "total", '
+    '"elapsed_s", "eta_s"} (no bars).',
+)
+
+#: Seconds between two reports of one step (its first and last are always shown).
+PROGRESS_INTERVAL = 0.2
+
+
+def _json_line(update: ProgressUpdate) -> None:
+    sys.stderr.write(json.dumps(update.to_dict()) + "\n")
+    sys.stderr.flush()
+
+
+class _Eta(ProgressColumn):
+    """The estimate of :class:`ProgressTracker`, not Rich's own, so every surface shows one ETA."""
+
+    def render(self, task: Task) -> Text:
+        eta = task.fields.get("eta")
+        elapsed = task.fields.get("elapsed", 0.0)
+        left = "? left" if eta is None else f"{eta:,.0f} s left"
+        return Text(f"{elapsed:,.0f} s, {left}", style="progress.remaining")
+
+
+@contextmanager
+def progress_reporter(
+    *, json_lines: bool = False, bars: bool = True
+) -> Iterator[ProgressCallback | None]:
+    """The ``progress`` callback of a long command.
+
+    ``json_lines`` (``--progress-json``): one JSON line per update on stderr. Else with ``bars``
+    (not ``--json``): a Rich bar per step on stderr, gone when the command ends. Else ``None``.
+    stdout keeps only the result.
+    """
+    if json_lines:
+        yield ProgressTracker(_json_line, min_interval=PROGRESS_INTERVAL)
+        return
+    if not bars:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+        _Eta(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def show(u: ProgressUpdate) -> None:
+            if u.step not in tasks:
+                tasks[u.step] = bar.add_task(u.step, total=u.total)
+            bar.update(
+                tasks[u.step], completed=u.done, total=u.total, eta=u.eta_s, elapsed=u.elapsed_s
+            )
+
+        yield ProgressTracker(show)

@@ -9,7 +9,6 @@ database session (the service opens it from ``--db``). Every command takes ``--d
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 from importlib import import_module
 from pathlib import Path
@@ -18,7 +17,15 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from repatria.cli.output import command, console, err_console, print_json
+from repatria.cli.output import (
+    ProgressJsonOpt,
+    command,
+    console,
+    err_console,
+    print_json,
+    progress_reporter,
+)
+from repatria.cli.proof import prove_actor
 from repatria.vocabulary import (
     CUSTODY_EVENTS,
     DISPOSITION_KINDS,
@@ -258,11 +265,25 @@ def import_case(
         help="A case folder (pm.tsv, am.tsv, missing.txt, markers.json) or a Familias .fam file.",
     ),
     actor: str = AsOpt,
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show what would change (new family versions); write nothing."
+    ),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Why the case changed (kept with each new family version)."
+    ),
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
+    progress_json: bool = ProgressJsonOpt,
 ) -> None:
-    """Import a DVI case: remains, PM profiles, families, donors, missing persons and markers."""
-    result = case_import.import_case(db, path, actor=actor)
+    """Import a DVI case: remains, PM profiles, families, donors, missing persons and markers.
+
+    A folder imported before and changed since makes new versions of its families (and new
+    profiles of retyped samples); the old ones are kept.
+    """
+    with progress_reporter(json_lines=progress_json, bars=not as_json) as progress:
+        result = case_import.import_case(
+            db, path, actor=actor, dry_run=dry_run, reason=reason, progress=progress
+        )
     _out(
         {**dataclasses.asdict(result), "message": result.message} if as_json else result,
         as_json,
@@ -308,21 +329,28 @@ def identify_cmd(
         None, "--frequencies", help="Frequency table by name (default: the newest)."
     ),
     top: int = typer.Option(20, "--top", min=1, help="How many best joint assignments to keep."),
+    from_screen: int | None = typer.Option(
+        None,
+        "--from-screen",
+        help="Analyse only the candidate pairings of this screen run (`repatria screen --db`).",
+    ),
+    progress_json: bool = ProgressJsonOpt,
 ) -> None:
     """Run the DVI analysis on the registry; store the run and its candidate matches (analyst)."""
-    say = (
-        (lambda _m: None)
-        if as_json
-        else (lambda m: err_console.print(f"[dim]{m}…[/]", highlight=False))
-    )
-    result = identify.identify(
-        db, actor=actor or "", frequency_table=frequencies, top=top, progress=say
-    )
+    with progress_reporter(json_lines=progress_json, bars=not as_json) as progress:
+        result = identify.identify(
+            db,
+            actor=actor or "",
+            frequency_table=frequencies,
+            top=top,
+            progress=progress,
+            from_screen=from_screen,
+        )
     if as_json:
         print_json(result.as_dict())
         return
     console.print(
-        f"run {result.run}: {result.n_pm} PM samples, {result.n_missing} missing persons in "
+        f"run {result.run}: {result.n_pm} bodies, {result.n_missing} missing persons in "
         f"{result.n_families} families, {result.n_markers} markers (frequency table "
         f"{result.frequency_table!r}); {len(result.candidates)} candidates "
         f"({identify.CANDIDATE_RULE})",
@@ -334,12 +362,32 @@ def identify_cmd(
             f"left untyped (consent withdrawn): {', '.join(result.withdrawn_donors)}",
             highlight=False,
         )
-    table = Table(title="candidate matches")
-    for col in ("id", "PM sample", "remains", "missing person", "LR", "posterior"):
+    table = Table(title="candidate matches (body x person)")
+    for col in ("id", "body", "samples", "person", "LR", "posterior", "status"):
         table.add_column(col, justify="right" if col in ("id", "LR", "posterior") else "left")
     for c in result.candidates:
-        table.add_row(str(c.id), c.pm, c.remains, c.missing, f"{c.lr:.4g}", f"{c.posterior:.4f}")
+        table.add_row(
+            str(c.id),
+            c.body,
+            ", ".join(c.samples),
+            c.person,
+            f"{c.lr:.4g}",
+            f"{c.posterior:.4f}",
+            c.status,
+        )
     console.print(table)
+    for ch in result.changes:
+        console.print(
+            f"changed: {ch['body']} x {ch['person']}: {'; '.join(ch['why'])}", highlight=False
+        )
+    if result.superseded:
+        console.print(f"{result.superseded} candidates superseded", highlight=False)
+    for r in result.rereview:
+        console.print(
+            f"re-review candidate {r['candidate']} ({r['body']} = {r['person']}): "
+            f"{'; '.join(r['why'])}",
+            highlight=False,
+        )
 
 
 # ----------------------------------------------------------------------------- review
@@ -357,13 +405,8 @@ def _review_out(result: Any, as_json: bool) -> None:
 
 
 def _proven(actor: str, db: str | None) -> None:
-    """A decision's ``--as USER`` must be proven: ``$REPATRIA_TOKEN`` (from ``repatria login``)
-    or, at a terminal, the user's password."""
-    token = os.environ.get("REPATRIA_TOKEN") or None
-    password = None
-    if token is None and sys.stdin.isatty():
-        password = typer.prompt(f"password of {actor}", hide_input=True)
-    auth.prove_identity(db, actor, token=token, password=password)
+    """A decision's ``--as USER`` must be proven (:func:`repatria.cli.proof.prove_actor`)."""
+    prove_actor(actor, db)
 
 
 def login_cmd(
@@ -593,7 +636,7 @@ def notify_cmd(
 
 def repatriate_cmd(
     remains: list[str] = typer.Option(
-        ..., "--remains", help="Remains handed over (repeat for each)."
+        ..., "--remains", help="Bodies handed over, one coffin each (repeat for each)."
     ),
     kind: str = typer.Option(..., "--kind", help=f"{spelled(REPATRIATION_KINDS)}."),
     counterpart: str = typer.Option(
@@ -609,7 +652,7 @@ def repatriate_cmd(
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Record identified remains handed over or exchanged (all or nothing)."""
+    """Record identified bodies handed over or exchanged, all their items (all or nothing)."""
     rec = repatriation.repatriate(
         db,
         remains,
@@ -625,18 +668,30 @@ def repatriate_cmd(
 
 
 def dispose_cmd(
-    remains: str = typer.Argument(..., help="The remains' reference."),
+    remains: str = typer.Argument(..., help="The body's reference (or its one item's)."),
     kind: str = typer.Option(..., "--kind", help=f"{spelled(DISPOSITION_KINDS)}."),
     occurred_on: str = typer.Option(..., "--on", help="When."),
     reason: str = typer.Option(..., "--reason", help="Why they were not repatriated."),
     place: str | None = typer.Option(None, "--place", help="Where."),
+    cemetery: str | None = typer.Option(None, "--cemetery", help="The grave's cemetery."),
+    plot: str | None = typer.Option(None, "--plot", help="The grave's plot."),
+    grave: str | None = typer.Option(None, "--grave", help="The grave's number."),
     actor: str = AsOpt,
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Record remains buried, cremated, held or transferred instead of repatriated."""
+    """Record a body buried (in a numbered grave), cremated, held or transferred."""
     rec = repatriation.dispose(
-        db, remains, actor=actor, kind=kind, occurred_on=occurred_on, reason=reason, place=place
+        db,
+        remains,
+        actor=actor,
+        kind=kind,
+        occurred_on=occurred_on,
+        reason=reason,
+        place=place,
+        cemetery=cemetery,
+        plot=plot,
+        grave=grave,
     )
     _out(rec, as_json, rec.message)
 
@@ -823,6 +878,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(import_app, name="import")
     app.command("identify")(command(identify_cmd))
     app.add_typer(review_app, name="review")
+    from repatria.cli.bodies_cmd import bodies_app, families_app
+
+    app.add_typer(bodies_app, name="bodies")
+    app.add_typer(families_app, name="families")
     app.command("custody")(command(custody_cmd))
     app.command("custody-history")(command(custody_history_cmd))
     app.command("sample")(command(sample_cmd))

@@ -1,40 +1,22 @@
 """``repatria screen`` and ``repatria fragments``: screening at scale, thin over the screening
-service."""
+services."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from repatria.cli.output import command, console, err_console, print_json
+from repatria.cli.output import (
+    ProgressJsonOpt,
+    command,
+    console,
+    print_json,
+    progress_reporter,
+)
 
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
-    """A Rich bar on stderr, or nothing (``--json``: stdout stays one JSON document)."""
-    if not enabled:
-        yield None
-        return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield update
+AS_HELP = "With --db: the analyst storing the screen; default $REPATRIA_USER."
 
 
 @command
@@ -50,15 +32,45 @@ def screen(
         None, "--scheduler", help="Dask scheduler address (tcp://host:8786)."
     ),
     out: Path = typer.Option(None, "--out", help="Write candidates here (.tsv, or .parquet)."),
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        help="Store the screen and its candidates for review in this registry (sqlite:///path "
+        "or postgresql://...); the case must be imported there (`repatria import case`).",
+        show_default=False,
+    ),
+    actor: str | None = typer.Option(
+        None, "--as", envvar="REPATRIA_USER", help=AS_HELP, show_envvar=False
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary for machines."),
+    progress_json: bool = ProgressJsonOpt,
 ) -> None:
     """Screen every PM sample against every reference family; write the candidate pairings."""
-    from repatria.services.pipelines.screening import screen_case
+    with progress_reporter(json_lines=progress_json, bars=not as_json) as progress:
+        if db is None:
+            from repatria.services.pipelines.screening import screen_case
 
-    with _progress(not as_json) as bar:
-        summary = screen_case(
-            case, min_lr=min_lr, top=top or None, scheduler=scheduler, out=out, progress=bar
-        )
+            summary = screen_case(
+                case,
+                min_lr=min_lr,
+                top=top or None,
+                scheduler=scheduler,
+                out=out,
+                progress=progress,
+            )
+        else:
+            from repatria.services.workflows.screen_run import screen_into_registry
+
+            summary = screen_into_registry(
+                db,
+                case,
+                actor=actor or "",
+                min_lr=min_lr,
+                top=top or None,
+                scheduler=scheduler,
+                out=out,
+                progress=progress,
+            )
     if as_json:
         print_json(summary)
         return
@@ -67,6 +79,16 @@ def screen(
         f"({summary['pm']:,} PM × {summary['missing']:,} MP) "
         f"in {summary['seconds']:.2f} s: {summary['candidates']:,} candidates"
         + (f" → {summary['out']}" if summary["out"] else "")
+    )
+    if "run" in summary:
+        console.print(_stored(summary), highlight=False, soft_wrap=True)
+
+
+def _stored(s: dict[str, Any]) -> str:
+    left = ", ".join(f"{n:,} {why.replace('_', ' ')}" for why, n in s["left_out"].items() if n)
+    return (
+        f"stored as screening run {s['run']}: {s['stored']:,} candidate matches for review "
+        f"in {s['store_seconds']:.2f} s" + (f" (left out: {left})" if left else "")
     )
 
 
@@ -81,13 +103,14 @@ def fragments(
     ),
     out: Path = typer.Option(None, "--out", help="Write the groups here (.tsv, or .parquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary with the groups."),
+    progress_json: bool = ProgressJsonOpt,
 ) -> None:
     """Find PM samples that are fragments of one body (or one person sampled twice)."""
     from repatria.services.pipelines.screening import fragments_case
 
-    with _progress(not as_json) as bar:
+    with progress_reporter(json_lines=progress_json, bars=not as_json) as progress:
         summary = fragments_case(
-            case, min_lr=min_lr or 1e-300, dropout=dropout, out=out, progress=bar
+            case, min_lr=min_lr or 1e-300, dropout=dropout, out=out, progress=progress
         )
     if as_json:
         print_json(summary)

@@ -320,6 +320,34 @@ def _read_pairings(
     return pairings
 
 
+def _check_writable(problem: DVIProblem, folder: str | Path) -> None:
+    """Refuse, before anything is written, an id the reader would not read back as written.
+
+    The first cell of a ``pm.tsv`` row (the PM id) and of an ``am.tsv`` row (the famid) must not
+    start with ``#``: the reader takes such a line for a comment. No id may hold a tab or a line
+    break, which would split its row.
+    """
+    where = str(Path(folder))
+    fields: list[tuple[str, str, bool]] = [(v, "pm.tsv id", True) for v in problem.pm]
+    for famid, ped in problem.families.items():
+        fields.append((famid, "am.tsv famid", True))
+        fields += [(ind.id, f"am.tsv id (family {famid})", False) for ind in ped]
+    for x, field, first in fields:
+        if first and x.startswith("#"):
+            raise FormatError(
+                f"the {field} {x!r} starts with '#': the case folder reader would take its row "
+                f"for a comment; rename it before writing",
+                file=where,
+                field=field,
+            )
+        if any(c in x for c in "\t\r\n"):
+            raise FormatError(
+                f"the {field} {x!r} holds a tab or a line break, which would split its row",
+                file=where,
+                field=field,
+            )
+
+
 def write_case_folder(
     problem: DVIProblem,
     folder: str | Path,
@@ -330,6 +358,7 @@ def write_case_folder(
 
     ``pairings=False`` leaves ``pairings.json`` out (the reader then generates the default ones by
     sex): a population of 10^4 PMs × 10^4 MPs would otherwise write 10^8 pairings."""
+    _check_writable(problem, folder)
     d = Path(folder)
     d.mkdir(parents=True, exist_ok=True)
     names = [m.name for m in problem.markers]

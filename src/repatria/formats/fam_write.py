@@ -35,7 +35,7 @@ from repatria.formats.fam import FAMILIAS_MODELS, REFERENCE_PEDIGREE, marker_fro
 from repatria.formats.fam_records import LocusRecord
 from repatria.kinship.dvi import DVIProblem
 from repatria.kinship.markers import Marker, MutationModel
-from repatria.kinship.pedigree import Genotype, Pedigree, Sex
+from repatria.kinship.pedigree import Genotype, Individual, Pedigree, Sex
 
 __all__ = ["write_fam", "fam_text"]
 
@@ -127,11 +127,22 @@ def _relations(ped: Pedigree, skip: frozenset[str] = frozenset()) -> list[str]:
     return out
 
 
+def _members(ped: Pedigree, famid: str, problem: DVIProblem) -> list[Individual]:
+    """The family's members in pedigree order, its missing persons in the case's order.
+
+    A reader takes a family's missing persons in the order the persons are listed; listing them
+    as the case orders them keeps the case's order of missing persons (its LR columns).
+    """
+    mine = [m for m in problem.missing if problem.missing_family[m] == famid]
+    slots = iter(mine)
+    return [ped[next(slots)] if ind.id in mine else ind for ind in ped]
+
+
 def _family(k: int, famid: str, ped: Pedigree, problem: DVIProblem, file: str) -> list[str]:
     profiles = problem.am_profiles.get(famid, {})
     lines = [f"[[[Family {k} ]]]", f"Name= {_name(famid, file)}", "[[[[Persons]]]]"]
     lines.append(f"nPersons= {len(ped)}")
-    for j, ind in enumerate(ped, start=1):
+    for j, ind in enumerate(_members(ped, famid, problem), start=1):
         lines += [f"[[[[[Person {j}]]]]]", f"Name= {_name(ind.id, file)}"]
         lines += _gender(ind.sex)
         lines += _dna(profiles.get(ind.id, {}), 6, ind.id, file)

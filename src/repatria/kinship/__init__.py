@@ -14,7 +14,15 @@ Groups, in the order of a DVI workflow:
   :func:`pairwise_lr`, :func:`find_excluded`, :func:`find_undisputed`, :func:`joint_dvi`,
   :func:`dvi_solve`;
 - at scale: :func:`screen` (PM × MP candidates in blocks), :func:`find_fragments` (PM–PM);
+- hard evidence: :class:`DropoutModel` (allelic dropout and drop-in), :func:`open_population_prior`,
+  :func:`posterior_bounds` (certified posterior pairing intervals), :func:`mcmc_where_wide`,
+  :func:`sampling_power` (which relative to sample next), :func:`exclusion_power`;
 - lineage markers: :func:`y_haplotype`, :func:`mt_haplotype`, :func:`lineage_lr`;
+- non-DNA evidence (:mod:`.evidence`): :func:`sex_lr`, :func:`age_lr`, :func:`place_lr`,
+  :func:`date_lr`, :func:`document_lr`, ..., :func:`combine_evidence`, :func:`pairing_lrs`,
+  :func:`direct_match_lr`;
+- checks routed to review (:mod:`.checks`): :func:`find_misattributed`, :func:`lr0_check`,
+  :func:`sex_conflicts`, :func:`uninformative_families`, :func:`is_one`;
 - simulation: :func:`simulate_profiles`, :func:`simulate_dvi`, :func:`simulate_population`;
 - numerics: :func:`safe_exp`, :func:`safe_exp_array`, :func:`logsumexp`.
 
@@ -28,6 +36,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from repatria.kinship._numeric import logsumexp, safe_exp, safe_exp_array
+from repatria.kinship.dropout import DropoutModel
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.lineage import (
     FrequencyEstimate,
@@ -47,6 +56,7 @@ from repatria.kinship.markers import (
     is_lumpable,
     mutation_matrix,
     mutation_model,
+    pedmut_is_lumpable,
 )
 from repatria.kinship.pedigree import (
     Genotype,
@@ -58,8 +68,11 @@ from repatria.kinship.pedigree import (
     singleton,
 )
 from repatria.kinship.probability import (
+    JointGenotypeTable,
     LikelihoodResult,
+    genotype_labels,
     genotype_likelihoods,
+    joint_genotype_table,
     likelihood,
     marker_likelihood,
 )
@@ -80,6 +93,13 @@ _LAZY: dict[str, tuple[str, ...]] = {
     "repatria.kinship.joint": ("JointResult", "RankedAssignment", "count_assignments", "joint_dvi"),
     "repatria.kinship.conclusions": ("dvi_solve", "find_undisputed"),
     "repatria.kinship.relabel": ("relabel_dvi",),
+    "repatria.kinship.pairings": (
+        "ProvidedRow",
+        "SetPairing",
+        "joint_dvi_fixed",
+        "restrict_pairings",
+        "set_pairing",
+    ),
     "repatria.kinship.screening": ("ScreeningTables", "ScreenResult", "build_tables", "screen"),
     "repatria.kinship.fragments": (
         "EncodedSamples",
@@ -95,10 +115,100 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "simulate_population",
         "simulate_profiles",
     ),
+    "repatria.kinship.evidence": (
+        "AgeDistribution",
+        "CombinedEvidence",
+        "EvidenceFactor",
+        "SEXING_METHODS",
+        "SexingMethod",
+        "age_at",
+        "age_lr",
+        "combine_evidence",
+        "date_lr",
+        "direct_match_lr",
+        "document_lr",
+        "effects_lr",
+        "haversine_km",
+        "pairing_lrs",
+        "place_lr",
+        "property_lr",
+        "sex_lr",
+        "unit_lr",
+    ),
+    "repatria.kinship.checks": (
+        "LR_ONE_TOL",
+        "LR0Check",
+        "MisattributedRelationship",
+        "ReferenceLeftOut",
+        "SexConflict",
+        "UninformativeFamily",
+        "compare_with_one",
+        "find_misattributed",
+        "is_one",
+        "lr0_check",
+        "lr0_checks",
+        "misattributed_relationship",
+        "raisable",
+        "sex_conflicts",
+        "snap_log_lr",
+        "typed_references",
+        "uninformative_families",
+    ),
+    "repatria.kinship.priors": (
+        "AssignmentPrior",
+        "open_population_prior",
+    ),
+    "repatria.kinship.bounds": (
+        "FactorModel",
+        "factor_model",
+        "PosteriorBounds",
+        "posterior_bounds",
+    ),
+    "repatria.kinship.mcmc": (
+        "MCMCResult",
+        "mcmc_marginals",
+        "mcmc_where_wide",
+    ),
+    "repatria.kinship.power": (
+        "SamplingCandidate",
+        "sampling_candidates",
+        "ExclusionPower",
+        "exclusion_power",
+        "missing_person_exclusion_power",
+        "CandidatePower",
+        "SamplingPower",
+        "candidate_power",
+        "sampling_power",
+    ),
 }
 _LAZY_MODULE = {name: module for module, names in _LAZY.items() for name in names}
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
+    from repatria.kinship.bounds import (
+        FactorModel,
+        PosteriorBounds,
+        factor_model,
+        posterior_bounds,
+    )
+    from repatria.kinship.checks import (
+        LR_ONE_TOL,
+        LR0Check,
+        MisattributedRelationship,
+        ReferenceLeftOut,
+        SexConflict,
+        UninformativeFamily,
+        compare_with_one,
+        find_misattributed,
+        is_one,
+        lr0_check,
+        lr0_checks,
+        misattributed_relationship,
+        raisable,
+        sex_conflicts,
+        snap_log_lr,
+        typed_references,
+        uninformative_families,
+    )
     from repatria.kinship.conclusions import dvi_solve, find_undisputed
     from repatria.kinship.dvi import (
         NOBODY,
@@ -109,6 +219,26 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         generate_pairings,
         pairwise_lr,
     )
+    from repatria.kinship.evidence import (
+        SEXING_METHODS,
+        AgeDistribution,
+        CombinedEvidence,
+        EvidenceFactor,
+        SexingMethod,
+        age_at,
+        age_lr,
+        combine_evidence,
+        date_lr,
+        direct_match_lr,
+        document_lr,
+        effects_lr,
+        haversine_km,
+        pairing_lrs,
+        place_lr,
+        property_lr,
+        sex_lr,
+        unit_lr,
+    )
     from repatria.kinship.fragments import (
         EncodedSamples,
         FragmentResult,
@@ -117,6 +247,33 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         find_fragments,
     )
     from repatria.kinship.joint import JointResult, RankedAssignment, count_assignments, joint_dvi
+    from repatria.kinship.mcmc import (
+        MCMCResult,
+        mcmc_marginals,
+        mcmc_where_wide,
+    )
+    from repatria.kinship.pairings import (
+        ProvidedRow,
+        SetPairing,
+        joint_dvi_fixed,
+        restrict_pairings,
+        set_pairing,
+    )
+    from repatria.kinship.power import (
+        CandidatePower,
+        ExclusionPower,
+        SamplingCandidate,
+        SamplingPower,
+        candidate_power,
+        exclusion_power,
+        missing_person_exclusion_power,
+        sampling_candidates,
+        sampling_power,
+    )
+    from repatria.kinship.priors import (
+        AssignmentPrior,
+        open_population_prior,
+    )
     from repatria.kinship.relabel import relabel_dvi
     from repatria.kinship.screening import ScreeningTables, ScreenResult, build_tables, screen
     from repatria.kinship.simulate import (
@@ -151,6 +308,7 @@ __all__ = [
     "mutation_matrix",
     "mutation_model",
     "is_lumpable",
+    "pedmut_is_lumpable",
     # pedigrees and genotypes
     "Sex",
     "Individual",
@@ -164,6 +322,9 @@ __all__ = [
     "likelihood",
     "marker_likelihood",
     "genotype_likelihoods",
+    "JointGenotypeTable",
+    "joint_genotype_table",
+    "genotype_labels",
     "LRResult",
     "kinship_lr",
     "missing_person_lr",
@@ -182,6 +343,11 @@ __all__ = [
     "joint_dvi",
     "count_assignments",
     "dvi_solve",
+    "set_pairing",
+    "SetPairing",
+    "ProvidedRow",
+    "restrict_pairings",
+    "joint_dvi_fixed",
     # at scale
     "ScreeningTables",
     "ScreenResult",
@@ -192,6 +358,26 @@ __all__ = [
     "encode_samples",
     "direct_match_log_lr",
     "find_fragments",
+    # hard evidence: dropout, priors, certified posteriors, which relative to sample next
+    "DropoutModel",
+    "AssignmentPrior",
+    "open_population_prior",
+    "FactorModel",
+    "factor_model",
+    "PosteriorBounds",
+    "posterior_bounds",
+    "MCMCResult",
+    "mcmc_marginals",
+    "mcmc_where_wide",
+    "SamplingCandidate",
+    "sampling_candidates",
+    "ExclusionPower",
+    "exclusion_power",
+    "missing_person_exclusion_power",
+    "CandidatePower",
+    "SamplingPower",
+    "candidate_power",
+    "sampling_power",
     # lineage markers
     "Haplotype",
     "y_haplotype",
@@ -202,6 +388,43 @@ __all__ = [
     "haplotype_frequency",
     "LineageLR",
     "lineage_lr",
+    # non-DNA evidence as stated factors
+    "AgeDistribution",
+    "CombinedEvidence",
+    "EvidenceFactor",
+    "SEXING_METHODS",
+    "SexingMethod",
+    "age_at",
+    "age_lr",
+    "combine_evidence",
+    "date_lr",
+    "direct_match_lr",
+    "document_lr",
+    "effects_lr",
+    "haversine_km",
+    "pairing_lrs",
+    "place_lr",
+    "property_lr",
+    "sex_lr",
+    "unit_lr",
+    # checks routed to review
+    "LR_ONE_TOL",
+    "LR0Check",
+    "MisattributedRelationship",
+    "ReferenceLeftOut",
+    "SexConflict",
+    "UninformativeFamily",
+    "compare_with_one",
+    "find_misattributed",
+    "is_one",
+    "lr0_check",
+    "lr0_checks",
+    "misattributed_relationship",
+    "raisable",
+    "sex_conflicts",
+    "snap_log_lr",
+    "typed_references",
+    "uninformative_families",
     # simulation
     "SimulatedDVI",
     "SimulatedPopulation",

@@ -147,7 +147,8 @@ def dvi_solve(
     max_incomp : a pairing with more inconsistent markers than this is excluded.
     ignore_sex : consider every pairing, whatever the sexes.
     pairwise : the pairwise LRs of ``problem``, if already computed (not used with ``ignore_sex``).
-    limit : pairings with pairwise LR <= ``limit`` are dropped after each undisputed step.
+    limit : after each undisputed step only pairings with pairwise LR ``>= limit`` (``> 0`` when
+        ``limit`` is 0) are kept, and ``"*"`` always (dvir's ``pairwiseLR``).
     max_assign : the largest joint table of one family.
 
     Returns

@@ -99,6 +99,9 @@ class JointResult:
     bound_proven : False only when a family had too many sub-assignments to evaluate them all.
     searched : how the space was searched (components, their sizes, pruning level).
     prior, prior_parameters : the prior over assignments, in words, and its numbers.
+    exact_rows : bool, shape ``(n_pm,)``: True where the PM's row of ``marginals`` is exact (its
+        component of the full model was summed with nothing left out anywhere in it); ``None``
+        when not recorded.
     """
 
     pm: tuple[str, ...]
@@ -114,6 +117,7 @@ class JointResult:
     prior: str = "flat over all assignments"
     prior_parameters: Mapping[str, Any] = field(default_factory=dict)
     version: str = __version__
+    exact_rows: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -518,7 +522,24 @@ def _joint_dvi(
         searched,
         prior=FLAT_PRIOR_NAME if prior is None else prior.name,
         prior_parameters={} if prior is None else dict(prior.parameters),
+        exact_rows=_exact_rows(pm, pruned, built),
     )
+
+
+def _exact_rows(
+    pm: Sequence[str],
+    pruned: list[tuple[str, _Option]],
+    built: list[tuple[_Component, list[str]]],
+) -> np.ndarray:
+    """PMs whose rows are exact: no left-out option touches their component, which is then a
+    component of the full model, summed whole."""
+    row = {v: i for i, v in enumerate(pm)}
+    touched = {"F:" + f for f, _ in pruned} | {"P:" + v for _, o in pruned for v in o.takes}
+    exact = np.array(["P:" + v not in touched for v in pm], dtype=bool)
+    for comp, comp_pms in built:
+        if touched.intersection(comp.unit_ids, comp.bit_ids):
+            exact[[row[v] for v in comp_pms]] = False
+    return exact
 
 
 def _prune(

@@ -16,7 +16,7 @@ The model definitions follow pedmut's published ones (Egeland, Kling, Mostad et 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,8 @@ __all__ = [
     "mutation_matrix",
     "mutation_model",
     "is_lumpable",
+    "always_lumpable",
+    "pedmut_is_lumpable",
     "FREQUENCY_TOLERANCE",
 ]
 
@@ -241,6 +243,84 @@ def _all_equal(current: np.ndarray, target: np.ndarray, tolerance: float) -> boo
     return xy < tolerance
 
 
+#: pedmut's tolerance in its lumpability checks (``sqrt(.Machine$double.eps)``), entry by entry.
+PEDMUT_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
+
+
+def _pedmut_single_lump(matrix: np.ndarray, lump: np.ndarray) -> bool:
+    """pedmut 0.9.1 ``isLumpable`` on one matrix and one lump: every entry of ``M[lump, rest]``
+    within ``sqrt(eps)`` of the first lumped row's entry in its column (absolute difference)."""
+    if len(lump) < 2 or len(lump) == matrix.shape[0]:
+        return True  # pedmut's prepLump drops lumps of size < 2; an exhaustive lump is trivial
+    rest = np.setdiff1d(np.arange(matrix.shape[0]), lump)
+    block = matrix[np.ix_(lump, rest)]
+    return bool(np.all(np.abs(block - block[0]) < PEDMUT_TOLERANCE))
+
+
+def always_lumpable(matrix: np.ndarray | None) -> bool:
+    """pedmut's ``alwaysLumpable`` on one matrix: lumpable for every allele subset.
+
+    True for ``None`` (no mutation) and matrices of size 2 or less; otherwise each column's
+    off-diagonal entries are equal (within ``sqrt(eps)``), as for ``equal`` and ``proportional``.
+
+    >>> always_lumpable(mutation_matrix("equal", ["1", "2", "3"], [0.2, 0.3, 0.5], rate=0.1))
+    True
+    >>> always_lumpable(mutation_matrix("onestep", ["1", "2", "3"], [0.2, 0.3, 0.5], rate=0.1))
+    False
+    """
+    if matrix is None or matrix.shape[0] <= 2:
+        return True
+    n = matrix.shape[0]
+    # ``off`` is R's ``offdiag`` with ``dim = c(N - 1, N)``: column j holds M[i, j], i != j.
+    off = matrix.T[~np.eye(n, dtype=bool)].reshape(n, n - 1).T
+    return bool(np.all(np.abs(off - off[0]) < PEDMUT_TOLERANCE))
+
+
+def pedmut_is_lumpable(
+    female: np.ndarray | None, male: np.ndarray | None, lump: np.ndarray
+) -> bool:
+    """pedmut 0.9.1's ``isLumpable`` on a ``mutationModel`` (female and male matrices).
+
+    As pedmut's source (``R/model_properties.R``): ``TRUE`` if the model's ``alwaysLumpable``
+    attribute is set (both matrices always lumpable, :func:`always_lumpable`); otherwise the
+    female matrix is lumpable for ``lump`` **or**, when the two matrices differ, the male matrix
+    is. (pedmut's documentation says "both"; its code says "or", and pedprobr 1.1.0 lumps on that
+    answer, lumping both matrices.) ``None`` is no mutation (identity).
+
+    Parameters
+    ----------
+    female, male : mutation matrices, shape ``(n, n)``, or ``None``.
+    lump : allele indices to merge.
+
+    Examples
+    --------
+    A stepwise female matrix is not lumpable for ``{1, 2, 3}``; with an ``equal`` male matrix
+    pedmut still says the model is:
+
+    >>> al, p = ["1", "2", "3", "4"], [0.1, 0.2, 0.3, 0.4]
+    >>> st = mutation_matrix("stepwise", al, p, rate=0.01, rate2=0.0, range_=0.1)
+    >>> eq = mutation_matrix("equal", al, p, rate=0.01)
+    >>> lump = np.array([1, 2, 3])
+    >>> pedmut_is_lumpable(st, st, lump), pedmut_is_lumpable(st, eq, lump)
+    (False, True)
+    >>> is_lumpable(st, lump) and is_lumpable(eq, lump)  # the exact rule asks for both
+    False
+    """
+    if female is None and male is None:
+        return True
+    size = (female if female is not None else male).shape[0]  # type: ignore[union-attr]
+    f = np.eye(size) if female is None else np.asarray(female, dtype=float)
+    m = np.eye(size) if male is None else np.asarray(male, dtype=float)
+    sex_equal = bool(np.array_equal(f, m))
+    if always_lumpable(f) and (sex_equal or always_lumpable(m)):
+        return True
+    lump = np.asarray(lump, dtype=int)
+    test = _pedmut_single_lump(f, lump)
+    if not sex_equal:
+        test = test or _pedmut_single_lump(m, lump)
+    return test
+
+
 @dataclass(frozen=True, eq=False)
 class Marker:
     """A genetic marker: allele labels, their frequencies and (optionally) a mutation model.
@@ -254,6 +334,12 @@ class Marker:
         mutation (identity).
     is_x : X-linked (males hemizygous).
     chrom, pos_mb : location, informative only.
+    silent : the label of a silent (null) allele among ``alleles``, or ``None``: an allele that
+        is inherited and mutates like any other but gives no peak (Familias' silent allele:
+        ``FamiliasLocus`` "the vector may include a possible silent allele; that it is silent is
+        indicated in the allelenames"). A single peak ``a`` (typed ``a/a``) is then ``a/a`` or
+        ``a/silent``; two peaks ``a/b`` are ``a/b``; the silent label itself can never be typed.
+        pedtools/pedprobr have no silent alleles.
     """
 
     name: str
@@ -264,6 +350,7 @@ class Marker:
     is_x: bool = False
     chrom: str | None = None
     pos_mb: float | None = None
+    silent: str | None = None
 
     def __post_init__(self) -> None:
         alleles = tuple(str(a) for a in self.alleles)
@@ -294,6 +381,11 @@ class Marker:
                     f"marker {self.name}: {side} mutation matrix is "
                     f"{mm.matrix.shape[0]}x{mm.matrix.shape[0]} for {len(alleles)} alleles"
                 )
+        if self.silent is not None and str(self.silent) not in alleles:
+            raise KinshipError(
+                f"marker {self.name}: the silent allele '{self.silent}' is not among its alleles; "
+                "add it to the frequency table with its frequency"
+            )
         if self.male is None and self.female is not None:
             object.__setattr__(self, "male", self.female)
         if self.female is None and self.male is not None:
@@ -346,8 +438,30 @@ class Marker:
     def without_mutation(self) -> Marker:
         """The same marker with no mutation model (for exclusion counts)."""
         return Marker(
-            self.name, self.alleles, self.afreq, None, None, self.is_x, self.chrom, self.pos_mb
+            self.name,
+            self.alleles,
+            self.afreq,
+            None,
+            None,
+            self.is_x,
+            self.chrom,
+            self.pos_mb,
+            self.silent,
         )
+
+    def with_silent(self, label: str | None) -> Marker:
+        """The same marker with ``label`` (one of its alleles) declared silent (``None``: none).
+
+        >>> m = Marker("L", ("a", "b", "s"), [0.5, 0.4, 0.1]).with_silent("s")
+        >>> m.silent, m.silent_index
+        ('s', 2)
+        """
+        return replace(self, silent=label)
+
+    @property
+    def silent_index(self) -> int | None:
+        """The index of the silent allele in :attr:`alleles`, or ``None``."""
+        return None if self.silent is None else self._index[self.silent]
 
     def with_unseen_alleles(self, labels: Sequence[str], min_freq: float) -> Marker:
         """A copy with ``labels`` added at frequency ``min_freq`` each, the others scaled down.
@@ -384,7 +498,9 @@ class Marker:
             )
 
         female, male = rebuild(self.female), rebuild(self.male)
-        return Marker(self.name, alleles, p, female, male, self.is_x, self.chrom, self.pos_mb)
+        return Marker(
+            self.name, alleles, p, female, male, self.is_x, self.chrom, self.pos_mb, self.silent
+        )
 
 
 def total_rate(model: MutationModel | None, afreq: np.ndarray) -> float:

@@ -9,7 +9,7 @@ evaluated with different people placed on it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
 from repatria.kinship._numeric import DisjointSet
@@ -36,12 +36,21 @@ class Sex(IntEnum):
 
 @dataclass(frozen=True)
 class Individual:
-    """One person of a pedigree; ``father``/``mother`` are ids or ``None`` for founders."""
+    """One person of a pedigree; ``father``/``mother`` are ids or ``None`` for founders.
+
+    ``inbreeding`` is a founder's inbreeding coefficient ``f`` (pedtools' ``founderInbreeding``):
+    the chance that the founder's two alleles are identical by descent through ancestors the
+    pedigree does not show. Its genotype then has probability ``p_a (f + (1 - f) p_a)`` for
+    ``a/a`` and ``2 (1 - f) p_a p_b`` for ``a/b``. Only founders may have one (the inbreeding of
+    others follows from the pedigree); it is ignored for a male at an X-linked marker (one
+    allele), as in pedtools. Default 0.
+    """
 
     id: str
     father: str | None = None
     mother: str | None = None
     sex: Sex = Sex.UNKNOWN
+    inbreeding: float = field(default=0.0, repr=False)
 
     @property
     def is_founder(self) -> bool:
@@ -78,6 +87,7 @@ class Pedigree:
                 problems.append(f"id '{ind.id}' is used twice")
             by_id[ind.id] = ind
         for ind in inds:
+            problems += _inbreeding_problems(ind)
             if (ind.father is None) != (ind.mother is None):
                 problems.append(f"'{ind.id}' has only one parent; give both or neither")
             for role, pid, want in (
@@ -141,6 +151,11 @@ class Pedigree:
         """Ids of the founders, in pedigree order."""
         return tuple(i for i in self._order if self._by_id[i].is_founder)
 
+    @property
+    def founder_inbreeding(self) -> dict[str, float]:
+        """``founder id -> f`` for the founders with a nonzero inbreeding coefficient."""
+        return {i.id: i.inbreeding for i in self if i.inbreeding > 0}
+
     def children(self, pid: str) -> tuple[str, ...]:
         """Ids of ``pid``'s children, in pedigree order."""
         return self._children[pid]
@@ -185,8 +200,24 @@ class Pedigree:
 
     def with_sex(self, pid: str, sex: Sex) -> Pedigree:
         """The same pedigree with ``pid``'s sex set to ``sex``."""
+        return Pedigree([replace(i, sex=sex) if i.id == pid else i for i in self], name=self.name)
+
+    def with_founder_inbreeding(self, inbreeding: Mapping[str, float]) -> Pedigree:
+        """The same pedigree with founder inbreeding coefficients set (pedtools'
+        ``founderInbreeding(x, ids) <- f``); founders not named keep theirs.
+
+        >>> ped = Pedigree([Individual("A")]).with_founder_inbreeding({"A": 0.25})
+        >>> ped.founder_inbreeding
+        {'A': 0.25}
+        """
+        unknown = [i for i in inbreeding if i not in self._by_id]
+        if unknown:
+            raise KinshipError(f"not in the pedigree: {', '.join(map(str, unknown[:5]))}")
         return Pedigree(
-            [Individual(i.id, i.father, i.mother, sex) if i.id == pid else i for i in self],
+            [
+                replace(i, inbreeding=float(inbreeding[i.id])) if i.id in inbreeding else i
+                for i in self
+            ],
             name=self.name,
         )
 
@@ -197,9 +228,25 @@ class Pedigree:
             return None if x is None else mapping.get(x, x)
 
         return Pedigree(
-            [Individual(mapping.get(i.id, i.id), r(i.father), r(i.mother), i.sex) for i in self],
+            [
+                Individual(mapping.get(i.id, i.id), r(i.father), r(i.mother), i.sex, i.inbreeding)
+                for i in self
+            ],
             name=self.name,
         )
+
+
+def _inbreeding_problems(ind: Individual) -> list[str]:
+    """Problems with ``ind``'s founder inbreeding coefficient (none, or one line)."""
+    f = ind.inbreeding
+    if not (isinstance(f, (int, float)) and 0.0 <= f <= 1.0):
+        return [f"'{ind.id}' has inbreeding coefficient {f!r}; it must be in [0, 1]"]
+    if f > 0 and not ind.is_founder:
+        return [
+            f"'{ind.id}' is not a founder but has inbreeding coefficient {f}; only founders "
+            "take one (a non-founder's follows from the pedigree)"
+        ]
+    return []
 
 
 def _topological_order(by_id: Mapping[str, Individual], problems: list[str]) -> list[str]:

@@ -87,6 +87,8 @@ def open_population_prior(
     >>> round(math.exp(prior.log_odds["V1"]["M1"]), 12)  # 0.2 / (1 * 0.8)
     0.25
     """
+    if not 0 < p <= 1 or math.isnan(p):
+        raise KinshipError(f"the match prior must be in (0, 1], got {p}")
     per_pm = per_pm or {}
     pairing_lr = pairing_lr or {}
     log_odds: dict[str, dict[str, float]] = {}

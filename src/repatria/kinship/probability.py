@@ -7,7 +7,10 @@ Each person carries one allele variable per inherited chromosome: a paternal and
 Bayesian network over allele variables:
 
 - founders draw their alleles from the frequencies (or, with ``theta > 0``, jointly from the
-  Balding–Nichols/Pólya urn, exactly as pedprobr's theta correction defines it);
+  Balding–Nichols/Pólya urn, exactly as pedprobr's theta correction defines it); a founder with
+  an inbreeding coefficient ``f`` (:attr:`~repatria.kinship.pedigree.Individual.inbreeding`,
+  pedtools' ``founderInbreeding``) draws its two alleles jointly, ``P(a, b) = (1 - f) p_a p_b +
+  f [a = b] p_a`` (not combined with ``theta > 0``);
 - a child's paternal allele is the father's paternal or maternal allele (1/2 each) passed through
   the father's mutation matrix; likewise from the mother (for X, a father passes his one allele);
 - a typed person's two allele variables must form the observed unordered genotype.
@@ -25,14 +28,19 @@ Likelihoods are returned as natural logs per marker.
 
 Lumping policy and the peer
 ---------------------------
-pedprobr 1.1.0 (with pedmut 0.9.1) decides lumpability of a sex-specific model on the female matrix
-alone, so a marker with, say, an ``equal`` female and a ``stepwise`` male model is lumped although
-the male matrix is not lumpable; its likelihood is then slightly off the exact value (about 1e-3
-relative in the reference vectors). ``lumping="pedsuite"`` (the default, so that results agree
-with the peer) reproduces that decision, per pedigree component, skipped when every member of the
-component is typed, as pedprobr does. ``lumping="exact"`` lumps only when both matrices allow it,
-and always gives the exact likelihood. Both agree whenever the male and female models are equal or
-both lumpable.
+pedprobr 1.1.0 lumps when pedmut 0.9.1's ``isLumpable(mutmod, lump)`` says so, and pedmut's
+code (``R/model_properties.R``) answers for a model with sex-specific matrices "the female matrix
+is lumpable **or** the male one is" (its documentation says "both"), unless the model's
+``alwaysLumpable`` attribute is set. Both matrices are then lumped (``lumpedModel(check =
+FALSE)``: the lump's row is the first lumped allele's), so a marker with, say, an ``equal`` female
+and a ``stepwise`` male model (or the other way round) is lumped although one matrix is not
+lumpable, and its likelihood is slightly off the exact value (about 1e-3 relative in the reference
+vectors). ``lumping="pedsuite"`` (the default, so that results agree with the peer) reproduces
+that decision (:func:`repatria.kinship.markers.pedmut_is_lumpable`, with pedmut's entry-by-entry
+tolerance ``sqrt(eps)``), per pedigree component, skipped when every member of the component is
+fully typed (both alleles known: a person typed ``a/-`` is not, as pedprobr's
+``all(mInt != 0)``). ``lumping="exact"`` lumps only when both matrices allow it, and always gives
+the exact likelihood. Both agree whenever the male and female models are equal or both lumpable.
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ from repatria import __version__
 from repatria.kinship._numeric import BoundedCache, safe_exp, safe_exp_array
 from repatria.kinship.dropout import DropoutModel, observation_matrix
 from repatria.kinship.errors import KinshipError
-from repatria.kinship.markers import Marker, is_lumpable
+from repatria.kinship.markers import Marker, is_lumpable, pedmut_is_lumpable
 from repatria.kinship.pedigree import Genotype, Pedigree, Profiles, Sex
 
 __all__ = [
@@ -58,6 +66,10 @@ __all__ = [
     "marker_likelihood",
     "genotype_likelihoods",
     "genotype_table_and_loglik",
+    "JointGenotypeTable",
+    "joint_genotype_table",
+    "genotype_labels",
+    "MAX_JOINT_TABLE",
     "MarkerNetwork",
     "contract",
     "AlleleVar",
@@ -67,6 +79,9 @@ __all__ = [
 
 #: Lumping policies: see the module docstring.
 LUMPING_POLICIES = ("pedsuite", "exact", "none")
+
+#: Largest joint genotype table :func:`joint_genotype_table` builds (entries).
+MAX_JOINT_TABLE = 20_000_000
 
 #: Largest joint founder-allele table the theta correction may build (entries).
 MAX_THETA_TENSOR = 4_000_000
@@ -256,6 +271,153 @@ def genotype_table_and_loglik(
     return full, loglik, full_rows
 
 
+def genotype_labels(marker: Marker) -> tuple[tuple[int, int], ...]:
+    """The unordered genotypes of a marker as index pairs ``(i, j)``, ``i <= j``, in pedtools'
+    ``allGenotypes`` order: ``1/1, 1/2, ..., 1/n, 2/2, 2/3, ..., n/n``.
+
+    >>> genotype_labels(Marker("L", ("a", "b"), [0.5, 0.5]))
+    ((0, 0), (0, 1), (1, 1))
+    """
+    n = marker.n_alleles
+    return tuple((i, j) for i in range(n) for j in range(i, n))
+
+
+@dataclass(frozen=True, eq=False)
+class JointGenotypeTable:
+    """The joint genotype distribution of untyped persons, with the data (pedprobr's
+    ``oneMarkerDistribution`` with several ``ids``).
+
+    Attributes
+    ----------
+    marker : the marker's name.
+    targets : the persons, in order (one table axis each).
+    labels : per target, the genotype labels of its axis: ``"a/b"`` in pedtools'
+        ``allGenotypes`` order (:func:`genotype_labels`), or the allele labels for a male at an
+        X-linked marker.
+    joint : ``P(data, g_1, ..., g_k)``, shape ``(len(labels[0]), ..., len(labels[k-1]))``.
+    loglik : natural-log likelihood of the data, the log of ``joint.sum()``.
+    """
+
+    marker: str
+    targets: tuple[str, ...]
+    labels: tuple[tuple[str, ...], ...]
+    joint: np.ndarray
+    loglik: float
+
+    @property
+    def conditional(self) -> np.ndarray:
+        """``P(g_1, ..., g_k | data)``: pedprobr's ``oneMarkerDistribution`` (same shape)."""
+        total = float(self.joint.sum())
+        if total <= 0:
+            raise KinshipError(f"the data at {self.marker} are impossible: no distribution")
+        out: np.ndarray = self.joint / total
+        return out
+
+    def marginal(self, target: str) -> np.ndarray:
+        """``P(data, g)`` of one target, the others summed out, shape ``(len(labels[i]),)``."""
+        i = self.targets.index(target)
+        axes = tuple(a for a in range(len(self.targets)) if a != i)
+        out: np.ndarray = self.joint.sum(axis=axes)
+        return out
+
+
+def joint_genotype_table(
+    pedigree: Pedigree,
+    marker: Marker,
+    genotypes: Mapping[str, Genotype],
+    targets: Sequence[str],
+    theta: float = 0.0,
+    dropout: Mapping[str, DropoutModel] | None = None,
+) -> JointGenotypeTable:
+    """Joint probability of the data and the genotypes of several untyped persons.
+
+    One contraction of the factor network (:class:`MarkerNetwork`) with, for each target, an
+    extra factor that maps its two ordered allele variables onto one unordered genotype variable;
+    the table is ``P(data, g_1, ..., g_k)`` (divide by its sum for pedprobr's
+    ``oneMarkerDistribution``). Exact with loops, inbreeding, mutation, theta, silent alleles;
+    no allele is lumped (the targets may carry any).
+
+    Parameters
+    ----------
+    pedigree : the pedigree (persons in different components are allowed).
+    marker : the marker.
+    genotypes : ``genotypes[person] -> (a, b)`` for the typed.
+    targets : untyped persons, all different; the table has one axis per target, of
+        ``n (n + 1) / 2`` genotypes (``n`` alleles; ``n`` for a male at an X-linked marker).
+    theta, dropout : as in :func:`likelihood`.
+
+    Returns
+    -------
+    JointGenotypeTable
+
+    Raises
+    ------
+    KinshipError
+        A target typed, unknown or given twice, or a table above :data:`MAX_JOINT_TABLE` entries.
+
+    Examples
+    --------
+    pedprobr's test-oneMarkerDist.R, father and child of an empty trio, ``p = 0.2``:
+    ``P(F = 1/1, C = 1/1) = p^2 * p``.
+
+    >>> from repatria.kinship.pedigree import Individual
+    >>> trio = Pedigree([Individual("1", sex=Sex.MALE), Individual("2", sex=Sex.FEMALE),
+    ...                  Individual("3", "1", "2", Sex.MALE)])
+    >>> t = joint_genotype_table(trio, Marker("L", ("1", "2"), [0.2, 0.8]), {}, ["1", "3"])
+    >>> t.labels[0], round(float(t.joint[0, 0]), 12)
+    (('1/1', '1/2', '2/2'), 0.008)
+    """
+    targets = tuple(targets)
+    if not targets:
+        raise KinshipError("joint_genotype_table needs at least one target")
+    if len(set(targets)) != len(targets):
+        raise KinshipError(f"a target is given twice: {', '.join(targets)}")
+    typed = [t for t in targets if genotypes.get(t) not in (None, (None, None))]
+    if typed:
+        raise KinshipError(
+            f"'{typed[0]}' is typed at {marker.name}; the targets of a joint table must be untyped"
+        )
+    net = MarkerNetwork(
+        pedigree, marker, genotypes, theta, targets=targets, lumping="none", dropout=dropout
+    )
+    n = net.n
+    pairs = genotype_labels(marker)
+    factors = net.factors()
+    out_vars: list[Hashable] = []
+    labels: list[tuple[str, ...]] = []
+    size = 1
+    al = marker.alleles
+    for t in targets:
+        own = net.allele_vars(t)
+        if len(own) == 1:  # a male at an X-linked marker: his one allele is his genotype
+            out_vars.append(own[0])
+            labels.append(al)
+            size *= n
+            continue
+        u = np.zeros((n, n, len(pairs)))
+        for k, (i, j) in enumerate(pairs):
+            u[i, j, k] = u[j, i, k] = 1.0
+        factors.append(((*own, ("genotype", t)), u))
+        out_vars.append(("genotype", t))
+        labels.append(tuple(f"{al[i]}/{al[j]}" for i, j in pairs))
+        size *= len(pairs)
+    if size > MAX_JOINT_TABLE:
+        raise KinshipError(
+            f"the joint genotype table of {', '.join(targets)} at {marker.name} would have "
+            f"{size} entries (limit {MAX_JOINT_TABLE}); ask for fewer persons at a time"
+        )
+    table = net.contract(factors, out_vars)
+    table = np.clip(table, 0.0, None)  # rounding below zero on impossible combinations
+    total = float(table.sum())
+    return JointGenotypeTable(
+        marker.name,
+        targets,
+        tuple(labels),
+        table,
+        math.log(total) if total > 0 else -math.inf,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # internals
 
@@ -379,6 +541,11 @@ class MarkerNetwork:
             )
         if not 0 <= theta < 1:
             raise KinshipError(f"theta must be in [0, 1), got {theta}")
+        if theta > 0 and pedigree.founder_inbreeding:
+            raise KinshipError(
+                f"founder inbreeding ({', '.join(pedigree.founder_inbreeding)}) together with "
+                f"theta = {theta} is not supported at {marker.name}; use one or the other"
+            )
         self.marker = marker
         self.theta = theta
         self.pedigree = pedigree
@@ -388,6 +555,10 @@ class MarkerNetwork:
             if t not in pedigree:
                 raise KinshipError(f"'{t}' is not in the pedigree")
         obs = _observed_indices(pedigree, marker, genotypes)
+        silent = marker.silent_index
+        if silent is not None:
+            _check_silent(marker, obs, self.dropout)
+            extra_seen = (*extra_seen, silent)  # the silent allele is never lumped away
         # Keep only the typed, the targets and their ancestors: anyone else sums out to 1.
         relevant: set[str] = set()
         for pid in list(obs) + list(targets):
@@ -403,7 +574,11 @@ class MarkerNetwork:
                 )
         # A sample under a dropout model may carry any allele: nobody is "typed" for lumping's
         # all-typed shortcut then.
-        all_typed = len(obs) == len(pedigree) and not any(p in self.dropout for p in obs)
+        all_typed = (
+            len(obs) == len(pedigree)
+            and all(None not in g for g in obs.values())
+            and not any(p in self.dropout for p in obs)
+        )
         seen = tuple(
             sorted({i for g in obs.values() for i in g if i is not None} | set(extra_seen))
         )
@@ -423,6 +598,12 @@ class MarkerNetwork:
             }
         self.obs = obs
         self.n = len(self.p)
+        #: network index of the silent allele (``None``: the marker has none).
+        self.silent: int | None = None
+        if silent is not None:
+            self.silent = (
+                silent if self.keep is None else int(np.flatnonzero(self.keep == silent)[0])
+            )
 
     # -- the network ---------------------------------------------------------------------------
     def allele_vars(self, pid: str) -> tuple[AlleleVar, ...]:
@@ -460,7 +641,13 @@ class MarkerNetwork:
             if ind.father is None or ind.mother is None:
                 founder_vars.extend(own)
                 if self.theta == 0:
-                    factors.extend(((v,), self.p) for v in own)
+                    f = ind.inbreeding if len(own) == 2 else 0.0  # an X male: one allele
+                    if f > 0:
+                        # pedtools' founderInbreeding: the alleles are IBD with probability f.
+                        joint = (1 - f) * np.outer(self.p, self.p) + f * np.diag(self.p)
+                        factors.append((own, joint))
+                    else:
+                        factors.extend(((v,), self.p) for v in own)
             else:
                 fa, mo = ind.father, ind.mother
                 if is_x:
@@ -474,7 +661,7 @@ class MarkerNetwork:
             if g is not None:
                 model = self.dropout.get(pid)
                 table = (
-                    _observation(g, len(own), n)
+                    _observation(g, len(own), n, self.silent)
                     if model is None
                     else observation_matrix(g, len(own), self.p, model)
                 )
@@ -592,8 +779,8 @@ def _lumped_setup(
     keep = None
     if lumping != "none" and len(unseen) >= 2:
         if lumping == "pedsuite":
-            # pedmut judges a model by its female matrix (see the module docstring).
-            lumpable = mf is None or is_lumpable(mf, unseen)
+            # pedmut's isLumpable: female OR male (see the module docstring).
+            lumpable = pedmut_is_lumpable(mf, mm, unseen)
         else:
             lumpable = all(x is None or is_lumpable(x, unseen) for x in (mf, mm))
         if lumpable:
@@ -624,7 +811,35 @@ def _transmission(m: np.ndarray | None, n: int) -> np.ndarray:
     return t
 
 
-def _observation(g: tuple[int | None, int | None], n_vars: int, n: int) -> np.ndarray:
+def _check_silent(
+    marker: Marker,
+    obs: Mapping[str, tuple[int | None, int | None]],
+    dropout: Mapping[str, DropoutModel],
+) -> None:
+    """A silent allele gives no peak: nobody can be typed with it; no dropout model with it."""
+    s = marker.silent_index
+    typed = [pid for pid, g in obs.items() if s in g]
+    if typed:
+        raise KinshipError(
+            f"'{typed[0]}' is typed with the silent allele '{marker.silent}' at {marker.name}; "
+            "a silent allele gives no peak: type the peaks seen (one peak a is 'a/a')"
+        )
+    with_model = [pid for pid in obs if pid in dropout]
+    if with_model:
+        raise KinshipError(
+            f"{marker.name} has a silent allele and '{with_model[0]}' a dropout model; the two "
+            "together are not supported"
+        )
+
+
+def _observation(
+    g: tuple[int | None, int | None], n_vars: int, n: int, silent: int | None = None
+) -> np.ndarray:
+    """The observation factor of one typed person, shape ``(n,) * n_vars``.
+
+    With a silent allele ``s``, a single peak ``a`` (``a/a``) is the genotype ``a/a`` or ``a/s``.
+    A male at an X-linked marker (``n_vars == 1``) shows his one allele.
+    """
     a, b = g
     if n_vars == 1:
         obs = np.zeros(n)
@@ -633,6 +848,8 @@ def _observation(g: tuple[int | None, int | None], n_vars: int, n: int) -> np.nd
     obs = np.zeros((n, n))
     if a is not None and b is not None:
         obs[a, b] = obs[b, a] = 1.0
+        if a == b and silent is not None:
+            obs[a, silent] = obs[silent, a] = 1.0
     else:
         x = a if a is not None else b
         obs[x, :] = 1.0

@@ -48,7 +48,7 @@ class AuthToken(Base):
 
 
 class LoginAttempt(Base):
-    """One login attempt (0005): the name tried, the caller's address, when, and whether it worked.
+    """One login attempt (0006): the name tried, the caller's address, when, and whether it worked.
 
     Kept apart from the audit log so that throttling can count recent failures by account and by
     address with one indexed query, and written in its own transaction so a refused login is

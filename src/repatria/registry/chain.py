@@ -1,4 +1,6 @@
-"""Keyed hash chains for the append-only logs (custody events, decisions, the audit log).
+"""Keyed hash chains for the append-only logs.
+
+The chains: custody events, decisions, re-association decisions and the audit log.
 
 Each row stores its position ``seq``, the previous row's seal ``prev_hash`` and
 
@@ -9,10 +11,11 @@ The key (32 random bytes, hex) lives outside the database: in the file named by
 created 0600 by ``repatria db init``. Someone who can write the database but not read the key
 cannot re-seal a row they changed (a re-hash with plain SHA-256 does not verify).
 
-Decisions and custody events also seal a ``context_digest``: the SHA-256 of what the row rests
-on that lives in other tables (the candidate's evidence, the references of the person, remains
-and sample, the names of the people who acted), so renaming a user or editing a candidate's LR
-after the fact breaks the chain too.
+Decisions, re-association decisions and custody events also seal a ``context_digest``: the
+SHA-256 of what the row rests on that lives in other tables (the candidate's evidence, the
+references of the person, remains and sample, the re-association's samples and evidence, the
+names of the people who acted), so renaming a user or editing a candidate's LR after the fact
+breaks the chain too.
 
 ``chain_heads`` keeps each chain's last link, so removing the newest rows is found; and since an
 insider could roll the head back with them, :func:`write_anchor` writes the heads, signed
@@ -41,6 +44,8 @@ from sqlalchemy.orm import Session
 
 from repatria.errors import RegistryError
 from repatria.registry.models import (
+    Association,
+    AssociationDecision,
     AuditEvent,
     CandidateMatch,
     ChainHead,
@@ -78,13 +83,16 @@ __all__ = [
 
 GENESIS = "0" * 64
 KEY_ENV = "REPATRIA_CHAIN_KEY_FILE"
-CHAINED: tuple[type[CustodyEvent] | type[Decision] | type[AuditEvent], ...] = (
+CHAINED: tuple[
+    type[CustodyEvent] | type[Decision] | type[AssociationDecision] | type[AuditEvent], ...
+] = (
     CustodyEvent,
     Decision,
+    AssociationDecision,
     AuditEvent,
 )
 
-T = TypeVar("T", CustodyEvent, Decision, AuditEvent)
+T = TypeVar("T", CustodyEvent, Decision, AssociationDecision, AuditEvent)
 
 
 # ----------------------------------------------------------------------------- the key
@@ -181,7 +189,7 @@ def row_content(row: Any) -> dict[str, Any]:
 
 
 def content_hash(prev_hash: str, content: dict[str, Any]) -> str:
-    """Plain SHA-256 of the previous hash and the content (the unkeyed seal before 0005)."""
+    """Plain SHA-256 of the previous hash and the content (the unkeyed seal before 0006)."""
     return hashlib.sha256(f"{prev_hash}\n{_json(content)}".encode()).hexdigest()
 
 
@@ -214,6 +222,20 @@ def context_digest(session: Session, row: Any) -> str | None:
                 "log10_lr": cand.log10_lr,
                 "posterior": cand.posterior,
                 "evidence": cand.evidence,
+            }
+    elif isinstance(row, AssociationDecision):
+        assoc = session.get(Association, row.association_id)
+        ctx = {
+            "actor": _ref(session, User, row.actor_id),
+            "proposer": _ref(session, User, row.proposer_id),
+        }
+        if assoc is not None:
+            ctx |= {
+                "kind": assoc.kind,
+                "samples": [_ref(session, Sample, i) for i in assoc.sample_ids or []],
+                "reason": assoc.reason,
+                "evidence": assoc.evidence,
+                "created_by": _ref(session, User, assoc.created_by_id),
             }
     elif isinstance(row, CustodyEvent):
         ctx = {
@@ -254,7 +276,7 @@ def append(session: Session, row: T) -> T:
     for stamp in _STAMPS:
         if hasattr(type(row), stamp) and getattr(row, stamp) is None:
             setattr(row, stamp, utcnow())
-    if isinstance(row, Decision | CustodyEvent):
+    if isinstance(row, Decision | AssociationDecision | CustodyEvent):
         session.flush()  # the rows it refers to must be readable
         row.context_digest = context_digest(session, row)
     row.prev_hash = head.last_hash
@@ -271,7 +293,7 @@ def _rows(session: Session, model: type[T]) -> Iterator[T]:
 
 
 def reseal_all(session: Session, key: bytes) -> dict[str, int | None]:
-    """Seal every chain afresh under ``key`` (the upgrade from unkeyed chains, migration 0005).
+    """Seal every chain afresh under ``key`` (the upgrade from unkeyed chains, migration 0006).
 
     Each chain must first verify under the plain SHA-256 seal it had: a chain already broken is
     left as it is (``None`` in the result), so ``audit verify`` goes on naming it broken rather
@@ -415,6 +437,11 @@ def verify_chains(session: Session) -> list[tuple[str, str, int, list[ChainBreak
     return [
         (CustodyEvent.CHAIN, CustodyEvent.__tablename__, *verify_chain(session, CustodyEvent)),
         (Decision.CHAIN, Decision.__tablename__, *verify_chain(session, Decision)),
+        (
+            AssociationDecision.CHAIN,
+            AssociationDecision.__tablename__,
+            *verify_chain(session, AssociationDecision),
+        ),
         (AuditEvent.CHAIN, AuditEvent.__tablename__, *verify_chain(session, AuditEvent)),
     ]
 

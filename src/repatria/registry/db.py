@@ -400,18 +400,15 @@ def db_error_line(e: DBAPIError, url: str | None = None) -> str:
     return f"the database{where} refused the operation: {first[:300]}"
 
 
-# SQLite: the triggers of migration 0005 (the two-person rule, append-only logs).
+_REVIEW_LOGS = ("decisions", "association_decisions")
+_APPEND_ONLY = ("decisions", "association_decisions", "custody_events", "audit_events")
+# SQLite: the triggers of migration 0006 (the two-person rule, append-only logs).
 GUARD_TRIGGERS_SQLITE = frozenset(
-    {"trg_decisions_rules_INSERT", "trg_decisions_rules_UPDATE"}
-    | {
-        f"trg_{t}_append_only_{e}"
-        for t in ("decisions", "custody_events", "audit_events")
-        for e in ("UPDATE", "DELETE")
-    }
+    {f"trg_{t}_rules_{e}" for t in _REVIEW_LOGS for e in ("INSERT", "UPDATE")}
+    | {f"trg_{t}_append_only_{e}" for t in _APPEND_ONLY for e in ("UPDATE", "DELETE")}
 )
 GUARD_TRIGGERS_POSTGRES = frozenset(
-    {"trg_decisions_rules"}
-    | {f"trg_{t}_append_only" for t in ("decisions", "custody_events", "audit_events")}
+    {f"trg_{t}_rules" for t in _REVIEW_LOGS} | {f"trg_{t}_append_only" for t in _APPEND_ONLY}
 )
 
 

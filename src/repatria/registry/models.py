@@ -40,6 +40,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # The vocabularies live in one module without SQLAlchemy; the CHECK constraints below use them.
 from repatria.vocabulary import (
+    ASSOCIATION_KINDS,
+    CANDIDATE_CLOSURES,
     CONDITIONS,
     CONSENT_SCOPES,
     CUSTODY_EVENTS,
@@ -54,6 +56,7 @@ from repatria.vocabulary import (
     ROLES,
     SAMPLE_KINDS,
     SEXES,
+    STATE_ENTITIES,
 )
 
 __all__ = [
@@ -70,6 +73,13 @@ __all__ = [
     "PersonDocument",
     "Remains",
     "Effect",
+    "Body",
+    "BodyPart",
+    "Association",
+    "AssociationDecision",
+    "CandidateScore",
+    "CandidateClosure",
+    "Grave",
     "FrequencyTable",
     "MarkerDefinition",
     "ReferenceFamily",
@@ -157,7 +167,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # Set when an admin disables the account (0005): no login, every token refused.
+    # Set when an admin disables the account (0006): no login, every token refused.
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -288,6 +298,67 @@ class Effect(Base):
     remains: Mapped[Remains] = relationship(back_populates="effects")
 
 
+# --------------------------------------------------------------------------- bodies
+
+
+class Body(Base):
+    """One individual's remains: what is identified, handed over and buried.
+
+    A body is made of recovered items (``remains``: bags, fragments) and their samples, through
+    its current :class:`BodyPart` rows; one recovered item can hold parts of several bodies. Its
+    ``status`` follows the remains state machine. A body left with no current part (merged into
+    another by a re-association) is kept, and counted nowhere.
+    """
+
+    __tablename__ = "bodies"
+    __table_args__ = (CheckConstraint(_in("status", REMAINS_STATES), name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="recovered")
+    notes: Mapped[str | None] = mapped_column(Text)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BodyPart(Base):
+    """A recovered item (and, when known, one of its samples) that is part of a body.
+
+    ``added_by`` and ``ended_by`` say what put the part there and what took it away
+    ("migration", "import:3", "association:5", "revocation:9"); a part whose ``ended_by`` is
+    NULL is current. Rows are never deleted, so a body's make-up at any time can be read back.
+    """
+
+    __tablename__ = "body_parts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
+    remains_id: Mapped[int] = mapped_column(ForeignKey("remains.id"), index=True)
+    sample_id: Mapped[int | None] = mapped_column(ForeignKey("samples.id"), index=True)
+    added_by: Mapped[str] = mapped_column(String(64))
+    ended_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Association(Base):
+    """A proposed re-association: these samples are one body, with the evidence for it.
+
+    ``evidence`` holds the fragment LR (``log10_lr``), anthropology and any other notes; the
+    review steps are rows of :class:`AssociationDecision`.
+    """
+
+    __tablename__ = "associations"
+    __table_args__ = (CheckConstraint(_in("kind", ASSOCIATION_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    sample_ids: Mapped[list[int]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # ------------------------------------------------------------- DNA: markers, families, samples
 
 
@@ -318,12 +389,24 @@ class MarkerDefinition(Base):
 
 
 class ReferenceFamily(Base):
-    """A reference family: a pedigree holding one or more MPs and the relatives who donated."""
+    """A reference family at one version: a pedigree holding MPs and the relatives who donated.
+
+    A new donor, a new reference profile or a corrected relationship is a new row (``version``
+    + 1, ``supersedes_id`` the old row, ``changed_by_id`` and ``change_reason`` who and why);
+    the old version and its members stay as they were. Runs read the current versions.
+    """
 
     __tablename__ = "reference_families"
+    __table_args__ = (UniqueConstraint("ref", "version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    ref: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reference_families.id"), unique=True
+    )
+    change_reason: Mapped[str | None] = mapped_column(Text)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     case_ref: Mapped[str | None] = mapped_column(String(120))
     notes: Mapped[str | None] = mapped_column(Text)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
@@ -340,6 +423,7 @@ class PedigreeMember(Base):
     __tablename__ = "pedigree_members"
     __table_args__ = (
         UniqueConstraint("family_id", "individual"),
+        UniqueConstraint("family_id", "donor_id"),
         CheckConstraint(_in("sex", SEXES), name="sex"),
     )
 
@@ -350,7 +434,8 @@ class PedigreeMember(Base):
     mother: Mapped[str | None] = mapped_column(String(64))
     sex: Mapped[str] = mapped_column(String(8), default="unknown")
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
-    donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"), unique=True)
+    # A donor holds one position in each version of his family (unique per family row).
+    donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"), index=True)
     family: Mapped[ReferenceFamily] = relationship(back_populates="members")
 
 
@@ -484,6 +569,9 @@ class CandidateMatch(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("identification_runs.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     remains_id: Mapped[int] = mapped_column(ForeignKey("remains.id"), index=True)
+    # The body the candidate is for (its identity across runs is body x person); remains_id
+    # and sample_id name the body's first item and sample.
+    body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"), index=True)
     sample_id: Mapped[int | None] = mapped_column(ForeignKey("samples.id"))
     log10_lr: Mapped[float | None] = mapped_column(Float)
     posterior: Mapped[float | None] = mapped_column(Float)
@@ -491,20 +579,13 @@ class CandidateMatch(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Decision(Base):
-    """One step of review, in an append-only, hash-chained log.
+def _review_step_rules(table: str, subject: str) -> tuple[Any, ...]:
+    """The two-person review rules of a decisions log, one definition for every log.
 
-    ``propose`` (an analyst) -> ``confirm`` or ``reject`` (a reviewer, never the proposer)
-    -> ``revoke`` (of a confirmation). ``refers_to`` is the row acted on; each row can be
-    acted on once (UNIQUE), and a candidate can be proposed once (partial UNIQUE index), so
-    two reviewers racing end with one decision. The two-person rule is held by the CHECK
-    ``actor_id <> proposer_id``, the composite foreign key that makes ``proposer_id`` the
-    real proposer, and a trigger (see the migration) that holds even where SQLite's foreign
-    keys are off.
+    ``propose`` -> ``confirm`` or ``reject`` (never by the proposer) -> ``revoke``; each row is
+    acted on once, each subject proposed once.
     """
-
-    __tablename__ = "decisions"
-    __table_args__ = (
+    return (
         CheckConstraint(_in("kind", DECISION_KINDS), name="kind"),
         CheckConstraint(
             "kind <> 'propose' OR (refers_to IS NULL AND proposer_id = actor_id)",
@@ -523,17 +604,33 @@ class Decision(Base):
         UniqueConstraint("id", "actor_id"),
         ForeignKeyConstraint(
             ["refers_to", "proposer_id"],
-            ["decisions.id", "decisions.actor_id"],
-            name="fk_decisions_refers_to_proposer",
+            [f"{table}.id", f"{table}.actor_id"],
+            name=f"fk_{table}_refers_to_proposer",
         ),
         Index(
-            "uq_decisions_one_proposal",
-            "candidate_id",
+            f"uq_{table}_one_proposal",
+            subject,
             unique=True,
             sqlite_where=text("kind = 'propose'"),
             postgresql_where=text("kind = 'propose'"),
         ),
     )
+
+
+class Decision(Base):
+    """One step of review, in an append-only, hash-chained log.
+
+    ``propose`` (an analyst) -> ``confirm`` or ``reject`` (a reviewer, never the proposer)
+    -> ``revoke`` (of a confirmation). ``refers_to`` is the row acted on; each row can be
+    acted on once (UNIQUE), and a candidate can be proposed once (partial UNIQUE index), so
+    two reviewers racing end with one decision. The two-person rule is held by the CHECK
+    ``actor_id <> proposer_id``, the composite foreign key that makes ``proposer_id`` the
+    real proposer, and a trigger (see the migration) that holds even where SQLite's foreign
+    keys are off.
+    """
+
+    __tablename__ = "decisions"
+    __table_args__ = _review_step_rules("decisions", "candidate_id")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, unique=True)
@@ -546,7 +643,7 @@ class Decision(Base):
     decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    # SHA-256 of the candidate's evidence and the names it rests on (registry.chain, 0005).
+    # SHA-256 of the candidate's evidence and the names it rests on (registry.chain, 0006).
     context_digest: Mapped[str | None] = mapped_column(String(64))
 
     CHAIN = "decisions"
@@ -561,6 +658,76 @@ class Decision(Base):
         "decided_at",
         "context_digest",
     )
+
+
+class AssociationDecision(Base):
+    """One review step of a re-association, in its own append-only, hash-chained log.
+
+    The same rules as :class:`Decision` (``_review_step_rules``, and the same two-person trigger
+    of migration 0006: same subject, another user, a role allowed to act); ``refers_to`` is a
+    row of this log.
+    """
+
+    __tablename__ = "association_decisions"
+    __table_args__ = _review_step_rules("association_decisions", "association_id")
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    proposer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    refers_to: Mapped[int | None] = mapped_column(
+        ForeignKey("association_decisions.id"), unique=True
+    )
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of the re-association's samples, evidence and the names it rests on
+    # (registry.chain, 0006).
+    context_digest: Mapped[str | None] = mapped_column(String(64))
+
+    CHAIN = "associations"
+    CHAIN_FIELDS = (
+        "seq",
+        "association_id",
+        "kind",
+        "actor_id",
+        "proposer_id",
+        "refers_to",
+        "reason",
+        "decided_at",
+        "context_digest",
+    )
+
+
+class CandidateScore(Base):
+    """What one run found for a candidate (body x person): the candidate's history of numbers."""
+
+    __tablename__ = "candidate_scores"
+    __table_args__ = (UniqueConstraint("run_id", "candidate_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("identification_runs.id"))
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate_matches.id"), index=True)
+    log10_lr: Mapped[float | None] = mapped_column(Float)
+    posterior: Mapped[float | None] = mapped_column(Float)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class CandidateClosure(Base):
+    """A run closed a candidate: its body or person was identified elsewhere (``pointer``)."""
+
+    __tablename__ = "candidate_closures"
+    __table_args__ = (CheckConstraint(_in("reason", CANDIDATE_CLOSURES), name="reason"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate_matches.id"), unique=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("identification_runs.id"))
+    reason: Mapped[str] = mapped_column(String(16))
+    pointer: Mapped[str] = mapped_column(String(64))  # "decision:12": what identified them
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class CustodyEvent(Base):
@@ -586,7 +753,7 @@ class CustodyEvent(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    # SHA-256 of the references and the recorder's name it rests on (registry.chain, 0005).
+    # SHA-256 of the references and the recorder's name it rests on (registry.chain, 0006).
     context_digest: Mapped[str | None] = mapped_column(String(64))
 
     CHAIN = "custody"
@@ -610,7 +777,7 @@ class StateChange(Base):
     """A person or remains moved from one state to another, by whom, why, caused by what."""
 
     __tablename__ = "state_changes"
-    __table_args__ = (CheckConstraint(_in("entity", ("person", "remains")), name="entity"),)
+    __table_args__ = (CheckConstraint(_in("entity", STATE_ENTITIES), name="entity"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entity: Mapped[str] = mapped_column(String(16))
@@ -663,31 +830,51 @@ class Repatriation(Base):
 
 
 class RepatriationItem(Base):
-    """One set of remains in a repatriation (one coffin), and the person it was identified as."""
+    """One body in a repatriation (one coffin), and the person it was identified as.
+
+    Rows before bodies name ``remains_id`` (and the migration's body); a body's row names the
+    body only, and all its items move with it (custody events).
+    """
 
     __tablename__ = "repatriation_items"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     repatriation_id: Mapped[int] = mapped_column(ForeignKey("repatriations.id"))
-    remains_id: Mapped[int] = mapped_column(ForeignKey("remains.id"), unique=True)
+    remains_id: Mapped[int | None] = mapped_column(ForeignKey("remains.id"), unique=True)
+    body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"), unique=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     coffin_label: Mapped[str | None] = mapped_column(String(120))
 
 
 class Disposition(Base):
-    """Remains not repatriated: buried, cremated, held or transferred elsewhere, and why."""
+    """A body not repatriated: buried (in a recorded grave), cremated, held, and why."""
 
     __tablename__ = "dispositions"
     __table_args__ = (CheckConstraint(_in("kind", DISPOSITION_KINDS), name="kind"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    remains_id: Mapped[int] = mapped_column(ForeignKey("remains.id"), unique=True)
+    remains_id: Mapped[int | None] = mapped_column(ForeignKey("remains.id"), unique=True)
+    body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"), unique=True)
+    grave_id: Mapped[int | None] = mapped_column(ForeignKey("graves.id"))
     kind: Mapped[str] = mapped_column(String(16))
     place: Mapped[str | None] = mapped_column(String(300))
     occurred_on: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Grave(Base):
+    """A grave as a record (cemetery, plot, number), so a numbered grave can be found again."""
+
+    __tablename__ = "graves"
+    __table_args__ = (UniqueConstraint("cemetery", "plot", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cemetery: Mapped[str] = mapped_column(String(300))
+    plot: Mapped[str] = mapped_column(String(64), default="")
+    number: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # --------------------------------------------------------------------------- claims and audit
@@ -725,7 +912,7 @@ class AuditEvent(Base):
     entity: Mapped[str | None] = mapped_column(String(64))
     entity_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # Chained since 0005 (registry.chain): the log of who saw what cannot be edited unseen.
+    # Chained since 0006 (registry.chain): the log of who saw what cannot be edited unseen.
     seq: Mapped[int | None] = mapped_column(Integer, unique=True)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     row_hash: Mapped[str | None] = mapped_column(String(64), unique=True)

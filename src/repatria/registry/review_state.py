@@ -3,7 +3,8 @@
 Every service that asks "where does this candidate stand?" or "what identifies this person?"
 asks here, so the answer has one meaning everywhere:
 
-- :func:`candidate_status` — a candidate's status from the kinds of its decisions.
+- :func:`candidate_status` — a candidate's status from the kinds of its decisions (and
+  whether a run closed it as superseded, :func:`closures`).
 - :func:`live_confirmations` — the confirmations that stand: a ``confirm`` decision that no
   ``revoke`` decision refers to. A person or remains is identified by at most one of them
   (the state machine refuses a second identification).
@@ -16,7 +17,7 @@ from collections.abc import Collection, Iterable
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session, aliased
 
-from repatria.registry.models import CandidateMatch, Decision
+from repatria.registry.models import CandidateClosure, CandidateMatch, Decision
 
 __all__ = [
     "candidate_status",
@@ -25,13 +26,15 @@ __all__ = [
     "live_confirmation",
     "identified_ids",
     "open_candidates",
+    "closures",
 ]
 
 
-def candidate_status(kinds: Collection[str]) -> str:
+def candidate_status(kinds: Collection[str], *, closed: bool = False) -> str:
     """Where a candidate stands, given the kinds of its decisions (any order).
 
-    The latest step wins: revoked, else confirmed, else rejected, else proposed, else open.
+    The latest step wins: revoked, else confirmed, else rejected, else proposed, else open;
+    an open or proposed candidate that a run ``closed`` is superseded.
 
     >>> candidate_status([])
     'open'
@@ -44,11 +47,12 @@ def candidate_status(kinds: Collection[str]) -> str:
         ("revoke", "revoked"),
         ("confirm", "confirmed"),
         ("reject", "rejected"),
-        ("propose", "proposed"),
     ):
         if kind in kinds:
             return status
-    return "open"
+    if closed:
+        return "superseded"
+    return "proposed" if "propose" in kinds else "open"
 
 
 def decision_kinds(
@@ -80,14 +84,20 @@ def live_confirmations() -> Select[Decision, CandidateMatch]:
 
 
 def live_confirmation(
-    session: Session, *, person_id: int | None = None, remains_id: int | None = None
+    session: Session,
+    *,
+    person_id: int | None = None,
+    remains_id: int | None = None,
+    body_id: int | None = None,
 ) -> tuple[Decision, CandidateMatch] | None:
-    """The standing confirmation that identifies this person (or these remains), if any."""
+    """The standing confirmation that identifies this person (or remains, or body), if any."""
     stmt = live_confirmations()
     if person_id is not None:
         stmt = stmt.where(CandidateMatch.person_id == person_id)
     if remains_id is not None:
         stmt = stmt.where(CandidateMatch.remains_id == remains_id)
+    if body_id is not None:
+        stmt = stmt.where(CandidateMatch.body_id == body_id)
     row = session.execute(stmt.order_by(None).order_by(Decision.seq.desc())).first()
     return None if row is None else (row[0], row[1])
 
@@ -100,12 +110,24 @@ def identified_ids(session: Session) -> tuple[set[int], set[int]]:
     return {p for p, _ in rows}, {r for _, r in rows}
 
 
+def closures(session: Session) -> dict[int, str]:
+    """candidate id -> what superseded it (``"decision:12"``), for candidates a run closed."""
+    rows = session.execute(select(CandidateClosure.candidate_id, CandidateClosure.pointer))
+    return {cid: pointer for cid, pointer in rows}
+
+
 def open_candidates(session: Session) -> tuple[list[CandidateMatch], list[CandidateMatch]]:
-    """(candidates never proposed, candidates proposed and awaiting a verdict), in id order."""
+    """(candidates never proposed, candidates proposed and awaiting a verdict), in id order.
+
+    Candidates a run closed as superseded are in neither.
+    """
     kinds = decision_kinds(session)
+    closed = closures(session)
     to_propose: list[CandidateMatch] = []
     to_review: list[CandidateMatch] = []
     for c in session.execute(select(CandidateMatch).order_by(CandidateMatch.id)).scalars():
+        if c.id in closed:
+            continue
         status = candidate_status(kinds.get(c.id, set()))
         if status == "open":
             to_propose.append(c)

@@ -163,7 +163,8 @@ class SolveSettings:
     threshold2 : LR threshold of *Probable* matches (simple families, PM-driven step).
     max_incomp : a pairing with more inconsistent markers than this is excluded.
     ignore_sex : every pairing is considered, whatever the sexes.
-    limit : pairings with pairwise LR <= ``limit`` are dropped after each undisputed step.
+    limit : after each undisputed step only pairings with pairwise LR ``>= limit`` (``> 0`` when
+        ``limit`` is 0) are kept, and ``"*"`` always (dvir's ``pairwiseLR``).
     max_assign : the largest joint table of one family.
     """
 
@@ -212,7 +213,7 @@ class Undisputed:
         ``"Step k"``), and PMs *Excluded* because no pairing was left for them (``missing`` and
         ``family`` ``None``).
     reduced : the remaining problem: settled PMs and MPs removed, the profiles of undisputed PMs
-        placed on their MPs as reference data, pairings with LR <= ``limit`` removed and the rest
+        placed on their MPs as reference data, pairings kept by dvir's ``limit`` rule and the rest
         ordered by decreasing LR (``"*"`` counts as LR 1).
     lr_matrix : the pairwise LRs of the last step, shape ``(n_pm, n_missing)`` of ``reduced``.
     transferred : ``family -> {mp: pm}``: the undisputed PMs placed in each family, in the order

@@ -110,7 +110,9 @@ def exclusion_step(
     ExclusionStep
         *Excluded* rows for the PMs and MPs with no pairing left (comment ``"N+ inconsistencies"``,
         N the smallest count, or ``"No compatible pairings"``), and the problem without them and
-        without the excluded pairings.
+        without the excluded pairings. As dvir's ``findExcluded``, the pairings are rebuilt
+        (``"*"`` and every MP still compatible among the current pairings) only when some pairing
+        is excluded; otherwise they are kept as they are.
     """
     name = f"Exclusions, iteration {iteration}"
     log = section(name)
@@ -118,11 +120,15 @@ def exclusion_step(
     if pw is None:  # nothing left to pair: dvir prints nothing here and goes on
         return ExclusionStep(name=name, problem=problem, log=log)
     ex = find_excluded(problem, max_incomp, pairwise=pw)
+    # dvir's findExcluded: the pairings are rebuilt ("*" and the compatible MPs) only when some
+    # pairing is excluded; otherwise they stay as they are (a pairing that an undisputed step
+    # dropped under ``limit`` is never put back, which would undo that step for ever).
+    pairings = ex.pairings if ex.n_pairings_excluded else problem.pairings
     reduced, _ = rebuild(
         problem,
         [v for v in problem.pm if v not in ex.pm],
         [m for m in problem.missing if m not in ex.missing],
-        ex.pairings,
+        pairings,
     )
     if same_pairings(reduced, problem):
         log += "No exclusions; breaking loop\n" if iteration > 1 else "No exclusions\n"
@@ -192,7 +198,7 @@ def undisputed_step(
     for r in und.summary:
         who = r.sample if r.missing is None else f"{r.sample} = {r.missing}"
         log += f"{who}: {r.conclusion} ({r.comment})\n"
-    # Pairings dropped for LR = 0 (or <= limit): still allowed before, gone from the reduced one.
+    # Pairings dropped for LR = 0 (or < limit): still allowed before, gone from the reduced one.
     n_zero = sum(
         1
         for v in und.reduced.pm
@@ -200,7 +206,8 @@ def undisputed_step(
         if (x == NOBODY or x in und.reduced.missing_family) and x not in und.reduced.pairings[v]
     )
     if n_zero:
-        log += f"Removed {n_zero} {plural(n_zero, 'pairing', 'pairings')} with LR = 0\n"
+        why = "LR = 0" if settings.limit == 0 else f"LR < {fmt_lr(settings.limit)}"
+        log += f"Removed {n_zero} {plural(n_zero, 'pairing', 'pairings')} with {why}\n"
     return UndisputedStep(
         name=name,
         problem=und.reduced,

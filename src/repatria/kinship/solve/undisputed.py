@@ -11,7 +11,7 @@ from repatria.kinship.dvi import NOBODY, DVIProblem, PairwiseResult
 from repatria.kinship.solve.problem import EPS, lr_at, pairwise_or_none, rebuild
 from repatria.kinship.solve.records import Conclusion, Undisputed, UndisputedRow
 
-__all__ = ["find_undisputed", "find_nonidentifiable"]
+__all__ = ["find_undisputed", "find_nonidentifiable", "keep_pairing"]
 
 
 def find_nonidentifiable(problem: DVIProblem) -> list[str]:
@@ -60,10 +60,31 @@ def _undisputed_entries(
     return out
 
 
+def keep_pairing(x: str, lr: float, limit: float) -> bool:
+    """dvir's ``pairwiseLR`` rule for the pairings it keeps: is pairing ``x`` with LR ``lr`` kept?
+
+    As dvir's ``pairwiseLR`` (R/pairwiseLR.R): with ``limit == 0`` a pairing is kept if its
+    LR is ``> 0``, otherwise if it is ``>= limit``; with ``limit > 1`` ``"*"`` (LR 1) is always
+    kept ("Never remove *"). So ``"*"`` is never dropped, whatever the limit. ``nan`` (a pairing
+    not allowed) is never kept.
+
+    >>> keep_pairing("M1", 2.0, 2.0), keep_pairing("M1", 1.99, 2.0), keep_pairing("*", 1.0, 5.0)
+    (True, False, True)
+    >>> keep_pairing("M1", 0.0, 0.0), keep_pairing("M1", 1e-300, 0.0)
+    (False, True)
+    """
+    if x == NOBODY and limit > 1:
+        return True
+    return bool(lr > 0) if limit == 0 else bool(lr >= limit)
+
+
 def _ranked_pairings(
     problem: DVIProblem, pw: PairwiseResult | None, limit: float = 0.0
 ) -> dict[str, tuple[str, ...]]:
-    """dvir's ``pairwiseLR`` pairings: LR > ``limit``, by decreasing LR (``"*"`` = 1), stable."""
+    """dvir's ``pairwiseLR`` pairings (:func:`keep_pairing`), by decreasing LR (``"*"`` = 1).
+
+    The order is stable, as R's ``sort(decreasing = TRUE)`` on the pairings in their order.
+    """
     if pw is None:
         return {v: tuple(problem.pairings[v]) for v in problem.pm}
     out = {}
@@ -71,7 +92,7 @@ def _ranked_pairings(
         items = []
         for k, x in enumerate(problem.pairings[v]):
             lr = 1.0 if x == NOBODY else lr_at(pw, v, x)
-            if lr > limit:  # also drops nan: a pairing not allowed is no candidate
+            if keep_pairing(x, lr, limit):
                 items.append((-lr, k, x))
         items.sort()
         out[v] = tuple(x for _, _, x in items)
@@ -130,7 +151,8 @@ def find_undisputed(
     threshold : the LR threshold (``>= 0``).
     pairwise : the pairwise LRs of ``problem`` if already computed (used for the first step).
     strict : see above.
-    limit : pairings with LR <= ``limit`` are removed from the reduced problem.
+    limit : the reduced problem keeps the pairings with LR ``>= limit`` (``> 0`` when ``limit`` is
+        0), and always ``"*"``, as dvir's ``pairwiseLR`` (see :func:`keep_pairing`).
 
     Returns
     -------
@@ -170,7 +192,7 @@ def find_undisputed(
         pw = None
         if not current.pm or not current.missing:
             break
-    # The reduced problem keeps pairings with LR > limit, by decreasing LR (as dvir's pairwiseLR).
+    # The reduced problem keeps pairings by dvir's pairwiseLR rule, by decreasing LR.
     fresh = pw is not None and pw.pm == current.pm and pw.missing == current.missing
     last = pw if fresh else pairwise_or_none(current)
     pairings = _ranked_pairings(current, last, limit)

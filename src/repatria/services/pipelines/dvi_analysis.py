@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,12 @@ from typing import Any
 from repatria import __version__
 from repatria.errors import FormatError
 from repatria.formats.casefolder import read_case_folder
+from repatria.kinship import safe_exp
+from repatria.kinship.bounds import PosteriorBounds, factor_model, posterior_bounds
 from repatria.kinship.dvi import DVIProblem, PairwiseResult, pairwise_lr
 from repatria.kinship.joint import JointResult, joint_dvi
+from repatria.kinship.priors import AssignmentPrior, open_population_prior
+from repatria.services.progress import Progress, step
 
 __all__ = ["DVIAnalysis", "read_case", "analyse_problem", "analyse_case"]
 
@@ -37,6 +40,8 @@ class DVIAnalysis:
     lr0: dict[tuple[str, str], float] = field(default_factory=dict)
     #: What the analysis assumed beyond the case's own data (e.g. alleles added to a table).
     notes: dict[str, Any] = field(default_factory=dict)
+    #: Proven interval of every posterior pairing probability (None when not computed).
+    bounds: PosteriorBounds | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of ``repatria dvi analyse --json`` (non-finite numbers as floats)."""
@@ -81,6 +86,8 @@ class DVIAnalysis:
                 "bound_proven": j.bound_proven,
                 "searched": dict(j.searched),
                 "prior": j.prior,
+                "prior_parameters": dict(j.prior_parameters),
+                **({"marginal_bounds": _bounds_dict(self.bounds)} if self.bounds else {}),
             },
             "conclusions": self.conclusions,
             "provenance": {
@@ -90,7 +97,8 @@ class DVIAnalysis:
                     "LR = L(PM on MP in family) / (L(family) L(PM)), mutation models as stored"
                 ),
                 "joint": (
-                    "flat prior over all assignments; loglik natural log; lr vs. nobody identified"
+                    f"{j.prior}; loglik natural log; lr vs. nobody identified; marginal_bounds "
+                    "proven intervals of each posterior pairing probability"
                 ),
                 **self.notes,
             },
@@ -98,7 +106,19 @@ class DVIAnalysis:
 
 
 def _exp(x: float) -> float:
-    return math.exp(x) if x < 709.78 else math.inf
+    return safe_exp(x)
+
+
+def _bounds_dict(b: PosteriorBounds) -> dict[str, Any]:
+    return {
+        "rows": list(b.pm),
+        "cols": [*b.missing, "*"],
+        "lower": b.lower.tolist(),
+        "upper": b.upper.tolist(),
+        "method": b.method,
+        "proven": b.proven,
+        "prior": b.prior,
+    }
 
 
 def read_case(
@@ -132,23 +152,45 @@ def read_case(
 
 
 def analyse_problem(
-    problem: DVIProblem, top: int = 20, progress: Callable[[str], None] | None = None
+    problem: DVIProblem,
+    top: int = 20,
+    progress: Progress | None = None,
+    match_prior: float | None = None,
+    bounds: bool = True,
 ) -> DVIAnalysis:
-    say = progress or (lambda _msg: None)
+    """Pairwise LRs and exclusions, the joint search and dvir's conclusions of ``problem``.
+
+    ``match_prior``: the open-population prior (each PM one of its allowed MPs with this
+    probability, :func:`repatria.kinship.priors.open_population_prior`); ``None`` is dvir's flat
+    prior. ``bounds``: also prove an interval for every posterior pairing probability
+    (:func:`repatria.kinship.bounds.posterior_bounds`). ``progress`` hears the steps
+    ``pairwise``, ``joint``, ``bounds`` and ``conclusions`` (see :mod:`repatria.services.progress`),
+    each whole: the kinship core counts none of them.
+    """
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    say("pairwise LRs and exclusions")
-    pw = pairwise_lr(problem)
+    with step(progress, "pairwise"):
+        pw = pairwise_lr(problem)
     seconds["pairwise"] = time.perf_counter() - t
+    prior: AssignmentPrior | None = None
+    if match_prior is not None:
+        prior = open_population_prior(problem, match_prior)
     t = time.perf_counter()
-    say("joint identification")
-    joint = joint_dvi(problem, pw, top=top)
+    with step(progress, "joint"):
+        joint = joint_dvi(problem, pw, top=top, prior=prior)
     seconds["joint"] = time.perf_counter() - t
+    certified = None
+    if bounds:
+        t = time.perf_counter()
+        with step(progress, "bounds"):
+            model = factor_model(problem, pw, prior=prior)
+            certified = posterior_bounds(problem, joint, pw, model=model, prior=prior)
+        seconds["bounds"] = time.perf_counter() - t
     t = time.perf_counter()
-    say("conclusions")
-    conclusions, lr0 = _conclusions(problem, pw)
+    with step(progress, "conclusions"):
+        conclusions, lr0 = _conclusions(problem, pw)
     seconds["conclusions"] = time.perf_counter() - t
-    return DVIAnalysis(problem, pw, joint, conclusions, seconds, lr0)
+    return DVIAnalysis(problem, pw, joint, conclusions, seconds, lr0, bounds=certified)
 
 
 def _conclusions(
@@ -163,14 +205,20 @@ def _conclusions(
 def analyse_case(
     path: str | Path,
     top: int = 20,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     unseen_allele_freq: float | None = None,
+    match_prior: float | None = None,
 ) -> DVIAnalysis:
-    """Read the case at ``path`` and analyse it (``unseen_allele_freq``: see :func:`read_case`)."""
+    """Read the case at ``path`` and analyse it (``unseen_allele_freq``: see :func:`read_case`;
+    ``match_prior``: see :func:`analyse_problem`).
+
+    ``progress`` hears ``read``, then the steps of :func:`analyse_problem`.
+    """
     added: dict[str, list[str]] = {}
     relabelled: dict[str, Any] = {}
-    problem = read_case(path, unseen_allele_freq, added, relabelled)
-    result = analyse_problem(problem, top=top, progress=progress)
+    with step(progress, "read"):
+        problem = read_case(path, unseen_allele_freq, added, relabelled)
+    result = analyse_problem(problem, top=top, progress=progress, match_prior=match_prior)
     if added:
         result.notes["unseen_alleles"] = {"frequency": unseen_allele_freq, "added": added}
     if relabelled:

@@ -15,12 +15,12 @@ from repatria.errors import ServiceError
 from repatria.formats.candidates import CANDIDATE_COLUMNS, FRAGMENT_COLUMNS, write_table
 from repatria.formats.casefolder import read_case_folder
 from repatria.kinship import safe_exp
+from repatria.kinship.dvi import DVIProblem
 from repatria.kinship.fragments import DEFAULT_DROPOUT, find_fragments
-from repatria.kinship.screening import screen
+from repatria.kinship.screening import ScreenResult, screen
+from repatria.services.progress import Progress, step
 
-__all__ = ["screen_case", "fragments_case"]
-
-Progress = Callable[[str, int, int], None]
+__all__ = ["screen_case", "screen_problem", "screen_summary", "fragments_case"]
 
 
 def _client(scheduler: str | None) -> Any:
@@ -36,24 +36,30 @@ def _client(scheduler: str | None) -> Any:
         raise ServiceError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
 
 
-def screen_case(
-    case: str | Path,
+def screen_problem(
+    problem: DVIProblem,
     min_lr: float = 1.0,
     top: int | None = 10,
     scheduler: str | None = None,
-    out: str | Path | None = None,
     progress: Progress | None = None,
-) -> dict[str, Any]:
-    """Screen every PM sample of ``case`` against every MP; write candidates to ``out`` if given."""
-    problem = read_case_folder(case)
+) -> ScreenResult:
+    """Screen ``problem`` here or on the Dask cluster at ``scheduler``.
+
+    ``progress`` hears the kinship core's steps: ``tables`` (markers done) and ``screen``
+    (blocks of PM samples scored).
+    """
     client = _client(scheduler)
     try:
-        res = screen(problem, min_lr=min_lr, top=top, client=client, progress=progress)
+        return screen(problem, min_lr=min_lr, top=top, client=client, progress=progress)
     finally:
         if client is not None:
             client.close()
-    if out is not None:
-        write_table(out, CANDIDATE_COLUMNS, res.rows())
+
+
+def screen_summary(
+    case: str | Path, res: ScreenResult, min_lr: float, out: str | Path | None
+) -> dict[str, Any]:
+    """The ``repatria screen --json`` summary of a screen."""
     return {
         "case": str(case),
         "pm": len(res.pm),
@@ -72,6 +78,27 @@ def screen_case(
     }
 
 
+def screen_case(
+    case: str | Path,
+    min_lr: float = 1.0,
+    top: int | None = 10,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Screen every PM sample of ``case`` against every MP; write candidates to ``out`` if given.
+
+    ``progress`` hears ``read``, the steps of :func:`screen_problem`, and ``write``.
+    """
+    with step(progress, "read"):
+        problem = read_case_folder(case)
+    res = screen_problem(problem, min_lr, top, scheduler, progress)
+    if out is not None:
+        with step(progress, "write"):
+            write_table(out, CANDIDATE_COLUMNS, res.rows())
+    return screen_summary(case, res, min_lr, out)
+
+
 def fragments_case(
     case: str | Path,
     min_lr: float = 1e6,
@@ -79,8 +106,12 @@ def fragments_case(
     out: str | Path | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Groups of PM samples of ``case`` believed to be one body; write them to ``out`` if given."""
-    problem = read_case_folder(case)
+    """Groups of PM samples of ``case`` believed to be one body; write them to ``out`` if given.
+
+    ``progress`` hears ``read`` and the kinship core's ``fragments`` (chunks of samples done).
+    """
+    with step(progress, "read"):
+        problem = read_case_folder(case)
     res = find_fragments(
         problem.markers,
         problem.pm,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from repatria.registry.db import session_scope
-from repatria.registry.models import Person, Remains, Repatriation
+from repatria.registry.models import Body, Person, Remains, Repatriation
 from repatria.registry.queries import existing
 from repatria.registry.review_state import live_confirmations
 from repatria.services.views._read import primary_name, reader
@@ -40,7 +40,13 @@ def repatriations_view(db: str | None, *, actor: str) -> RepatriationsView:
         for rep in session.execute(select(Repatriation).order_by(Repatriation.id.desc())).scalars():
             items = []
             for it in rep.items:
-                r = existing(session, Remains, it.remains_id)
+                r: Body | Remains
+                if it.body_id is not None:  # a body, with all its items
+                    r = existing(session, Body, it.body_id)
+                elif it.remains_id is not None:  # a handover recorded before bodies
+                    r = existing(session, Remains, it.remains_id)
+                else:
+                    continue
                 p = existing(session, Person, it.person_id) if it.person_id else None
                 items.append(
                     {
@@ -64,14 +70,16 @@ def repatriations_view(db: str | None, *, actor: str) -> RepatriationsView:
             )
         eligible = []
         for _d, c in session.execute(live_confirmations()).all():
-            r, p = existing(session, Remains, c.remains_id), existing(session, Person, c.person_id)
-            if r.status == "identified":
+            item = existing(session, Remains, c.remains_id)
+            body = existing(session, Body, c.body_id) if c.body_id is not None else None
+            p = existing(session, Person, c.person_id)
+            if (body or item).status == "identified":
                 eligible.append(
                     {
-                        "remains_ref": r.ref,
+                        "remains_ref": body.ref if body else item.ref,
                         "person_ref": p.ref,
                         "person_name": primary_name(p),
-                        "site": r.site,
+                        "site": item.site,
                     }
                 )
         return RepatriationsView(done, sorted(eligible, key=lambda e: e["remains_ref"] or ""))

@@ -9,11 +9,29 @@ Counts come from the records themselves (never from a stored tally):
 - notified: identified persons whose family was told
 - repatriated: persons repatriated; disposed: identified persons disposed of otherwise
 - unaccounted: persons still missing or presumed dead
+
+``individuals`` counts bodies (one individual's remains, whatever number of bags, fragments
+and samples it was recovered as; bodies merged into another count once):
+
+- recovered: bodies made of at least one recovered item;
+- identified: of those, bodies identified by a standing confirmation (since returned or
+  buried included);
+- returned: bodies repatriated; buried: bodies disposed of by burial;
+- held: bodies still in custody (neither returned nor disposed of).
+
+A published claim is set beside an ``individuals`` figure only when it is about the same
+thing: a measure the registry counts (recovered, identified, returned or repatriated,
+buried), a subject that is people or their remains (not coffins, not ceremonies), and a day
+(``as_of``, YYYY-MM-DD) the registry can count at: the figure is then counted as of the end of
+that day from the state changes. Otherwise the claim is listed as not comparable, with the
+reason.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, distinct, func, select
@@ -21,16 +39,42 @@ from sqlalchemy import ColumnElement, distinct, func, select
 from repatria.registry.db import session_scope
 from repatria.registry.models import (
     Base,
+    Body,
+    BodyPart,
+    Disposition,
     Notification,
     Person,
     PublishedClaim,
     Remains,
     Sample,
+    StateChange,
 )
+from repatria.registry.review_state import live_confirmations
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
 
-__all__ = ["COUNT_KEYS", "CLAIM_TO_COUNT", "Account", "account", "compare_claim"]
+__all__ = [
+    "COUNT_KEYS",
+    "INDIVIDUAL_KEYS",
+    "CLAIM_TO_COUNT",
+    "Account",
+    "account",
+    "compare_claim",
+    "comparable",
+]
+
+INDIVIDUAL_KEYS = ("recovered", "identified", "returned", "buried", "held")
+
+#: The individuals figure a claimed measure is set beside.
+MEASURE_TO_INDIVIDUALS: dict[str, str] = {
+    "recovered": "recovered",
+    "identified": "identified",
+    "repatriated": "returned",
+    "returned": "returned",
+    "buried": "buried",
+}
+#: Words of a claim's subject that make it about people or their remains.
+PEOPLE_WORDS = ("bod", "remains", "individual", "person", "people", "soldier", "dead", "men")
 
 COUNT_KEYS = (
     "persons",
@@ -62,9 +106,15 @@ class Account:
     counts: dict[str, int]
     claims: list[dict[str, Any]]
     tables: dict[str, int]
+    individuals: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"counts": self.counts, "claims": self.claims, "tables": self.tables}
+        return {
+            "individuals": self.individuals,
+            "counts": self.counts,
+            "claims": self.claims,
+            "tables": self.tables,
+        }
 
 
 def _current(model: type[Person] | type[Remains]) -> ColumnElement[bool]:
@@ -95,6 +145,79 @@ def _counts(session: Any) -> dict[str, int]:
     }
 
 
+def _bodies_as_of(session: Any, day: dt.date | None) -> dict[int, str]:
+    """body id -> state at the end of ``day`` (now if None), for bodies with a current part."""
+    held = set(
+        session.execute(select(BodyPart.body_id).where(BodyPart.ended_by.is_(None))).scalars()
+    )
+    end = None if day is None else dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+    state: dict[int, str] = {}
+    for b in session.execute(select(Body).order_by(Body.id)).scalars():
+        if b.id in held and (end is None or b.created_at <= end):
+            state[b.id] = "recovered" if end is not None else b.status
+    if end is not None:
+        for ch in session.execute(
+            select(StateChange).where(StateChange.entity == "body").order_by(StateChange.id)
+        ).scalars():
+            if ch.entity_id in state and ch.changed_at <= end:
+                state[ch.entity_id] = ch.to_state
+    return state
+
+
+def _individuals(session: Any, day: dt.date | None = None) -> dict[str, int]:
+    """The ``individuals`` figures (bodies, never sample records), now or at the end of ``day``."""
+    state = _bodies_as_of(session, day)
+    burials = set(
+        session.execute(
+            select(Disposition.body_id).where(
+                Disposition.kind == "burial", Disposition.body_id.is_not(None)
+            )
+        ).scalars()
+    )
+    confirmed = {c.body_id for _d, c in session.execute(live_confirmations()).all()}
+    done = ("identified", "repatriated", "disposed")
+    identified = sum(1 for b, s in state.items() if s in done and b in confirmed)
+    return {
+        "recovered": len(state),
+        "identified": identified,
+        "returned": sum(1 for s in state.values() if s == "repatriated"),
+        "buried": sum(1 for b, s in state.items() if s == "disposed" and b in burials),
+        "held": sum(1 for s in state.values() if s not in ("repatriated", "disposed")),
+    }
+
+
+def comparable(measure: str, subject: str | None, as_of: str | None) -> tuple[str | None, str]:
+    """(the individuals figure a claim is set beside, or None; why not, when not).
+
+    >>> comparable("killed", "soldiers", "2025-01-01")
+    (None, "the registry counts bodies recovered, identified, returned and buried, not 'killed'")
+    >>> comparable("repatriated", "coffins shown", "2025-01-01")[0] is None
+    True
+    >>> comparable("returned", "bodies", "2025-03")
+    (None, "the claim is as of '2025-03', not a day the registry can count at (YYYY-MM-DD)")
+    >>> comparable("returned", "bodies", "2025-03-01")
+    ('returned', '')
+    """
+    key = MEASURE_TO_INDIVIDUALS.get(measure.strip().lower())
+    if key is None:
+        return None, (
+            "the registry counts bodies recovered, identified, returned and buried, "
+            f"not '{measure}'"
+        )
+    text = (subject or "").lower()
+    if not any(w in text for w in PEOPLE_WORDS):
+        return None, (
+            f"the claim counts '{subject or 'an unstated subject'}', the registry counts "
+            "individuals (bodies)"
+        )
+    if not as_of or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", as_of.strip()):
+        return None, (
+            f"the claim is as of '{as_of or 'no date'}', not a day the registry can count at "
+            "(YYYY-MM-DD)"
+        )
+    return key, ""
+
+
 def _range(low: int | None, high: int | None) -> str | None:
     if low is None and high is None:
         return None
@@ -106,10 +229,15 @@ def _range(low: int | None, high: int | None) -> str | None:
 
 
 def compare_claim(
-    measure: str, low: int | None, high: int | None, counts: dict[str, int]
+    measure: str,
+    low: int | None,
+    high: int | None,
+    counts: dict[str, int],
+    *,
+    target: tuple[str, str] | None = None,
 ) -> tuple[str | None, int | None, str]:
     """(registry count key, registry count, the difference in one sentence) for one claim."""
-    target = CLAIM_TO_COUNT.get(measure.strip().lower())
+    target = target or CLAIM_TO_COUNT.get(measure.strip().lower())
     if target is None:
         return None, None, f"the registry does not count '{measure}'"
     key, label = target
@@ -130,11 +258,12 @@ def account(db: str | None, *, actor: str | None = None) -> Account:
         if actor:
             require(session, actor, "account.view")
         counts = _counts(session)
+        individuals = _individuals(session)
         claims = []
         for c in session.execute(
             select(PublishedClaim).order_by(PublishedClaim.claim_id)
         ).scalars():
-            key, value, difference = compare_claim(c.measure, c.low, c.high, counts)
+            key, value, difference = _beside(session, c)
             claims.append(
                 {
                     "claim_id": c.claim_id,
@@ -150,6 +279,7 @@ def account(db: str | None, *, actor: str | None = None) -> Account:
                     "verification": c.verification,
                     "registry_count": key,
                     "registry_value": value,
+                    "comparable": key is not None,
                     "difference": difference,
                 }
             )
@@ -158,4 +288,17 @@ def account(db: str | None, *, actor: str | None = None) -> Account:
             for name, table in sorted(Base.metadata.tables.items())
         }
         log_event(session, actor, "account.view")
-        return Account(counts, claims, tables)
+        return Account(counts, claims, tables, individuals)
+
+
+def _beside(session: Any, c: PublishedClaim) -> tuple[str | None, int | None, str]:
+    """(individuals figure, its value as of the claim's day, the difference or why not)."""
+    key, why = comparable(c.measure, c.subject, c.as_of)
+    if key is None:
+        return None, None, f"not comparable: {why}"
+    day = dt.date.fromisoformat((c.as_of or "").strip())
+    figures = {f"individuals.{k}": v for k, v in _individuals(session, day).items()}
+    k, value, diff = compare_claim(
+        c.measure, c.low, c.high, figures, target=(f"individuals.{key}", f"bodies {key}")
+    )
+    return k, value, f"{diff} (as of {day.isoformat()})"

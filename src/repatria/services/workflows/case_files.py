@@ -23,11 +23,20 @@ __all__ = [
     "DonorInfo",
     "case_sha256",
     "read_donors",
+    "read_items",
     "markers_to_rows",
 ]
 
 #: The files of a case folder that the import reads, in the order they are hashed.
-CASE_FILES = ("markers.json", "pm.tsv", "am.tsv", "missing.txt", "pairings.json", "donors.tsv")
+CASE_FILES = (
+    "markers.json",
+    "pm.tsv",
+    "am.tsv",
+    "missing.txt",
+    "pairings.json",
+    "donors.tsv",
+    "items.tsv",
+)
 
 SEX_NAMES = {Sex.UNKNOWN: "unknown", Sex.MALE: "male", Sex.FEMALE: "female"}
 
@@ -138,3 +147,37 @@ def markers_to_rows(problem: DVIProblem) -> tuple[str, list[dict[str, Any]]]:
         )
     text = json.dumps(rows, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest(), rows
+
+
+def read_items(folder: Path, samples: tuple[str, ...]) -> dict[str, str]:
+    """PM sample -> the recovered item (bag) it was taken from, from ``folder/items.tsv``.
+
+    Columns ``sample`` and ``item``; a sample not listed is its own item (as without the file).
+    Two samples of one item start as one body, until a re-association splits it.
+    """
+    path = folder / "items.tsv"
+    if not path.is_file():
+        return {}
+    out: dict[str, str] = {}
+    header = True
+    for k, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = [c.strip() for c in line.split("\t")]
+        if header:
+            if cells != ["sample", "item"]:
+                raise FormatError("header must be sample, item", file=str(path), line=k)
+            header = False
+            continue
+        if len(cells) != 2 or not all(cells):
+            raise FormatError("a line is a sample and its item", file=str(path), line=k)
+        if cells[0] not in samples:
+            raise FormatError(
+                f"'{cells[0]}' is not a sample of pm.tsv", file=str(path), line=k, field="sample"
+            )
+        if cells[0] in out:
+            raise FormatError(
+                f"sample '{cells[0]}' is listed twice", file=str(path), line=k, field="sample"
+            )
+        out[cells[0]] = cells[1]
+    return out

@@ -15,6 +15,7 @@ from repatria.registry.queries import existing
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
 from repatria.services.workflows._lookup import by_ref
+from repatria.services.workflows.body_parts import add_sample
 from repatria.services.workflows.states import move
 from repatria.vocabulary import CUSTODY_EVENTS
 
@@ -127,6 +128,9 @@ def record_sample(
         )
         session.add(sample)
         session.flush()
+        body = add_sample(session, sample, remains, cause=f"sample:{sample.id}")
+        if body.status == "recovered":
+            move(session, body, "sampled", actor=user, cause=f"sample:{sample.id}")
         if remains.status == "recovered":
             move(session, remains, "sampled", actor=user, cause=f"sample:{sample.id}")
         row = _append(

@@ -18,28 +18,28 @@ and family as evidence, so review sees the numbers the run saw.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from repatria import __version__
 from repatria.errors import ServiceError
 from repatria.formats.jsonsafe import json_safe
-from repatria.kinship import safe_exp
 from repatria.kinship.dvi import generate_pairings
 from repatria.registry.db import session_scope
 from repatria.registry.evidence import CandidateEvidence
-from repatria.registry.models import (
-    CandidateMatch,
-    IdentificationRun,
-    Remains,
-    RunProfile,
-)
-from repatria.registry.review_state import identified_ids
+from repatria.registry.models import IdentificationRun, RunProfile
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
+from repatria.services.progress import Progress, quiet, step
+from repatria.services.workflows.candidates import (
+    Row,
+    run_changes,
+    run_inputs,
+    store_candidates,
+    to_rereview,
+)
 from repatria.services.workflows.problem import (
     RegistryProblem,
     markers_from_rows,
@@ -66,13 +66,17 @@ __all__ = [
 POSTERIOR_THRESHOLD = 0.01
 CANDIDATE_RULE = (
     f"pairwise LR > 1, or posterior pairing probability >= {POSTERIOR_THRESHOLD}; "
-    "not for a person or remains already identified (confirmed, not revoked)"
+    "not for a person or body already identified (confirmed, not revoked); one candidate per "
+    "body x person across runs"
 )
 
 
 @dataclass(frozen=True)
 class IdentifyCandidate:
-    """One stored candidate: ``pm`` (sample ref) may be ``missing`` (person ref)."""
+    """One candidate: ``body`` (made of ``samples``) may be ``person``.
+
+    ``pm`` and ``missing`` are the body and person refs as the analysis named them.
+    """
 
     id: int
     pm: str
@@ -82,11 +86,21 @@ class IdentifyCandidate:
     remains: str
     log10_lr: float
     exclusions: int | None
+    samples: tuple[str, ...] = ()
+    status: str = "open"
+
+    @property
+    def body(self) -> str:
+        return self.pm
+
+    @property
+    def person(self) -> str:
+        return self.missing
 
 
 @dataclass(frozen=True, eq=False)
 class IdentifyResult:
-    """A stored run: its id, candidates, what went in, and the analysis itself (not serialised)."""
+    """A stored run: id, candidates, changes, what went in, and the analysis (not serialised)."""
 
     run: int
     candidates: list[IdentifyCandidate]
@@ -98,16 +112,36 @@ class IdentifyResult:
     n_markers: int
     withdrawn_donors: list[str]
     analysis: Any = field(default=None, repr=False)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    superseded: int = 0
+    conflicts: dict[str, list[str]] = field(default_factory=dict)
+    rereview: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The ``repatria identify --json`` contract."""
-        return {
+        doc = {
             "run": self.run,
             "candidates": [
-                {"id": c.id, "pm": c.pm, "missing": c.missing, "lr": c.lr, "posterior": c.posterior}
+                {
+                    "id": c.id,
+                    "body": c.body,
+                    "samples": list(c.samples),
+                    "person": c.person,
+                    "lr": c.lr,
+                    "posterior": c.posterior,
+                    "status": c.status,
+                    "pm": c.pm,
+                    "missing": c.missing,
+                }
                 for c in self.candidates
             ],
+            "changes": self.changes,
+            "superseded": self.superseded,
+            "conflicts": self.conflicts,
+            "rereview": self.rereview,
         }
+        out: dict[str, Any] = json_safe(doc)
+        return out
 
 
 # ----------------------------------------------------------------------------- the run
@@ -119,33 +153,48 @@ def identify(
     actor: str,
     frequency_table: str | None = None,
     top: int = 20,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+    from_screen: int | None = None,
 ) -> IdentifyResult:
-    """Run the DVI analysis on what is in the registry; store the run and its candidates."""
+    """Run the DVI analysis on what is in the registry; store the run and its candidates.
+
+    ``from_screen``: analyse only the candidate pairings of that screen run (see
+    :func:`repatria.services.workflows.screen_run.restrict_to_screen`).
+    ``progress`` hears ``registry`` (reading it), the steps of
+    :func:`~repatria.services.pipelines.dvi_analysis.analyse_problem`, then ``store``.
+    """
     from repatria.services.pipelines.dvi_analysis import analyse_problem
 
-    say = progress or (lambda _msg: None)
+    report = progress or quiet
+
+    def read(session: Session) -> RegistryProblem:
+        rp = registry_problem(session, frequency_table)
+        if from_screen is None:
+            return rp
+        from repatria.services.workflows.screen_run import restrict_to_screen
+
+        return restrict_to_screen(session, rp, from_screen)
+
     with session_scope(db) as session:
         require(session, actor, "runs.record")  # refuse before the long part, not after
-        say("reading the registry")
-        rp = registry_problem(session, frequency_table)
+        with step(report, "registry"):
+            rp = read(session)
     problem = rp.problem
-    analysis = analyse_problem(problem, top=top, progress=say)
+    analysis = analyse_problem(problem, top=top, progress=report)
     pw, joint = analysis.pairwise, analysis.joint
 
     with session_scope(db) as session:
         user = require(session, actor, "runs.record")
-        again = registry_problem(session, frequency_table)
+        again = read(session)
         if again.sha256 != rp.sha256:
             raise ServiceError(
                 "the registry changed while the analysis ran (profiles, families or "
                 "consent); nothing was stored, run identify again"
             )
-        # Identified people and remains stay in the analysis (their evidence is part of the
+        # Identified people and bodies stay in the analysis (their evidence is part of the
         # joint answer) but are not raised again as candidates: their decision is made, and a
         # revocation reopens them.
-        settled_person, settled_remains = identified_ids(session)
-        rows, settled = [], 0
+        rows = []
         for i, v in enumerate(problem.pm):
             for k, m in enumerate(problem.missing):
                 log_lr = float(pw.log_lr[i, k])
@@ -153,88 +202,53 @@ def identify(
                     continue  # pairing not allowed (sex)
                 post = float(joint.marginals[i, k])
                 if log_lr > 0 or post >= POSTERIOR_THRESHOLD:
-                    if rp.mp_person[m] in settled_person or rp.pm_remains[v] in settled_remains:
-                        settled += 1
-                        continue
-                    rows.append((i, k, log_lr, post))
-        parameters = {
-            "pairings": "every missing person of compatible sex, or nobody (dvir's default), "
-            "less the recorded pairing exclusions",
-            "pairing_exclusions": sum(len(d) for d in generate_pairings(problem).values())
-            - sum(len(x) for x in problem.pairings.values()),
-            "mutation": "mutation models as stored with the markers",
-            "prior": joint.prior,
-            "top": top,
-            "candidate_rule": CANDIDATE_RULE,
-            "posterior_threshold": POSTERIOR_THRESHOLD,
-            "candidates_of_identified_left_out": settled,
-            "withdrawn_donors": rp.withdrawn_donors,
-            "genotypes_outside_table": rp.outside_table,
-            "size": {
-                "pm": len(problem.pm),
-                "missing": len(problem.missing),
-                "families": len(problem.families),
-                "markers": len(problem.markers),
-            },
-        }
+                    rows.append(Row(v, m, log_lr, post, _evidence(rp, analysis, i, k, log_lr)))
+        rows.sort(key=lambda r: (-r.log_lr, problem.pm.index(r.pm), problem.missing.index(r.mp)))
         run = IdentificationRun(
             run_by_id=user.id,
             software_version=f"repatria {__version__}",
-            parameters=parameters,
+            parameters={
+                **_parameters(rp, joint.prior, top, run_inputs(session, rp)),
+                **({"from_screen": from_screen} if from_screen is not None else {}),
+            },
             frequency_table_id=rp.frequency_table.id,
             input_sha256=rp.sha256,
             results=json_safe(analysis.to_dict()),
         )
         session.add(run)
         session.flush()
-        used = sorted(set(rp.pm_profile.values()) | set(rp.reference_profiles))
-        session.add_all(RunProfile(run_id=run.id, profile_id=i) for i in used)
-
-        rows.sort(key=lambda r: (-r[2], r[0], r[1]))
-        candidates = []
-        remains_ref = dict(
-            session.execute(
-                select(Remains.id, Remains.ref).where(Remains.id.in_(list(rp.pm_remains.values())))
-            ).all()
+        used = sorted(
+            {p for ids in rp.pm_profiles.values() for p in ids} | set(rp.reference_profiles)
         )
-        for i, k, log_lr, post in rows:
-            v, m = problem.pm[i], problem.missing[k]
-            excl = int(pw.exclusions[i, k])
-            evidence = CandidateEvidence(
-                log_lr=log_lr,
-                family=problem.missing_family[m],
-                exclusions=excl,
-                profile_id=rp.pm_profile[v],
-                per_marker_log10_lr={
-                    name: float(pw.log_lr_per_marker[i, k, j]) / math.log(10)
-                    for j, name in enumerate(pw.markers)
-                },
-                rule=CANDIDATE_RULE,
-                lr0=analysis.lr0.get((v, m)),
-            ).to_json()
-            cand = CandidateMatch(
-                run_id=run.id,
-                person_id=rp.mp_person[m],
-                remains_id=rp.pm_remains[v],
-                sample_id=rp.pm_sample[v],
-                log10_lr=log_lr / math.log(10),
-                posterior=post,
-                evidence=evidence,
+        session.add_all(RunProfile(run_id=run.id, profile_id=i) for i in used)
+        with step(report, "store"):
+            stored, settled, superseded = store_candidates(session, run, rp, rows)
+        run.parameters = {**run.parameters, "candidates_of_identified_left_out": settled}
+        kept = {(c.body, c.person) for c in stored}
+        now = {(c.body, c.person): {"lr": c.lr, "posterior": c.posterior} for c in stored}
+        left_out = {
+            (r.pm, r.mp): "the body or the person is identified (a standing confirmation)"
+            for r in rows
+            if (r.pm, r.mp) not in kept
+        }
+        changes = run_changes(session, run, now, left_out)
+        rereview = to_rereview(session, run)
+        excl = {(r.pm, r.mp): r.evidence.get("exclusions") for r in rows}
+        candidates = [
+            IdentifyCandidate(
+                c.id,
+                c.body,
+                c.person,
+                c.lr,
+                c.posterior,
+                c.body,
+                c.log10_lr,
+                _exclusions(excl.get((c.body, c.person))),
+                tuple(c.samples),
+                c.status,
             )
-            session.add(cand)
-            session.flush()
-            candidates.append(
-                IdentifyCandidate(
-                    cand.id,
-                    v,
-                    m,
-                    safe_exp(log_lr),
-                    post,
-                    remains_ref[rp.pm_remains[v]],
-                    log_lr / math.log(10),
-                    excl if excl >= 0 else None,
-                )
-            )
+            for c in stored
+        ]
         log_event(
             session,
             user.name,
@@ -258,4 +272,66 @@ def identify(
             len(problem.markers),
             rp.withdrawn_donors,
             analysis,
+            changes,
+            superseded,
+            rp.conflicts,
+            rereview,
         )
+
+
+def _exclusions(n: Any) -> int | None:
+    return None if n is None or int(n) < 0 else int(n)
+
+
+def _evidence(rp: RegistryProblem, analysis: Any, i: int, k: int, log_lr: float) -> dict[str, Any]:
+    """The evidence a candidate keeps: the numbers the run saw for body i x person k."""
+    problem, pw = rp.problem, analysis.pairwise
+    v, m = problem.pm[i], problem.missing[k]
+    conflicts = rp.conflicts.get(v)
+    return CandidateEvidence(
+        log_lr=log_lr,
+        family=problem.missing_family[m],
+        exclusions=int(pw.exclusions[i, k]),
+        profile_id=rp.pm_profile[v],
+        per_marker_log10_lr={
+            name: float(pw.log_lr_per_marker[i, k, j]) / math.log(10)
+            for j, name in enumerate(pw.markers)
+        },
+        rule=CANDIDATE_RULE,
+        lr0=analysis.lr0.get((v, m)),
+        warnings=(
+            (
+                f"the samples of body {v} ({', '.join(rp.pm_samples.get(v, []))}) disagree "
+                f"beyond dropout at {', '.join(conflicts)}; those markers were left out",
+            )
+            if conflicts
+            else ()
+        ),
+    ).to_json()
+
+
+def _parameters(
+    rp: RegistryProblem, prior: Any, top: int, inputs: dict[str, Any]
+) -> dict[str, Any]:
+    problem = rp.problem
+    return {
+        "pairings": "every missing person of compatible sex, or nobody (dvir's default), "
+        "less the recorded pairing exclusions",
+        "pairing_exclusions": sum(len(d) for d in generate_pairings(problem).values())
+        - sum(len(x) for x in problem.pairings.values()),
+        "mutation": "mutation models as stored with the markers",
+        "units": "bodies: the samples of one body combined into one profile",
+        "prior": prior,
+        "top": top,
+        "candidate_rule": CANDIDATE_RULE,
+        "posterior_threshold": POSTERIOR_THRESHOLD,
+        "withdrawn_donors": rp.withdrawn_donors,
+        "genotypes_outside_table": rp.outside_table,
+        "size": {
+            "pm": len(problem.pm),
+            "missing": len(problem.missing),
+            "families": len(problem.families),
+            "markers": len(problem.markers),
+        },
+        "inputs": inputs,
+    }

@@ -27,8 +27,10 @@ from repatria.formats.registry_tsv import (
     read_persons_tsv,
     read_remains_tsv,
 )
+from repatria.registry.chain import append
 from repatria.registry.db import session_scope
 from repatria.registry.models import (
+    CustodyEvent,
     Effect,
     ImportBatch,
     Person,
@@ -40,6 +42,7 @@ from repatria.registry.models import (
 )
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
+from repatria.services.workflows.body_parts import new_body
 from repatria.vocabulary import CONDITIONS, DOC_AUTHENTICITY, NAME_KINDS, SEXES
 
 __all__ = [
@@ -238,6 +241,19 @@ def _store_remains(session: Session, path: Path, row: RemainsRow, batch: int) ->
     for e in row.effects:
         remains.effects.append(Effect(kind=e.kind, description=e.description))
     session.add(remains)
+    session.flush()
+    new_body(session, remains, cause=f"import:{batch}")
+    user_id = session.get_one(ImportBatch, batch).imported_by_id
+    append(
+        session,
+        CustodyEvent(
+            remains_id=remains.id,
+            event="received",
+            occurred_on=row.recovered_on,
+            notes=f"received with {path.name} (batch {batch})",
+            recorded_by_id=user_id,
+        ),
+    )
 
 
 def _store_claim(session: Session, path: Path, row: ClaimRow, batch: int) -> None:

@@ -4,8 +4,12 @@ The problem (:func:`registry_problem`) holds:
 
 - markers: one frequency table (by name, else the newest), rebuilt exactly as imported;
 - PM samples: every post mortem sample with a usable profile (the newest one not replaced by a
-  correction), as its sample reference, with the sex the lab typed;
-- reference families: every family with at least one missing person; each missing person
+  correction), with the sex the lab typed;
+- PM units are bodies: each body with a usable PM profile, known by its ref, its samples
+  combined into one profile (:mod:`repatria.services.workflows.consensus`; markers where its
+  samples disagree beyond dropout are left out and named in ``conflicts``);
+- reference families at their current version: every family with at least one missing
+  person; each missing person
   appears under his person reference; a relative is typed only while his donor's consent
   stands (a withdrawn donor is an untyped member of the pedigree, never dropped from it);
 - pairings: dvir's default, every missing person of compatible sex (or unknown sex), or nobody,
@@ -33,6 +37,8 @@ from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Individual, Pedigree, Sex
 from repatria.registry.db import session_scope
 from repatria.registry.models import (
+    Body,
+    BodyPart,
     Donor,
     FrequencyTable,
     MarkerDefinition,
@@ -45,6 +51,7 @@ from repatria.registry.models import (
 )
 from repatria.registry.models import Genotype as GenotypeRow
 from repatria.registry.queries import existing, usable_profiles
+from repatria.services.workflows.consensus import combine_profiles
 
 __all__ = [
     "RegistryProblem",
@@ -52,6 +59,7 @@ __all__ = [
     "problem_from_registry",
     "markers_from_rows",
     "problem_sha256",
+    "sample_profiles",
 ]
 
 _SEX = {"male": Sex.MALE, "female": Sex.FEMALE, "unknown": Sex.UNKNOWN, None: Sex.UNKNOWN}
@@ -65,12 +73,18 @@ class RegistryProblem:
     frequency_table: FrequencyTable
     pm_sample: dict[str, int]  # PM id -> sample id
     pm_remains: dict[str, int]  # PM id -> remains id
-    pm_profile: dict[str, int]  # PM id -> profile id
+    pm_profile: dict[str, int]  # PM id -> profile id (of the body's first sample)
     mp_person: dict[str, int]  # MP id -> person id
     reference_profiles: list[int]  # profile ids of the typed relatives used
     withdrawn_donors: list[str]  # donors left untyped because consent was withdrawn
     outside_table: int  # genotypes at markers the table does not have
     sha256: str = ""
+    # A PM id is a body ref: the body's samples are one unit of the analysis.
+    pm_body: dict[str, int] = field(default_factory=dict)  # PM id -> body id
+    pm_samples: dict[str, list[str]] = field(default_factory=dict)  # PM id -> sample refs
+    pm_profiles: dict[str, list[int]] = field(default_factory=dict)  # PM id -> profile ids
+    conflicts: dict[str, list[str]] = field(default_factory=dict)  # PM id -> markers
+    family_versions: dict[str, int] = field(default_factory=dict)  # family ref -> version
 
 
 # ----------------------------------------------------------------------------- markers
@@ -159,7 +173,7 @@ def registry_problem(session: Session, frequency_table: str | None = None) -> Re
             tuple(missing),
             fams.missing_family,
         )
-        excluded = _exclusions(session, pm.sample, fams.mp_person)
+        excluded = _exclusions(session, pm.sample_ids, fams.mp_person)
         if excluded:
             problem = replace(
                 problem,
@@ -180,6 +194,11 @@ def registry_problem(session: Session, frequency_table: str | None = None) -> Re
         sorted(fams.reference_profiles),
         sorted(fams.withdrawn),
         profiles.outside,
+        pm_body=pm.body,
+        pm_samples=pm.samples,
+        pm_profiles=pm.profile_ids,
+        conflicts=pm.conflicts,
+        family_versions=fams.versions,
     )
     object.__setattr__(rp, "sha256", problem_sha256(problem))
     return rp
@@ -230,31 +249,64 @@ class _Profiles:
 
 @dataclass
 class _PMSamples:
-    """Every post mortem sample with a usable profile, in sample id order, by sample ref."""
+    """Every body with a usable PM profile, as one unit: its samples combined, by body ref."""
 
     ids: list[str] = field(default_factory=list)
     sex: dict[str, Sex] = field(default_factory=dict)
     profiles: dict[str, dict[str, Genotype]] = field(default_factory=dict)
-    sample: dict[str, int] = field(default_factory=dict)
-    remains: dict[str, int] = field(default_factory=dict)
-    profile: dict[str, int] = field(default_factory=dict)
+    sample: dict[str, int] = field(default_factory=dict)  # the body's first sample
+    remains: dict[str, int] = field(default_factory=dict)  # that sample's item
+    profile: dict[str, int] = field(default_factory=dict)  # that sample's profile
+    body: dict[str, int] = field(default_factory=dict)
+    samples: dict[str, list[str]] = field(default_factory=dict)  # sample refs, in id order
+    sample_ids: dict[str, list[int]] = field(default_factory=dict)
+    profile_ids: dict[str, list[int]] = field(default_factory=dict)
+    conflicts: dict[str, list[str]] = field(default_factory=dict)  # markers beyond dropout
 
 
 def _pm_samples(session: Session, profiles: _Profiles) -> _PMSamples:
+    """Bodies in body id order; each body's samples combined (:mod:`.consensus`)."""
     pm = _PMSamples()
-    samples = session.execute(
-        select(Sample).where(Sample.kind == "pm").order_by(Sample.id)
-    ).scalars()
-    for s in samples:
-        if not profiles.has(s):
-            continue
-        if s.remains_id is None:
-            raise ServiceError(f"post mortem sample {s.ref} belongs to no remains")
-        pm.ids.append(s.ref)
-        pm.sex[s.ref] = _SEX[s.sex]
-        pm.profiles[s.ref] = profiles.of(s)
-        pm.sample[s.ref], pm.remains[s.ref] = s.id, s.remains_id
-        pm.profile[s.ref] = profiles.profile_id(s)
+    rows = session.execute(
+        select(Body, Sample)
+        .join(BodyPart, BodyPart.body_id == Body.id)
+        .join(Sample, Sample.id == BodyPart.sample_id)
+        .where(BodyPart.ended_by.is_(None), Sample.kind == "pm")
+        .order_by(Body.id, Sample.id)
+    ).all()
+    grouped: dict[int, tuple[Body, list[Sample]]] = {}
+    for body, sample in rows:
+        if profiles.has(sample):
+            grouped.setdefault(body.id, (body, []))[1].append(sample)
+    orphan = session.execute(
+        select(Sample.ref)
+        .where(
+            Sample.kind == "pm",
+            Sample.id.not_in(
+                select(BodyPart.sample_id).where(
+                    BodyPart.ended_by.is_(None), BodyPart.sample_id.is_not(None)
+                )
+            ),
+        )
+        .limit(1)
+    ).scalar_one_or_none()
+    if orphan is not None:
+        raise ServiceError(f"post mortem sample {orphan} is part of no body")
+    for body, samples in grouped.values():
+        v = body.ref
+        combined, conflicts = combine_profiles([profiles.of(s) for s in samples])
+        sexes = {s.sex for s in samples if s.sex not in (None, "unknown")}
+        pm.ids.append(v)
+        pm.sex[v] = _SEX[sexes.pop()] if len(sexes) == 1 else Sex.UNKNOWN
+        pm.profiles[v] = combined
+        pm.sample[v], pm.remains[v] = samples[0].id, samples[0].remains_id or 0
+        pm.profile[v] = profiles.profile_id(samples[0])
+        pm.body[v] = body.id
+        pm.samples[v] = [s.ref for s in samples]
+        pm.sample_ids[v] = [s.id for s in samples]
+        pm.profile_ids[v] = [profiles.profile_id(s) for s in samples]
+        if conflicts or len(sexes) > 1:
+            pm.conflicts[v] = conflicts + (["sex"] if len(sexes) > 1 else [])
     return pm
 
 
@@ -268,20 +320,26 @@ class _Families:
     mp_person: dict[str, int] = field(default_factory=dict)  # MP -> person id
     reference_profiles: list[int] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)  # donors whose consent was withdrawn
+    versions: dict[str, int] = field(default_factory=dict)  # family ref -> current version
 
 
 def _reference_families(session: Session, profiles: _Profiles) -> _Families:
     out = _Families()
+    replaced = select(ReferenceFamily.supersedes_id).where(
+        ReferenceFamily.supersedes_id.is_not(None)
+    )
     fams = session.execute(
         select(ReferenceFamily)
         .where(
             ReferenceFamily.id.in_(
                 select(PedigreeMember.family_id).where(PedigreeMember.person_id.is_not(None))
-            )
+            ),
+            ReferenceFamily.id.not_in(replaced),  # each family at its current version
         )
         .order_by(ReferenceFamily.id)
     ).scalars()
     for fam in fams.all():
+        out.versions[fam.ref] = fam.version
         members = (
             session.execute(
                 select(PedigreeMember)
@@ -359,10 +417,10 @@ def _typed_relative(
 
 
 def _exclusions(
-    session: Session, pm_sample: Mapping[str, int], mp_person: Mapping[str, int]
+    session: Session, pm_samples: Mapping[str, Sequence[int]], mp_person: Mapping[str, int]
 ) -> set[tuple[str, str]]:
-    """``(PM, MP)`` pairings ruled out by recorded pairing exclusions."""
-    pm_of = {s: v for v, s in pm_sample.items()}
+    """``(PM, MP)`` pairings ruled out by a pairing exclusion of any of the body's samples."""
+    pm_of = {s: v for v, ids in pm_samples.items() for s in ids}
     mp_of = {p: m for m, p in mp_person.items()}
     rows = session.execute(
         select(PairingExclusion.sample_id, PairingExclusion.person_id).where(
@@ -395,6 +453,27 @@ def problem_sha256(problem: DVIProblem) -> str:
     }
     text = json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def sample_profiles(
+    session: Session, samples: Sequence[Sample]
+) -> tuple[tuple[Marker, ...], dict[str, dict[str, Genotype]]]:
+    """The newest frequency table's markers and the samples' newest usable profiles, by ref.
+
+    Samples without a usable profile are absent; an empty result when no table is stored.
+    """
+    try:
+        table = _frequency_table(session, None)
+    except ServiceError:
+        return (), {}
+    rows = session.execute(
+        select(MarkerDefinition)
+        .where(MarkerDefinition.frequency_table_id == table.id)
+        .order_by(MarkerDefinition.id)
+    ).scalars()
+    markers = markers_from_rows(list(rows))
+    profiles = _Profiles(session, table, markers)
+    return markers, {s.ref: profiles.of(s) for s in samples if profiles.has(s)}
 
 
 def problem_from_registry(db: str | None, frequency_table: str | None = None) -> DVIProblem:

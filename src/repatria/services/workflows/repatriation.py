@@ -1,20 +1,25 @@
-"""Repatriation (a handover or an exchange, often a ceremony with several coffins), disposition."""
+"""Repatriation (a handover or an exchange, often a ceremony with several coffins), disposition.
+
+Both act on bodies: a body goes whole (all its recovered items), one coffin or one grave.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from repatria.errors import ServiceError
 from repatria.registry.chain import append, lock_head
 from repatria.registry.db import session_scope
 from repatria.registry.models import (
+    Body,
     CustodyEvent,
     Disposition,
+    Grave,
     Person,
-    Remains,
     Repatriation,
     RepatriationItem,
 )
@@ -22,7 +27,7 @@ from repatria.registry.queries import existing
 from repatria.registry.review_state import live_confirmation
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
-from repatria.services.workflows._lookup import by_ref
+from repatria.services.workflows.body_parts import body_by_ref, body_items, move_body, move_items
 from repatria.services.workflows.states import move
 from repatria.vocabulary import DISPOSITION_KINDS, REPATRIATION_KINDS
 
@@ -52,21 +57,51 @@ class RepatriationRecord:
 @dataclass(frozen=True)
 class DispositionRecord:
     id: int
-    remains_ref: str
+    remains_ref: str  # the body's ref
     person_ref: str | None
     kind: str
     occurred_on: str
+    grave: str | None = None
 
     @property
     def message(self) -> str:
         who = f" (person {self.person_ref})" if self.person_ref else ""
-        return f"remains {self.remains_ref}{who} disposed of by {self.kind} on {self.occurred_on}"
+        where = f" in {self.grave}" if self.grave else ""
+        return (
+            f"body {self.remains_ref}{who} disposed of by {self.kind}{where} on {self.occurred_on}"
+        )
 
 
-def _identified_person(session: Session, remains: Remains) -> Person | None:
-    """The person these remains are identified as, through a confirmed, unrevoked decision."""
-    live = live_confirmation(session, remains_id=remains.id)
+def _identified_person(session: Session, body: Body) -> Person | None:
+    """The person this body is identified as, through a confirmed, unrevoked decision."""
+    live = live_confirmation(session, body_id=body.id)
     return None if live is None else existing(session, Person, live[1].person_id)
+
+
+def _release(
+    session: Session,
+    body: Body,
+    user_id: int,
+    *,
+    to_party: str | None,
+    place: str | None,
+    occurred_on: str,
+    notes: str,
+) -> None:
+    """A "released" custody event for every recovered item of the body: it goes whole."""
+    for item in body_items(session, body.id):
+        append(
+            session,
+            CustodyEvent(
+                remains_id=item.id,
+                event="released",
+                to_party=to_party,
+                location=place,
+                occurred_on=occurred_on,
+                notes=f"{notes}, body {body.ref}",
+                recorded_by_id=user_id,
+            ),
+        )
 
 
 def repatriate(
@@ -81,26 +116,28 @@ def repatriate(
     ceremony: str | None = None,
     coffin_labels: Sequence[str] | None = None,
 ) -> RepatriationRecord:
-    """Record identified remains handed over or exchanged; they and their persons are repatriated.
+    """Record identified bodies handed over or exchanged; they and their persons are repatriated.
 
-    All or nothing: if any of the remains may not be repatriated, none is.
+    Each ref names a body (or the recovered item of one body); each body is one coffin and all
+    its items go with it. All or nothing: if any body may not be repatriated, none is.
     """
     if kind not in REPATRIATION_KINDS:
         raise ServiceError(
             f"unknown repatriation kind {kind!r}; choose one of {', '.join(REPATRIATION_KINDS)}"
         )
     if not remains_refs:
-        raise ServiceError("a repatriation needs at least one set of remains (--remains REF)")
-    if len(set(remains_refs)) != len(remains_refs):
-        raise ServiceError("the same remains are listed twice in one repatriation")
+        raise ServiceError("a repatriation needs at least one body (--remains REF)")
     if coffin_labels is not None and len(coffin_labels) not in (0, len(remains_refs)):
         raise ServiceError(
-            f"{len(coffin_labels)} coffin labels for {len(remains_refs)} remains; "
-            "give one per remains or none"
+            f"{len(coffin_labels)} coffin labels for {len(remains_refs)} bodies; "
+            "give one per body or none"
         )
     with session_scope(db) as session:
         user = require(session, actor, "repatriation.record")
         lock_head(session, CustodyEvent.CHAIN)
+        bodies = [body_by_ref(session, ref, lock=True) for ref in remains_refs]
+        if len({b.id for b in bodies}) != len(bodies):
+            raise ServiceError("the same body is listed twice in one repatriation")
         rep = Repatriation(
             kind=kind,
             counterpart=counterpart,
@@ -112,48 +149,41 @@ def repatriate(
         session.add(rep)
         session.flush()
         items: list[tuple[str, str | None, str | None]] = []
-        for i, ref in enumerate(remains_refs):
-            remains = by_ref(session, Remains, ref, lock=True)
-            person = _identified_person(session, remains)
+        for i, body in enumerate(bodies):
+            person = _identified_person(session, body)
             if person is None:
                 raise ServiceError(
-                    f"remains {ref} are {remains.status.replace('_', ' ')} and not "
-                    "identified; only identified remains can be repatriated "
-                    "(record unidentified remains with `repatria dispose`)"
+                    f"body {body.ref} is {body.status.replace('_', ' ')} and not "
+                    "identified; only identified bodies can be repatriated "
+                    "(record unidentified bodies with `repatria dispose`)"
                 )
             cause = f"repatriation:{rep.id}"
-            move(session, remains, "repatriated", actor=user, cause=cause)
+            move_body(session, body, "repatriated", actor=user, cause=cause)
             move(session, person, "repatriated", actor=user, cause=cause)
             label = coffin_labels[i] if coffin_labels else None
             session.add(
                 RepatriationItem(
-                    repatriation_id=rep.id,
-                    remains_id=remains.id,
-                    person_id=person.id,
-                    coffin_label=label,
+                    repatriation_id=rep.id, body_id=body.id, person_id=person.id, coffin_label=label
                 )
             )
-            # The handover is the last custody event of these remains.
-            append(
+            # The handover is the last custody event of the body's items.
+            _release(
                 session,
-                CustodyEvent(
-                    remains_id=remains.id,
-                    event="released",
-                    to_party=counterpart,
-                    location=place,
-                    occurred_on=occurred_on,
-                    notes=f"repatriation {rep.id} ({kind})",
-                    recorded_by_id=user.id,
-                ),
+                body,
+                user.id,
+                to_party=counterpart,
+                place=place,
+                occurred_on=occurred_on,
+                notes=f"repatriation {rep.id} ({kind})",
             )
-            items.append((remains.ref, person.ref, label))
+            items.append((body.ref, person.ref, label))
         log_event(
             session,
             user.name,
             "repatriation.record",
             "repatriation",
             rep.id,
-            remains=list(remains_refs),
+            bodies=[b.ref for b in bodies],
             counterpart=counterpart,
         )
         return RepatriationRecord(rep.id, kind, counterpart, place, occurred_on, ceremony, items)
@@ -168,27 +198,38 @@ def dispose(
     occurred_on: str,
     reason: str,
     place: str | None = None,
+    cemetery: str | None = None,
+    plot: str | None = None,
+    grave: str | None = None,
 ) -> DispositionRecord:
-    """Record remains buried, cremated, held or transferred rather than repatriated, and why."""
+    """Record a body buried (in a recorded grave), cremated, held or transferred, and why.
+
+    A burial with ``cemetery`` and ``grave`` (and ``plot``) names a grave record, found or
+    created, so a numbered grave can be found again.
+    """
     if kind not in DISPOSITION_KINDS:
         raise ServiceError(
             f"unknown disposition {kind!r}; choose one of {', '.join(DISPOSITION_KINDS)}"
         )
     if not reason.strip():
         raise ServiceError("a disposition needs a reason (--reason TEXT)")
+    if (cemetery is None) != (grave is None):
+        raise ServiceError("a grave needs both its cemetery (--cemetery) and number (--grave)")
     with session_scope(db) as session:
         user = require(session, actor, "disposition.record")
         lock_head(session, CustodyEvent.CHAIN)
-        remains = by_ref(session, Remains, remains_ref, lock=True)
-        person = _identified_person(session, remains)
+        body = body_by_ref(session, remains_ref, lock=True)
+        person = _identified_person(session, body)
         # Move first: a refused transition must be the error, not the disposition's unique key.
-        changes = [move(session, remains, "disposed", actor=user, reason=reason)]
+        changes = [move(session, body, "disposed", actor=user, reason=reason)]
         if person is not None:
             changes.append(move(session, person, "disposed", actor=user, reason=reason))
+        g = _grave(session, cemetery, plot, grave)
         d = Disposition(
-            remains_id=remains.id,
+            body_id=body.id,
+            grave_id=g.id if g else None,
             kind=kind,
-            place=place,
+            place=place or (g.cemetery if g else None),
             occurred_on=occurred_on,
             reason=reason,
             recorded_by_id=user.id,
@@ -197,17 +238,15 @@ def dispose(
         session.flush()
         for change in changes:
             change.cause = f"disposition:{d.id}"
-        append(
+        move_items(session, body, user, cause=f"disposition:{d.id}", reason=reason)
+        _release(
             session,
-            CustodyEvent(
-                remains_id=remains.id,
-                event="released",
-                to_party=place,
-                location=place,
-                occurred_on=occurred_on,
-                notes=f"disposition {d.id} ({kind})",
-                recorded_by_id=user.id,
-            ),
+            body,
+            user.id,
+            to_party=place,
+            place=place,
+            occurred_on=occurred_on,
+            notes=f"disposition {d.id} ({kind}{', grave ' + _grave_label(g) if g else ''})",
         )
         log_event(
             session,
@@ -215,9 +254,37 @@ def dispose(
             "disposition.record",
             "disposition",
             d.id,
-            remains=remains_ref,
+            body=body.ref,
             kind=kind,
+            grave=_grave_label(g) if g else None,
         )
         return DispositionRecord(
-            d.id, remains.ref, person.ref if person else None, kind, occurred_on
+            d.id,
+            body.ref,
+            person.ref if person else None,
+            kind,
+            occurred_on,
+            _grave_label(g) if g else None,
         )
+
+
+def _grave(
+    session: Session, cemetery: str | None, plot: str | None, number: str | None
+) -> Grave | None:
+    if cemetery is None or number is None:
+        return None
+    found = session.execute(
+        select(Grave).where(
+            Grave.cemetery == cemetery, Grave.plot == (plot or ""), Grave.number == number
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        found = Grave(cemetery=cemetery, plot=plot or "", number=number)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def _grave_label(g: Grave) -> str:
+    plot = f", plot {g.plot}" if g.plot else ""
+    return f"{g.cemetery}{plot}, grave {g.number}"

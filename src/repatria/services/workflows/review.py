@@ -20,12 +20,22 @@ from sqlalchemy.orm import Session
 from repatria.errors import NotFoundError, ServiceError
 from repatria.registry.chain import append, lock_head
 from repatria.registry.db import session_scope
-from repatria.registry.models import CandidateMatch, Decision, Person, Remains, StateChange, User
+from repatria.registry.models import (
+    Body,
+    CandidateMatch,
+    Decision,
+    Person,
+    Remains,
+    StateChange,
+    User,
+)
 from repatria.registry.queries import existing
-from repatria.registry.review_state import candidate_status
+from repatria.registry.review_state import candidate_status, closures
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
+from repatria.services.workflows.body_parts import move_body
 from repatria.services.workflows.states import move
+from repatria.services.workflows.two_person import require_second_person
 
 __all__ = [
     "ReviewResult",
@@ -84,6 +94,7 @@ def propose(
     """An analyst proposes a candidate for review."""
     with _review(db, actor, "review.propose") as (session, user):
         cand, person, remains = _candidate(session, candidate_id)
+        _not_superseded(session, cand)
         proposal = _find(session, cand.id, "propose")
         if proposal is not None:
             raise ServiceError(
@@ -113,7 +124,11 @@ def confirm(
         d = _verdict(session, proposal, "confirm", user, reason)
         cause = f"decision:{d.id}"
         move(session, person, "identified", actor=user, reason=reason, cause=cause)
-        move(session, remains, "identified", actor=user, reason=reason, cause=cause)
+        body = _body(session, cand)
+        if body is not None:  # the body is identified; its items follow it
+            move_body(session, body, "identified", actor=user, reason=reason, cause=cause)
+        else:
+            move(session, remains, "identified", actor=user, reason=reason, cause=cause)
         return _done(session, d, user, cand, person, remains)
 
 
@@ -140,9 +155,10 @@ def revoke(db: str | None, candidate_id: int, *, actor: str, reason: str) -> Rev
                 f"the identification of candidate {cand.id} was already revoked by "
                 f"{_name(session, done.actor_id)} (decision {done.id})"
             )
-        for obj in (person, remains):
+        body = _body(session, cand)
+        unit: Remains | Body = body if body is not None else remains
+        for obj, kind in ((person, "person"), (unit, "body" if body else "remains")):
             if obj.status != "identified":
-                kind = "person" if obj is person else "remains"
                 raise ServiceError(
                     f"{kind} {obj.ref} is already {obj.status.replace('_', ' ')}; only an "
                     "identification not yet acted on can be revoked"
@@ -158,15 +174,14 @@ def revoke(db: str | None, candidate_id: int, *, actor: str, reason: str) -> Rev
             ),
         )
         cause = f"decision:{d.id}"
-        for obj, entity in ((person, "person"), (remains, "remains")):
-            move(
-                session,
-                obj,
-                _state_before(session, entity, obj.id, confirmation.id),
-                actor=user,
-                reason=reason,
-                cause=cause,
-            )
+        back = _state_before(session, "person", person.id, confirmation.id)
+        move(session, person, back, actor=user, reason=reason, cause=cause)
+        if body is not None:
+            back = _state_before(session, "body", body.id, confirmation.id)
+            move_body(session, body, back, actor=user, reason=reason, cause=cause)
+        else:
+            back = _state_before(session, "remains", remains.id, confirmation.id)
+            move(session, remains, back, actor=user, reason=reason, cause=cause)
         return _done(session, d, user, cand, person, remains)
 
 
@@ -183,7 +198,7 @@ def candidate_state(db: str | None, candidate_id: int) -> CandidateState:
         )
         return CandidateState(
             cand.id,
-            candidate_status([d.kind for d in rows]),
+            candidate_status([d.kind for d in rows], closed=cand.id in closures(session)),
             person.ref,
             remains.ref,
             [(d.id, d.kind, _name(session, d.actor_id), d.reason) for d in rows],
@@ -234,6 +249,19 @@ def _candidate(session: Session, candidate_id: int) -> tuple[CandidateMatch, Per
     )
 
 
+def _body(session: Session, cand: CandidateMatch) -> Body | None:
+    return None if cand.body_id is None else existing(session, Body, cand.body_id)
+
+
+def _not_superseded(session: Session, cand: CandidateMatch) -> None:
+    pointer = closures(session).get(cand.id)
+    if pointer is not None:
+        raise ServiceError(
+            f"candidate {cand.id} was superseded: its body or person was identified by "
+            f"{pointer.replace(':', ' ')}"
+        )
+
+
 def _find(session: Session, candidate_id: int, kind: str) -> Decision | None:
     return session.execute(
         select(Decision).where(Decision.candidate_id == candidate_id, Decision.kind == kind)
@@ -250,6 +278,7 @@ def _verdict_checks(
             f"candidate {cand.id} has not been proposed; an analyst proposes it "
             f"before a reviewer can {verb} it"
         )
+    _not_superseded(session, cand)
     verdict = session.execute(
         select(Decision).where(Decision.refers_to == proposal.id)
     ).scalar_one_or_none()
@@ -259,11 +288,7 @@ def _verdict_checks(
             f"{_name(session, verdict.actor_id)} (decision {verdict.id}); a candidate "
             "is decided once"
         )
-    if proposal.actor_id == user.id:
-        raise ServiceError(
-            f"two-person rule: {user.name} proposed candidate {cand.id}, so another "
-            f"reviewer must {verb} it"
-        )
+    require_second_person(proposal.actor_id, user, what=f"candidate {cand.id}", verb=verb)
     return cand, person, remains, proposal
 
 
@@ -314,6 +339,7 @@ def _done(
     log_event(
         session, user.name, f"review.{d.kind}", "candidate", cand.id, decision=d.id, reason=d.reason
     )
+    unit: Remains | Body = _body(session, cand) or remains
     return ReviewResult(
-        d.id, cand.id, d.kind, user.name, person.ref, remains.ref, person.status, remains.status
+        d.id, cand.id, d.kind, user.name, person.ref, unit.ref, person.status, unit.status
     )

@@ -30,6 +30,7 @@ from repatria.registry.models import (
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
 from repatria.services.workflows._lookup import by_ref
+from repatria.services.workflows.body_parts import body_by_ref, body_of_sample
 
 __all__ = ["CandidateInput", "record_run", "record_candidates"]
 
@@ -123,11 +124,16 @@ def record_candidates(
         ids = []
         for c in candidates:
             c = c if isinstance(c, CandidateInput) else CandidateInput(**c)
+            sample = by_ref(session, Sample, c.sample_ref) if c.sample_ref else None
+            body = (body_of_sample(session, sample.id) if sample else None) or body_by_ref(
+                session, c.remains_ref
+            )
             match = CandidateMatch(
                 run_id=run,
                 person_id=by_ref(session, Person, c.person_ref).id,
                 remains_id=by_ref(session, Remains, c.remains_ref).id,
-                sample_id=by_ref(session, Sample, c.sample_ref).id if c.sample_ref else None,
+                body_id=body.id,
+                sample_id=sample.id if sample else None,
                 log10_lr=c.log10_lr,
                 posterior=c.posterior,
                 evidence=_evidence(c.evidence),

@@ -5,6 +5,7 @@ Person:  missing -> presumed_dead -> identified -> repatriated | disposed
          disposed -> repatriated when buried remains are later returned)
 Remains: recovered -> sampled -> identified -> repatriated | disposed
          (recovered -> identified; unidentified remains can be disposed of)
+Body:    as remains (a body is identified, handed over and buried; its items follow it)
 
 Every move is a row of ``state_changes``; the ``status`` column is the latest one.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from repatria.errors import ServiceError
-from repatria.registry.models import Person, Remains, StateChange, User
+from repatria.registry.models import Body, Person, Remains, StateChange, User
 
 __all__ = ["PERSON_TRANSITIONS", "REMAINS_TRANSITIONS", "move"]
 
@@ -37,21 +38,21 @@ REMAINS_TRANSITIONS: dict[str, frozenset[str]] = {
 
 def move(
     session: Session,
-    obj: Person | Remains,
+    obj: Person | Remains | Body,
     to_state: str,
     *,
     actor: User,
     reason: str | None = None,
     cause: str | None = None,
 ) -> StateChange:
-    """Move a person or remains to ``to_state`` if the state machine allows it, and record the move.
+    """Move a person, remains or a body to ``to_state`` if the state machine allows it; record it.
 
     Raises
     ------
     ServiceError
         One sentence naming the record, its state, the refused state and what is allowed.
     """
-    entity = "person" if isinstance(obj, Person) else "remains"
+    entity = "person" if isinstance(obj, Person) else "body" if isinstance(obj, Body) else "remains"
     table = PERSON_TRANSITIONS if entity == "person" else REMAINS_TRANSITIONS
     allowed = table[obj.status]
     if to_state not in allowed:

@@ -1,22 +1,23 @@
 """integrity: keyed chains, the audit log chained, a complete two-person rule, append-only logs
 
-- ``decisions.context_digest``, ``custody_events.context_digest``: what a row rests on outside
-  itself (the candidate's evidence, references, people's names), sealed with the row;
+- ``decisions.context_digest``, ``association_decisions.context_digest``,
+  ``custody_events.context_digest``: what a row rests on outside itself (the candidate's
+  evidence, the re-association's samples and evidence, references, people's names), sealed
+  with the row;
 - ``audit_events.seq/prev_hash/row_hash``: the audit log is a chain like the others;
-- every existing chain is checked under its old plain SHA-256 seal and re-sealed with the
-  chain key (HMAC-SHA256), which ``repatria db init`` passes in; a chain already broken is
-  refused, not laundered;
+- every existing chain (custody, decisions, re-associations) is checked under its old plain
+  SHA-256 seal and re-sealed with the chain key (HMAC-SHA256), which ``repatria db init``
+  passes in; a chain already broken is refused, not laundered;
 - ``users.disabled_at``, ``login_attempts``: disabled accounts and login throttling;
-- the two-person trigger of 0001 is replaced by one that also requires the proposal of the
-  *same* candidate and the role allowed to act (analyst proposes, reviewer confirms or rejects,
-  reviewer or case manager revokes), and ``decisions``, ``custody_events`` and ``audit_events``
-  refuse UPDATE and DELETE.
+- the two-person triggers of 0001 (``decisions``) and 0005 (``association_decisions``) are
+  replaced by one rule, written once and created for both logs, that also requires the
+  proposal of the *same* subject (candidate or re-association) and the role allowed to act
+  (analyst proposes, reviewer confirms or rejects, reviewer or case manager revokes); and
+  ``decisions``, ``association_decisions``, ``custody_events`` and ``audit_events`` refuse
+  UPDATE and DELETE.
 
-Self-contained: it touches only the tables above and needs nothing from any other 0005
-(bodies); it may be re-chained after it by changing ``down_revision`` only.
-
-Revision ID: 0005_integrity
-Revises: 0004
+Revision ID: 0006_integrity
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -27,20 +28,25 @@ from alembic import context, op
 
 from repatria.registry.models import UTCDateTime
 
-revision = "0005_integrity"
-down_revision = "0004"
+revision = "0006_integrity"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-APPEND_ONLY = ("decisions", "custody_events", "audit_events")
+APPEND_ONLY = ("decisions", "association_decisions", "custody_events", "audit_events")
+#: The review logs (table, subject column, what the subject is called): one rule for all.
+REVIEW_LOGS = (
+    ("decisions", "candidate_id", "candidate"),
+    ("association_decisions", "association_id", "re-association"),
+)
 
 _ROLE = "two-person rule: only an analyst proposes, a reviewer confirms or rejects, and a reviewer or case manager revokes"  # noqa: E501
-_SAME = "two-person rule: a confirmation or rejection must refer to the proposal of the same candidate by another user"  # noqa: E501
-_REVOKE = "two-person rule: a revocation must refer to the confirmation of the same candidate"
+_SAME = "two-person rule: a confirmation or rejection must refer to the proposal of the same {what} by another user"  # noqa: E501
+_REVOKE = "two-person rule: a revocation must refer to the confirmation of the same {what}"
 _FROZEN = "append-only: rows of {table} are never changed or removed"
 
 _SQLITE_RULES = """
-CREATE TRIGGER trg_decisions_rules_{event} BEFORE {event} ON decisions
+CREATE TRIGGER trg_{table}_rules_{event} BEFORE {event} ON {table}
 FOR EACH ROW
 BEGIN
     SELECT RAISE(ABORT, '{role}')
@@ -51,13 +57,13 @@ BEGIN
         AND (SELECT role FROM users WHERE id = NEW.actor_id) IN ('reviewer', 'case_manager'));
     SELECT RAISE(ABORT, '{same}')
     WHERE NEW.kind IN ('confirm', 'reject') AND NOT EXISTS (
-        SELECT 1 FROM decisions p WHERE p.id = NEW.refers_to AND p.kind = 'propose'
-        AND p.candidate_id = NEW.candidate_id AND p.actor_id <> NEW.actor_id
+        SELECT 1 FROM {table} p WHERE p.id = NEW.refers_to AND p.kind = 'propose'
+        AND p.{subject} = NEW.{subject} AND p.actor_id <> NEW.actor_id
         AND p.actor_id = NEW.proposer_id);
     SELECT RAISE(ABORT, '{revoke}')
     WHERE NEW.kind = 'revoke' AND NOT EXISTS (
-        SELECT 1 FROM decisions c WHERE c.id = NEW.refers_to AND c.kind = 'confirm'
-        AND c.candidate_id = NEW.candidate_id);
+        SELECT 1 FROM {table} c WHERE c.id = NEW.refers_to AND c.kind = 'confirm'
+        AND c.{subject} = NEW.{subject});
 END
 """
 
@@ -69,7 +75,7 @@ END
 """
 
 _PG_RULES = """
-CREATE FUNCTION repatria_decisions_rules() RETURNS trigger AS $$
+CREATE FUNCTION repatria_{table}_rules() RETURNS trigger AS $$
 DECLARE
     actor_role text;
 BEGIN
@@ -80,14 +86,14 @@ BEGIN
         RAISE EXCEPTION '{role}' USING ERRCODE = 'check_violation';
     END IF;
     IF NEW.kind IN ('confirm', 'reject') AND NOT EXISTS (
-        SELECT 1 FROM decisions p WHERE p.id = NEW.refers_to AND p.kind = 'propose'
-        AND p.candidate_id = NEW.candidate_id AND p.actor_id <> NEW.actor_id
+        SELECT 1 FROM {table} p WHERE p.id = NEW.refers_to AND p.kind = 'propose'
+        AND p.{subject} = NEW.{subject} AND p.actor_id <> NEW.actor_id
         AND p.actor_id = NEW.proposer_id) THEN
         RAISE EXCEPTION '{same}' USING ERRCODE = 'check_violation';
     END IF;
     IF NEW.kind = 'revoke' AND NOT EXISTS (
-        SELECT 1 FROM decisions c WHERE c.id = NEW.refers_to AND c.kind = 'confirm'
-        AND c.candidate_id = NEW.candidate_id) THEN
+        SELECT 1 FROM {table} c WHERE c.id = NEW.refers_to AND c.kind = 'confirm'
+        AND c.{subject} = NEW.{subject}) THEN
         RAISE EXCEPTION '{revoke}' USING ERRCODE = 'check_violation';
     END IF;
     RETURN NEW;
@@ -105,13 +111,20 @@ $$ LANGUAGE plpgsql
 """
 
 
-def _messages() -> dict[str, str]:
-    return {"role": _ROLE, "same": _SAME, "revoke": _REVOKE}
+def _rule_params(table: str, subject: str, what: str) -> dict[str, str]:
+    return {
+        "table": table,
+        "subject": subject,
+        "role": _ROLE,
+        "same": _SAME.format(what=what),
+        "revoke": _REVOKE.format(what=what),
+    }
 
 
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     _drop_0001_trigger(dialect)
+    _drop_0005_trigger(dialect)
     op.create_table(
         "login_attempts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -133,7 +146,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("row_hash", sa.String(length=64), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_audit_events_row_hash"), ["row_hash"])
         batch_op.create_unique_constraint(batch_op.f("uq_audit_events_seq"), ["seq"])
-    for table in ("custody_events", "decisions"):
+    for table in ("custody_events", "decisions", "association_decisions"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("context_digest", sa.String(length=64), nullable=True))
     with op.batch_alter_table("users", schema=None) as batch_op:
@@ -157,8 +170,9 @@ def _reseal() -> None:
 
 def _create_triggers(dialect: str) -> None:
     if dialect == "sqlite":
-        for event in ("INSERT", "UPDATE"):
-            op.execute(_SQLITE_RULES.format(event=event, **_messages()))
+        for log in REVIEW_LOGS:
+            for event in ("INSERT", "UPDATE"):
+                op.execute(_SQLITE_RULES.format(event=event, **_rule_params(*log)))
         for table in APPEND_ONLY:
             for event in ("UPDATE", "DELETE"):
                 op.execute(
@@ -167,11 +181,12 @@ def _create_triggers(dialect: str) -> None:
                     )
                 )
         return
-    op.execute(_PG_RULES.format(**_messages()))
-    op.execute(
-        "CREATE TRIGGER trg_decisions_rules BEFORE INSERT OR UPDATE ON decisions "
-        "FOR EACH ROW EXECUTE FUNCTION repatria_decisions_rules()"
-    )
+    for table, subject, what in REVIEW_LOGS:
+        op.execute(_PG_RULES.format(**_rule_params(table, subject, what)))
+        op.execute(
+            f"CREATE TRIGGER trg_{table}_rules BEFORE INSERT OR UPDATE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION repatria_{table}_rules()"
+        )
     op.execute(_PG_FROZEN)
     for table in APPEND_ONLY:
         op.execute(
@@ -182,14 +197,16 @@ def _create_triggers(dialect: str) -> None:
 
 def _drop_triggers(dialect: str) -> None:
     if dialect == "sqlite":
-        for event in ("INSERT", "UPDATE"):
-            op.execute(f"DROP TRIGGER IF EXISTS trg_decisions_rules_{event}")
+        for table, _, _ in REVIEW_LOGS:
+            for event in ("INSERT", "UPDATE"):
+                op.execute(f"DROP TRIGGER IF EXISTS trg_{table}_rules_{event}")
         for table in APPEND_ONLY:
             for event in ("UPDATE", "DELETE"):
                 op.execute(f"DROP TRIGGER IF EXISTS trg_{table}_append_only_{event}")
         return
-    op.execute("DROP TRIGGER IF EXISTS trg_decisions_rules ON decisions")
-    op.execute("DROP FUNCTION IF EXISTS repatria_decisions_rules()")
+    for table, _, _ in REVIEW_LOGS:
+        op.execute(f"DROP TRIGGER IF EXISTS trg_{table}_rules ON {table}")
+        op.execute(f"DROP FUNCTION IF EXISTS repatria_{table}_rules()")
     for table in APPEND_ONLY:
         op.execute(f"DROP TRIGGER IF EXISTS trg_{table}_append_only ON {table}")
     op.execute("DROP FUNCTION IF EXISTS repatria_append_only()")
@@ -215,13 +232,37 @@ def _drop_0001_trigger(dialect: str) -> None:
         op.execute("DROP TRIGGER IF EXISTS trg_decisions_two_person ON decisions")
 
 
+_0005_MESSAGE = "two-person rule: the proposer of a re-association cannot confirm or reject it"
+_0005_SQLITE = """
+CREATE TRIGGER trg_association_decisions_two_person_{event}
+BEFORE {event} ON association_decisions
+FOR EACH ROW WHEN NEW.kind IN ('confirm', 'reject')
+BEGIN
+    SELECT RAISE(ABORT, '{message}')
+    WHERE NOT EXISTS (SELECT 1 FROM association_decisions p WHERE p.id = NEW.refers_to
+                      AND p.kind = 'propose' AND p.actor_id <> NEW.actor_id);
+END
+"""
+
+
+def _drop_0005_trigger(dialect: str) -> None:
+    """The re-association trigger of 0005 (bodies); the one rule below replaces it."""
+    if dialect == "sqlite":
+        for event in ("INSERT", "UPDATE"):
+            op.execute(f"DROP TRIGGER IF EXISTS trg_association_decisions_two_person_{event}")
+    else:
+        op.execute(
+            "DROP TRIGGER IF EXISTS trg_association_decisions_two_person ON association_decisions"
+        )
+
+
 def downgrade() -> None:
-    """Back to 0004 (operators and tests only): the seals stay keyed, which 0004 reads as broken."""
+    """Back to 0005 (operators and tests only): the seals stay keyed, which 0005 reads as broken."""
     dialect = op.get_bind().dialect.name
     _drop_triggers(dialect)
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("disabled_at")
-    for table in ("decisions", "custody_events"):
+    for table in ("association_decisions", "decisions", "custody_events"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column("context_digest")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
@@ -238,8 +279,14 @@ def downgrade() -> None:
     if dialect == "sqlite":
         for event in ("INSERT", "UPDATE"):
             op.execute(_0001_SQLITE.format(event=event, message=_0001_MESSAGE))
+            op.execute(_0005_SQLITE.format(event=event, message=_0005_MESSAGE))
     else:
         op.execute(
             "CREATE TRIGGER trg_decisions_two_person BEFORE INSERT OR UPDATE ON decisions "
             "FOR EACH ROW EXECUTE FUNCTION decisions_two_person()"
+        )
+        op.execute(
+            "CREATE TRIGGER trg_association_decisions_two_person BEFORE INSERT OR UPDATE "
+            "ON association_decisions FOR EACH ROW "
+            "EXECUTE FUNCTION association_decisions_two_person()"
         )
