@@ -47,6 +47,8 @@ from repatria.registry.models import (
     Association,
     AssociationDecision,
     AuditEvent,
+    Body,
+    BodyPart,
     CandidateMatch,
     ChainHead,
     CustodyEvent,
@@ -561,40 +563,53 @@ _RELEASED = frozenset({"repatriated", "disposed"})
 
 
 def _live_identifications(session: Session) -> tuple[set[int], set[int]]:
-    """The persons and remains of confirmed, unrevoked candidates (from the decisions chain)."""
+    """The persons and bodies of confirmed, unrevoked candidates (from the decisions chain)."""
     kinds: dict[int, set[str]] = {}
     for cand_id, kind in session.execute(select(Decision.candidate_id, Decision.kind)):
         kinds.setdefault(cand_id, set()).add(kind)
     live = [c for c, ks in kinds.items() if "confirm" in ks and "revoke" not in ks]
     persons: set[int] = set()
-    remains: set[int] = set()
+    bodies: set[int] = set()
     if live:
-        stmt = select(CandidateMatch.person_id, CandidateMatch.remains_id).where(
+        stmt = select(CandidateMatch.person_id, CandidateMatch.body_id).where(
             CandidateMatch.id.in_(live)
         )
-        for p, r in session.execute(stmt):
+        for p, b in session.execute(stmt):
             persons.add(p)
-            remains.add(r)
-    return persons, remains
+            if b is not None:
+                bodies.add(b)
+    return persons, bodies
 
 
 def verify_states(session: Session, *, limit: int = 20) -> list[str]:
-    """Each person's and remains' state checked against the chained decisions and custody.
+    """Each person's, body's and recovered item's state checked against the chains.
 
-    identified, repatriated or disposed persons and identified or repatriated remains need a
+    identified, repatriated or disposed persons and identified or repatriated bodies need a
     confirmed, unrevoked identification in the decisions chain (and each such identification
-    needs them in one of those states); repatriated or disposed remains need a ``released``
-    custody event, and released remains must be in one of those states. Corrected records
-    (``supersedes_id``) are left out. One sentence per mismatch, at most ``limit``.
+    needs them in one of those states); repatriated or disposed bodies and recovered items
+    need a ``released`` custody event (of one of the body's items or samples), and a released
+    item must be part of a body in one of those states. Corrected records (``supersedes_id``)
+    are left out. One sentence per mismatch, at most ``limit``.
     """
-    persons, remains = _live_identifications(session)
-    released = {
-        r
-        for (r,) in session.execute(
-            select(CustodyEvent.remains_id).where(CustodyEvent.event == "released")
-        )
-        if r is not None
-    }
+    persons, bodies = _live_identifications(session)
+    released_items: set[int] = set()
+    released_samples: set[int] = set()
+    stmt = select(CustodyEvent.remains_id, CustodyEvent.sample_id).where(
+        CustodyEvent.event == "released"
+    )
+    for rid, sid in session.execute(stmt):
+        if rid is not None:
+            released_items.add(rid)
+        if sid is not None:
+            released_samples.add(sid)
+    parts: dict[int, list[tuple[int, int | None]]] = {}
+    bodies_of_item: dict[int, set[int]] = {}
+    current = select(BodyPart.body_id, BodyPart.remains_id, BodyPart.sample_id).where(
+        BodyPart.ended_by.is_(None)
+    )
+    for bid, rid, sid in session.execute(current):
+        parts.setdefault(bid, []).append((rid, sid))
+        bodies_of_item.setdefault(rid, set()).add(bid)
     out: list[str] = []
     for p in session.execute(select(Person).where(Person.supersedes_id.is_(None))).scalars():
         if (p.status in _PERSON_NEEDS_ID) != (p.id in persons):
@@ -606,24 +621,36 @@ def verify_states(session: Session, *, limit: int = 20) -> list[str]:
                     else "holds a standing identification of them"
                 )
             )
+    status_of: dict[int, str] = {}
+    for body in session.execute(select(Body).order_by(Body.id)).scalars():
+        status_of[body.id] = body.status
+        if body.status in _REMAINS_NEEDS_ID and body.id not in bodies:
+            out.append(
+                f"body {body.ref} is {body.status}, but the decisions chain holds no standing "
+                "identification of it"
+            )
+        elif body.id in bodies and body.status not in _REMAINS_NEEDS_ID | _RELEASED:
+            out.append(
+                f"body {body.ref} is {body.status}, but the decisions chain holds a standing "
+                "identification of it"
+            )
+        if body.status in _RELEASED and not any(
+            rid in released_items or sid in released_samples for rid, sid in parts.get(body.id, [])
+        ):
+            out.append(
+                f"body {body.ref} is {body.status}, but the custody chain records no release "
+                "of its items"
+            )
     for r in session.execute(select(Remains).where(Remains.supersedes_id.is_(None))).scalars():
-        if (r.status in _REMAINS_NEEDS_ID) and r.id not in remains:
+        if r.status in _RELEASED and r.id not in released_items:
             out.append(
-                f"remains {r.ref} are {r.status}, but the decisions chain holds no standing "
-                "identification of them"
+                f"remains {r.ref} are {r.status}, but the custody chain records no release of them"
             )
-        elif r.id in remains and r.status not in _REMAINS_NEEDS_ID | _RELEASED:
+        elif r.id in released_items and not any(
+            status_of.get(b) in _RELEASED for b in bodies_of_item.get(r.id, ())
+        ):
             out.append(
-                f"remains {r.ref} are {r.status}, but the decisions chain holds a standing "
-                "identification of them"
-            )
-        if (r.status in _RELEASED) != (r.id in released):
-            out.append(
-                f"remains {r.ref} are {r.status}, but the custody chain "
-                + (
-                    "records no release of them"
-                    if r.id not in released
-                    else "records their release"
-                )
+                f"remains {r.ref} are {r.status}, but the custody chain records their release "
+                "and no body they are part of was handed over or disposed of"
             )
     return out[:limit]
