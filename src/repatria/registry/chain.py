@@ -75,6 +75,7 @@ __all__ = [
     "lock_head",
     "append",
     "reseal_all",
+    "unseal_all",
     "ChainBreak",
     "verify_chain",
     "anchor_path",
@@ -323,6 +324,42 @@ def reseal_all(session: Session, key: bytes) -> dict[str, int | None]:
         for row in rows:
             row.prev_hash = sealed
             row.row_hash = sealed = seal(key, sealed, row_content(row))
+        head = lock_head(session, model.CHAIN)
+        head.last_seq, head.last_hash = len(rows), sealed
+        session.flush()
+        out[model.CHAIN] = len(rows)
+    return out
+
+
+def unseal_all(session: Session, key: bytes) -> dict[str, int | None]:
+    """The inverse of :func:`reseal_all` (migration 0006's downgrade): every keyed chain that
+    verifies under ``key`` is sealed again with the plain SHA-256 of the schema before, so an
+    upgrade re-keys it. A chain that does not verify is left as it is (``None``); the audit log
+    is not chained before 0006 and is left alone. Returns the rows sealed per chain."""
+    out: dict[str, int | None] = {}
+    for model in CHAINED:
+        if model is AuditEvent:
+            continue
+        rows: list[Any] = list(
+            session.execute(select(model).order_by(model.seq, model.id)).scalars()
+        )
+        prev, intact = GENESIS, True
+        for n, row in enumerate(rows, start=1):
+            if (
+                row.seq != n
+                or row.prev_hash != prev
+                or not hmac.compare_digest(seal(key, prev, row_content(row)), row.row_hash or "")
+            ):
+                intact = False
+                break
+            prev = row.row_hash
+        if not intact:
+            out[model.CHAIN] = None
+            continue
+        sealed = GENESIS
+        for row in rows:
+            row.prev_hash = sealed
+            row.row_hash = sealed = content_hash(sealed, _legacy_content(row))
         head = lock_head(session, model.CHAIN)
         head.last_seq, head.last_hash = len(rows), sealed
         session.flush()

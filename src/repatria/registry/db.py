@@ -210,8 +210,14 @@ def downgrade(url: str | None, revision: str) -> str | None:
     """
     from alembic import command
 
+    from repatria.registry.chain import key_path, read_key
+
     url = resolve_url(url)
-    _run_alembic(get_engine(url), lambda cfg: command.downgrade(cfg, revision))
+    try:
+        key: bytes | None = read_key(key_path(url))
+    except RegistryError:
+        key = None  # 0006's downgrade then leaves the seals keyed
+    _run_alembic(get_engine(url), lambda cfg: command.downgrade(cfg, revision), chain_key=key)
     with _lock:
         _checked.discard(url)
     return schema_revision(url)

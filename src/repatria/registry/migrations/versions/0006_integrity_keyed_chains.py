@@ -168,6 +168,19 @@ def _reseal() -> None:
     session.flush()
 
 
+def _unseal() -> None:
+    from sqlalchemy.orm import Session
+
+    from repatria.registry.chain import unseal_all
+
+    key = context.config.attributes.get("chain_key")
+    if key is None:
+        return
+    session = Session(bind=op.get_bind())
+    unseal_all(session, key)
+    session.flush()
+
+
 def _create_triggers(dialect: str) -> None:
     if dialect == "sqlite":
         for log in REVIEW_LOGS:
@@ -257,9 +270,12 @@ def _drop_0005_trigger(dialect: str) -> None:
 
 
 def downgrade() -> None:
-    """Back to 0005 (operators and tests only): the seals stay keyed, which 0005 reads as broken."""
+    """Back to 0005 (operators and tests only): intact chains are sealed again with plain SHA-256
+    (given the chain key, as ``registry.db.downgrade`` passes it), so 0005 reads them intact and
+    an upgrade re-keys them; without the key the seals stay keyed, which 0005 reads as broken."""
     dialect = op.get_bind().dialect.name
     _drop_triggers(dialect)
+    _unseal()
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("disabled_at")
     for table in ("association_decisions", "decisions", "custody_events"):
