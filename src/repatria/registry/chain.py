@@ -218,8 +218,15 @@ def context_digest(session: Session, row: Any) -> str | None:
         }
         if cand is not None:
             ctx |= {
-                "run_id": cand.run_id,
                 "person": _ref(session, Person, cand.person_id),
+                "body": _ref(session, Body, cand.body_id),
+            }
+        # A proposed candidate is reused by later runs (new numbers, samples, run): a proposal
+        # rests on who was proposed as whom. A decided one is never touched again, so a
+        # verdict or revocation rests on the numbers it was decided on, too.
+        if cand is not None and row.kind != "propose":
+            ctx |= {
+                "run_id": cand.run_id,
                 "remains": _ref(session, Remains, cand.remains_id),
                 "sample": _ref(session, Sample, cand.sample_id),
                 "log10_lr": cand.log10_lr,
