@@ -8,12 +8,20 @@ test. ``tests/test_shared_copy.py`` fails when the copy and ``../shared`` differ
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from registry_db_fixtures import *  # noqa: F401,F403  (registry_db: SQLite and PostgreSQL)
 from shared_data import CASE_NAMES, REFERENCE_CASES, require_shared  # noqa: F401
+
+# Every registry the tests create (SQLite and PostgreSQL, templates cloned per test) shares one
+# chain key outside the databases, made 0600 here; subprocesses inherit it.
+if "REPATRIA_CHAIN_KEY_FILE" not in os.environ:
+    _key_dir = Path(tempfile.mkdtemp(prefix="repatria-chainkey-"))
+    os.environ["REPATRIA_CHAIN_KEY_FILE"] = str(_key_dir / "chain.key")
 
 
 @pytest.fixture(scope="session")

@@ -34,8 +34,32 @@ CLAIMS = (
 )
 
 
+#: The decision commands, whose ``--as USER`` must be proven: review and re-association steps.
+DECISIONS = {
+    "review": ("propose", "confirm", "reject", "revoke"),
+    "bodies": ("propose", "split", "search", "confirm", "reject", "revoke"),
+}
+_tokens: dict[tuple[str, str], str] = {}
+
+
+def token_of(db: str, name: str) -> str:
+    """``name``'s API token from `repatria login NAME --password-stdin` (a password set first)."""
+    if (db, name) not in _tokens:
+        pw = f"password-of-{name}"
+        r = runner.invoke(app, ["users", "password", name, "--password", pw, "--db", db])
+        assert r.exit_code == 0, r.stderr
+        r = runner.invoke(app, ["login", name, "--password-stdin", "--db", db], input=pw + "\n")
+        assert r.exit_code == 0, r.stderr
+        _tokens[(db, name)] = r.stdout.strip()
+    return _tokens[(db, name)]
+
+
 def run(db: str, *args: str) -> tuple[int, str, str]:
-    r = runner.invoke(app, [*args, "--db", db])
+    """Run a command; a decision's ``--as USER`` carries USER's token (REPATRIA_TOKEN)."""
+    env = {}
+    if args[1:2] and args[1] in DECISIONS.get(args[0], ()) and "--as" in args:
+        env["REPATRIA_TOKEN"] = token_of(db, args[args.index("--as") + 1])
+    r = runner.invoke(app, [*args, "--db", db], env=env)
     return r.exit_code, r.stdout, r.stderr
 
 
@@ -301,6 +325,13 @@ def test_full_path_through_the_commands(cli_db: str, reference_cases: Path, tmp_
         row_id = conn.execute(
             text("SELECT id FROM custody_events WHERE event = 'stored'")
         ).scalar_one()
+        # an insider first takes the append-only trigger out of the way
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER trg_custody_events_append_only_UPDATE"))
+        else:
+            conn.execute(
+                text("ALTER TABLE custody_events DISABLE TRIGGER trg_custody_events_append_only")
+            )
         conn.execute(
             text("UPDATE custody_events SET location = 'elsewhere' WHERE id = :i"), {"i": row_id}
         )
@@ -382,3 +413,31 @@ def test_role_help_lists_the_registry_roles() -> None:
     from repatria.registry.models import ROLES
 
     assert ROLES_HELP.split(", ") == list(ROLES)
+
+
+def test_a_decision_needs_the_named_users_token(cli_db: str) -> None:
+    """`--as` alone does not prove who is deciding; another user's token does not either
+    (review steps and re-association steps alike)."""
+    db = cli_db
+    for env, match in (
+        ({}, "to decide as rev, prove it: export REPATRIA_TOKEN=$(repatria login rev)"),
+        ({"REPATRIA_TOKEN": token_of(db, "rita")}, "REPATRIA_TOKEN is not a live token of rev"),
+        ({"REPATRIA_TOKEN": "not-a-token"}, "REPATRIA_TOKEN is not a live token of rev"),
+    ):
+        for command in (
+            ["review", "confirm", "1"],
+            ["bodies", "confirm", "1"],
+            ["bodies", "revoke", "1", "--reason", "r"],
+        ):
+            r = runner.invoke(app, [*command, "--as", "rev", "--db", db], env=env)
+            assert r.exit_code == 1 and r.stdout.strip() == ""
+            line = " ".join(r.stderr.split())
+            assert line.startswith("error: ") and match in line, line
+    for command in (
+        ["bodies", "propose", "S1", "S2", "--reason", "r"],
+        ["bodies", "split", "S1", "--reason", "r"],
+    ):
+        r = runner.invoke(app, [*command, "--as", "ana", "--db", db], env={})
+        assert r.exit_code == 1 and "to decide as ana, prove it" in r.stderr, r.stderr
+    r = runner.invoke(app, ["login", "rev", "--password-stdin", "--db", db], input="wrong-one\n")
+    assert r.exit_code == 1 and "wrong name or password" in r.stderr

@@ -204,3 +204,159 @@ def test_0005_downgrades_when_nothing_needs_it(registry_db: str) -> None:
     with get_engine(registry_db).begin() as conn:
         assert conn.execute(text("SELECT count(*) FROM repatriation_items")).scalar_one() == 1
     assert migrate(registry_db)[1] == head_revision()
+
+
+def _legacy_chain(rows: list[dict], fields: tuple[str, ...]) -> list[dict]:  # type: ignore[type-arg]
+    """Seal ``rows`` as 0004/0005 did: plain SHA-256 of the previous hash and the content."""
+    from repatria.registry.chain import GENESIS, _canonical, content_hash
+
+    prev = GENESIS
+    for row in rows:
+        content = {f: _canonical(row[f]) for f in fields if f != "context_digest"}
+        row["prev_hash"], row["row_hash"] = prev, content_hash(prev, content)
+        prev = row["row_hash"]
+    return rows
+
+
+def test_0004_upgrades_through_0005_and_0006_keeping_and_resealing_every_chain(
+    registry_db: str,
+) -> None:
+    """A populated 0004 database with unkeyed chains: 0005 (bodies) then re-associations
+    reviewed under it, then 0006 (integrity) re-seals the decisions, re-associations and audit
+    chains under the key; nothing is lost, every chain verifies, and the new trigger holds."""
+    import datetime as dt
+
+    from alembic import command
+    from sqlalchemy import bindparam
+    from sqlalchemy.orm import Session
+    from sqlalchemy.types import JSON
+
+    from repatria.registry.chain import verify_chains
+    from repatria.registry.db import _run_alembic
+    from repatria.registry.models import AssociationDecision, Decision, UTCDateTime
+
+    at = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    stamp = bindparam("decided_at", type_=UTCDateTime())
+    assert downgrade(registry_db, "0004") == "0004"
+    engine = get_engine(registry_db)
+    with engine.begin() as conn:
+        _populate_0004(conn)
+        conn.execute(
+            text("INSERT INTO users (id, name, role, created_at) VALUES (3, 'a', 'analyst', :t)"),
+            _T,
+        )
+        base = {"candidate_id": 1, "reason": None, "decided_at": at}
+        decisions = _legacy_chain(
+            [
+                base
+                | {"id": 1, "seq": 1, "kind": "propose", "actor_id": 3, "proposer_id": 3}
+                | {"refers_to": None},
+                base
+                | {"id": 2, "seq": 2, "kind": "confirm", "actor_id": 2, "proposer_id": 3}
+                | {"refers_to": 1},
+            ],
+            Decision.CHAIN_FIELDS,
+        )
+        for d in decisions:
+            conn.execute(
+                text(
+                    "INSERT INTO decisions (id, seq, candidate_id, kind, actor_id, proposer_id, "
+                    "refers_to, reason, decided_at, prev_hash, row_hash) VALUES (:id, :seq, "
+                    ":candidate_id, :kind, :actor_id, :proposer_id, :refers_to, :reason, "
+                    ":decided_at, :prev_hash, :row_hash)"
+                ).bindparams(stamp),
+                d,
+            )
+        conn.execute(text("DELETE FROM chain_heads WHERE chain = 'decisions'"))
+        conn.execute(
+            text(
+                "INSERT INTO chain_heads (chain, last_seq, last_hash) VALUES ('decisions', 2, :h)"
+            ),
+            {"h": decisions[-1]["row_hash"]},
+        )
+        for i, action in ((1, "review.propose"), (2, "review.confirm")):
+            conn.execute(
+                text(
+                    "INSERT INTO audit_events (id, at, user_name, action, entity, entity_id) "
+                    "VALUES (:i, :t, 'a', :a, 'candidate', '1')"
+                ),
+                {"i": i, "t": "2025-01-01 00:00:00", "a": action},
+            )
+        before = {
+            t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in ("remains", "samples", "candidate_matches", "decisions", "audit_events")
+        }
+
+    _run_alembic(engine, lambda cfg: command.upgrade(cfg, "0005"))
+    assert schema_revision(registry_db) == "0005"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO associations (id, kind, sample_ids, reason, created_by_id, "
+                "created_at) VALUES (1, 'merge', :ids, 'one bag', 3, :t)"
+            ).bindparams(bindparam("ids", type_=JSON())),
+            {"ids": [2, 3], "t": "2025-01-01 00:00:00"},
+        )
+        base = {"association_id": 1, "decided_at": at, "proposer_id": 3}
+        steps = _legacy_chain(
+            [
+                base
+                | {"id": 1, "seq": 1, "kind": "propose", "actor_id": 3}
+                | {"refers_to": None, "reason": "one bag"},
+                base
+                | {"id": 2, "seq": 2, "kind": "reject", "actor_id": 2}
+                | {"refers_to": 1, "reason": "two people"},
+            ],
+            AssociationDecision.CHAIN_FIELDS,
+        )
+        for d in steps:
+            conn.execute(
+                text(
+                    "INSERT INTO association_decisions (id, seq, association_id, kind, actor_id, "
+                    "proposer_id, refers_to, reason, decided_at, prev_hash, row_hash) VALUES "
+                    "(:id, :seq, :association_id, :kind, :actor_id, :proposer_id, :refers_to, "
+                    ":reason, :decided_at, :prev_hash, :row_hash)"
+                ).bindparams(stamp),
+                d,
+            )
+        conn.execute(text("DELETE FROM chain_heads WHERE chain = 'associations'"))
+        conn.execute(
+            text(
+                "INSERT INTO chain_heads (chain, last_seq, last_hash) "
+                "VALUES ('associations', 2, :h)"
+            ),
+            {"h": steps[-1]["row_hash"]},
+        )
+
+    assert migrate(registry_db) == ("0005", head_revision()) == ("0005", "0006_integrity")
+    with engine.begin() as conn:
+        for table, n in before.items():
+            assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == n, table
+        assert conn.execute(text("SELECT count(*) FROM association_decisions")).scalar_one() == 2
+        assert conn.execute(text("SELECT count(*) FROM bodies")).scalar_one() == 3
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM association_decisions WHERE context_digest IS NULL")
+            ).scalar_one()
+            == 0
+        )
+    with Session(engine) as session:
+        chains = {name: (n, breaks) for name, _, n, breaks in verify_chains(session)}
+    assert chains == {
+        "custody": (0, []),
+        "decisions": (2, []),
+        "associations": (2, []),
+        "audit": (2, []),
+    }
+    # the rule of 0006 on re-associations: a second proposal's confirmation by an admin is
+    # refused (role), and the log is append-only
+    for bad in (
+        "INSERT INTO association_decisions (id, seq, association_id, kind, actor_id, "
+        "proposer_id, refers_to, reason, decided_at, prev_hash, row_hash) VALUES "
+        "(3, 3, 1, 'revoke', 1, NULL, 1, 'r', '2025-01-02 00:00:00', 'x', 'y')",
+        "UPDATE association_decisions SET reason = 'edited' WHERE id = 2",
+        "DELETE FROM association_decisions WHERE id = 2",
+    ):
+        with pytest.raises(Exception, match="two-person rule|append-only"):
+            with engine.begin() as conn:
+                conn.execute(text(bad))

@@ -93,6 +93,26 @@ def raw_connect(url: str):  # noqa: ANN201
     return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
 
 
+APPEND_ONLY = ("decisions", "association_decisions", "custody_events", "audit_events")
+
+
+def insider_sql(url: str, *statements: str) -> None:
+    """Direct SQL by an insider who can write the database: the append-only triggers are
+    dropped (SQLite) or disabled (PostgreSQL) first, as such an insider would."""
+    conn = raw_connect(url)
+    try:
+        for table in APPEND_ONLY:
+            if url.startswith("sqlite:///"):
+                for event in ("UPDATE", "DELETE"):
+                    conn.execute(f"DROP TRIGGER IF EXISTS trg_{table}_append_only_{event}")
+            else:
+                conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER trg_{table}_append_only")
+        for statement in statements:
+            conn.execute(statement)
+    finally:
+        conn.close()
+
+
 def setup_case(db: str, tmp_path: Path, n: int = 3) -> list[int]:
     """Import n persons and n remains, and record one candidate P-i = R-i for each (analyst ana)."""
     from repatria.services.workflows.imports import import_persons, import_remains

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from registry_samples import raw_connect, setup_case
+from registry_samples import insider_sql, setup_case
 
 from repatria.services.access.audit import verify_chains
 from repatria.services.workflows import review
@@ -26,11 +26,7 @@ def _custody(db: str, tmp_path: Path, n: int = 3) -> None:
 
 
 def _sql(db: str, statement: str) -> None:
-    conn = raw_connect(db)
-    try:
-        conn.execute(statement)
-    finally:
-        conn.close()
+    insider_sql(db, statement)
 
 
 def test_intact_chains_verify(db: str, tmp_path: Path) -> None:
@@ -47,7 +43,7 @@ def test_tampered_custody_row_is_named(db: str, tmp_path: Path) -> None:
     custody = report.chains[0]
     assert (custody.table, custody.broken_seq) == ("custody_events", 2)
     assert "custody chain broken at custody_events row id" in report.first_break()
-    assert "(seq 2): its content no longer matches its stored hash" in report.first_break()
+    assert "(seq 2): its content no longer matches its keyed seal" in report.first_break()
 
 
 def test_removed_custody_row_is_named(db: str, tmp_path: Path) -> None:

@@ -215,3 +215,18 @@ def test_identifications_made_before_the_migration_work_after_it(db: str, tmp_pa
         "held": 2,
     }
     assert verify_chains(db).ok
+
+
+def test_a_proposal_stays_sealed_when_a_later_run_refreshes_its_candidate(exchange: str) -> None:
+    """A proposed candidate is reused by the next run (new numbers, new samples): the proposal's
+    seal rests on who and what was proposed, not on numbers a later run may refresh."""
+    first = identify(exchange, actor="ana")
+    v1a = {(c.body, c.person): c for c in first.candidates}[("V1A", "M1")]
+    review.propose(exchange, v1a.id, actor="ana")
+    _one(exchange, "V1A", "V1B")
+    second = identify(exchange, actor="ana")
+    now = {(c.body, c.person): c for c in second.candidates}[("V1A", "M1")]
+    assert now.id == v1a.id and now.posterior > v1a.posterior
+    assert verify_chains(exchange).ok, verify_chains(exchange).breaks
+    review.confirm(exchange, v1a.id, actor="rev")
+    assert verify_chains(exchange).ok, verify_chains(exchange).breaks

@@ -169,11 +169,10 @@ def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> N
     assert acc.tables["persons"] == 4 and acc.tables["published_claims"] == 17
 
     report = verify_chains(db, actor="aud")
-    assert report.ok and [c.rows for c in report.chains] == [
-        10,
-        6,
-        0,
-    ]  # custody: 4 received on import, received, 2 sampled, 3 released; no re-associations
+    # custody: 4 received on import, received, 2 sampled, 3 released; decisions; no
+    # re-associations; and the audit log, chained too
+    assert report.ok and [c.rows for c in report.chains][:3] == [10, 6, 0]
+    assert report.chains[3].table == "audit_events" and report.chains[3].rows > 6
     record = person_record(db, "P-0001", actor="lia")
     assert {n["kind"] for n in record.names} == {"official", "false", "transliteration"}
 

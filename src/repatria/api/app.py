@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from repatria import __version__
 from repatria.api.errors import install_error_handlers
+from repatria.api.headers import SecurityHeaders
 from repatria.api.routes import router as api_router
 from repatria.api.schemas import SafeJSONResponse
 
@@ -38,4 +39,5 @@ def create_app(db: str | None = None) -> FastAPI:
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(web_router, include_in_schema=False)
     mount_static(app)
+    app.add_middleware(SecurityHeaders, docs_path=f"{API_PREFIX}/docs")
     return app

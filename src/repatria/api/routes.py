@@ -39,13 +39,58 @@ def _d(obj: Any) -> Any:
     summary="Exchange a name and password for a bearer token",
 )
 def token(body: s.TokenRequest, request: Request) -> s.TokenResponse:
-    tok, user = auth.login(db_of(request), body.name, body.password, kind="api", label=body.label)
+    tok, user = auth.login(
+        db_of(request),
+        body.name,
+        body.password,
+        kind="api",
+        label=body.label,
+        address=_address(request),
+    )
+    return _token_response(tok, user)
+
+
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _token_response(tok: str, user: Any) -> s.TokenResponse:
     return s.TokenResponse(
         token=tok,
         expires_in=int(auth.TOKEN_LIFETIME["api"].total_seconds()),
         user=user.name,
         role=user.role,
     )
+
+
+@router.post(
+    "/auth/renew",
+    response_model=s.TokenResponse,
+    tags=["auth"],
+    summary="Exchange a live bearer token for a new one (the old one is revoked)",
+)
+def renew(
+    request: Request, caller: Annotated[Caller, Depends(allow("session.self"))]
+) -> s.TokenResponse:
+    tok, user = auth.renew(db_of(request), caller.token, kind="api")
+    return _token_response(tok, user)
+
+
+@router.post("/auth/logout", tags=["auth"], summary="Revoke this bearer token")
+def api_logout(
+    request: Request, caller: Annotated[Caller, Depends(allow("session.self"))]
+) -> dict[str, bool]:
+    auth.logout(db_of(request), caller.token)
+    return {"revoked": True}
+
+
+@router.post(
+    "/auth/revoke-all", tags=["auth"], summary="Revoke every token of the caller (all sessions)"
+)
+def api_revoke_all(
+    request: Request, caller: Annotated[Caller, Depends(allow("session.self"))]
+) -> dict[str, int]:
+    return {"revoked": auth.revoke_all(db_of(request), caller.name, actor=caller.name)}
 
 
 @router.get("/me", tags=["auth"], summary="Who the token belongs to")

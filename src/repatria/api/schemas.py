@@ -6,7 +6,7 @@ import json
 from typing import Any, Literal
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from repatria.formats.jsonsafe import json_safe
 
@@ -34,6 +34,15 @@ class SafeJSONResponse(JSONResponse):
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """A NUL byte in any text field is refused (422): PostgreSQL cannot store it."""
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and "\x00" in v for v in items):
+            raise ValueError("text may not contain NUL bytes")
+        return value
 
 
 class TokenRequest(_Body):

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from repatria.services.access.auth import user_for_token
 from repatria.services.access.permissions import roles_for
@@ -120,13 +121,12 @@ def allow(action: str) -> Callable[..., object]:
     async def guard(request: Request) -> Caller:
         db = db_of(request)
         if is_api(request):
-            token = _bearer(request)
-            user = user_for_token(db, token, kind="api")
-            via = "api"
+            token, via = _bearer(request), "api"
         else:
-            token = request.cookies.get(SESSION_COOKIE)
-            user = user_for_token(db, token, kind="session")
-            via = "session"
+            token, via = request.cookies.get(SESSION_COOKIE), "session"
+        # The token check reads the database: off the event loop, so one slow query (or a
+        # writer holding SQLite's lock) never stalls every other request.
+        user = await run_in_threadpool(user_for_token, db, token, kind=via)
         if user is None or token is None:
             raise NotAuthenticated(
                 "log in first"

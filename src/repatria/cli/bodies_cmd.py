@@ -1,6 +1,8 @@
 """``repatria bodies``: re-associations of PM samples into bodies, reviewed by two people.
 
-Each command calls one service function (:mod:`repatria.services.workflows.bodies`).
+Each command calls one service function (:mod:`repatria.services.workflows.bodies`). The
+decision commands (propose, split, search, confirm, reject, revoke) take ``--as USER`` only
+proven, as the review commands do (:func:`repatria.cli.proof.prove_actor`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 import typer
 
 from repatria.cli.output import command, console, print_json
+from repatria.cli.proof import prove_actor
 
 __all__ = ["bodies_app", "families_app"]
 
@@ -58,6 +61,7 @@ def bodies_propose(
     as_json: bool = JsonOpt,
 ) -> None:
     """Propose that these PM samples are one body (analyst); `--json` prints {"id": int}."""
+    prove_actor(actor, db)
     r = _svc().propose(db, samples, actor=actor, reason=reason, anthropology=anthropology)
     _out(r, as_json, short=True)
 
@@ -73,6 +77,7 @@ def bodies_split(
     as_json: bool = JsonOpt,
 ) -> None:
     """Propose that these samples of one body are another body (a bag holding two)."""
+    prove_actor(actor, db)
     r = _svc().propose(
         db, samples, actor=actor, reason=reason, kind="split", anthropology=anthropology
     )
@@ -89,6 +94,7 @@ def bodies_search(
     as_json: bool = JsonOpt,
 ) -> None:
     """Compare every pair of PM samples of different bodies; propose each linked group."""
+    prove_actor(actor, db)
     svc = import_module("repatria.services.workflows.fragment_search")
     r = svc.propose_fragments(db, actor=actor, min_lr=min_lr, dropout=dropout)
     if as_json:
@@ -115,6 +121,7 @@ def bodies_confirm(
     as_json: bool = JsonOpt,
 ) -> None:
     """Confirm a re-association (a reviewer who did not propose it)."""
+    prove_actor(actor, db)
     _out(_svc().confirm(db, association_id, actor=actor, reason=reason), as_json)
 
 
@@ -128,6 +135,7 @@ def bodies_reject(
     as_json: bool = JsonOpt,
 ) -> None:
     """Reject a re-association (a reviewer who did not propose it)."""
+    prove_actor(actor, db)
     _out(_svc().reject(db, association_id, actor=actor, reason=reason), as_json)
 
 
@@ -141,6 +149,7 @@ def bodies_revoke(
     as_json: bool = JsonOpt,
 ) -> None:
     """Revoke a confirmed re-association: each sample goes back to its old body."""
+    prove_actor(actor, db)
     _out(_svc().revoke(db, association_id, actor=actor, reason=reason), as_json)
 
 

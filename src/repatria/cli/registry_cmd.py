@@ -9,6 +9,7 @@ database session (the service opens it from ``--db``). Every command takes ``--d
 from __future__ import annotations
 
 import dataclasses
+import sys
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from repatria.cli.output import (
     print_json,
     progress_reporter,
 )
+from repatria.cli.proof import prove_actor
 from repatria.vocabulary import (
     CUSTODY_EVENTS,
     DISPOSITION_KINDS,
@@ -137,6 +139,44 @@ def db_init(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
     _out(result, as_json, result.message)
 
 
+@db_app.command("backup")
+@command
+def db_backup(
+    file: Path = typer.Argument(
+        ..., help="The backup file to write (must not exist).", dir_okay=False
+    ),
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Write a consistent backup, even while the server writes (SQLite backup API, or pg_dump).
+
+    The chain key is not in the backup: keep a copy of it apart.
+    """
+    r = setup.backup_database(db, file)
+    _out(
+        r,
+        as_json,
+        f"backed up {r.database} to {r.file} ({r.bytes} bytes); keep the chain key apart",
+    )
+
+
+@db_app.command("restore")
+@command
+def db_restore(
+    file: Path = typer.Argument(
+        ..., help="A backup written by `repatria db backup`.", dir_okay=False
+    ),
+    yes: bool = typer.Option(False, "--yes", help="Replace the database without asking."),
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Replace the database with a backup (stop the server first); then run `audit verify`."""
+    if not yes and not typer.confirm("Replace the database with this backup?"):
+        raise typer.Exit(1)
+    r = setup.restore_database(db, file)
+    _out(r, as_json, f"restored {r.database} from {r.file}; run `repatria audit verify`")
+
+
 @users_app.command("add")
 @command
 def users_add(
@@ -171,6 +211,18 @@ def users_password(
     """Set a user's password, for the web pages and the API (stored as an argon2 hash)."""
     auth.set_password(db, name, password, actor=actor)
     console.print(f"password set for {name}", highlight=False)
+
+
+@users_app.command("disable")
+@command
+def users_disable(
+    name: str = typer.Argument(..., help="The user's name."),
+    actor: str | None = typer.Option(None, "--as", help="The admin disabling the account."),
+    db: str | None = DbOpt,
+) -> None:
+    """Disable an account: no more logins, every token revoked; past decisions stand."""
+    info = auth.disable_user(db, name, actor=actor)
+    console.print(f"disabled {info.name}; their tokens are revoked", highlight=False)
 
 
 @users_app.command("list")
@@ -352,6 +404,34 @@ def _review_out(result: Any, as_json: bool) -> None:
     )
 
 
+def _proven(actor: str, db: str | None) -> None:
+    """A decision's ``--as USER`` must be proven (:func:`repatria.cli.proof.prove_actor`)."""
+    prove_actor(actor, db)
+
+
+def login_cmd(
+    name: str = typer.Argument(..., help="The user logging in."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of stdin."
+    ),
+    db: str | None = DbOpt,
+) -> None:
+    """Log in and print an API token (1 hour): export REPATRIA_TOKEN=$(repatria login NAME).
+
+    Decision commands (review propose, confirm, reject, revoke) accept --as USER only with
+    that user's token in $REPATRIA_TOKEN, or the password typed at a terminal.
+    """
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password", hide_input=True)
+    token, user = auth.login(db, name, password, kind="api", label="cli")
+    print(token)
+    err_console.print(
+        f"token of {user.name} ({user.role}), valid for 1 hour", highlight=False, soft_wrap=True
+    )
+
+
 @review_app.command("propose")
 @command
 def review_propose(
@@ -362,6 +442,7 @@ def review_propose(
     as_json: bool = JsonOpt,
 ) -> None:
     """Propose a candidate for review (analyst)."""
+    _proven(actor, db)
     _review_out(review.propose(db, candidate_id, actor=actor, reason=reason), as_json)
 
 
@@ -375,6 +456,7 @@ def review_confirm(
     as_json: bool = JsonOpt,
 ) -> None:
     """Confirm a proposed candidate (a reviewer who did not propose it)."""
+    _proven(actor, db)
     _review_out(review.confirm(db, candidate_id, actor=actor, reason=reason), as_json)
 
 
@@ -388,6 +470,7 @@ def review_reject(
     as_json: bool = JsonOpt,
 ) -> None:
     """Reject a proposed candidate, with a reason (a reviewer who did not propose it)."""
+    _proven(actor, db)
     _review_out(review.reject(db, candidate_id, actor=actor, reason=reason or ""), as_json)
 
 
@@ -401,6 +484,7 @@ def review_revoke(
     as_json: bool = JsonOpt,
 ) -> None:
     """Revoke a confirmed identification, with a reason; the person and remains are reopened."""
+    _proven(actor, db)
     _review_out(review.revoke(db, candidate_id, actor=actor, reason=reason or ""), as_json)
 
 
@@ -698,21 +782,35 @@ def account_cmd(
     show_account(acc)
 
 
+AnchorOpt = typer.Option(
+    None,
+    "--anchor",
+    help="The anchor file to check against (default: beside the chain key).",
+    dir_okay=False,
+)
+
+
 @audit_app.command("verify")
 @command
 def audit_verify(
-    actor: str | None = AsOptional, db: str | None = DbOpt, as_json: bool = JsonOpt
+    actor: str | None = AsOptional,
+    db: str | None = DbOpt,
+    anchor: Path | None = AnchorOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
-    """Verify the hash chains of the custody and decision logs; name the first broken link.
+    """Verify the keyed chains (custody, decisions, audit log), the last anchor, and the states.
 
-    Exits 1 when a chain is broken.
+    Names each break in one line; exits 1 when anything is broken.
     """
-    report = audit.verify_chains(db, actor=actor)
+    report = audit.verify_chains(db, actor=actor, anchor=anchor)
     if as_json:
         print_json(
             {
                 "ok": report.ok,
                 "first_break": report.first_break(),
+                "breaks": report.breaks,
+                "anchor": report.anchor,
+                "anchored_at": report.anchored_at,
                 "chains": [dataclasses.asdict(c) | {"ok": c.ok} for c in report.chains],
             }
         )
@@ -720,11 +818,35 @@ def audit_verify(
         for c in report.chains:
             state = "intact" if c.ok else "BROKEN"
             console.print(f"{c.chain} chain ({c.table}): {c.rows} rows, {state}", highlight=False)
-    if not report.ok:
-        err_console.print(
-            f"[bold red]error:[/] {report.first_break()}", highlight=False, soft_wrap=True
+        console.print(
+            f"checked against the anchor of {report.anchored_at} ({report.anchor})"
+            if report.anchor
+            else "no anchor yet: run `repatria audit anchor` to catch removed rows",
+            highlight=False,
+            soft_wrap=True,
         )
+    for line in report.breaks:
+        err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+    if not report.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+@command
+def audit_anchor(
+    actor: str | None = AsOptional,
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Append the anchor to FILE (default: beside the chain key).",
+        dir_okay=False,
+    ),
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Write the chain heads, signed (Ed25519), to a file kept outside the database."""
+    result = audit.anchor_chains(db, actor=actor, out=out)
+    _out(result, as_json, result.message)
 
 
 @audit_app.command("log")
@@ -751,6 +873,7 @@ def audit_log(
 def register(app: typer.Typer) -> None:
     """Add the registry commands to the root ``repatria`` app."""
     app.add_typer(db_app, name="db")
+    app.command("login")(command(login_cmd))
     app.add_typer(users_app, name="users")
     app.add_typer(import_app, name="import")
     app.command("identify")(command(identify_cmd))

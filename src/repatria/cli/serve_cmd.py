@@ -29,9 +29,9 @@ def run_server(db: str | None, host: str, port: int) -> None:
     import uvicorn
 
     from repatria.api.app import create_app
-    from repatria.services.workflows.setup import require_current_schema
+    from repatria.services.workflows.setup import prepare_server
 
-    where = require_current_schema(db)
+    where = prepare_server(db)
     console.print(
         f"Repatria at [bold]http://{host}:{port}/[/] (API: http://{host}:{port}/api/v1/docs), "
         f"database {where}. Ctrl-C stops it.",

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from repatria.registry.models import Base, UTCDateTime, utcnow
 from repatria.vocabulary import TOKEN_KINDS
 
-__all__ = ["TOKEN_KINDS", "UserCredential", "AuthToken"]
+__all__ = ["TOKEN_KINDS", "UserCredential", "AuthToken", "LoginAttempt"]
 
 # TOKEN_KINDS: "session", a browser's cookie; "api", a bearer token for another system.
 
@@ -45,3 +45,20 @@ class AuthToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginAttempt(Base):
+    """One login attempt (0006): the name tried, the caller's address, when, and whether it worked.
+
+    Kept apart from the audit log so that throttling can count recent failures by account and by
+    address with one indexed query, and written in its own transaction so a refused login is
+    recorded even though the login itself fails.
+    """
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(120), index=True)
+    address: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)

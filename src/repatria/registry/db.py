@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from repatria.errors import RegistryError
@@ -37,6 +37,14 @@ __all__ = [
     "schema_revision",
     "head_revision",
     "display_url",
+    "defer_write",
+    "db_error_line",
+    "missing_guards",
+    "check_guards",
+    "require_guards",
+    "missing_guards_of",
+    "write_reads_in_background",
+    "flush_background_writes",
 ]
 
 ENV_VAR = "REPATRIA_DATABASE_URL"
@@ -60,19 +68,39 @@ def resolve_url(url: str | None = None) -> str:
     return url
 
 
+READ_OPTION = "repatria_read"
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # pysqlite's own transaction handling would defer BEGIN; we issue BEGIN IMMEDIATE ourselves
-    # (see _sqlite_begin) so a read-then-write transaction can never lose a race for the lock.
+    # pysqlite's own transaction handling would defer BEGIN; we issue BEGIN ourselves (see
+    # _sqlite_begin): IMMEDIATE for writes, so a read-then-write transaction can never lose a
+    # race for the lock, DEFERRED for reads, which in WAL mode never wait for a writer.
     dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute("PRAGMA busy_timeout = 30000")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA synchronous = NORMAL")
     cur.close()
 
 
 def _sqlite_begin(conn: Connection) -> None:
     # Writers are serialised at BEGIN: hash chains and two-reviewer races need that on SQLite.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    if conn.get_execution_options().get(READ_OPTION):
+        conn.exec_driver_sql("BEGIN DEFERRED")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _create_private(url: str) -> None:
+    """Create a new SQLite file 0600 before SQLite does (its WAL and shared-memory files take
+    the database file's mode)."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return
+    path = Path(u.database)
+    if not path.exists() and path.parent.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -147,6 +175,8 @@ def schema_revision(url: str | None = None) -> str | None:
             return MigrationContext.configure(conn).get_current_revision()
     except OperationalError as e:
         raise RegistryError(f"cannot open database {_safe(resolve_url(url))}: {e.orig}") from None
+    except DBAPIError as e:
+        raise RegistryError(db_error_line(e, url)) from None
 
 
 def migrate(url: str | None = None) -> tuple[str | None, str]:
@@ -159,10 +189,15 @@ def migrate(url: str | None = None) -> tuple[str | None, str]:
     """
     from alembic import command
 
+    from repatria.registry.chain import ensure_key, read_key
+
     url = resolve_url(url)
+    _create_private(url)
     before = schema_revision(url)
     engine = get_engine(url)
-    _run_alembic(engine, lambda cfg: command.upgrade(cfg, "head"))
+    keyed = before is not None and _has_column(engine, "audit_events", "row_hash")
+    key = read_key(ensure_key(url, may_create=not keyed))
+    _run_alembic(engine, lambda cfg: command.upgrade(cfg, "head"), chain_key=key)
     with _lock:
         _checked.discard(url)
     return before, head_revision()
@@ -175,19 +210,37 @@ def downgrade(url: str | None, revision: str) -> str | None:
     """
     from alembic import command
 
+    from repatria.registry.chain import key_path, read_key
+
     url = resolve_url(url)
-    _run_alembic(get_engine(url), lambda cfg: command.downgrade(cfg, revision))
+    try:
+        key: bytes | None = read_key(key_path(url))
+    except RegistryError:
+        key = None  # 0006's downgrade then leaves the seals keyed
+    _run_alembic(get_engine(url), lambda cfg: command.downgrade(cfg, revision), chain_key=key)
     with _lock:
         _checked.discard(url)
     return schema_revision(url)
 
 
-def _run_alembic(engine: Engine, step: Callable[[Any], None]) -> None:
+def _has_column(engine: Engine, table: str, column: str) -> bool:
+    insp = inspect(engine)
+    return insp.has_table(table) and column in {c["name"] for c in insp.get_columns(table)}
+
+
+def _run_alembic(
+    engine: Engine, step: Callable[[Any], None], *, chain_key: bytes | None = None
+) -> None:
+    def configured(conn: Connection) -> Config:
+        cfg = _alembic_config(conn)
+        cfg.attributes["chain_key"] = chain_key
+        return cfg
+
     if engine.dialect.name == "sqlite":
-        _migrate_sqlite(engine, step)
+        _migrate_sqlite(engine, lambda conn: step(configured(conn)))
     else:
         with engine.begin() as conn:
-            step(_alembic_config(conn))
+            step(configured(conn))
 
 
 def _driver_connection(conn: Connection) -> Any:
@@ -198,7 +251,7 @@ def _driver_connection(conn: Connection) -> Any:
     return raw
 
 
-def _migrate_sqlite(engine: Engine, step: Callable[[Any], None]) -> None:
+def _migrate_sqlite(engine: Engine, step: Callable[[Connection], None]) -> None:
     """A migration step on SQLite, with foreign keys off while batch mode copies tables.
 
     Batch mode rebuilds a table (copy, drop, rename); with foreign keys on, dropping a table
@@ -211,7 +264,7 @@ def _migrate_sqlite(engine: Engine, step: Callable[[Any], None]) -> None:
         raw.execute("PRAGMA foreign_keys = OFF")
         try:
             with conn.begin():
-                step(_alembic_config(conn))
+                step(conn)
                 broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
                     raise RegistryError(
@@ -240,16 +293,183 @@ def _require_schema(url: str) -> None:
 
 
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
-    """A session in one transaction: committed on success, rolled back on any error."""
+def session_scope(url: str | None = None, *, read: bool = False) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on any error.
+
+    ``read=True``: a read transaction (``BEGIN DEFERRED`` on SQLite, which in WAL mode never
+    waits for a writer). What a read must still write (its audit entry, see
+    :func:`defer_write`) is written after it, in a short write transaction of its own. A write
+    transaction first checks that the database's guards are in place (:func:`check_guards`).
+    Database errors become one :class:`RegistryError` line that never shows the statement or
+    its parameters (a row of genotypes).
+    """
+    url = resolve_url(url)
+    try:
+        _require_schema(url)
+        engine = get_engine(url)
+        session = Session(
+            engine.execution_options(**{READ_OPTION: True}) if read else engine,
+            expire_on_commit=False,
+            autoflush=True,
+        )
+        session.info["repatria_read"] = read
+        try:
+            with session.begin():
+                if not read:
+                    check_guards(session.connection())
+                yield session
+            deferred = session.info.pop("repatria_deferred", [])
+        finally:
+            session.close()
+        if deferred:
+            _run_deferred(url, deferred)
+    except (IntegrityError, RegistryError):
+        raise
+    except DBAPIError as e:
+        raise RegistryError(db_error_line(e, url)) from None
+
+
+_background: dict[str, Any] = {"on": False, "queue": None, "thread": None}
+
+
+def write_reads_in_background(on: bool = True) -> None:
+    """What reads must write (their audit entries) goes to one writer thread of this process.
+
+    For a long-running server: a reader then never waits for SQLite's write lock (held by a
+    long import) to answer. The entries are written in order, as soon as the lock is free, and
+    flushed when the process exits (:func:`flush_background_writes`). Off by default (the CLI
+    and the tests write them before the read returns).
+    """
+    _background["on"] = on
+
+
+def _writer_loop(q: Any) -> None:
+    while True:
+        item = q.get()
+        if item is None:
+            q.task_done()
+            return
+        url, writes = item
+        try:
+            with session_scope(url) as writer:
+                for write in writes:
+                    write(writer)
+        except Exception as e:  # noqa: BLE001 - one line on stderr, the loop goes on
+            import sys
+
+            print(f"error: an audit entry could not be written: {e}", file=sys.stderr)
+        finally:
+            q.task_done()
+
+
+def _run_deferred(url: str, writes: list[Callable[[Session], None]]) -> None:
+    if not _background["on"]:
+        with session_scope(url) as writer:
+            for write in writes:
+                write(writer)
+        return
+    import atexit
+    import queue
+
+    with _lock:
+        if _background["thread"] is None:
+            q: queue.Queue[Any] = queue.Queue()
+            t = threading.Thread(target=_writer_loop, args=(q,), daemon=True, name="audit")
+            t.start()
+            _background["queue"], _background["thread"] = q, t
+            atexit.register(flush_background_writes)
+    _background["queue"].put((url, writes))
+
+
+def flush_background_writes() -> None:
+    """Wait until every queued background write is written."""
+    q = _background["queue"]
+    if q is not None:
+        q.join()
+
+
+def defer_write(session: Session, write: Callable[[Session], None]) -> bool:
+    """In a read session, run ``write`` after it in a write transaction; ``False`` elsewhere."""
+    if not session.info.get("repatria_read"):
+        return False
+    session.info.setdefault("repatria_deferred", []).append(write)
+    return True
+
+
+def db_error_line(e: DBAPIError, url: str | None = None) -> str:
+    """One line for a database error: its kind and the driver's first line, no SQL, no values."""
+    first = str(e.orig).strip().splitlines()[0] if str(e.orig).strip() else type(e.orig).__name__
+    where = f" {_safe(resolve_url(url))}" if url else ""
+    if "file is not a database" in first or "malformed" in first:
+        return f"database{where} is corrupt ({first}); restore it with `repatria db restore FILE`"
+    # psycopg puts the offending row in DETAIL lines; only the first line is kept.
+    return f"the database{where} refused the operation: {first[:300]}"
+
+
+_REVIEW_LOGS = ("decisions", "association_decisions")
+_APPEND_ONLY = ("decisions", "association_decisions", "custody_events", "audit_events")
+# SQLite: the triggers of migration 0006 (the two-person rule, append-only logs).
+GUARD_TRIGGERS_SQLITE = frozenset(
+    {f"trg_{t}_rules_{e}" for t in _REVIEW_LOGS for e in ("INSERT", "UPDATE")}
+    | {f"trg_{t}_append_only_{e}" for t in _APPEND_ONLY for e in ("UPDATE", "DELETE")}
+)
+GUARD_TRIGGERS_POSTGRES = frozenset(
+    {f"trg_{t}_rules" for t in _REVIEW_LOGS} | {f"trg_{t}_append_only" for t in _APPEND_ONLY}
+)
+
+
+def missing_guards(conn: Connection) -> list[str]:
+    """What of the database's own guards is missing on this connection (empty: all there)."""
+    if conn.dialect.name == "sqlite":
+        missing = []
+        if conn.exec_driver_sql("PRAGMA foreign_keys").scalar() != 1:
+            missing.append("foreign keys are off on this SQLite connection")
+        names = {
+            r[0]
+            for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        }
+        gone = sorted(GUARD_TRIGGERS_SQLITE - names)
+        if gone:
+            missing.append(f"trigger(s) {', '.join(gone)} are missing")
+        return missing
+    rows = conn.exec_driver_sql(
+        "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D'"
+    )
+    gone = sorted(GUARD_TRIGGERS_POSTGRES - {r[0] for r in rows})
+    return [f"trigger(s) {', '.join(gone)} are missing or disabled"] if gone else []
+
+
+def check_guards(conn: Connection) -> None:
+    """Refuse, in one line, to write to a database whose guards are missing."""
+    missing = missing_guards(conn)
+    if missing:
+        raise RegistryError(
+            f"refusing to write: {'; '.join(missing)}; the two-person rule and the append-only "
+            "logs are not enforced (restore the database from a backup, or run `repatria db "
+            "init` on a copy to see what changed)"
+        )
+
+
+def missing_guards_of(url: str | None = None) -> list[str]:
+    """:func:`missing_guards` of the database at ``url``, on a connection of its own."""
     url = resolve_url(url)
     _require_schema(url)
-    session = Session(get_engine(url), expire_on_commit=False, autoflush=True)
     try:
-        with session.begin():
-            yield session
-    finally:
-        session.close()
+        with get_engine(url).connect() as conn:
+            return missing_guards(conn)
+    except DBAPIError as e:
+        raise RegistryError(db_error_line(e, url)) from None
+
+
+def require_guards(url: str | None = None) -> None:
+    """The check :func:`check_guards` makes, on its own (``repatria serve`` runs it first)."""
+    url = resolve_url(url)
+    _require_schema(url)
+    try:
+        with get_engine(url).connect() as conn:
+            check_guards(conn)
+    except DBAPIError as e:
+        raise RegistryError(db_error_line(e, url)) from None
 
 
 def has_table(url: str | None, name: str) -> bool:

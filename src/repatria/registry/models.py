@@ -167,6 +167,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Set when an admin disables the account (0006): no login, every token refused.
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class ImportBatch(Base):
@@ -641,6 +643,8 @@ class Decision(Base):
     decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of the candidate's evidence and the names it rests on (registry.chain, 0006).
+    context_digest: Mapped[str | None] = mapped_column(String(64))
 
     CHAIN = "decisions"
     CHAIN_FIELDS = (
@@ -652,6 +656,7 @@ class Decision(Base):
         "refers_to",
         "reason",
         "decided_at",
+        "context_digest",
     )
 
 
@@ -659,7 +664,8 @@ class AssociationDecision(Base):
     """One review step of a re-association, in its own append-only, hash-chained log.
 
     The same rules as :class:`Decision` (``_review_step_rules``, and the same two-person trigger
-    in the migration); ``refers_to`` is a row of this log.
+    of migration 0006: same subject, another user, a role allowed to act); ``refers_to`` is a
+    row of this log.
     """
 
     __tablename__ = "association_decisions"
@@ -678,6 +684,9 @@ class AssociationDecision(Base):
     decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of the re-association's samples, evidence and the names it rests on
+    # (registry.chain, 0006).
+    context_digest: Mapped[str | None] = mapped_column(String(64))
 
     CHAIN = "associations"
     CHAIN_FIELDS = (
@@ -689,6 +698,7 @@ class AssociationDecision(Base):
         "refers_to",
         "reason",
         "decided_at",
+        "context_digest",
     )
 
 
@@ -743,6 +753,8 @@ class CustodyEvent(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of the references and the recorder's name it rests on (registry.chain, 0006).
+    context_digest: Mapped[str | None] = mapped_column(String(64))
 
     CHAIN = "custody"
     CHAIN_FIELDS = (
@@ -757,6 +769,7 @@ class CustodyEvent(Base):
         "notes",
         "recorded_by_id",
         "recorded_at",
+        "context_digest",
     )
 
 
@@ -899,6 +912,13 @@ class AuditEvent(Base):
     entity: Mapped[str | None] = mapped_column(String(64))
     entity_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Chained since 0006 (registry.chain): the log of who saw what cannot be edited unseen.
+    seq: Mapped[int | None] = mapped_column(Integer, unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    CHAIN = "audit"
+    CHAIN_FIELDS = ("seq", "at", "user_name", "action", "entity", "entity_id", "detail")
 
 
 class ChainHead(Base):

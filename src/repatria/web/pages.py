@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from repatria.api.routes import CandidateId
 from repatria.api.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, allow, db_of
@@ -93,7 +94,13 @@ def login_submit(
             request, "The login form was out of date; please try again.", name, next, 403
         )
     try:
-        token, _user = auth.login(db_of(request), name.strip(), password, kind="session")
+        token, _user = auth.login(
+            db_of(request),
+            name.strip(),
+            password,
+            kind="session",
+            address=request.client.host if request.client else None,
+        )
     except AuthError as e:
         return _login_again(request, f"Could not log in: {e}.", name, next, 401)
     resp = RedirectResponse(_safe_next(next), status_code=303)
@@ -362,7 +369,9 @@ async def repatriate(
 ) -> Response:
     form = await request.form()
     remains = [str(r) for r in form.getlist("remains")]
-    rec = repatriation.repatriate(
+    # The service blocks on the database: run it off the event loop.
+    rec = await run_in_threadpool(
+        repatriation.repatriate,
         db_of(request),
         remains,
         actor=caller.name,

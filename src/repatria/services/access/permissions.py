@@ -99,6 +99,8 @@ def require(session: Session, actor: str | None, action: str) -> User:
             f"there is no user named {actor!r}; add one with "
             f"`repatria users add {actor} --role ROLE`"
         )
+    if user.disabled_at is not None:
+        raise PermissionDeniedError(f"the account of {user.name} is disabled; ask an admin")
     if user.role not in allowed:
         raise PermissionDeniedError(
             f"{user.name} is {_article(user.role)} {user.role} and may not "
@@ -140,7 +142,7 @@ def require_reader(session: Session, actor: str, action: str) -> User:
     """The user named ``actor``, if their role may perform the read ``action``."""
     user = session.execute(select(User).where(User.name == actor)).scalar_one_or_none()
     allowed = roles_for(action)
-    if user is None or user.role not in allowed:
+    if user is None or user.role not in allowed or user.disabled_at is not None:
         raise PermissionDeniedError(
             f"{actor} may not {action.replace('.', ' ')}; that needs the "
             f"{' or '.join(sorted(allowed))} role"

@@ -53,7 +53,7 @@ def add_user(db: str | None, name: str, role: str, *, actor: str | None = None) 
 
 def list_users(db: str | None) -> list[UserInfo]:
     """Every user, oldest first."""
-    with session_scope(db) as session:
+    with session_scope(db, read=True) as session:
         return [
             UserInfo(u.id, u.name, u.role)
             for u in session.execute(select(User).order_by(User.id)).scalars()

@@ -19,7 +19,7 @@ __all__ = ["identifications", "all_log10_lrs"]
 
 def identifications(db: str | None, *, actor: str) -> list[dict[str, Any]]:
     """Every confirmed, unrevoked identification with its LR, reviewer and date (case summary)."""
-    with session_scope(db) as session:
+    with session_scope(db, read=True) as session:
         reader(session, actor, "report.case")
         out = []
         for d, c, name in session.execute(
@@ -45,7 +45,7 @@ def identifications(db: str | None, *, actor: str) -> list[dict[str, Any]]:
 
 def all_log10_lrs(db: str | None, *, actor: str) -> list[float]:
     """log10 LR of every stored candidate (for the LR distribution plot)."""
-    with session_scope(db) as session:
+    with session_scope(db, read=True) as session:
         reader(session, actor, "report.case")
         return [
             float(v)

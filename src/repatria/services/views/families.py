@@ -34,7 +34,7 @@ def notifications_view(db: str | None, *, actor: str) -> NotificationsView:
 
     Family contacts are shown, so the read is audited.
     """
-    with session_scope(db) as session:
+    with session_scope(db, read=True) as session:
         user = reader(session, actor, "notifications.view")
         tasks = []
         for p in to_notify(session):

@@ -34,7 +34,7 @@ class RepatriationsView:
 
 def repatriations_view(db: str | None, *, actor: str) -> RepatriationsView:
     """Handovers with their remains and states, and the identified remains waiting for one."""
-    with session_scope(db) as session:
+    with session_scope(db, read=True) as session:
         reader(session, actor, "repatriations.view")
         done = []
         for rep in session.execute(select(Repatriation).order_by(Repatriation.id.desc())).scalars():

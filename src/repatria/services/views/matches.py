@@ -180,7 +180,7 @@ def match_detail(
     db: str | None, candidate_id: int, *, actor: str, action: str = "match.read"
 ) -> MatchDetail:
     """A candidate with its evidence, pedigree, alternatives and review; the read is audited."""
-    with session_scope(db) as session:
+    with session_scope(db, read=True) as session:
         user = reader(session, actor, action)
         c = session.get(CandidateMatch, candidate_id)
         if c is None:

@@ -27,7 +27,7 @@ class Dashboard:
 
 def dashboard(db: str | None, *, actor: str) -> Dashboard:
     """Persons and remains by state, and how much work waits in each queue."""
-    with session_scope(db) as session:
+    with session_scope(db, read=True) as session:
         reader(session, actor, "dashboard.view")
         persons = dict(
             session.execute(select(Person.status, func.count()).group_by(Person.status)).all()

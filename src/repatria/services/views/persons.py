@@ -50,7 +50,7 @@ def search_persons(
         )
     needle = fold(q.strip())
     limit = max(1, min(int(limit), 500))
-    with session_scope(db) as session:
+    with session_scope(db, read=True) as session:
         reader(session, actor, "persons.read")
         stmt = select(Person).order_by(Person.ref)
         if status:
@@ -98,7 +98,7 @@ class PersonDetail:
 
 def person_detail(db: str | None, ref: str, *, actor: str) -> PersonDetail:
     """A person's names, papers, candidate matches and state history; reading it is audited."""
-    with session_scope(db) as session:
+    with session_scope(db, read=True) as session:
         user = reader(session, actor, "persons.read")
         p = find(session, Person, ref)
         log_event(session, user.name, "person.read", "person", p.id)

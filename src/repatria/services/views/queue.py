@@ -35,7 +35,7 @@ class ReviewQueue:
 
 def review_queue(db: str | None, *, actor: str) -> ReviewQueue:
     """Candidates waiting for an analyst's proposal, and proposals waiting for a second person."""
-    with session_scope(db) as session:
+    with session_scope(db, read=True) as session:
         reader(session, actor, "review.queue")
         to_propose, to_review = open_candidates(session)
         proposers = dict(

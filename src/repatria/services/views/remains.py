@@ -34,7 +34,7 @@ def list_remains(
     status: str | None = None,
 ) -> tuple[list[RemainsSummary], list[str]]:
     """Remains filtered by recovery site, condition and state; and every site, for a filter list."""
-    with session_scope(db) as session:
+    with session_scope(db, read=True) as session:
         reader(session, actor, "remains.read")
         stmt = select(Remains).order_by(Remains.ref)
         if site:
@@ -85,7 +85,7 @@ class RemainsDetail:
 
 def remains_detail(db: str | None, ref: str, *, actor: str) -> RemainsDetail:
     """Remains with what was found with them, their samples, custody timeline and candidates."""
-    with session_scope(db) as session:
+    with session_scope(db, read=True) as session:
         user = reader(session, actor, "remains.read")
         r = find(session, Remains, ref)
         samples = (

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from repatria.errors import RegistryError
-from repatria.registry.db import display_url, head_revision, migrate, schema_revision
+from repatria.registry.backup import BackupResult
+from repatria.registry.backup import backup as _backup
+from repatria.registry.backup import restore as _restore
+from repatria.registry.db import (
+    display_url,
+    head_revision,
+    migrate,
+    schema_revision,
+    write_reads_in_background,
+)
+from repatria.registry.db import require_guards as _require_guards
 
-__all__ = ["InitResult", "init_database", "require_current_schema"]
+__all__ = [
+    "InitResult",
+    "init_database",
+    "require_current_schema",
+    "require_guards",
+    "prepare_server",
+    "backup_database",
+    "restore_database",
+]
 
 
 @dataclass(frozen=True)
@@ -44,3 +63,29 @@ def require_current_schema(db: str | None) -> str:
             "run `repatria db init` first"
         )
     return display_url(db)
+
+
+def require_guards(db: str | None) -> None:
+    """Refuse (one line) when the database's guards are missing: the two-person and append-only
+    triggers, or SQLite's foreign keys. ``repatria serve`` runs it before it listens."""
+    _require_guards(db)
+
+
+def prepare_server(db: str | None) -> str:
+    """Everything ``repatria serve`` checks and sets before it listens: the schema, the guards,
+    and reads' audit entries written by a background writer (readers never wait for a long
+    import's write lock). Returns the database's display URL."""
+    where = require_current_schema(db)
+    require_guards(db)
+    write_reads_in_background(True)
+    return where
+
+
+def backup_database(db: str | None, out: Path) -> BackupResult:
+    """A consistent copy of the registry in ``out`` (SQLite backup API, or pg_dump)."""
+    return _backup(db, out)
+
+
+def restore_database(db: str | None, file: Path) -> BackupResult:
+    """Replace the registry with the backup ``file`` (SQLite, or pg_restore)."""
+    return _restore(db, file)
