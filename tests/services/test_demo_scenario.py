@@ -78,3 +78,22 @@ def test_demo_command_recreates_its_sqlite_file(
         runner.invoke(app, ["account", "--json", "--db", "repatria-demo.sqlite"]).stdout
     )
     assert acc["tables"]["identification_runs"] == 1 and acc["tables"]["users"] == len(DEMO_USERS)
+
+
+def test_demo_prints_passwords_that_work_without_serving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Command contract (issue 18): `repatria demo --no-serve --json` prints the users with their
+    # passwords, and those passwords log in on the same file later, served or not.
+    from repatria.services.access.auth import login
+
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, ["demo", "--no-serve", "--json"])
+    assert r.exit_code == 0, r.output
+    users = json.loads(r.stdout)["users"]
+    assert {(u["name"], u["role"]) for u in users} == set(DEMO_USERS)
+    assert all(set(u) == {"name", "role", "password"} for u in users)
+    db = f"sqlite:///{tmp_path / 'repatria-demo.sqlite'}"
+    for u in users:
+        token, who = login(db, u["name"], u["password"])
+        assert token and who.name == u["name"]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from repatria.cli.output import command, console, print_json
+
+if TYPE_CHECKING:
+    from repatria.services.workflows.demo_scenario import DemoSummary
 
 
 @command
@@ -45,10 +49,11 @@ def demo(
                 "disposed": s.disposed,
                 "states": s.states,
                 "account": s.account.as_dict(),
+                "users": [{"name": n, "role": r, "password": s.passwords[n]} for n, r in s.users],
             }
         )
         if serve:
-            _serve(db, s.users, host, port)
+            _serve(db, s, host, port)
         return
     console.print(f"[bold]Repatria demo[/] loaded into {s.database}", highlight=False)
     for line in s.imports:
@@ -90,21 +95,26 @@ def demo(
         highlight=False,
         soft_wrap=True,
     )
+    _users_table(
+        s, f"demo users (log in at http://{host}:{port}/ after `repatria serve --db {db}`)"
+    )
     # Serving blocks until Ctrl-C, so by default it happens only for a person at a terminal.
     if serve if serve is not None else sys.stdin.isatty():
-        _serve(db, s.users, host, port)
+        _serve(db, s, host, port)
 
 
-def _serve(db: Path, demo_users: list[tuple[str, str]], host: str, port: int) -> None:
-    """Give the demo users passwords, print them with the address, and serve the demo database."""
-    from repatria.cli.serve_cmd import run_server
-    from repatria.services.access.auth import set_demo_passwords
-
-    passwords = set_demo_passwords(str(db), [name for name, _role in demo_users])
-    table = Table(title=f"demo users (log in at http://{host}:{port}/)")
+def _users_table(s: DemoSummary, title: str) -> None:
+    table = Table(title=title)
     for col in ("name", "role", "password"):
         table.add_column(col)
-    for name, role in demo_users:
-        table.add_row(name, role.replace("_", " "), passwords[name])
+    for name, role in s.users:
+        table.add_row(name, role.replace("_", " "), s.passwords[name])
     console.print(table)
+
+
+def _serve(db: Path, s: DemoSummary, host: str, port: int) -> None:
+    """Serve the demo database (its users' passwords were set when it was loaded)."""
+    from repatria.cli.serve_cmd import run_server
+
+    console.print(f"serving on http://{host}:{port}/ (Ctrl-C stops)", highlight=False)
     run_server(str(db), host, port)

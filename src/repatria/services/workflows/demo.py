@@ -8,6 +8,7 @@ never a server database.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from repatria.errors import ServiceError
@@ -21,7 +22,11 @@ DEMO_DATABASE = "repatria-demo.sqlite"
 
 
 def fresh_demo(path: str | Path = DEMO_DATABASE) -> DemoSummary:
-    """Delete the SQLite file ``path`` (and its journals) if it exists; load the demo into it."""
+    """Delete the SQLite file ``path`` (and its journals) if it exists; load the demo into it.
+
+    The demo users get their passwords (``demo-NAME``) here, whether or not the demo is served,
+    so a later ``repatria serve`` on the same file lets them log in.
+    """
     p = Path(path)
     if "://" in str(path):
         raise ServiceError(
@@ -39,4 +44,8 @@ def fresh_demo(path: str | Path = DEMO_DATABASE) -> DemoSummary:
         p.with_name(p.name + "-shm"),
     ):
         f.unlink(missing_ok=True)
-    return load_demo(str(p))
+    from repatria.services.access.auth import set_demo_passwords
+
+    summary = load_demo(str(p))
+    passwords = set_demo_passwords(str(p), [name for name, _role in summary.users])
+    return dataclasses.replace(summary, passwords=passwords)

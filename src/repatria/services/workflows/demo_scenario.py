@@ -85,6 +85,8 @@ class DemoSummary:
     agree_with_truth: tuple[int, int]  # confirmed identifications that match the simulation
     account: accounting.Account = field(repr=False)
     states: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: The demo users' passwords (public by design: a demo served on localhost), name -> password.
+    passwords: dict[str, str] = field(default_factory=dict)
 
 
 def demo_file(name: str) -> Any:
