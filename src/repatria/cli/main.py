@@ -6,17 +6,22 @@ import typer
 
 from repatria import __version__
 from repatria.cli import (
+    bodies_cmd,
+    case_cmd,
+    custody_cmd,
+    db_cmd,
     demo_cmd,
     dvi_cmd,
     kinship_cmd,
     lab_cmd,
     lineage_cmd,
     power_cmd,
-    registry_cmd,
+    review_cmd,
     screen_cmd,
     serve_cmd,
     simulate_cmd,
 )
+from repatria.cli.output import command
 
 app = typer.Typer(
     name="repatria",
@@ -35,7 +40,25 @@ app.command("screen")(screen_cmd.screen)
 app.command("fragments")(screen_cmd.fragments)
 app.command("serve")(serve_cmd.serve)
 app.command("power")(power_cmd.power)
-registry_cmd.register(app)
+# The registry commands (options shared in repatria.cli.registry_cmd).
+app.add_typer(db_cmd.db_app, name="db")
+app.command("login")(command(db_cmd.login_cmd))
+app.add_typer(db_cmd.users_app, name="users")
+app.add_typer(case_cmd.import_app, name="import")
+app.command("identify")(command(case_cmd.identify_cmd))
+app.add_typer(review_cmd.review_app, name="review")
+app.add_typer(bodies_cmd.bodies_app, name="bodies")
+app.add_typer(bodies_cmd.families_app, name="families")
+app.command("custody")(command(custody_cmd.custody_cmd))
+app.command("custody-history")(command(custody_cmd.custody_history_cmd))
+app.command("sample")(command(custody_cmd.sample_cmd))
+app.command("notify")(command(custody_cmd.notify_cmd))
+app.command("repatriate")(command(custody_cmd.repatriate_cmd))
+app.command("dispose")(command(custody_cmd.dispose_cmd))
+app.command("presume-dead")(command(custody_cmd.presume_dead_cmd))
+app.add_typer(custody_cmd.consent_app, name="consent")
+app.command("account")(command(custody_cmd.account_cmd))
+app.add_typer(db_cmd.audit_app, name="audit")
 
 
 def _version(value: bool) -> None:

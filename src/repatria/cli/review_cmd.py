@@ -1,0 +1,120 @@
+"""Registry commands: review (propose, confirm, reject, revoke, show).
+
+See :mod:`repatria.cli.registry_cmd` for the options they share.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import typer
+
+from repatria.cli.output import (
+    command,
+)
+from repatria.cli.proof import prove_actor
+from repatria.cli.registry_cmd import (
+    AsOpt,
+    DbOpt,
+    JsonOpt,
+    _out,
+    review,
+)
+
+__all__ = ["review_app"]
+
+review_app = typer.Typer(
+    help="Review candidate matches: propose, confirm, reject, revoke.", no_args_is_help=True
+)
+
+
+# ----------------------------------------------------------------------------- review
+
+CandArg = typer.Argument(..., help="The candidate match id.")
+ReasonOpt = typer.Option(None, "--reason", help="Why (required to reject or revoke).")
+
+
+def _review_out(result: Any, as_json: bool) -> None:
+    _out(
+        {**dataclasses.asdict(result), "message": result.message} if as_json else result,
+        as_json,
+        result.message,
+    )
+
+
+def _proven(actor: str, db: str | None) -> None:
+    """A decision's ``--as USER`` must be proven (:func:`repatria.cli.proof.prove_actor`)."""
+    prove_actor(actor, db)
+
+
+@review_app.command("propose")
+@command
+def review_propose(
+    candidate_id: int = CandArg,
+    actor: str = AsOpt,
+    reason: str | None = ReasonOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Propose a candidate for review (analyst)."""
+    _proven(actor, db)
+    _review_out(review.propose(db, candidate_id, actor=actor, reason=reason), as_json)
+
+
+@review_app.command("confirm")
+@command
+def review_confirm(
+    candidate_id: int = CandArg,
+    actor: str = AsOpt,
+    reason: str | None = ReasonOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Confirm a proposed candidate (a reviewer who did not propose it)."""
+    _proven(actor, db)
+    _review_out(review.confirm(db, candidate_id, actor=actor, reason=reason), as_json)
+
+
+@review_app.command("reject")
+@command
+def review_reject(
+    candidate_id: int = CandArg,
+    actor: str = AsOpt,
+    reason: str | None = ReasonOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Reject a proposed candidate, with a reason (a reviewer who did not propose it)."""
+    _proven(actor, db)
+    _review_out(review.reject(db, candidate_id, actor=actor, reason=reason or ""), as_json)
+
+
+@review_app.command("revoke")
+@command
+def review_revoke(
+    candidate_id: int = CandArg,
+    actor: str = AsOpt,
+    reason: str | None = ReasonOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Revoke a confirmed identification, with a reason; the person and remains are reopened."""
+    _proven(actor, db)
+    _review_out(review.revoke(db, candidate_id, actor=actor, reason=reason or ""), as_json)
+
+
+@review_app.command("show")
+@command
+def review_show(
+    candidate_id: int = CandArg, db: str | None = DbOpt, as_json: bool = JsonOpt
+) -> None:
+    """Show a candidate's review status and decisions."""
+    state = review.candidate_state(db, candidate_id)
+    lines = [
+        f"candidate {state.candidate_id} ({state.person_ref} = {state.remains_ref}): {state.status}"
+    ]
+    lines += [
+        f"  decision {i}: {k} by {u}" + (f" ({r})" if r else "") for i, k, u, r in state.decisions
+    ]
+    _out(state, as_json, "\n".join(lines))
