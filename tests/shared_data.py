@@ -34,6 +34,7 @@ def shared_path(relative: str) -> Path:
 
 REFERENCE_CASES = shared_path("reference-cases")
 CLAIMS_SAMPLE = shared_path("domain/published-claims.tsv")
+FREQUENCY_TABLES = shared_path("frequencies")
 CASE_NAMES = (
     "dvi-example",
     "example1",

@@ -15,7 +15,7 @@ import pytest
 
 from shared_data import BUNDLED, PROJECT, SHARED
 
-COPIED = ("reference-cases", "domain/published-claims.tsv")
+COPIED = ("reference-cases", "domain/published-claims.tsv", "frequencies")
 """What the copy holds, relative to ``../shared`` (and to ``tests/shared_copy``)."""
 
 
