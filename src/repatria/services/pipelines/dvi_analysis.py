@@ -50,7 +50,7 @@ class DVIAnalysis:
         for i in range(len(p.pm)):
             lr_rows.append(
                 [
-                    None if math.isnan(pw.log_lr[i, k]) else _exp(pw.log_lr[i, k])
+                    None if math.isnan(pw.log_lr[i, k]) else safe_exp(float(pw.log_lr[i, k]))
                     for k in range(len(p.missing))
                 ]
             )
@@ -103,10 +103,6 @@ class DVIAnalysis:
                 **self.notes,
             },
         }
-
-
-def _exp(x: float) -> float:
-    return safe_exp(x)
 
 
 def _bounds_dict(b: PosteriorBounds) -> dict[str, Any]:
