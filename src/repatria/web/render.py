@@ -28,6 +28,7 @@ NAV = (
     ("/persons", "Missing persons", "persons.read"),
     ("/remains", "Remains", "remains.read"),
     ("/review", "Review queue", "review.queue"),
+    ("/runs", "Runs", "jobs.view"),
     ("/notifications", "Notifications", "notifications.view"),
     ("/repatriations", "Repatriations", "repatriations.view"),
     ("/accounting", "Accounting", "account.view"),
