@@ -230,3 +230,23 @@ def test_api_docs_work_with_no_outside_host(page, server) -> None:  # noqa: ANN0
     assert outside == []
     assert not [e for e in errors if "Content Security Policy" in e]
     page.screenshot(path=str(SHOTS / "api-docs.png"), full_page=False)
+
+
+def test_map_draws_with_no_network(page, server) -> None:  # noqa: ANN001
+    base, _ = server
+    page.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith(base) else route.abort(),
+    )
+    walk = Walk(page, base)
+    walk.login("cas")
+    page.get_by_role("link", name="Map").click()
+    page.wait_for_url("**/map")
+    assert page.locator("svg circle").count() == 3
+    box = page.locator("figure.map svg").bounding_box()
+    assert box is not None and box["width"] > 600
+    walk.shot("map")
+    page.set_viewport_size({"width": 390, "height": 844})
+    box = page.locator("figure.map svg").bounding_box()
+    assert box is not None and box["width"] <= 390
+    walk.shot("map-390px")

@@ -25,6 +25,7 @@ def create_app(db: str | None = None) -> FastAPI:
     """
     from repatria.web.pages import router as web_router
     from repatria.web.pages_jobs import router as jobs_pages
+    from repatria.web.pages_map import router as map_pages
     from repatria.web.render import mount_static
 
     app = FastAPI(
@@ -45,6 +46,7 @@ def create_app(db: str | None = None) -> FastAPI:
     app.include_router(jobs_router, prefix=API_PREFIX)
     app.include_router(web_router, include_in_schema=False)
     app.include_router(jobs_pages, include_in_schema=False)
+    app.include_router(map_pages, include_in_schema=False)
     mount_static(app)
     app.add_middleware(SecurityHeaders, docs_path=f"{API_PREFIX}/docs")
     return app

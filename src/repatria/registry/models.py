@@ -868,12 +868,19 @@ class Grave(Base):
     """A grave as a record (cemetery, plot, number), so a numbered grave can be found again."""
 
     __tablename__ = "graves"
-    __table_args__ = (UniqueConstraint("cemetery", "plot", "number"),)
+    __table_args__ = (
+        UniqueConstraint("cemetery", "plot", "number"),
+        CheckConstraint("lat IS NULL OR (lat >= -90 AND lat <= 90)", name="lat"),
+        CheckConstraint("lon IS NULL OR (lon >= -180 AND lon <= 180)", name="lon"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cemetery: Mapped[str] = mapped_column(String(300))
     plot: Mapped[str] = mapped_column(String(64), default="")
     number: Mapped[str] = mapped_column(String(64))
+    # Where the grave is, for the map (issue 18); a cemetery's coordinates will do.
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
