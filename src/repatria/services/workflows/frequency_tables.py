@@ -98,9 +98,9 @@ def table_by_spec(session: Session, spec: str | None) -> FrequencyTable:
         return table
     newest = select(FrequencyTable).order_by(FrequencyTable.id.desc()).limit(1)
     for stmt in (newest.where(FrequencyTable.origin == "case"), newest):
-        table = session.execute(_with_markers(stmt)).scalars().first()
-        if table is not None:
-            return table
+        found: FrequencyTable | None = session.execute(_with_markers(stmt)).scalars().first()
+        if found is not None:
+            return found
     raise ServiceError(
         "the registry has no frequency table with markers; import a case first "
         "(`repatria import case PATH`) or a table (`repatria frequencies import`)"
@@ -321,7 +321,7 @@ def import_frequencies(
             file=p.name,
             file_sha256=res.sha256,
             layout=res.layout,
-            markers=len(rows),
+            n_markers=len(rows),
             supersedes=row.supersedes_id,
         )
         return FrequencyImport(_version(session, row), False, renamed)
