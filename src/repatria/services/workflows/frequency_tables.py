@@ -8,8 +8,9 @@ NAME:
 
 - each marker's frequencies are rescaled to sum to exactly 1 (tables are rounded) and its
   alleles sorted, with no mutation model (a table file has none);
-- the **content digest** is the SHA-256 of the stored markers (names, alleles, frequencies),
-  so the same table in another layout, encoding or line ending is the same content;
+- the **content digest** is the SHA-256 of the stored markers (names, alleles, frequencies;
+  markers by name), so the same table in another layout, marker order, encoding or line
+  ending is the same content;
 - the first import of NAME is version 1; changed content is version + 1, superseding the
   previous version (which stays, with the runs that read it); the same content again is a
   no-op that says which version holds it;
@@ -195,7 +196,8 @@ class FrequencyImport:
 def _content_digest(rows: list[dict[str, Any]]) -> str:
     # Its own domain, so an imported table never shares a digest with a case's markers (which
     # case imports and screen runs look up by digest).
-    doc = {"kind": "repatria frequency table", "markers": rows}
+    # Marker order is the file's, not the table's content: the digest reads them by name.
+    doc = {"kind": "repatria frequency table", "markers": sorted(rows, key=lambda r: r["name"])}
     text = json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
