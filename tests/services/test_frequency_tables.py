@@ -158,8 +158,7 @@ def test_runs_record_the_table_version_and_identify_takes_a_named_table(
     v2 = identify(db, actor="ana", frequency_table="pop")
     assert _table(db, _run(db, v2.run).frequency_table_id).version == 2
     assert v2.changes and all(
-        "other frequency table: pop version 2 (was pop version 1)" in ch["why"]
-        for ch in v2.changes
+        "other frequency table: pop version 2 (was pop version 1)" in ch["why"] for ch in v2.changes
     )
     v1 = identify(db, actor="ana", frequency_table="pop@1")
     assert _run(db, v1.run).frequency_table_id == t1.id

@@ -137,9 +137,7 @@ def test_an_unknown_sample_ref_at_the_end_refuses_the_whole_import(
     assert _counts(case_db) == before and _state(case_db, "V3") == before_v3
 
 
-def test_a_kit_conflict_is_refused_with_every_conflict_listed(
-    case_db: str, tmp_path: Path
-) -> None:
+def test_a_kit_conflict_is_refused_with_every_conflict_listed(case_db: str, tmp_path: Path) -> None:
     a = tmp_path / "a.txt"
     a.write_text(HEADER + "V3\tL01\t10\t11\nV3\tL02\t12\t13\nV3\tL03\t14\t15\nV2\tL01\t10\t10\n")
     b = tmp_path / "b.txt"
