@@ -54,6 +54,7 @@ from repatria.registry.models import (
 from repatria.registry.models import Genotype as GenotypeRow
 from repatria.registry.queries import existing, usable_profiles
 from repatria.services.workflows.consensus import combine_profiles
+from repatria.services.workflows.frequency_tables import table_by_spec
 
 __all__ = [
     "RegistryProblem",
@@ -118,8 +119,6 @@ def markers_from_rows(rows: list[MarkerDefinition]) -> tuple[Marker, ...]:
 
 def _frequency_table(session: Session, name: str | None) -> FrequencyTable:
     # NAME, NAME@VERSION or the default (the newest case's own markers): one rule, there.
-    from repatria.services.workflows.frequency_tables import table_by_spec
-
     return table_by_spec(session, name)
 
 
