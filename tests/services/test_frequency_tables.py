@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 from exchange_case import ALLELES, MARKERS, write_case
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from repatria.errors import FormatError, NotFoundError, PermissionDeniedError, ServiceError
+from repatria.formats.frequency_resource import parse_frequency_resource
 from repatria.registry.db import session_scope
 from repatria.registry.models import AuditEvent, FrequencyTable, IdentificationRun
 from repatria.services.workflows.case_import import import_case
@@ -20,6 +23,7 @@ from repatria.services.workflows.frequency_tables import (
     import_frequencies,
     list_frequency_tables,
     show_frequency_table,
+    stored_rows,
 )
 from repatria.services.workflows.identify import identify
 
@@ -177,3 +181,54 @@ def test_a_case_table_name_cannot_be_taken(db: str, tmp_path: Path) -> None:
         import_frequencies(
             db, _table_file(tmp_path / "t.tsv", 0.1), name=case_table.name, source="s", actor="ana"
         )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    tables=st.dictionaries(
+        st.sampled_from(["D8S1179", "vWA", "TH01", "FGA", "D21S11"]),
+        st.lists(st.integers(min_value=1, max_value=50), min_size=1, max_size=6),
+        min_size=1,
+    ),
+    seed=st.randoms(use_true_random=False),
+)
+def test_the_content_digest_is_the_content_not_the_layout_or_order(tables, seed) -> None:
+    # Property: the same frequencies written long or as Familias' list, markers and alleles in
+    # any order, give one digest; changing one frequency changes it.
+    freqs = {}
+    for m, weights in tables.items():
+        total = sum(weights)
+        freqs[m] = {str(8 + k): w / total for k, w in enumerate(weights)}
+
+    def long_text(order: list[str]) -> bytes:
+        rows = ["marker\tallele\tfrequency"]
+        for m in order:
+            items = list(freqs[m].items())
+            seed.shuffle(items)
+            rows += [f"{m}\t{a}\t{f!r}" for a, f in items]
+        return ("\n".join(rows) + "\n").encode()
+
+    def list_text(order: list[str]) -> bytes:
+        blocks = ["\n".join([m] + [f"{a}\t{f!r}" for a, f in freqs[m].items()]) for m in order]
+        return ("\n\n".join(blocks) + "\n").encode()
+
+    order = list(freqs)
+    shuffled = order[:]
+    seed.shuffle(shuffled)
+    digests = {
+        stored_rows(parse_frequency_resource(text, "t.txt", layout=layout))[1]
+        for text, layout in (
+            (long_text(order), "long"),
+            (long_text(shuffled), "long"),
+            (list_text(shuffled), "list"),
+        )
+    }
+    assert len(digests) == 1
+    m = order[0]
+    if len(freqs[m]) > 1:
+        a, b = list(freqs[m])[:2]
+        fa, fb = freqs[m][a], freqs[m][b]
+        if abs(fa - fb) > 1e-3:
+            freqs[m][a], freqs[m][b] = fb, fa
+            changed = stored_rows(parse_frequency_resource(long_text(order), "t.txt"))[1]
+            assert changed not in digests

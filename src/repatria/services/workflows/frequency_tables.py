@@ -37,7 +37,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from repatria.errors import NotFoundError, RegistryError, ServiceError
-from repatria.formats.frequency_resource import LAYOUTS, read_frequency_resource
+from repatria.formats.frequency_resource import (
+    LAYOUTS,
+    FrequencyResource,
+    read_frequency_resource,
+)
 from repatria.registry.db import session_scope
 from repatria.registry.models import FrequencyTable, IdentificationRun, MarkerDefinition, User
 from repatria.services.access.audit import log_event
@@ -53,6 +57,7 @@ __all__ = [
     "table_by_spec",
     "split_spec",
     "table_label",
+    "stored_rows",
 ]
 
 
@@ -193,6 +198,13 @@ class FrequencyImport:
         }
 
 
+def stored_rows(res: FrequencyResource) -> tuple[list[dict[str, Any]], str]:
+    """A table's ``marker_definitions`` rows (rescaled, alleles sorted) and its content digest."""
+    table = res.table()
+    _, rows = marker_rows(tuple(table.marker(m) for m in res.markers))
+    return rows, _content_digest(rows)
+
+
 def _content_digest(rows: list[dict[str, Any]]) -> str:
     # Its own domain, so an imported table never shares a digest with a case's markers (which
     # case imports and screen runs look up by digest).
@@ -267,10 +279,7 @@ def import_frequencies(
     res = read_frequency_resource(
         p, name=name, source=source.strip(), layout=layout, population=population
     )
-    table = res.table()
-    markers = tuple(table.marker(m) for m in res.markers)
-    _, rows = marker_rows(markers)
-    digest = _content_digest(rows)
+    rows, digest = stored_rows(res)
     renamed = {w: c for w, c in res.marker_names.items() if w != c}
     with session_scope(db) as session:
         user = require(session, actor, "frequencies.import")
