@@ -199,3 +199,37 @@ def test_a_file_already_imported_among_new_ones_is_refused(case_db: str, tmp_pat
     b.write_text(HEADER + _lines("V2", people()["M2"], MARKERS))
     with pytest.raises(ServiceError, match="a.txt was already imported"):
         import_lab(case_db, [a, b], actor="ana")
+
+
+def _cmf(specimen: str, genotypes: dict[str, tuple[str, str]]) -> str:
+    loci = "".join(
+        f"<LOCUS><LOCUSNAME>{m}</LOCUSNAME>"
+        + "".join(f"<ALLELE><ALLELEVALUE>{a}</ALLELEVALUE></ALLELE>" for a in g)
+        + "</LOCUS>"
+        for m, g in genotypes.items()
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<CODISImportFile><KIT>GlobalFiler</KIT>'
+        f"<SPECIMEN><SPECIMENID>{specimen}</SPECIMENID>{loci}</SPECIMEN></CODISImportFile>\n"
+    )
+
+
+def test_a_cmf_file_and_a_table_merge_on_one_sample(case_db: str, tmp_path: Path) -> None:
+    u3 = people()["U3"]
+    table = tmp_path / "kitA.txt"
+    table.write_text(HEADER + _lines("V3", u3, MARKERS[:8]))
+    cmf = tmp_path / "kitB.xml"
+    cmf.write_text(_cmf("V3", {m: u3[m] for m in MARKERS[6:]}))
+    done = import_lab(case_db, [table, cmf], actor="ana", kits=["Identifiler", "GlobalFiler"])
+    (s,) = done.samples
+    assert (s.sample, s.action, s.kits, s.markers) == (
+        "V3",
+        "unchanged",  # the case typed V3 fully already, the same way
+        ("Identifiler", "GlobalFiler"),
+        12,
+    )
+    unknown = tmp_path / "unknown.xml"
+    unknown.write_text(_cmf("PM-404", {"L01": ("10", "11")}))
+    with pytest.raises(FormatError) as e:
+        import_lab(case_db, [unknown], actor="ana")
+    assert e.value.field == "SPECIMENID" and e.value.file == str(unknown)
