@@ -363,15 +363,34 @@ class Association(Base):
 
 
 class FrequencyTable(Base):
-    """An allele frequency table used by identification runs, by its id and content hash."""
+    """An allele frequency table used by identification runs, by its id and content hash.
+
+    A case's own markers are one row (``origin`` "case", version 1). A table imported on its own
+    (``repatria frequencies import``, origin "import") is versioned under its name: changed
+    content is a new row (``version`` + 1, ``supersedes_id`` the old one), so a run's
+    ``frequency_table_id`` names the exact version it read (0010).
+    """
 
     __tablename__ = "frequency_tables"
+    __table_args__ = (
+        UniqueConstraint("name", "version"),
+        CheckConstraint("origin IN ('case', 'import')", name="origin"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
     source: Mapped[str | None] = mapped_column(Text)
     sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("frequency_tables.id"), unique=True
+    )
+    origin: Mapped[str] = mapped_column(String(16), default="case", server_default="case")
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str | None] = mapped_column(String(500))
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    layout: Mapped[str | None] = mapped_column(String(16))
 
 
 class MarkerDefinition(Base):
