@@ -268,3 +268,21 @@ def test_joint_follows_the_model_in_a_family_with_two_mps() -> None:
         float(np.sum(prob.pm_logliks[v])) for v in ("V1", "V2")
     )
     assert math.log(both.lr) == pytest.approx(num - den, abs=1e-12)
+
+
+def test_dvi_solve_steps_keep_the_models() -> None:
+    """Every reduced problem of dviSolve keeps its PMs' models: the first step's pairwise LRs are
+    those of the whole problem under the model, and the conclusions are reached."""
+    from repatria.kinship.conclusions import dvi_solve
+
+    rng = np.random.default_rng(3)
+    p = simulate_dvi(standard_markers(8), 6, 5, rng).problem
+    q = with_pm(p, burn(p, rng, 0.3), {v: DropoutModel(0.3) for v in p.pm})
+    res = dvi_solve(q)
+    first = res.lr_matrix_first
+    assert first is not None
+    want = pairwise_lr(q.subset(pm=first.pm, missing=first.missing))
+    kept = ~np.isnan(first.log_lr)  # pairings the exclusions left
+    assert kept.any()
+    assert np.array_equal(first.log_lr[kept], want.log_lr[kept])
+    assert {row["sample"] for row in res.tables()["pm"]} == set(q.pm)
