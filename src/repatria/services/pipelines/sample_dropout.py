@@ -8,7 +8,8 @@ sample with a probability above 0 is typed under :class:`repatria.kinship.dropou
 (no drop-in).
 
 A sample counts as *degraded* when at least :data:`DEGRADED_SHARE` of the markers typed in some
-PM sample of the case failed in it (no peak); single peaks of a degraded sample typed exactly are
+PM sample of the case failed in it (no peak), the case typing at least :data:`MIN_KIT` markers
+(a handful of markers says nothing about degradation); single peaks of a degraded sample typed exactly are
 read as homozygotes, which dropout may have made of heterozygotes: :func:`degraded_warning`.
 """
 
@@ -23,6 +24,7 @@ from repatria.kinship.dvi import DVIProblem
 
 __all__ = [
     "DEGRADED_SHARE",
+    "MIN_KIT",
     "DROPOUT_MODEL",
     "check_dropout",
     "sample_dropout",
@@ -34,6 +36,8 @@ __all__ = [
 
 #: Share of failed markers from which a sample is degraded.
 DEGRADED_SHARE = 0.2
+#: Markers the case must type for degradation to be judged (forensic kits type 15 to 24).
+MIN_KIT = 10
 
 DROPOUT_MODEL = (
     "allelic dropout per allele copy d (a homozygote's peak lost with d^2), no drop-in; a single "
@@ -89,7 +93,7 @@ def degraded_samples(problem: DVIProblem, set_for: Collection[str] = ()) -> list
     """PM samples typed exactly, without a dropout set for them (``set_for``: samples whose
     ``pm.tsv`` cell says so, 0 included), that are degraded and show a single peak."""
     kit = {name for prof in problem.pm_profiles.values() for name, g in prof.items() if any(g)}
-    if not kit:
+    if len(kit) < MIN_KIT:
         return []
     out = []
     for v in problem.pm:
