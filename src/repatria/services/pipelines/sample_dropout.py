@@ -9,8 +9,9 @@ sample with a probability above 0 is typed under :class:`repatria.kinship.dropou
 
 A sample counts as *degraded* when at least :data:`DEGRADED_SHARE` of the markers typed in some
 PM sample of the case failed in it (no peak), the case typing at least :data:`MIN_KIT` markers
-(a handful of markers says nothing about degradation); single peaks of a degraded sample typed exactly are
-read as homozygotes, which dropout may have made of heterozygotes: :func:`degraded_warning`.
+(a handful of markers says nothing about degradation); single peaks of a degraded sample typed
+exactly are read as homozygotes, which dropout may have made of heterozygotes:
+:func:`degraded_warning`.
 """
 
 from __future__ import annotations
