@@ -420,7 +420,7 @@ def find_fragments(
     progress: Progress | None = None,
     sample_dropout: Mapping[str, float] | None = None,
     exhaustive: bool = True,
-    rounds: int = 3,
+    rounds: int = 5,
 ) -> FragmentResult:
     """Groups of PM samples believed to come from one body (see the module docstring).
 

@@ -22,6 +22,10 @@ if TYPE_CHECKING:  # fragments imports this module
 
 UNTYPED, SINGLE = -2, -1
 
+#: Markers per band of the second search: triples collide by chance about as rarely as the
+#: first search's bands, so its candidates stay few; more rounds make up for their reliability.
+EXTRA_BAND_SIZE = 3
+
 
 def _more_bands(
     bands: list[list[int]], n_markers: int, band_size: int, rounds: int
@@ -100,7 +104,7 @@ def _second_search(
 
     Two samples whose first-search masks are disjoint hold between them at most as many
     reliable bands as there are bands, so one of them holds at most half: those samples
-    (``weak``) are searched again, their pairs only, on :func:`_more_bands` (pairs of markers).
+    (``weak``) are searched again, their pairs only, on :func:`_more_bands`.
     A pair left with disjoint masks after both is checked exactly (:func:`_disjoint_pairs`).
     """
     first = _reliable_bands(model, enc, bands, skipped)
@@ -108,7 +112,7 @@ def _second_search(
     weak = np.asarray(count * 2 <= len(bands))
     if not weak.any() or len(bands) >= 63:
         return first, weak, cand, bands
-    extra = _more_bands(bands, enc.a.shape[1], 2, rounds)[: 63 - len(bands)]
+    extra = _more_bands(bands, enc.a.shape[1], EXTRA_BAND_SIZE, rounds)[: 63 - len(bands)]
     if not extra:
         return first, weak, cand, bands
     more, skipped2 = _candidate_pairs(enc, extra, max_bucket, only=weak)
