@@ -456,6 +456,10 @@ class Donor(Base):
     consent_withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
     withdrawal_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # "Does not want to be contacted" (0008): never offered or accepted as the one to notify.
+    contact_declined_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    contact_declined_reason: Mapped[str | None] = mapped_column(Text)
+    contact_declined_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -808,6 +812,8 @@ class Notification(Base):
     method: Mapped[str] = mapped_column(String(16))
     notified_on: Mapped[str] = mapped_column(String(32))
     sensitive_notes: Mapped[str | None] = mapped_column(Text)
+    # The donor told, when the recipient is one of the reference donors (0008).
+    recipient_donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -860,6 +866,8 @@ class Disposition(Base):
     place: Mapped[str | None] = mapped_column(String(300))
     occurred_on: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
+    # Why the body went while candidates for it were still open (0008); none: there were none.
+    open_candidates_reason: Mapped[str | None] = mapped_column(Text)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -929,3 +937,25 @@ class ChainHead(Base):
     chain: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+# --------------------------------------------------------------------------- notification (0008)
+
+
+class NotificationException(Base):
+    """An identified person's family not told, and why: who decided it, for which identification.
+
+    It takes the family off "Families to tell" without pretending they were told; ``cause``
+    names what it let through (``repatriation:12``, ``disposition:3``), or nothing when it was
+    recorded on its own.
+    """
+
+    __tablename__ = "notification_exceptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    cause: Mapped[str | None] = mapped_column(String(64))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
