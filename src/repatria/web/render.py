@@ -30,6 +30,7 @@ NAV = (
     ("/review", "Review queue", "review.queue"),
     ("/notifications", "Notifications", "notifications.view"),
     ("/repatriations", "Repatriations", "repatriations.view"),
+    ("/flagged", "Flagged by consent", "flagged.read"),
     ("/accounting", "Accounting", "account.view"),
 )
 
