@@ -145,7 +145,7 @@ def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> N
         "recovered": 4,
         "sampled": 2,
         "identified": 2,
-        "notified": 1,
+        "notified": 2,
         "repatriated": 2,
         "disposed": 0,
         "unaccounted": 2,

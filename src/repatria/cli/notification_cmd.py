@@ -24,24 +24,22 @@ def to_tell_cmd(actor: str = AsOpt, db: str | None = DbOpt, as_json: bool = Json
     if as_json:
         print_json(dataclasses.asdict(v))
         return
-    console.print(v.summary, highlight=False)
+    typer.echo(v.summary)
     for t in v.tasks:
         offer = ", ".join(
             f"{r['donor']} ({r['relationship'] or 'relative'})" for r in t.contactable
         )
         declined = [r["donor"] for r in t.references if r["declines_contact"]]
-        console.print(
+        typer.echo(
             f"to tell\t{t.person_ref}\t{t.person_name}\t{t.person_status}\t"
             f"contacts: {offer or 'none recorded'}"
-            + (f"\tdo not contact: {', '.join(declined)}" if declined else ""),
-            highlight=False,
+            + (f"\tdo not contact: {', '.join(declined)}" if declined else "")
         )
     for e in v.exceptions:
-        console.print(
+        typer.echo(
             f"not told\t{e['person_ref']}\t{e['reason']}\tby {e['by']}\t{e['at'][:10]}"
             + (f"\t{e['cause']}" if e["cause"] else "")
-            + ("\t(told since)" if e["told_since"] else ""),
-            highlight=False,
+            + ("\t(told since)" if e["told_since"] else "")
         )
 
 

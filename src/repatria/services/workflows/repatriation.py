@@ -339,6 +339,11 @@ def dispose(
         lock_head(session, CustodyEvent.CHAIN)
         body = body_by_ref(session, remains_ref, lock=True)
         person = _identified_person(session, body)
+        # Move first: a refused transition must be the error, not the disposition's unique key.
+        changes = [move(session, body, "disposed", actor=user, reason=reason)]
+        if person is not None:
+            changes.append(move(session, person, "disposed", actor=user, reason=reason))
+        # Then the order of things (the transaction rolls back the moves on a refusal).
         pending = [] if kind == "held" else open_candidates_of(session, body)
         if pending and despite_open_candidates is None:
             raise ServiceError(
@@ -351,10 +356,6 @@ def dispose(
         not_told = untold(session, [person.id]) if person is not None and kind != "held" else []
         if not_told and without_notification is None:
             raise untold_refusal(not_told, f"{kind} of body {body.ref}")
-        # Move first: a refused transition must be the error, not the disposition's unique key.
-        changes = [move(session, body, "disposed", actor=user, reason=reason)]
-        if person is not None:
-            changes.append(move(session, person, "disposed", actor=user, reason=reason))
         g = _grave(session, cemetery, plot, grave)
         d = Disposition(
             body_id=body.id,
