@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from registry_samples import setup_case
 from sqlalchemy import select
 
@@ -302,3 +304,31 @@ def test_identifications_resting_on_a_withdrawn_donor_are_flagged(db: str, tmp_p
     with pytest.raises(ServiceError, match="lia may not flagged read"):
         flagged_identifications(db, actor="lia")
     assert "flagged.read" in [a for a, _ in _actions(db)]
+
+
+# ------------------------------------------------------------------ disclosure (pure)
+
+
+def test_relationship_findings_are_read_from_checks_and_warnings() -> None:
+    from repatria.services.workflows.disclosure import relationship_findings
+
+    finding = "misattributed relationship: exclusions concentrate on D1 (father)"
+    assert relationship_findings(None) == []
+    assert relationship_findings({"checks": ["sex conflict"], "warnings": ["LR0 = 3"]}) == []
+    assert relationship_findings({"checks": ["misattributed relationship"]}) == [
+        "misattributed relationship"
+    ]
+    assert relationship_findings(
+        {"checks": [{"check": "misattributed relationship", "message": finding}]}
+    ) == [finding]
+    assert relationship_findings({"warnings": [finding]}) == [finding]
+
+
+@given(st.lists(st.text(max_size=30) | st.just("Misattributed relationship of D1"), max_size=6))
+def test_nothing_about_relatives_reaches_a_family_unless_allowed(texts: list[str]) -> None:
+    from repatria.services.workflows.disclosure import for_family
+
+    kept = for_family(texts, allowed=False)
+    assert all("misattributed" not in t.casefold() for t in kept)
+    assert [t for t in texts if "misattributed" not in t.casefold()] == kept
+    assert for_family(texts, allowed=True) == texts
