@@ -91,7 +91,20 @@ def test_an_exchange_from_import_to_coffin_and_grave(cli_db: str, tmp_path: Path
         c["person"] not in ("M1", "M2") for c in run3["candidates"]
     )
 
-    # M1 goes home in one coffin: both his recovered items go with him
+    # M1 goes home in one coffin: both his recovered items go with him, once his family is told
+    handover = ("repatriate", "--remains", "V1A", "--kind", "handover", "--counterpart", "f")
+    refused(
+        db,
+        *handover,
+        "--on",
+        "2025-06-01",
+        "--as",
+        "cas",
+        match="handover refused: the family of M1 (M1) has not been told",
+    )
+    for person in ("M1", "M2"):
+        told = ("notify", person, "--recipient", "the father", "--method", "in_person")
+        ok(db, *told, "--on", "2025-05-30", "--as", "lia")
     rep = json.loads(
         ok(
             db,

@@ -14,6 +14,7 @@ from repatria.registry.models import PedigreeMember, Profile, ReferenceFamily
 from repatria.services.workflows import bodies, review
 from repatria.services.workflows.case_import import import_case
 from repatria.services.workflows.identify import identify
+from repatria.services.workflows.notification import notify_family
 from repatria.services.workflows.repatriation import repatriate
 
 
@@ -79,6 +80,7 @@ def test_a_body_handed_over_cannot_lose_its_fragments(db: str, tmp_path: Path) -
             counterpart="f",
             occurred_on="2025-01-01",
         )
+    notify_family(db, "M1", actor="lia", recipient="f", method="phone", notified_on="2025-01-01")
     rec = repatriate(
         db, ["V1B"], actor="cas", kind="handover", counterpart="f", occurred_on="2025-01-01"
     )  # an item of the body names the body

@@ -90,6 +90,9 @@ def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> N
             counterpart="DPRK",
             occurred_on="2025-04-01",
         )
+    notify_family(
+        db, "P-0002", actor="lia", recipient="the family", method="letter", notified_on="2025-03-02"
+    )
     rep = repatriate(
         db,
         ["R-0001", "R-0002"],
@@ -110,6 +113,7 @@ def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> N
         place="Kursk cemetery, plot 7",
         occurred_on="2025-05-01",
         reason="unidentified after two runs",
+        despite_open_candidates="the candidate P-0004 is weak; burial cannot wait",
     )
 
     with session_scope(db) as s:
@@ -141,7 +145,7 @@ def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> N
         "recovered": 4,
         "sampled": 2,
         "identified": 2,
-        "notified": 1,
+        "notified": 2,
         "repatriated": 2,
         "disposed": 0,
         "unaccounted": 2,
@@ -187,7 +191,13 @@ def test_refused_transitions_are_one_sentence(db: str, tmp_path: Path) -> None:
         "presumed dead it can only become identified or missing"
     )
     dispose(
-        db, "R-0001", actor="cas", kind="burial", occurred_on="2025-05-01", reason="unidentified"
+        db,
+        "R-0001",
+        actor="cas",
+        kind="burial",
+        occurred_on="2025-05-01",
+        reason="unidentified",
+        despite_open_candidates="the only candidate is weak",
     )
     with pytest.raises(ServiceError, match="body R-0001 is disposed and cannot become disposed"):
         dispose(db, "R-0001", actor="cas", kind="cremation", occurred_on="2025-05-02", reason="x")

@@ -133,3 +133,57 @@ def test_map_draws_with_no_network(page, server) -> None:  # noqa: ANN001
     box = page.locator("figure.map svg").bounding_box()
     assert box is not None and box["width"] <= 390
     walk.shot("map-390px")
+
+
+def test_notification_before_handover_in_a_browser(page, server, surface_db) -> None:  # noqa: ANN001
+    """A handover of a soldier whose family is not told is refused in words; the liaison
+    officer records the notification; the same handover then goes through."""
+    from repatria.services.workflows import review
+
+    base, ids = server
+    cand = ids["p1_r1"]
+    w = Walk(page, base)
+    pg = page
+    # The identification itself is walked in test_main_path_in_a_browser; here it is given.
+    url = surface_db[0]  # the database the server serves
+    review.propose(url, cand, actor="ana", reason="LR 10^8")
+    review.confirm(url, cand, actor="rev", reason="checked marker by marker")
+
+    w.login("cas")
+    pg.get_by_role("link", name="Repatriations").click()
+    assert "not told yet" in pg.locator("table").first.inner_text()
+    assert pg.get_by_text("The family of P-0001 has not been told yet").is_visible()
+    pg.locator("#rm-R-0001").check()
+    pg.get_by_label("Handed to").fill("DPRK embassy")
+    pg.get_by_label("Date").fill("2025-04-01")
+    pg.get_by_role("button", name="Record repatriation").click()
+    alert = pg.get_by_role("alert").inner_text()
+    assert alert.startswith("handover refused: the family of P-0001 (김철수) has not been told")
+    w.shot("handover-refused-family-not-told")
+    pg.get_by_role("link", name="Notifications").click()
+    assert "1 family is still to be told." in pg.locator("#to-tell-summary").inner_text()
+    w.logout()
+
+    w.login("lia")
+    pg.get_by_role("link", name="Notifications").click()
+    pg.get_by_label("Reference donor told").select_option("D-02")
+    pg.get_by_label("Date").fill("2025-03-01")
+    pg.get_by_role("button", name="Record notification of P-0001").click()
+    assert "recorded (Kim Young-hee, 2025-03-01)" in pg.locator(".flash").inner_text()
+    assert (
+        "Every identified person's family has been told."
+        in pg.locator("#to-tell-summary").inner_text()
+    )
+    w.shot("family-told")
+    w.logout()
+
+    w.login("cas")
+    pg.get_by_role("link", name="Repatriations").click()
+    assert "told" in pg.locator("table").first.inner_text()
+    pg.locator("#rm-R-0001").check()
+    pg.get_by_label("Handed to").fill("DPRK embassy")
+    pg.get_by_label("Date").fill("2025-04-01")
+    pg.get_by_role("button", name="Record repatriation").click()
+    assert "1 remains by handover" in pg.locator(".flash").inner_text()
+    assert "families not told" not in pg.locator(".flash").inner_text()
+    w.shot("handover-after-notification")

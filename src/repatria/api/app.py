@@ -11,6 +11,7 @@ from repatria.api.headers import SecurityHeaders
 from repatria.api.routes import router as api_router
 from repatria.api.routes_admin import router as admin_router
 from repatria.api.routes_jobs import router as jobs_router
+from repatria.api.routes_notification import router as notification_router
 from repatria.api.schemas import SafeJSONResponse
 from repatria.api.security import PUBLIC
 
@@ -28,6 +29,7 @@ def create_app(db: str | None = None) -> FastAPI:
     from repatria.web.pages_admin import router as admin_pages
     from repatria.web.pages_jobs import router as jobs_pages
     from repatria.web.pages_map import router as map_pages
+    from repatria.web.pages_notification import router as notification_pages
     from repatria.web.render import mount_static
 
     app = FastAPI(
@@ -47,10 +49,12 @@ def create_app(db: str | None = None) -> FastAPI:
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(jobs_router, prefix=API_PREFIX)
     app.include_router(admin_router, prefix=API_PREFIX)
+    app.include_router(notification_router, prefix=API_PREFIX)
     app.include_router(web_router, include_in_schema=False)
     app.include_router(jobs_pages, include_in_schema=False)
     app.include_router(map_pages, include_in_schema=False)
     app.include_router(admin_pages, include_in_schema=False)
+    app.include_router(notification_pages, include_in_schema=False)
     mount_static(app)
     app.add_middleware(SecurityHeaders, docs_path=f"{API_PREFIX}/docs")
     return app

@@ -292,6 +292,7 @@ def notify(
             notified_on=body.notified_on,
             relationship=body.relationship,
             sensitive_notes=body.sensitive_notes,
+            recipient_donor=body.recipient_donor,
         )
     )
 
@@ -330,6 +331,7 @@ def repatriate(
         place=body.place,
         ceremony=body.ceremony,
         coffin_labels=body.coffin_labels,
+        without_notification=body.without_notification,
     )
     return {**asdict(rec), "message": rec.message}
 
@@ -396,10 +398,9 @@ def identification_report(
     caller: Annotated[Caller, Depends(allow("report.identification"))],
 ) -> Response:
     from repatria.reports.identification import identification_pdf
+    from repatria.services.views.letters import report_detail
 
-    detail = views.match_detail(
-        db_of(request), candidate_id, actor=caller.name, action="report.identification"
-    )
+    detail = report_detail(db_of(request), candidate_id, actor=caller.name)
     if detail.status != "confirmed":
         raise NotFoundError(
             f"candidate {candidate_id} is {detail.status}; an identification report is "

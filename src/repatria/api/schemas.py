@@ -70,11 +70,14 @@ class RequiredReasonBody(_Body):
 
 
 class NotificationBody(_Body):
-    recipient: str = Field(min_length=1, max_length=300)
+    recipient: str = Field(default="", max_length=300, description="who was told (or donor)")
     method: NotifyMethod
     notified_on: str = Field(min_length=4, max_length=32, description="date, as given (YYYY-MM-DD)")
     relationship: str | None = Field(default=None, max_length=64)
     sensitive_notes: str | None = Field(default=None, max_length=4000)
+    recipient_donor: str | None = Field(
+        default=None, max_length=64, description="the reference donor told, if one was"
+    )
 
 
 class RepatriationBody(_Body):
@@ -85,6 +88,11 @@ class RepatriationBody(_Body):
     place: str | None = Field(default=None, max_length=300)
     ceremony: str | None = Field(default=None, max_length=4000)
     coffin_labels: list[str] | None = Field(default=None, max_length=500)
+    without_notification: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="why the handover goes ahead although a family is not told (recorded)",
+    )
 
 
 class CustodyBody(_Body):

@@ -153,7 +153,10 @@ def custody_history_cmd(
 
 def notify_cmd(
     person: str = typer.Argument(..., help="The identified person's reference."),
-    recipient: str = typer.Option(..., "--recipient", help="Who was told."),
+    recipient: str = typer.Option("", "--recipient", help="Who was told (or --donor)."),
+    donor: str | None = typer.Option(
+        None, "--donor", help="The reference donor told, if it was one (never one who declined)."
+    ),
     method: str = typer.Option(..., "--method", help=f"{spelled(NOTIFY_METHODS)}."),
     notified_on: str = typer.Option(..., "--on", help="When."),
     relationship: str | None = typer.Option(
@@ -174,6 +177,7 @@ def notify_cmd(
         notified_on=notified_on,
         relationship=relationship,
         sensitive_notes=notes,
+        recipient_donor=donor,
     )
     _out(
         rec,
@@ -197,6 +201,12 @@ def repatriate_cmd(
     coffin: list[str] | None = typer.Option(
         None, "--coffin", help="Coffin label, one per --remains."
     ),
+    without_notification: str | None = typer.Option(
+        None,
+        "--without-notification",
+        metavar="REASON",
+        help="Hand over although a family is not told, and why (recorded, audited, shown).",
+    ),
     actor: str = AsOpt,
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
@@ -212,6 +222,7 @@ def repatriate_cmd(
         place=place,
         ceremony=ceremony,
         coffin_labels=coffin or None,
+        without_notification=without_notification,
     )
     _out(rec, as_json, rec.message)
 
@@ -225,6 +236,18 @@ def dispose_cmd(
     cemetery: str | None = typer.Option(None, "--cemetery", help="The grave's cemetery."),
     plot: str | None = typer.Option(None, "--plot", help="The grave's plot."),
     grave: str | None = typer.Option(None, "--grave", help="The grave's number."),
+    despite_open_candidates: str | None = typer.Option(
+        None,
+        "--despite-open-candidates",
+        metavar="REASON",
+        help="Go ahead although candidates for the body are open, and why (recorded).",
+    ),
+    without_notification: str | None = typer.Option(
+        None,
+        "--without-notification",
+        metavar="REASON",
+        help="Go ahead although the family is not told, and why (recorded, audited, shown).",
+    ),
     actor: str = AsOpt,
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
@@ -241,6 +264,8 @@ def dispose_cmd(
         cemetery=cemetery,
         plot=plot,
         grave=grave,
+        despite_open_candidates=despite_open_candidates,
+        without_notification=without_notification,
     )
     _out(rec, as_json, rec.message)
 
@@ -271,6 +296,20 @@ def consent_withdraw(
     """Record a donor's withdrawal of consent; names the past runs that used their profiles."""
     w = consent.withdraw_consent(db, donor, actor=actor, reason=reason)
     _out({**dataclasses.asdict(w), "message": w.message} if as_json else w, as_json, w.message)
+
+
+@consent_app.command("decline-contact")
+@command
+def consent_decline_contact(
+    donor: str = typer.Argument(..., help="The donor's reference."),
+    reason: str = typer.Option(..., "--reason", help="How the donor said so."),
+    actor: str = AsOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Record that a donor does not want to be contacted (never offered as the person told)."""
+    d = consent.decline_contact(db, donor, actor=actor, reason=reason)
+    _out({**dataclasses.asdict(d), "message": d.message} if as_json else d, as_json, d.message)
 
 
 @consent_app.command("profiles")

@@ -16,6 +16,7 @@ from repatria.cli import (
     kinship_cmd,
     lab_cmd,
     lineage_cmd,
+    notification_cmd,
     power_cmd,
     review_cmd,
     screen_cmd,
@@ -60,6 +61,9 @@ app.command("repatriate")(command(custody_cmd.repatriate_cmd))
 app.command("dispose")(command(custody_cmd.dispose_cmd))
 app.command("presume-dead")(command(custody_cmd.presume_dead_cmd))
 app.add_typer(custody_cmd.consent_app, name="consent")
+app.command("to-tell")(command(notification_cmd.to_tell_cmd))
+app.command("notify-exception")(command(notification_cmd.notify_exception_cmd))
+custody_cmd.consent_app.command("flagged")(command(notification_cmd.flagged_cmd))
 app.command("account")(command(custody_cmd.account_cmd))
 app.add_typer(db_cmd.audit_app, name="audit")
 

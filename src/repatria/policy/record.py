@@ -91,6 +91,8 @@ SOURCES: Mapping[str, str] = MappingProxyType(
         "blocking_checks": "the agency's choice",
         "override_roles": "the agency's choice (the roles that propose and confirm)",
         "hard_rules": "the agency's choice: a withdrawn consent is never overridden",
+        "disclose_relationship_findings": "the agency's choice: findings about relatives "
+        "(a misattributed relationship) are not told to families unless it says so",
     }
 )
 
@@ -122,6 +124,8 @@ class IdentificationPolicy:
     blocking_checks : kinship check names whose flag fails the pairing.
     override_roles : review step -> the roles that may override a failed verdict at that step.
     hard_rules : rules that no role may override.
+    disclose_relationship_findings : findings about relatives (a misattributed relationship,
+        found by the pedigree checks) may be told to families (letter, liaison pages).
     note : what changed and why, in the admin's words.
     """
 
@@ -137,6 +141,7 @@ class IdentificationPolicy:
     blocking_checks: tuple[str, ...] = ("sex conflict", "misattributed relationship")
     override_roles: Mapping[str, tuple[str, ...]] = field(default_factory=_default_overrides)
     hard_rules: tuple[str, ...] = ("consent",)
+    disclose_relationship_findings: bool = False
     note: str = ""
 
     def __post_init__(self) -> None:
@@ -205,6 +210,8 @@ class IdentificationPolicy:
                 f"policy field `hard_rules`: {unknown[0]!r} is not a rule; rules are "
                 f"{', '.join(RULES)}"
             )
+        if not isinstance(self.disclose_relationship_findings, bool):
+            raise PolicyError("policy field `disclose_relationship_findings`: give true or false")
         if not isinstance(self.note, str):
             raise PolicyError("policy field `note`: give a text")
 

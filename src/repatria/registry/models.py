@@ -475,6 +475,10 @@ class Donor(Base):
     consent_withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
     withdrawal_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # "Does not want to be contacted" (0008): never offered or accepted as the one to notify.
+    contact_declined_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    contact_declined_reason: Mapped[str | None] = mapped_column(Text)
+    contact_declined_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -827,6 +831,8 @@ class Notification(Base):
     method: Mapped[str] = mapped_column(String(16))
     notified_on: Mapped[str] = mapped_column(String(32))
     sensitive_notes: Mapped[str | None] = mapped_column(Text)
+    # The donor told, when the recipient is one of the reference donors (0008).
+    recipient_donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -879,6 +885,8 @@ class Disposition(Base):
     place: Mapped[str | None] = mapped_column(String(300))
     occurred_on: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
+    # Why the body went while candidates for it were still open (0008); none: there were none.
+    open_candidates_reason: Mapped[str | None] = mapped_column(Text)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -987,3 +995,25 @@ class Job(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     message: Mapped[str] = mapped_column(Text, default="")
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# --------------------------------------------------------------------------- notification (0008)
+
+
+class NotificationException(Base):
+    """An identified person's family not told, and why: who decided it, for which identification.
+
+    It takes the family off "Families to tell" without pretending they were told; ``cause``
+    names what it let through (``repatriation:12``, ``disposition:3``), or nothing when it was
+    recorded on its own.
+    """
+
+    __tablename__ = "notification_exceptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    cause: Mapped[str | None] = mapped_column(String(64))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

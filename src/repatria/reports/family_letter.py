@@ -13,6 +13,7 @@ where the registry holds none, the letter leaves lines for her to write them in 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from repatria.reports.identification import person_display_name, review_steps
@@ -63,8 +64,15 @@ def family_letter_pdf(
     contact: FamilyContact | None = None,
     recipient: str | None = None,
     agency: str | None = None,
+    relationship_findings: Sequence[str] = (),
 ) -> bytes:
-    """The letter as PDF bytes (one page)."""
+    """The letter as PDF bytes (one page).
+
+    ``relationship_findings``: what the family may be told of findings about its relatives
+    (a misattributed relationship). Give it only from
+    :func:`repatria.services.views.letters.family_letter_view`, which leaves it empty unless
+    the identification policy allows telling families; nothing else in the letter speaks of it.
+    """
     _he, his, him, theirs = _PRONOUN.get(m.person_sex or "", ("they", "their", "them", "theirs"))
     pdf = ReportPDF(
         f"Letter to the family of {m.person_ref}",
@@ -111,6 +119,8 @@ def family_letter_pdf(
         size=11,
         gap=3,
     )
+    for finding in relationship_findings:
+        pdf.para(finding, size=11, gap=3)
 
     pdf.h3("What happens next", keep=20)
     pdf.para(

@@ -329,6 +329,7 @@ def notify(
     notified_on: Annotated[str, Form(max_length=32)] = "",
     relationship: Annotated[str, Form(max_length=64)] = "",
     sensitive_notes: Annotated[str, Form(max_length=4000)] = "",
+    recipient_donor: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     n = notification.notify_family(
         db_of(request),
@@ -339,6 +340,7 @@ def notify(
         notified_on=notified_on,
         relationship=relationship or None,
         sensitive_notes=sensitive_notes or None,
+        recipient_donor=recipient_donor or None,
     )
     return _back(
         "/notifications",
@@ -380,6 +382,7 @@ async def repatriate(
         occurred_on=str(form.get("occurred_on", "")).strip(),
         place=str(form.get("place", "")).strip() or None,
         ceremony=str(form.get("ceremony", "")).strip() or None,
+        without_notification=str(form.get("without_notification", "")).strip() or None,
     )
     return _back("/repatriations", rec.message)
 

@@ -32,6 +32,7 @@ NAV = (
     ("/runs", "Runs", "jobs.view"),
     ("/notifications", "Notifications", "notifications.view"),
     ("/repatriations", "Repatriations", "repatriations.view"),
+    ("/flagged", "Flagged by consent", "flagged.read"),
     ("/accounting", "Accounting", "account.view"),
     ("/users", "Users", "users.add"),
     ("/audit", "Audit", "audit.read"),

@@ -48,6 +48,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "samples.record": frozenset({"case_manager", "analyst"}),
     "notify.record": frozenset({"liaison_officer"}),
     "notify.read_sensitive": frozenset({"liaison_officer", "case_manager"}),
+    "notify.exception": frozenset({"liaison_officer", "case_manager"}),
     "repatriation.record": frozenset({"case_manager"}),
     "disposition.record": frozenset({"case_manager"}),
     "consent.withdraw": frozenset({"case_manager", "liaison_officer"}),
@@ -79,6 +80,7 @@ _VERBS = {
     "samples.record": "record samples",
     "notify.record": "record family notifications",
     "notify.read_sensitive": "read sensitive notes",
+    "notify.exception": "record why a family is not told",
     "repatriation.record": "record repatriations",
     "disposition.record": "record dispositions",
     "consent.withdraw": "record a consent withdrawal",
@@ -125,6 +127,7 @@ READ_PERMISSIONS: dict[str, frozenset[str]] = {
     "remains.read": _ALL,
     "match.read": frozenset({"analyst", "reviewer", "case_manager", "auditor"}),
     "review.queue": frozenset({"analyst", "reviewer", "case_manager"}),
+    "flagged.read": frozenset({"analyst", "reviewer", "case_manager", "auditor"}),
     "notifications.view": frozenset({"liaison_officer", "case_manager"}),
     "repatriations.view": frozenset({"case_manager", "liaison_officer", "auditor"}),
     "report.identification": frozenset(

@@ -13,7 +13,6 @@ from repatria.errors import NotFoundError, ServiceError
 from repatria.registry.models import (
     CandidateMatch,
     Donor,
-    Notification,
     Person,
     PersonName,
     Remains,
@@ -25,6 +24,7 @@ from repatria.registry.queries import existing
 from repatria.registry.review_state import candidate_status, decision_kinds
 from repatria.services.access.permissions import require_reader
 from repatria.services.workflows._lookup import by_ref
+from repatria.services.workflows.notification import untold
 
 T = TypeVar("T", Person, Remains, Sample, Donor)
 
@@ -133,11 +133,5 @@ def history(session: Session, entity: str, entity_id: int) -> list[dict[str, Any
 
 
 def to_notify(session: Session) -> list[Person]:
-    told = select(Notification.person_id)
-    return list(
-        session.execute(
-            select(Person)
-            .where(Person.status == "identified", Person.id.not_in(told))
-            .order_by(Person.ref)
-        ).scalars()
-    )
+    """Identified persons whose family is still to tell, repatriated or buried or not."""
+    return untold(session)

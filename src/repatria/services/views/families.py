@@ -1,4 +1,9 @@
-"""Families to tell: identified persons whose family has no notification yet, and those told."""
+"""Families to tell: identified persons whose family is not told yet, those told, and those
+recorded as not told (an exception, with who and why).
+
+The page never says every family was told when one was let go untold: :attr:`summary` is the
+one sentence the page and the API give, computed here.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,18 @@ from typing import Any
 from sqlalchemy import select
 
 from repatria.registry.db import session_scope
-from repatria.registry.models import Donor, Notification, Person, StateChange, User
+from repatria.registry.models import (
+    Notification,
+    NotificationException,
+    Person,
+    StateChange,
+    User,
+)
+from repatria.registry.review_state import live_confirmation
 from repatria.services.access.audit import log_event
 from repatria.services.views._read import primary_name, reader, to_notify
+from repatria.services.workflows.disclosure import family_findings
+from repatria.services.workflows.notification import declines_contact, family_donors
 
 __all__ = ["NotificationTask", "NotificationsView", "notifications_view"]
 
@@ -20,17 +34,43 @@ class NotificationTask:
     person_ref: str
     person_name: str
     identified_on: str | None
-    references: list[dict[str, str | None]]  # who in the family gave samples (contacts)
+    # Who in the family gave samples (contacts), each with ``declines_contact``.
+    references: list[dict[str, Any]]
+    person_status: str = "identified"
+    # Findings about relatives that may be told (empty unless the policy allows it).
+    findings: tuple[str, ...] = ()
+
+    @property
+    def contactable(self) -> list[dict[str, Any]]:
+        """The donors who may be offered as the person told."""
+        return [r for r in self.references if not r["declines_contact"]]
 
 
 @dataclass(frozen=True)
 class NotificationsView:
     tasks: list[NotificationTask]
     done: list[dict[str, Any]]
+    exceptions: list[dict[str, Any]]
+    summary: str
+
+
+def _summary(tasks: int, exceptions: int) -> str:
+    if tasks:
+        head = f"{tasks} {'family is' if tasks == 1 else 'families are'} still to be told."
+    elif exceptions:
+        head = "No family is waiting to be told."
+    else:
+        return "Every identified person's family has been told."
+    if exceptions:
+        head += (
+            f" {exceptions} {'family was' if exceptions == 1 else 'families were'} not told: "
+            "see the exceptions, with who decided and why."
+        )
+    return head
 
 
 def notifications_view(db: str | None, *, actor: str) -> NotificationsView:
-    """Families still to be told (identified persons without a notification), and those told.
+    """Families still to be told, those told, and those recorded as not told.
 
     Family contacts are shown, so the read is audited.
     """
@@ -51,20 +91,23 @@ def notifications_view(db: str | None, *, actor: str) -> NotificationsView:
                 .scalars()
                 .first()
             )
-            donors = (
-                session.execute(select(Donor).where(Donor.mp_person_id == p.id).order_by(Donor.id))
-                .scalars()
-                .all()
-            )
+            live = live_confirmation(session, person_id=p.id)
             tasks.append(
                 NotificationTask(
                     p.ref,
                     primary_name(p),
                     when.date().isoformat() if when else None,
                     [
-                        {"donor": d.ref, "name": d.name, "relationship": d.relationship_to_mp}
-                        for d in donors
+                        {
+                            "donor": d.ref,
+                            "name": d.name,
+                            "relationship": d.relationship_to_mp,
+                            "declines_contact": declines_contact(d),
+                        }
+                        for d in family_donors(session, p)
                     ],
+                    p.status,
+                    tuple(family_findings(session, live[1])) if live else (),
                 )
             )
         done = []
@@ -85,5 +128,37 @@ def notifications_view(db: str | None, *, actor: str) -> NotificationsView:
                     "by": by,
                 }
             )
-        log_event(session, user.name, "notifications.view", tasks=len(tasks), done=len(done))
-        return NotificationsView(tasks, done)
+        exceptions = [
+            {
+                "id": e.id,
+                "person_ref": pref,
+                "person_status": pstatus,
+                "reason": e.reason,
+                "by": by,
+                "at": e.recorded_at.isoformat(),
+                "cause": e.cause,
+                "told_since": session.execute(
+                    select(Notification.id).where(
+                        Notification.person_id == e.person_id,
+                        Notification.decision_id == e.decision_id,
+                    )
+                ).first()
+                is not None,
+            }
+            for e, pref, pstatus, by in session.execute(
+                select(NotificationException, Person.ref, Person.status, User.name)
+                .join(Person, Person.id == NotificationException.person_id)
+                .join(User, User.id == NotificationException.recorded_by_id)
+                .order_by(NotificationException.id.desc())
+            ).all()
+        ]
+        untold_exceptions = sum(1 for e in exceptions if not e["told_since"])
+        log_event(
+            session,
+            user.name,
+            "notifications.view",
+            tasks=len(tasks),
+            done=len(done),
+            exceptions=len(exceptions),
+        )
+        return NotificationsView(tasks, done, exceptions, _summary(len(tasks), untold_exceptions))

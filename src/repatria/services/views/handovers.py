@@ -1,16 +1,27 @@
-"""Repatriations done, and identified remains waiting for one."""
+"""Repatriations done, and identified remains waiting for one (with whether the family is told:
+a handover of an untold family is refused unless a reason is given, shown here afterwards)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from repatria.registry.db import session_scope
-from repatria.registry.models import Body, Person, Remains, Repatriation
+from repatria.registry.models import (
+    Body,
+    Notification,
+    NotificationException,
+    Person,
+    Remains,
+    Repatriation,
+    User,
+)
 from repatria.registry.queries import existing
 from repatria.registry.review_state import live_confirmations
 from repatria.services.views._read import primary_name, reader
+from repatria.services.workflows.notification import untold
 
 __all__ = ["RepatriationView", "RepatriationsView", "repatriations_view"]
 
@@ -24,12 +35,21 @@ class RepatriationView:
     occurred_on: str
     ceremony: str | None
     items: list[dict[str, str | None]]  # remains ref, person ref, coffin, remains state
+    # Families not told when the handover went ahead: person, reason, by whom.
+    without_notification: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class RepatriationsView:
     done: list[RepatriationView]
-    eligible: list[dict[str, str | None]]  # identified remains not yet handed over
+    # Identified remains not yet handed over; ``family``: "told", "not told", or "exception"
+    # (recorded as not told, with a reason).
+    eligible: list[dict[str, str | None]]
+
+    @property
+    def untold(self) -> list[str]:
+        """Persons waiting for a handover whose family is not told yet."""
+        return [str(e["person_ref"]) for e in self.eligible if e["family"] == "not told"]
 
 
 def repatriations_view(db: str | None, *, actor: str) -> RepatriationsView:
@@ -57,6 +77,16 @@ def repatriations_view(db: str | None, *, actor: str) -> RepatriationsView:
                         "remains_state": r.status,
                     }
                 )
+            excepted = [
+                {"person_ref": pref, "reason": e.reason, "by": by}
+                for e, pref, by in session.execute(
+                    select(NotificationException, Person.ref, User.name)
+                    .join(Person, Person.id == NotificationException.person_id)
+                    .join(User, User.id == NotificationException.recorded_by_id)
+                    .where(NotificationException.cause == f"repatriation:{rep.id}")
+                    .order_by(NotificationException.id)
+                ).all()
+            ]
             done.append(
                 RepatriationView(
                     rep.id,
@@ -66,10 +96,12 @@ def repatriations_view(db: str | None, *, actor: str) -> RepatriationsView:
                     rep.occurred_on,
                     rep.ceremony,
                     items,
+                    excepted,
                 )
             )
+        not_told = {p.id for p in untold(session)}
         eligible = []
-        for _d, c in session.execute(live_confirmations()).all():
+        for d, c in session.execute(live_confirmations()).all():
             item = existing(session, Remains, c.remains_id)
             body = existing(session, Body, c.body_id) if c.body_id is not None else None
             p = existing(session, Person, c.person_id)
@@ -80,6 +112,18 @@ def repatriations_view(db: str | None, *, actor: str) -> RepatriationsView:
                         "person_ref": p.ref,
                         "person_name": primary_name(p),
                         "site": item.site,
+                        "family": _family(session, p.id, d.id, not_told),
                     }
                 )
         return RepatriationsView(done, sorted(eligible, key=lambda e: e["remains_ref"] or ""))
+
+
+def _family(session: Session, person_id: int, decision_id: int, not_told: set[int]) -> str:
+    if person_id in not_told:
+        return "not told"
+    told = session.execute(
+        select(Notification.id).where(
+            Notification.person_id == person_id, Notification.decision_id == decision_id
+        )
+    ).first()
+    return "told" if told is not None else "exception"

@@ -53,7 +53,7 @@ def dashboard(db: str | None, *, actor: str) -> Dashboard:
                 "remains_by_state": "registry table remains, column status (current value)",
                 "to_propose": "candidate matches with no review decision yet",
                 "to_review": "candidate matches proposed by an analyst, awaiting a second person",
-                "to_notify": "persons identified whose family has no recorded notification",
+                "to_notify": "persons identified whose family is neither told nor excepted",
                 "to_repatriate": "remains identified and not yet repatriated or disposed of",
             },
         )
