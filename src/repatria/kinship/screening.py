@@ -30,6 +30,7 @@ The tables are built in :mod:`repatria.kinship.screening_tables` (contractions i
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -71,6 +72,7 @@ __all__ = [
     "encode_pm",
     "score_block",
     "screen",
+    "shard_columns",
 ]
 
 METHOD = (
@@ -341,6 +343,148 @@ def _explicit_mask(
     return mask
 
 
+def _dask_broadcast(
+    client: Any,
+    tables: ScreeningTables,
+    enc: EncodedPM,
+    starts: list[int],
+    block_size: int,
+    params_for: Any,
+    progress: Progress | None,
+) -> list[_BlockPart]:
+    """Every worker holds the whole tables (scattered once); one task per PM block."""
+    from dask.distributed import as_completed
+
+    remote = client.scatter(tables, broadcast=True)
+    futures = [
+        client.submit(
+            _screen_block,
+            remote,
+            s,
+            enc.codes[s : s + block_size],
+            enc.loglik[s : s + block_size],
+            enc.sex[s : s + block_size],
+            params_for(s),
+            pure=False,
+        )
+        for s in starts
+    ]
+    parts: list[_BlockPart] = []
+    # distributed ships no types for as_completed.
+    for b, fut in enumerate(as_completed(futures)):  # type: ignore[no-untyped-call]
+        parts.append(fut.result())
+        if progress is not None:
+            progress("screen", b + 1, len(starts))
+    parts.sort(key=lambda p: p["start"])
+    client.cancel(remote)
+    return parts
+
+
+def shard_columns(tables: ScreeningTables, n_shards: int) -> list[np.ndarray]:
+    """MP columns cut into at most ``n_shards`` groups of whole families, about equal in size.
+
+    A family never spans two shards, so each family's top K (see the module notes) is found
+    within one shard, and a PM's top K is the top K of its shards' top Ks.
+    """
+    if n_shards < 1:
+        raise KinshipError(f"shards must be >= 1, got {n_shards}")
+    families: dict[str, list[int]] = {}
+    for j, f in enumerate(tables.family):
+        families.setdefault(f, []).append(j)
+    n = len(tables.family)
+    target = max(1, -(-n // n_shards))
+    shards: list[list[int]] = [[]]
+    for cols in families.values():
+        if len(shards[-1]) >= target and len(shards) < n_shards:
+            shards.append([])
+        shards[-1].extend(cols)
+    return [np.asarray(c, dtype=np.int64) for c in shards if c]
+
+
+def _shard(tables: ScreeningTables, cols: np.ndarray) -> ScreeningTables:
+    """The tables of the MP columns ``cols`` only (the same genotype rows, so PM codes hold)."""
+    return dataclasses.replace(
+        tables,
+        missing=tuple(tables.missing[j] for j in cols),
+        family=tuple(tables.family[j] for j in cols),
+        mp_sex=tables.mp_sex[cols],
+        logt=np.ascontiguousarray(tables.logt[:, cols]),
+        family_loglik=tables.family_loglik[cols],
+        impossible=None,
+        refs_impossible=None,
+    )
+
+
+def _dask_sharded(
+    client: Any,
+    tables: ScreeningTables,
+    enc: EncodedPM,
+    starts: list[int],
+    block_size: int,
+    params_for: Any,
+    progress: Progress | None,
+    n_shards: int | None,
+    top: int | None,
+) -> list[_BlockPart]:
+    """Each worker holds only its shards of the tables; every (shard, PM block) is one task,
+    run where its shard lives; the candidates come back with the shard's columns made global."""
+    from dask.distributed import as_completed
+
+    workers = sorted(client.scheduler_info()["workers"])
+    cuts = shard_columns(tables, n_shards or max(1, len(workers)))
+    remote = []
+    for k, cols in enumerate(cuts):
+        # Scattered to one worker, not broadcast: no worker ever holds the whole tables.
+        where = [workers[k % len(workers)]] if workers else None
+        remote.append(client.scatter(_shard(tables, cols), workers=where, broadcast=False))
+    futures = {}
+    for k, cols in enumerate(cuts):
+        for s in starts:
+            params = params_for(s)
+            if params.explicit is not None:
+                params = dataclasses.replace(params, explicit=params.explicit[:, cols])
+            fut = client.submit(
+                _screen_block,
+                remote[k],
+                s,
+                enc.codes[s : s + block_size],
+                enc.loglik[s : s + block_size],
+                enc.sex[s : s + block_size],
+                params,
+                pure=False,
+            )
+            futures[fut] = cols
+    parts: list[_BlockPart] = []
+    # distributed ships no types for as_completed.
+    for b, fut in enumerate(as_completed(list(futures))):  # type: ignore[no-untyped-call]
+        part, cols = fut.result(), futures[fut]
+        r, c, v = part["rows"]
+        cr, cc, cv = part["cols"]
+        parts.append(
+            _BlockPart(
+                start=part["start"],
+                pairs=part["pairs"],
+                rows=(r, cols[c], v),
+                cols=(cr, cols[cc], cv),
+            )
+        )
+        if progress is not None:
+            progress("screen", b + 1, len(futures))
+    client.cancel(remote)
+    if top is None or not parts:
+        return sorted(parts, key=lambda p: p["start"])
+    # A block's rows are final per PM within one shard; across shards, keep each PM's top K.
+    pi = np.concatenate([p["rows"][0] for p in parts]).astype(np.int64)
+    ci = np.concatenate([p["rows"][1] for p in parts]).astype(np.int64)
+    vv = np.concatenate([p["rows"][2] for p in parts])
+    keep = _top_per_group(pi, vv, top)
+    none = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    merged = [_BlockPart(start=0, pairs=0, rows=(pi[keep], ci[keep], vv[keep]), cols=none)]
+    return merged + [
+        _BlockPart(start=p["start"], pairs=p["pairs"], rows=none, cols=p["cols"]) for p in parts
+    ]
+
+
 def screen(
     problem: DVIProblem,
     min_lr: float = 1.0,
@@ -350,6 +494,7 @@ def screen(
     tables: ScreeningTables | None = None,
     progress: Progress | None = None,
     threads: int | None = None,
+    shards: int | None = None,
 ) -> ScreenResult:
     """Screen every PM against every allowed MP; return the candidates (never the dense matrix).
 
@@ -359,8 +504,11 @@ def screen(
     top : also require the pair to be among the ``top`` largest LRs of its PM or of its family
         (``None`` or 0: no such limit).
     block_size : PMs per block (default: about 4 million PM × MP entries per block).
-    client : a ``dask.distributed.Client``: blocks run as tasks on its cluster (the tables are
-        scattered to every worker once). The result is the same as without.
+    client : a ``dask.distributed.Client``: blocks run as tasks on its cluster. The result is
+        the same as without.
+    shards : with a client, the tables are cut into this many shards of whole families
+        (default: one per worker), each held by one worker only, and every PM block is scored
+        against every shard where the shard lives; 0 sends the whole tables to every worker.
     tables : tables from :func:`build_tables`, when already built.
     threads : blocks scored at once without a client (default: the CPUs, at most 4).
     progress : ``progress(stage, done, total)``, called as tables and blocks complete.
@@ -412,32 +560,14 @@ def screen(
                 parts.append(run(s))
                 if progress is not None:
                     progress("screen", b + 1, len(starts))
-    else:
-        from dask.distributed import as_completed
-
+    elif shards == 0:
         engine = f"dask:{client.scheduler.address}"
-        remote = client.scatter(tables, broadcast=True)
-        futures = [
-            client.submit(
-                _screen_block,
-                remote,
-                s,
-                enc.codes[s : s + block_size],
-                enc.loglik[s : s + block_size],
-                enc.sex[s : s + block_size],
-                params_for(s),
-                pure=False,
-            )
-            for s in starts
-        ]
-        # distributed ships as_completed without annotations: the ignore is for that call only.
-        # distributed ships no types for as_completed.
-        for b, fut in enumerate(as_completed(futures)):  # type: ignore[no-untyped-call]
-            parts.append(fut.result())
-            if progress is not None:
-                progress("screen", b + 1, len(starts))
-        parts.sort(key=lambda p: p["start"])
-        client.cancel(remote)
+        parts = _dask_broadcast(client, tables, enc, starts, block_size, params_for, progress)
+    else:
+        engine = f"dask:{client.scheduler.address}, sharded"
+        parts = _dask_sharded(
+            client, tables, enc, starts, block_size, params_for, progress, shards, top
+        )
     pi, ci, vv = _merge(tables, parts, top)
     return ScreenResult(
         enc.ids,
