@@ -136,7 +136,7 @@ def test_family_pages_add_a_mother_and_correct_a_father(client: TestClient) -> N
         data={"individual": "D1", "genotypes": "L01 10", "reason": "r", "csrf_token": csrf},
         follow_redirects=False,
     )
-    assert bad.status_code == 409 and "genotypes, line 1" in bad.text
+    assert bad.status_code == 422 and "genotypes line 1: write MARKER a/b" in bad.text
     flash = post(
         client,
         "/families/F2/correct",

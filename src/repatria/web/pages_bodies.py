@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from repatria.api.routes_bodies import AssociationId
 from repatria.api.security import Caller, allow, db_of
 from repatria.errors import ServiceError
+from repatria.formats.profile_text import parse_profile_lines
 from repatria.services.access.permissions import roles_for
 from repatria.services.views import bodies as body_views
 from repatria.services.workflows import bodies, family_members, family_versions, fragment_search
@@ -282,7 +283,7 @@ def add_reference(
         db_of(request),
         ref,
         individual.strip(),
-        _genotypes(genotypes),
+        parse_profile_lines(genotypes.splitlines(), source="genotypes"),
         actor=caller.name,
         reason=reason,
         sex=sex or None,
@@ -291,21 +292,6 @@ def add_reference(
         relationship=relationship.strip() or None,
     )
     return _back(f"/families/{quote(ref)}", v.message)
-
-
-def _genotypes(text: str) -> dict[str, tuple[str, str]]:
-    """``MARKER a/b`` one a line (or ``MARKER a b``); the line is named, never its alleles."""
-    out: dict[str, tuple[str, str]] = {}
-    for n, line in enumerate(text.splitlines(), start=1):
-        parts = line.replace("/", " ").replace(",", " ").split()
-        if not parts:
-            continue
-        if len(parts) != 3:
-            raise ServiceError(f"genotypes, line {n}: write MARKER a/b (a marker and two alleles)")
-        if parts[0] in out:
-            raise ServiceError(f"genotypes, line {n}: marker {parts[0]} is given twice")
-        out[parts[0]] = (parts[1], parts[2])
-    return out
 
 
 def _local(path: str) -> str:
