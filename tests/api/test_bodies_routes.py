@@ -114,8 +114,11 @@ def test_reassociation_routes_roles_two_person_and_refusals(
         404,
         "no re-association 999",
     )
-    error(client.get(f"{API}/associations/999", headers=lia), 404, "no re-association 999")
-    shown = client.get(f"{API}/bodies/V1A", headers=lia).json()
+    error(client.get(f"{API}/associations/999", headers=rev), 404, "no re-association 999")
+    # the fragment LRs are genetic evidence: not for a liaison officer
+    error(client.get(f"{API}/associations/{a['id']}", headers=lia), 403, "liaison officer")
+    assert client.get(f"{API}/bodies/V1A", headers=lia).json()["associations"] == []
+    shown = client.get(f"{API}/bodies/V1A", headers=cas).json()
     assert shown["body"]["samples"] == ["V1A", "V1B"] and shown["merged_from"] == ["V1B"]
     assert [d["kind"] for d in shown["associations"][0]["decisions"]] == ["propose", "confirm"]
     assert shown["associations"][0]["decisions"][1] | {"at": None} == {
@@ -140,7 +143,7 @@ def test_reassociation_routes_roles_two_person_and_refusals(
     )
     assert r.json()["status"] == "rejected"
     assert [
-        x["id"] for x in client.get(f"{API}/associations?status=rejected", headers=lia).json()
+        x["id"] for x in client.get(f"{API}/associations?status=rejected", headers=cas).json()
     ] == [split]
 
     # revoke (a case manager may), and the samples go back to their bodies

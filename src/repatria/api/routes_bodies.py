@@ -150,7 +150,7 @@ def graves(request: Request, caller: Annotated[Caller, Depends(allow("remains.re
 )
 def list_associations(
     request: Request,
-    caller: Annotated[Caller, Depends(allow("remains.read"))],
+    caller: Annotated[Caller, Depends(allow("match.read"))],
     status: CandidateStatus | None = None,
 ) -> Any:
     return [
@@ -168,7 +168,7 @@ def list_associations(
 def show_association(
     association_id: AssociationId,
     request: Request,
-    caller: Annotated[Caller, Depends(allow("remains.read"))],
+    caller: Annotated[Caller, Depends(allow("match.read"))],
 ) -> Any:
     return asdict(body_views.association_detail(db_of(request), association_id, actor=caller.name))
 

@@ -68,7 +68,11 @@ def bodies_page(
 ) -> Response:
     db = db_of(request)
     rows = body_views.list_bodies(db, actor=caller.name, status=status or None)
-    pending = body_views.list_associations(db, actor=caller.name, status="proposed")
+    pending = (
+        body_views.list_associations(db, actor=caller.name, status="proposed")
+        if _may(caller, "match.read")
+        else []
+    )
     return render(
         request,
         "bodies.html",

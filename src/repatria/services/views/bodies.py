@@ -2,8 +2,9 @@
 
 A body is shown with its current samples and recovered items, the person it is identified as,
 its grave, and every re-association that touched its samples (with the fragment LR and the
-anthropology kept as evidence, and who proposed and decided, and why). A family is shown
-version by version: who changed it, why, and its members at that version.
+anthropology kept as evidence, and who proposed and decided, and why). The re-associations
+carry genetic evidence, so they are read by the roles that read matches, and audited. A family
+is shown version by version: who changed it, why, and its members at that version.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from repatria.registry.models import (
 )
 from repatria.registry.review_state import candidate_status, live_confirmation
 from repatria.services.access.audit import log_event
+from repatria.services.access.permissions import roles_for
 from repatria.services.views._read import reader
 from repatria.services.workflows.body_parts import body_by_ref, body_items, body_samples
 
@@ -152,11 +154,16 @@ def body_detail(db: str | None, ref: str, *, actor: str) -> BodyDetail:
                 )
             ).scalars()
         )
-        views = [
-            _association(session, a)
-            for a in session.execute(select(Association).order_by(Association.id)).scalars()
-            if ids & set(a.sample_ids)
-        ]
+        # the fragment LRs are genetic evidence: shown to those who weigh it
+        views = (
+            [
+                _association(session, a)
+                for a in session.execute(select(Association).order_by(Association.id)).scalars()
+                if ids & set(a.sample_ids)
+            ]
+            if user.role in roles_for("match.read")
+            else []
+        )
         merged = sorted(
             {
                 b.ref
@@ -209,20 +216,23 @@ def list_associations(
 ) -> list[AssociationView]:
     """Every re-association, newest first (``status``: proposed, confirmed, rejected, revoked)."""
     with session_scope(db, read=True) as session:
-        reader(session, actor, "remains.read")
+        user = reader(session, actor, "match.read")
         out = [
             _association(session, a)
             for a in session.execute(select(Association).order_by(Association.id.desc())).scalars()
         ]
-        return [v for v in out if status is None or v.status == status]
+        out = [v for v in out if status is None or v.status == status]
+        log_event(session, user.name, "associations.read", associations=len(out))
+        return out
 
 
 def association_detail(db: str | None, association_id: int, *, actor: str) -> AssociationView:
     with session_scope(db, read=True) as session:
-        reader(session, actor, "remains.read")
+        user = reader(session, actor, "match.read")
         a = session.get(Association, association_id)
         if a is None:
             raise NotFoundError(f"there is no re-association {association_id}")
+        log_event(session, user.name, "association.read", "association", a.id)
         return _association(session, a)
 
 
