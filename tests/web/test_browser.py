@@ -206,3 +206,47 @@ def test_main_path_in_a_browser(page, server) -> None:  # noqa: ANN001
     assert "released" in pg.locator("ol.timeline").first.inner_text()
     w.shot("remains-custody")
     assert len(list(SHOTS.glob("*.png"))) == w.n >= 12
+
+
+def test_api_docs_work_with_no_outside_host(page, server) -> None:  # noqa: ANN001
+    """Swagger UI comes from our own origin: outside requests are blocked, and it still renders."""
+    base, _ = server
+    outside: list[str] = []
+
+    def only_local(route) -> None:  # noqa: ANN001
+        if route.request.url.startswith(base):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(base + "/api/v1/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "Repatria" in page.locator(".swagger-ui .info .title").inner_text()
+    assert page.get_by_role("button", name="Authorize").is_visible()
+    assert outside == []
+    assert not [e for e in errors if "Content Security Policy" in e]
+    page.screenshot(path=str(SHOTS / "api-docs.png"), full_page=False)
+
+
+def test_map_draws_with_no_network(page, server) -> None:  # noqa: ANN001
+    base, _ = server
+    page.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith(base) else route.abort(),
+    )
+    walk = Walk(page, base)
+    walk.login("cas")
+    page.get_by_role("link", name="Map").click()
+    page.wait_for_url("**/map")
+    assert page.locator("svg circle").count() == 3
+    box = page.locator("figure.map svg").bounding_box()
+    assert box is not None and box["width"] > 600
+    walk.shot("map")
+    page.set_viewport_size({"width": 390, "height": 844})
+    box = page.locator("figure.map svg").bounding_box()
+    assert box is not None and box["width"] <= 390
+    walk.shot("map-390px")

@@ -128,6 +128,8 @@ READ_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     "report.case": frozenset({"case_manager", "auditor", "admin", "analyst"}),
     "session.self": _ALL,
+    # the progress of a background run: those who start runs and those who review what they give
+    "jobs.view": frozenset({"analyst", "reviewer", "case_manager"}),
 }
 
 

@@ -37,6 +37,9 @@ from repatria.services.access.permissions import roles_for
 from repatria.services.views._read import reader
 from repatria.services.workflows.body_parts import body_by_ref, body_items, body_samples
 
+# A grave in words, as the disposition records it (one wording, kept by the workflow).
+from repatria.services.workflows.repatriation import _grave_label as grave_label
+
 __all__ = [
     "BodySummary",
     "AssociationView",
@@ -101,12 +104,6 @@ class GraveView:
     number: str
     label: str
     burials: list[dict[str, Any]]  # body, person, occurred_on, reason
-
-
-def grave_label(g: Grave) -> str:
-    """A grave in words, as the disposition records it."""
-    plot = f", plot {g.plot}" if g.plot else ""
-    return f"{g.cemetery}{plot}, grave {g.number}"
 
 
 # ----------------------------------------------------------------------------- bodies
