@@ -10,6 +10,7 @@ from repatria.api.errors import install_error_handlers
 from repatria.api.headers import SecurityHeaders
 from repatria.api.routes import router as api_router
 from repatria.api.routes_admin import router as admin_router
+from repatria.api.routes_bodies import router as bodies_api_router
 from repatria.api.routes_jobs import router as jobs_router
 from repatria.api.routes_notification import router as notification_router
 from repatria.api.schemas import SafeJSONResponse
@@ -27,6 +28,7 @@ def create_app(db: str | None = None) -> FastAPI:
     """
     from repatria.web.pages import router as web_router
     from repatria.web.pages_admin import router as admin_pages
+    from repatria.web.pages_bodies import router as bodies_web_router
     from repatria.web.pages_jobs import router as jobs_pages
     from repatria.web.pages_map import router as map_pages
     from repatria.web.pages_notification import router as notification_pages
@@ -47,10 +49,12 @@ def create_app(db: str | None = None) -> FastAPI:
     install_error_handlers(app)
     install_docs(app, prefix=API_PREFIX, public=PUBLIC)
     app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(bodies_api_router, prefix=API_PREFIX)
     app.include_router(jobs_router, prefix=API_PREFIX)
     app.include_router(admin_router, prefix=API_PREFIX)
     app.include_router(notification_router, prefix=API_PREFIX)
     app.include_router(web_router, include_in_schema=False)
+    app.include_router(bodies_web_router, include_in_schema=False)
     app.include_router(jobs_pages, include_in_schema=False)
     app.include_router(map_pages, include_in_schema=False)
     app.include_router(admin_pages, include_in_schema=False)

@@ -193,3 +193,98 @@ def families_correct(
         print_json(v.as_dict())
     else:
         console.print(v.message)
+
+
+@bodies_app.command("list")
+@command
+def bodies_list(
+    actor: str = AsOpt,
+    status: str | None = typer.Option(None, "--status", help="Only bodies in this state."),
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Every body: its state, samples, recovered items, the person and the grave."""
+    from dataclasses import asdict
+
+    svc = import_module("repatria.services.views.bodies")
+    rows = svc.list_bodies(db, actor=actor, status=status)
+    if as_json:
+        print_json([asdict(b) for b in rows])
+        return
+    for b in rows:
+        who = f", identified as {b.person}" if b.person else ""
+        grave = f", in {b.grave}" if b.grave else ""
+        console.print(
+            f"body {b.ref} ({b.status}{who}{grave}): samples {', '.join(b.samples) or 'none'}; "
+            f"items {', '.join(b.items) or 'none'}"
+        )
+
+
+@families_app.command("add-reference")
+@command
+def families_add_reference(
+    family: str = typer.Argument(..., help="The reference family."),
+    individual: str = typer.Argument(..., help="The member (or a new relative) who gave it."),
+    actor: str = AsOpt,
+    reason: str = typer.Option(..., "--reason", help="Why (kept with the new version)."),
+    genotype: list[str] = typer.Option(
+        ..., "--genotype", help="MARKER=a/b, repeat for each typed marker."
+    ),
+    donor: str | None = typer.Option(
+        None, "--donor", help="The donor's ref (default: the member)."
+    ),
+    sex: str | None = typer.Option(None, "--sex", help="male, female or unknown."),
+    father: str | None = typer.Option(None, "--father", help="Father of a new relative."),
+    mother: str | None = typer.Option(None, "--mother", help="Mother of a new relative."),
+    relationship: str | None = typer.Option(
+        None, "--relationship", help="To the missing person (mother, brother ...)."
+    ),
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Add a donor's reference profile to a family: a new version (the old one kept)."""
+    from repatria.formats.profile_text import parse_profile_lines
+
+    svc = import_module("repatria.services.workflows.family_members")
+    v = svc.add_reference(
+        db,
+        family,
+        individual,
+        parse_profile_lines(genotype, source="--genotype"),
+        actor=actor,
+        reason=reason,
+        donor_ref=donor,
+        sex=sex,
+        father=father,
+        mother=mother,
+        relationship=relationship,
+    )
+    if as_json:
+        print_json(v.as_dict())
+    else:
+        console.print(v.message)
+
+
+@families_app.command("history")
+@command
+def families_history(
+    family: str = typer.Argument(..., help="The reference family."),
+    actor: str = AsOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Every version of a family, newest first, with who changed it and why."""
+    from dataclasses import asdict
+
+    svc = import_module("repatria.services.views.bodies")
+    versions = svc.family_history(db, family, actor=actor)
+    if as_json:
+        print_json([asdict(v) for v in versions])
+        return
+    for v in versions:
+        by = f"changed by {v.changed_by}: {v.change_reason}" if v.changed_by else "as imported"
+        typed = [m["individual"] for m in v.members if m["typed"]]
+        console.print(
+            f"family {v.ref} version {v.version}{' (current)' if v.current else ''}, {by}; "
+            f"typed: {', '.join(typed) or 'none'}"
+        )

@@ -27,6 +27,7 @@ NAV = (
     ("/", "Dashboard", "dashboard.view"),
     ("/persons", "Missing persons", "persons.read"),
     ("/remains", "Remains", "remains.read"),
+    ("/bodies", "Bodies", "remains.read"),
     ("/map", "Map", "remains.read"),
     ("/review", "Review queue", "review.queue"),
     ("/runs", "Runs", "jobs.view"),

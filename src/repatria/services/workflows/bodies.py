@@ -120,8 +120,13 @@ def propose(
     reason: str,
     kind: str = "merge",
     anthropology: str | None = None,
+    search: dict[str, Any] | None = None,
 ) -> AssociationRecord:
-    """An analyst proposes that these PM samples are one body (``merge``) or another (``split``)."""
+    """An analyst proposes that these PM samples are one body (``merge``) or another (``split``).
+
+    ``search``: what the fragment search found (its threshold, dropout and links), kept with
+    the evidence as ``fragment_search``.
+    """
     if kind not in ASSOCIATION_KINDS:
         raise ServiceError(f"unknown re-association {kind!r}; choose merge or split")
     if not reason or not reason.strip():
@@ -134,6 +139,8 @@ def propose(
         samples = [_pm_sample(session, ref) for ref in sample_refs]
         _check(session, kind, samples)
         evidence = _evidence(session, samples, anthropology)
+        if search is not None:
+            evidence["fragment_search"] = search
         a = Association(
             kind=kind,
             sample_ids=[s.id for s in samples],

@@ -13,6 +13,7 @@ proposed again.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from repatria.errors import ServiceError
+from repatria.kinship.markers import Marker
+from repatria.kinship.pedigree import Genotype
 from repatria.registry.db import session_scope
 from repatria.registry.models import Association, AssociationDecision, BodyPart, Sample
 from repatria.registry.review_state import candidate_status
@@ -27,7 +30,7 @@ from repatria.services.access.permissions import require
 from repatria.services.workflows import bodies
 from repatria.services.workflows.problem import sample_profiles
 
-__all__ = ["FragmentProposals", "propose_fragments", "MAX_EXACT"]
+__all__ = ["FragmentProposals", "propose_fragments", "linked_pairs", "MAX_EXACT"]
 
 #: Above this many PM samples the exact all-pairs search is refused (the banded search of
 #: ``repatria fragments`` is the tool at that size).
@@ -62,10 +65,10 @@ def propose_fragments(
     db: str | None, *, actor: str, min_lr: float = 1e6, dropout: float = bodies.FRAGMENT_DROPOUT
 ) -> FragmentProposals:
     """Search every pair of PM samples of different bodies; propose each linked group."""
-    from repatria.kinship.fragments import direct_match_log_lr, encode_samples
-
     if not min_lr > 1:
         raise ServiceError(f"--min-lr must be above 1, got {min_lr:g}")
+    if not 0 <= dropout < 1:
+        raise ServiceError(f"--dropout must be at least 0 and below 1, got {dropout:g}")
     with session_scope(db) as session:
         require(session, actor, "bodies.propose")
         rows = session.execute(
@@ -83,18 +86,10 @@ def propose_fragments(
             "use `repatria fragments` on the case"
         )
     ids = [r for r, _ in samples]
-    body = np.array([b for _, b in samples], dtype=np.int64)
-    enc = encode_samples(markers, ids, profiles)
     n = len(ids)
-    ii, jj = np.triu_indices(n, k=1)
-    keep = body[ii] != body[jj]
-    ii, jj = ii[keep], jj[keep]
-    links: list[tuple[str, str, float]] = []
-    for start in range(0, len(ii), _BLOCK):
-        i, j = ii[start : start + _BLOCK], jj[start : start + _BLOCK]
-        ln = direct_match_log_lr(markers, dropout, enc.a[i], enc.b[i], enc.a[j], enc.b[j])
-        for k in np.nonzero(ln >= math.log(min_lr))[0]:
-            links.append((ids[i[k]], ids[j[k]], float(ln[k]) / math.log(10)))
+    links, n_pairs = linked_pairs(
+        markers, ids, [b for _, b in samples], profiles, dropout=dropout, min_lr=min_lr
+    )
     groups = _groups(links, dict(samples))
     by_body: dict[int, list[str]] = {}
     for ref, b in samples:
@@ -105,14 +100,51 @@ def propose_fragments(
         if frozenset(refs) in pending:
             already += 1
             continue
+        inside = set(refs)
         record = bodies.propose(
             db,
             refs,
             actor=actor,
             reason=f"fragment search: direct-match LR >= {min_lr:g} (dropout {dropout:g})",
+            search={
+                "min_lr": min_lr,
+                "dropout": dropout,
+                "links": [{"a": a, "b": b, "log10_lr": v} for a, b, v in links if a in inside],
+            },
         )
         proposals.append(record.id)
-    return FragmentProposals(n, len(ii), links, proposals, already)
+    return FragmentProposals(n, n_pairs, links, proposals, already)
+
+
+def linked_pairs(
+    markers: Sequence[Marker],
+    ids: Sequence[str],
+    body_of: Sequence[int],
+    profiles: Mapping[str, Mapping[str, Genotype]],
+    *,
+    dropout: float,
+    min_lr: float,
+) -> tuple[list[tuple[str, str, float]], int]:
+    """Every pair of samples of different bodies with a direct-match LR of at least ``min_lr``.
+
+    Exact: every pair is scored, in blocks (no banding, so a failed marker in every band of a
+    burned profile cannot hide a pair). Returns the links ``(a, b, log10 LR)`` in row order of
+    ``ids`` and the number of pairs scored.
+    """
+    from repatria.kinship.fragments import direct_match_log_lr, encode_samples
+
+    enc = encode_samples(markers, list(ids), profiles)
+    body = np.asarray(body_of, dtype=np.int64)
+    ii, jj = np.triu_indices(len(ids), k=1)
+    keep = body[ii] != body[jj]
+    ii, jj = ii[keep], jj[keep]
+    links: list[tuple[str, str, float]] = []
+    for start in range(0, len(ii), _BLOCK):
+        i, j = ii[start : start + _BLOCK], jj[start : start + _BLOCK]
+        ln = direct_match_log_lr(markers, dropout, enc.a[i], enc.b[i], enc.a[j], enc.b[j])
+        for k in np.nonzero(ln >= math.log(min_lr))[0]:
+            links.append((ids[i[k]], ids[j[k]], float(ln[k]) / math.log(10)))
+    return links, len(ii)
 
 
 def _groups(links: list[tuple[str, str, float]], body_of: dict[str, int]) -> list[list[int]]:
