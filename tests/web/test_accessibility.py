@@ -20,7 +20,8 @@ PAGES = {
             "/review", "/runs", "/map"],
     "rev": ["/review", "/matches/{cand}"],
     "lia": ["/notifications", "/persons/P-0001", "/repatriations"],
-    "cas": ["/accounting", "/repatriations", "/remains", "/runs"],
+    "cas": ["/accounting", "/repatriations", "/remains", "/runs", "/bodies", "/graves",
+            "/families", "/families/F-01", "/flagged"],
     "ada": ["/users"],
     "aud": ["/audit"],
 }  # fmt: skip
