@@ -111,8 +111,8 @@ def notifications_view(db: str | None, *, actor: str) -> NotificationsView:
                 )
             )
         done = []
-        for n, pref, by in session.execute(
-            select(Notification, Person.ref, User.name)
+        for n, person, by in session.execute(
+            select(Notification, Person, User.name)
             .join(Person, Person.id == Notification.person_id)
             .join(User, User.id == Notification.notified_by_id)
             .order_by(Notification.id.desc())
@@ -120,7 +120,8 @@ def notifications_view(db: str | None, *, actor: str) -> NotificationsView:
             done.append(
                 {
                     "id": n.id,
-                    "person_ref": pref,
+                    "person_ref": person.ref,
+                    "person_name": primary_name(person),
                     "recipient": n.recipient,
                     "relationship": n.recipient_relationship,
                     "method": n.method,
