@@ -78,7 +78,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     nav = [(p, label) for p, label, action in NAV if caller and caller.role in roles_for(action)]
     def can(action: str) -> bool:
         """Whether the caller's role may perform ``action``: pages offer only what works."""
-        return bool(caller) and caller.role in roles_for(action)
+        return caller is not None and caller.role in roles_for(action)
 
     html = templates.get_template(template).render(
         request=request, caller=caller, nav=nav, path=request.url.path, can=can, **context
