@@ -40,22 +40,6 @@ def _may(caller: Caller, action: str) -> bool:
     return caller.role in roles_for(action)
 
 
-def _can(caller: Caller) -> dict[str, bool]:
-    """Which forms this caller's role may use (the services check again)."""
-    return {
-        a.replace(".", "_"): _may(caller, a)
-        for a in (
-            "bodies.propose",
-            "bodies.confirm",
-            "bodies.reject",
-            "bodies.revoke",
-            "disposition.record",
-            "families.correct",
-            "match.read",
-        )
-    }
-
-
 # ----------------------------------------------------------------------------- bodies
 
 
@@ -81,7 +65,6 @@ def bodies_page(
         pending=pending,
         status=status,
         states=REMAINS_STATES,
-        can=_can(caller),
         flash=flash,
     )
 
@@ -99,7 +82,6 @@ def body_page(
         "body.html",
         title=f"Body {d.body.ref}",
         d=d,
-        can=_can(caller),
         kinds=DISPOSITION_KINDS,
         flash=flash,
     )
@@ -240,7 +222,6 @@ def family_page(
         title=f"Family {ref}",
         ref=ref,
         versions=versions,
-        can=_can(caller),
         sexes=SEXES,
         flash=flash,
     )
