@@ -8,6 +8,7 @@ from repatria import __version__
 from repatria.api.errors import install_error_handlers
 from repatria.api.headers import SecurityHeaders
 from repatria.api.routes import router as api_router
+from repatria.api.routes_persons import router as persons_router
 from repatria.api.schemas import SafeJSONResponse
 
 __all__ = ["create_app", "API_PREFIX"]
@@ -37,6 +38,7 @@ def create_app(db: str | None = None) -> FastAPI:
     app.state.db = db
     install_error_handlers(app)
     app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(persons_router, prefix=API_PREFIX)
     app.include_router(web_router, include_in_schema=False)
     mount_static(app)
     app.add_middleware(SecurityHeaders, docs_path=f"{API_PREFIX}/docs")

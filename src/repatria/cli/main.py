@@ -15,6 +15,7 @@ from repatria.cli import (
     kinship_cmd,
     lab_cmd,
     lineage_cmd,
+    persons_cmd,
     power_cmd,
     review_cmd,
     screen_cmd,
@@ -57,6 +58,7 @@ app.command("repatriate")(command(custody_cmd.repatriate_cmd))
 app.command("dispose")(command(custody_cmd.dispose_cmd))
 app.command("presume-dead")(command(custody_cmd.presume_dead_cmd))
 app.add_typer(custody_cmd.consent_app, name="consent")
+app.add_typer(persons_cmd.persons_app, name="persons")
 app.command("account")(command(custody_cmd.account_cmd))
 app.add_typer(db_cmd.audit_app, name="audit")
 
