@@ -33,7 +33,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
-from repatria.errors import ServiceError
+from repatria.errors import FormatError
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -71,7 +71,7 @@ def page_spec(
     """A :class:`PageSpec` from a surface's raw values (``None``: the defaults)."""
     n = DEFAULT_LIMIT if limit is None else int(limit)
     if not 1 <= n <= MAX_LIMIT:
-        raise ServiceError(f"limit must be between 1 and {MAX_LIMIT}, not {n}")
+        raise FormatError(f"must be between 1 and {MAX_LIMIT}, not {n}", field="limit")
     return PageSpec(sort or None, n, cursor or None)
 
 
@@ -97,13 +97,15 @@ def _decode(cursor: str, sort: str) -> tuple[Any, Any, bool]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         got, value, tie, back = json.loads(raw)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise ServiceError(
-            "this page link is not valid (the cursor is damaged); start again from the first page"
+        raise FormatError(
+            "this page link is not valid (the cursor is damaged); start again from the first page",
+            field="cursor",
         ) from None
     if got != sort:
-        raise ServiceError(
+        raise FormatError(
             f"this page link belongs to the list sorted by {got!r}, not {sort!r}; "
-            "start again from the first page"
+            "start again from the first page",
+            field="cursor",
         )
     return value, tie, bool(back)
 
@@ -114,7 +116,9 @@ def _resolve(spec: PageSpec, names: Iterable[str], default: str) -> tuple[str, s
     name, desc = (sort[1:], True) if sort.startswith("-") else (sort, False)
     allowed = list(names)
     if name not in allowed:
-        raise ServiceError(f"cannot sort by {name!r}; choose one of {', '.join(allowed)}")
+        raise FormatError(
+            f"cannot sort by {name!r}; choose one of {', '.join(allowed)}", field="sort"
+        )
     return sort, name, desc
 
 
