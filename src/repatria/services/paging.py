@@ -145,7 +145,8 @@ def sql_page(
     """One page of ``stmt``'s rows, each row followed by its sort value and tie-breaker.
 
     ``sorts``: name -> a column or expression that is never NULL (``coalesce`` it); ``tie``: a
-    unique column (the id, or the ref). Rows come back as ``stmt``'s rows (``row[0]`` ...).
+    unique column (the id, or the ref). Items are ``stmt``'s rows: the entity when it selects
+    one, else the row (columns by name).
     """
     sort, name, desc = _resolve(spec, sorts, default)
     expr = sorts[name]
@@ -174,7 +175,7 @@ def sql_page(
     if back:
         rows.reverse()
     return _page(
-        [r[0] if width == 1 else tuple(r[:width]) for r in rows],
+        [r[0] if width == 1 else r for r in rows],
         [(r[-2], r[-1]) for r in rows],
         total,
         sort,
@@ -260,7 +261,7 @@ def sql_all(
     expr = sorts[name]
     order = (expr.desc(), tie.desc()) if desc else (expr.asc(), tie.asc())
     width = len(stmt.column_descriptions)
-    return [r[0] if width == 1 else tuple(r) for r in session.execute(stmt.order_by(*order))]
+    return [r[0] if width == 1 else r for r in session.execute(stmt.order_by(*order))]
 
 
 def list_all(

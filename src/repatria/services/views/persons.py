@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from repatria.errors import ServiceError
@@ -61,16 +61,17 @@ PERSON_SORTS: dict[str, Column] = {
     "status": Person.status,
     "unit": func.coalesce(Person.unit, ""),
 }
+_PERSON_COLS = (Person.id, Person.ref, Person.status, Person.unit, Person.service_number)
 PERSON_CSV_HEADER = ("ref", "name", "other names", "documents", "unit", "status")
 
 
-def _persons_stmt(q: str, status: str | None) -> Select[Any]:
+def _persons_stmt(q: str, status: str | None) -> Any:
     if status is not None and status not in PERSON_STATES:
         raise ServiceError(
             f"unknown person state {status!r}; choose one of {', '.join(PERSON_STATES)}"
         )
     newer = aliased(Person)
-    stmt = select(Person).where(~exists().where(newer.supersedes_id == Person.id))
+    stmt: Any = select(*_PERSON_COLS).where(~exists().where(newer.supersedes_id == Person.id))
     if q:
         stmt = stmt.where(Person.id.in_(matching_person_ids(q)))
     if status:
@@ -137,22 +138,41 @@ def persons_csv(
     )
 
 
-def _summaries(session: Session, persons: list[Person], q: str) -> list[PersonSummary]:
-    """The persons of one page with their names, papers and what matched: a fixed number of
-    queries per page, whatever its length (no query per person)."""
+_NAME_COLS = (
+    PersonName.person_id,
+    PersonName.id,
+    PersonName.name,
+    PersonName.kind,
+    PersonName.script,
+    PersonName.transliteration,
+)
+_DOC_COLS = (
+    PersonDocument.person_id,
+    PersonDocument.id,
+    PersonDocument.doc_type,
+    PersonDocument.number,
+    PersonDocument.issuer,
+    PersonDocument.name_on_document,
+    PersonDocument.authenticity,
+)
+
+
+def _summaries(session: Session, persons: list[Any], q: str) -> list[PersonSummary]:
+    """The persons of one page (rows of ``_PERSON_COLS``) with their names, papers and what
+    matched: three plain queries per page, whatever its length (no query per person)."""
     ids = [p.id for p in persons]
-    names: dict[int, list[PersonName]] = {}
-    docs: dict[int, list[PersonDocument]] = {}
+    names: dict[int, list[Any]] = {}
+    docs: dict[int, list[Any]] = {}
     for chunk in _chunks(ids):
         for n in session.execute(
-            select(PersonName).where(PersonName.person_id.in_(chunk)).order_by(PersonName.id)
-        ).scalars():
+            select(*_NAME_COLS).where(PersonName.person_id.in_(chunk)).order_by(PersonName.id)
+        ):
             names.setdefault(n.person_id, []).append(n)
         for d in session.execute(
-            select(PersonDocument)
+            select(*_DOC_COLS)
             .where(PersonDocument.person_id.in_(chunk))
             .order_by(PersonDocument.id)
-        ).scalars():
+        ):
             docs.setdefault(d.person_id, []).append(d)
     hits: dict[int, list[tuple[str, int]]] = {}
     if q and ids:
@@ -177,7 +197,15 @@ def _summaries(session: Session, persons: list[Person], q: str) -> list[PersonSu
                 p.ref,
                 p.status,
                 (official or pn)[0].name if pn else p.ref,
-                [name_dict(n) for n in pn],
+                [
+                    {
+                        "name": n.name,
+                        "kind": n.kind,
+                        "script": n.script,
+                        "transliteration": n.transliteration,
+                    }
+                    for n in pn
+                ],
                 [_document_dict(d) for d in pd],
                 p.unit,
                 unique(matched),
@@ -186,18 +214,18 @@ def _summaries(session: Session, persons: list[Person], q: str) -> list[PersonSu
     return out
 
 
-def _person_hit(p: Person, q: str) -> str:
+def _person_hit(p: Any, q: str) -> str:
     # The person's own keys are his ref and service number: show the one the query meets.
     if p.service_number and not document_keys(p.service_number).isdisjoint(document_keys(q)):
-        return p.service_number
-    return p.ref
+        return str(p.service_number)
+    return str(p.ref)
 
 
 def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
     return [ids[k : k + size] for k in range(0, len(ids), size)]
 
 
-def _document_dict(d: PersonDocument) -> dict[str, str | None]:
+def _document_dict(d: Any) -> dict[str, str | None]:
     return {
         "type": d.doc_type,
         "number": d.number,
