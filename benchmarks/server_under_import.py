@@ -101,6 +101,7 @@ def main() -> None:
     ap.add_argument("--readers", type=int, default=50)
     ap.add_argument("--requests", type=int, default=200, help="at most this many per reader")
     ap.add_argument("--seconds", type=float, default=120.0, help="stop after this long")
+    ap.add_argument("--workers", type=int, default=1, help="server processes")
     ap.add_argument(
         "--import-timeout", type=float, default=600.0, help="then wait this long for the import"
     )
@@ -119,7 +120,10 @@ def main() -> None:
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    server = _repatria("serve", "--db", db, "--host", "127.0.0.1", "--port", str(port), env=env)
+    server = _repatria(
+        "serve", "--db", db, "--host", "127.0.0.1", "--port", str(port),
+        "--workers", str(args.workers), env=env,
+    )  # fmt: skip
     importer: subprocess.Popen[bytes] | None = None
     try:
         for _ in range(100):

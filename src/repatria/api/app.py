@@ -12,9 +12,22 @@ from repatria.api.routes_lists import router as lists_router
 from repatria.api.routes_persons import router as persons_router
 from repatria.api.schemas import SafeJSONResponse
 
-__all__ = ["create_app", "API_PREFIX"]
+__all__ = ["create_app", "served_app", "API_PREFIX", "SERVE_DB_VAR"]
 
 API_PREFIX = "/api/v1"
+#: The database of ``repatria serve --workers N`` (each worker process builds its own app).
+SERVE_DB_VAR = "REPATRIA_SERVE_DB"
+
+
+def served_app() -> FastAPI:
+    """The app of one ``repatria serve`` worker process: the server's checks, then the app."""
+    import os
+
+    from repatria.services.workflows.setup import prepare_server
+
+    db = os.environ.get(SERVE_DB_VAR) or None
+    prepare_server(db)
+    return create_app(db)
 
 
 def create_app(db: str | None = None) -> FastAPI:

@@ -64,7 +64,9 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/healthz", include_in_schema=False)
-def healthz() -> Response:
+async def healthz() -> Response:
+    # On the event loop, not in the thread pool: a liveness check must answer while every
+    # pool thread waits on the database.
     return Response("ok", media_type="text/plain")
 
 
