@@ -161,14 +161,16 @@ def _summaries(session: Session, persons: list[Any], q: str) -> list[PersonSumma
     """The persons of one page (rows of ``_PERSON_COLS``) with their names, papers and what
     matched: three plain queries per page, whatever its length (no query per person)."""
     ids = [p.id for p in persons]
+    # Plain rows through the connection: no ORM objects to build for a page of a list.
+    conn = session.connection()
     names: dict[int, list[Any]] = {}
     docs: dict[int, list[Any]] = {}
     for chunk in _chunks(ids):
-        for n in session.execute(
+        for n in conn.execute(
             select(*_NAME_COLS).where(PersonName.person_id.in_(chunk)).order_by(PersonName.id)
         ):
             names.setdefault(n.person_id, []).append(n)
-        for d in session.execute(
+        for d in conn.execute(
             select(*_DOC_COLS)
             .where(PersonDocument.person_id.in_(chunk))
             .order_by(PersonDocument.id)
@@ -176,7 +178,7 @@ def _summaries(session: Session, persons: list[Any], q: str) -> list[PersonSumma
             docs.setdefault(d.person_id, []).append(d)
     hits: dict[int, list[tuple[str, int]]] = {}
     if q and ids:
-        for pid, source, sid in session.execute(
+        for pid, source, sid in conn.execute(
             select(PersonSearchKey.person_id, PersonSearchKey.source, PersonSearchKey.source_id)
             .where(key_condition(q), PersonSearchKey.person_id.in_(ids))
             .order_by(PersonSearchKey.id)
