@@ -48,7 +48,7 @@ def main() -> None:
         ]
     }
 
-    persons = client.get("/api/v1/persons", headers=api).json()
+    persons = client.get("/api/v1/persons", headers=api).json()["persons"]
     person_ref = persons[0]["ref"] if persons else person
     rem = client.get("/api/v1/remains", headers=api).json()["remains"]
     remains_ref = rem[0]["ref"] if rem else remains

@@ -64,7 +64,7 @@ def test_an_audited_read_answers_before_its_entry_is_written(sqlite_db: str) -> 
     registry_db_module.write_reads_in_background(True)
     writer = _hold_write_lock(sqlite_db)
     try:
-        _within(5, lambda: views.search_persons(sqlite_db, actor="ana", q="", limit=5))
+        _within(5, lambda: views.search_persons(sqlite_db, actor="ana", q=""))
     finally:
         writer.rollback()
         writer.close()

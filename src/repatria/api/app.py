@@ -12,13 +12,28 @@ from repatria.api.routes import router as api_router
 from repatria.api.routes_admin import router as admin_router
 from repatria.api.routes_bodies import router as bodies_api_router
 from repatria.api.routes_jobs import router as jobs_router
+from repatria.api.routes_lists import router as lists_router
 from repatria.api.routes_notification import router as notification_router
+from repatria.api.routes_persons import router as persons_router
 from repatria.api.schemas import SafeJSONResponse
 from repatria.api.security import PUBLIC
 
-__all__ = ["create_app", "API_PREFIX"]
+__all__ = ["create_app", "served_app", "API_PREFIX", "SERVE_DB_VAR"]
 
 API_PREFIX = "/api/v1"
+#: The database of ``repatria serve --workers N`` (each worker process builds its own app).
+SERVE_DB_VAR = "REPATRIA_SERVE_DB"
+
+
+def served_app() -> FastAPI:
+    """The app of one ``repatria serve`` worker process: the server's checks, then the app."""
+    import os
+
+    from repatria.services.workflows.setup import prepare_server
+
+    db = os.environ.get(SERVE_DB_VAR) or None
+    prepare_server(db)
+    return create_app(db)
 
 
 def create_app(db: str | None = None) -> FastAPI:
@@ -30,6 +45,7 @@ def create_app(db: str | None = None) -> FastAPI:
     from repatria.web.pages_admin import router as admin_pages
     from repatria.web.pages_bodies import router as bodies_web_router
     from repatria.web.pages_jobs import router as jobs_pages
+    from repatria.web.pages_lists import router as lists_pages
     from repatria.web.pages_map import router as map_pages
     from repatria.web.pages_notification import router as notification_pages
     from repatria.web.render import mount_static
@@ -59,6 +75,9 @@ def create_app(db: str | None = None) -> FastAPI:
     app.include_router(map_pages, include_in_schema=False)
     app.include_router(admin_pages, include_in_schema=False)
     app.include_router(notification_pages, include_in_schema=False)
+    app.include_router(persons_router, prefix=API_PREFIX)
+    app.include_router(lists_router, prefix=API_PREFIX)
+    app.include_router(lists_pages, include_in_schema=False)
     mount_static(app)
     app.add_middleware(SecurityHeaders, docs_path=f"{API_PREFIX}/docs")
     return app

@@ -94,7 +94,8 @@ def api_revoke_all(
 
 
 @router.get("/me", tags=["auth"], summary="Who the token belongs to")
-def me(caller: Annotated[Caller, Depends(allow("session.self"))]) -> dict[str, str]:
+async def me(caller: Annotated[Caller, Depends(allow("session.self"))]) -> dict[str, str]:
+    # No database here: answered on the event loop, without waiting for a pool thread.
     return {"name": caller.name, "role": caller.role}
 
 
@@ -105,25 +106,7 @@ def dashboard(request: Request, caller: Annotated[Caller, Depends(allow("dashboa
     return _d(views.dashboard(db_of(request), actor=caller.name))
 
 
-@router.get(
-    "/persons",
-    tags=["persons"],
-    summary="Search missing persons by any name or alias",
-    response_model=None,
-)
-def persons(
-    request: Request,
-    caller: Annotated[Caller, Depends(allow("persons.read"))],
-    q: Annotated[str, Query(max_length=200)] = "",
-    status: Annotated[str | None, Query(max_length=32)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> Any:
-    return [
-        _d(p)
-        for p in views.search_persons(
-            db_of(request), actor=caller.name, q=q, status=status, limit=limit
-        )
-    ]
+# GET /persons (search, paged): repatria.api.routes_persons.
 
 
 @router.get("/persons/{ref}", tags=["persons"], summary="One missing person", response_model=None)

@@ -17,6 +17,7 @@ from repatria.cli import (
     lab_cmd,
     lineage_cmd,
     notification_cmd,
+    persons_cmd,
     power_cmd,
     review_cmd,
     screen_cmd,
@@ -64,6 +65,7 @@ app.add_typer(custody_cmd.consent_app, name="consent")
 app.command("to-tell")(command(notification_cmd.to_tell_cmd))
 app.command("notify-exception")(command(notification_cmd.notify_exception_cmd))
 custody_cmd.consent_app.command("flagged")(command(notification_cmd.flagged_cmd))
+app.add_typer(persons_cmd.persons_app, name="persons")
 app.command("account")(command(custody_cmd.account_cmd))
 app.add_typer(db_cmd.audit_app, name="audit")
 

@@ -19,16 +19,23 @@ def serve(
         help="Database URL or SQLite file "
         "(default: $REPATRIA_DATABASE_URL, else ./repatria.sqlite).",
     ),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        max=64,
+        help="Server processes (one per CPU core serves more readers at once).",
+    ),
 ) -> None:
     """Serve the web pages and the REST API (/api/v1) over the registry."""
-    run_server(db, host, port)
+    run_server(db, host, port, workers)
 
 
-def run_server(db: str | None, host: str, port: int) -> None:
+def run_server(db: str | None, host: str, port: int, workers: int = 1) -> None:
     """Check the database, say where to go, and serve until interrupted."""
     import uvicorn
 
-    from repatria.api.app import create_app
+    from repatria.api.app import SERVE_DB_VAR, create_app
     from repatria.services.workflows.setup import prepare_server
 
     where = prepare_server(db)
@@ -37,4 +44,19 @@ def run_server(db: str | None, host: str, port: int) -> None:
         f"database {where}. Ctrl-C stops it.",
         highlight=False,
     )
-    uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
+        return
+    # Several processes: each builds its app (and its checks) from the factory.
+    import os
+
+    if db:
+        os.environ[SERVE_DB_VAR] = db
+    uvicorn.run(
+        "repatria.api.app:served_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+    )

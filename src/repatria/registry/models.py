@@ -102,6 +102,8 @@ __all__ = [
     "PublishedClaim",
     "AuditEvent",
     "ChainHead",
+    "PersonSearchKey",
+    "SEARCH_KEY_SOURCES",
     "utcnow",
 ]
 
@@ -1017,3 +1019,37 @@ class NotificationException(Base):
     cause: Mapped[str | None] = mapped_column(String(64))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --------------------------------------------------------------------------- search keys (0009)
+
+#: What a search key was made from: a name row, a document row, or the person's own ref and
+#: service number (``source_id`` is then the person's id).
+SEARCH_KEY_SOURCES = ("name", "document", "person")
+#: Longest stored key; longer keys (very long names) are cut, queries the same way.
+SEARCH_KEY_LENGTH = 200
+
+
+class PersonSearchKey(Base):
+    """One search key of a person (:mod:`repatria.search_keys`), written with the names and
+    papers it comes from (:mod:`repatria.registry.search_index`). Searches are index seeks on
+    ``key``: equality, or a prefix as a range, compared in binary order (``COLLATE "C"`` on
+    PostgreSQL; SQLite's default)."""
+
+    __tablename__ = "person_search_keys"
+    __table_args__ = (
+        CheckConstraint(_in("source", SEARCH_KEY_SOURCES), name="source"),
+        # (key, person_id): a lookup is answered from the index alone.
+        Index("ix_person_search_keys_key_person", "key", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    key: Mapped[str] = mapped_column(
+        String(SEARCH_KEY_LENGTH).with_variant(
+            String(SEARCH_KEY_LENGTH, collation="C"), "postgresql"
+        )
+    )
+    source: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[int] = mapped_column(Integer)
+    keys_version: Mapped[int] = mapped_column(Integer)

@@ -14,12 +14,14 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from repatria.api.listing import csv_response
 from repatria.api.routes import CandidateId
 from repatria.api.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, allow, db_of
 from repatria.services import views
 from repatria.services.access import auth
 from repatria.services.access.auth import AuthError
 from repatria.services.access.permissions import roles_for
+from repatria.services.paging import page_spec
 from repatria.services.workflows import accounting, notification, repatriation, review
 from repatria.vocabulary import (
     CONDITIONS,
@@ -62,7 +64,9 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/healthz", include_in_schema=False)
-def healthz() -> Response:
+async def healthz() -> Response:
+    # On the event loop, not in the thread pool: a liveness check must answer while every
+    # pool thread waits on the database.
     return Response("ok", media_type="text/plain")
 
 
@@ -165,13 +169,22 @@ def persons(
     caller: Annotated[Caller, Depends(allow("persons.read"))],
     q: str = "",
     status: str = "",
+    sort: str | None = None,
+    cursor: str | None = None,
+    format: str = "",
 ) -> Response:
-    rows = views.search_persons(db_of(request), actor=caller.name, q=q[:200], status=status or None)
+    db, q = db_of(request), q[:200]
+    if format == "csv":
+        text = views.persons_csv(db, actor=caller.name, q=q, status=status or None, sort=sort)
+        return csv_response(text, "persons")
+    page = views.search_persons(
+        db, actor=caller.name, q=q, status=status or None, page=page_spec(sort, None, cursor)
+    )
     return render(
         request,
         "persons.html",
         title="Missing persons",
-        persons=rows,
+        page=page,
         q=q,
         status=status,
         states=PERSON_STATES,

@@ -76,6 +76,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
     caller = getattr(request.state, "caller", None)
     nav = [(p, label) for p, label, action in NAV if caller and caller.role in roles_for(action)]
+
     def can(action: str) -> bool:
         """Whether the caller's role may perform ``action``: pages offer only what works."""
         return caller is not None and caller.role in roles_for(action)

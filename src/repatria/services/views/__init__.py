@@ -30,6 +30,7 @@ from repatria.services.views.persons import (
     PersonDetail,
     PersonSummary,
     person_detail,
+    persons_csv,
     search_persons,
 )
 from repatria.services.views.queue import QueueItem, ReviewQueue, review_queue
@@ -59,6 +60,7 @@ __all__ = [
     "RepatriationsView",
     "dashboard",
     "search_persons",
+    "persons_csv",
     "person_detail",
     "list_remains",
     "remains_detail",

@@ -1,21 +1,31 @@
-"""Persons: search by any name or number, and one person's record."""
+"""Persons: search by any name, alias or paper (in the database, paged), and one person's
+record."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from repatria.errors import ServiceError
 from repatria.registry.db import session_scope
-from repatria.registry.models import CandidateMatch, Person, PersonName
+from repatria.registry.models import (
+    CandidateMatch,
+    Person,
+    PersonDocument,
+    PersonName,
+    PersonSearchKey,
+)
+from repatria.registry.search_index import key_condition, matching_person_ids
+from repatria.search_keys import document_keys
 from repatria.services.access.audit import log_event
+from repatria.services.paging import Column, Page, PageSpec, csv_text, sql_all, sql_page
 from repatria.services.views._read import (
     CandidateLine,
     candidate_lines,
     find,
-    fold,
     history,
     name_dict,
     primary_name,
@@ -24,7 +34,14 @@ from repatria.services.views._read import (
 )
 from repatria.vocabulary import PERSON_STATES
 
-__all__ = ["PersonSummary", "PersonDetail", "search_persons", "person_detail"]
+__all__ = [
+    "PERSON_SORTS",
+    "PersonSummary",
+    "PersonDetail",
+    "search_persons",
+    "persons_csv",
+    "person_detail",
+]
 
 
 @dataclass(frozen=True)
@@ -33,55 +50,191 @@ class PersonSummary:
     status: str
     name: str
     names: list[dict[str, str | None]]
+    documents: list[dict[str, str | None]]
     unit: str | None
     matched: list[str]  # the names (or numbers) the query matched
 
 
-def search_persons(
-    db: str | None, *, actor: str, q: str = "", status: str | None = None, limit: int = 100
-) -> list[PersonSummary]:
-    """Persons whose any name, transliteration, reference or service number contains ``q``.
+#: The columns a person list sorts by (never NULL, as keyset paging needs).
+PERSON_SORTS: dict[str, Column] = {
+    "ref": Person.ref,
+    "status": Person.status,
+    "unit": func.coalesce(Person.unit, ""),
+}
+_PERSON_COLS = (Person.id, Person.ref, Person.status, Person.unit, Person.service_number)
+PERSON_CSV_HEADER = ("ref", "name", "other names", "documents", "unit", "status")
 
-    Matching ignores case, width and accents, in any script (Hangul, Cyrillic, Latin ...).
-    """
+
+def _persons_stmt(q: str, status: str | None) -> Any:
     if status is not None and status not in PERSON_STATES:
         raise ServiceError(
             f"unknown person state {status!r}; choose one of {', '.join(PERSON_STATES)}"
         )
-    needle = fold(q.strip())
-    limit = max(1, min(int(limit), 500))
+    newer = aliased(Person)
+    stmt: Any = select(*_PERSON_COLS).where(~exists().where(newer.supersedes_id == Person.id))
+    if q:
+        stmt = stmt.where(Person.id.in_(matching_person_ids(q)))
+    if status:
+        stmt = stmt.where(Person.status == status)
+    return stmt
+
+
+def search_persons(
+    db: str | None,
+    *,
+    actor: str | None,
+    q: str = "",
+    status: str | None = None,
+    page: PageSpec | None = None,
+) -> Page[PersonSummary]:
+    """Persons any of whose names, aliases, names on papers, document numbers, ref or service
+    number ``q`` meets (:mod:`repatria.registry.search_index`: index seeks, nothing filtered
+    in Python); all current persons when ``q`` is empty. One page, sorted by ``ref`` unless
+    ``page.sort`` says otherwise.
+
+    Case, spaces, hyphens, the common romanisations of Korean and Russian transliteration are
+    ignored (the rules and their known false matches: :mod:`repatria.search_keys`).
+    ``actor=None`` only from the command line, where ``--as`` is optional for reads.
+    """
+    q = q.strip()
+    stmt = _persons_stmt(q, status)
     with session_scope(db, read=True) as session:
-        reader(session, actor, "persons.read")
-        stmt = select(Person).order_by(Person.ref)
-        if status:
-            stmt = stmt.where(Person.status == status)
-        persons = session.execute(stmt).scalars().all()
-        names: dict[int, list[PersonName]] = {}
-        for n in session.execute(select(PersonName).order_by(PersonName.id)).scalars():
-            names.setdefault(n.person_id, []).append(n)
-        out = []
-        for p in persons:
-            pn = names.get(p.id, [])
-            # (text searched, text shown)
-            hay: list[tuple[str | None, str]] = [(n.name, n.name) for n in pn]
-            hay += [(n.transliteration, n.transliteration or "") for n in pn if n.transliteration]
-            hay += [(p.ref, p.ref), (p.service_number, p.service_number or "")]
-            matched = [shown for text, shown in hay if text and needle and needle in fold(text)]
-            if needle and not matched:
-                continue
-            out.append(
-                PersonSummary(
-                    p.ref,
-                    p.status,
-                    primary_name(p),
-                    [name_dict(n) for n in pn],
-                    p.unit,
-                    unique(matched),
-                )
+        if actor is not None:
+            reader(session, actor, "persons.read")
+        pg = sql_page(
+            session, stmt, sorts=PERSON_SORTS, tie=Person.id, spec=page or PageSpec(), default="ref"
+        )
+        return Page(
+            _summaries(session, pg.items, q), pg.total, pg.next, pg.previous, pg.sort, pg.sorts
+        )
+
+
+def persons_csv(
+    db: str | None, *, actor: str | None, q: str = "", status: str | None = None, sort: str | None
+) -> str:
+    """Every person :func:`search_persons` would list, as CSV, in the same order."""
+    q = q.strip()
+    stmt = _persons_stmt(q, status)
+    with session_scope(db, read=True) as session:
+        if actor is not None:
+            reader(session, actor, "persons.read")
+        persons = sql_all(
+            session, stmt, sorts=PERSON_SORTS, tie=Person.id, sort=sort, default="ref"
+        )
+        rows = _summaries(session, persons, "")
+    return csv_text(
+        PERSON_CSV_HEADER,
+        (
+            (
+                p.ref,
+                p.name,
+                [n["name"] for n in p.names if n["name"] != p.name],
+                [f"{d['type']} {d['number'] or ''}".strip() for d in p.documents],
+                p.unit,
+                p.status,
             )
-            if len(out) >= limit:
-                break
-        return out
+            for p in rows
+        ),
+    )
+
+
+_NAME_COLS = (
+    PersonName.person_id,
+    PersonName.id,
+    PersonName.name,
+    PersonName.kind,
+    PersonName.script,
+    PersonName.transliteration,
+)
+_DOC_COLS = (
+    PersonDocument.person_id,
+    PersonDocument.id,
+    PersonDocument.doc_type,
+    PersonDocument.number,
+    PersonDocument.issuer,
+    PersonDocument.name_on_document,
+    PersonDocument.authenticity,
+)
+
+
+def _summaries(session: Session, persons: list[Any], q: str) -> list[PersonSummary]:
+    """The persons of one page (rows of ``_PERSON_COLS``) with their names, papers and what
+    matched: three plain queries per page, whatever its length (no query per person)."""
+    ids = [p.id for p in persons]
+    # Plain rows through the connection: no ORM objects to build for a page of a list.
+    conn = session.connection()
+    names: dict[int, list[Any]] = {}
+    docs: dict[int, list[Any]] = {}
+    for chunk in _chunks(ids):
+        for n in conn.execute(
+            select(*_NAME_COLS).where(PersonName.person_id.in_(chunk)).order_by(PersonName.id)
+        ):
+            names.setdefault(n.person_id, []).append(n)
+        for d in conn.execute(
+            select(*_DOC_COLS)
+            .where(PersonDocument.person_id.in_(chunk))
+            .order_by(PersonDocument.id)
+        ):
+            docs.setdefault(d.person_id, []).append(d)
+    hits: dict[int, list[tuple[str, int]]] = {}
+    if q and ids:
+        for pid, source, sid in conn.execute(
+            select(PersonSearchKey.person_id, PersonSearchKey.source, PersonSearchKey.source_id)
+            .where(key_condition(q), PersonSearchKey.person_id.in_(ids))
+            .order_by(PersonSearchKey.id)
+        ):
+            hits.setdefault(pid, []).append((source, sid))
+    out = []
+    for p in persons:
+        pn, pd = names.get(p.id, []), docs.get(p.id, [])
+        shown = {("name", n.id): n.name for n in pn}
+        shown |= {("document", d.id): d.number or d.name_on_document or "" for d in pd}
+        matched = [
+            shown.get(h, p.ref) if h[0] != "person" else _person_hit(p, q)
+            for h in hits.get(p.id, [])
+        ]
+        official = [n for n in pn if n.kind == "official"]
+        out.append(
+            PersonSummary(
+                p.ref,
+                p.status,
+                (official or pn)[0].name if pn else p.ref,
+                [
+                    {
+                        "name": n.name,
+                        "kind": n.kind,
+                        "script": n.script,
+                        "transliteration": n.transliteration,
+                    }
+                    for n in pn
+                ],
+                [_document_dict(d) for d in pd],
+                p.unit,
+                unique(matched),
+            )
+        )
+    return out
+
+
+def _person_hit(p: Any, q: str) -> str:
+    # The person's own keys are his ref and service number: show the one the query meets.
+    if p.service_number and not document_keys(p.service_number).isdisjoint(document_keys(q)):
+        return str(p.service_number)
+    return str(p.ref)
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[k : k + size] for k in range(0, len(ids), size)]
+
+
+def _document_dict(d: Any) -> dict[str, str | None]:
+    return {
+        "type": d.doc_type,
+        "number": d.number,
+        "issuer": d.issuer,
+        "name_on_document": d.name_on_document,
+        "authenticity": d.authenticity,
+    }
 
 
 @dataclass(frozen=True)
@@ -107,16 +260,7 @@ def person_detail(db: str | None, ref: str, *, actor: str) -> PersonDetail:
             p.status,
             primary_name(p),
             [name_dict(n) for n in p.names],
-            [
-                {
-                    "type": d.doc_type,
-                    "number": d.number,
-                    "issuer": d.issuer,
-                    "name_on_document": d.name_on_document,
-                    "authenticity": d.authenticity,
-                }
-                for d in p.documents
-            ],
+            [_document_dict(d) for d in p.documents],
             {
                 "sex": p.sex,
                 "birth date": p.birth_date,
