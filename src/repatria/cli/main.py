@@ -12,6 +12,7 @@ from repatria.cli import (
     db_cmd,
     demo_cmd,
     dvi_cmd,
+    exchange_cmd,
     kinship_cmd,
     lab_cmd,
     lineage_cmd,
@@ -59,6 +60,7 @@ app.command("presume-dead")(command(custody_cmd.presume_dead_cmd))
 app.add_typer(custody_cmd.consent_app, name="consent")
 app.command("account")(command(custody_cmd.account_cmd))
 app.add_typer(db_cmd.audit_app, name="audit")
+app.add_typer(exchange_cmd.exchange_app, name="exchange")
 
 
 def _version(value: bool) -> None:
