@@ -30,7 +30,10 @@ RECORDS: list[tuple[str, dict[str, object]]] = [
     ("grave", {"ref": "grave-1", "cemetery": "Hill 7", "plot": "B", "number": "12"}),
     ("remains", {"ref": "R-01", "condition": "burned", "status": "recovered", "notes": "ü\nß"}),
     ("custody", {"ref": "custody-1", "event": "received", "remains": "R-01"}),
-    ("body", {"ref": "R-01", "status": "recovered", "parts": [{"remains": "R-01", "sample": None}]}),
+    (
+        "body",
+        {"ref": "R-01", "status": "recovered", "parts": [{"remains": "R-01", "sample": None}]},
+    ),
 ]
 
 

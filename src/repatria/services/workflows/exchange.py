@@ -117,7 +117,9 @@ def keygen(party: str, out: str | Path = ".") -> KeyPair:
         raise ServiceError("name the party the key is for with --party NAME")
     key = fmt.generate_key(party.strip())
     private, public = fmt.write_key_pair(key, out)
-    return KeyPair(key.party, str(private), str(public), fmt.fingerprint(fmt.public_key_hex(key.public)))
+    return KeyPair(
+        key.party, str(private), str(public), fmt.fingerprint(fmt.public_key_hex(key.public))
+    )
 
 
 def trust_party(db: str | None, name: str, public_key_file: str | Path, *, actor: str) -> Party:
@@ -153,14 +155,22 @@ def trust_party(db: str | None, name: str, public_key_file: str | Path, *, actor
         )
         session.add(row)
         session.flush()
-        log_event(session, user.name, "exchange.trust", "exchange_party", row.id,
-                  party=name, fingerprint=row.fingerprint)  # fmt: skip
+        log_event(
+            session,
+            user.name,
+            "exchange.trust",
+            "exchange_party",
+            row.id,
+            party=name,
+            fingerprint=row.fingerprint,
+        )
         return _party(row, user.name)
 
 
 def _party(row: ExchangeParty, added_by: str | None, *, already: bool = False) -> Party:
-    return Party(row.name, row.public_key, row.fingerprint, added_by,
-                 row.added_at.isoformat(), already)  # fmt: skip
+    return Party(
+        row.name, row.public_key, row.fingerprint, added_by, row.added_at.isoformat(), already
+    )
 
 
 def list_parties(db: str | None) -> list[Party]:
@@ -205,15 +215,17 @@ def record_sharing_consent(
         whom = to or "any party"
         if found is not None:
             return f"donor {donor.ref} had already consented to sharing with {whom}"
-        session.add(SharingConsent(donor_id=donor.id, party=to, given_on=given_on,
-                                   recorded_by_id=user.id))  # fmt: skip
-        log_event(session, user.name, "exchange.consent", "donor", donor.id, party=to,
-                  given_on=given_on)  # fmt: skip
+        session.add(
+            SharingConsent(donor_id=donor.id, party=to, given_on=given_on, recorded_by_id=user.id)
+        )
+        log_event(
+            session, user.name, "exchange.consent", "donor", donor.id, party=to, given_on=given_on
+        )
         return f"donor {donor.ref} consented to sharing their reference profile with {whom}"
 
 
 def load_signing_key(key_file: str | Path | None = None) -> fmt.PartyKey:
-    """This registry's private key: ``key_file``, else the file named by ``$REPATRIA_EXCHANGE_KEY``."""
+    """This registry's private key: ``key_file``, else the file ``$REPATRIA_EXCHANGE_KEY`` names."""
     path = key_file or os.environ.get(KEY_ENV)
     if not path:
         raise ServiceError(
@@ -276,9 +288,17 @@ def export_package(
                     done_by_id=user.id,
                 )
             )
-            log_event(session, user.name, "exchange.export", "exchange_package", package.package_id,
-                      recipient=recipient, records=header["records"], counts=header["counts"],
-                      sha256=package.sha256)  # fmt: skip
+            log_event(
+                session,
+                user.name,
+                "exchange.export",
+                "exchange_package",
+                package.package_id,
+                recipient=recipient,
+                records=header["records"],
+                counts=header["counts"],
+                sha256=package.sha256,
+            )
             session.flush()
             try:
                 tmp = path.with_name(path.name + ".part")

@@ -91,8 +91,9 @@ def collect(session: Session, *, recipient: str | None, secret: bytes) -> list[R
     for r in session.execute(_current(Remains)).scalars():
         out.append(("remains", _remains(r)))
     for body, parts in _bodies(session, refs):
-        out.append(("body", {"ref": body.ref, "status": body.status, "notes": body.notes,
-                             "parts": parts}))  # fmt: skip
+        out.append(
+            ("body", {"ref": body.ref, "status": body.status, "notes": body.notes, "parts": parts})
+        )
     out.extend(("custody", e) for e in _custody(session, refs))
     for d in session.execute(select(Disposition).order_by(Disposition.id)).scalars():
         out.append(("disposition", _disposition(session, d, refs)))
@@ -107,12 +108,12 @@ class _Refs:
     """References by id, read once (a package names records by ref, never by row id)."""
 
     def __init__(self, session: Session) -> None:
-        self.remains = dict(session.execute(select(Remains.id, Remains.ref)).tuples().all())
-        self.samples = dict(session.execute(select(Sample.id, Sample.ref)).tuples().all())
+        self.remains = {k: v for k, v in session.execute(select(Remains.id, Remains.ref))}
+        self.samples = {k: v for k, v in session.execute(select(Sample.id, Sample.ref))}
         self.pm = set(session.execute(select(Sample.id).where(Sample.kind == "pm")).scalars())
-        self.bodies = dict(session.execute(select(Body.id, Body.ref)).tuples().all())
-        self.persons = dict(session.execute(select(Person.id, Person.ref)).tuples().all())
-        self.users = dict(session.execute(select(User.id, User.name)).tuples().all())
+        self.bodies = {k: v for k, v in session.execute(select(Body.id, Body.ref))}
+        self.persons = {k: v for k, v in session.execute(select(Person.id, Person.ref))}
+        self.users = {k: v for k, v in session.execute(select(User.id, User.name))}
 
 
 def _grave(g: Grave) -> dict[str, Any]:
@@ -133,10 +134,14 @@ def _person(p: Person) -> dict[str, Any]:
         "last_known_lon": p.last_known_lon,
         "status": p.status,
         "names": [
-            {"name": n.name, "kind": n.kind, "script": n.script,
-             "transliteration": n.transliteration}
+            {
+                "name": n.name,
+                "kind": n.kind,
+                "script": n.script,
+                "transliteration": n.transliteration,
+            }
             for n in p.names
-        ],  # fmt: skip
+        ],
         "documents": [
             {
                 "doc_type": d.doc_type,
@@ -170,9 +175,11 @@ def _bodies(session: Session, refs: _Refs) -> list[tuple[Body, list[dict[str, An
     stmt = select(BodyPart).where(BodyPart.ended_by.is_(None)).order_by(BodyPart.id)
     for bp in session.execute(stmt).scalars():
         parts.setdefault(bp.body_id, []).append(
-            {"remains": refs.remains[bp.remains_id],
-             "sample": refs.samples.get(bp.sample_id) if bp.sample_id else None}
-        )  # fmt: skip
+            {
+                "remains": refs.remains[bp.remains_id],
+                "sample": refs.samples.get(bp.sample_id) if bp.sample_id else None,
+            }
+        )
     # A body with no current part was merged into another and is counted nowhere.
     bodies = session.execute(select(Body).where(Body.id.in_(list(parts))).order_by(Body.id))
     return [(b, parts[b.id]) for b in bodies.scalars()]
@@ -259,10 +266,13 @@ def _references(session: Session, ev: dict[str, Any], run: IdentificationRun | N
     """The references an identification rests on, by relation only (never the donor's ref)."""
     if ev.get("references"):
         return [
-            {"relation": r.get("relation"), "methods": r.get("methods") or ["autosomal_str"],
-             "log10_lr": r.get("log10_lr")}
+            {
+                "relation": r.get("relation"),
+                "methods": r.get("methods") or ["autosomal_str"],
+                "log10_lr": r.get("log10_lr"),
+            }
             for r in ev["references"]
-        ]  # fmt: skip
+        ]
     # Runs before the evidence named its references: the donors of the family at the version the
     # run read.
     family_ref = ev.get("family")
@@ -306,15 +316,10 @@ def _profiles(
     refs: _Refs,
     name: Callable[[str, str], str],
 ) -> list[Record]:
-    body_of_sample = dict(
-        session.execute(
-            select(BodyPart.sample_id, BodyPart.body_id).where(
-                BodyPart.ended_by.is_(None), BodyPart.sample_id.is_not(None)
-            )
-        )
-        .tuples()
-        .all()
+    current = select(BodyPart.sample_id, BodyPart.body_id).where(
+        BodyPart.ended_by.is_(None), BodyPart.sample_id.is_not(None)
     )
+    body_of_sample = {sample: body for sample, body in session.execute(current)}
     consenting = set(
         session.execute(
             select(SharingConsent.donor_id).where(
@@ -332,8 +337,11 @@ def _profiles(
             body_id = body_of_sample.get(sample.id)
             if body_id is None or body_id in identified_bodies:
                 continue
-            data: dict[str, Any] = {"ref": name("pm", f"profile:{profile.id}"), "kind": "pm",
-                                    "body": refs.bodies[body_id]}  # fmt: skip
+            data: dict[str, Any] = {
+                "ref": name("pm", f"profile:{profile.id}"),
+                "kind": "pm",
+                "body": refs.bodies[body_id],
+            }
         else:
             donor = session.get(Donor, sample.donor_id) if sample.donor_id else None
             if donor is None or donor.consent_withdrawn_at is not None:

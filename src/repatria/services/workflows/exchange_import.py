@@ -53,9 +53,11 @@ class ImportSummary:
     @property
     def message(self) -> str:
         counts = ", ".join(f"{n} {t}" for t, n in self.counts.items() if n)
-        newer = f"; {self.new_versions} are newer versions of records received before" if (
-            self.new_versions
-        ) else ""  # fmt: skip
+        newer = (
+            f"; {self.new_versions} are newer versions of records received before"
+            if self.new_versions
+            else ""
+        )
         return (
             f"package {self.package_id} from {self.sender} (created {self.created_at}) "
             f"imported: {self.records} records ({counts or 'none'}){newer}; signature and chain "
@@ -72,9 +74,8 @@ def import_package(db: str | None, path: str | Path, *, actor: str) -> ImportSum
     """
     with session_scope(db) as session:
         user = require(session, actor, "exchange.import")
-        trusted = dict(
-            session.execute(select(ExchangeParty.name, ExchangeParty.public_key)).tuples().all()
-        )
+        parties = select(ExchangeParty.name, ExchangeParty.public_key)
+        trusted = {name: key for name, key in session.execute(parties)}
         package = fmt.read_package(path, trusted)
         _refuse_second_import(session, package)
         header = package.header
@@ -118,9 +119,17 @@ def import_package(db: str | None, path: str | Path, *, actor: str) -> ImportSum
             session.flush()
             latest[identity] = stored.id
             new_versions += previous is not None
-        log_event(session, user.name, "exchange.import", "exchange_package", package.package_id,
-                  sender=package.sender, records=header["records"], counts=header["counts"],
-                  sha256=package.sha256)  # fmt: skip
+        log_event(
+            session,
+            user.name,
+            "exchange.import",
+            "exchange_package",
+            package.package_id,
+            sender=package.sender,
+            records=header["records"],
+            counts=header["counts"],
+            sha256=package.sha256,
+        )
         return ImportSummary(
             str(path),
             package.package_id,
@@ -159,7 +168,7 @@ def _latest(session: Session, party: str) -> dict[tuple[str, str], int]:
     stmt = select(ExchangeRecord.record_type, ExchangeRecord.ref, ExchangeRecord.id).where(
         ExchangeRecord.party == party, ExchangeRecord.id.not_in(superseded)
     )
-    return {(t, r): i for t, r, i in session.execute(stmt).tuples()}
+    return {(t, r): i for t, r, i in session.execute(stmt)}
 
 
 def received_counts(db: str | None, party: str | None = None) -> dict[str, int]:
@@ -174,7 +183,7 @@ def received_counts(db: str | None, party: str | None = None) -> dict[str, int]:
     if party is not None:
         stmt = stmt.where(ExchangeRecord.party == party)
     with session_scope(db, read=True) as session:
-        got = Counter(dict(session.execute(stmt).tuples().all()))
+        got = Counter({t: n for t, n in session.execute(stmt)})
     return {t: got.get(t, 0) for t in fmt.RECORD_TYPES}
 
 
@@ -207,6 +216,14 @@ def received_records(
             }
             for r in session.execute(stmt).scalars()
         ]
-        log_event(session, user.name, "exchange.received.read", None, None, party=party,
-                  record_type=record_type, rows=len(rows))  # fmt: skip
+        log_event(
+            session,
+            user.name,
+            "exchange.received.read",
+            None,
+            None,
+            party=party,
+            record_type=record_type,
+            rows=len(rows),
+        )
         return rows
