@@ -18,15 +18,19 @@ from repatria.cli.main import app
 from repatria.services.workflows.demo_scenario import load_demo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
-from test_exchange import fresh_db  # noqa: E402, F401
+from test_exchange import fresh_db as _fresh_db  # noqa: E402, F401  (the fixture)
 from test_registry_contracts import ok, refused  # noqa: E402
 
 runner = CliRunner()
 
 
 def test_keygen_export_trust_import_through_the_commands(
-    registry_db: str, fresh_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    registry_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
+    fresh_db = request.getfixturevalue("_fresh_db")  # a second registry, same kind of database
     load_demo(registry_db)
     keys = tmp_path / "keys"
     r = runner.invoke(app, ["exchange", "keygen", "--party", "Agency A", "--out", str(keys)])

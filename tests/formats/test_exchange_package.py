@@ -189,3 +189,30 @@ def test_the_signature_verifies_by_hand_with_openssl(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     (tmp_path / "signed.bin").write_bytes(data[:10] + b"X" + data[11 : len(data) - len(last) - 1])
     assert subprocess.run(argv, capture_output=True).returncode != 0
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(fmt.RECORD_TYPES),
+            st.dictionaries(st.sampled_from(["notes", "site", "x"]), _text, max_size=3),
+        ),
+        max_size=6,
+    ),
+    st.one_of(st.none(), _text.filter(bool)),
+)
+def test_any_records_read_back_as_written(
+    records: list[tuple[str, dict[str, str]]], recipient: str | None
+) -> None:
+    full = [
+        (kind, {**{f: "v" for f in fmt.REQUIRED_FIELDS[kind]}, **data, "ref": f"r{i}"})
+        for i, (kind, data) in enumerate(records)
+    ]
+    data = fmt.build_package(full, key=KEY, recipient=recipient, software={"name": "t"})
+    pkg = fmt.parse_package(data, TRUSTED)
+    assert [(r["type"], r["data"]) for r in pkg.records] == full
+    assert pkg.header["recipient"] == recipient and pkg.header["records"] == len(full)
