@@ -16,6 +16,7 @@ Profiles go under pseudonyms (:func:`pseudonym`), never beside a name:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Callable
@@ -99,7 +100,7 @@ def collect(session: Session, *, recipient: str | None, secret: bytes) -> list[R
         out.append(("disposition", _disposition(session, d, refs)))
     for decision, cand in live:
         out.append(("identification", _identification(session, decision, cand, refs)))
-    name = lambda kind, ref: pseudonym(secret, recipient, kind, ref)  # noqa: E731
+    name = functools.partial(pseudonym, secret, recipient)
     out.extend(_profiles(session, recipient, identified_bodies, refs, name))
     return [(kind, json_safe(data)) for kind, data in out]
 
