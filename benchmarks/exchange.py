@@ -10,11 +10,15 @@ Each exchange is simulated by ``kinship.simulate.simulate_population`` with n PM
 - weak families: a quarter of the families have only a half-sibling or a cousin typed;
 - about half the bodies are MPs of the case, the rest unrelated men (decoys).
 
-For each n it prints the seconds of each step of ``repatria dvi analyse`` (pairwise LRs and
-exclusions, joint search with marginals, dviSolve-style conclusions), the total, the peak memory
-of a fresh process that ran only that size, how many top-assignment pairings are right, the
-joint's bound on the mass it left out, and the textbook pairwise baseline measured in the same run
-(two full pedigree likelihoods per pairing, timed on a sample of pairings and scaled to all).
+For each n it prints the seconds of each step of ``repatria dvi analyse``: the genotype tables
+(one per family and marker, built once), the rest of the pairwise LRs and exclusions, the joint
+search with marginals, the certified posterior bounds, dviSolve-style conclusions; the total,
+the peak memory of a fresh process that ran only that size, how many top-assignment pairings are
+right, the joint's bound on the mass it left out, the share of pairings with pairwise LR >= 1e4
+whose certified posterior interval is narrower than 0.01, and two baselines measured in the same
+run: dviSolve's conclusions again with no table kept between its steps (n <= 500), and the
+textbook pairwise way (two full pedigree likelihoods per pairing, timed on a sample of pairings
+and scaled to all).
 
     .venv/bin/python benchmarks/exchange.py [--sizes 100 200 500 1000 2000] [--seed 1]
 """
@@ -75,6 +79,28 @@ def textbook_pairwise_seconds(problem, n_sample: int = 10) -> float:
     return (time.perf_counter() - t) / n_sample * n_pairs
 
 
+def certified_share(a) -> tuple[int, float]:
+    """Pairings with pairwise LR >= 1e4, and the share of them certified narrower than 0.01."""
+    if a.bounds is None:
+        return 0, float("nan")
+    strong = np.argwhere(np.nan_to_num(a.pairwise.log_lr, nan=-np.inf) >= np.log(1e4))
+    if not len(strong):
+        return 0, float("nan")
+    width = a.bounds.width
+    return len(strong), float(np.mean([width[i, j] < 0.01 for i, j in strong]))
+
+
+def cold_conclusions_seconds(problem) -> float:
+    """dviSolve's conclusions with no table kept between its steps (a cache of 0 bytes)."""
+    from repatria.kinship import dvi
+    from repatria.kinship.conclusions import dvi_solve
+
+    dvi._TABLE_CACHE, dvi._TABLE_CACHE_LIMIT = None, 0
+    t = time.perf_counter()
+    dvi_solve(problem, pairwise=dvi.pairwise_lr(problem))
+    return time.perf_counter() - t
+
+
 def one_size(n: int, seed: int) -> dict:
     from repatria.services.pipelines.dvi_analysis import analyse_problem
 
@@ -82,6 +108,7 @@ def one_size(n: int, seed: int) -> dict:
     t0 = time.perf_counter()
     a = analyse_problem(sim.problem)
     total = time.perf_counter() - t0
+    n_strong, share = certified_share(a)
     best = a.joint.top[0].assignment
     truth = sim.truth
     right = sum(1 for v, m in best.items() if m != "*" and truth.get(v) == m)
@@ -90,12 +117,16 @@ def one_size(n: int, seed: int) -> dict:
         "n": n,
         "families": len(sim.problem.families),
         "seconds": a.seconds,
+        "tables": a.pairwise.tables.seconds if a.pairwise.tables is not None else float("nan"),
         "total": total,
+        "strong": n_strong,
+        "certified": share,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "right": right,
         "wrong": wrong,
         "bound": a.joint.neglected_mass_bound,
         "textbook": textbook_pairwise_seconds(sim.problem),
+        "cold": cold_conclusions_seconds(sim.problem) if n <= 500 else float("nan"),
     }
 
 
@@ -109,8 +140,9 @@ def main() -> None:
         print(json.dumps(one_size(args.one, args.seed)))
         return
     print(
-        f"{'n':>5} {'fams':>5} {'pairwise':>9} {'joint':>7} {'concl.':>7} {'total s':>8} "
-        f"{'peak MB':>8} {'top right/wrong':>15} {'bound':>8} {'textbook pw s':>13} {'ratio':>7}"
+        f"{'n':>5} {'fams':>5} {'tables':>7} {'pairwise':>9} {'joint':>7} {'bounds':>7} "
+        f"{'concl.':>7} {'total s':>8} {'peak MB':>8} {'top right/wrong':>15} {'bound':>8} "
+        f"{'LR>=1e4':>7} {'cert<.01':>8} {'cold concl.':>11} {'textbook pw s':>13} {'ratio':>7}"
     )
     for n in args.sizes:
         cmd = [sys.executable, __file__, "--one", str(n), "--seed", str(args.seed)]
@@ -121,10 +153,11 @@ def main() -> None:
         r = json.loads(p.stdout)
         s = r["seconds"]
         print(
-            f"{n:5d} {r['families']:5d} {s['pairwise']:9.2f} {s['joint']:7.2f} "
-            f"{s['conclusions']:7.2f} {r['total']:8.2f} {r['peak_mb']:8.0f} "
-            f"{r['right']:>7d}/{r['wrong']:<7d} {r['bound']:8.1e} {r['textbook']:13.0f} "
-            f"{r['textbook'] / s['pairwise']:7.0f}",
+            f"{n:5d} {r['families']:5d} {r['tables']:7.2f} {s['pairwise']:9.2f} "
+            f"{s['joint']:7.2f} {s.get('bounds', float('nan')):7.2f} {s['conclusions']:7.2f} "
+            f"{r['total']:8.2f} {r['peak_mb']:8.0f} {r['right']:>7d}/{r['wrong']:<7d} "
+            f"{r['bound']:8.1e} {r['strong']:7d} {r['certified']:8.1%} {r['cold']:11.2f} "
+            f"{r['textbook']:13.0f} {r['textbook'] / s['pairwise']:7.0f}",
             flush=True,
         )
 

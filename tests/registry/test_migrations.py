@@ -328,7 +328,6 @@ def test_0004_upgrades_through_0005_and_0006_keeping_and_resealing_every_chain(
             {"h": steps[-1]["row_hash"]},
         )
 
-    # Through 0006 (and any later migration, which keeps the resealed chains).
     assert migrate(registry_db) == ("0005", head_revision())
     with engine.begin() as conn:
         for table, n in before.items():

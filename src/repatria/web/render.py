@@ -27,10 +27,14 @@ NAV = (
     ("/", "Dashboard", "dashboard.view"),
     ("/persons", "Missing persons", "persons.read"),
     ("/remains", "Remains", "remains.read"),
+    ("/map", "Map", "remains.read"),
     ("/review", "Review queue", "review.queue"),
+    ("/runs", "Runs", "jobs.view"),
     ("/notifications", "Notifications", "notifications.view"),
     ("/repatriations", "Repatriations", "repatriations.view"),
     ("/accounting", "Accounting", "account.view"),
+    ("/users", "Users", "users.add"),
+    ("/audit", "Audit", "audit.read"),
 )
 
 

@@ -118,7 +118,14 @@ class _Refs:
 
 
 def _grave(g: Grave) -> dict[str, Any]:
-    return {"ref": grave_ref(g), "cemetery": g.cemetery, "plot": g.plot, "number": g.number}
+    return {
+        "ref": grave_ref(g),
+        "cemetery": g.cemetery,
+        "plot": g.plot,
+        "number": g.number,
+        "lat": g.lat,
+        "lon": g.lon,
+    }
 
 
 def _person(p: Person) -> dict[str, Any]:

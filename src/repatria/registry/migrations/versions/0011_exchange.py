@@ -8,7 +8,7 @@
 - ``exchange_sharing_consents``: a donor's consent to share his reference profile with a party.
 
 Revision ID: 0011_exchange
-Revises: 0006_integrity
+Revises: 0014_grave_location
 Create Date: 2026-12-01
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_exchange"
-down_revision = "0006_integrity"
+down_revision = "0014_grave_location"
 branch_labels = None
 depends_on = None
 
