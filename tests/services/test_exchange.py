@@ -278,6 +278,7 @@ def test_what_leaves_the_registry_and_what_never_does(sent: Sent) -> None:
     ident = next(r["data"] for r in records if r["type"] == "identification")
     assert ident["run"]["software_version"].startswith("repatria")
     assert "inputs" not in ident["run"]["parameters"]
+    assert ident["run"]["frequency_table"]["version"] >= 1  # the exact table the run read
     assert {
         "log10_lr",
         "posterior",

@@ -312,7 +312,16 @@ def _run(session: Session, run: IdentificationRun | None) -> dict[str, Any] | No
         "parameters": {
             k: v for k, v in (run.parameters or {}).items() if k not in _PRIVATE_PARAMETERS
         },
-        "frequency_table": {"name": table.name, "sha256": table.sha256} if table else None,
+        "frequency_table": (
+            {
+                "name": table.name,
+                "version": table.version,
+                "sha256": table.sha256,
+                "source": table.source,
+            }
+            if table
+            else None
+        ),
         "input_sha256": run.input_sha256,
     }
 
