@@ -12,6 +12,7 @@ from repatria.cli import (
     db_cmd,
     demo_cmd,
     dvi_cmd,
+    exchange_cmd,
     frequencies_cmd,
     kinship_cmd,
     lab_cmd,
@@ -68,6 +69,7 @@ custody_cmd.consent_app.command("flagged")(command(notification_cmd.flagged_cmd)
 app.add_typer(persons_cmd.persons_app, name="persons")
 app.command("account")(command(custody_cmd.account_cmd))
 app.add_typer(db_cmd.audit_app, name="audit")
+app.add_typer(exchange_cmd.exchange_app, name="exchange")
 
 
 def _version(value: bool) -> None:

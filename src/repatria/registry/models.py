@@ -1053,3 +1053,85 @@ class PersonSearchKey(Base):
     source: Mapped[str] = mapped_column(String(16))
     source_id: Mapped[int] = mapped_column(Integer)
     keys_version: Mapped[int] = mapped_column(Integer)
+
+
+# --------------------------------------------------------------------------- exchange (issue 17)
+
+
+class ExchangeParty(Base):
+    """A party whose signed exchange packages are trusted: its name and Ed25519 public key."""
+
+    __tablename__ = "exchange_parties"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    public_key: Mapped[str] = mapped_column(String(64), unique=True)  # raw key, hex
+    fingerprint: Mapped[str] = mapped_column(String(16))
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ExchangePackage(Base):
+    """A package exported or imported: its id, parties, file hash, counts and chain head."""
+
+    __tablename__ = "exchange_packages"
+    __table_args__ = (
+        CheckConstraint("direction IN ('export', 'import')", name="direction"),
+        UniqueConstraint("direction", "package_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8))
+    package_id: Mapped[str] = mapped_column(String(64))
+    sender: Mapped[str] = mapped_column(String(200))
+    recipient: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[str] = mapped_column(String(32))  # as the header gives it
+    sha256: Mapped[str] = mapped_column(String(64))
+    records: Mapped[int] = mapped_column(Integer)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)
+    chain_head: Mapped[str] = mapped_column(String(64))
+    done_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    done_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ExchangeRecord(Base):
+    """A record received from another party, kept as received, with where it came from.
+
+    ``(party, record_type, ref)`` is the record's identity in the sender's namespace: a later
+    package's record with the same identity is a newer version (``previous_id`` the older).
+    """
+
+    __tablename__ = "exchange_records"
+    __table_args__ = (
+        UniqueConstraint("package_row_id", "record_index"),
+        Index("ix_exchange_records_identity", "party", "record_type", "ref"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    package_row_id: Mapped[int] = mapped_column(ForeignKey("exchange_packages.id"))
+    party: Mapped[str] = mapped_column(String(200))
+    package_id: Mapped[str] = mapped_column(String(64))
+    record_index: Mapped[int] = mapped_column(Integer)
+    record_type: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(200))
+    record_hash: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("exchange_records.id"), unique=True)
+
+
+class SharingConsent(Base):
+    """A donor's consent to share his reference profile with another party (or any, ``NULL``).
+
+    Separate from the consent to identification: a donor may agree to one and not the other. A
+    withdrawal of consent (``donors.consent_withdrawn_at``) ends this one too.
+    """
+
+    __tablename__ = "exchange_sharing_consents"
+    __table_args__ = (UniqueConstraint("donor_id", "party"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), index=True)
+    party: Mapped[str | None] = mapped_column(String(200))
+    given_on: Mapped[str] = mapped_column(String(32))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -55,6 +55,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "account.view": _ALL,
     "audit.verify": frozenset({"auditor", "admin"}),
     "audit.read": frozenset({"auditor", "admin"}),
+    # exchange packages (issue 17): the case manager sends and receives, an admin keeps the keys
+    "exchange.export": frozenset({"case_manager"}),
+    "exchange.import": frozenset({"case_manager"}),
+    "exchange.trust": frozenset({"admin"}),
+    "exchange.consent": frozenset({"case_manager", "liaison_officer"}),
 }
 
 _VERBS = {
@@ -87,6 +92,10 @@ _VERBS = {
     "account.view": "view the accounting",
     "audit.verify": "verify the audit chains",
     "audit.read": "read the audit log",
+    "exchange.export": "export an exchange package",
+    "exchange.import": "import an exchange package",
+    "exchange.trust": "trust an exchange party",
+    "exchange.consent": "record a donor's consent to sharing",
 }
 
 
