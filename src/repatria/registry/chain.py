@@ -62,6 +62,7 @@ from repatria.registry.models import (
     Decision,
     Person,
     Remains,
+    RevocationRequest,
     Sample,
     User,
     utcnow,
@@ -169,6 +170,7 @@ def context_digest(session: Session, row: Any) -> str | None:
                 "posterior": cand.posterior,
                 "evidence": cand.evidence,
             }
+        ctx |= _policy_context(session, row)
     elif isinstance(row, AssociationDecision):
         assoc = session.get(Association, row.association_id)
         ctx = {
@@ -192,6 +194,31 @@ def context_digest(session: Session, row: Any) -> str | None:
     else:
         return None
     return hashlib.sha256(_json(ctx).encode()).hexdigest()
+
+
+def _policy_context(session: Session, row: Decision) -> dict[str, Any]:
+    """The policy a step was taken under and the revocation request a revoke answers (0007).
+
+    Absent for rows before 0007, so their digests are what they were.
+    """
+    ctx: dict[str, Any] = {}
+    if row.policy_version is not None:
+        ctx["policy"] = {
+            "version": row.policy_version,
+            "verdict": row.verdict,
+            "override_reason": row.override_reason,
+        }
+    if row.kind == "revoke" and row.refers_to is not None:
+        req = session.execute(
+            select(RevocationRequest).where(RevocationRequest.confirmation_id == row.refers_to)
+        ).scalar_one_or_none()
+        if req is not None:
+            ctx["revocation_request"] = {
+                "by": _ref(session, User, req.requested_by_id),
+                "reason": req.reason,
+                "at": _canonical(req.requested_at),
+            }
+    return ctx
 
 
 def lock_head(session: Session, chain: str) -> ChainHead:

@@ -52,6 +52,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "account.view": _ALL,
     "audit.verify": frozenset({"auditor", "admin"}),
     "audit.read": frozenset({"auditor", "admin"}),
+    "policy.set": frozenset({"admin"}),
 }
 
 _VERBS = {
@@ -81,6 +82,7 @@ _VERBS = {
     "account.view": "view the accounting",
     "audit.verify": "verify the audit chains",
     "audit.read": "read the audit log",
+    "policy.set": "set the identification policy",
 }
 
 
