@@ -15,6 +15,7 @@ from repatria.cli import (
     kinship_cmd,
     lab_cmd,
     lineage_cmd,
+    policy_cmd,
     power_cmd,
     review_cmd,
     screen_cmd,
@@ -47,6 +48,7 @@ app.add_typer(db_cmd.users_app, name="users")
 app.add_typer(case_cmd.import_app, name="import")
 app.command("identify")(command(case_cmd.identify_cmd))
 app.add_typer(review_cmd.review_app, name="review")
+app.add_typer(policy_cmd.policy_app, name="policy")
 app.add_typer(bodies_cmd.bodies_app, name="bodies")
 app.add_typer(bodies_cmd.families_app, name="families")
 app.command("custody")(command(custody_cmd.custody_cmd))

@@ -37,8 +37,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session, defer
 
 from repatria.registry.chain_keys import (
     KEY_ENV,
@@ -202,6 +202,8 @@ def _policy_context(session: Session, row: Decision) -> dict[str, Any]:
     Absent for rows before 0007, so their digests are what they were.
     """
     ctx: dict[str, Any] = {}
+    if "policy_version" in inspect(row).unloaded:  # read before 0007 added the columns
+        return ctx
     if row.policy_version is not None:
         ctx["policy"] = {
             "version": row.policy_version,
@@ -260,9 +262,21 @@ def append(session: Session, row: T) -> T:
     return row
 
 
+def _select(session: Session, model: Any) -> Any:
+    """``select(model)``, leaving unloaded the columns its table does not have yet.
+
+    An older migration (0006's re-seal) reads the chains before later columns exist;
+    :func:`_policy_context` skips what is unloaded.
+    """
+    present = {c["name"] for c in inspect(session.connection()).get_columns(model.__tablename__)}
+    missing = [getattr(model, c.key) for c in model.__table__.columns if c.name not in present]
+    stmt = select(model)
+    return stmt.options(*(defer(c, raiseload=True) for c in missing))
+
+
 def _rows(session: Session, model: type[T]) -> Iterator[T]:
-    stmt = select(model).order_by(model.seq, model.id).execution_options(yield_per=1000)
-    yield from session.execute(stmt).scalars()
+    stmt = _select(session, model).order_by(model.seq, model.id)
+    yield from session.execute(stmt.execution_options(yield_per=1000)).scalars()
 
 
 def reseal_all(session: Session, key: bytes) -> dict[str, int | None]:
@@ -280,7 +294,7 @@ def reseal_all(session: Session, key: bytes) -> dict[str, int | None]:
                 session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars()
             )
         else:
-            stmt = select(model).order_by(model.seq, model.id)
+            stmt = _select(session, model).order_by(model.seq, model.id)
             rows = list(session.execute(stmt).scalars())
         if model is not AuditEvent and not _legacy_intact(rows):
             out[model.CHAIN] = None
@@ -311,7 +325,7 @@ def unseal_all(session: Session, key: bytes) -> dict[str, int | None]:
         if model is AuditEvent:
             continue
         rows: list[Any] = list(
-            session.execute(select(model).order_by(model.seq, model.id)).scalars()
+            session.execute(_select(session, model).order_by(model.seq, model.id)).scalars()
         )
         prev, intact = GENESIS, True
         for n, row in enumerate(rows, start=1):
