@@ -8,6 +8,7 @@ from repatria import __version__
 from repatria.api.errors import install_error_handlers
 from repatria.api.headers import SecurityHeaders
 from repatria.api.routes import router as api_router
+from repatria.api.routes_policy import router as policy_api_router
 from repatria.api.schemas import SafeJSONResponse
 
 __all__ = ["create_app", "API_PREFIX"]
@@ -21,6 +22,7 @@ def create_app(db: str | None = None) -> FastAPI:
     The database must be initialised (``repatria db init``); the first request says so if not.
     """
     from repatria.web.pages import router as web_router
+    from repatria.web.pages_policy import router as policy_pages_router
     from repatria.web.render import mount_static
 
     app = FastAPI(
@@ -37,7 +39,9 @@ def create_app(db: str | None = None) -> FastAPI:
     app.state.db = db
     install_error_handlers(app)
     app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(policy_api_router, prefix=API_PREFIX)
     app.include_router(web_router, include_in_schema=False)
+    app.include_router(policy_pages_router, include_in_schema=False)
     mount_static(app)
     app.add_middleware(SecurityHeaders, docs_path=f"{API_PREFIX}/docs")
     return app

@@ -130,6 +130,7 @@ READ_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     "report.case": frozenset({"case_manager", "auditor", "admin", "analyst"}),
     "session.self": _ALL,
+    "policy.read": _ALL,
 }
 
 
