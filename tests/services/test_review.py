@@ -159,7 +159,11 @@ def test_revoke_reopens_person_and_remains(db: str, tmp_path: Path) -> None:
     review.confirm(
         db, cid, actor="rev", override="test: accepted below the policy", reason="test: checked"
     )
-    r = review.revoke(db, cid, actor="cas", reason="sample mix-up found in the lab audit")
+    asked = review.revoke(db, cid, actor="cas", reason="sample mix-up found in the lab audit")
+    # one person asks; the identification stands until a second one revokes it
+    assert asked.kind == "revoke_request" and asked.person_status == "identified"
+    assert review.candidate_state(db, cid).status == "confirmed"
+    r = review.revoke(db, cid, actor="rita", reason="the lab audit shows the tubes swapped")
     assert (r.person_status, r.remains_status) == ("missing", "recovered")
     assert review.candidate_state(db, cid).status == "revoked"
     with session_scope(db) as s:
@@ -206,9 +210,9 @@ def test_a_person_is_identified_once(db: str, tmp_path: Path) -> None:
     review.confirm(
         db, cid, actor="rev", override="test: accepted below the policy", reason="test: checked"
     )
-    with pytest.raises(
-        ServiceError, match="person P-0001 is identified and cannot become identified"
-    ):
+    # the other candidate of the person can no longer be confirmed: it left the queue
+    assert review.candidate_state(db, other).status == "superseded"
+    with pytest.raises(ServiceError, match="superseded"):
         review.confirm(
             db,
             other,

@@ -48,6 +48,7 @@ def test_live_confirmations_leave_out_revoked_ones_everywhere(db: str, tmp_path:
             db, cid, actor="rev", reason="strong LR", override="test: accepted below the policy"
         )
     review.revoke(db, c2, actor="cas", reason="sample mix-up")
+    review.revoke(db, c2, actor="rita", reason="sample mix-up confirmed")
     review.propose(db, c3, actor="ana", override="test: accepted below the policy")
 
     with session_scope(db) as s:

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session, defer
 
 from repatria.registry.chain_keys import (
@@ -202,9 +203,11 @@ def _policy_context(session: Session, row: Decision) -> dict[str, Any]:
     Absent for rows before 0007, so their digests are what they were.
     """
     ctx: dict[str, Any] = {}
-    if "policy_version" in inspect(row).unloaded:  # read before 0007 added the columns
+    try:
+        version = row.policy_version
+    except InvalidRequestError:  # read by :func:`_select` before 0007 added the column
         return ctx
-    if row.policy_version is not None:
+    if version is not None:
         ctx["policy"] = {
             "version": row.policy_version,
             "verdict": row.verdict,
