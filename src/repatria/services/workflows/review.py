@@ -207,10 +207,10 @@ def confirm(
     """A reviewer other than the proposer confirms, with a reason: the person and remains are
     identified. The candidate is evaluated again under the current policy (it may have changed
     since the proposal); other candidates of the person or body leave the queue."""
-    _need_reason(reason, "confirm")
     closed: str | None = None
     with _review(db, actor, "review.confirm") as (session, user):
         cand, person, remains, proposal = _verdict_checks(session, candidate_id, user, "confirm")
+        _need_reason(reason, "confirm")
         closed = close_if_dead_end(session, cand, person)
         if closed is None:
             verdict = verdict_of(session, cand)
