@@ -36,8 +36,9 @@ CLAIMS = (
 
 #: The decision commands, whose ``--as USER`` must be proven: review and re-association steps.
 DECISIONS = {
-    "review": ("propose", "confirm", "reject", "revoke"),
+    "review": ("propose", "confirm", "reject", "revoke", "propose-batch"),
     "bodies": ("propose", "split", "search", "confirm", "reject", "revoke"),
+    "policy": ("set",),
 }
 _tokens: dict[tuple[str, str], str] = {}
 
