@@ -346,3 +346,9 @@ def test_the_database_refuses_a_revocation_without_a_second_person(db: str, tmp_
             s.connection().exec_driver_sql(sql)
     revoke_row("rev")  # another reviewer: allowed
     assert review.candidate_state(db, cid).status == "revoked"
+
+
+def test_a_policy_version_changes_something(db: str) -> None:
+    with pytest.raises(ServiceError, match="give at least one setting to change"):
+        policy.set_policy(db, actor="ada", note="nothing")
+    assert policy.show(db).version == 1

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from repatria.errors import ServiceError
 from repatria.policy import (
     IdentificationPolicy,
     PolicyEvidence,
@@ -114,6 +115,11 @@ def set_policy(
             changes["min_close_references"] = min_references
         if note is not None:
             changes["note"] = note
+        if not changes.keys() - {"note"}:
+            raise ServiceError(
+                "to set a new policy version, give at least one setting to change: the minimum "
+                "LR, the minimum posterior or the number of close relatives"
+            )
         new = revise(old, **changes)
         session.add(
             PolicyVersion(
