@@ -298,18 +298,28 @@ def _exclusions(n: Any) -> int | None:
 
 
 def _references(session: Session, rp: RegistryProblem) -> dict[str, list[dict[str, Any]]]:
-    """family ref -> its typed references (donor ref, individual) at the version analysed."""
+    """family ref -> its typed references (individual, donor ref, recorded relation) at the
+    version analysed."""
     out: dict[str, list[dict[str, Any]]] = {}
     for fam_ref, version in rp.family_versions.items():
         typed = rp.problem.am_profiles.get(fam_ref, {})
         rows = session.execute(
-            select(PedigreeMember.individual, Donor.ref)
+            select(
+                PedigreeMember.individual,
+                Donor.ref,
+                Donor.relationship_to_mp,
+                Donor.mp_person_id,
+            )
             .join(ReferenceFamily, ReferenceFamily.id == PedigreeMember.family_id)
             .join(Donor, Donor.id == PedigreeMember.donor_id)
             .where(ReferenceFamily.ref == fam_ref, ReferenceFamily.version == version)
             .order_by(PedigreeMember.id)
         ).all()
-        out[fam_ref] = [{"individual": ind, "donor": d} for ind, d in rows if ind in typed]
+        out[fam_ref] = [
+            {"individual": ind, "donor": d, "relation": rel, "of": of}
+            for ind, d, rel, of in rows
+            if ind in typed
+        ]
     return out
 
 
@@ -361,7 +371,12 @@ def _evidence(
     references = tuple(
         {
             "donor": r["donor"],
-            "relation": _relation(ped, r["individual"], m),
+            # the relation recorded for the donor (to this MP); else what the pedigree says
+            "relation": (
+                r["relation"]
+                if r["relation"] and r["of"] == rp.mp_person.get(m)
+                else _relation(ped, r["individual"], m)
+            ),  # fmt: skip
             "methods": ["autosomal_str"],
             "consent_withdrawn": False,
         }
