@@ -352,3 +352,13 @@ def test_a_policy_version_changes_something(db: str) -> None:
     with pytest.raises(ServiceError, match="give at least one setting to change"):
         policy.set_policy(db, actor="ada", note="nothing")
     assert policy.show(db).version == 1
+
+
+def test_a_state_that_forbids_identification_closes_the_candidate(db: str, tmp_path: Path) -> None:
+    (cid,) = _case(db, tmp_path, STRONG)
+    with session_scope(db) as s:  # e.g. repatriated under another file before this candidate
+        s.connection().exec_driver_sql("UPDATE persons SET status = 'repatriated'")
+    with pytest.raises(ServiceError) as e:
+        review.propose(db, cid, actor="ana")
+    assert "(the person is already repatriated)" in str(e.value)
+    assert review.candidate_state(db, cid).status == "superseded"

@@ -56,6 +56,7 @@ def policy_gate(verdict: PolicyVerdict, step: str, user: User, override: str | N
 
 
 def policy_columns(verdict: PolicyVerdict, override: str | None) -> dict[str, Any]:
+    """The decision's columns that record the policy it was taken under (0007)."""
     return {
         "policy_version": verdict.policy_version,
         "verdict": verdict.to_json(),
@@ -95,6 +96,7 @@ def close_if_dead_end(session: Session, cand: CandidateMatch, person: Person) ->
 
 
 def superseded_sentence(session: Session, cand: CandidateMatch, pointer: str) -> str:
+    """Why the candidate was closed, and what to do next, in the reviewer's words."""
     if pointer.startswith("decision:"):
         d = session.get(Decision, int(pointer.split(":", 1)[1]))
         other = session.get(CandidateMatch, d.candidate_id) if d is not None else None
@@ -107,7 +109,8 @@ def superseded_sentence(session: Session, cand: CandidateMatch, pointer: str) ->
     elif pointer.startswith("association:"):
         why = f"its body was merged into another ({pointer.replace(':', ' ')})"
     else:
-        why = f"the {pointer.split(':', 1)[1]} already"
+        what, state = pointer.split(":", 1)[1].split(" ", 1)
+        why = f"the {what} is already {'disposed of' if state == 'disposed' else state}"
     return (
         f"candidate {cand.id} can no longer be confirmed and was closed as superseded ({why}); "
         "it has left the review queue. If that identification is wrong, ask a reviewer or case "
