@@ -36,7 +36,11 @@ def test_login_refuses_wrong_password_and_unknown_user_alike(app_client: TestCli
 
 def _identification_path(client: TestClient, cand: int) -> None:
     ana, rev, lia, cas = (_auth(client, n) for n in ("ana", "rev", "lia", "cas"))
-    r = client.post(f"/api/v1/candidates/{cand}/propose", json={"reason": "LR 10^8"}, headers=ana)
+    # The hand-recorded candidate stores no references: it fails the policy and is overridden.
+    why = {"override": "test data: no references stored with the candidate"}
+    r = client.post(
+        f"/api/v1/candidates/{cand}/propose", json={"reason": "LR 10^8", **why}, headers=ana
+    )
     assert r.status_code == 200, r.text
     assert r.json()["kind"] == "propose"
     # The analyst cannot confirm (role), and a reviewer must give a reason to reject.
@@ -46,7 +50,14 @@ def _identification_path(client: TestClient, cand: int) -> None:
     r = client.post(f"/api/v1/candidates/{cand}/reject", json={}, headers=rev)
     assert r.status_code == 422 and "reason" in _error(r)
     r = client.post(f"/api/v1/candidates/{cand}/confirm", json={}, headers=rev)
+    assert r.status_code == 409 and "give the reason" in _error(r)
+    r = client.post(f"/api/v1/candidates/{cand}/confirm", json={"reason": "LR"}, headers=rev)
+    assert r.status_code == 409 and "fails identification policy" in _error(r)
+    r = client.post(
+        f"/api/v1/candidates/{cand}/confirm", json={"reason": "LR and dental", **why}, headers=rev
+    )
     assert r.status_code == 200 and r.json()["person_status"] == "identified"
+    assert r.json()["override_reason"] == why["override"] and r.json()["policy_version"] == 1
     # Decided once: a second reviewer is refused with a sentence, as a conflict.
     r = client.post(f"/api/v1/candidates/{cand}/confirm", json={}, headers=_auth(client, "rita"))
     assert r.status_code == 409 and "already confirmed" in _error(r)

@@ -84,8 +84,20 @@ def test_an_exchange_from_import_to_coffin_and_grave(cli_db: str, tmp_path: Path
     assert changes[("V1A", "M1")]["before"]["lr"] == pytest.approx(run1[("V1A", "M1")]["lr"])
 
     for cand in (m1, m2):
-        ok(db, "review", "propose", str(cand["id"]), "--as", "ana")
-        ok(db, "review", "confirm", str(cand["id"]), "--as", "rev", "--reason", "LR")
+        why = "one close relative each; LR and effects agree"
+        ok(db, "review", "propose", str(cand["id"]), "--as", "ana", "--override", why)
+        ok(
+            db,
+            "review",
+            "confirm",
+            str(cand["id"]),
+            "--as",
+            "rev",
+            "--reason",
+            "LR",
+            "--override",
+            why,
+        )
     run3 = json.loads(ok(db, "identify", "--as", "ana", "--json"))
     assert run3["candidates"] == [] or all(
         c["person"] not in ("M1", "M2") for c in run3["candidates"]

@@ -67,7 +67,7 @@ def test_rehashed_row_breaks_the_next_link(db: str, tmp_path: Path) -> None:
 
 def test_tampered_decision_is_named(db: str, tmp_path: Path) -> None:
     cid = setup_case(db, tmp_path, n=1)[0]
-    review.propose(db, cid, actor="ana")
+    review.propose(db, cid, actor="ana", override="test: accepted below the policy")
     review.reject(db, cid, actor="rev", reason="exclusion at 3 markers")
     _sql(db, "UPDATE decisions SET reason = 'looked fine' WHERE kind = 'reject'")
     report = verify_chains(db)

@@ -34,8 +34,10 @@ def _uid(db: str, name: str) -> int:
 
 def _identified(db: str, tmp_path: Path, n: int = 2) -> list[int]:
     cids = setup_case(db, tmp_path, n=n)
-    review.propose(db, cids[0], actor="ana")
-    review.confirm(db, cids[0], actor="rev")
+    review.propose(db, cids[0], actor="ana", override="test: accepted below the policy")
+    review.confirm(
+        db, cids[0], actor="rev", override="test: accepted below the policy", reason="test: checked"
+    )
     return cids
 
 
@@ -71,7 +73,7 @@ def test_a_confirmation_of_another_candidates_proposal_is_refused_by_the_databas
     db: str, tmp_path: Path
 ) -> None:
     cids = setup_case(db, tmp_path, n=2)
-    review.propose(db, cids[0], actor="ana")
+    review.propose(db, cids[0], actor="ana", override="test: accepted below the policy")
     proposal = _rows(db, "SELECT id FROM decisions WHERE kind = 'propose'")[0][0]
     # a reviewer confirms candidate 2 by pointing at candidate 1's proposal
     assert "same candidate" in _refused(db, cids[1], "confirm", "rev", proposal)
@@ -81,27 +83,31 @@ def test_an_admin_or_the_proposer_cannot_confirm_even_by_direct_sql(
     db: str, tmp_path: Path
 ) -> None:
     cid = setup_case(db, tmp_path, n=1)[0]
-    review.propose(db, cid, actor="ana")
+    review.propose(db, cid, actor="ana", override="test: accepted below the policy")
     proposal = _rows(db, "SELECT id FROM decisions WHERE kind = 'propose'")[0][0]
     assert "two-person rule" in _refused(db, cid, "confirm", "ada", proposal)
     assert "two-person rule" in _refused(db, cid, "confirm", "ana", proposal)
     assert "two-person rule" in _refused(db, cid, "propose", "rev", None)
     with pytest.raises(ServiceError, match="may not confirm"):
-        review.confirm(db, cid, actor="ada")
+        review.confirm(
+            db, cid, actor="ada", override="test: accepted below the policy", reason="test: checked"
+        )
 
 
 def test_dropping_the_trigger_makes_every_write_refuse_and_verify_say_so(
     db: str, tmp_path: Path
 ) -> None:
     cid = setup_case(db, tmp_path, n=1)[0]
-    review.propose(db, cid, actor="ana")
+    review.propose(db, cid, actor="ana", override="test: accepted below the policy")
     if db.startswith("sqlite"):
         stmts = [f"DROP TRIGGER trg_decisions_rules_{e}" for e in ("INSERT", "UPDATE")]
     else:
         stmts = ["ALTER TABLE decisions DISABLE TRIGGER trg_decisions_rules"]
     insider_sql(db, *stmts)
     with pytest.raises(RegistryError, match="refusing to write: .*trg_decisions_rules"):
-        review.confirm(db, cid, actor="rev")
+        review.confirm(
+            db, cid, actor="rev", override="test: accepted below the policy", reason="test: checked"
+        )
     report = verify_chains(db)
     assert not report.ok and any("trg_decisions_rules" in b for b in report.breaks)
 

@@ -30,9 +30,15 @@ def _status(db: str, person_ref: str, remains_ref: str) -> tuple[str, str]:
 
 def test_propose_then_confirm_identifies_person_and_remains(db: str, tmp_path: Path) -> None:
     cid = setup_case(db, tmp_path)[0]
-    p = review.propose(db, cid, actor="ana")
+    p = review.propose(db, cid, actor="ana", override="test: accepted below the policy")
     assert (p.kind, p.person_status) == ("propose", "missing")
-    c = review.confirm(db, cid, actor="rev", reason="LR 10^7.5, no alternative")
+    c = review.confirm(
+        db,
+        cid,
+        actor="rev",
+        reason="LR 10^7.5, no alternative",
+        override="test: accepted below the policy",
+    )
     assert (c.person_status, c.remains_status) == ("identified", "identified")
     assert review.candidate_state(db, cid).status == "confirmed"
     assert "confirmed by rev" in c.message
@@ -40,24 +46,34 @@ def test_propose_then_confirm_identifies_person_and_remains(db: str, tmp_path: P
 
 def test_reject_needs_a_reason_and_changes_no_state(db: str, tmp_path: Path) -> None:
     cid = setup_case(db, tmp_path)[0]
-    review.propose(db, cid, actor="ana")
+    review.propose(db, cid, actor="ana", override="test: accepted below the policy")
     with pytest.raises(ServiceError, match="give the reason"):
         review.reject(db, cid, actor="rev", reason=" ")
     review.reject(db, cid, actor="rev", reason="two markers excluded")
     assert _status(db, "P-0001", "R-0001") == ("missing", "recovered")
     with pytest.raises(ServiceError, match="already rejected by rev"):
-        review.confirm(db, cid, actor="rita")
+        review.confirm(
+            db,
+            cid,
+            actor="rita",
+            override="test: accepted below the policy",
+            reason="test: checked",
+        )
 
 
 def test_same_person_cannot_propose_and_confirm(db: str, tmp_path: Path) -> None:
     cid = setup_case(db, tmp_path)[0]
     with pytest.raises(ServiceError, match="has not been proposed"):
-        review.confirm(db, cid, actor="rev")
-    review.propose(db, cid, actor="ana")
+        review.confirm(
+            db, cid, actor="rev", override="test: accepted below the policy", reason="test: checked"
+        )
+    review.propose(db, cid, actor="ana", override="test: accepted below the policy")
     with pytest.raises(ServiceError, match="ana is an analyst and may not confirm"):
-        review.confirm(db, cid, actor="ana")
+        review.confirm(
+            db, cid, actor="ana", override="test: accepted below the policy", reason="test: checked"
+        )
     with pytest.raises(ServiceError, match="rev is a reviewer and may not propose"):
-        review.propose(db, cid, actor="rev")
+        review.propose(db, cid, actor="rev", override="test: accepted below the policy")
 
 
 def _refused(db: str) -> tuple[type[Exception], ...]:
@@ -73,7 +89,9 @@ def _refused(db: str) -> tuple[type[Exception], ...]:
 
 def test_two_person_rule_holds_for_direct_sql_writes(db: str, tmp_path: Path) -> None:
     cid = setup_case(db, tmp_path)[0]
-    proposal = review.propose(db, cid, actor="ana").decision_id
+    proposal = review.propose(
+        db, cid, actor="ana", override="test: accepted below the policy"
+    ).decision_id
     ana, rev = _user_id(db, "ana"), _user_id(db, "rev")
     insert = (
         "INSERT INTO decisions (seq, candidate_id, kind, actor_id, proposer_id, refers_to, "
@@ -135,11 +153,17 @@ def test_two_person_rule_holds_for_direct_sql_writes(db: str, tmp_path: Path) ->
 
 def test_revoke_reopens_person_and_remains(db: str, tmp_path: Path) -> None:
     cid = setup_case(db, tmp_path)[0]
-    review.propose(db, cid, actor="ana")
+    review.propose(db, cid, actor="ana", override="test: accepted below the policy")
     with pytest.raises(ServiceError, match="no confirmed identification to revoke"):
         review.revoke(db, cid, actor="rev", reason="x")
-    review.confirm(db, cid, actor="rev")
-    r = review.revoke(db, cid, actor="cas", reason="sample mix-up found in the lab audit")
+    review.confirm(
+        db, cid, actor="rev", override="test: accepted below the policy", reason="test: checked"
+    )
+    asked = review.revoke(db, cid, actor="cas", reason="sample mix-up found in the lab audit")
+    # one person asks; the identification stands until a second one revokes it
+    assert asked.kind == "revoke_request" and asked.person_status == "identified"
+    assert review.candidate_state(db, cid).status == "confirmed"
+    r = review.revoke(db, cid, actor="rita", reason="the lab audit shows the tubes swapped")
     assert (r.person_status, r.remains_status) == ("missing", "recovered")
     assert review.candidate_state(db, cid).status == "revoked"
     with session_scope(db) as s:
@@ -159,8 +183,17 @@ def test_revoke_reopens_person_and_remains(db: str, tmp_path: Path) -> None:
     ]
     # The person can be identified again through a new candidate.
     cid2 = setup_more(db, "P-0001", "R-0002")
-    review.propose(db, cid2, actor="alex")
-    assert review.confirm(db, cid2, actor="rita").person_status == "identified"
+    review.propose(db, cid2, actor="alex", override="test: accepted below the policy")
+    assert (
+        review.confirm(
+            db,
+            cid2,
+            actor="rita",
+            override="test: accepted below the policy",
+            reason="test: checked",
+        ).person_status
+        == "identified"
+    )
 
 
 def setup_more(db: str, person: str, remains: str) -> int:
@@ -173,12 +206,20 @@ def test_a_person_is_identified_once(db: str, tmp_path: Path) -> None:
     cid = setup_case(db, tmp_path)[0]
     other = setup_more(db, "P-0001", "R-0002")
     for c in (cid, other):
-        review.propose(db, c, actor="ana")
-    review.confirm(db, cid, actor="rev")
-    with pytest.raises(
-        ServiceError, match="person P-0001 is identified and cannot become identified"
-    ):
-        review.confirm(db, other, actor="rev")
+        review.propose(db, c, actor="ana", override="test: accepted below the policy")
+    review.confirm(
+        db, cid, actor="rev", override="test: accepted below the policy", reason="test: checked"
+    )
+    # the other candidate of the person can no longer be confirmed: it left the queue
+    assert review.candidate_state(db, other).status == "superseded"
+    with pytest.raises(ServiceError, match="superseded"):
+        review.confirm(
+            db,
+            other,
+            actor="rev",
+            override="test: accepted below the policy",
+            reason="test: checked",
+        )
 
 
 @pytest.mark.parametrize("round_", range(3))
@@ -186,14 +227,20 @@ def test_concurrent_confirmations_end_with_exactly_one_decision(
     db: str, tmp_path: Path, round_: int
 ) -> None:
     cid = setup_case(db, tmp_path, n=1)[0]
-    review.propose(db, cid, actor="ana")
+    review.propose(db, cid, actor="ana", override="test: accepted below the policy")
     barrier = threading.Barrier(2)
     outcomes: dict[str, object] = {}
 
     def confirm(name: str) -> None:
         barrier.wait()
         try:
-            outcomes[name] = review.confirm(db, cid, actor=name)
+            outcomes[name] = review.confirm(
+                db,
+                cid,
+                actor=name,
+                override="test: accepted below the policy",
+                reason="test: checked",
+            )
         except Exception as e:  # noqa: BLE001 - the test inspects what each thread got
             outcomes[name] = e
 

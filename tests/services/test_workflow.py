@@ -53,9 +53,21 @@ def test_import_to_repatriation(db: str, tmp_path: Path, claims_file: Path) -> N
 
     # Review: two identifications confirmed, one rejected.
     for cid in cands[:3]:
-        review.propose(db, cid, actor="ana")
-    review.confirm(db, cands[0], actor="rev", reason="LR above 10^7")
-    review.confirm(db, cands[1], actor="rita")
+        review.propose(db, cid, actor="ana", override="test: accepted below the policy")
+    review.confirm(
+        db,
+        cands[0],
+        actor="rev",
+        reason="LR above 10^7",
+        override="test: accepted below the policy",
+    )
+    review.confirm(
+        db,
+        cands[1],
+        actor="rita",
+        override="test: accepted below the policy",
+        reason="test: checked",
+    )
     review.reject(db, cands[2], actor="rev", reason="exclusion at 3 markers")
 
     # The family of P-0001 is told; sensitive notes only for liaison and case managers.

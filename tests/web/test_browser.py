@@ -36,6 +36,13 @@ def test_main_path_in_a_browser(page, server) -> None:  # noqa: ANN001
     assert pg.locator(".pedigree svg").is_visible()
     assert pg.get_by_role("rowheader", name="D3S1358").is_visible()
     w.shot("match-open")
+    # The match fails the identification policy (no references stored): the page says so,
+    # rule by rule, and the analyst goes on only by giving the reason for overriding it.
+    assert "fails identification policy v1" in pg.locator(".warning").first.inner_text()
+    assert pg.get_by_text("references: failed").is_visible()
+    pg.get_by_label("It fails the identification policy: why propose it anyway?").fill(
+        "family interview and effects agree; references to follow"
+    )
     pg.get_by_role("button", name=f"Propose match {cand}").click()
     assert "proposed by ana" in pg.locator(".flash").inner_text()
     w.logout()
@@ -45,6 +52,11 @@ def test_main_path_in_a_browser(page, server) -> None:  # noqa: ANN001
     pg.get_by_role("link", name="Review queue").click()
     w.shot("review-queue")
     pg.get_by_role("link", name=f"match {cand}", exact=True).first.click()
+    assert pg.get_by_text("overriding the policy").is_visible()  # the analyst's reason, shown
+    pg.get_by_label("Reason (required)").first.fill("checked marker by marker")
+    pg.get_by_label("It fails the identification policy: why confirm it anyway?").fill(
+        "dental record matches; the policy's references rule is waived for this family"
+    )
     pg.get_by_role("button", name=f"Confirm match {cand}").click()
     assert pg.locator("#review-status").inner_text() == "confirmed"
     w.shot("match-confirmed")

@@ -84,7 +84,7 @@ def test_forms_without_the_csrf_token_are_refused(app_client: TestClient, surfac
     assert r.status_code == 403
     r = app_client.post(
         f"/review/{ids['p1_r1']}/propose",
-        data={"reason": "x", "csrf_token": token},
+        data={"reason": "x", "override": "test data: no references stored", "csrf_token": token},
         follow_redirects=False,
     )
     assert r.status_code == 303

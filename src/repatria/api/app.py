@@ -15,6 +15,7 @@ from repatria.api.routes_jobs import router as jobs_router
 from repatria.api.routes_lists import router as lists_router
 from repatria.api.routes_notification import router as notification_router
 from repatria.api.routes_persons import router as persons_router
+from repatria.api.routes_policy import router as policy_api_router
 from repatria.api.schemas import SafeJSONResponse
 from repatria.api.security import PUBLIC
 
@@ -48,6 +49,7 @@ def create_app(db: str | None = None) -> FastAPI:
     from repatria.web.pages_lists import router as lists_pages
     from repatria.web.pages_map import router as map_pages
     from repatria.web.pages_notification import router as notification_pages
+    from repatria.web.pages_policy import router as policy_pages_router
     from repatria.web.render import mount_static
 
     app = FastAPI(
@@ -65,19 +67,27 @@ def create_app(db: str | None = None) -> FastAPI:
     install_error_handlers(app)
     install_docs(app, prefix=API_PREFIX, public=PUBLIC)
     app.include_router(api_router, prefix=API_PREFIX)
-    app.include_router(bodies_api_router, prefix=API_PREFIX)
-    app.include_router(jobs_router, prefix=API_PREFIX)
-    app.include_router(admin_router, prefix=API_PREFIX)
-    app.include_router(notification_router, prefix=API_PREFIX)
-    app.include_router(web_router, include_in_schema=False)
-    app.include_router(bodies_web_router, include_in_schema=False)
-    app.include_router(jobs_pages, include_in_schema=False)
-    app.include_router(map_pages, include_in_schema=False)
-    app.include_router(admin_pages, include_in_schema=False)
-    app.include_router(notification_pages, include_in_schema=False)
-    app.include_router(persons_router, prefix=API_PREFIX)
-    app.include_router(lists_router, prefix=API_PREFIX)
-    app.include_router(lists_pages, include_in_schema=False)
+    for router in (
+        bodies_api_router,
+        jobs_router,
+        admin_router,
+        notification_router,
+        persons_router,
+        lists_router,
+        policy_api_router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
+    for pages in (
+        web_router,
+        bodies_web_router,
+        jobs_pages,
+        map_pages,
+        admin_pages,
+        notification_pages,
+        lists_pages,
+        policy_pages_router,
+    ):
+        app.include_router(pages, include_in_schema=False)
     mount_static(app)
     app.add_middleware(SecurityHeaders, docs_path=f"{API_PREFIX}/docs")
     return app

@@ -176,12 +176,18 @@ def queue(request: Request, caller: Annotated[Caller, Depends(allow("review.queu
 )
 def propose(
     candidate_id: CandidateId,
-    body: s.ReasonBody,
+    body: s.ReviewBody,
     request: Request,
     caller: Annotated[Caller, Depends(allow("review.propose"))],
 ) -> Any:
     return _review(
-        review.propose(db_of(request), candidate_id, actor=caller.name, reason=body.reason)
+        review.propose(
+            db_of(request),
+            candidate_id,
+            actor=caller.name,
+            reason=body.reason,
+            override=body.override,
+        )
     )
 
 
@@ -193,12 +199,18 @@ def propose(
 )
 def confirm(
     candidate_id: CandidateId,
-    body: s.ReasonBody,
+    body: s.ReviewBody,
     request: Request,
     caller: Annotated[Caller, Depends(allow("review.confirm"))],
 ) -> Any:
     return _review(
-        review.confirm(db_of(request), candidate_id, actor=caller.name, reason=body.reason)
+        review.confirm(
+            db_of(request),
+            candidate_id,
+            actor=caller.name,
+            reason=body.reason,
+            override=body.override,
+        )
     )
 
 

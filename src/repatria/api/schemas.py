@@ -65,6 +65,27 @@ class ReasonBody(_Body):
     reason: str | None = Field(default=None, max_length=4000)
 
 
+class ReviewBody(_Body):
+    """Propose or confirm: the reason, and the reason for overriding a failed policy."""
+
+    reason: str | None = Field(default=None, max_length=4000)
+    override: str | None = Field(default=None, max_length=4000)
+
+
+class PolicyBody(_Body):
+    """A new identification policy version: the settings that change (others are kept)."""
+
+    min_lr: float | None = None
+    min_posterior: float | None = None
+    min_references: int | None = None
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class BatchBody(_Body):
+    limit: int | None = Field(default=None, ge=1)
+    reason: str | None = Field(default=None, max_length=4000)
+
+
 class RequiredReasonBody(_Body):
     reason: str = Field(min_length=1, max_length=4000)
 

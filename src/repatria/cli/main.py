@@ -19,6 +19,7 @@ from repatria.cli import (
     lineage_cmd,
     notification_cmd,
     persons_cmd,
+    policy_cmd,
     power_cmd,
     review_cmd,
     screen_cmd,
@@ -53,6 +54,7 @@ case_cmd.import_app.command("lab")(frequencies_cmd.import_lab)
 app.add_typer(frequencies_cmd.app, name="frequencies")
 app.command("identify")(command(case_cmd.identify_cmd))
 app.add_typer(review_cmd.review_app, name="review")
+app.add_typer(policy_cmd.policy_app, name="policy")
 app.add_typer(bodies_cmd.bodies_app, name="bodies")
 app.add_typer(bodies_cmd.families_app, name="families")
 app.command("custody")(command(custody_cmd.custody_cmd))

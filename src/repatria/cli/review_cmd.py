@@ -32,7 +32,13 @@ review_app = typer.Typer(
 # ----------------------------------------------------------------------------- review
 
 CandArg = typer.Argument(..., help="The candidate match id.")
-ReasonOpt = typer.Option(None, "--reason", help="Why (required to reject or revoke).")
+ReasonOpt = typer.Option(None, "--reason", help="Why (required to confirm, reject or revoke).")
+OverrideOpt = typer.Option(
+    None,
+    "--override",
+    help="Go on although the candidate fails the identification policy, giving the reason "
+    "(only the roles the policy names; never over a hard rule). The reviewer sees it.",
+)
 
 
 def _review_out(result: Any, as_json: bool) -> None:
@@ -54,12 +60,15 @@ def review_propose(
     candidate_id: int = CandArg,
     actor: str = AsOpt,
     reason: str | None = ReasonOpt,
+    override: str | None = OverrideOpt,
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Propose a candidate for review (analyst)."""
+    """Propose a candidate for review (analyst), if it meets the identification policy."""
     _proven(actor, db)
-    _review_out(review.propose(db, candidate_id, actor=actor, reason=reason), as_json)
+    _review_out(
+        review.propose(db, candidate_id, actor=actor, reason=reason, override=override), as_json
+    )
 
 
 @review_app.command("confirm")
@@ -68,12 +77,15 @@ def review_confirm(
     candidate_id: int = CandArg,
     actor: str = AsOpt,
     reason: str | None = ReasonOpt,
+    override: str | None = OverrideOpt,
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Confirm a proposed candidate (a reviewer who did not propose it)."""
+    """Confirm a proposed candidate, with a reason (a reviewer who did not propose it)."""
     _proven(actor, db)
-    _review_out(review.confirm(db, candidate_id, actor=actor, reason=reason), as_json)
+    _review_out(
+        review.confirm(db, candidate_id, actor=actor, reason=reason, override=override), as_json
+    )
 
 
 @review_app.command("reject")
@@ -99,7 +111,11 @@ def review_revoke(
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Revoke a confirmed identification, with a reason; the person and remains are reopened."""
+    """Revoke a confirmed identification, with a reason; it takes two people.
+
+    The first reviewer or case manager requests the revocation; a different one revokes it,
+    and only then are the person and remains reopened.
+    """
     _proven(actor, db)
     _review_out(review.revoke(db, candidate_id, actor=actor, reason=reason or ""), as_json)
 
@@ -109,12 +125,51 @@ def review_revoke(
 def review_show(
     candidate_id: int = CandArg, db: str | None = DbOpt, as_json: bool = JsonOpt
 ) -> None:
-    """Show a candidate's review status and decisions."""
+    """Show a candidate's review status, its verdict under the current policy, and decisions."""
     state = review.candidate_state(db, candidate_id)
     lines = [
         f"candidate {state.candidate_id} ({state.person_ref} = {state.remains_ref}): {state.status}"
     ]
-    lines += [
-        f"  decision {i}: {k} by {u}" + (f" ({r})" if r else "") for i, k, u, r in state.decisions
-    ]
+    if state.verdict is not None:
+        v = state.verdict
+        lines.append(
+            f"  identification policy v{v['policy_version']}: "
+            + ("meets every rule" if v["meets"] else "FAILS - review needs an override")
+        )
+        lines += [f"    {line}" for line in state.verdict_lines]
+    for i, k, u, r in state.decisions:
+        lines.append(f"  decision {i}: {k} by {u}" + (f" ({r})" if r else ""))
+        p = state.policy.get(i)
+        if p is not None:
+            lines.append(
+                f"    under policy v{p['policy_version']}"
+                + (f", overriding it: {p['override_reason']}" if p["override_reason"] else "")
+            )
+    if state.revocation is not None:
+        lines.append(
+            f"  revocation requested by {state.revocation['requested_by']} "
+            f"({state.revocation['reason']}); another reviewer or case manager must revoke it"
+        )
     _out(state, as_json, "\n".join(lines))
+
+
+@review_app.command("propose-batch")
+@command
+def review_propose_batch(
+    actor: str = AsOpt,
+    limit: int | None = typer.Option(None, "--limit", help="Propose at most N candidates."),
+    reason: str | None = ReasonOpt,
+    db: str | None = DbOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Propose, in one transaction, every open candidate that meets the identification policy;
+    lists what was proposed and what was skipped, with the rule."""
+    _proven(actor, db)
+    result = review.propose_batch(db, actor=actor, limit=limit, reason=reason)
+    _out(
+        {"proposed": result.proposed, "skipped": result.skipped, "message": result.message}
+        if as_json
+        else result,
+        as_json,
+        result.message,
+    )

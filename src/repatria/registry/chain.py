@@ -37,8 +37,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.orm import Session, defer
 
 from repatria.registry.chain_keys import (
     KEY_ENV,
@@ -62,6 +63,7 @@ from repatria.registry.models import (
     Decision,
     Person,
     Remains,
+    RevocationRequest,
     Sample,
     User,
     utcnow,
@@ -169,6 +171,7 @@ def context_digest(session: Session, row: Any) -> str | None:
                 "posterior": cand.posterior,
                 "evidence": cand.evidence,
             }
+        ctx |= _policy_context(session, row)
     elif isinstance(row, AssociationDecision):
         assoc = session.get(Association, row.association_id)
         ctx = {
@@ -192,6 +195,35 @@ def context_digest(session: Session, row: Any) -> str | None:
     else:
         return None
     return hashlib.sha256(_json(ctx).encode()).hexdigest()
+
+
+def _policy_context(session: Session, row: Decision) -> dict[str, Any]:
+    """The policy a step was taken under and the revocation request a revoke answers (0007).
+
+    Absent for rows before 0007, so their digests are what they were.
+    """
+    ctx: dict[str, Any] = {}
+    try:
+        version = row.policy_version
+    except InvalidRequestError:  # read by :func:`_select` before 0007 added the column
+        return ctx
+    if version is not None:
+        ctx["policy"] = {
+            "version": row.policy_version,
+            "verdict": row.verdict,
+            "override_reason": row.override_reason,
+        }
+    if row.kind == "revoke" and row.refers_to is not None:
+        req = session.execute(
+            select(RevocationRequest).where(RevocationRequest.confirmation_id == row.refers_to)
+        ).scalar_one_or_none()
+        if req is not None:
+            ctx["revocation_request"] = {
+                "by": _ref(session, User, req.requested_by_id),
+                "reason": req.reason,
+                "at": _canonical(req.requested_at),
+            }
+    return ctx
 
 
 def lock_head(session: Session, chain: str) -> ChainHead:
@@ -233,9 +265,21 @@ def append(session: Session, row: T) -> T:
     return row
 
 
+def _select(session: Session, model: Any) -> Any:
+    """``select(model)``, leaving unloaded the columns its table does not have yet.
+
+    An older migration (0006's re-seal) reads the chains before later columns exist;
+    :func:`_policy_context` skips what is unloaded.
+    """
+    present = {c["name"] for c in inspect(session.connection()).get_columns(model.__tablename__)}
+    missing = [getattr(model, c.key) for c in model.__table__.columns if c.name not in present]
+    stmt = select(model)
+    return stmt.options(*(defer(c, raiseload=True) for c in missing))
+
+
 def _rows(session: Session, model: type[T]) -> Iterator[T]:
-    stmt = select(model).order_by(model.seq, model.id).execution_options(yield_per=1000)
-    yield from session.execute(stmt).scalars()
+    stmt = _select(session, model).order_by(model.seq, model.id)
+    yield from session.execute(stmt.execution_options(yield_per=1000)).scalars()
 
 
 def reseal_all(session: Session, key: bytes) -> dict[str, int | None]:
@@ -253,7 +297,7 @@ def reseal_all(session: Session, key: bytes) -> dict[str, int | None]:
                 session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars()
             )
         else:
-            stmt = select(model).order_by(model.seq, model.id)
+            stmt = _select(session, model).order_by(model.seq, model.id)
             rows = list(session.execute(stmt).scalars())
         if model is not AuditEvent and not _legacy_intact(rows):
             out[model.CHAIN] = None
@@ -284,7 +328,7 @@ def unseal_all(session: Session, key: bytes) -> dict[str, int | None]:
         if model is AuditEvent:
             continue
         rows: list[Any] = list(
-            session.execute(select(model).order_by(model.seq, model.id)).scalars()
+            session.execute(_select(session, model).order_by(model.seq, model.id)).scalars()
         )
         prev, intact = GENESIS, True
         for n, row in enumerate(rows, start=1):

@@ -409,12 +409,22 @@ def db_error_line(e: DBAPIError, url: str | None = None) -> str:
 _REVIEW_LOGS = ("decisions", "association_decisions")
 _APPEND_ONLY = ("decisions", "association_decisions", "custody_events", "audit_events")
 # SQLite: the triggers of migration 0006 (the two-person rule, append-only logs).
+# 0007: revoking takes two people; the policy versions and revocation requests are append-only.
+_POLICY_GUARDS = frozenset({"trg_decisions_revoke_two_person", "trg_revocation_requests_rules"})
+_POLICY_APPEND_ONLY = ("policy_versions", "revocation_requests")
 GUARD_TRIGGERS_SQLITE = frozenset(
     {f"trg_{t}_rules_{e}" for t in _REVIEW_LOGS for e in ("INSERT", "UPDATE")}
-    | {f"trg_{t}_append_only_{e}" for t in _APPEND_ONLY for e in ("UPDATE", "DELETE")}
+    | {
+        f"trg_{t}_append_only_{e}"
+        for t in (*_APPEND_ONLY, *_POLICY_APPEND_ONLY)
+        for e in ("UPDATE", "DELETE")
+    }
+    | _POLICY_GUARDS
 )
 GUARD_TRIGGERS_POSTGRES = frozenset(
-    {f"trg_{t}_rules" for t in _REVIEW_LOGS} | {f"trg_{t}_append_only" for t in _APPEND_ONLY}
+    {f"trg_{t}_rules" for t in _REVIEW_LOGS}
+    | {f"trg_{t}_append_only" for t in (*_APPEND_ONLY, *_POLICY_APPEND_ONLY)}
+    | _POLICY_GUARDS
 )
 
 

@@ -26,6 +26,8 @@ from repatria.formats.jsonsafe import json_safe
 
 __all__ = ["CandidateEvidence", "stored_number"]
 
+_OMIT_EMPTY = ("per_marker_log10_lr", "warnings", "references", "lineage", "non_dna")
+
 
 @dataclass(frozen=True)
 class CandidateEvidence:
@@ -54,6 +56,12 @@ class CandidateEvidence:
         (:func:`repatria.kinship.bounds.posterior_bounds`); decisions use the lower end.
     warnings
         Sentences the run attached for the reviewer.
+    conclusion, references, mp_sex, checks, lineage, non_dna
+        What the identification policy reads (``docs/policy.md``): dvir's conclusion for the
+        pairing; the typed references of the family (``{"donor", "relation", "methods",
+        "consent_withdrawn", "log10_lr"}``); the MP's sex; the kinship checks that flagged the
+        pairing (``None``: none ran); lineage and non-DNA findings (``{"kind", "consistent",
+        "note"}``).
     """
 
     log_lr: float | None = None
@@ -67,12 +75,22 @@ class CandidateEvidence:
     posterior_lower: float | None = None
     posterior_upper: float | None = None
     warnings: tuple[str, ...] = ()
+    conclusion: str | None = None
+    references: tuple[Mapping[str, Any], ...] = ()
+    mp_sex: str | None = None
+    checks: tuple[str, ...] | None = None
+    lineage: tuple[Mapping[str, Any], ...] = ()
+    non_dna: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "per_marker_log10_lr", MappingProxyType(dict(self.per_marker_log10_lr))
         )
         object.__setattr__(self, "warnings", tuple(self.warnings))
+        for name in ("references", "lineage", "non_dna"):
+            object.__setattr__(self, name, tuple(dict(x) for x in getattr(self, name)))
+        if self.checks is not None:
+            object.__setattr__(self, "checks", tuple(self.checks))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CandidateEvidence):
@@ -87,11 +105,15 @@ class CandidateEvidence:
         doc: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is None or (f.name in ("per_marker_log10_lr", "warnings") and not value):
+            if value is None or (f.name in _OMIT_EMPTY and not value):
                 continue
             doc[f.name] = dict(value) if isinstance(value, Mapping) else value
-        if "warnings" in doc:
-            doc["warnings"] = list(doc["warnings"])
+        for name in ("warnings", "checks"):
+            if name in doc:
+                doc[name] = list(doc[name])
+        for name in ("references", "lineage", "non_dna"):
+            if name in doc:
+                doc[name] = [dict(x) for x in doc[name]]
         out: dict[str, Any] = json_safe(doc)
         return out
 
@@ -124,6 +146,12 @@ class CandidateEvidence:
             posterior_lower=stored_number(doc.get("posterior_lower")),
             posterior_upper=stored_number(doc.get("posterior_upper")),
             warnings=tuple(str(w) for w in doc.get("warnings") or ()),
+            conclusion=None if doc.get("conclusion") is None else str(doc["conclusion"]),
+            references=tuple(dict(r) for r in doc.get("references") or ()),
+            mp_sex=doc.get("mp_sex"),
+            checks=None if doc.get("checks") is None else tuple(str(c) for c in doc["checks"]),
+            lineage=tuple(dict(x) for x in doc.get("lineage") or ()),
+            non_dna=tuple(dict(x) for x in doc.get("non_dna") or ()),
         )
 
 

@@ -104,6 +104,8 @@ __all__ = [
     "ChainHead",
     "PersonSearchKey",
     "SEARCH_KEY_SOURCES",
+    "PolicyVersion",
+    "RevocationRequest",
     "utcnow",
 ]
 
@@ -670,6 +672,11 @@ class Decision(Base):
     row_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # SHA-256 of the candidate's evidence and the names it rests on (registry.chain, 0006).
     context_digest: Mapped[str | None] = mapped_column(String(64))
+    # The identification policy the step was taken under, its verdict, and the override reason
+    # when the candidate failed it (0007; sealed through context_digest, never for older rows).
+    policy_version: Mapped[int | None] = mapped_column(Integer)
+    verdict: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    override_reason: Mapped[str | None] = mapped_column(Text)
 
     CHAIN = "decisions"
     CHAIN_FIELDS = (
@@ -1135,3 +1142,44 @@ class SharingConsent(Base):
     given_on: Mapped[str] = mapped_column(String(32))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --------------------------------------------------------------------------- identification policy
+
+
+class PolicyVersion(Base):
+    """One version of the identification policy (``repatria.policy``), append-only.
+
+    ``document`` is ``IdentificationPolicy.to_json()``; the current policy is the highest
+    version, and an empty table means the defaults (version 1). UPDATE and DELETE are refused
+    by a trigger (migration 0007).
+    """
+
+    __tablename__ = "policy_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class RevocationRequest(Base):
+    """The first of the two people who revoke an identification: who asked, and why.
+
+    The identification stands until another reviewer or case manager appends the ``revoke``
+    decision, which a trigger (migration 0007) refuses without a request of the same
+    confirmation by someone else; the revoke decision seals the request (``context_digest``).
+    Append-only; one request per confirmation.
+    """
+
+    __tablename__ = "revocation_requests"
+    __table_args__ = (CheckConstraint("reason <> ''", name="reason"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate_matches.id"), index=True)
+    confirmation_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), unique=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

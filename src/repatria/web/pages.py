@@ -281,9 +281,14 @@ def propose(
     request: Request,
     caller: Annotated[Caller, Depends(allow("review.propose"))],
     reason: Annotated[str, Form(max_length=4000)] = "",
+    override: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     r = review.propose(
-        db_of(request), candidate_id, actor=caller.name, reason=reason.strip() or None
+        db_of(request),
+        candidate_id,
+        actor=caller.name,
+        reason=reason.strip() or None,
+        override=override.strip() or None,
     )
     return _back(f"/matches/{candidate_id}", r.message)
 
@@ -294,9 +299,14 @@ def confirm(
     request: Request,
     caller: Annotated[Caller, Depends(allow("review.confirm"))],
     reason: Annotated[str, Form(max_length=4000)] = "",
+    override: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     r = review.confirm(
-        db_of(request), candidate_id, actor=caller.name, reason=reason.strip() or None
+        db_of(request),
+        candidate_id,
+        actor=caller.name,
+        reason=reason.strip() or None,
+        override=override.strip() or None,
     )
     return _back(f"/matches/{candidate_id}", r.message)
 

@@ -60,6 +60,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "exchange.import": frozenset({"case_manager"}),
     "exchange.trust": frozenset({"admin"}),
     "exchange.consent": frozenset({"case_manager", "liaison_officer"}),
+    "policy.set": frozenset({"admin"}),
 }
 
 _VERBS = {
@@ -96,6 +97,7 @@ _VERBS = {
     "exchange.import": "import an exchange package",
     "exchange.trust": "trust an exchange party",
     "exchange.consent": "record a donor's consent to sharing",
+    "policy.set": "set the identification policy",
 }
 
 
@@ -146,6 +148,7 @@ READ_PERMISSIONS: dict[str, frozenset[str]] = {
     "session.self": _ALL,
     # the progress of a background run: those who start runs and those who review what they give
     "jobs.view": frozenset({"analyst", "reviewer", "case_manager"}),
+    "policy.read": _ALL,
 }
 
 

@@ -33,6 +33,7 @@ from repatria.registry.review_state import candidate_status, decision_kinds
 from repatria.services.access.audit import log_event
 from repatria.services.views._read import name_dict, primary_name, reader
 from repatria.services.views.wording import describe_lr, describe_posterior
+from repatria.services.workflows.policy import verdict_of
 
 __all__ = ["MarkerRow", "Alternative", "PedigreeNode", "MatchDetail", "match_detail"]
 
@@ -109,6 +110,9 @@ class MatchDetail:
     person_last_seen: str | None = None
     #: The proven interval (low, high) of the posterior, where the run stored one.
     posterior_interval: tuple[float, float] | None = None
+    #: What the candidate meets and fails under the current identification policy.
+    verdict: dict[str, Any] | None = None
+    verdict_lines: list[str] = field(default_factory=list)
 
 
 def _markers(evidence: CandidateEvidence) -> list[MarkerRow]:
@@ -241,6 +245,8 @@ def match_detail(
                 "at": d.decided_at.isoformat(),
                 "reason": d.reason,
                 "digest": d.row_hash,  # the decision's link in the hash chain (SHA-256)
+                "policy_version": d.policy_version,
+                "override_reason": d.override_reason,
             }
             for d, name, role in session.execute(
                 select(Decision, User.name, User.role)
@@ -265,6 +271,7 @@ def match_detail(
                 "frequency_version": table.version if table else None,
                 "input_sha256": r.input_sha256,
             }
+        verdict = verdict_of(session, c)
         log_event(
             session, user.name, action, "candidate", c.id, person=person.ref, remains=remains.ref
         )
@@ -308,4 +315,6 @@ def match_detail(
                 if evidence.posterior_lower is not None and evidence.posterior_upper is not None
                 else None
             ),
+            verdict.to_json(),
+            verdict.lines(),
         )

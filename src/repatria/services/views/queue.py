@@ -12,6 +12,7 @@ from repatria.registry.models import CandidateMatch, Decision, Person, Remains, 
 from repatria.registry.queries import existing
 from repatria.registry.review_state import open_candidates
 from repatria.services.views._read import primary_name, reader
+from repatria.services.workflows.policy import current_policy, verdict_of
 
 __all__ = ["QueueItem", "ReviewQueue", "review_queue"]
 
@@ -25,6 +26,11 @@ class QueueItem:
     log10_lr: float | None
     posterior: float | None
     proposed_by: str | None
+    #: Under the current identification policy: meets every rule, the rules failed, and the
+    #: reviewer's lines (one per rule).
+    meets: bool = True
+    failed: tuple[str, ...] = ()
+    verdict_lines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,7 @@ def review_queue(db: str | None, *, actor: str) -> ReviewQueue:
     with session_scope(db, read=True) as session:
         reader(session, actor, "review.queue")
         to_propose, to_review = open_candidates(session)
+        policy = current_policy(session)
         proposers = dict(
             session.execute(
                 select(Decision.candidate_id, User.name)
@@ -48,8 +55,18 @@ def review_queue(db: str | None, *, actor: str) -> ReviewQueue:
 
         def item(c: CandidateMatch) -> QueueItem:
             p, r = existing(session, Person, c.person_id), existing(session, Remains, c.remains_id)
+            v = verdict_of(session, c, policy)
             return QueueItem(
-                c.id, p.ref, primary_name(p), r.ref, c.log10_lr, c.posterior, proposers.get(c.id)
+                c.id,
+                p.ref,
+                primary_name(p),
+                r.ref,
+                c.log10_lr,
+                c.posterior,
+                proposers.get(c.id),
+                v.meets,
+                tuple(x.rule for x in v.failed),
+                tuple(v.lines()),
             )
 
         def strongest(c: CandidateMatch) -> float:

@@ -22,15 +22,23 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from repatria import __version__
 from repatria.errors import ServiceError
 from repatria.formats.jsonsafe import json_safe
 from repatria.kinship.dvi import generate_pairings
+from repatria.kinship.pedigree import Pedigree, Sex
 from repatria.registry.db import session_scope
 from repatria.registry.evidence import CandidateEvidence
-from repatria.registry.models import IdentificationRun, RunProfile
+from repatria.registry.models import (
+    Donor,
+    IdentificationRun,
+    PedigreeMember,
+    ReferenceFamily,
+    RunProfile,
+)
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
 from repatria.services.progress import Progress, quiet, step
@@ -198,6 +206,8 @@ def identify(
         # joint answer) but are not raised again as candidates: their decision is made, and a
         # revocation reopens them.
         rows = []
+        refs = _references(session, rp)
+        said = _conclusions(analysis)
         for i, v in enumerate(problem.pm):
             for k, m in enumerate(problem.missing):
                 log_lr = float(pw.log_lr[i, k])
@@ -207,7 +217,8 @@ def identify(
                 # A posterior raises a candidate only by its proven lower end, never the estimate.
                 certain = _interval(analysis, i, k)[0]
                 if log_lr > 0 or (certain is not None and certain >= POSTERIOR_THRESHOLD):
-                    rows.append(Row(v, m, log_lr, post, _evidence(rp, analysis, i, k, log_lr)))
+                    ev = _evidence(rp, analysis, i, k, log_lr, refs, said)
+                    rows.append(Row(v, m, log_lr, post, ev))
         rows.sort(key=lambda r: (-r.log_lr, problem.pm.index(r.pm), problem.missing.index(r.mp)))
         run = IdentificationRun(
             run_by_id=user.id,
@@ -304,11 +315,91 @@ def _exclusions(n: Any) -> int | None:
     return None if n is None or int(n) < 0 else int(n)
 
 
-def _evidence(rp: RegistryProblem, analysis: Any, i: int, k: int, log_lr: float) -> dict[str, Any]:
+def _references(session: Session, rp: RegistryProblem) -> dict[str, list[dict[str, Any]]]:
+    """family ref -> its typed references (individual, donor ref, recorded relation) at the
+    version analysed."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for fam_ref, version in rp.family_versions.items():
+        typed = rp.problem.am_profiles.get(fam_ref, {})
+        rows = session.execute(
+            select(
+                PedigreeMember.individual,
+                Donor.ref,
+                Donor.relationship_to_mp,
+                Donor.mp_person_id,
+            )
+            .join(ReferenceFamily, ReferenceFamily.id == PedigreeMember.family_id)
+            .join(Donor, Donor.id == PedigreeMember.donor_id)
+            .where(ReferenceFamily.ref == fam_ref, ReferenceFamily.version == version)
+            .order_by(PedigreeMember.id)
+        ).all()
+        out[fam_ref] = [
+            {"individual": ind, "donor": d, "relation": rel, "of": of}
+            for ind, d, rel, of in rows
+            if ind in typed
+        ]
+    return out
+
+
+def _relation(ped: Pedigree, ref: str, mp: str) -> str:
+    """The reference's relation to the MP, in the policy's words, read from the pedigree."""
+    if ref not in ped or mp not in ped:
+        return "relative"
+    male = ped[ref].sex == Sex.MALE
+    female = ped[ref].sex == Sex.FEMALE
+    mine, theirs = ped.parents(mp), ped.parents(ref)
+    if mine is not None and ref in mine:
+        return "father" if ref == mine[0] else "mother"
+    if theirs is not None and mp in theirs:
+        return "son" if male else "daughter" if female else "child"
+    if mine is not None and theirs is not None:
+        shared = sum(a == b for a, b in zip(mine, theirs, strict=True))
+        if shared == 2:
+            return "brother" if male else "sister" if female else "full_sibling"
+        if shared == 1:
+            return "half-brother" if male else "half-sister" if female else "half_sibling"
+    return "relative"
+
+
+def _conclusions(analysis: Any) -> dict[tuple[str, str], str]:
+    """(PM, MP) -> dvir's conclusion for that pairing, from the run's AM table."""
+    out: dict[tuple[str, str], str] = {}
+    for r in (analysis.conclusions or {}).get("am", []):
+        if r.get("sample") and r.get("missing") and r.get("conclusion"):
+            out[(str(r["sample"]), str(r["missing"]))] = str(r["conclusion"])
+    return out
+
+
+def _evidence(
+    rp: RegistryProblem,
+    analysis: Any,
+    i: int,
+    k: int,
+    log_lr: float,
+    refs: dict[str, list[dict[str, Any]]] | None = None,
+    said: dict[tuple[str, str], str] | None = None,
+) -> dict[str, Any]:
     """The evidence a candidate keeps: the numbers the run saw for body i x person k."""
     problem, pw = rp.problem, analysis.pairwise
     v, m = problem.pm[i], problem.missing[k]
     conflicts = rp.conflicts.get(v)
+    fam = problem.missing_family[m]
+    ped = problem.families[fam]
+    sex = ped[m].sex if m in ped else Sex.UNKNOWN
+    references = tuple(
+        {
+            "donor": r["donor"],
+            # the relation recorded for the donor (to this MP); else what the pedigree says
+            "relation": (
+                r["relation"]
+                if r["relation"] and r["of"] == rp.mp_person.get(m)
+                else _relation(ped, r["individual"], m)
+            ),  # fmt: skip
+            "methods": ["autosomal_str"],
+            "consent_withdrawn": False,
+        }
+        for r in (refs or {}).get(fam, [])
+    )
     return CandidateEvidence(
         log_lr=log_lr,
         family=problem.missing_family[m],
@@ -330,6 +421,9 @@ def _evidence(rp: RegistryProblem, analysis: Any, i: int, k: int, log_lr: float)
             if conflicts
             else ()
         ),
+        conclusion=(said or {}).get((v, m)),
+        references=references,
+        mp_sex={Sex.MALE: "male", Sex.FEMALE: "female"}.get(sex, "unknown"),
     ).to_json()
 
 
