@@ -362,3 +362,15 @@ def test_a_state_that_forbids_identification_closes_the_candidate(db: str, tmp_p
         review.propose(db, cid, actor="ana")
     assert "(the person is already repatriated)" in str(e.value)
     assert review.candidate_state(db, cid).status == "superseded"
+
+
+def test_families_hear_relationship_findings_only_under_a_policy_that_allows_it(
+    db: str,
+) -> None:
+    from repatria.services.workflows import disclosure
+
+    with session_scope(db, read=True) as s:
+        assert disclosure.disclosure_allowed(s) is False
+    policy.set_policy(db, actor="ada", disclose_relationship_findings=True, note="families asked")
+    with session_scope(db, read=True) as s:
+        assert disclosure.disclosure_allowed(s) is True

@@ -42,6 +42,11 @@ def policy_set(
     min_references: int | None = typer.Option(
         None, "--min-references", help="Close relatives that must support the match (0: off)."
     ),
+    disclose: bool | None = typer.Option(
+        None,
+        "--disclose-relationship-findings/--no-disclose-relationship-findings",
+        help="Whether families may be told that a recorded relationship is not as recorded.",
+    ),
     note: str | None = typer.Option(None, "--note", help="What changed and why."),
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
@@ -55,6 +60,7 @@ def policy_set(
         min_lr=min_lr,
         min_posterior=min_posterior,
         min_references=min_references,
+        disclose_relationship_findings=disclose,
         note=note,
     )
     _out(result.to_json(), as_json, "\n".join(result.lines()))

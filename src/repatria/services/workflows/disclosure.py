@@ -10,7 +10,7 @@ is the one place that decides; every family-facing surface asks it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -38,14 +38,11 @@ _FAMILY_WORDS = (
 )
 
 
-def _default_policy(session: Session) -> IdentificationPolicy:
-    # The stored policy versions come with the policy registry (issue 15, deliverable 1); until
-    # that is wired here, the default policy decides, and it discloses nothing.
-    return IdentificationPolicy()
+def current_policy(session: Session) -> IdentificationPolicy:
+    """The policy in force (the newest stored version), read in the caller's transaction."""
+    from repatria.services.workflows.policy import current_policy as stored
 
-
-#: The policy in force, read in the caller's transaction. One hook: the policy store sets it.
-current_policy: Callable[[Session], IdentificationPolicy] = _default_policy
+    return stored(session)
 
 
 def disclosure_allowed(session: Session) -> bool:

@@ -99,6 +99,7 @@ def set_policy(
     min_lr: float | None = None,
     min_posterior: float | None = None,
     min_references: int | None = None,
+    disclose_relationship_findings: bool | None = None,
     note: str | None = None,
 ) -> PolicySet:
     """Store the next policy version (an admin) and re-evaluate every open and confirmed
@@ -113,12 +114,14 @@ def set_policy(
             changes["min_posterior"] = float(min_posterior)
         if min_references is not None:
             changes["min_close_references"] = min_references
+        if disclose_relationship_findings is not None:
+            changes["disclose_relationship_findings"] = disclose_relationship_findings
         if note is not None:
             changes["note"] = note
         if not changes.keys() - {"note"}:
             raise ServiceError(
                 "to set a new policy version, give at least one setting to change: the minimum "
-                "LR, the minimum posterior or the number of close relatives"
+                "LR, the minimum posterior, the number of close relatives, or disclosure"
             )
         new = revise(old, **changes)
         session.add(
