@@ -86,3 +86,41 @@ def test_a_failed_marker_in_every_band_hides_nothing_from_the_exact_search() -> 
     profiles = {"A": full, "B": half}
     links, _ = linked_pairs(MARKERS, ["A", "B"], [1, 2], profiles, dropout=0.05, min_lr=10)
     assert [(a, b) for a, b, _ in links] == [("A", "B")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(burned(), st.sampled_from([0.0, 0.05]), st.data())
+def test_each_sample_is_weighed_with_its_own_recorded_dropout(case, dropout, data) -> None:  # noqa: ANN001
+    ids, bodies, profiles = case
+    own = {r: data.draw(st.sampled_from([0.0, 0.1, 0.4])) for r in ids if data.draw(st.booleans())}
+    links, _ = linked_pairs(
+        MARKERS, ids, bodies, profiles, dropout=dropout, min_lr=10.0, sample_dropout=own
+    )
+    enc = encode_samples(MARKERS, ids, profiles)
+    want = set()
+    for i in range(len(ids)):
+        for j in range(i + 1, len(ids)):
+            if bodies[i] == bodies[j]:
+                continue
+            d1 = np.array([[own.get(ids[i], dropout)]])
+            d2 = np.array([[own.get(ids[j], dropout)]])
+            ln = direct_match_log_lr(
+                MARKERS, dropout, enc.a[i : i + 1], enc.b[i : i + 1], enc.a[j : j + 1],
+                enc.b[j : j + 1], d1=d1, d2=d2,
+            )[0]  # fmt: skip
+            if ln >= math.log(10.0):
+                want.add((ids[i], ids[j]))
+    assert {(a, b) for a, b, _ in links} == want
+
+
+def test_a_burned_sample_s_own_dropout_explains_its_single_peaks() -> None:
+    # B is A burned: where A is a/b, B shows one peak, written a/a by the lab
+    full = {m.name: ("0", "1") for m in MARKERS}
+    burned = {m.name: (("0", "0") if k % 3 == 0 else ("0", "1")) for k, m in enumerate(MARKERS)}
+    profiles = {"A": full, "B": burned}
+    exact, _ = linked_pairs(MARKERS, ["A", "B"], [1, 2], profiles, dropout=0.0, min_lr=10)
+    assert exact == []  # a homozygote against a heterozygote: two people, without dropout
+    own, _ = linked_pairs(
+        MARKERS, ["A", "B"], [1, 2], profiles, dropout=0.0, min_lr=10, sample_dropout={"B": 0.3}
+    )
+    assert [(a, b) for a, b, _ in own] == [("A", "B")]

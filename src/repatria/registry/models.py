@@ -517,11 +517,17 @@ class Profile(Base):
     """A DNA profile typed from a sample with one kit; its genotypes are rows of ``genotypes``."""
 
     __tablename__ = "profiles"
+    __table_args__ = (
+        CheckConstraint("dropout IS NULL OR (dropout >= 0 AND dropout < 1)", name="dropout"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id"), index=True)
     kit: Mapped[str | None] = mapped_column(String(120))
     quality: Mapped[float | None] = mapped_column(Float)  # fraction of markers typed, 0..1
+    # The sample's allelic dropout probability as the lab or the case gave it (0015): burned
+    # samples lose alleles, and the fragment search and the tables weigh single peaks with it.
+    dropout: Mapped[float | None] = mapped_column(Float)
     quality_notes: Mapped[str | None] = mapped_column(Text)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id"), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -109,7 +109,14 @@ def _import_case(
         raise FormatError("no such case folder or .fam file", file=str(p))
     with step(progress, "read"):
         sha = case_sha256(p)
-        problem = read_case(p)  # complete and validated before the database is touched
+        drop: dict[str, float] = {}
+        problem = read_case(
+            p, dropout=drop
+        )  # complete and validated before the database is touched
+        if drop:  # a dropout column in pm.tsv: kept with each sample's profile
+            from repatria.kinship.dropout import DropoutModel
+
+            problem = problem.with_dropout({v: DropoutModel(d) for v, d in drop.items()})
     donors = read_donors(p) if p.is_dir() else {}
     typed = {pid for fam in problem.am_profiles.values() for pid in fam}
     unknown = sorted(set(donors) - typed)

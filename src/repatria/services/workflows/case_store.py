@@ -392,7 +392,15 @@ def _store_pm_samples(ctx: _Import) -> dict[str, Sample]:
         session.add(sample)
         session.flush()
         samples[v] = sample
-        store_profile(session, sample, problem.pm_profiles.get(v, {}), len(problem.markers), counts)
+        model = problem.pm_dropout.get(v)
+        store_profile(
+            session,
+            sample,
+            problem.pm_profiles.get(v, {}),
+            len(problem.markers),
+            counts,
+            dropout=model.dropout if model is not None else None,
+        )
         body = add_sample(session, sample, remains, cause=f"import:{batch.id}")
         if body.status == "recovered":
             move_body(session, body, "sampled", actor=user, cause=f"import:{batch.id}")

@@ -153,10 +153,16 @@ def store_profile(
     genotypes: Mapping[str, Genotype | None],
     n_markers: int,
     counts: dict[str, int],
+    dropout: float | None = None,
 ) -> Profile:
-    """A new profile of ``sample`` with its genotypes (an untyped marker has no row)."""
+    """A new profile of ``sample`` with its genotypes (an untyped marker has no row) and, when
+    given, the sample's allelic dropout probability."""
     typed = {m: g for m, g in genotypes.items() if g is not None}
-    profile = Profile(sample_id=sample.id, quality=(len(typed) / n_markers) if n_markers else None)
+    profile = Profile(
+        sample_id=sample.id,
+        quality=(len(typed) / n_markers) if n_markers else None,
+        dropout=dropout,
+    )
     session.add(profile)
     session.flush()
     session.add_all(

@@ -77,7 +77,8 @@ def propose_fragments(
             .where(BodyPart.ended_by.is_(None), Sample.kind == "pm")
             .order_by(Sample.id)
         ).all()
-        markers, profiles = sample_profiles(session, [s for s, _ in rows])
+        recorded: dict[str, float] = {}
+        markers, profiles = sample_profiles(session, [s for s, _ in rows], dropout=recorded)
         samples = [(s.ref, b) for s, b in rows if s.ref in profiles]
         pending = _pending(session)
     if len(samples) > MAX_EXACT:
@@ -88,7 +89,13 @@ def propose_fragments(
     ids = [r for r, _ in samples]
     n = len(ids)
     links, n_pairs = linked_pairs(
-        markers, ids, [b for _, b in samples], profiles, dropout=dropout, min_lr=min_lr
+        markers,
+        ids,
+        [b for _, b in samples],
+        profiles,
+        dropout=dropout,
+        min_lr=min_lr,
+        sample_dropout=recorded,
     )
     groups = _groups(links, dict(samples))
     by_body: dict[int, list[str]] = {}
@@ -105,10 +112,12 @@ def propose_fragments(
             db,
             refs,
             actor=actor,
-            reason=f"fragment search: direct-match LR >= {min_lr:g} (dropout {dropout:g})",
+            reason=f"fragment search: direct-match LR >= {min_lr:g} (dropout {dropout:g}"
+            + (", or the sample's own where recorded)" if recorded else ")"),
             search={
                 "min_lr": min_lr,
                 "dropout": dropout,
+                "sample_dropout": {r: recorded[r] for r in refs if r in recorded},
                 "links": [{"a": a, "b": b, "log10_lr": v} for a, b, v in links if a in inside],
             },
         )
@@ -124,12 +133,14 @@ def linked_pairs(
     *,
     dropout: float,
     min_lr: float,
+    sample_dropout: Mapping[str, float] | None = None,
 ) -> tuple[list[tuple[str, str, float]], int]:
     """Every pair of samples of different bodies with a direct-match LR of at least ``min_lr``.
 
     Exact: every pair is scored, in blocks (no banding, so a failed marker in every band of a
-    burned profile cannot hide a pair). Returns the links ``(a, b, log10 LR)`` in row order of
-    ``ids`` and the number of pairs scored.
+    burned profile cannot hide a pair). Each sample is weighed with its own dropout where
+    ``sample_dropout`` has one (the lab's value for a burned sample), else ``dropout``. Returns
+    the links ``(a, b, log10 LR)`` in row order of ``ids`` and the number of pairs scored.
     """
     from repatria.kinship.fragments import direct_match_log_lr, encode_samples
 
@@ -138,10 +149,15 @@ def linked_pairs(
     ii, jj = np.triu_indices(len(ids), k=1)
     keep = body[ii] != body[jj]
     ii, jj = ii[keep], jj[keep]
+    own = sample_dropout or {}
+    per_sample = np.array([own.get(r, dropout) for r in ids], dtype=float)[:, None]
     links: list[tuple[str, str, float]] = []
     for start in range(0, len(ii), _BLOCK):
         i, j = ii[start : start + _BLOCK], jj[start : start + _BLOCK]
-        ln = direct_match_log_lr(markers, dropout, enc.a[i], enc.b[i], enc.a[j], enc.b[j])
+        d1, d2 = (per_sample[i], per_sample[j]) if own else (None, None)
+        ln = direct_match_log_lr(
+            markers, dropout, enc.a[i], enc.b[i], enc.a[j], enc.b[j], d1=d1, d2=d2
+        )
         for k in np.nonzero(ln >= math.log(min_lr))[0]:
             links.append((ids[i[k]], ids[j[k]], float(ln[k]) / math.log(10)))
     return links, len(ii)

@@ -448,11 +448,12 @@ def problem_sha256(problem: DVIProblem) -> str:
 
 
 def sample_profiles(
-    session: Session, samples: Sequence[Sample]
+    session: Session, samples: Sequence[Sample], dropout: dict[str, float] | None = None
 ) -> tuple[tuple[Marker, ...], dict[str, dict[str, Genotype]]]:
     """The newest frequency table's markers and the samples' newest usable profiles, by ref.
 
     Samples without a usable profile are absent; an empty result when no table is stored.
+    ``dropout``, when given, is filled with the dropout recorded on those profiles (by ref).
     """
     try:
         table = _frequency_table(session, None)
@@ -465,6 +466,11 @@ def sample_profiles(
     ).scalars()
     markers = markers_from_rows(list(rows))
     profiles = _Profiles(session, table, markers)
+    if dropout is not None:
+        for s in samples:
+            d = profiles.newest[s.id].dropout if profiles.has(s) else None
+            if d is not None:
+                dropout[s.ref] = float(d)
     return markers, {s.ref: profiles.of(s) for s in samples if profiles.has(s)}
 
 
