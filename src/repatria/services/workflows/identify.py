@@ -57,6 +57,7 @@ from repatria.services.workflows.problem import (
     problem_sha256,
     registry_problem,
 )
+from repatria.services.workflows.run_checks import RunChecks, run_checks
 
 __all__ = [
     "POSTERIOR_THRESHOLD",
@@ -75,9 +76,10 @@ __all__ = [
 #: A pairing with LR <= 1 is still a candidate when its posterior pairing probability is this high.
 POSTERIOR_THRESHOLD = 0.01
 CANDIDATE_RULE = (
-    f"pairwise LR > 1, or proven lower bound of the posterior >= {POSTERIOR_THRESHOLD}; "
-    "not for a person or body already identified (confirmed, not revoked); one candidate per "
-    "body x person across runs"
+    f"pairwise LR > 1 (beyond rounding; never for a family with no typed reference), or proven "
+    f"lower bound of the posterior >= {POSTERIOR_THRESHOLD}, or exclusions that rest on one "
+    "misattributed reference; not for a person or body already identified (confirmed, not "
+    "revoked); one candidate per body x person across runs"
 )
 
 
@@ -208,6 +210,7 @@ def identify(
         rows = []
         refs = _references(session, rp)
         said = _conclusions(analysis)
+        checked = run_checks(problem, pw)
         for i, v in enumerate(problem.pm):
             for k, m in enumerate(problem.missing):
                 log_lr = float(pw.log_lr[i, k])
@@ -216,8 +219,11 @@ def identify(
                 post = float(joint.marginals[i, k])
                 # A posterior raises a candidate only by its proven lower end, never the estimate.
                 certain = _interval(analysis, i, k)[0]
-                if log_lr > 0 or (certain is not None and certain >= POSTERIOR_THRESHOLD):
-                    ev = _evidence(rp, analysis, i, k, log_lr, refs, said)
+                lr_raises = checked.raisable(v, m, log_lr)
+                # A pairing lost to a misattributed reference goes to review, with its flag.
+                misattributed = "misattributed relationship" in checked.of(v, m)[0]
+                if lr_raises or misattributed or (certain or 0.0) >= POSTERIOR_THRESHOLD:
+                    ev = _evidence(rp, analysis, i, k, log_lr, refs, said, checked)
                     rows.append(Row(v, m, log_lr, post, ev))
         rows.sort(key=lambda r: (-r.log_lr, problem.pm.index(r.pm), problem.missing.index(r.mp)))
         run = IdentificationRun(
@@ -227,6 +233,7 @@ def identify(
                 **_parameters(rp, joint.prior, top, run_inputs(session, rp)),
                 **({"from_screen": from_screen} if from_screen is not None else {}),
                 "frequency_table": _table_record(rp),
+                "checks": checked.notes,
             },
             frequency_table_id=rp.frequency_table.id,  # the exact version read
             input_sha256=rp.sha256,
@@ -378,11 +385,13 @@ def _evidence(
     log_lr: float,
     refs: dict[str, list[dict[str, Any]]] | None = None,
     said: dict[tuple[str, str], str] | None = None,
+    checked: RunChecks | None = None,
 ) -> dict[str, Any]:
     """The evidence a candidate keeps: the numbers the run saw for body i x person k."""
     problem, pw = rp.problem, analysis.pairwise
     v, m = problem.pm[i], problem.missing[k]
     conflicts = rp.conflicts.get(v)
+    flagged, found = checked.of(v, m) if checked is not None else ((), ())
     fam = problem.missing_family[m]
     ped = problem.families[fam]
     sex = ped[m].sex if m in ped else Sex.UNKNOWN
@@ -420,7 +429,9 @@ def _evidence(
             )
             if conflicts
             else ()
-        ),
+        )
+        + found,
+        checks=flagged if checked is not None else None,
         conclusion=(said or {}).get((v, m)),
         references=references,
         mp_sex={Sex.MALE: "male", Sex.FEMALE: "female"}.get(sex, "unknown"),
