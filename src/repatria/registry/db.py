@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, Operationa
 from sqlalchemy.orm import Session
 
 from repatria.errors import RegistryError
+from repatria.registry.roles import APPEND_ONLY, ddl_rights
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -45,13 +46,19 @@ __all__ = [
     "missing_guards_of",
     "write_reads_in_background",
     "flush_background_writes",
+    "MIGRATE_ENV_VAR",
+    "require_application_role",
 ]
 
 ENV_VAR = "REPATRIA_DATABASE_URL"
+#: The migration role's URL (PostgreSQL): `repatria db init` migrates as it and grants the
+#: application role of ``REPATRIA_DATABASE_URL`` its rights (see registry/roles.py).
+MIGRATE_ENV_VAR = "REPATRIA_MIGRATE_URL"
 DEFAULT_SQLITE = "repatria.sqlite"
 
 _engines: dict[str, Engine] = {}
 _checked: set[str] = set()
+_role_warned: set[str] = set()
 _lock = threading.Lock()
 
 
@@ -127,6 +134,7 @@ def dispose_engines() -> None:
             engine.dispose()
         _engines.clear()
         _checked.clear()
+        _role_warned.clear()
 
 
 def _safe(url: str) -> str:
@@ -179,8 +187,13 @@ def schema_revision(url: str | None = None) -> str | None:
         raise RegistryError(db_error_line(e, url)) from None
 
 
-def migrate(url: str | None = None) -> tuple[str | None, str]:
+def migrate(url: str | None = None, *, migrate_url: str | None = None) -> tuple[str | None, str]:
     """Bring the database to the newest schema (``alembic upgrade head``), creating it if needed.
+
+    ``url`` is the application's database. On PostgreSQL, ``migrate_url`` (else
+    ``$REPATRIA_MIGRATE_URL``), the migration role's URL of the same database, runs the
+    migrations, and the application role (the user of ``url``) is then granted what the
+    workflows need and no more (:func:`repatria.registry.roles.grant_application_role`).
 
     Returns
     -------
@@ -190,17 +203,54 @@ def migrate(url: str | None = None) -> tuple[str | None, str]:
     from alembic import command
 
     from repatria.registry.chain import ensure_key, read_key
+    from repatria.registry.roles import grant_application_role
 
     url = resolve_url(url)
-    _create_private(url)
-    before = schema_revision(url)
-    engine = get_engine(url)
+    owner = _migration_url(url, migrate_url)
+    _create_private(owner)
+    before = schema_revision(owner)
+    engine = get_engine(owner)
     keyed = before is not None and _has_column(engine, "audit_events", "row_hash")
-    key = read_key(ensure_key(url, may_create=not keyed))
+    key = read_key(ensure_key(owner, may_create=not keyed))
     _run_alembic(engine, lambda cfg: command.upgrade(cfg, "head"), chain_key=key)
+    if owner != url:
+        role = make_url(url).username
+        if not role:
+            raise RegistryError(f"the application URL {_safe(url)} names no user (role)")
+        try:
+            with engine.begin() as conn:
+                grant_application_role(conn, role)
+        except DBAPIError as e:
+            raise RegistryError(db_error_line(e, owner)) from None
     with _lock:
         _checked.discard(url)
+        _checked.discard(owner)
     return before, head_revision()
+
+
+def _migration_url(url: str, migrate_url: str | None) -> str:
+    """The URL migrations run as: ``migrate_url``, else ``$REPATRIA_MIGRATE_URL`` (PostgreSQL
+    only), else the application's own ``url``."""
+    if make_url(url).get_backend_name() != "postgresql":
+        if migrate_url:
+            raise RegistryError("a separate migration URL is for PostgreSQL only")
+        return url
+    given = migrate_url or os.environ.get(MIGRATE_ENV_VAR)
+    if not given:
+        return url
+    owner = resolve_url(given)
+    a, b = make_url(url), make_url(owner)
+    if (a.get_backend_name(), a.host, a.port, a.database) != (
+        b.get_backend_name(),
+        b.host,
+        b.port,
+        b.database,
+    ):
+        raise RegistryError(
+            f"the migration URL {_safe(owner)} and the application URL {_safe(url)} name "
+            "different databases"
+        )
+    return url if a.username == b.username else owner
 
 
 def downgrade(url: str | None, revision: str) -> str | None:
@@ -317,6 +367,7 @@ def session_scope(url: str | None = None, *, read: bool = False) -> Iterator[Ses
             with session.begin():
                 if not read:
                     check_guards(session.connection())
+                    _warn_ddl_role(url, session.connection())
                 yield session
             deferred = session.info.pop("repatria_deferred", [])
         finally:
@@ -407,7 +458,7 @@ def db_error_line(e: DBAPIError, url: str | None = None) -> str:
 
 
 _REVIEW_LOGS = ("decisions", "association_decisions")
-_APPEND_ONLY = ("decisions", "association_decisions", "custody_events", "audit_events")
+_APPEND_ONLY = APPEND_ONLY
 # SQLite: the triggers of migration 0006 (the two-person rule, append-only logs).
 GUARD_TRIGGERS_SQLITE = frozenset(
     {f"trg_{t}_rules_{e}" for t in _REVIEW_LOGS for e in ("INSERT", "UPDATE")}
@@ -475,3 +526,42 @@ def require_guards(url: str | None = None) -> None:
 def has_table(url: str | None, name: str) -> bool:
     """Whether the database has table ``name`` (used by checks, never by workflows)."""
     return inspect(get_engine(url)).has_table(name)
+
+
+def _warn_ddl_role(url: str, conn: Connection) -> None:
+    # Once per process and database: an operator's command run as the owner is legitimate (it
+    # could run the same SQL by hand), but should know the guards do not bind it.
+    if url in _role_warned or conn.dialect.name != "postgresql":
+        return
+    why = ddl_rights(conn)
+    with _lock:
+        _role_warned.add(url)
+    if why:
+        import warnings
+
+        warnings.warn(
+            f"writing to {_safe(url)} as a role that can change the schema ({'; '.join(why)}): "
+            "it could drop the two-person and append-only triggers; use the application role",
+            UserWarning,
+            stacklevel=2,
+        )
+
+
+def require_application_role(url: str | None = None) -> None:
+    """Refuse (one line) to serve a PostgreSQL database as a role that can change the schema.
+
+    A server holding such a role could drop or disable the triggers that enforce the
+    two-person rule and the append-only logs; ``repatria serve`` runs this before it listens.
+    """
+    url = resolve_url(url)
+    try:
+        with get_engine(url).connect() as conn:
+            why = ddl_rights(conn)
+    except DBAPIError as e:
+        raise RegistryError(db_error_line(e, url)) from None
+    if why:
+        raise RegistryError(
+            f"refusing to serve {_safe(url)}: {'; '.join(why)}, so the server could drop the "
+            "two-person and append-only triggers; serve as the application role that "
+            f"`repatria db init --migrate-url OWNER_URL` grants (see docs/registry.md, Roles)"
+        )
