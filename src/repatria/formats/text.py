@@ -105,6 +105,9 @@ def decode_text(data: bytes, file: str) -> Text:
 
 
 def _is_utf8(data: bytes) -> bool:
+    """UTF-8 text without control characters other than tabs and line ends."""
+    if any(b < 0x20 and b not in b"\t\r\n" for b in data):
+        return False
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:

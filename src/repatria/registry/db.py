@@ -17,11 +17,25 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session
 
 from repatria.errors import RegistryError
-from repatria.registry.roles import APPEND_ONLY, ddl_rights
+from repatria.registry.db_errors import db_error_line as _error_line
+from repatria.registry.db_errors import is_database_error
+from repatria.registry.roles import (
+    APPEND_ONLY,
+    forget_roles,
+    migration_url,
+    require_application_role,
+    warn_if_ddl_role,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -58,7 +72,6 @@ DEFAULT_SQLITE = "repatria.sqlite"
 
 _engines: dict[str, Engine] = {}
 _checked: set[str] = set()
-_role_warned: set[str] = set()
 _lock = threading.Lock()
 
 
@@ -117,7 +130,8 @@ def get_engine(url: str | None = None) -> Engine:
         engine = _engines.get(url)
         if engine is None:
             try:
-                engine = create_engine(url, future=True, pool_pre_ping=True)
+                # hide_parameters: no log line and no error's text ever shows a row's values.
+                engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
             except (ArgumentError, ImportError) as e:
                 raise RegistryError(f"cannot use database URL {_safe(url)}: {e}") from None
             if engine.dialect.name == "sqlite":
@@ -134,7 +148,7 @@ def dispose_engines() -> None:
             engine.dispose()
         _engines.clear()
         _checked.clear()
-        _role_warned.clear()
+        forget_roles()
 
 
 def _safe(url: str) -> str:
@@ -182,7 +196,8 @@ def schema_revision(url: str | None = None) -> str | None:
         with get_engine(url).connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except OperationalError as e:
-        raise RegistryError(f"cannot open database {_safe(resolve_url(url))}: {e.orig}") from None
+        first = (str(e.orig).strip().splitlines() or [type(e.orig).__name__])[0]
+        raise RegistryError(f"cannot open database {_safe(resolve_url(url))}: {first}") from None
     except DBAPIError as e:
         raise RegistryError(db_error_line(e, url)) from None
 
@@ -206,7 +221,7 @@ def migrate(url: str | None = None, *, migrate_url: str | None = None) -> tuple[
     from repatria.registry.roles import grant_application_role
 
     url = resolve_url(url)
-    owner = _migration_url(url, migrate_url)
+    owner = migration_url(url, migrate_url)
     _create_private(owner)
     before = schema_revision(owner)
     engine = get_engine(owner)
@@ -226,31 +241,6 @@ def migrate(url: str | None = None, *, migrate_url: str | None = None) -> tuple[
         _checked.discard(url)
         _checked.discard(owner)
     return before, head_revision()
-
-
-def _migration_url(url: str, migrate_url: str | None) -> str:
-    """The URL migrations run as: ``migrate_url``, else ``$REPATRIA_MIGRATE_URL`` (PostgreSQL
-    only), else the application's own ``url``."""
-    if make_url(url).get_backend_name() != "postgresql":
-        if migrate_url:
-            raise RegistryError("a separate migration URL is for PostgreSQL only")
-        return url
-    given = migrate_url or os.environ.get(MIGRATE_ENV_VAR)
-    if not given:
-        return url
-    owner = resolve_url(given)
-    a, b = make_url(url), make_url(owner)
-    if (a.get_backend_name(), a.host, a.port, a.database) != (
-        b.get_backend_name(),
-        b.host,
-        b.port,
-        b.database,
-    ):
-        raise RegistryError(
-            f"the migration URL {_safe(owner)} and the application URL {_safe(url)} name "
-            "different databases"
-        )
-    return url if a.username == b.username else owner
 
 
 def downgrade(url: str | None, revision: str) -> str | None:
@@ -367,7 +357,7 @@ def session_scope(url: str | None = None, *, read: bool = False) -> Iterator[Ses
             with session.begin():
                 if not read:
                     check_guards(session.connection())
-                    _warn_ddl_role(url, session.connection())
+                    warn_if_ddl_role(url, session.connection())
                 yield session
             deferred = session.info.pop("repatria_deferred", [])
         finally:
@@ -375,8 +365,8 @@ def session_scope(url: str | None = None, *, read: bool = False) -> Iterator[Ses
         if deferred:
             _run_deferred(url, deferred)
     except (IntegrityError, RegistryError):
-        raise
-    except DBAPIError as e:
+        raise  # workflows catch IntegrityError for their own sentence (a race, a duplicate)
+    except SQLAlchemyError as e:
         raise RegistryError(db_error_line(e, url)) from None
 
 
@@ -408,7 +398,8 @@ def _writer_loop(q: Any) -> None:
         except Exception as e:  # noqa: BLE001 - one line on stderr, the loop goes on
             import sys
 
-            print(f"error: an audit entry could not be written: {e}", file=sys.stderr)
+            why = db_error_line(e, url) if is_database_error(e) else str(e).splitlines()[0]
+            print(f"error: an audit entry could not be written: {why}", file=sys.stderr)
         finally:
             q.task_done()
 
@@ -447,14 +438,9 @@ def defer_write(session: Session, write: Callable[[Session], None]) -> bool:
     return True
 
 
-def db_error_line(e: DBAPIError, url: str | None = None) -> str:
-    """One line for a database error: its kind and the driver's first line, no SQL, no values."""
-    first = str(e.orig).strip().splitlines()[0] if str(e.orig).strip() else type(e.orig).__name__
-    where = f" {_safe(resolve_url(url))}" if url else ""
-    if "file is not a database" in first or "malformed" in first:
-        return f"database{where} is corrupt ({first}); restore it with `repatria db restore FILE`"
-    # psycopg puts the offending row in DETAIL lines; only the first line is kept.
-    return f"the database{where} refused the operation: {first[:300]}"
+def db_error_line(e: BaseException, url: str | None = None) -> str:
+    """One line for a database error, no SQL, no values (:mod:`repatria.registry.db_errors`)."""
+    return _error_line(e, resolve_url(url) if url else None)
 
 
 _REVIEW_LOGS = ("decisions", "association_decisions")
@@ -526,42 +512,3 @@ def require_guards(url: str | None = None) -> None:
 def has_table(url: str | None, name: str) -> bool:
     """Whether the database has table ``name`` (used by checks, never by workflows)."""
     return inspect(get_engine(url)).has_table(name)
-
-
-def _warn_ddl_role(url: str, conn: Connection) -> None:
-    # Once per process and database: an operator's command run as the owner is legitimate (it
-    # could run the same SQL by hand), but should know the guards do not bind it.
-    if url in _role_warned or conn.dialect.name != "postgresql":
-        return
-    why = ddl_rights(conn)
-    with _lock:
-        _role_warned.add(url)
-    if why:
-        import warnings
-
-        warnings.warn(
-            f"writing to {_safe(url)} as a role that can change the schema ({'; '.join(why)}): "
-            "it could drop the two-person and append-only triggers; use the application role",
-            UserWarning,
-            stacklevel=2,
-        )
-
-
-def require_application_role(url: str | None = None) -> None:
-    """Refuse (one line) to serve a PostgreSQL database as a role that can change the schema.
-
-    A server holding such a role could drop or disable the triggers that enforce the
-    two-person rule and the append-only logs; ``repatria serve`` runs this before it listens.
-    """
-    url = resolve_url(url)
-    try:
-        with get_engine(url).connect() as conn:
-            why = ddl_rights(conn)
-    except DBAPIError as e:
-        raise RegistryError(db_error_line(e, url)) from None
-    if why:
-        raise RegistryError(
-            f"refusing to serve {_safe(url)}: {'; '.join(why)}, so the server could drop the "
-            "two-person and append-only triggers; serve as the application role that "
-            f"`repatria db init --migrate-url OWNER_URL` grants (see docs/registry.md, Roles)"
-        )

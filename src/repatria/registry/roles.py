@@ -17,11 +17,25 @@ nothing there.
 
 from __future__ import annotations
 
+import os
+import threading
+import warnings
+
 from sqlalchemy import Connection, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from repatria.errors import RegistryError
 
-__all__ = ["APPEND_ONLY", "grant_application_role", "ddl_rights"]
+__all__ = [
+    "APPEND_ONLY",
+    "grant_application_role",
+    "ddl_rights",
+    "migration_url",
+    "warn_if_ddl_role",
+    "require_application_role",
+    "forget_roles",
+]
 
 #: Logs no workflow changes or removes a row of: the application role may only add to them.
 APPEND_ONLY = ("decisions", "association_decisions", "custody_events", "audit_events")
@@ -106,3 +120,82 @@ def ddl_rights(conn: Connection) -> list[str]:
     if create:
         why.append(f"{user} may create tables in the schema")
     return why
+
+
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def forget_roles() -> None:
+    """Forget which databases were warned about (with the engines, see ``dispose_engines``)."""
+    with _warned_lock:
+        _warned.clear()
+
+
+def migration_url(url: str, migrate_url: str | None) -> str:
+    """The URL migrations run as: ``migrate_url``, else ``$REPATRIA_MIGRATE_URL`` (PostgreSQL
+    only), else the application's own ``url`` (resolved)."""
+    from repatria.registry.db import MIGRATE_ENV_VAR, display_url, resolve_url
+
+    if make_url(url).get_backend_name() != "postgresql":
+        if migrate_url:
+            raise RegistryError("a separate migration URL is for PostgreSQL only")
+        return url
+    given = migrate_url or os.environ.get(MIGRATE_ENV_VAR)
+    if not given:
+        return url
+    owner = resolve_url(given)
+    a, b = make_url(url), make_url(owner)
+    if (a.host, a.port, a.database) != (b.host, b.port, b.database):
+        raise RegistryError(
+            f"the migration URL {display_url(owner)} and the application URL "
+            f"{display_url(url)} name different databases"
+        )
+    return url if a.username == b.username else owner
+
+
+def warn_if_ddl_role(url: str, conn: Connection) -> None:
+    """Warn, once per process and database, about a write as a role that can change the schema.
+
+    A warning, not a refusal: an operator's command run as the owner is legitimate (the owner
+    could run the same SQL by hand), but should know that the guards do not bind it.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    with _warned_lock:
+        if url in _warned:
+            return
+        _warned.add(url)
+    why = ddl_rights(conn)
+    if why:
+        from repatria.registry.db import display_url
+
+        warnings.warn(
+            f"writing to {display_url(url)} as a role that can change the schema "
+            f"({'; '.join(why)}): it could drop the two-person and append-only triggers; "
+            "use the application role (docs/registry.md, Roles)",
+            UserWarning,
+            stacklevel=2,
+        )
+
+
+def require_application_role(url: str | None = None) -> None:
+    """Refuse (one line) to serve a PostgreSQL database as a role that can change the schema.
+
+    A server holding such a role could drop or disable the triggers that enforce the
+    two-person rule and the append-only logs; ``repatria serve`` runs this before it listens.
+    """
+    from repatria.registry.db import db_error_line, display_url, get_engine, resolve_url
+
+    url = resolve_url(url)
+    try:
+        with get_engine(url).connect() as conn:
+            why = ddl_rights(conn)
+    except DBAPIError as e:
+        raise RegistryError(db_error_line(e, url)) from None
+    if why:
+        raise RegistryError(
+            f"refusing to serve {display_url(url)}: {'; '.join(why)}, so the server could drop "
+            "the two-person and append-only triggers; serve as the application role that "
+            "`repatria db init --migrate-url OWNER_URL` grants (docs/registry.md, Roles)"
+        )
