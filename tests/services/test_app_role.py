@@ -14,7 +14,7 @@ import pytest
 from registry_samples import USERS, raw_connect, setup_case
 
 from repatria.errors import RegistryError
-from repatria.registry.db import migrate, require_application_role
+from repatria.registry.db import migrate, require_application_role, write_reads_in_background
 from repatria.services.access.audit import anchor_chains, verify_chains
 from repatria.services.access.users import add_user
 from repatria.services.workflows import review
@@ -107,3 +107,22 @@ def test_a_missing_application_role_is_one_line(registry_roles) -> None:  # noqa
     ghost = registry_roles.owner.replace("://postgres@", "://nobody_here@", 1)
     with pytest.raises(RegistryError, match="does not exist; create it first"):
         migrate(ghost, migrate_url=registry_roles.owner)
+
+
+def test_db_init_with_a_migration_url_grants_and_serve_then_accepts(registry_roles) -> None:  # noqa: ANN001
+    from typer.testing import CliRunner
+
+    from repatria.cli.main import app
+
+    _pg(registry_roles)
+    r = CliRunner().invoke(
+        app, ["db", "init", "--db", registry_roles.app, "--migrate-url", registry_roles.owner]
+    )
+    assert r.exit_code == 0, r.output
+    assert "already at schema" in r.output
+    try:
+        assert prepare_server(registry_roles.app).startswith("postgresql")
+    finally:
+        write_reads_in_background(False)  # prepare_server turns it on for the server's life
+    r = CliRunner().invoke(app, ["serve", "--db", registry_roles.owner, "--port", "1"])
+    assert r.exit_code == 1 and "refusing to serve" in r.output and "Traceback" not in r.output
