@@ -126,3 +126,12 @@ def test_db_init_with_a_migration_url_grants_and_serve_then_accepts(registry_rol
         write_reads_in_background(False)  # prepare_server turns it on for the server's life
     r = CliRunner().invoke(app, ["serve", "--db", registry_roles.owner, "--port", "1"])
     assert r.exit_code == 1 and "refusing to serve" in r.output and "Traceback" not in r.output
+
+
+def test_the_application_role_can_take_a_backup(registry_roles, tmp_path: Path) -> None:  # noqa: ANN001
+    from repatria.services.workflows.setup import backup_database
+
+    _pg(registry_roles)
+    _users(registry_roles.app)
+    r = backup_database(registry_roles.app, tmp_path / "registry.backup")
+    assert r.bytes > 0
