@@ -12,124 +12,7 @@ installs it.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from surface_data import password
-
-CHROMIUM = os.environ.get("REPATRIA_CHROMIUM", "/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _need_browser() -> None:
-    reason = None
-    if not Path(CHROMIUM).exists():
-        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            reason = "the playwright package is not installed (pip install -e '.[test]')"
-    if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser tests are required under CI: {reason}", pytrace=False)
-        pytest.skip(f"browser tests skipped: {reason}")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def server(surface_db) -> Iterator[tuple[str, dict]]:  # noqa: ANN001
-    _need_browser()
-    db, ids = surface_db
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "repatria.cli.main", "serve", "--db", db, "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                pytest.fail(f"repatria serve did not start: {out[-2000:]}")
-            time.sleep(0.1)
-        yield base, ids
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-@pytest.fixture
-def page(server):  # noqa: ANN001, ANN201
-    from playwright.sync_api import sync_playwright
-
-    shutil.rmtree(SHOTS, ignore_errors=True)
-    SHOTS.mkdir(parents=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        pg = context.new_page()
-        pg.set_default_timeout(15000)
-        yield pg
-        context.close()
-        browser.close()
-
-
-class Walk:
-    def __init__(self, page, base: str) -> None:  # noqa: ANN001
-        self.page, self.base, self.n = page, base, 0
-
-    def shot(self, name: str) -> None:
-        self.n += 1
-        self.page.screenshot(path=str(SHOTS / f"{self.n:02d}-{name}.png"), full_page=True)
-
-    def login(self, name: str) -> None:
-        pg = self.page
-        pg.goto(self.base + "/")
-        assert "/login" in pg.url  # anonymous: sent to the login page
-        pg.get_by_label("Name").fill(name)
-        pg.get_by_label("Password").fill(password(name))
-        pg.get_by_label("Password").press("Enter")  # the keyboard is enough
-        pg.wait_for_url(self.base + "/")
-        assert pg.get_by_role("heading", name="Dashboard").is_visible()
-
-    def logout(self) -> None:
-        self.page.get_by_role("button", name="Log out").click()
-        self.page.wait_for_url("**/login")
+from browser_support import Walk
 
 
 def test_main_path_in_a_browser(page, server) -> None:  # noqa: ANN001
@@ -205,4 +88,48 @@ def test_main_path_in_a_browser(page, server) -> None:  # noqa: ANN001
     pg.get_by_role("link", name="R-0001").click()
     assert "released" in pg.locator("ol.timeline").first.inner_text()
     w.shot("remains-custody")
-    assert len(list(SHOTS.glob("*.png"))) == w.n >= 12
+    assert len(list(pg.repatria_shots.glob("*.png"))) == w.n >= 12
+
+
+def test_api_docs_work_with_no_outside_host(page, server) -> None:  # noqa: ANN001
+    """Swagger UI comes from our own origin: outside requests are blocked, and it still renders."""
+    base, _ = server
+    outside: list[str] = []
+
+    def only_local(route) -> None:  # noqa: ANN001
+        if route.request.url.startswith(base):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(base + "/api/v1/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "Repatria" in page.locator(".swagger-ui .info .title").inner_text()
+    assert page.get_by_role("button", name="Authorize").is_visible()
+    assert outside == []
+    assert not [e for e in errors if "Content Security Policy" in e]
+    page.screenshot(path=str(page.repatria_shots / "api-docs.png"), full_page=False)
+
+
+def test_map_draws_with_no_network(page, server) -> None:  # noqa: ANN001
+    base, _ = server
+    page.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith(base) else route.abort(),
+    )
+    walk = Walk(page, base)
+    walk.login("cas")
+    page.get_by_role("link", name="Map").click()
+    page.wait_for_url("**/map")
+    assert page.locator("svg circle").count() == 3
+    box = page.locator("figure.map svg").bounding_box()
+    assert box is not None and box["width"] > 600
+    walk.shot("map")
+    page.set_viewport_size({"width": 390, "height": 844})
+    box = page.locator("figure.map svg").bounding_box()
+    assert box is not None and box["width"] <= 390
+    walk.shot("map-390px")

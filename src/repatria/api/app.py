@@ -5,11 +5,14 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from repatria import __version__
+from repatria.api.docs import install_docs
 from repatria.api.errors import install_error_handlers
 from repatria.api.headers import SecurityHeaders
 from repatria.api.input_guard import reject_nul
 from repatria.api.routes import router as api_router
+from repatria.api.routes_jobs import router as jobs_router
 from repatria.api.schemas import SafeJSONResponse
+from repatria.api.security import PUBLIC
 
 __all__ = ["create_app", "API_PREFIX"]
 
@@ -22,6 +25,8 @@ def create_app(db: str | None = None) -> FastAPI:
     The database must be initialised (``repatria db init``); the first request says so if not.
     """
     from repatria.web.pages import router as web_router
+    from repatria.web.pages_jobs import router as jobs_pages
+    from repatria.web.pages_map import router as map_pages
     from repatria.web.render import mount_static
 
     app = FastAPI(
@@ -30,7 +35,7 @@ def create_app(db: str | None = None) -> FastAPI:
         description="Identification of the dead by DNA, and their way home. Every route needs a "
         "bearer token (POST /api/v1/auth/token) and a role.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         default_response_class=SafeJSONResponse,
@@ -38,8 +43,12 @@ def create_app(db: str | None = None) -> FastAPI:
     )
     app.state.db = db
     install_error_handlers(app)
+    install_docs(app, prefix=API_PREFIX, public=PUBLIC)
     app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(jobs_router, prefix=API_PREFIX)
     app.include_router(web_router, include_in_schema=False)
+    app.include_router(jobs_pages, include_in_schema=False)
+    app.include_router(map_pages, include_in_schema=False)
     mount_static(app)
     app.add_middleware(SecurityHeaders, docs_path=f"{API_PREFIX}/docs")
     return app

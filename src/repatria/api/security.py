@@ -49,6 +49,7 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/api/v1/auth/token"),
         ("GET", "/api/v1/openapi.json"),
         ("GET", "/api/v1/docs"),
+        ("GET", "/api/v1/docs/assets/{name}"),
         ("GET", "/login"),
         ("POST", "/login"),
         ("GET", "/static/{path:path}"),

@@ -125,7 +125,10 @@ def identify_cmd(
     db: str | None = DbOpt,
     as_json: bool = JsonOpt,
     frequencies: str | None = typer.Option(
-        None, "--frequencies", help="Frequency table by name (default: the newest)."
+        None,
+        "--frequencies",
+        help="Frequency table NAME or NAME@VERSION (`repatria frequencies list`; NAME alone: "
+        "its newest version). Default: the newest case's own markers.",
     ),
     top: int = typer.Option(20, "--top", min=1, help="How many best joint assignments to keep."),
     from_screen: int | None = typer.Option(
@@ -151,7 +154,8 @@ def identify_cmd(
     console.print(
         f"run {result.run}: {result.n_pm} bodies, {result.n_missing} missing persons in "
         f"{result.n_families} families, {result.n_markers} markers (frequency table "
-        f"{result.frequency_table!r}); {len(result.candidates)} candidates "
+        f"{result.frequencies.get('label', result.frequency_table)!r}); "
+        f"{len(result.candidates)} candidates "
         f"({identify.CANDIDATE_RULE})",
         highlight=False,
         soft_wrap=True,

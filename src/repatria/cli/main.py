@@ -12,6 +12,7 @@ from repatria.cli import (
     db_cmd,
     demo_cmd,
     dvi_cmd,
+    frequencies_cmd,
     kinship_cmd,
     lab_cmd,
     lineage_cmd,
@@ -45,6 +46,8 @@ app.add_typer(db_cmd.db_app, name="db")
 app.command("login")(command(db_cmd.login_cmd))
 app.add_typer(db_cmd.users_app, name="users")
 app.add_typer(case_cmd.import_app, name="import")
+case_cmd.import_app.command("lab")(frequencies_cmd.import_lab)
+app.add_typer(frequencies_cmd.app, name="frequencies")
 app.command("identify")(command(case_cmd.identify_cmd))
 app.add_typer(review_cmd.review_app, name="review")
 app.add_typer(bodies_cmd.bodies_app, name="bodies")

@@ -365,15 +365,34 @@ class Association(Base):
 
 
 class FrequencyTable(Base):
-    """An allele frequency table used by identification runs, by its id and content hash."""
+    """An allele frequency table used by identification runs, by its id and content hash.
+
+    A case's own markers are one row (``origin`` "case", version 1). A table imported on its own
+    (``repatria frequencies import``, origin "import") is versioned under its name: changed
+    content is a new row (``version`` + 1, ``supersedes_id`` the old one), so a run's
+    ``frequency_table_id`` names the exact version it read (0010).
+    """
 
     __tablename__ = "frequency_tables"
+    __table_args__ = (
+        UniqueConstraint("name", "version"),
+        CheckConstraint("origin IN ('case', 'import')", name="origin"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
     source: Mapped[str | None] = mapped_column(Text)
     sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("frequency_tables.id"), unique=True
+    )
+    origin: Mapped[str] = mapped_column(String(16), default="case", server_default="case")
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str | None] = mapped_column(String(500))
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    layout: Mapped[str | None] = mapped_column(String(16))
 
 
 class MarkerDefinition(Base):
@@ -872,12 +891,19 @@ class Grave(Base):
     """A grave as a record (cemetery, plot, number), so a numbered grave can be found again."""
 
     __tablename__ = "graves"
-    __table_args__ = (UniqueConstraint("cemetery", "plot", "number"),)
+    __table_args__ = (
+        UniqueConstraint("cemetery", "plot", "number"),
+        CheckConstraint("lat IS NULL OR (lat >= -90 AND lat <= 90)", name="lat"),
+        CheckConstraint("lon IS NULL OR (lon >= -180 AND lon <= 180)", name="lon"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cemetery: Mapped[str] = mapped_column(String(L.PLACE))
     plot: Mapped[str] = mapped_column(String(L.CODE), default="")
     number: Mapped[str] = mapped_column(String(L.CODE))
+    # Where the grave is, for the map (issue 18); a cemetery's coordinates will do.
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -933,3 +959,35 @@ class ChainHead(Base):
     chain: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+# --------------------------------------------------------------------------- jobs (issue 18)
+
+
+class Job(Base):
+    """Long work started from a page or the API (an identification run), and how far it got.
+
+    The row is the job's whole state, so its progress page survives a reload or another
+    browser; ``message`` is one line in the user's words (never data from the records).
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    step: Mapped[str] = mapped_column(String(64), default="")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    parameters: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    step_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    message: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)

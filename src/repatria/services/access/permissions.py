@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "import.remains": frozenset({"case_manager", "admin"}),
     "import.claims": frozenset({"case_manager", "analyst", "admin"}),
     "import.case": frozenset({"analyst", "case_manager", "admin"}),
+    "import.lab": frozenset({"analyst", "case_manager", "admin"}),
+    "frequencies.import": frozenset({"analyst", "case_manager", "admin"}),
     "runs.record": frozenset({"analyst"}),
     "review.propose": frozenset({"analyst"}),
     "review.confirm": frozenset({"reviewer"}),
@@ -60,6 +62,8 @@ _VERBS = {
     "import.remains": "import remains",
     "import.claims": "import claims",
     "import.case": "import DVI cases",
+    "import.lab": "import lab exports",
+    "frequencies.import": "import frequency tables",
     "runs.record": "record identification runs",
     "review.propose": "propose a candidate",
     "review.confirm": "confirm a candidate",
@@ -128,6 +132,8 @@ READ_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     "report.case": frozenset({"case_manager", "auditor", "admin", "analyst"}),
     "session.self": _ALL,
+    # the progress of a background run: those who start runs and those who review what they give
+    "jobs.view": frozenset({"analyst", "reviewer", "case_manager"}),
 }
 
 

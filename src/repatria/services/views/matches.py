@@ -262,6 +262,7 @@ def match_detail(
                 "software_version": r.software_version,
                 "parameters": dict(r.parameters or {}),
                 "frequency_table": table.name if table else None,
+                "frequency_version": table.version if table else None,
                 "input_sha256": r.input_sha256,
             }
         log_event(

@@ -91,6 +91,7 @@ def run_inputs(session: Session, rp: RegistryProblem) -> dict[str, Any]:
     }
     return {
         "frequency_table": rp.frequency_table.name,
+        "frequency_version": rp.frequency_table.version,
         "bodies": {
             v: {"samples": rp.pm_samples.get(v, []), "profiles": rp.pm_profiles.get(v, [])}
             for v in rp.problem.pm
@@ -304,10 +305,10 @@ def _why(
     if of and nf and of.get("version") != nf.get("version"):
         said = f": {nf['reason']}" if nf.get("reason") else ""
         why.append(f"family {fam} is at version {nf['version']} (was {of['version']}){said}")
-    if old.get("frequency_table") != new.get("frequency_table"):
-        why.append(
-            f"frequency table {new.get('frequency_table')} (was {old.get('frequency_table')})"
-        )
+    ot = (old.get("frequency_table"), old.get("frequency_version", 1))
+    nt = (new.get("frequency_table"), new.get("frequency_version", 1))
+    if ot != nt:
+        why.append(f"other frequency table: {nt[0]} version {nt[1]} (was {ot[0]} version {ot[1]})")
     gone = sorted(set(new.get("withdrawn_donors", [])) - set(old.get("withdrawn_donors", [])))
     if gone:
         why.append(f"consent withdrawn by donor {', '.join(gone)}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from repatria.errors import FormatError
 from repatria.formats.markers_json import marker_to_dict
 from repatria.formats.text import check_field, read_text
 from repatria.kinship.dvi import DVIProblem
+from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Sex
 from repatria.services.workflows.imports import file_sha256
 from repatria.vocabulary import CONSENT_SCOPES
@@ -27,6 +29,7 @@ __all__ = [
     "read_donors",
     "read_items",
     "markers_to_rows",
+    "marker_rows",
 ]
 
 #: The files of a case folder that the import reads, in the order they are hashed.
@@ -139,8 +142,13 @@ def markers_to_rows(problem: DVIProblem) -> tuple[str, list[dict[str, Any]]]:
     their matrices), so :func:`repatria.services.workflows.problem.markers_from_rows` rebuilds it
     bit for bit.
     """
+    return marker_rows(problem.markers)
+
+
+def marker_rows(markers: Sequence[Marker]) -> tuple[str, list[dict[str, Any]]]:
+    """Markers as ``marker_definitions`` rows, and the SHA-256 of their content (see above)."""
     rows = []
-    for m in problem.markers:
+    for m in markers:
         d = marker_to_dict(m)
         rows.append(
             {

@@ -41,6 +41,7 @@ from repatria.services.workflows.candidates import (
     store_candidates,
     to_rereview,
 )
+from repatria.services.workflows.frequency_tables import table_label
 from repatria.services.workflows.problem import (
     RegistryProblem,
     markers_from_rows,
@@ -117,6 +118,7 @@ class IdentifyResult:
     superseded: int = 0
     conflicts: dict[str, list[str]] = field(default_factory=dict)
     rereview: list[dict[str, Any]] = field(default_factory=list)
+    frequencies: dict[str, Any] = field(default_factory=dict)  # the table version read
 
     def as_dict(self) -> dict[str, Any]:
         """The ``repatria identify --json`` contract."""
@@ -213,8 +215,9 @@ def identify(
             parameters={
                 **_parameters(rp, joint.prior, top, run_inputs(session, rp)),
                 **({"from_screen": from_screen} if from_screen is not None else {}),
+                "frequency_table": _table_record(rp),
             },
-            frequency_table_id=rp.frequency_table.id,
+            frequency_table_id=rp.frequency_table.id,  # the exact version read
             input_sha256=rp.sha256,
             results=json_safe(analysis.to_dict()),
         )
@@ -260,6 +263,7 @@ def identify(
             run.id,
             input_sha256=rp.sha256,
             frequency_table=rp.frequency_table.name,
+            frequency_version=rp.frequency_table.version,
             profiles=len(used),
             candidates=[c.id for c in candidates],
             withdrawn_donors=rp.withdrawn_donors,
@@ -279,7 +283,21 @@ def identify(
             superseded,
             rp.conflicts,
             rereview,
+            _table_record(rp),
         )
+
+
+def _table_record(rp: RegistryProblem) -> dict[str, Any]:
+    """The frequency table a run read: which version, from where, with its content digest."""
+    t = rp.frequency_table
+    return {
+        "id": t.id,
+        "name": t.name,
+        "version": t.version,
+        "label": table_label(t),
+        "origin": t.origin,
+        "sha256": t.sha256,
+    }
 
 
 def _exclusions(n: Any) -> int | None:

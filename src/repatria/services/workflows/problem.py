@@ -2,7 +2,8 @@
 
 The problem (:func:`registry_problem`) holds:
 
-- markers: one frequency table (by name, else the newest), rebuilt exactly as imported;
+- markers: one frequency table (``NAME``, ``NAME@VERSION``, else the newest case's own markers;
+  :func:`~repatria.services.workflows.frequency_tables.table_by_spec`), rebuilt as stored;
 - PM samples: every post mortem sample with a usable profile (the newest one not replaced by a
   correction), with the sex the lab typed;
 - PM units are bodies: each body with a usable PM profile, known by its ref, its samples
@@ -30,7 +31,8 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from repatria.errors import KinshipError, NotFoundError, ServiceError
+from repatria.errors import KinshipError, ServiceError
+from repatria.formats.marker_names import canonical_marker, marker_key
 from repatria.formats.markers_json import marker_from_dict, marker_to_dict
 from repatria.kinship.dvi import DVIProblem
 from repatria.kinship.markers import Marker
@@ -52,6 +54,7 @@ from repatria.registry.models import (
 from repatria.registry.models import Genotype as GenotypeRow
 from repatria.registry.queries import existing, usable_profiles
 from repatria.services.workflows.consensus import combine_profiles
+from repatria.services.workflows.frequency_tables import table_by_spec
 
 __all__ = [
     "RegistryProblem",
@@ -115,27 +118,8 @@ def markers_from_rows(rows: list[MarkerDefinition]) -> tuple[Marker, ...]:
 
 
 def _frequency_table(session: Session, name: str | None) -> FrequencyTable:
-    stmt = select(FrequencyTable)
-    if name is not None:
-        table = session.execute(stmt.where(FrequencyTable.name == name)).scalar_one_or_none()
-        if table is None:
-            raise NotFoundError(f"there is no frequency table {name!r} in the registry")
-        return table
-    table = (
-        session.execute(
-            stmt.join(MarkerDefinition, MarkerDefinition.frequency_table_id == FrequencyTable.id)
-            .order_by(FrequencyTable.id.desc())
-            .limit(1)
-        )
-        .scalars()
-        .first()
-    )
-    if table is None:
-        raise ServiceError(
-            "the registry has no frequency table with markers; import a case first "
-            "(`repatria import case PATH`)"
-        )
-    return table
+    # NAME, NAME@VERSION or the default (the newest case's own markers): one rule, there.
+    return table_by_spec(session, name)
 
 
 # ----------------------------------------------------------------------------- the problem
@@ -210,6 +194,14 @@ class _Profiles:
     def __init__(self, session: Session, table: FrequencyTable, markers: tuple[Marker, ...]):
         self.table = table
         self.by_name = {m.name: m for m in markers}
+        # A table imported on its own spells markers canonically (vWA, Penta D); genotypes
+        # stored under another spelling find their marker by its key. Exact names go first.
+        # Only for such a table: a case's own markers match by name, as they always have.
+        self.by_key = (
+            {marker_key(canonical_marker(m.name)): m for m in markers}
+            if table.origin == "import"
+            else {}
+        )
         self.outside = 0  # genotypes at markers the table does not have
         self.newest: dict[int, Profile] = {}
         for prof in session.execute(usable_profiles()).scalars():
@@ -232,8 +224,8 @@ class _Profiles:
         """The sample's genotypes at the table's markers (others are counted, not used)."""
         out: dict[str, Genotype] = {}
         for name, g in self.genos.get(self.profile_id(sample), {}).items():
-            m = self.by_name.get(name)
-            if m is None:
+            m = self.by_name.get(name) or self.by_key.get(marker_key(canonical_marker(name)))
+            if m is None or m.name in out:
                 self.outside += 1
                 continue
             for a in g:
@@ -243,7 +235,7 @@ class _Profiles:
                         f"sample {sample.ref} carries an allele at {name} that frequency "
                         f"table {self.table.name!r} does not have; add it to the table"
                     )
-            out[name] = g
+            out[m.name] = g
         return out
 
 

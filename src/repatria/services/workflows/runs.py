@@ -31,6 +31,7 @@ from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
 from repatria.services.workflows._lookup import by_ref
 from repatria.services.workflows.body_parts import body_by_ref, body_of_sample
+from repatria.services.workflows.frequency_tables import split_spec
 
 __all__ = ["CandidateInput", "record_run", "record_candidates"]
 
@@ -67,9 +68,11 @@ def record_run(
         user = require(session, actor, "runs.record")
         table_id = None
         if frequency_table is not None:
-            table = session.execute(
-                select(FrequencyTable).where(FrequencyTable.name == frequency_table)
-            ).scalar_one_or_none()
+            name, version = split_spec(frequency_table)
+            stmt = select(FrequencyTable).where(FrequencyTable.name == name)
+            if version is not None:
+                stmt = stmt.where(FrequencyTable.version == version)
+            table = session.execute(stmt.order_by(FrequencyTable.version.desc())).scalars().first()
             if table is None:
                 table = FrequencyTable(name=frequency_table)
                 session.add(table)
