@@ -120,3 +120,17 @@ def test_cmf_a_nul_character_reference_is_refused(tmp_path: Path) -> None:
     with pytest.raises(FormatError) as e:
         read_cmf(p)
     assert "\n" not in str(e.value) and e.value.line is not None
+
+
+def test_a_frequency_table_with_an_overlong_allele_label(tmp_path: Path) -> None:
+    from repatria.formats.frequency_resource import read_frequency_resource
+
+    text = (LAB / "freq_famlinkx_long.csv").read_text(encoding="utf-8").splitlines()
+    long_allele = "1" * (L.ALLELE + 1)
+    cells = text[1].split(",")
+    cells[1] = long_allele
+    text[1] = ",".join(cells)
+    p = tmp_path / "freq.csv"
+    p.write_text("\n".join(text) + "\n", encoding="utf-8")
+    e = _refused(lambda: read_frequency_resource(p), "allele", long_allele)
+    assert e.line == 2
