@@ -20,7 +20,9 @@ PAGES = {
             "/review", "/runs", "/map"],
     "rev": ["/review", "/matches/{cand}"],
     "lia": ["/notifications", "/persons/P-0001", "/repatriations"],
-    "cas": ["/accounting", "/repatriations", "/remains"],
+    "cas": ["/accounting", "/repatriations", "/remains", "/runs"],
+    "ada": ["/users"],
+    "aud": ["/audit"],
 }  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from repatria.api.errors import install_error_handlers
 from repatria.api.headers import SecurityHeaders
 from repatria.api.input_guard import reject_nul
 from repatria.api.routes import router as api_router
+from repatria.api.routes_admin import router as admin_router
 from repatria.api.routes_jobs import router as jobs_router
 from repatria.api.schemas import SafeJSONResponse
 from repatria.api.security import PUBLIC
@@ -25,6 +26,7 @@ def create_app(db: str | None = None) -> FastAPI:
     The database must be initialised (``repatria db init``); the first request says so if not.
     """
     from repatria.web.pages import router as web_router
+    from repatria.web.pages_admin import router as admin_pages
     from repatria.web.pages_jobs import router as jobs_pages
     from repatria.web.pages_map import router as map_pages
     from repatria.web.render import mount_static
@@ -46,9 +48,11 @@ def create_app(db: str | None = None) -> FastAPI:
     install_docs(app, prefix=API_PREFIX, public=PUBLIC)
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(jobs_router, prefix=API_PREFIX)
+    app.include_router(admin_router, prefix=API_PREFIX)
     app.include_router(web_router, include_in_schema=False)
     app.include_router(jobs_pages, include_in_schema=False)
     app.include_router(map_pages, include_in_schema=False)
+    app.include_router(admin_pages, include_in_schema=False)
     mount_static(app)
     app.add_middleware(SecurityHeaders, docs_path=f"{API_PREFIX}/docs")
     return app

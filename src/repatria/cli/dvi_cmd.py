@@ -50,6 +50,12 @@ def analyse(
         help="Probability that a PM is one of the case's missing persons (open-population "
         "prior, evenly over the MPs it may be); without it, dvir's flat prior over assignments.",
     ),
+    dropout: float = typer.Option(
+        None,
+        "--dropout",
+        help="Allelic dropout probability (0 <= P < 1) of every PM sample; a dropout column in "
+        "pm.tsv overrides it per sample. Without it, samples are typed exactly.",
+    ),
     progress_json: bool = ProgressJsonOpt,
 ) -> None:
     """Pairwise LRs, exclusions, joint identification with posteriors, and conclusions."""
@@ -60,7 +66,10 @@ def analyse(
             progress=progress,
             unseen_allele_freq=unseen_allele_freq,
             match_prior=match_prior,
+            dropout=dropout,
         )
+    for warning in result.notes.get("warnings", []):
+        err_console.print(f"warning: {warning}", highlight=False, soft_wrap=True)
     if as_json:
         print_json(result.to_dict())
         return

@@ -12,6 +12,7 @@ from repatria.cli.output import (
     ProgressJsonOpt,
     command,
     console,
+    err_console,
     print_json,
     progress_reporter,
 )
@@ -43,9 +44,17 @@ def screen(
         None, "--as", envvar="REPATRIA_USER", help=AS_HELP, show_envvar=False
     ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary for machines."),
+    dropout: float = typer.Option(
+        None,
+        "--dropout",
+        help="Allelic dropout probability (0 <= P < 1) of every PM sample; a dropout column in "
+        "pm.tsv overrides it per sample. Without it, samples are typed exactly.",
+    ),
     progress_json: bool = ProgressJsonOpt,
 ) -> None:
     """Screen every PM sample against every reference family; write the candidate pairings."""
+    if db is not None and dropout is not None:
+        raise typer.BadParameter("--dropout is not available with --db yet", param_hint="--dropout")
     with progress_reporter(json_lines=progress_json, bars=not as_json) as progress:
         if db is None:
             from repatria.services.pipelines.screening import screen_case
@@ -57,6 +66,7 @@ def screen(
                 scheduler=scheduler,
                 out=out,
                 progress=progress,
+                dropout=dropout,
             )
         else:
             from repatria.services.workflows.screen_run import screen_into_registry
@@ -71,6 +81,8 @@ def screen(
                 out=out,
                 progress=progress,
             )
+    for warning in summary.get("warnings", []):
+        err_console.print(f"warning: {warning}", highlight=False, soft_wrap=True)
     if as_json:
         print_json(summary)
         return
@@ -99,7 +111,11 @@ def fragments(
         1e6, "--min-lr", min=0.0, help="Link two samples when their direct-match LR >= this."
     ),
     dropout: float = typer.Option(
-        0.05, "--dropout", min=0.0, max=0.99, help="Per-allele dropout probability."
+        0.05,
+        "--dropout",
+        min=0.0,
+        max=0.99,
+        help="Per-allele dropout probability; a dropout column in pm.tsv overrides it per sample.",
     ),
     out: Path = typer.Option(None, "--out", help="Write the groups here (.tsv, or .parquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary with the groups."),

@@ -8,6 +8,7 @@ A reader returns a complete, valid :class:`~repatria.kinship.dvi.DVIProblem` or 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,8 +116,14 @@ def read_case_folder(
     folder: str | Path,
     unseen_allele_freq: float | None = None,
     added: dict[str, list[str]] | None = None,
+    dropout: dict[str, float] | None = None,
 ) -> DVIProblem:
     """Read a case folder into a validated :class:`DVIProblem`.
+
+    ``pm.tsv`` may carry a ``dropout`` column after ``sex``: a sample's allelic dropout
+    probability (0 <= P < 1; empty: not given). Its values are put in ``dropout`` (PM id ->
+    probability) when a dict is passed; the problem itself is read without dropout models (the
+    pipeline decides them, with its default for the samples without a value).
 
     An allele of a profile that ``markers.json`` does not list is an error, unless
     ``unseen_allele_freq`` is given: it is then added to its marker at that frequency (the others
@@ -132,7 +139,9 @@ def read_case_folder(
         )
     marker_list = _read_markers(d / "markers.json")
     markers = {m.name: m for m in marker_list}
-    pm, pm_sex, pm_prof = _read_pm(d / "pm.tsv", markers, unseen)
+    pm, pm_sex, pm_prof, pm_drop = _read_pm(d / "pm.tsv", markers, unseen)
+    if dropout is not None:
+        dropout.update(pm_drop)
     am = _read_am(d / "am.tsv", markers, unseen, set(pm_sex))
     missing, missing_family = _read_missing(d / "missing.txt", am)
     pairings = _read_pairings(d / "pairings.json", pm, missing_family)
@@ -179,16 +188,37 @@ def _read_markers(mpath: Path) -> list[Marker]:
     return markers_from_list(items, str(mpath))
 
 
+def _dropout(cell: str, file: str, line: int) -> float | None:
+    text = cell.strip()
+    if not text or text.upper() == "NA":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value < 1:  # nan fails too
+        raise FormatError(
+            f"dropout '{text}' must be a probability, at least 0 and below 1",
+            file=file,
+            line=line,
+            field="dropout",
+        )
+    return value
+
+
 def _read_pm(
     ppath: Path, markers: Mapping[str, Marker], unseen: dict[str, list[str]] | None
-) -> tuple[list[str], dict[str, Sex], dict[str, dict[str, Genotype]]]:
+) -> tuple[list[str], dict[str, Sex], dict[str, dict[str, Genotype]], dict[str, float]]:
     header, rows = _tsv(ppath)
     if header[:2] != ["id", "sex"]:
         raise FormatError("header must start with id, sex", file=str(ppath), line=1, field="header")
-    _marker_columns(header, 2, markers, str(ppath))
+    # An optional per-sample dropout column right after sex; the markers follow.
+    first = 3 if len(header) > 2 and header[2] == "dropout" else 2
+    _marker_columns(header, first, markers, str(ppath))
     pm: list[str] = []
     pm_sex: dict[str, Sex] = {}
     pm_prof: dict[str, dict[str, Genotype]] = {}
+    pm_drop: dict[str, float] = {}
     for k, r in rows:
         pid = _ref(r[0].strip(), ppath, k, "id")
         if not pid:
@@ -197,8 +227,12 @@ def _read_pm(
             raise FormatError(f"PM id '{pid}' is used twice", file=str(ppath), line=k, field="id")
         pm.append(pid)
         pm_sex[pid] = _sex(r[1].strip(), str(ppath), k)
-        pm_prof[pid] = _genotypes(header, r, 2, markers, str(ppath), k, unseen)
-    return pm, pm_sex, pm_prof
+        if first == 3:
+            value = _dropout(r[2], str(ppath), k)
+            if value is not None:
+                pm_drop[pid] = value
+        pm_prof[pid] = _genotypes(header, r, first, markers, str(ppath), k, unseen)
+    return pm, pm_sex, pm_prof, pm_drop
 
 
 @dataclass

@@ -124,6 +124,7 @@ def _family_problem(
         mps,
         {m: family for m in mps},
         {v: (NOBODY, *[m for m in problem.pairings[v] if m in mps]) for v in pms},
+        {v: problem.pm_dropout[v] for v in pms if v in problem.pm_dropout},
     )
 
 

@@ -46,7 +46,13 @@ import numpy as np
 
 from repatria.kinship.errors import KinshipError
 
-__all__ = ["DropoutModel", "observation_matrix", "peaks", "peak_probability"]
+__all__ = [
+    "DropoutModel",
+    "observation_matrix",
+    "peaks",
+    "peak_probability",
+    "single_peak_as_unknown",
+]
 
 
 @dataclass(frozen=True)
@@ -148,3 +154,16 @@ def peak_probability(
     if hemizygous:
         return float(p @ observation_matrix(g, 1, p, model))
     return float(p @ observation_matrix(g, 2, p, model) @ p)
+
+
+def single_peak_as_unknown(g: tuple[str | None, str | None]) -> tuple[str | None, str | None]:
+    """A single peak ``a/a`` as ``a/-``: how a modelled sample's profile is read where it must be
+    typed exactly (as a reference, after a dviSolve step places it): one allele unknown, so a
+    dropped allele never reads as a homozygote. A heterozygote is kept.
+
+    >>> single_peak_as_unknown(("12", "12")), single_peak_as_unknown(("12", "14"))
+    (('12', None), ('12', '14'))
+    """
+    if g[0] is not None and g[0] == g[1]:
+        return (g[0], None)
+    return g

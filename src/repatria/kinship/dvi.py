@@ -16,7 +16,7 @@ Conventions
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 
 from repatria import __version__
 from repatria.kinship._numeric import safe_exp_array
+from repatria.kinship.dropout import DropoutModel, peak_probability
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
@@ -64,6 +65,8 @@ class DVIProblem:
     missing : MP ids in order (columns of every matrix); unique across the case.
     missing_family : the family of each MP.
     pairings : for each PM, the MPs it may be, with ``"*"``.
+    pm_dropout : per PM sample, its dropout model (:mod:`repatria.kinship.dropout`); a PM not in
+        it is typed exactly (``a/-``: one allele unknown, any partner), as before the model.
     """
 
     markers: tuple[Marker, ...]
@@ -75,9 +78,13 @@ class DVIProblem:
     missing: tuple[str, ...]
     missing_family: Mapping[str, str]
     pairings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    pm_dropout: Mapping[str, DropoutModel] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         problems: list[str] = []
+        stray = set(self.pm_dropout) - set(self.pm)
+        if stray:
+            problems.append(f"dropout given for unknown PM(s) {', '.join(sorted(stray)[:5])}")
         if len(set(self.pm)) != len(self.pm):
             problems.append("a PM id is used twice")
         if len(set(self.missing)) != len(self.missing):
@@ -158,6 +165,23 @@ class DVIProblem:
             mp_keep,
             {m: self.missing_family[m] for m in mp_keep},
             pair,
+            {v: d for v, d in self.pm_dropout.items() if v in pm_keep},
+        )
+
+    def with_dropout(self, models: Mapping[str, DropoutModel]) -> DVIProblem:
+        """The same problem with these PM samples typed under dropout models (the others
+        exactly); default pairings stay default."""
+        return DVIProblem(
+            self.markers,
+            self.pm,
+            self.pm_sex,
+            self.pm_profiles,
+            self.families,
+            self.am_profiles,
+            self.missing,
+            self.missing_family,
+            {} if isinstance(self.pairings, DefaultPairings) else self.pairings,
+            dict(models),
         )
 
     @cached_property
@@ -173,8 +197,17 @@ class DVIProblem:
     def pm_logliks(self) -> dict[str, np.ndarray]:
         """Per-marker log-likelihood of each PM sample alone (Hardy–Weinberg)."""
         return {
-            v: pm_loglik(self.markers, self.pm_profiles.get(v, {}), self.pm_sex[v]) for v in self.pm
+            v: pm_loglik(
+                self.markers, self.pm_profiles.get(v, {}), self.pm_sex[v], self.pm_dropout.get(v)
+            )
+            for v in self.pm
         }
+
+    def placed_dropout(self, placed: Iterable[tuple[str, str]]) -> dict[str, DropoutModel] | None:
+        """The dropout models of PMs placed on MPs, by MP id (``(pm, mp)`` pairs), for
+        :func:`repatria.kinship.probability.likelihood`; ``None`` when none has a model."""
+        out = {m: self.pm_dropout[v] for v, m in placed if v in self.pm_dropout}
+        return out or None
 
 
 def generate_pairings(problem: DVIProblem, ignore_sex: bool = False) -> dict[str, tuple[str, ...]]:
@@ -236,15 +269,46 @@ def _sex_compatible(a: Sex, b: Sex) -> bool:
     return a == Sex.UNKNOWN or b == Sex.UNKNOWN or a == b
 
 
-def pm_loglik(markers: Sequence[Marker], profile: Mapping[str, Genotype], sex: Sex) -> np.ndarray:
-    """Per-marker log-probability of one unrelated person's genotypes (Hardy–Weinberg)."""
+def pm_loglik(
+    markers: Sequence[Marker],
+    profile: Mapping[str, Genotype],
+    sex: Sex,
+    dropout: DropoutModel | None = None,
+) -> np.ndarray:
+    """Per-marker log-probability of one unrelated person's genotypes (Hardy–Weinberg).
+
+    Under a dropout model it is the probability of the peaks seen
+    (:func:`repatria.kinship.dropout.peak_probability`); with dropout and drop-in both 0 a single
+    peak is then a homozygote, exactly.
+    """
     out = np.zeros(len(markers))
     for k, m in enumerate(markers):
         g = profile.get(m.name)
         if g is None or (g[0] is None and g[1] is None):
             continue
+        if dropout is not None:
+            g = single_peak_as_homozygote(g)
+            if dropout.dropout > 0 or dropout.drop_in > 0:
+                idx = (
+                    None if g[0] is None else m.allele_index(g[0]),
+                    None if g[1] is None else m.allele_index(g[1]),
+                )
+                hemi = m.is_x and sex == Sex.MALE
+                if hemi and idx[0] != idx[1]:
+                    raise KinshipError(f"PM sample: male heterozygous at X-linked marker {m.name}")
+                out[k] = math.log(peak_probability(idx, m.afreq, dropout, hemizygous=hemi))
+                continue
         out[k] = math.log(_genotype_probability(m, g, sex, who="PM sample"))
     return out
+
+
+def single_peak_as_homozygote(g: Genotype) -> Genotype:
+    """``a/-`` as ``a/a``: under a dropout model both mean "only ``a`` was seen"."""
+    if g[0] is None:
+        return (g[1], g[1])
+    if g[1] is None:
+        return (g[0], g[0])
+    return g
 
 
 def _genotype_probability(m: Marker, g: Genotype, sex: Sex, who: str) -> float:

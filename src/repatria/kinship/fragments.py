@@ -28,10 +28,14 @@ Comparing 10^5 samples pairwise is 5 10^9 pairs. Instead the markers are ranked 
 unrelated people show the same observation, dealt into ``bands`` disjoint bands of
 ``band_size`` markers (so each band is about as informative as the others), and samples are
 bucketed by their exact observations on each band. Two samples are a candidate pair when they
-share a bucket in at least one band; each candidate is then verified with the full LR above. A pair
-of fragments is missed only if every band has a dropout or an untyped marker in one of them
-(with 8 bands of 3 markers and 5 % dropout per allele, about 1 pair in 10^3). Samples linked by
-LRs of at least ``min_lr`` are grouped as one body (connected components).
+share a bucket in at least one band; each candidate is then verified with the full LR above. The
+bands alone miss a pair of fragments when every band has a dropout or an untyped marker in one of
+them (with 8 bands of 3 markers and 5 % dropout per allele, about 1 pair in 10^3; far more on
+burned remains), so by default every pair the bands cannot vouch for is also checked exactly
+(:mod:`repatria.kinship.fragments_search`): no pair with LR >= ``min_lr`` is missed. Samples
+linked by LRs of at least ``min_lr`` are grouped as one body (connected components). Each sample
+may have its own dropout (``sample_dropout``): the joint probabilities above then take each
+observation's ``d`` from its own sample.
 """
 
 from __future__ import annotations
@@ -48,6 +52,13 @@ from scipy.sparse.csgraph import connected_components
 
 from repatria import __version__
 from repatria.kinship.errors import KinshipError
+from repatria.kinship.fragments_search import (
+    SINGLE,
+    UNTYPED,
+    _candidate_pairs,
+    _disjoint_pairs,
+    _second_search,
+)
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype
 
@@ -64,8 +75,6 @@ __all__ = [
 DEFAULT_DROPOUT = 0.05
 
 Progress = Callable[[str, int, int], None]
-
-UNTYPED, SINGLE = -2, -1
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,7 +130,12 @@ def encode_samples(
 
 
 class _Model:
-    def __init__(self, markers: Sequence[Marker], dropout: float | Mapping[str, float]):
+    def __init__(
+        self,
+        markers: Sequence[Marker],
+        dropout: float | Mapping[str, float],
+        sample_dropout: np.ndarray | None = None,
+    ):
         nk = len(markers)
         width = max(m.n_alleles for m in markers) if markers else 1
         self.p = np.zeros((nk, width))
@@ -140,10 +154,20 @@ class _Model:
             raise KinshipError("dropout probabilities must be in [0, 1)")
         self.d = d
         self.k = np.arange(nk)
+        #: ``(n_samples, n_markers)``: each sample's dropout (its own where given, else the
+        #: marker's), or ``None`` when every sample takes the marker's.
+        self.ds: np.ndarray | None = None
+        if sample_dropout is not None:
+            sd = np.asarray(sample_dropout, dtype=float)
+            if ((sd[~np.isnan(sd)] < 0) | (sd[~np.isnan(sd)] >= 1)).any():
+                raise KinshipError("dropout probabilities must be in [0, 1)")
+            self.ds = np.where(np.isnan(sd)[:, None], d[None, :], sd[:, None])
 
-    def log_p_obs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """log P(observation) per sample and marker (0 where untyped)."""
-        d = self.d[None, :]
+    def log_p_obs(self, a: np.ndarray, b: np.ndarray, d: np.ndarray | None = None) -> np.ndarray:
+        """log P(observation) per sample and marker (0 where untyped); ``d``: their dropout
+        (default the markers')."""
+        if d is None:
+            d = self.d[None, :]
         pa = self.p[self.k[None, :], np.maximum(a, 0)]
         pb = self.p[self.k[None, :], np.maximum(b, 0)]
         het = 2 * pa * pb * (1 - d) ** 2
@@ -163,6 +187,8 @@ def direct_match_log_lr(
     b2: np.ndarray,
     lp1: np.ndarray | None = None,
     lp2: np.ndarray | None = None,
+    d1: np.ndarray | None = None,
+    d2: np.ndarray | None = None,
 ) -> np.ndarray:
     """Natural-log direct-match LR of sample pairs (rows), summed over markers (see the module doc).
 
@@ -176,6 +202,9 @@ def direct_match_log_lr(
         as :func:`encode_samples` does.
     lp1, lp2 : float, shape ``(n_pairs, n_markers)``: each sample's own log-probability per
         marker, when already computed.
+    d1, d2 : float, broadcastable to ``(n_pairs, n_markers)``: each sample's own dropout, when
+        the samples of a pair differ (a burned fragment and a well-kept one); default the
+        markers' dropout for both.
 
     Returns
     -------
@@ -186,6 +215,8 @@ def direct_match_log_lr(
         model = model_or_markers
     else:
         model = _Model(model_or_markers, DEFAULT_DROPOUT if dropout is None else dropout)
+    if d1 is not None or d2 is not None:
+        return _per_sample_log_lr(model, a1, b1, a2, b2, lp1, lp2, d1, d2)
     d = model.d[None, :]
     kk = model.k[None, :]
     p = model.p
@@ -220,6 +251,56 @@ def direct_match_log_lr(
     return out
 
 
+def _per_sample_log_lr(
+    model: _Model,
+    a1: np.ndarray,
+    b1: np.ndarray,
+    a2: np.ndarray,
+    b2: np.ndarray,
+    lp1: np.ndarray | None,
+    lp2: np.ndarray | None,
+    d1: np.ndarray | None,
+    d2: np.ndarray | None,
+) -> np.ndarray:
+    """:func:`direct_match_log_lr` with each sample of a pair at its own dropout: the module
+    docstring's joint probabilities with ``d`` of each observation its own sample's."""
+    base = model.d[None, :]
+    e1 = base if d1 is None else np.asarray(d1, dtype=float)
+    e2 = base if d2 is None else np.asarray(d2, dtype=float)
+    kk = model.k[None, :]
+    p = model.p
+    both = (a1 != UNTYPED) & (a2 != UNTYPED)
+    h1, h2 = b1 >= 0, b2 >= 0
+    pa1, pb1 = p[kk, np.maximum(a1, 0)], p[kk, np.maximum(b1, 0)]
+    pa2, pb2 = p[kk, np.maximum(a2, 0)], p[kk, np.maximum(b2, 0)]
+    lose1, lose2 = e1 * (1 - e1), e2 * (1 - e2)  # one copy lost, the other kept
+    joint = np.select(
+        [
+            h1 & h2 & (a1 == a2) & (b1 == b2),
+            h1 & ~h2 & ((a2 == a1) | (a2 == b1)),
+            ~h1 & h2 & ((a1 == a2) | (a1 == b2)),
+            ~h1 & ~h2 & (a1 == a2),
+            ~h1 & ~h2 & (a1 != a2),
+        ],
+        [
+            2 * pa1 * pb1 * (1 - e1) ** 2 * (1 - e2) ** 2,
+            2 * pa1 * pb1 * (1 - e1) ** 2 * lose2,
+            2 * pa2 * pb2 * (1 - e2) ** 2 * lose1,
+            pa1**2 * (1 - e1**2) * (1 - e2**2) + 2 * pa1 * (1 - pa1) * lose1 * lose2,
+            2 * pa1 * pa2 * lose1 * lose2,
+        ],
+        0.0,
+    )
+    if lp1 is None:
+        lp1 = model.log_p_obs(a1, b1, np.broadcast_to(e1, a1.shape))
+    if lp2 is None:
+        lp2 = model.log_p_obs(a2, b2, np.broadcast_to(e2, a2.shape))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per = np.log(joint) - lp1 - lp2
+    out: np.ndarray = np.where(both, per, 0.0).sum(axis=1)
+    return out
+
+
 def _compatible(
     model: _Model,
     a1: np.ndarray,
@@ -227,20 +308,25 @@ def _compatible(
     a2: np.ndarray,
     b2: np.ndarray,
     cols: np.ndarray | list[int],
+    d1: np.ndarray | None = None,
+    d2: np.ndarray | None = None,
 ) -> np.ndarray:
     """Pairs whose observations at ``cols`` can all come from one genotype (joint probability > 0).
 
+    ``d1``, ``d2``: each sample's dropout at ``cols`` when samples have their own.
     Returns bool, shape ``(n_pairs,)``.
     """
     d = model.d[cols][None, :] > 0
+    z1 = d if d1 is None else d1 > 0
+    z2 = d if d2 is None else d2 > 0
     h1, h2 = b1 >= 0, b2 >= 0
     ok = (
         (a1 == UNTYPED)
         | (a2 == UNTYPED)
         | (h1 & h2 & (a1 == a2) & (b1 == b2))
-        | (h1 & ~h2 & d & ((a2 == a1) | (a2 == b1)))
-        | (~h1 & h2 & d & ((a1 == a2) | (a1 == b2)))
-        | (~h1 & ~h2 & (d | (a1 == a2)))
+        | (h1 & ~h2 & z2 & ((a2 == a1) | (a2 == b1)))
+        | (~h1 & h2 & z1 & ((a1 == a2) | (a1 == b2)))
+        | (~h1 & ~h2 & ((z1 & z2) | (a1 == a2)))
     )
     out: np.ndarray = ok.all(axis=1)
     return out
@@ -292,37 +378,33 @@ def _bands(model: _Model, enc: EncodedSamples, n_bands: int, band_size: int) -> 
     return [b for b in bands if len(b) == band_size]
 
 
-def _candidate_pairs(enc: EncodedSamples, bands: list[list[int]], max_bucket: int) -> np.ndarray:
-    """Pairs ``i < j`` (as ``i * n + j``) that share an exact observation on some band."""
-    n = len(enc.ids)
-    radix = int(max(enc.a.max(initial=0), enc.b.max(initial=0))) + 3
-    found = []
-    for band in bands:
-        cols = np.array(band)
-        a = enc.a[:, cols].astype(np.int64) + 2
-        b = enc.b[:, cols].astype(np.int64) + 2
-        ok = (enc.a[:, cols] != UNTYPED).all(axis=1)
-        key = np.zeros(n, dtype=np.int64)
-        for c in range(len(band)):
-            key = key * (radix * radix) + a[:, c] * radix + b[:, c]
-        idx = np.flatnonzero(ok)
-        order = idx[np.argsort(key[idx], kind="stable")]
-        ks = key[order]
-        if len(ks) < 2:
-            continue
-        # Skip runs larger than max_bucket: a band value so common it does not discriminate.
-        starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
-        run = np.diff(np.r_[starts, len(ks)])
-        big = np.repeat(run > max_bucket, run)
-        longest = int(run[run <= max_bucket].max(initial=1))
-        for r in range(1, longest):
-            same = (ks[r:] == ks[:-r]) & ~big[r:]
-            i, j = order[:-r][same], order[r:][same]
-            lo, hi = np.minimum(i, j), np.maximum(i, j)
-            found.append(lo.astype(np.int64) * n + hi)
-    if not found:
-        return np.empty(0, dtype=np.int64)
-    return np.unique(np.concatenate(found))
+def _groups(n: int, ei: np.ndarray, ej: np.ndarray) -> list[tuple[int, ...]]:
+    """Connected components of two or more samples, largest first."""
+    groups: list[tuple[int, ...]] = []
+    if not len(ei):
+        return groups
+    graph = coo_matrix((np.ones(len(ei)), (ei, ej)), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    order = np.argsort(label, kind="stable")
+    lab = label[order]
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+    for s, e in zip(starts, np.r_[starts[1:], len(lab)], strict=False):
+        if e - s >= 2:
+            groups.append(tuple(int(x) for x in order[s:e]))
+    groups.sort(key=lambda g: (-len(g), g[0]))
+    return groups
+
+
+def _own_dropout(
+    ids: Sequence[str], sample_dropout: Mapping[str, float] | None
+) -> np.ndarray | None:
+    """Each sample's own dropout (``nan``: the markers'), or ``None`` when none has one."""
+    if not sample_dropout:
+        return None
+    unknown = set(sample_dropout) - set(ids)
+    if unknown:
+        raise KinshipError(f"dropout given for unknown sample(s) {', '.join(sorted(unknown)[:5])}")
+    return np.array([sample_dropout.get(v, np.nan) for v in ids], dtype=float)
 
 
 def find_fragments(
@@ -336,6 +418,9 @@ def find_fragments(
     max_bucket: int = 2000,
     chunk: int = 1 << 19,
     progress: Progress | None = None,
+    sample_dropout: Mapping[str, float] | None = None,
+    exhaustive: bool = True,
+    rounds: int = 5,
 ) -> FragmentResult:
     """Groups of PM samples believed to come from one body (see the module docstring).
 
@@ -343,22 +428,38 @@ def find_fragments(
     ----------
     min_lr : a pair is linked when its direct-match LR is at least this.
     dropout : per-allele dropout probability, one for all markers or per marker name.
-    n_bands, band_size : the candidate search (more bands: fewer missed pairs, more to verify).
+    n_bands, band_size : the candidate search (more bands: fewer pairs checked exactly).
     max_bucket : band values shared by more samples than this are not used to propose pairs.
+    sample_dropout : per sample id, its own dropout at every marker (a burned fragment beside a
+        well-kept sample); the others take ``dropout``.
+    exhaustive : also check exactly every pair the bands cannot vouch for (their reliable bands
+        are disjoint, see :func:`_reliable_bands`), so that no pair with LR >= ``min_lr`` is
+        missed; ``False`` is the banded search alone (fast, may miss burned pairs).
+    rounds : with ``exhaustive``, the markers are dealt into bands this many times
+        (:func:`_more_bands`).
     """
     t0 = time.perf_counter()
     if not min_lr > 0:
         raise KinshipError(f"min_lr must be > 0, got {min_lr}")
     if n_bands < 1 or band_size < 1:
         raise KinshipError("n_bands and band_size must be at least 1")
-    model = _Model(markers, dropout)
+    model = _Model(markers, dropout, _own_dropout(ids, sample_dropout))
     enc = encode_samples(markers, ids, profiles)
     n = len(ids)
     bands = _bands(model, enc, n_bands, band_size) if n else []
     if not bands and len(markers):
         bands = [list(range(len(markers)))]
-    cand = _candidate_pairs(enc, bands, max_bucket) if n > 1 else np.empty(0, np.int64)
-    lp = model.log_p_obs(enc.a, enc.b)
+    if n > 1:
+        cand, skipped = _candidate_pairs(enc, bands, max_bucket)
+    else:
+        cand, skipped = np.empty(0, np.int64), np.zeros((n, len(bands)), dtype=bool)
+    masks = weak = None
+    if exhaustive and n > 1:
+        masks, weak, cand, bands = _second_search(
+            model, enc, bands, skipped, cand, max_bucket, rounds
+        )
+    ds = model.ds
+    lp = model.log_p_obs(enc.a, enc.b, ds)
     thr = math.log(min_lr)
     in_band = {k for b in bands for k in b}
     screen_cols = np.array(
@@ -366,9 +467,8 @@ def find_fragments(
         dtype=np.int64,
     )[:8]
     ei, ej, ev = [], [], []
-    n_chunks = max(1, -(-len(cand) // chunk))
-    for c in range(n_chunks):
-        part = cand[c * chunk : (c + 1) * chunk]
+
+    def verify(part: np.ndarray) -> None:
         i, j = part // max(n, 1), part % max(n, 1)
         # Most candidates are chance collisions on one band that some other marker contradicts
         # outright: drop them on a few markers before computing any probability.
@@ -379,39 +479,65 @@ def find_fragments(
             enc.a[j][:, screen_cols],
             enc.b[j][:, screen_cols],
             screen_cols,
+            None if ds is None else ds[i][:, screen_cols],
+            None if ds is None else ds[j][:, screen_cols],
         )
         i, j = i[ok], j[ok]
-        llr = direct_match_log_lr(model, None, enc.a[i], enc.b[i], enc.a[j], enc.b[j], lp[i], lp[j])
+        llr = direct_match_log_lr(
+            model,
+            None,
+            enc.a[i],
+            enc.b[i],
+            enc.a[j],
+            enc.b[j],
+            lp[i],
+            lp[j],
+            None if ds is None else ds[i],
+            None if ds is None else ds[j],
+        )
         keep = llr >= thr
         ei.append(i[keep])
         ej.append(j[keep])
         ev.append(llr[keep])
+
+    n_chunks = max(1, -(-len(cand) // chunk))
+    for c in range(n_chunks):
+        verify(cand[c * chunk : (c + 1) * chunk])
         if progress is not None:
             progress("fragments", c + 1, n_chunks)
+    exact_pairs = 0
+    if masks is not None and weak is not None:
+        for part in _disjoint_pairs(masks, weak, chunk):
+            exact_pairs += len(part)
+            verify(part)
     ei_a = np.concatenate(ei) if ei else np.empty(0, np.int64)
     ej_a = np.concatenate(ej) if ej else np.empty(0, np.int64)
     ev_a = np.concatenate(ev) if ev else np.empty(0)
-    groups: list[tuple[int, ...]] = []
-    if len(ei_a):
-        graph = coo_matrix((np.ones(len(ei_a)), (ei_a, ej_a)), shape=(n, n))
-        _, label = connected_components(graph, directed=False)
-        order = np.argsort(label, kind="stable")
-        lab = label[order]
-        starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
-        for s, e in zip(starts, np.r_[starts[1:], len(lab)], strict=False):
-            if e - s >= 2:
-                groups.append(tuple(int(x) for x in order[s:e]))
-        groups.sort(key=lambda g: (-len(g), g[0]))
+    if exact_pairs and len(ei_a):  # a pair both proposed by a band and checked exactly
+        _, first = np.unique(ei_a.astype(np.int64) * n + ej_a, return_index=True)
+        first.sort()
+        ei_a, ej_a, ev_a = ei_a[first], ej_a[first], ev_a[first]
+    groups = _groups(n, ei_a, ej_a)
     names = tuple(tuple(markers[k].name for k in b) for b in bands)
+    notes: dict[str, Any] = {}
+    if masks is not None and weak is not None:
+        notes["exhaustive"] = {
+            "pairs_checked_exactly": exact_pairs,
+            "samples_without_reliable_band": int((masks == 0).sum()),
+            "samples_searched_again": int(0 if weak is None else weak.sum()),
+        }
+    if sample_dropout:
+        notes["sample_dropout"] = len(sample_dropout)
     return FragmentResult(
         tuple(ids),
         groups,
         ei_a,
         ej_a,
         ev_a,
-        int(len(cand)),
+        int(len(cand)) + exact_pairs,
         min_lr,
         tuple(model.d.tolist()),
         names,
         time.perf_counter() - t0,
+        notes=notes,
     )

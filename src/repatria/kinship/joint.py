@@ -242,7 +242,7 @@ def _family_options(
         prof = dict(base)
         for v, m in s:
             prof[m] = problem.pm_profiles.get(v, {})
-        ll = likelihood(ped, problem.markers, prof).loglik
+        ll = likelihood(ped, problem.markers, prof, dropout=problem.placed_dropout(s)).loglik
         logw = ll - fam_ll - sum(float(np.sum(problem.pm_logliks[v])) for v, _ in s)
         if logw > -math.inf:
             opts.append(_Option(tuple(v for v, _ in s), s, logw))

@@ -231,7 +231,8 @@ def _family_loglik(problem: DVIProblem, famid: str, placed: Mapping[str, str]) -
     prof = {p: dict(g) for p, g in problem.am_profiles.get(famid, {}).items()}
     for m, v in placed.items():
         prof[m] = dict(problem.pm_profiles.get(v, {}))
-    return likelihood(problem.families[famid], problem.markers, prof).loglik
+    dropout = problem.placed_dropout((v, m) for m, v in placed.items())
+    return likelihood(problem.families[famid], problem.markers, prof, dropout=dropout).loglik
 
 
 def joint_dvi_fixed(

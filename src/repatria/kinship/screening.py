@@ -42,9 +42,16 @@ import numpy as np
 
 from repatria import __version__
 from repatria.kinship._numeric import safe_exp_array
-from repatria.kinship.dvi import NOBODY, DefaultPairings, DVIProblem, pm_loglik
+from repatria.kinship.dvi import (
+    NOBODY,
+    DefaultPairings,
+    DVIProblem,
+    pm_loglik,
+    single_peak_as_homozygote,
+)
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.screening_contract import _onehot
+from repatria.kinship.screening_dropout import needs_rows, peaks_key
 from repatria.kinship.screening_exclusions import _allowed, allowed_pairs, count_exclusions
 from repatria.kinship.screening_tables import (
     Progress,
@@ -103,7 +110,11 @@ class EncodedPM:
 
 
 def encode_pm(problem: DVIProblem, tables: ScreeningTables) -> EncodedPM:
-    """Encode the problem's PM samples against ``tables``; untyped markers are -1."""
+    """Encode the problem's PM samples against ``tables``; untyped markers are -1.
+
+    A PM under a dropout model takes the row of its peaks (:mod:`.screening_dropout`); with
+    dropout and drop-in 0 its single peak is the homozygote's code.
+    """
     markers = problem.markers
     n_pm, n_mk = len(problem.pm), len(markers)
     codes = np.full((n_pm, n_mk), -1, dtype=np.int32)
@@ -111,10 +122,23 @@ def encode_pm(problem: DVIProblem, tables: ScreeningTables) -> EncodedPM:
     offs = tables.offsets
     for i, v in enumerate(problem.pm):
         prof = problem.pm_profiles.get(v, {})
+        model = problem.pm_dropout.get(v)
         for k, m in enumerate(markers):
             g = prof.get(m.name)
             if g is None or (g[0] is None and g[1] is None):
                 continue
+            if needs_rows(model) and model is not None:
+                key = peaks_key(m, g, model)
+                row = tables.model_codes[k].get(key) if tables.model_codes else None
+                if row is None:
+                    raise KinshipError(
+                        f"PM sample '{v}' is typed under a dropout model at {m.name}, for which "
+                        f"the screening tables were not built; rebuild them with this sample"
+                    )
+                codes[i, k] = row
+                continue
+            if model is not None:
+                g = single_peak_as_homozygote(g)
             cmap = tables.codes[k]
             got = []
             for x in g:
@@ -134,7 +158,7 @@ def encode_pm(problem: DVIProblem, tables: ScreeningTables) -> EncodedPM:
             else:
                 kk = len(cmap)
                 codes[i, k] = offs[k] + kk * (kk + 1) // 2 + got[0]
-        ll[i] = pm_loglik(markers, prof, problem.pm_sex[v])
+        ll[i] = pm_loglik(markers, prof, problem.pm_sex[v], model)
     sex = np.array([int(problem.pm_sex[v]) for v in problem.pm], dtype=np.int8)
     return EncodedPM(problem.pm, codes, ll.sum(axis=1), sex, ll)
 

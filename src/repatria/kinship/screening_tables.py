@@ -21,6 +21,7 @@ from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Pedigree, Sex
 from repatria.kinship.probability import _setup
 from repatria.kinship.screening_contract import _group_tables, _obs_indices, _pairs
+from repatria.kinship.screening_dropout import ModelledPeaks, model_rows, modelled_peaks
 from repatria.kinship.screening_exclusions import _group_impossible
 
 __all__ = ["ScreeningTables", "TableCache", "build_tables"]
@@ -54,6 +55,8 @@ class ScreeningTables:
     refs_impossible : ``(n_markers, n_missing)`` bool: the references alone are inconsistent
         without mutation (an untyped PM marker then counts as an exclusion); ``None`` likewise.
     reused : (marker, MP) tables taken from a :class:`TableCache` instead of being computed.
+    model_codes : per marker, the rows of PM peaks under a dropout model
+        (:mod:`repatria.kinship.screening_dropout`), appended after the marker's genotype rows.
     """
 
     markers: tuple[str, ...]
@@ -68,6 +71,7 @@ class ScreeningTables:
     impossible: np.ndarray | None = None
     refs_impossible: np.ndarray | None = None
     reused: int = 0
+    model_codes: tuple[dict[ModelledPeaks, int], ...] = ()
 
     @property
     def n_codes(self) -> int:
@@ -190,6 +194,12 @@ def build_tables(
     col_family = tuple(problem.missing_family[mp] for mp in missing)
     refs = _typed_references(problem)
     reused = 0
+    mp_sex = np.array(
+        [int(problem.families[col_family[j]][mp].sex) for j, mp in enumerate(missing)],
+        dtype=np.int8,
+    )
+    peaks = modelled_peaks(markers, problem.pm_profiles, problem.pm_dropout)
+    model_codes: list[dict[ModelledPeaks, int]] = []
     for k, m in enumerate(markers):
         out = _MarkerOut(k, fam_ll, refs_bad)
         labels = _marker_tables(
@@ -197,6 +207,17 @@ def build_tables(
         )
         reused += out.reused
         codes.append({m.alleles[a]: c for c, a in enumerate(labels)})
+        here = peaks.get(m.name, [])
+        if here:
+            hemi = np.full(n_mp, m.is_x) & (mp_sex == int(Sex.MALE))
+            vals, bad = model_rows(m, labels, out.block, out.impossible, refs_bad[k], hemi, here)
+            base = offsets[k] + out.block.shape[0]
+            model_codes.append({key: int(base) + r for r, key in enumerate(here)})
+            out.block = np.concatenate([out.block, vals])
+            if out.impossible is not None and bad is not None:
+                out.impossible = np.concatenate([out.impossible, bad])
+        else:
+            model_codes.append({})
         blocks.append(out.block)
         if out.impossible is not None:
             imp_blocks.append(out.impossible)
@@ -210,10 +231,6 @@ def build_tables(
         impossible = np.ascontiguousarray(
             np.concatenate(imp_blocks) if imp_blocks else np.empty((0, n_mp), dtype=np.float32)
         )
-    mp_sex = np.array(
-        [int(problem.families[col_family[j]][mp].sex) for j, mp in enumerate(missing)],
-        dtype=np.int8,
-    )
     return ScreeningTables(
         tuple(m.name for m in markers),
         missing,
@@ -227,6 +244,7 @@ def build_tables(
         impossible,
         refs_bad if exclusions else None,
         reused,
+        tuple(model_codes) if any(model_codes) else (),
     )
 
 

@@ -33,6 +33,8 @@ NAV = (
     ("/notifications", "Notifications", "notifications.view"),
     ("/repatriations", "Repatriations", "repatriations.view"),
     ("/accounting", "Accounting", "account.view"),
+    ("/users", "Users", "users.add"),
+    ("/audit", "Audit", "audit.read"),
 )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 
 from repatria.kinship._numeric import safe_exp
+from repatria.kinship.dropout import single_peak_as_unknown
 from repatria.kinship.dvi import NOBODY, DVIProblem, PairwiseResult, pairwise_lr
 from repatria.kinship.probability import likelihood
 
@@ -65,7 +66,12 @@ def rebuild(
     for mp, v in (transfer or {}).items():
         f = base.missing_family.get(mp)
         if f in fams:
-            am_prof.setdefault(f, {})[mp] = base.pm_profiles.get(v, {})
+            prof = base.pm_profiles.get(v, {})
+            if v in base.pm_dropout:
+                # A reference is typed exactly: its single peaks keep the reading that cannot
+                # exclude (one allele unknown), not a homozygote.
+                prof = {k: single_peak_as_unknown(g) for k, g in prof.items()}
+            am_prof.setdefault(f, {})[mp] = prof
     pm_keep = [v for v in base.pm if v in keep_pm_set]
     pair = {
         v: tuple(x for x in pairings.get(v, (NOBODY,)) if x == NOBODY or x in keep_mp_set)
@@ -86,6 +92,7 @@ def rebuild(
         mp_keep,
         {m: base.missing_family[m] for m in mp_keep},
         pair,
+        {v: base.pm_dropout[v] for v in pm_keep if v in base.pm_dropout},
     )
     return problem, dropped
 
@@ -159,7 +166,12 @@ def lr0(original: DVIProblem, fam: str, v: str, m: str, placed: Mapping[str, str
         return 1.0  # v alone on an untyped pedigree: the LR is 1 exactly
     with_v = dict(others)
     with_v[m] = original.pm_profiles.get(v, {})
-    l1 = likelihood(ped, original.markers, with_v).loglik
-    l0 = likelihood(ped, original.markers, others).loglik
+    placed_pm = [(pm, mp) for mp, pm in placed.items() if mp != m and mp in ped]
+    l1 = likelihood(
+        ped, original.markers, with_v, dropout=original.placed_dropout([*placed_pm, (v, m)])
+    ).loglik
+    l0 = likelihood(
+        ped, original.markers, others, dropout=original.placed_dropout(placed_pm)
+    ).loglik
     lv = float(np.sum(original.pm_logliks[v]))
     return safe_exp(l1 - l0 - lv)

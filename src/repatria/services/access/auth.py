@@ -29,13 +29,14 @@ from repatria.registry.db import session_scope
 from repatria.registry.models import User, utcnow
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
-from repatria.services.access.users import UserInfo
+from repatria.services.access.users import UserInfo, add_user
 from repatria.vocabulary import TOKEN_KINDS
 
 __all__ = [
     "AuthError",
     "MIN_PASSWORD",
     "TOKEN_LIFETIME",
+    "create_account",
     "set_password",
     "login",
     "user_for_token",
@@ -91,6 +92,16 @@ def set_password(db: str | None, name: str, password: str, *, actor: str | None 
             cred.password_hash, cred.set_at = hashed, utcnow()
         revoked = _revoke_tokens(session, user.id)
         log_event(session, actor, "users.set_password", "user", user.id, name=name, revoked=revoked)
+
+
+def create_account(db: str | None, name: str, role: str, password: str, *, actor: str) -> UserInfo:
+    """Add a user with a first password (an admin's act); the password is checked first, so a
+    refused password leaves no account behind."""
+    if len(password) < MIN_PASSWORD:
+        raise ServiceError(f"a password needs at least {MIN_PASSWORD} characters")
+    user = add_user(db, name, role, actor=actor)
+    set_password(db, user.name, password, actor=actor)
+    return user
 
 
 def _revoke_tokens(session: Session, user_id: int) -> int:

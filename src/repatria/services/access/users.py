@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from repatria.errors import ServiceError
+from repatria.registry.auth import UserCredential
 from repatria.registry.db import session_scope
 from repatria.registry.models import User
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
 from repatria.vocabulary import ROLES
 
-__all__ = ["UserInfo", "add_user", "list_users"]
+__all__ = ["AccountInfo", "UserInfo", "accounts", "add_user", "list_users"]
 
 
 @dataclass(frozen=True)
@@ -58,3 +60,36 @@ def list_users(db: str | None) -> list[UserInfo]:
             UserInfo(u.id, u.name, u.role)
             for u in session.execute(select(User).order_by(User.id)).scalars()
         ]
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """A user as an admin manages them: role, state, who added them and when."""
+
+    name: str
+    role: str
+    created_at: dt.datetime
+    created_by: str | None
+    disabled_at: dt.datetime | None
+    has_password: bool
+
+
+def accounts(db: str | None, *, actor: str) -> list[AccountInfo]:
+    """Every account, oldest first, for an admin (the only role that manages users)."""
+    with session_scope(db, read=True) as session:
+        require(session, actor, "users.add")
+        names = dict(session.execute(select(User.id, User.name)).all())
+        with_password = set(session.execute(select(UserCredential.user_id)).scalars())
+        out = [
+            AccountInfo(
+                u.name,
+                u.role,
+                u.created_at,
+                names.get(u.created_by_id) if u.created_by_id else None,
+                u.disabled_at,
+                u.id in with_password,
+            )
+            for u in session.execute(select(User).order_by(User.id)).scalars()
+        ]
+        log_event(session, actor, "users.read", rows=len(out))
+        return out

@@ -20,6 +20,12 @@ from repatria.kinship.bounds import PosteriorBounds, factor_model, posterior_bou
 from repatria.kinship.dvi import DVIProblem, PairwiseResult, pairwise_lr
 from repatria.kinship.joint import JointResult, joint_dvi
 from repatria.kinship.priors import AssignmentPrior, open_population_prior
+from repatria.services.pipelines.sample_dropout import (
+    apply_dropout,
+    check_dropout,
+    degraded_warning,
+    dropout_provenance,
+)
 from repatria.services.progress import Progress, step
 
 __all__ = ["DVIAnalysis", "read_case", "analyse_problem", "analyse_case"]
@@ -122,8 +128,11 @@ def read_case(
     unseen_allele_freq: float | None = None,
     added: dict[str, list[str]] | None = None,
     relabelled: dict[str, Any] | None = None,
+    dropout: dict[str, float] | None = None,
 ) -> DVIProblem:
     """A case folder, or a Familias ``.fam`` file with a DVI section.
+
+    ``dropout``: filled with the per-sample values of a ``dropout`` column of ``pm.tsv``.
 
     ``unseen_allele_freq``: alleles of the profiles that a case folder's frequency table lacks are
     added at this frequency (listed in ``added``) instead of being an error.
@@ -132,7 +141,7 @@ def read_case(
     """
     p = Path(path)
     if p.is_dir():
-        return read_case_folder(p, unseen_allele_freq, added)
+        return read_case_folder(p, unseen_allele_freq, added, dropout)
     if p.suffix.lower() == ".fam":
         from repatria.formats.fam import read_fam_dvi
 
@@ -204,17 +213,32 @@ def analyse_case(
     progress: Progress | None = None,
     unseen_allele_freq: float | None = None,
     match_prior: float | None = None,
+    dropout: float | None = None,
 ) -> DVIAnalysis:
     """Read the case at ``path`` and analyse it (``unseen_allele_freq``: see :func:`read_case`;
     ``match_prior``: see :func:`analyse_problem`).
 
+    ``dropout``: allelic dropout probability of every PM sample, a ``dropout`` column of
+    ``pm.tsv`` overriding it per sample (:mod:`repatria.services.pipelines.sample_dropout`);
+    without either, the samples are typed exactly, as before. The model is named in
+    ``notes["dropout"]``; degraded samples read without it in ``notes["warnings"]``.
+
     ``progress`` hears ``read``, then the steps of :func:`analyse_problem`.
     """
+    check_dropout(dropout)
     added: dict[str, list[str]] = {}
     relabelled: dict[str, Any] = {}
+    per_sample: dict[str, float] = {}
     with step(progress, "read"):
-        problem = read_case(path, unseen_allele_freq, added, relabelled)
+        problem = read_case(path, unseen_allele_freq, added, relabelled, per_sample)
+        problem = apply_dropout(problem, dropout, per_sample)
     result = analyse_problem(problem, top=top, progress=progress, match_prior=match_prior)
+    used = dropout_provenance(problem, dropout, per_sample)
+    if used is not None:
+        result.notes["dropout"] = used
+    warning = degraded_warning(problem, per_sample)
+    if warning is not None:
+        result.notes["warnings"] = [warning]
     if added:
         result.notes["unseen_alleles"] = {"frequency": unseen_allele_freq, "added": added}
     if relabelled:

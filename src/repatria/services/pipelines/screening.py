@@ -18,6 +18,12 @@ from repatria.kinship import safe_exp
 from repatria.kinship.dvi import DVIProblem
 from repatria.kinship.fragments import DEFAULT_DROPOUT, find_fragments
 from repatria.kinship.screening import ScreenResult, screen
+from repatria.services.pipelines.sample_dropout import (
+    apply_dropout,
+    check_dropout,
+    degraded_warning,
+    dropout_provenance,
+)
 from repatria.services.progress import Progress, step
 
 __all__ = ["screen_case", "screen_problem", "screen_summary", "fragments_case"]
@@ -57,9 +63,15 @@ def screen_problem(
 
 
 def screen_summary(
-    case: str | Path, res: ScreenResult, min_lr: float, out: str | Path | None
+    case: str | Path,
+    res: ScreenResult,
+    min_lr: float,
+    out: str | Path | None,
+    dropout: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``repatria screen --json`` summary of a screen."""
+    """The ``repatria screen --json`` summary of a screen (``dropout``: the model used, see
+    :func:`repatria.services.pipelines.sample_dropout.dropout_provenance`; no key without)."""
+    extra: dict[str, Any] = {} if dropout is None else {"dropout": dropout}
     return {
         "case": str(case),
         "pm": len(res.pm),
@@ -75,6 +87,7 @@ def screen_summary(
         "engine": res.engine,
         "out": None if out is None else str(out),
         "version": res.version,
+        **extra,
     }
 
 
@@ -85,18 +98,30 @@ def screen_case(
     scheduler: str | None = None,
     out: str | Path | None = None,
     progress: Progress | None = None,
+    dropout: float | None = None,
 ) -> dict[str, Any]:
     """Screen every PM sample of ``case`` against every MP; write candidates to ``out`` if given.
 
-    ``progress`` hears ``read``, the steps of :func:`screen_problem`, and ``write``.
+    ``dropout``: allelic dropout of every PM sample, a ``dropout`` column of ``pm.tsv``
+    overriding it (:mod:`repatria.services.pipelines.sample_dropout`); without either the
+    samples are typed exactly, as before. ``progress`` hears ``read``, the steps of
+    :func:`screen_problem`, and ``write``.
     """
+    check_dropout(dropout)
+    per_sample: dict[str, float] = {}
     with step(progress, "read"):
-        problem = read_case_folder(case)
+        problem = apply_dropout(read_case_folder(case, dropout=per_sample), dropout, per_sample)
     res = screen_problem(problem, min_lr, top, scheduler, progress)
     if out is not None:
         with step(progress, "write"):
             write_table(out, CANDIDATE_COLUMNS, res.rows())
-    return screen_summary(case, res, min_lr, out)
+    summary = screen_summary(
+        case, res, min_lr, out, dropout_provenance(problem, dropout, per_sample)
+    )
+    warning = degraded_warning(problem, per_sample)
+    if warning is not None:
+        summary["warnings"] = [warning]
+    return summary
 
 
 def fragments_case(
@@ -108,10 +133,15 @@ def fragments_case(
 ) -> dict[str, Any]:
     """Groups of PM samples of ``case`` believed to be one body; write them to ``out`` if given.
 
-    ``progress`` hears ``read`` and the kinship core's ``fragments`` (chunks of samples done).
+    ``dropout``: per-allele dropout of every sample; a ``dropout`` column of ``pm.tsv``
+    overrides it per sample. The search checks exactly every pair its bands cannot vouch for,
+    so no pair with LR >= ``min_lr`` is missed. ``progress`` hears ``read`` and the kinship
+    core's ``fragments`` (chunks of samples done).
     """
+    check_dropout(dropout)
+    per_sample: dict[str, float] = {}
     with step(progress, "read"):
-        problem = read_case_folder(case)
+        problem = read_case_folder(case, dropout=per_sample)
     res = find_fragments(
         problem.markers,
         problem.pm,
@@ -119,6 +149,7 @@ def fragments_case(
         min_lr=min_lr,
         dropout=dropout,
         progress=progress,
+        sample_dropout=per_sample or None,
     )
     groups = []
     rows = []
@@ -163,6 +194,8 @@ def fragments_case(
         "candidates_checked": res.candidates_checked,
         "min_lr": min_lr,
         "dropout": dropout,
+        **({"dropout_per_sample": len(per_sample)} if per_sample else {}),
+        **({"exhaustive": res.notes["exhaustive"]} if "exhaustive" in res.notes else {}),
         "seconds": round(res.seconds, 3),
         "out": None if out is None else str(out),
         "version": res.version,

@@ -1,7 +1,7 @@
 """jobs: identification runs started from a page or the API, with their progress
 
 Revision ID: 0013_jobs
-Revises: 0006_integrity
+Revises: 0010_frequency_tables
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_jobs"
-down_revision = "0006_integrity"
+down_revision = "0010_frequency_tables"
 branch_labels = None
 depends_on = None
 
