@@ -24,6 +24,14 @@ if "REPATRIA_CHAIN_KEY_FILE" not in os.environ:
     os.environ["REPATRIA_CHAIN_KEY_FILE"] = str(_key_dir / "chain.key")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The PostgreSQL tests connect as the server's superuser on purpose (attacks by direct SQL);
+    # the warning every write then gives is tested on its own (tests/services/test_app_role.py).
+    config.addinivalue_line(
+        "filterwarnings", "ignore:writing to .* as a role that can change the schema:UserWarning"
+    )
+
+
 @pytest.fixture(scope="session")
 def reference_cases() -> Path:
     return require_shared()

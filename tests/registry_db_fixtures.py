@@ -21,11 +21,19 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-__all__ = ["postgres_server", "postgres_template", "sqlite_template", "registry_db"]
+__all__ = [
+    "postgres_server",
+    "postgres_template",
+    "sqlite_template",
+    "registry_db",
+    "registry_roles",
+    "APP_ROLE",
+]
 
 PG_USER_CANDIDATES = ("postgres", "repatria_pg")
 
@@ -200,3 +208,34 @@ def registry_db(
     finally:
         dispose_engines()
         _pg_admin(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+APP_ROLE = "repatria_app"
+
+
+@dataclass(frozen=True)
+class RoleUrls:
+    """One registry, as the application role and as the migration role (the same on SQLite)."""
+
+    app: str
+    owner: str
+
+
+@pytest.fixture
+def registry_roles(request: pytest.FixtureRequest, registry_db: str) -> RoleUrls:
+    """``registry_db`` with, on PostgreSQL, the application role ``repatria_app`` granted its
+    rights by ``migrate(app, migrate_url=owner)`` (what ``repatria db init --migrate-url``
+    runs)."""
+    if registry_db.startswith("sqlite"):
+        return RoleUrls(registry_db, registry_db)
+    from repatria.registry.db import migrate
+
+    server = request.getfixturevalue("postgres_server")
+    _pg_admin(
+        server,
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+        f"'{APP_ROLE}') THEN CREATE ROLE {APP_ROLE} LOGIN; END IF; END $$",
+    )
+    app = registry_db.replace("://postgres@", f"://{APP_ROLE}@", 1)
+    migrate(app, migrate_url=registry_db)
+    return RoleUrls(app, registry_db)

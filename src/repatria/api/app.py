@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from repatria import __version__
 from repatria.api.docs import install_docs
 from repatria.api.errors import install_error_handlers
 from repatria.api.headers import SecurityHeaders
+from repatria.api.input_guard import reject_nul
 from repatria.api.routes import router as api_router
 from repatria.api.routes_admin import router as admin_router
 from repatria.api.routes_bodies import router as bodies_api_router
@@ -62,6 +63,7 @@ def create_app(db: str | None = None) -> FastAPI:
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         default_response_class=SafeJSONResponse,
+        dependencies=[Depends(reject_nul)],
     )
     app.state.db = db
     install_error_handlers(app)

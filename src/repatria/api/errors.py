@@ -2,13 +2,16 @@
 
 No stack trace ever reaches a client. An unexpected exception is logged here (with its
 traceback, on the server) under a short id that the client is given, so an operator can find
-it; the message never includes request bodies, so genotypes cannot leak into logs.
+it; the message never includes request bodies, so genotypes cannot leak into logs. A database
+error is one line (:mod:`repatria.services.db_errors`) to the client and in the log, with the
+traceback's frames but never the error's own text, which carries the statement.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import traceback
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +28,7 @@ from repatria.errors import (
     ServiceError,
 )
 from repatria.services.access.auth import AuthError
+from repatria.services.db_errors import DATABASE_ERRORS, error_line
 
 __all__ = ["install_error_handlers", "status_for"]
 
@@ -118,6 +122,24 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}"
         return _respond(request, exc.status_code, message)
+
+    for db_cls in DATABASE_ERRORS:
+        # Handled here, not by the catch-all below: Starlette re-raises what reaches the
+        # catch-all to the server, whose log would print the error's own text (the statement).
+        @app.exception_handler(db_cls)
+        async def _database(request: Request, exc: Exception) -> Response:
+            ref = secrets.token_hex(4)
+            line = error_line(exc) or type(exc).__name__
+            frames = "".join(traceback.format_tb(exc.__traceback__))
+            log.error(
+                "database error %s on %s %s: %s\n%s",
+                ref,
+                request.method,
+                request.url.path,
+                line,
+                frames,
+            )
+            return _respond(request, 500, f"{line} (reference {ref}); it was logged")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

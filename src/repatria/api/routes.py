@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
+from repatria import field_limits as L
 from repatria.api import schemas as s
 from repatria.api.security import Caller, allow, db_of
 from repatria.errors import NotFoundError
@@ -25,7 +26,7 @@ router = APIRouter(default_response_class=s.SafeJSONResponse)
 
 # Ids are database integers: larger ones are refused as invalid input (422), not sent to SQL.
 CandidateId = Annotated[int, Path(ge=1, le=2_147_483_647, description="candidate match id")]
-RecordRef = Annotated[str, Path(min_length=1, max_length=64)]
+RecordRef = Annotated[str, Path(min_length=1, max_length=L.REF)]
 
 
 def _d(obj: Any) -> Any:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from repatria import field_limits as L
 from repatria.api.schemas import SafeJSONResponse, _Body
 from repatria.api.security import Caller, allow, db_of
 from repatria.services.access import audit, auth, users
@@ -18,7 +19,7 @@ __all__ = ["router"]
 
 router = APIRouter(default_response_class=SafeJSONResponse)
 
-UserName = Annotated[str, Path(min_length=1, max_length=120)]
+UserName = Annotated[str, Path(min_length=1, max_length=L.USER_NAME)]
 
 
 class Account(BaseModel):
@@ -31,9 +32,9 @@ class Account(BaseModel):
 
 
 class NewUser(_Body):
-    name: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=L.USER_NAME)
     role: Role
-    password: str = Field(min_length=1, max_length=1024, description="the first password")
+    password: str = Field(min_length=1, max_length=L.PASSWORD, description="the first password")
 
 
 class ChainCheck(BaseModel):

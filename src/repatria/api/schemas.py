@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from repatria import field_limits as L
 from repatria.formats.jsonsafe import json_safe
 
 # The vocabularies' Literal types: the schema's enums are the registry's own words.
@@ -32,6 +33,12 @@ class SafeJSONResponse(JSONResponse):
         ).encode("utf-8")
 
 
+# Every free-text field is as long as its registry column at most (repatria.field_limits): a
+# longer value is a 422 naming the field, never a database error.
+_Ref = Annotated[str, Field(min_length=1, max_length=L.REF)]
+_Label = Annotated[str, Field(max_length=L.LABEL)]
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -46,10 +53,12 @@ class _Body(BaseModel):
 
 
 class TokenRequest(_Body):
-    name: str = Field(min_length=1, max_length=120, description="user name")
-    password: str = Field(min_length=1, max_length=1024)
+    name: str = Field(min_length=1, max_length=L.USER_NAME, description="user name")
+    password: str = Field(min_length=1, max_length=L.PASSWORD)
     label: str | None = Field(
-        default=None, max_length=120, description="what the token is for, e.g. the calling system"
+        default=None,
+        max_length=L.LABEL,
+        description="what the token is for, e.g. the calling system",
     )
 
 
@@ -62,14 +71,14 @@ class TokenResponse(BaseModel):
 
 
 class ReasonBody(_Body):
-    reason: str | None = Field(default=None, max_length=4000)
+    reason: str | None = Field(default=None, max_length=L.FREE_TEXT)
 
 
 class ReviewBody(_Body):
     """Propose or confirm: the reason, and the reason for overriding a failed policy."""
 
-    reason: str | None = Field(default=None, max_length=4000)
-    override: str | None = Field(default=None, max_length=4000)
+    reason: str | None = Field(default=None, max_length=L.FREE_TEXT)
+    override: str | None = Field(default=None, max_length=L.FREE_TEXT)
 
 
 class PolicyBody(_Body):
@@ -78,50 +87,54 @@ class PolicyBody(_Body):
     min_lr: float | None = None
     min_posterior: float | None = None
     min_references: int | None = None
-    note: str | None = Field(default=None, max_length=4000)
+    note: str | None = Field(default=None, max_length=L.FREE_TEXT)
 
 
 class BatchBody(_Body):
     limit: int | None = Field(default=None, ge=1)
-    reason: str | None = Field(default=None, max_length=4000)
+    reason: str | None = Field(default=None, max_length=L.FREE_TEXT)
 
 
 class RequiredReasonBody(_Body):
-    reason: str = Field(min_length=1, max_length=4000)
+    reason: str = Field(min_length=1, max_length=L.FREE_TEXT)
 
 
 class NotificationBody(_Body):
-    recipient: str = Field(default="", max_length=300, description="who was told (or donor)")
+    recipient: str = Field(
+        default="", max_length=L.PERSON_NAME, description="who was told (or donor)"
+    )
     method: NotifyMethod
-    notified_on: str = Field(min_length=4, max_length=32, description="date, as given (YYYY-MM-DD)")
-    relationship: str | None = Field(default=None, max_length=64)
-    sensitive_notes: str | None = Field(default=None, max_length=4000)
+    notified_on: str = Field(
+        min_length=4, max_length=L.DATE, description="date, as given (YYYY-MM-DD)"
+    )
+    relationship: str | None = Field(default=None, max_length=L.CODE)
+    sensitive_notes: str | None = Field(default=None, max_length=L.FREE_TEXT)
     recipient_donor: str | None = Field(
-        default=None, max_length=64, description="the reference donor told, if one was"
+        default=None, max_length=L.REF, description="the reference donor told, if one was"
     )
 
 
 class RepatriationBody(_Body):
-    remains: list[str] = Field(min_length=1, max_length=500, description="remains references")
+    remains: list[_Ref] = Field(min_length=1, max_length=500, description="remains references")
     kind: RepatriationKind
-    counterpart: str = Field(min_length=1, max_length=300)
-    occurred_on: str = Field(min_length=4, max_length=32)
-    place: str | None = Field(default=None, max_length=300)
-    ceremony: str | None = Field(default=None, max_length=4000)
-    coffin_labels: list[str] | None = Field(default=None, max_length=500)
+    counterpart: str = Field(min_length=1, max_length=L.PERSON_NAME)
+    occurred_on: str = Field(min_length=4, max_length=L.DATE)
+    place: str | None = Field(default=None, max_length=L.PLACE)
+    ceremony: str | None = Field(default=None, max_length=L.FREE_TEXT)
+    coffin_labels: list[_Label] | None = Field(default=None, max_length=500)
     without_notification: str | None = Field(
         default=None,
-        max_length=4000,
+        max_length=L.FREE_TEXT,
         description="why the handover goes ahead although a family is not told (recorded)",
     )
 
 
 class CustodyBody(_Body):
     event: CustodyEventName
-    remains: str | None = Field(default=None, max_length=64)
-    sample: str | None = Field(default=None, max_length=64)
-    from_party: str | None = Field(default=None, max_length=200)
-    to_party: str | None = Field(default=None, max_length=200)
-    location: str | None = Field(default=None, max_length=300)
-    occurred_on: str | None = Field(default=None, max_length=32)
-    notes: str | None = Field(default=None, max_length=4000)
+    remains: str | None = Field(default=None, max_length=L.REF)
+    sample: str | None = Field(default=None, max_length=L.REF)
+    from_party: str | None = Field(default=None, max_length=L.PARTY)
+    to_party: str | None = Field(default=None, max_length=L.PARTY)
+    location: str | None = Field(default=None, max_length=L.PLACE)
+    occurred_on: str | None = Field(default=None, max_length=L.DATE)
+    notes: str | None = Field(default=None, max_length=L.FREE_TEXT)

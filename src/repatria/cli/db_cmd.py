@@ -44,9 +44,19 @@ audit_app = typer.Typer(
 
 @db_app.command("init")
 @command
-def db_init(db: str | None = DbOpt, as_json: bool = JsonOpt) -> None:
+def db_init(
+    db: str | None = DbOpt,
+    migrate_url: str | None = typer.Option(
+        None,
+        "--migrate-url",
+        help="PostgreSQL: the migration role's URL of the same database (default: "
+        "$REPATRIA_MIGRATE_URL); it migrates and grants the application role of --db only "
+        "what the workflows need.",
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
     """Create the database or bring it to the newest schema (alembic upgrade head)."""
-    result = setup.init_database(db)
+    result = setup.init_database(db, migrate_url)
     _out(result, as_json, result.message)
 
 

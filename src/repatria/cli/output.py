@@ -35,6 +35,16 @@ def cli_errors() -> Iterator[None]:
     except RepatriaError as e:
         err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
+    except Exception as e:
+        # A database error no workflow turned into a sentence: its one safe line, never the
+        # traceback (SQLAlchemy's text of it holds the statement).
+        from repatria.services.db_errors import error_line
+
+        line = error_line(e)
+        if line is None:
+            raise
+        err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 @contextmanager

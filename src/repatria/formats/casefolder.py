@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from repatria import field_limits as L
 from repatria.errors import FormatError, KinshipError
 from repatria.formats.genotypes import format_genotype, parse_genotype
 from repatria.formats.markers_json import marker_to_dict, markers_from_list
-from repatria.formats.text import read_text
+from repatria.formats.text import check_field, check_no_nul, read_text
 from repatria.kinship.dvi import NOBODY, DVIProblem
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Genotype, Individual, Pedigree, Sex
@@ -40,12 +41,20 @@ def _tsv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     if not rows:
         raise FormatError("empty file: a header row is required", file=str(path), line=1)
     header = [h.strip() for h in rows[0][1]]
+    for h in header:  # the ids' columns and the markers' names
+        check_field(h, L.MARKER, file=str(path), line=rows[0][0], field="header")
     for k, r in rows[1:]:
         if len(r) != len(header):
             raise FormatError(
                 f"{len(r)} fields, but the header has {len(header)}", file=str(path), line=k
             )
     return header, rows[1:]
+
+
+def _ref(value: str, file: Path, line: int, field: str) -> str:
+    """An id the registry stores as a reference (samples, families, members)."""
+    check_field(value, L.REF, file=str(file), line=line, field=field)
+    return value
 
 
 def _sex(cell: str, file: str, line: int) -> Sex:
@@ -164,9 +173,11 @@ def read_case_folder(
 
 def _json(path: Path) -> Any:
     try:
-        return json.loads(_read_text(path))
+        data = json.loads(_read_text(path))
     except json.JSONDecodeError as e:
         raise FormatError(f"not valid JSON: {e.msg}", file=str(path), line=e.lineno) from None
+    check_no_nul(data, file=str(path))
+    return data
 
 
 def _read_markers(mpath: Path) -> list[Marker]:
@@ -209,7 +220,7 @@ def _read_pm(
     pm_prof: dict[str, dict[str, Genotype]] = {}
     pm_drop: dict[str, float] = {}
     for k, r in rows:
-        pid = r[0].strip()
+        pid = _ref(r[0].strip(), ppath, k, "id")
         if not pid:
             raise FormatError("empty id", file=str(ppath), line=k, field="id")
         if pid in pm_sex:
@@ -249,7 +260,10 @@ def _read_am(
     fam_rows: dict[str, list[tuple[int, Individual]]] = {}
     am = _AM({}, {}, {})
     for k, r in rows:
-        famid, pid, fid, mid = (x.strip() for x in r[:4])
+        famid, pid, fid, mid = (
+            _ref(x.strip(), apath, k, name)
+            for x, name in zip(r[:4], ("famid", "id", "fid", "mid"), strict=False)
+        )
         for name, val in (("famid", famid), ("id", pid)):
             if not val:
                 raise FormatError(f"empty {name}", file=str(apath), line=k, field=name)

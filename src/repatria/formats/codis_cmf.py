@@ -49,10 +49,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
+from repatria import field_limits as L
 from repatria.errors import FormatError
 from repatria.formats.lab_typing import LabExport, LabTyping, TypingBuilder
 from repatria.formats.marker_names import canonical_marker
-from repatria.formats.text import read_bytes
+from repatria.formats.text import check_field, read_bytes
 
 __all__ = ["read_cmf", "parse_cmf", "CMF_NAMESPACE"]
 
@@ -192,6 +193,7 @@ def _specimen(
             line=(sid_node or spec).line,
             field="SPECIMEN/SPECIMENID",
         )
+    check_field(sample, L.REF, file=file, line=(sid_node or spec).line, field="SPECIMEN/SPECIMENID")
     category = spec.value("SPECIMENCATEGORY")
     if "mixture" in category.lower():
         raise FormatError(

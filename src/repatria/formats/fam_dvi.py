@@ -21,7 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from repatria import field_limits as L
 from repatria.errors import FormatError
+from repatria.formats.text import check_field
 from repatria.kinship.pedigree import Genotype, Sex
 
 __all__ = [
@@ -252,6 +254,7 @@ def _persons(
                 field="Name",
             )
         name = name_kv.value
+        check_field(name, L.REF, file=file, line=name_kv.line, field="Name")
         if name in seen:
             raise FormatError(
                 f"{what}: the name '{name}' is used twice (first at line {seen[name]})",
@@ -311,6 +314,7 @@ def _family(file: str, node: _Node, loci: LocusAlleles, total: int) -> FamilyRec
             f"reference family '{node.name}' has no Name", file=file, line=node.line, field="Name"
         )
     fname = name_kv.value
+    check_field(fname, L.REF, file=file, line=name_kv.line, field="Name")
     pnode = node.child("Persons")
     if pnode is None:
         raise FormatError(

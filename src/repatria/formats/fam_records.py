@@ -50,9 +50,10 @@ from pathlib import Path
 
 import numpy as np
 
+from repatria import field_limits as L
 from repatria.errors import FormatError
 from repatria.formats.fam_dvi import DVIRecords, read_dvi_section
-from repatria.formats.text import read_text
+from repatria.formats.text import check_field, read_text
 
 __all__ = [
     "FamRecords",
@@ -164,6 +165,12 @@ class _Cursor:
         self.i += 1
         return s
 
+    def name(self, what: str, limit: int, field: str) -> str:
+        """A name the registry stores (an individual, a pedigree, a locus, an allele)."""
+        s = self.text(what)
+        check_field(s, limit, file=self.file, line=self.i, field=field)
+        return s
+
     def integer(self, what: str, lo: int = 0, hi: int | None = None) -> int:
         s = self.text(what)
         try:
@@ -257,7 +264,7 @@ def _read_header(
 
 
 def _read_header_person(cur: _Cursor, k: int) -> HeaderPerson:
-    name = cur.text(f"the name of individual {k + 1}")
+    name = cur.name(f"the name of individual {k + 1}", L.REF, "individual name")
     line = cur.line
     cur.skip(3, f"individual {k + 1} of the header")
     male = cur.text(f"the sex of individual {k + 1}") == "#TRUE#"
@@ -292,7 +299,7 @@ def _read_relations(cur: _Cursor, n: int, what: str) -> tuple[HeaderRelation, ..
 
 def _read_header_pedigree(cur: _Cursor, k: int) -> HeaderPedigree:
     index = cur.integer(f"the index of pedigree {k + 1}")
-    name = cur.text(f"the name of pedigree {k + 1}")
+    name = cur.name(f"the name of pedigree {k + 1}", L.REF, "pedigree name")
     line = cur.line
     n_fem = cur.integer(f"number of extra females in pedigree {k + 1}")
     n_mal = cur.integer(f"number of extra males in pedigree {k + 1}")
@@ -335,7 +342,7 @@ def _read_loci(cur: _Cursor) -> tuple[LocusRecord, ...]:
 
 
 def _read_locus(cur: _Cursor) -> LocusRecord:
-    name = cur.text("locus name")
+    name = cur.name("locus name", L.MARKER, "locus name")
     line = cur.line
     if not name:
         raise cur.error("empty locus name", "locus name")
@@ -371,7 +378,7 @@ def _read_locus(cur: _Cursor) -> LocusRecord:
     freqs: list[float] = []
     at: list[int] = []
     for _ in range(n_alleles):
-        a = cur.text(f"an allele of {name}")
+        a = cur.name(f"an allele of {name}", L.ALLELE, "allele")
         if not a:
             raise cur.error(f"empty allele label in locus {name}", "allele")
         if a in alleles:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from repatria import field_limits as L
 from repatria.errors import FormatError, KinshipError
-from repatria.formats.text import read_text
+from repatria.formats.text import check_field, read_text
 from repatria.kinship.markers import Marker, mutation_model
 
 __all__ = ["FrequencyTable", "read_frequency_table", "bundled_table", "BUNDLED_TABLES"]
@@ -97,6 +98,8 @@ def _read(lines: Iterable[str], file: str, table_id: str, source: str) -> Freque
         if len(row) < 3:
             raise FormatError(f"expected 3 fields, got {len(row)}", file=file, line=lineno)
         marker, allele, f = row[0].strip(), row[1].strip(), row[2].strip()
+        check_field(marker, L.MARKER, file=file, line=lineno, field="marker")
+        check_field(allele, L.ALLELE, file=file, line=lineno, field="allele")
         try:
             val = float(f)
         except ValueError:

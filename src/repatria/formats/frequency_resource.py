@@ -49,10 +49,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from repatria import field_limits as L
 from repatria.errors import FormatError
 from repatria.formats.frequencies import FrequencyTable
 from repatria.formats.marker_names import canonical_marker, marker_key
-from repatria.formats.text import decode_text, read_bytes
+from repatria.formats.text import check_field, decode_text, read_bytes
 
 __all__ = ["FrequencyResource", "read_frequency_resource", "parse_frequency_resource", "LAYOUTS"]
 
@@ -237,6 +238,7 @@ class _Table:
         w = written.strip()
         if not w:
             raise FormatError("empty marker name", file=self.file, line=line, field=fld)
+        check_field(w, L.MARKER, file=self.file, line=line, field=fld)
         c = canonical_marker(w)
         other = next((x for x, cx in self.names.items() if cx == c and x != w), None)
         if other is not None:
@@ -269,6 +271,7 @@ class _Table:
         a = allele.strip()
         if not a:
             raise FormatError("empty allele", file=self.file, line=line, field="allele")
+        check_field(a, L.ALLELE, file=self.file, line=line, field="allele")
         fr = self.freqs.setdefault(marker, {})
         if a in fr:
             raise FormatError(

@@ -1,8 +1,13 @@
-"""Genotype cells in case files: ``a/b``, ``a/-`` (one allele unknown), empty = untyped."""
+"""Genotype cells in case files: ``a/b``, ``a/-`` (one allele unknown), empty = untyped.
+
+Errors name the file, the line and the marker, never the cell: it is a person's genotype.
+"""
 
 from __future__ import annotations
 
 from repatria.errors import FormatError
+from repatria.field_limits import ALLELE
+from repatria.formats.text import check_field
 from repatria.kinship.pedigree import Genotype
 
 __all__ = ["parse_genotype", "format_genotype"]
@@ -19,7 +24,7 @@ def parse_genotype(
     if len(parts) != 2:
         what = "three or more alleles" if len(parts) > 2 else "one allele"
         raise FormatError(
-            f"genotype '{cell}' has {what}; write two alleles as a/b",
+            f"the genotype has {what}; write two alleles as a/b",
             file=file,
             line=line,
             field=field,
@@ -27,11 +32,13 @@ def parse_genotype(
     a, b = (p.strip() for p in parts)
     if not a or not b:
         raise FormatError(
-            f"genotype '{cell}' has an empty allele; use '-' for an unknown allele",
+            "the genotype has an empty allele; use '-' for an unknown allele",
             file=file,
             line=line,
             field=field,
         )
+    for allele in (a, b):
+        check_field(allele, ALLELE, file=file, line=line, field=field or "genotype")
     return (None if a in ("-", "NA") else a, None if b in ("-", "NA") else b)
 
 

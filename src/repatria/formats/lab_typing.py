@@ -45,8 +45,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from repatria import field_limits as L
 from repatria.errors import FormatError
 from repatria.formats.marker_names import AMELOGENIN, canonical_marker, is_y_marker
+from repatria.formats.text import check_field
 from repatria.kinship.pedigree import Genotype, Sex
 
 __all__ = [
@@ -181,6 +183,8 @@ def read_call(
         for c, k in zip(cells, kinds, strict=True)
         if k == "value"
     ]
+    for v in values:
+        check_field(v, L.ALLELE, file=file, line=line, field=field)
     unknown = sum(k in ("uncalled", "lost", "off_ladder") for k in kinds)
     ol = "off_ladder" in kinds
     if len(values) + unknown > 2:
@@ -232,6 +236,10 @@ class TypingBuilder:
 
     def put(self, written: str, cells: Sequence[str], file: str, line: int, fld: str) -> None:
         """One marker's cells: AMEL as the sex, Y markers apart, STRs as genotypes."""
+        if not self.seen:  # the first marker: the sample's own names, checked once
+            check_field(self.sample, L.REF, file=file, line=self.line, field="sample")
+            check_field(self.kit, L.KIT, file=file, line=self.line, field="kit")
+        check_field(written, L.MARKER, file=file, line=line, field=fld)
         name = canonical_marker(written)
         if name in self.seen:
             raise FormatError(

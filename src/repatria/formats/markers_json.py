@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from repatria.errors import FormatError, KinshipError
+from repatria.field_limits import ALLELE, MARKER
+from repatria.formats.text import check_field
 from repatria.kinship.markers import Marker, MutationModel, mutation_matrix
 
 __all__ = ["marker_from_dict", "markers_from_list", "marker_to_dict"]
@@ -77,6 +79,10 @@ def markers_from_list(
     items: list[Mapping[str, Any]], file: str | None = None, field: str = "markers"
 ) -> list[Marker]:
     markers = [marker_from_dict(d, file, field) for d in items]
+    for i, m in enumerate(markers):
+        check_field(m.name, MARKER, file=file, line=None, field=f"{field}[{i}].name")
+        for a in m.alleles:
+            check_field(str(a), ALLELE, file=file, line=None, field=f"{field}[{i}].alleles")
     names = [m.name for m in markers]
     dup = {n for n in names if names.count(n) > 1}
     if dup:

@@ -31,8 +31,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from repatria import field_limits as L
 from repatria.errors import FormatError
-from repatria.formats.text import read_text
+from repatria.formats.text import check_field, read_text
 
 __all__ = [
     "PERSON_COLUMNS",
@@ -92,6 +93,40 @@ CLAIM_COLUMNS = (
     "basis",
     "verification",
 )
+
+
+# The longest value of each column that its registry column stores (repatria.field_limits).
+_LIMITS = {
+    "person_ref": L.REF,
+    "name": L.PERSON_NAME,
+    "name_script": L.SCRIPT,
+    "name_transliteration": L.PERSON_NAME,
+    "sex": L.CODE,
+    "birth_date": L.DATE,
+    "nationality": L.CODE,
+    "service_number": L.CODE,
+    "unit": L.PARTY,
+    "status": L.CODE,
+    "date_missing": L.DATE,
+    "last_known_place": L.PLACE,
+    "remains_ref": L.REF,
+    "site": L.PLACE,
+    "recovered_on": L.DATE,
+    "recovered_by": L.PARTY,
+    "condition": L.CODE,
+    "claim_id": L.REF,
+    "reported_on": L.DATE,
+    "reported_by": L.PERSON_NAME,
+    "attributed_to": L.PERSON_NAME,
+    "measure": L.CODE,
+    "as_of": L.DATE,
+}
+# The parts of an entry of aliases, documents, effects (name|kind|script|transliteration ...).
+_PART_LIMITS = {
+    "aliases": (L.PERSON_NAME, L.CODE, L.SCRIPT, L.PERSON_NAME),
+    "documents": (L.CODE, L.DOC_FIELD, L.DOC_FIELD, L.PERSON_NAME, L.CODE),
+    "effects": (L.CODE, L.FREE_TEXT),
+}
 
 
 @dataclass(frozen=True)
@@ -223,19 +258,20 @@ def _entries(path: Path, line: int, name: str, value: str, width: int) -> list[l
         parts = [p.strip() for p in entry.split("|")]
         if len(parts) > width:
             raise FormatError(
-                f"entry {k} {entry!r} has {len(parts)} parts separated by |, "
-                f"at most {width} allowed",
+                f"entry {k} has {len(parts)} parts separated by |, at most {width} allowed",
                 file=str(path),
                 line=line,
                 field=name,
             )
         if not parts[0]:
             raise FormatError(
-                f"entry {k} {entry!r} has an empty first part",
+                f"entry {k} has an empty first part",
                 file=str(path),
                 line=line,
                 field=name,
             )
+        for i, (part, limit) in enumerate(zip(parts, _PART_LIMITS[name], strict=False), start=1):
+            check_field(part, limit, file=str(path), line=line, field=f"{name} entry {k} part {i}")
         out.append([_opt(p) for p in parts] + [None] * (width - len(parts)))
     return out
 
@@ -274,7 +310,10 @@ def _record(path: Path, line: int, header: list[str], fields: list[str]) -> dict
             file=str(path),
             line=line,
         )
-    return dict(zip(header, fields, strict=False))
+    rec = dict(zip(header, fields, strict=False))
+    for name, value in rec.items():
+        check_field(value, _LIMITS.get(name, L.FREE_TEXT), file=str(path), line=line, field=name)
+    return rec
 
 
 def _required(path: Path, line: int, rec: dict[str, str], name: str) -> str:

@@ -17,10 +17,25 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session
 
 from repatria.errors import RegistryError
+from repatria.registry.db_errors import db_error_line as _error_line
+from repatria.registry.db_errors import is_database_error
+from repatria.registry.roles import (
+    APPEND_ONLY,
+    forget_roles,
+    migration_url,
+    require_application_role,
+    warn_if_ddl_role,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -45,9 +60,14 @@ __all__ = [
     "missing_guards_of",
     "write_reads_in_background",
     "flush_background_writes",
+    "MIGRATE_ENV_VAR",
+    "require_application_role",
 ]
 
 ENV_VAR = "REPATRIA_DATABASE_URL"
+#: The migration role's URL (PostgreSQL): `repatria db init` migrates as it and grants the
+#: application role of ``REPATRIA_DATABASE_URL`` its rights (see registry/roles.py).
+MIGRATE_ENV_VAR = "REPATRIA_MIGRATE_URL"
 DEFAULT_SQLITE = "repatria.sqlite"
 
 _engines: dict[str, Engine] = {}
@@ -110,7 +130,8 @@ def get_engine(url: str | None = None) -> Engine:
         engine = _engines.get(url)
         if engine is None:
             try:
-                engine = create_engine(url, future=True, pool_pre_ping=True)
+                # hide_parameters: no log line and no error's text ever shows a row's values.
+                engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
             except (ArgumentError, ImportError) as e:
                 raise RegistryError(f"cannot use database URL {_safe(url)}: {e}") from None
             if engine.dialect.name == "sqlite":
@@ -127,6 +148,7 @@ def dispose_engines() -> None:
             engine.dispose()
         _engines.clear()
         _checked.clear()
+        forget_roles()
 
 
 def _safe(url: str) -> str:
@@ -174,13 +196,19 @@ def schema_revision(url: str | None = None) -> str | None:
         with get_engine(url).connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except OperationalError as e:
-        raise RegistryError(f"cannot open database {_safe(resolve_url(url))}: {e.orig}") from None
+        first = (str(e.orig).strip().splitlines() or [type(e.orig).__name__])[0]
+        raise RegistryError(f"cannot open database {_safe(resolve_url(url))}: {first}") from None
     except DBAPIError as e:
         raise RegistryError(db_error_line(e, url)) from None
 
 
-def migrate(url: str | None = None) -> tuple[str | None, str]:
+def migrate(url: str | None = None, *, migrate_url: str | None = None) -> tuple[str | None, str]:
     """Bring the database to the newest schema (``alembic upgrade head``), creating it if needed.
+
+    ``url`` is the application's database. On PostgreSQL, ``migrate_url`` (else
+    ``$REPATRIA_MIGRATE_URL``), the migration role's URL of the same database, runs the
+    migrations, and the application role (the user of ``url``) is then granted what the
+    workflows need and no more (:func:`repatria.registry.roles.grant_application_role`).
 
     Returns
     -------
@@ -190,16 +218,28 @@ def migrate(url: str | None = None) -> tuple[str | None, str]:
     from alembic import command
 
     from repatria.registry.chain import ensure_key, read_key
+    from repatria.registry.roles import grant_application_role
 
     url = resolve_url(url)
-    _create_private(url)
-    before = schema_revision(url)
-    engine = get_engine(url)
+    owner = migration_url(url, migrate_url)
+    _create_private(owner)
+    before = schema_revision(owner)
+    engine = get_engine(owner)
     keyed = before is not None and _has_column(engine, "audit_events", "row_hash")
-    key = read_key(ensure_key(url, may_create=not keyed))
+    key = read_key(ensure_key(owner, may_create=not keyed))
     _run_alembic(engine, lambda cfg: command.upgrade(cfg, "head"), chain_key=key)
+    if owner != url:
+        role = make_url(url).username
+        if not role:
+            raise RegistryError(f"the application URL {_safe(url)} names no user (role)")
+        try:
+            with engine.begin() as conn:
+                grant_application_role(conn, role)
+        except DBAPIError as e:
+            raise RegistryError(db_error_line(e, owner)) from None
     with _lock:
         _checked.discard(url)
+        _checked.discard(owner)
     return before, head_revision()
 
 
@@ -317,6 +357,7 @@ def session_scope(url: str | None = None, *, read: bool = False) -> Iterator[Ses
             with session.begin():
                 if not read:
                     check_guards(session.connection())
+                    warn_if_ddl_role(url, session.connection())
                 yield session
             deferred = session.info.pop("repatria_deferred", [])
         finally:
@@ -324,8 +365,8 @@ def session_scope(url: str | None = None, *, read: bool = False) -> Iterator[Ses
         if deferred:
             _run_deferred(url, deferred)
     except (IntegrityError, RegistryError):
-        raise
-    except DBAPIError as e:
+        raise  # workflows catch IntegrityError for their own sentence (a race, a duplicate)
+    except SQLAlchemyError as e:
         raise RegistryError(db_error_line(e, url)) from None
 
 
@@ -357,7 +398,8 @@ def _writer_loop(q: Any) -> None:
         except Exception as e:  # noqa: BLE001 - one line on stderr, the loop goes on
             import sys
 
-            print(f"error: an audit entry could not be written: {e}", file=sys.stderr)
+            why = db_error_line(e, url) if is_database_error(e) else str(e).splitlines()[0]
+            print(f"error: an audit entry could not be written: {why}", file=sys.stderr)
         finally:
             q.task_done()
 
@@ -396,18 +438,13 @@ def defer_write(session: Session, write: Callable[[Session], None]) -> bool:
     return True
 
 
-def db_error_line(e: DBAPIError, url: str | None = None) -> str:
-    """One line for a database error: its kind and the driver's first line, no SQL, no values."""
-    first = str(e.orig).strip().splitlines()[0] if str(e.orig).strip() else type(e.orig).__name__
-    where = f" {_safe(resolve_url(url))}" if url else ""
-    if "file is not a database" in first or "malformed" in first:
-        return f"database{where} is corrupt ({first}); restore it with `repatria db restore FILE`"
-    # psycopg puts the offending row in DETAIL lines; only the first line is kept.
-    return f"the database{where} refused the operation: {first[:300]}"
+def db_error_line(e: BaseException, url: str | None = None) -> str:
+    """One line for a database error, no SQL, no values (:mod:`repatria.registry.db_errors`)."""
+    return _error_line(e, resolve_url(url) if url else None)
 
 
 _REVIEW_LOGS = ("decisions", "association_decisions")
-_APPEND_ONLY = ("decisions", "association_decisions", "custody_events", "audit_events")
+_APPEND_ONLY = APPEND_ONLY
 # SQLite: the triggers of migration 0006 (the two-person rule, append-only logs).
 # 0007: revoking takes two people; the policy versions and revocation requests are append-only.
 _POLICY_GUARDS = frozenset({"trg_decisions_revoke_two_person", "trg_revocation_requests_rules"})

@@ -38,6 +38,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from repatria import field_limits as L
+
 # The vocabularies live in one module without SQLAlchemy; the CHECK constraints below use them.
 from repatria.vocabulary import (
     ASSOCIATION_KINDS,
@@ -167,7 +169,7 @@ class User(Base):
     __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(L.USER_NAME), unique=True)
     role: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -183,7 +185,7 @@ class ImportBatch(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
-    filename: Mapped[str] = mapped_column(String(500))
+    filename: Mapped[str] = mapped_column(String(L.FILENAME))
     sha256: Mapped[str] = mapped_column(String(64))
     rows: Mapped[int] = mapped_column(Integer)
     imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -203,14 +205,14 @@ class Person(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    ref: Mapped[str] = mapped_column(String(L.REF), unique=True)
     sex: Mapped[str] = mapped_column(String(8), default="unknown")
-    birth_date: Mapped[str | None] = mapped_column(String(32))
-    nationality: Mapped[str | None] = mapped_column(String(64))
-    service_number: Mapped[str | None] = mapped_column(String(64))
-    unit: Mapped[str | None] = mapped_column(String(200))
-    date_missing: Mapped[str | None] = mapped_column(String(32))
-    last_known_place: Mapped[str | None] = mapped_column(String(300))
+    birth_date: Mapped[str | None] = mapped_column(String(L.DATE))
+    nationality: Mapped[str | None] = mapped_column(String(L.CODE))
+    service_number: Mapped[str | None] = mapped_column(String(L.CODE))
+    unit: Mapped[str | None] = mapped_column(String(L.PARTY))
+    date_missing: Mapped[str | None] = mapped_column(String(L.DATE))
+    last_known_place: Mapped[str | None] = mapped_column(String(L.PLACE))
     last_known_lat: Mapped[float | None] = mapped_column(Float)
     last_known_lon: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(16), default="missing")
@@ -236,10 +238,10 @@ class PersonName(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
-    name: Mapped[str] = mapped_column(String(300))
+    name: Mapped[str] = mapped_column(String(L.PERSON_NAME))
     kind: Mapped[str] = mapped_column(String(16), default="official")
-    script: Mapped[str | None] = mapped_column(String(8))  # ISO 15924: Hang, Cyrl, Latn ...
-    transliteration: Mapped[str | None] = mapped_column(String(300))
+    script: Mapped[str | None] = mapped_column(String(L.SCRIPT))  # ISO 15924: Hang, Cyrl, Latn ...
+    transliteration: Mapped[str | None] = mapped_column(String(L.PERSON_NAME))
     person: Mapped[Person] = relationship(back_populates="names")
 
 
@@ -251,10 +253,10 @@ class PersonDocument(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
-    doc_type: Mapped[str] = mapped_column(String(64))
-    number: Mapped[str | None] = mapped_column(String(128))
-    issuer: Mapped[str | None] = mapped_column(String(128))
-    name_on_document: Mapped[str | None] = mapped_column(String(300))
+    doc_type: Mapped[str] = mapped_column(String(L.CODE))
+    number: Mapped[str | None] = mapped_column(String(L.DOC_FIELD))
+    issuer: Mapped[str | None] = mapped_column(String(L.DOC_FIELD))
+    name_on_document: Mapped[str | None] = mapped_column(String(L.PERSON_NAME))
     authenticity: Mapped[str] = mapped_column(String(16), default="unknown")
     person: Mapped[Person] = relationship(back_populates="documents")
 
@@ -274,12 +276,12 @@ class Remains(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ref: Mapped[str] = mapped_column(String(64), unique=True)
-    site: Mapped[str | None] = mapped_column(String(300))
+    ref: Mapped[str] = mapped_column(String(L.REF), unique=True)
+    site: Mapped[str | None] = mapped_column(String(L.PLACE))
     site_lat: Mapped[float | None] = mapped_column(Float)
     site_lon: Mapped[float | None] = mapped_column(Float)
-    recovered_on: Mapped[str | None] = mapped_column(String(32))
-    recovered_by: Mapped[str | None] = mapped_column(String(200))
+    recovered_on: Mapped[str | None] = mapped_column(String(L.DATE))
+    recovered_by: Mapped[str | None] = mapped_column(String(L.PARTY))
     condition: Mapped[str] = mapped_column(String(24))
     status: Mapped[str] = mapped_column(String(16), default="recovered")
     notes: Mapped[str | None] = mapped_column(Text)
@@ -318,7 +320,7 @@ class Body(Base):
     __table_args__ = (CheckConstraint(_in("status", REMAINS_STATES), name="status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    ref: Mapped[str] = mapped_column(String(L.REF), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="recovered")
     notes: Mapped[str | None] = mapped_column(Text)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
@@ -405,7 +407,7 @@ class MarkerDefinition(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     frequency_table_id: Mapped[int] = mapped_column(ForeignKey("frequency_tables.id"))
-    name: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(L.MARKER))
     chromosome: Mapped[str] = mapped_column(String(16), default="autosomal")
     frequencies: Mapped[dict[str, float]] = mapped_column(JSON)
     mutation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -423,7 +425,7 @@ class ReferenceFamily(Base):
     __table_args__ = (UniqueConstraint("ref", "version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ref: Mapped[str] = mapped_column(String(64))
+    ref: Mapped[str] = mapped_column(String(L.REF))
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     supersedes_id: Mapped[int | None] = mapped_column(
         ForeignKey("reference_families.id"), unique=True
@@ -452,9 +454,9 @@ class PedigreeMember(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("reference_families.id"))
-    individual: Mapped[str] = mapped_column(String(64))
-    father: Mapped[str | None] = mapped_column(String(64))  # an `individual` of the same family
-    mother: Mapped[str | None] = mapped_column(String(64))
+    individual: Mapped[str] = mapped_column(String(L.REF))
+    father: Mapped[str | None] = mapped_column(String(L.REF))  # an `individual` of the same family
+    mother: Mapped[str | None] = mapped_column(String(L.REF))
     sex: Mapped[str] = mapped_column(String(8), default="unknown")
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
     # A donor holds one position in each version of his family (unique per family row).
@@ -469,13 +471,15 @@ class Donor(Base):
     __table_args__ = (CheckConstraint(_in("consent_scope", CONSENT_SCOPES), name="consent_scope"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    ref: Mapped[str] = mapped_column(String(L.REF), unique=True)
     family_id: Mapped[int | None] = mapped_column(ForeignKey("reference_families.id"))
-    name: Mapped[str | None] = mapped_column(String(300))
-    relationship_to_mp: Mapped[str | None] = mapped_column(String(64))  # "mother", "brother" ...
+    name: Mapped[str | None] = mapped_column(String(L.PERSON_NAME))
+    relationship_to_mp: Mapped[str | None] = mapped_column(
+        String(L.CODE)
+    )  # "mother", "brother" ...
     mp_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     consent_scope: Mapped[str] = mapped_column(String(40), default="identification")
-    consent_given_on: Mapped[str | None] = mapped_column(String(32))
+    consent_given_on: Mapped[str | None] = mapped_column(String(L.DATE))
     consent_withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
     withdrawal_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -500,13 +504,13 @@ class Sample(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    ref: Mapped[str] = mapped_column(String(L.REF), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     remains_id: Mapped[int | None] = mapped_column(ForeignKey("remains.id"), index=True)
     donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"), index=True)
-    material: Mapped[str | None] = mapped_column(String(64))  # bone, tooth, buccal swab ...
-    collected_on: Mapped[str | None] = mapped_column(String(32))
-    lab: Mapped[str | None] = mapped_column(String(200))
+    material: Mapped[str | None] = mapped_column(String(L.CODE))  # bone, tooth, buccal swab ...
+    collected_on: Mapped[str | None] = mapped_column(String(L.DATE))
+    lab: Mapped[str | None] = mapped_column(String(L.PARTY))
     # The sex the lab typed (amelogenin) for a PM sample; DVI pairings and X markers need it.
     sex: Mapped[str | None] = mapped_column(String(8))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
@@ -523,7 +527,7 @@ class Profile(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id"), index=True)
-    kit: Mapped[str | None] = mapped_column(String(120))
+    kit: Mapped[str | None] = mapped_column(String(L.KIT))
     quality: Mapped[float | None] = mapped_column(Float)  # fraction of markers typed, 0..1
     # The sample's allelic dropout probability as the lab or the case gave it (0015): burned
     # samples lose alleles, and the fragment search and the tables weigh single peaks with it.
@@ -544,9 +548,9 @@ class Genotype(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id"))
-    marker: Mapped[str] = mapped_column(String(64))
-    allele1: Mapped[str | None] = mapped_column(String(64))
-    allele2: Mapped[str | None] = mapped_column(String(64))
+    marker: Mapped[str] = mapped_column(String(L.MARKER))
+    allele1: Mapped[str | None] = mapped_column(String(L.ALLELE))
+    allele2: Mapped[str | None] = mapped_column(String(L.ALLELE))
 
 
 # --------------------------------------------------------------------------- identification
@@ -782,10 +786,10 @@ class CustodyEvent(Base):
     remains_id: Mapped[int | None] = mapped_column(ForeignKey("remains.id"), index=True)
     sample_id: Mapped[int | None] = mapped_column(ForeignKey("samples.id"), index=True)
     event: Mapped[str] = mapped_column(String(16))
-    from_party: Mapped[str | None] = mapped_column(String(200))
-    to_party: Mapped[str | None] = mapped_column(String(200))
-    location: Mapped[str | None] = mapped_column(String(300))
-    occurred_on: Mapped[str | None] = mapped_column(String(32))
+    from_party: Mapped[str | None] = mapped_column(String(L.PARTY))
+    to_party: Mapped[str | None] = mapped_column(String(L.PARTY))
+    location: Mapped[str | None] = mapped_column(String(L.PLACE))
+    occurred_on: Mapped[str | None] = mapped_column(String(L.DATE))
     notes: Mapped[str | None] = mapped_column(Text)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -841,10 +845,10 @@ class Notification(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
     notified_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    recipient: Mapped[str] = mapped_column(String(300))
-    recipient_relationship: Mapped[str | None] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(L.PERSON_NAME))
+    recipient_relationship: Mapped[str | None] = mapped_column(String(L.CODE))
     method: Mapped[str] = mapped_column(String(16))
-    notified_on: Mapped[str] = mapped_column(String(32))
+    notified_on: Mapped[str] = mapped_column(String(L.DATE))
     sensitive_notes: Mapped[str | None] = mapped_column(Text)
     # The donor told, when the recipient is one of the reference donors (0008).
     recipient_donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"))
@@ -859,9 +863,9 @@ class Repatriation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    counterpart: Mapped[str] = mapped_column(String(300))
-    place: Mapped[str | None] = mapped_column(String(300))
-    occurred_on: Mapped[str] = mapped_column(String(32))
+    counterpart: Mapped[str] = mapped_column(String(L.PERSON_NAME))
+    place: Mapped[str | None] = mapped_column(String(L.PLACE))
+    occurred_on: Mapped[str] = mapped_column(String(L.DATE))
     ceremony: Mapped[str | None] = mapped_column(Text)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -883,7 +887,7 @@ class RepatriationItem(Base):
     remains_id: Mapped[int | None] = mapped_column(ForeignKey("remains.id"), unique=True)
     body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"), unique=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
-    coffin_label: Mapped[str | None] = mapped_column(String(120))
+    coffin_label: Mapped[str | None] = mapped_column(String(L.LABEL))
 
 
 class Disposition(Base):
@@ -897,8 +901,8 @@ class Disposition(Base):
     body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"), unique=True)
     grave_id: Mapped[int | None] = mapped_column(ForeignKey("graves.id"))
     kind: Mapped[str] = mapped_column(String(16))
-    place: Mapped[str | None] = mapped_column(String(300))
-    occurred_on: Mapped[str] = mapped_column(String(32))
+    place: Mapped[str | None] = mapped_column(String(L.PLACE))
+    occurred_on: Mapped[str] = mapped_column(String(L.DATE))
     reason: Mapped[str] = mapped_column(Text)
     # Why the body went while candidates for it were still open (0008); none: there were none.
     open_candidates_reason: Mapped[str | None] = mapped_column(Text)
@@ -917,9 +921,9 @@ class Grave(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    cemetery: Mapped[str] = mapped_column(String(300))
-    plot: Mapped[str] = mapped_column(String(64), default="")
-    number: Mapped[str] = mapped_column(String(64))
+    cemetery: Mapped[str] = mapped_column(String(L.PLACE))
+    plot: Mapped[str] = mapped_column(String(L.CODE), default="")
+    number: Mapped[str] = mapped_column(String(L.CODE))
     # Where the grave is, for the map (issue 18); a cemetery's coordinates will do.
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
@@ -935,15 +939,15 @@ class PublishedClaim(Base):
     __tablename__ = "published_claims"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    claim_id: Mapped[str] = mapped_column(String(64), unique=True)
-    reported_on: Mapped[str | None] = mapped_column(String(32))
-    reported_by: Mapped[str | None] = mapped_column(String(300))
-    attributed_to: Mapped[str | None] = mapped_column(String(300))
+    claim_id: Mapped[str] = mapped_column(String(L.REF), unique=True)
+    reported_on: Mapped[str | None] = mapped_column(String(L.DATE))
+    reported_by: Mapped[str | None] = mapped_column(String(L.PERSON_NAME))
+    attributed_to: Mapped[str | None] = mapped_column(String(L.PERSON_NAME))
     subject: Mapped[str | None] = mapped_column(Text)
-    measure: Mapped[str] = mapped_column(String(64))
+    measure: Mapped[str] = mapped_column(String(L.CODE))
     low: Mapped[int | None] = mapped_column(Integer)
     high: Mapped[int | None] = mapped_column(Integer)
-    as_of: Mapped[str | None] = mapped_column(String(32))
+    as_of: Mapped[str | None] = mapped_column(String(L.DATE))
     basis: Mapped[str | None] = mapped_column(Text)
     verification: Mapped[str | None] = mapped_column(Text)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))

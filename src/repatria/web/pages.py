@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from repatria import field_limits as L
 from repatria.api.listing import csv_response
 from repatria.api.routes import CandidateId
 from repatria.api.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Caller, allow, db_of
@@ -87,8 +88,8 @@ def login_page(request: Request, next: str = "/") -> Response:
 @router.post("/login")
 def login_submit(
     request: Request,
-    name: Annotated[str, Form(max_length=120)] = "",
-    password: Annotated[str, Form(max_length=1024)] = "",
+    name: Annotated[str, Form(max_length=L.USER_NAME)] = "",
+    password: Annotated[str, Form(max_length=L.PASSWORD)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
@@ -280,8 +281,8 @@ def propose(
     candidate_id: CandidateId,
     request: Request,
     caller: Annotated[Caller, Depends(allow("review.propose"))],
-    reason: Annotated[str, Form(max_length=4000)] = "",
-    override: Annotated[str, Form(max_length=4000)] = "",
+    reason: Annotated[str, Form(max_length=L.FREE_TEXT)] = "",
+    override: Annotated[str, Form(max_length=L.FREE_TEXT)] = "",
 ) -> Response:
     r = review.propose(
         db_of(request),
@@ -298,8 +299,8 @@ def confirm(
     candidate_id: CandidateId,
     request: Request,
     caller: Annotated[Caller, Depends(allow("review.confirm"))],
-    reason: Annotated[str, Form(max_length=4000)] = "",
-    override: Annotated[str, Form(max_length=4000)] = "",
+    reason: Annotated[str, Form(max_length=L.FREE_TEXT)] = "",
+    override: Annotated[str, Form(max_length=L.FREE_TEXT)] = "",
 ) -> Response:
     r = review.confirm(
         db_of(request),
@@ -316,7 +317,7 @@ def reject(
     candidate_id: CandidateId,
     request: Request,
     caller: Annotated[Caller, Depends(allow("review.reject"))],
-    reason: Annotated[str, Form(max_length=4000)] = "",
+    reason: Annotated[str, Form(max_length=L.FREE_TEXT)] = "",
 ) -> Response:
     r = review.reject(db_of(request), candidate_id, actor=caller.name, reason=reason)
     return _back(f"/matches/{candidate_id}", r.message)
@@ -346,13 +347,13 @@ def notifications(
 def notify(
     request: Request,
     caller: Annotated[Caller, Depends(allow("notify.record"))],
-    person_ref: Annotated[str, Form(max_length=64)] = "",
-    recipient: Annotated[str, Form(max_length=300)] = "",
+    person_ref: Annotated[str, Form(max_length=L.REF)] = "",
+    recipient: Annotated[str, Form(max_length=L.PERSON_NAME)] = "",
     method: Annotated[str, Form(max_length=32)] = "",
-    notified_on: Annotated[str, Form(max_length=32)] = "",
-    relationship: Annotated[str, Form(max_length=64)] = "",
-    sensitive_notes: Annotated[str, Form(max_length=4000)] = "",
-    recipient_donor: Annotated[str, Form(max_length=64)] = "",
+    notified_on: Annotated[str, Form(max_length=L.DATE)] = "",
+    relationship: Annotated[str, Form(max_length=L.CODE)] = "",
+    sensitive_notes: Annotated[str, Form(max_length=L.FREE_TEXT)] = "",
+    recipient_donor: Annotated[str, Form(max_length=L.REF)] = "",
 ) -> Response:
     n = notification.notify_family(
         db_of(request),

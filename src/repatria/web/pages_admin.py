@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from repatria import field_limits as L
 from repatria.api.security import Caller, allow, db_of
 from repatria.errors import ServiceError
 from repatria.services.access import audit, auth, users
@@ -43,9 +44,9 @@ def users_page(
 def add_user(
     request: Request,
     caller: Annotated[Caller, Depends(allow("users.add"))],
-    name: Annotated[str, Form(min_length=1, max_length=120)],
+    name: Annotated[str, Form(min_length=1, max_length=L.USER_NAME)],
     role: Annotated[str, Form(max_length=32)],
-    password: Annotated[str, Form(min_length=1, max_length=1024)],
+    password: Annotated[str, Form(min_length=1, max_length=L.PASSWORD)],
 ) -> Response:
     try:
         auth.create_account(db_of(request), name.strip(), role, password, actor=caller.name)
@@ -58,7 +59,7 @@ def add_user(
 def disable_user(
     request: Request,
     caller: Annotated[Caller, Depends(allow("users.add"))],
-    name: Annotated[str, Path(min_length=1, max_length=120)],
+    name: Annotated[str, Path(min_length=1, max_length=L.USER_NAME)],
 ) -> Response:
     auth.disable_user(db_of(request), name, actor=caller.name)
     return RedirectResponse(

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from repatria import field_limits as L
 from repatria.errors import FormatError
 from repatria.formats.markers_json import marker_to_dict
+from repatria.formats.text import check_field, read_text
 from repatria.kinship.dvi import DVIProblem
 from repatria.kinship.markers import Marker
 from repatria.kinship.pedigree import Sex
@@ -44,6 +46,13 @@ CASE_FILES = (
 SEX_NAMES = {Sex.UNKNOWN: "unknown", Sex.MALE: "male", Sex.FEMALE: "female"}
 
 _DONOR_COLUMNS = ("id", "name", "relationship", "consent_scope", "consent_given_on")
+_DONOR_LIMITS = {
+    "id": L.REF,
+    "name": L.PERSON_NAME,
+    "relationship": L.CODE,
+    "consent_scope": L.CODE,
+    "consent_given_on": L.DATE,
+}
 
 
 def case_sha256(path: str | Path) -> str:
@@ -80,7 +89,7 @@ def read_donors(folder: Path) -> dict[str, DonorInfo]:
     path = folder / "donors.tsv"
     if not path.is_file():
         return {}
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = read_text(path).lines()
     rows = [
         (k, line.split("\t"))
         for k, line in enumerate(lines, start=1)
@@ -103,6 +112,8 @@ def read_donors(folder: Path) -> dict[str, DonorInfo]:
                 f"{len(r)} fields, but the header has {len(header)}", file=str(path), line=k
             )
         d = {h: (v.strip() or None) for h, v in zip(header, r, strict=False)}
+        for h, v in d.items():
+            check_field(v, _DONOR_LIMITS[h], file=str(path), line=k, field=h)
         if not d["id"]:
             raise FormatError("empty id", file=str(path), line=k, field="id")
         if d["id"] in out:

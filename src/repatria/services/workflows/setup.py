@@ -13,6 +13,7 @@ from repatria.registry.db import (
     display_url,
     head_revision,
     migrate,
+    require_application_role,
     schema_revision,
     write_reads_in_background,
 )
@@ -46,9 +47,12 @@ class InitResult:
         return f"upgraded {self.database} from schema {self.before} to {self.after}"
 
 
-def init_database(db: str | None) -> InitResult:
-    """Run every pending migration (alembic upgrade head) on ``db``, creating it if needed."""
-    before, after = migrate(db)
+def init_database(db: str | None, migrate_url: str | None = None) -> InitResult:
+    """Run every pending migration (alembic upgrade head) on ``db``, creating it if needed.
+
+    On PostgreSQL with ``migrate_url`` (or ``$REPATRIA_MIGRATE_URL``): as that role, which then
+    grants the application role of ``db`` its rights."""
+    before, after = migrate(db, migrate_url=migrate_url)
     return InitResult(display_url(db), before, after)
 
 
@@ -73,10 +77,12 @@ def require_guards(db: str | None) -> None:
 
 def prepare_server(db: str | None) -> str:
     """Everything ``repatria serve`` checks and sets before it listens: the schema, the guards,
-    and reads' audit entries written by a background writer (readers never wait for a long
+    on PostgreSQL a role that cannot change the schema, and reads' audit entries written by a
+    background writer (readers never wait for a long
     import's write lock). Returns the database's display URL."""
     where = require_current_schema(db)
     require_guards(db)
+    require_application_role(db)
     write_reads_in_background(True)
     return where
 
