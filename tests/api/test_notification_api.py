@@ -38,11 +38,13 @@ def api(registry_db: str, tmp_path: Path):  # noqa: ANN201
     with TestClient(create_app(registry_db), raise_server_exceptions=False) as client:
         h = {n: _auth(client, n) for n in ("ana", "rev", "lia", "cas", "aud")}
         cand = ids["p1_r1"]
+        # The hand-recorded candidate stores no references: it fails the policy, overridden.
+        why = {"override": "test data: no references stored with the candidate"}
         assert client.post(
-            f"/api/v1/candidates/{cand}/propose", json={}, headers=h["ana"]
+            f"/api/v1/candidates/{cand}/propose", json=why, headers=h["ana"]
         ).is_success
         r = client.post(
-            f"/api/v1/candidates/{cand}/confirm", json={"reason": "LR"}, headers=h["rev"]
+            f"/api/v1/candidates/{cand}/confirm", json={"reason": "LR", **why}, headers=h["rev"]
         )
         assert r.status_code == 200, r.text
         yield client, h, ids, registry_db

@@ -21,6 +21,8 @@ from repatria.services.workflows import review
 from repatria.services.workflows.custody import record_custody
 from repatria.services.workflows.setup import prepare_server
 
+OVERRIDE = "test data: the evidence stored by hand does not meet the identification policy"
+
 
 def _users(db: str) -> None:
     add_user(db, "ada", "admin")
@@ -52,9 +54,9 @@ def test_every_workflow_runs_as_the_application_role_without_a_warning(
         warnings.filterwarnings("error", message=".*can change the schema.*")
         _users(app)
         cids = setup_case(app, tmp_path, n=2)
-        review.propose(app, cids[0], actor="ana")
-        review.confirm(app, cids[0], actor="rev")
-        review.propose(app, cids[1], actor="ana")
+        review.propose(app, cids[0], actor="ana", override=OVERRIDE)
+        review.confirm(app, cids[0], actor="rev", reason="checked", override=OVERRIDE)
+        review.propose(app, cids[1], actor="ana", override=OVERRIDE)
         review.reject(app, cids[1], actor="rev", reason="the LR rests on one marker")
         record_custody(app, actor="cas", event="transferred", remains_ref="R-0001", to_party="lab")
         anchor_chains(app, actor="ada", out=tmp_path / "heads.jsonl")
@@ -68,7 +70,7 @@ def test_the_application_role_cannot_drop_alter_or_rewrite(registry_roles, tmp_p
     app = registry_roles.app
     _users(app)
     cids = setup_case(app, tmp_path, n=1)
-    review.propose(app, cids[0], actor="ana")
+    review.propose(app, cids[0], actor="ana", override=OVERRIDE)
     assert "owner" in _denied(app, "DROP TRIGGER trg_decisions_rules ON decisions")
     assert "owner" in _denied(app, "ALTER TABLE decisions DISABLE TRIGGER trg_decisions_rules")
     assert "owner" in _denied(app, "ALTER TABLE persons ADD COLUMN x text")

@@ -89,6 +89,7 @@ def sent(registry_db: str, tmp_path: Path) -> Sent:
         kind="burial",
         occurred_on="2025-04-11",
         reason="the family asked for burial here",
+        without_notification="the family asked for burial here before the formal notification",
         cemetery="Hill 7 cemetery",
         plot="B",
         grave="12",

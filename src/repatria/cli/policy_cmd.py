@@ -10,6 +10,7 @@ import typer
 from repatria.cli.output import command
 from repatria.cli.proof import prove_actor
 from repatria.cli.registry_cmd import AsOpt, DbOpt, JsonOpt, _out
+from repatria.errors import ServiceError
 
 __all__ = ["policy_app"]
 
@@ -42,10 +43,10 @@ def policy_set(
     min_references: int | None = typer.Option(
         None, "--min-references", help="Close relatives that must support the match (0: off)."
     ),
-    disclose: bool | None = typer.Option(
+    disclose: str | None = typer.Option(
         None,
-        "--disclose-relationship-findings/--no-disclose-relationship-findings",
-        help="Whether families may be told that a recorded relationship is not as recorded.",
+        "--disclose",
+        help="yes or no: may families be told that a recorded relationship is not as recorded?",
     ),
     note: str | None = typer.Option(None, "--note", help="What changed and why."),
     db: str | None = DbOpt,
@@ -60,7 +61,16 @@ def policy_set(
         min_lr=min_lr,
         min_posterior=min_posterior,
         min_references=min_references,
-        disclose_relationship_findings=disclose,
+        disclose_relationship_findings=_yes_no(disclose),
         note=note,
     )
     _out(result.to_json(), as_json, "\n".join(result.lines()))
+
+
+def _yes_no(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    answer = {"yes": True, "no": False}.get(value.strip().lower())
+    if answer is None:
+        raise ServiceError(f"--disclose takes yes or no, not {value[:20]!r}")
+    return answer
