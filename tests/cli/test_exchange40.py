@@ -153,6 +153,13 @@ def test_a_40_bag_exchange_from_import_to_coffins_and_graves(cli_db: str, tmp_pa
     decoy_bodies = [b for b, ss in truth.bags.items() if ss in (["X01"], ["X02"])]
     assert len(decoy_bodies) == 2
 
+    # every family is told before anyone goes home or is buried (the liaison officer, in person)
+    for person in sorted(identified):
+        ok(
+            db, "notify", person, "--recipient", f"the family of {person}", "--method",
+            "in_person", "--on", "2025-05-30", "--as", "lia",
+        )  # fmt: skip
+
     # the handover: one coffin for each body, whatever bags it came in
     args: list[str] = []
     for k, person in enumerate(returned_people, start=1):
