@@ -19,6 +19,7 @@ from repatria.registry.person_lookup import documents_of, hits_of, names_of, per
 from repatria.registry.search_index import matching_person_ids, query_lookup
 from repatria.search_keys import document_keys
 from repatria.services.access.audit import log_event
+from repatria.services.access.permissions import check_reader
 from repatria.services.paging import (
     Column,
     Page,
@@ -112,7 +113,7 @@ def search_persons(
     short, ranges = query_lookup(q) if q else ((), ())
     with session_scope(db, read=True) as session:
         if actor is not None:
-            reader(session, actor, "persons.read")
+            check_reader(session, actor, "persons.read")
         total, rows = person_page(
             session,
             short=short,
