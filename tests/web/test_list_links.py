@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from test_pages import login
@@ -27,3 +29,19 @@ def test_list_pages_link_to_every_row_and_csv(
         assert app_client.get(f"/lists/{name}").status_code == 200
         csv = app_client.get(f"/lists/{name}", params={"format": "csv"})
         assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+
+
+def test_the_remains_page_pages_sorts_and_exports_in_place(app_client: TestClient) -> None:
+    login(app_client, "cas")
+
+    def refs(params: dict[str, str]) -> list[str]:
+        return re.findall(
+            r'href="/remains/(R-[0-9]+)"', app_client.get("/remains", params=params).text
+        )
+
+    up, down = refs({}), refs({"sort": "-ref"})
+    assert up and up == sorted(up) and down == list(reversed(up))
+    assert 'aria-sort="descending"' in app_client.get("/remains", params={"sort": "-ref"}).text
+    csv = app_client.get("/remains", params={"format": "csv", "sort": "-ref"})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[0].startswith("ref,")

@@ -23,6 +23,7 @@ from repatria.services.access import auth
 from repatria.services.access.auth import AuthError
 from repatria.services.access.permissions import roles_for
 from repatria.services.paging import page_spec
+from repatria.services.views.lists import list_csv, remains_page
 from repatria.services.workflows import accounting, notification, repatriation, review
 from repatria.vocabulary import (
     CONDITIONS,
@@ -207,19 +208,28 @@ def remains_list(
     site: str = "",
     condition: str = "",
     status: str = "",
+    sort: str | None = None,
+    cursor: str | None = None,
+    format: str = "",
 ) -> Response:
-    rows, sites = views.list_remains(
-        db_of(request),
-        actor=caller.name,
-        site=site or None,
-        condition=condition or None,
-        status=status or None,
+    db = db_of(request)
+    filters: dict[str, str | None] = {
+        "site": site or None,
+        "condition": condition or None,
+        "status": status or None,
+    }
+    if format == "csv":
+        text = list_csv(db, "remains", actor=caller.name, sort=sort, filters=filters)
+        return csv_response(text, "remains")
+    got, sites = remains_page(
+        db, actor=caller.name, filters=filters, page=page_spec(sort, None, cursor)
     )
     return render(
         request,
         "remains_list.html",
         title="Remains",
-        rows=rows,
+        page=got.page,
+        rows=got.page.items,
         sites=sites,
         site=site,
         condition=condition,
