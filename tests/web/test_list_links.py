@@ -45,3 +45,18 @@ def test_the_remains_page_pages_sorts_and_exports_in_place(app_client: TestClien
     csv = app_client.get("/remains", params={"format": "csv", "sort": "-ref"})
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert csv.text.splitlines()[0].startswith("ref,")
+
+
+def test_the_review_queue_pages_each_list_in_place(app_client: TestClient) -> None:
+    login(app_client, "ana")
+    page = app_client.get("/review", params={"sort_p": "candidate_id"}).text
+    ids = [int(x) for x in re.findall(r'href="/matches/([0-9]+)">match', page)]
+    assert ids == sorted(ids) and 'aria-sort="ascending"' in page
+    down = app_client.get("/review", params={"sort_p": "-candidate_id"}).text
+    assert [int(x) for x in re.findall(r'href="/matches/([0-9]+)">match', down)] == ids[::-1]
+    one = app_client.get("/review", params={"sort_p": "candidate_id", "limit": "1"})
+    assert one.status_code == 200
+    csv = app_client.get("/review", params={"format_p": "csv"})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    bad = app_client.get("/review", params={"cursor_p": "garbage!"})
+    assert bad.status_code == 422 and "not valid" in bad.text and "Traceback" not in bad.text

@@ -281,8 +281,23 @@ def review_queue(
     request: Request,
     caller: Annotated[Caller, Depends(allow("review.queue"))],
     flash: str | None = None,
+    sort_p: str | None = None,
+    cursor_p: str | None = None,
+    format_p: str = "",
+    sort_r: str | None = None,
+    cursor_r: str | None = None,
+    format_r: str = "",
 ) -> Response:
-    q = views.review_queue(db_of(request), actor=caller.name)
+    db = db_of(request)
+    for name, fmt, sort in (("to-propose", format_p, sort_p), ("to-review", format_r, sort_r)):
+        if fmt == "csv":
+            return csv_response(list_csv(db, name, actor=caller.name, sort=sort), name)
+    q = views.review_queue_page(
+        db,
+        actor=caller.name,
+        to_propose=page_spec(sort_p, None, cursor_p),
+        to_review=page_spec(sort_r, None, cursor_r),
+    )
     return render(request, "review.html", title="Review queue", q=q, flash=flash)
 
 

@@ -33,7 +33,13 @@ from repatria.services.views.persons import (
     persons_csv,
     search_persons,
 )
-from repatria.services.views.queue import QueueItem, ReviewQueue, review_queue
+from repatria.services.views.queue import (
+    QueueItem,
+    ReviewQueue,
+    ReviewQueuePage,
+    review_queue,
+    review_queue_page,
+)
 from repatria.services.views.remains import (
     RemainsDetail,
     RemainsSummary,
@@ -66,6 +72,8 @@ __all__ = [
     "remains_detail",
     "match_detail",
     "review_queue",
+    "review_queue_page",
+    "ReviewQueuePage",
     "notifications_view",
     "repatriations_view",
     "identifications",
