@@ -60,3 +60,20 @@ def test_the_review_queue_pages_each_list_in_place(app_client: TestClient) -> No
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     bad = app_client.get("/review", params={"cursor_p": "garbage!"})
     assert bad.status_code == 422 and "not valid" in bad.text and "Traceback" not in bad.text
+
+
+@pytest.mark.parametrize(
+    ("role", "page", "suffixes"),
+    [("lia", "/notifications", ["_t", "_d"]), ("cas", "/repatriations", ["_d"])],
+)
+def test_after_identification_pages_page_and_export_in_place(
+    app_client: TestClient, role: str, page: str, suffixes: list[str]
+) -> None:
+    login(app_client, role)
+    for s in suffixes:
+        one = app_client.get(page, params={f"sort{s}": "id" if s == "_d" else "person_ref"})
+        assert one.status_code == 200 and "Traceback" not in one.text
+        csv = app_client.get(page, params={f"format{s}": "csv"})
+        assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+        bad = app_client.get(page, params={f"sort{s}": "genotype"})
+        assert bad.status_code == 422 and "cannot sort by" in bad.text

@@ -356,13 +356,32 @@ def notifications(
     request: Request,
     caller: Annotated[Caller, Depends(allow("notifications.view"))],
     flash: str | None = None,
+    sort_t: str | None = None,
+    cursor_t: str | None = None,
+    format_t: str = "",
+    sort_d: str | None = None,
+    cursor_d: str | None = None,
+    format_d: str = "",
 ) -> Response:
-    v = views.notifications_view(db_of(request), actor=caller.name)
+    db = db_of(request)
+    for name, fmt, sort in (
+        ("families-to-tell", format_t, sort_t),
+        ("families-told", format_d, sort_d),
+    ):
+        if fmt == "csv":
+            return csv_response(list_csv(db, name, actor=caller.name, sort=sort), name)
+    p = views.notifications_page(
+        db,
+        actor=caller.name,
+        tasks=page_spec(sort_t, None, cursor_t),
+        done=page_spec(sort_d, None, cursor_d),
+    )
     return render(
         request,
         "notifications.html",
         title="Notifications",
-        v=v,
+        v=p.view,
+        p=p,
         flash=flash,
         methods=NOTIFY_METHODS,
     )
@@ -402,13 +421,21 @@ def repatriations(
     request: Request,
     caller: Annotated[Caller, Depends(allow("repatriations.view"))],
     flash: str | None = None,
+    sort_d: str | None = None,
+    cursor_d: str | None = None,
+    format_d: str = "",
 ) -> Response:
-    v = views.repatriations_view(db_of(request), actor=caller.name)
+    db = db_of(request)
+    if format_d == "csv":
+        text = list_csv(db, "repatriations", actor=caller.name, sort=sort_d)
+        return csv_response(text, "repatriations")
+    p = views.repatriations_page(db, actor=caller.name, done=page_spec(sort_d, None, cursor_d))
     return render(
         request,
         "repatriations.html",
         title="Repatriations",
-        v=v,
+        v=p.view,
+        p=p,
         flash=flash,
         kinds=REPATRIATION_KINDS,
     )
