@@ -23,9 +23,8 @@ def cli_db(registry_db: str, tmp_path: Path) -> str:
 
 
 def test_family_power_json(cli_db: str) -> None:
-    out = json.loads(
-        ok(cli_db, "families", "power", "F1", "--as", "ana", "--sims", "20", "--seed", "2", "--json")
-    )
+    args = ("families", "power", "F1", "--as", "ana", "--sims", "20", "--seed", "2", "--json")
+    out = json.loads(ok(cli_db, *args))
     assert {
         "family",
         "version",

@@ -71,8 +71,9 @@ def test_the_threshold_is_the_policy_unless_given(case: tuple[str, Path]) -> Non
     q = [c["p_lr_above"] for c in before.missing_persons[0]["candidates"]]
     assert all(a <= b for a, b in zip(p, q, strict=True))  # a higher bar is reached less often
     given = family_power(db, "F2", actor="ana", sims=30, threshold=1e4)
-    assert given.threshold_source == "given" and given.to_json()["missing_persons"] == (
-        before.to_json()["missing_persons"]
+    assert (
+        given.threshold_source == "given"
+        and given.to_json()["missing_persons"] == (before.to_json()["missing_persons"])
     )
 
 

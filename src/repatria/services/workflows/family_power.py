@@ -47,7 +47,7 @@ from repatria.registry.models import MarkerDefinition, Person, ReferenceFamily
 from repatria.registry.review_state import identified_ids
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require_reader
-from repatria.services.paging import Page, PageSpec, list_page
+from repatria.services.paging import Page, PageSpec, csv_text, list_all, list_page
 from repatria.services.pipelines.power import power_summary
 from repatria.services.workflows.policy import current_policy
 
@@ -151,7 +151,9 @@ def _key(fam: _Family, reg: _Registry, mp: str, what: str, sims: int, seed: int)
     doc = {
         "what": what,
         "pedigree": [[i.id, i.father, i.mother, int(i.sex)] for i in fam.pedigree],
-        "profiles": {p: {m: list(g) for m, g in sorted(d.items())} for p, d in fam.profiles.items()},
+        "profiles": {
+            p: {m: list(g) for m, g in sorted(d.items())} for p, d in fam.profiles.items()
+        },
         "markers": [marker_to_dict(m) for m in reg.markers],
         "mp": mp,
         "others": [m for m in fam.missing if m != mp],
@@ -331,6 +333,14 @@ class WeakFamilies:
     seed: int
     considered: int  # unresolved missing persons looked at
     markers: int
+    rows: list[WeakFamily] = field(default_factory=list, repr=False)  # every row, for CSV
+
+    def csv(self) -> str:
+        """Every row (not only the page) as CSV, in the page's sort order."""
+        ordered = list_all(
+            self.rows, sorts=WEAK_SORTS, tie=_tie, sort=self.page.sort, default="power"
+        )
+        return csv_text(CSV_COLUMNS, ([getattr(w, c) for c in CSV_COLUMNS] for w in ordered))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -351,6 +361,26 @@ WEAK_SORTS: Mapping[str, Any] = {
     "family": lambda w: w.family,
     "best_power": lambda w: -1.0 if w.best_power is None else w.best_power,
 }
+
+
+#: The columns of the programme view's CSV.
+CSV_COLUMNS = (
+    "family",
+    "version",
+    "missing",
+    "references",
+    "power",
+    "expected_log10_lr",
+    "best_relative",
+    "best_lines",
+    "best_power",
+    "best_expected_log10_lr",
+    "best_exclusion_power",
+)
+
+
+def _tie(w: WeakFamily) -> str:
+    return f"{w.family}\t{w.missing}"  # a cursor holds it as JSON: a string, not a tuple
 
 
 def _current(fam: _Family, reg: _Registry, mp: str, sims: int, seed: int) -> tuple[float, float]:
@@ -440,7 +470,7 @@ def weak_families(
     got = list_page(
         rows,
         sorts=WEAK_SORTS,
-        tie=lambda w: f"{w.family}\t{w.missing}",  # a cursor holds it as JSON
+        tie=_tie,
         spec=page or PageSpec(),
         default="power",
     )
@@ -454,4 +484,5 @@ def weak_families(
         seed,
         considered,
         len(reg.markers),
+        rows,
     )
