@@ -24,8 +24,8 @@ import hashlib
 import json
 import math
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -334,11 +334,17 @@ class WeakFamilies:
     considered: int  # unresolved missing persons looked at
     markers: int
     rows: list[WeakFamily] = field(default_factory=list, repr=False)  # every row, for CSV
+    # Fills in a row's best relative (the costly part), cached: the CSV asks for every row.
+    fill: Callable[[WeakFamily], WeakFamily] = field(default=lambda w: w, repr=False)
 
     def csv(self) -> str:
         """Every row (not only the page) as CSV, in the page's sort order."""
         ordered = list_all(
-            self.rows, sorts=WEAK_SORTS, tie=_tie, sort=self.page.sort, default="power"
+            [self.fill(w) for w in self.rows],
+            sorts=WEAK_SORTS,
+            tie=_tie,
+            sort=self.page.sort,
+            default="power",
         )
         return csv_text(CSV_COLUMNS, ([getattr(w, c) for c in CSV_COLUMNS] for w in ordered))
 
@@ -449,31 +455,31 @@ def weak_families(
                 continue
             considered += 1
             p, mean = _current(fam, reg, mp, sims, seed)
-            if p >= below:
-                continue
-            best = _best(_mp_power(fam, reg, mp, sims, seed)["candidates"])
-            rows.append(
-                WeakFamily(
-                    fam.ref,
-                    fam.version,
-                    mp,
-                    _typed(fam),
-                    p,
-                    mean,
-                    best["relationship"] if best else None,
-                    best["p_lr_above"] if best else None,
-                    best["expected_log10_lr"] if best else None,
-                    best["exclusion_power"] if best else None,
-                    list(best["lines"]) if best else [],
+            if p < below:
+                w = WeakFamily(
+                    fam.ref, fam.version, mp, _typed(fam), p, mean, None, None, None, None
                 )
-            )
-    got = list_page(
-        rows,
-        sorts=WEAK_SORTS,
-        tie=_tie,
-        spec=page or PageSpec(),
-        default="power",
-    )
+                rows.append(w)
+
+    def fill(w: WeakFamily) -> WeakFamily:
+        best = _best(_mp_power(reg.families[w.family], reg, w.missing, sims, seed)["candidates"])
+        if best is None:
+            return w
+        return replace(
+            w,
+            best_relative=best["relationship"],
+            best_power=best["p_lr_above"],
+            best_expected_log10_lr=best["expected_log10_lr"],
+            best_exclusion_power=best["exclusion_power"],
+            best_lines=list(best["lines"]),
+        )
+
+    spec = page or PageSpec()
+    # Only the rows shown need their best relative, unless the order depends on it.
+    if (spec.sort or "").lstrip("-") == "best_power":
+        rows = [fill(w) for w in rows]
+    got = list_page(rows, sorts=WEAK_SORTS, tie=_tie, spec=spec, default="power")
+    got = replace(got, items=[fill(w) for w in got.items])
     return WeakFamilies(
         got,
         reg.threshold,
@@ -485,4 +491,5 @@ def weak_families(
         considered,
         len(reg.markers),
         rows,
+        fill,
     )
