@@ -134,3 +134,17 @@ def test_programme_view_lists_weak_unresolved_families(case: tuple[str, Path]) -
     after = weak_families(db, actor="ana", threshold=1e8, sims=20)
     assert [w.family for w in after.page.items] == ["F2"] and after.considered == 1
     assert family_power(db, "F1", actor="ana", sims=5).missing_persons[0]["identified"]
+
+
+def test_a_new_reference_is_a_new_study_not_the_cached_one(case: tuple[str, Path]) -> None:
+    db, folder = case
+    before = family_power(db, "F1", actor="ana", sims=20).missing_persons[0]
+    write_case(folder, with_mother=True)
+    import_case(db, folder, actor="ana", reason="the mother gave a sample")
+    after = family_power(db, "F1", actor="ana", sims=20)
+    mp = after.missing_persons[0]
+    assert after.version == 2 and mp["references"] == ["D1", "D1M"]
+    assert "mother" in [c["relationship"] for c in before["candidates"]]
+    assert "mother" not in [c["relationship"] for c in mp["candidates"]]
+    # Father and mother typed: the current references now reach what the mother promised.
+    assert mp["candidates"][0]["expected_log10_lr"] > before["candidates"][0]["expected_log10_lr"]
