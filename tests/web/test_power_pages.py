@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_support import Walk
 from fastapi.testclient import TestClient
 
 from repatria.api.app import create_app
@@ -21,6 +22,7 @@ from surface_data import USERS, password
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
 from exchange_case import write_case  # noqa: E402
+from test_accessibility import _violations  # noqa: E402
 
 
 @pytest.fixture
@@ -35,6 +37,27 @@ def client(registry_db: str, tmp_path: Path) -> Iterator[TestClient]:
     import_case(db, write_case(tmp_path / "exchange"), actor="ana")
     with TestClient(create_app(db), raise_server_exceptions=False) as c:
         yield c
+    dispose_engines()
+
+
+@pytest.fixture
+def surface_db(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, dict]]:
+    """The exchange case on SQLite, for the browser fixtures (``server`` reads ``surface_db``):
+    the surface case has no typed profiles to simulate from."""
+    import shutil
+
+    path = tmp_path / "power.sqlite"
+    shutil.copyfile(sqlite_template, path)
+    db = f"sqlite:///{path}"
+    add_user(db, "ada", "admin")
+    for name, role in USERS.items():
+        if name != "ada":
+            add_user(db, name, role, actor="ada")
+    for name in USERS:
+        set_password(db, name, password(name))
+    import_case(db, write_case(tmp_path / "exchange"), actor="ana")
+    dispose_engines()
+    yield db, {}
     dispose_engines()
 
 
@@ -83,3 +106,26 @@ def test_a_liaison_officer_is_refused(client: TestClient) -> None:
     login(client, "lia")
     assert client.get("/families/F1/power").status_code == 403
     assert client.get("/programme/power").status_code == 403
+
+
+@pytest.mark.inject_scripts
+def test_power_pages_pass_the_accessibility_rules_and_fit_390_px(page, server) -> None:  # noqa: ANN001
+    """As tests/web/test_accessibility.py does for every page, on these two."""
+    base, _ = server
+    walk = Walk(page, base)
+    walk.login("cas")
+    found: dict[str, list[str]] = {}
+    for url in ("/families/F1/power?sims=10", "/programme/power?threshold=1e8&sims=10"):
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            response = page.goto(base + url)
+            assert response is not None and response.status == 200, url
+            bad = _violations(page)
+            overflow = page.evaluate(
+                "() => document.scrollingElement.scrollWidth - window.innerWidth"
+            )
+            if overflow > 1:
+                bad.append(f"scrolls sideways by {overflow} px at {width} px")
+            if bad:
+                found[f"{url} @ {width}px"] = bad
+    assert not found, found
