@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from exchange_case import write_case
+from exchange_case import ALLELES, MARKERS, people, write_case
 from sqlalchemy import select
 
 from repatria.errors import NotFoundError, PermissionDeniedError, ServiceError
@@ -21,6 +21,7 @@ from repatria.services.pipelines.power import family_power as case_power
 from repatria.services.pipelines.power import power_summary
 from repatria.services.workflows import review
 from repatria.services.workflows.case_import import import_case
+from repatria.services.workflows.family_members import add_reference
 from repatria.services.workflows.family_power import family_power, weak_families
 from repatria.services.workflows.identify import identify
 from repatria.services.workflows.policy import set_policy
@@ -148,3 +149,33 @@ def test_a_new_reference_is_a_new_study_not_the_cached_one(case: tuple[str, Path
     assert "mother" not in [c["relationship"] for c in mp["candidates"]]
     # Father and mother typed: the current references now reach what the mother promised.
     assert mp["candidates"][0]["expected_log10_lr"] > before["candidates"][0]["expected_log10_lr"]
+
+
+def test_impossible_references_are_named_not_hidden(case: tuple[str, Path]) -> None:
+    """A "brother" of M2 sharing no allele with the typed father D2 at any marker (no mutation
+    model): the references of F2 are impossible. The family's study refuses in one sentence
+    naming a marker (never a genotype); the programme view still lists F1 and names F2."""
+    db, _ = case
+    d2 = people()["D2"]
+    other = {m: tuple(a for a in ALLELES if a not in d2[m])[:2] for m in MARKERS}
+    add_reference(
+        db,
+        "F2",
+        "B2",
+        other,
+        actor="ana",
+        reason="test: a brother who is not",
+        sex="male",
+        father="D2",
+        mother="D2M",
+    )
+    with pytest.raises(ServiceError, match="impossible at marker L01") as e:
+        family_power(db, "F2", actor="ana", sims=10)
+    assert str(e.value) == (
+        "the references of family F2 are impossible at marker L01, even with its "
+        "mutation model; correct the genotypes or leave the marker out"
+    )
+    w = weak_families(db, actor="ana", threshold=1e8, sims=10)
+    assert [x.family for x in w.page.items] == ["F1"] and w.considered == 2
+    (nc,) = w.not_computed
+    assert (nc["family"], nc["missing"]) == ("F2", "M2") and "impossible" in nc["reason"]

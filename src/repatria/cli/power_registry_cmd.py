@@ -143,5 +143,10 @@ def families_weak(
             _num(x.best_expected_log10_lr, ".2f"),
         )
     console.print(table)
+    for f in w.not_computed:
+        console.print(
+            escape(f"not computed: family {f['family']}, {f['missing']}: {f['reason']}"),
+            highlight=False,
+        )
     if w.page.next:
         console.print(f"next page: --cursor {w.page.next}", highlight=False)

@@ -182,6 +182,11 @@ def _check(sims: int, seed: int) -> None:
         raise ServiceError(f"the seed must be a whole number from 0 to 2^63-1, not {seed}")
 
 
+def _refused(fam: _Family, e: KinshipError) -> ServiceError:
+    msg = str(e)
+    return ServiceError(msg if f"family {fam.ref}" in msg else f"family {fam.ref}: {msg}")
+
+
 def _typed(fam: _Family) -> list[str]:
     return sorted(p for p, prof in fam.profiles.items() if any(g[0] or g[1] for g in prof.values()))
 
@@ -237,7 +242,7 @@ def _mp_power(fam: _Family, reg: _Registry, mp: str, sims: int, seed: int) -> di
                 candidates=cands,
             )
         except KinshipError as e:
-            raise ServiceError(f"family {fam.ref}: {e}") from None
+            raise _refused(fam, e) from None
         s = power_summary(r)
         return {"missing": mp, "candidates": s["candidates"]}
 
@@ -334,6 +339,9 @@ class WeakFamilies:
     considered: int  # unresolved missing persons looked at
     markers: int
     rows: list[WeakFamily] = field(default_factory=list, repr=False)  # every row, for CSV
+    # Missing persons whose study could not be run (references impossible at a marker, the
+    # misattributed-relationship sign): named, never silently dropped from the programme.
+    not_computed: list[dict[str, str]] = field(default_factory=list)
     # Fills in a row's best relative (the costly part), cached: the CSV asks for every row.
     fill: Callable[[WeakFamily], WeakFamily] = field(default=lambda w: w, repr=False)
 
@@ -358,6 +366,7 @@ class WeakFamilies:
             "seed": self.seed,
             "considered": self.considered,
             "markers": self.markers,
+            "not_computed": self.not_computed,
         }
 
 
@@ -395,7 +404,7 @@ def _current(fam: _Family, reg: _Registry, mp: str, sims: int, seed: int) -> tup
         try:
             r = candidate_power(c, mp, reg.markers, fam.profiles, reg.threshold, sims, seed)
         except KinshipError as e:
-            raise ServiceError(f"family {fam.ref}: {e}") from None
+            raise _refused(fam, e) from None
         return r.p_lr_above, r.expected_log10_lr
 
     return _cached(_key(fam, reg, mp, "current", sims, seed), compute)  # type: ignore[no-any-return]
@@ -448,13 +457,18 @@ def weak_families(
             threshold=reg.threshold,
         )
     rows: list[WeakFamily] = []
+    failed: list[dict[str, str]] = []
     considered = 0
     for fam in reg.families.values():
         for mp in fam.missing:
             if mp in reg.identified:
                 continue
             considered += 1
-            p, mean = _current(fam, reg, mp, sims, seed)
+            try:
+                p, mean = _current(fam, reg, mp, sims, seed)
+            except ServiceError as e:
+                failed.append({"family": fam.ref, "missing": mp, "reason": str(e)})
+                continue
             if p < below:
                 w = WeakFamily(
                     fam.ref, fam.version, mp, _typed(fam), p, mean, None, None, None, None
@@ -490,6 +504,7 @@ def weak_families(
         seed,
         considered,
         len(reg.markers),
-        rows,
-        fill,
+        rows=rows,
+        not_computed=failed,
+        fill=fill,
     )
