@@ -45,8 +45,8 @@ def p_seen(seen: frozenset[str], g: tuple[str, str], d: float, c: float) -> floa
     states = [(True, False)] * len(copies)
     for shows in itertools.product(*states):
         prob = 1.0
-        for a, s in zip(copies, shows, strict=True):
-            lost = d * d if g[0] == g[1] else d
+        lost = d * d if g[0] == g[1] else d
+        for s in shows:
             prob *= (1 - lost) if s else lost
         kept = {a for a, s in zip(copies, shows, strict=True) if s}
         # no drop-in; a drop-in of an allele the person carries is not counted as unseen
