@@ -42,7 +42,8 @@ def test_failures_among_heterozygotes_give_the_failed_share() -> None:
 def test_homozygote_excess_without_failures_by_hand() -> None:
     # h = 1/2, six single peaks, four two-peak markers, ten markers in the kit:
     # P(one peak) = 0.5 (1 - d)(1 + 3d), so the score is
-    # 6 (2 - 6d) / ((1 - d)(1 + 3d)) - 8 / (1 - d) = 0  <=>  12 (1 - 3d) = 8 (1 + 3d)  <=>  d = 1/15.
+    # 6 (2 - 6d) / ((1 - d)(1 + 3d)) - 8 / (1 - d) = 0
+    # <=> 12 (1 - 3d) = 8 (1 + 3d) <=> d = 1/15.
     est = estimate_dropout(_profile(0, 6, 4), HALF, kit=[m.name for m in HALF[:10]])
     assert est.dropout == pytest.approx(1 / 15, rel=1e-12)
 
