@@ -22,9 +22,7 @@ def _ok(db: str, *args: str) -> str:
     return r.stdout
 
 
-def test_identify_takes_dropout_and_match_prior(
-    registry_db: str, reference_cases: Path
-) -> None:
+def test_identify_takes_dropout_and_match_prior(registry_db: str, reference_cases: Path) -> None:
     db = registry_db
     _ok(db, "users", "add", "ana", "--role", "analyst")
     _ok(db, "import", "case", str(reference_cases / "example2"), "--as", "ana")

@@ -7,7 +7,8 @@ parameters (``genotypes_outside_table``).
 The analysis is :func:`repatria.services.pipelines.dvi_analysis.analyse_problem` (pairwise LRs with
 mutation models as stored, exclusions, the joint posterior under a flat prior or the
 ``match_prior``'s open-population prior, dvir's conclusions), each body under its dropout.
-It runs outside any transaction; the registry is then read again in the writing transaction and the run is stored only if its input hash is unchanged.
+It runs outside any transaction; the registry is then read again in the writing transaction
+and the run is stored only if its input hash is unchanged.
 
 Candidate rule (:data:`POSTERIOR_THRESHOLD`): a PM x MP pairing becomes a candidate match when
 its pairwise LR is above 1, or the proven lower bound of its posterior pairing probability is
