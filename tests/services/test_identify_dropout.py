@@ -159,3 +159,13 @@ def test_match_prior_from_the_accounting_or_given(db: str, tmp_path: Path) -> No
             identify(db, actor="ana", match_prior=bad)
     with pytest.raises(ServiceError, match="dropout"):
         identify(db, actor="ana", dropout="lots")
+
+
+def test_identify_from_a_screen_keeps_each_bodys_dropout() -> None:
+    from repatria.kinship.dropout import DropoutModel
+    from repatria.services.workflows.screen_run import _subset
+
+    sim = simulate_dvi(standard_markers(6), 3, 2, np.random.default_rng(1))
+    p = sim.problem.with_dropout({"V1": DropoutModel(0.3), "V3": DropoutModel(0.1)})
+    sub = _subset(p, ["V1", "V2"], list(p.missing), {v: p.pairings[v] for v in ("V1", "V2")})
+    assert dict(sub.pm_dropout) == {"V1": DropoutModel(0.3)}
