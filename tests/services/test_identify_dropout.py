@@ -77,7 +77,9 @@ def test_burned_body_excluded_without_dropout_is_a_candidate_with_dropout(
     plain = identify(db, actor="ana")
     lr, excl, raised = _pair(plain, v1, mp)
     assert excl > 2 and lr < 1 and not raised
-    assert "dropout" not in _parameters(db, plain.run)
+    # the degraded body read exactly is warned about, in one line naming it
+    (warning,) = _parameters(db, plain.run)["dropout"]["warnings"]
+    assert warning.startswith(f"1 PM sample ({v1})") and "--dropout" in warning
     # the same registry, a dropout given for the samples with none stored
     modelled = identify(db, actor="ana", dropout=0.3)
     lr, excl, raised = _pair(modelled, v1, mp)
@@ -85,6 +87,7 @@ def test_burned_body_excluded_without_dropout_is_a_candidate_with_dropout(
     d = _parameters(db, modelled.run)["dropout"]
     assert d["bodies"][v1] == {"dropout": 0.3, "from": "--dropout", "samples": {}}
     assert d["bodies_modelled"] == N_VICTIMS and "dropout" in d["model"]
+    assert "warnings" not in d
     # the joint and the conclusions follow the model too
     i, k = modelled.analysis.problem.pm.index(v1), modelled.analysis.problem.missing.index(mp)
     assert modelled.analysis.joint.marginals[i, k] > 0.5

@@ -14,7 +14,9 @@ A profile may carry the lab's dropout probability (``profiles.dropout``, from pm
   :mod:`repatria.kinship.dropout` (no drop-in); 0, or no value at all, keeps it typed exactly,
   so a registry with no dropout stored and no ``--dropout`` is analysed as before.
 
-What was used is recorded per body (``record``) in the run's parameters.
+What was used is recorded per body (``record``) in the run's parameters, with the warning of
+:func:`repatria.services.pipelines.sample_dropout.degraded_warning` when degraded bodies showing
+single peaks are typed exactly (``record["warnings"]``; the record holds only it then).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from repatria.services.pipelines.sample_dropout import (
     ESTIMATE,
     DropoutSetting,
     check_dropout,
+    degraded_warning,
     estimate_samples,
 )
 
@@ -46,7 +49,7 @@ def body_dropout(
     default: DropoutSetting,
 ) -> tuple[DVIProblem, dict[str, Any] | None]:
     """``problem`` with its bodies typed under their dropout, and the record of what was used
-    (``None`` when no body has a value: the problem is then returned unchanged).
+    (``None`` when no body has a value and none is degraded: the problem is then unchanged).
 
     ``sample_dropout``: per body, its samples' stored values by sample ref (``None``: none).
     """
@@ -74,8 +77,10 @@ def body_dropout(
             "from": " and ".join(source),
             "samples": dict(stored),
         }
+    warning = degraded_warning(problem, set(bodies))
+    warnings = {"warnings": [warning]} if warning else {}
     if not bodies:
-        return problem, None
+        return problem, (warnings or None)
     models = {v: DropoutModel(b["dropout"]) for v, b in bodies.items() if b["dropout"] > 0}
     if models:
         problem = problem.with_dropout(models)
@@ -88,4 +93,4 @@ def body_dropout(
     }
     if estimated:
         record["estimated"] = {v: e.basis() for v, e in estimated.items()}
-    return problem, record
+    return problem, {**record, **warnings}
