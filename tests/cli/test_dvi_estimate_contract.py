@@ -55,7 +55,9 @@ def test_a_dropout_cell_overrides_the_estimate(case: Path, tmp_path: Path) -> No
 
 def test_the_estimates_are_printed(case: Path, tmp_path: Path) -> None:
     burned = _burned(case, tmp_path)
-    r = runner.invoke(app, ["dvi", "analyse", str(burned), "--dropout", "estimate"])
+    r = runner.invoke(
+        app, ["dvi", "analyse", str(burned), "--dropout", "estimate", "--prior-sensitivity"]
+    )
     assert r.exit_code == 0, r.output
     assert "Dropout estimated from each sample" in r.stdout
     assert "Posterior of each identification against the prior" in r.stdout
@@ -94,7 +96,7 @@ def test_bad_values_are_one_line(case: Path, option: str, bad: str, words: str) 
 
 
 def test_sensitivity_of_each_identification_against_p(case: Path) -> None:
-    out = _analyse(case)
+    out = _analyse(case, "--prior-sensitivity")
     rows = out["joint"]["sensitivity"]
     assert rows, "the simulated case identifies someone"
     best = {(v, m) for v, m in out["joint"]["top"][0]["assignment"].items() if m != "*"}
@@ -105,7 +107,7 @@ def test_sensitivity_of_each_identification_against_p(case: Path) -> None:
         i, k = marg["rows"].index(r["pm"]), marg["cols"].index(r["mp"])
         assert r["posterior_by_p"]["flat"] == marg["p"][i][k]  # the analysis's own prior
     # under --match-prior the table is the same, the analysis's joint reused for its p
-    open_ = _analyse(case, "--match-prior", "0.5")
+    open_ = _analyse(case, "--match-prior", "0.5", "--prior-sensitivity")
     same = {(r["pm"], r["mp"]): r["posterior_by_p"] for r in open_["joint"]["sensitivity"]}
     for r in rows:
         if (r["pm"], r["mp"]) in same:
@@ -116,6 +118,7 @@ def test_sensitivity_of_each_identification_against_p(case: Path) -> None:
 
 
 def test_the_sensitivity_key_is_the_only_new_joint_key(case: Path) -> None:
-    out = _analyse(case)
+    out = _analyse(case, "--prior-sensitivity")
     assert "sensitivity" in out["joint"]
+    assert "sensitivity" not in _analyse(case)["joint"]  # asked for, not by default
     assert set(_no_sensitivity(out)["joint"]) == set(out["joint"]) - {"sensitivity"}

@@ -90,7 +90,7 @@ def test_fragments_reports_its_chunks(case):
 
 
 def test_dvi_analyse_reports_each_step(tiny):
-    r = ok("dvi", "analyse", str(tiny), "--json", "--progress-json")
+    r = ok("dvi", "analyse", str(tiny), "--json", "--progress-json", "--prior-sensitivity")
     assert "joint" in json.loads(r.stdout)
     lines = progress_lines(r.stderr)
     assert steps(lines) == ["read", "pairwise", "joint", "bounds", "conclusions", "sensitivity"]

@@ -64,6 +64,13 @@ def analyse(
         help="Drop-in probability (0 <= C < 1) per marker of every PM sample: one extra allele "
         "drawn from the population frequencies. Without it, no drop-in.",
     ),
+    prior_sensitivity: bool = typer.Option(
+        False,
+        "--prior-sensitivity",
+        help="Also each identified pairing's posterior under the open-population prior at p = "
+        "0.1 ... 1 and under the flat prior (about six more joint runs; JSON: "
+        "joint.sensitivity).",
+    ),
     progress_json: bool = ProgressJsonOpt,
 ) -> None:
     """Pairwise LRs, exclusions, joint identification with posteriors, and conclusions."""
@@ -76,6 +83,7 @@ def analyse(
             match_prior=match_prior,
             dropout=dropout,
             drop_in=drop_in,
+            sensitivity=prior_sensitivity,
         )
     for warning in result.notes.get("warnings", []):
         err_console.print(f"warning: {warning}", highlight=False, soft_wrap=True)

@@ -246,6 +246,7 @@ def analyse_case(
     match_prior: float | None = None,
     dropout: DropoutSetting = None,
     drop_in: float | None = None,
+    sensitivity: bool = False,
 ) -> DVIAnalysis:
     """Read the case at ``path`` and analyse it (``unseen_allele_freq``: see :func:`read_case`;
     ``match_prior``: see :func:`analyse_problem`).
@@ -256,7 +257,8 @@ def analyse_case(
     sample's from its own profile (the estimates in ``notes["dropout"]["estimated"]``).
     ``drop_in``: the model's one-allele drop-in probability for every PM sample. The model is
     named in ``notes["dropout"]``; degraded samples read without it in ``notes["warnings"]``.
-    The result carries the prior sensitivity table (see :func:`analyse_problem`).
+    ``sensitivity``: add the prior sensitivity table (see :func:`analyse_problem`; about six
+    more joint runs, so asked for, not by default).
 
     ``progress`` hears ``read``, then the steps of :func:`analyse_problem`.
     """
@@ -270,7 +272,7 @@ def analyse_case(
         estimated = estimate_samples(problem, per_sample) if dropout == ESTIMATE else None
         problem = apply_dropout(problem, dropout, per_sample, drop_in, estimated)
     result = analyse_problem(
-        problem, top=top, progress=progress, match_prior=match_prior, sensitivity=True
+        problem, top=top, progress=progress, match_prior=match_prior, sensitivity=sensitivity
     )
     used = dropout_provenance(problem, dropout, per_sample, drop_in, estimated)
     if used is not None:
