@@ -163,13 +163,13 @@ def _body_haplotypes(
 ) -> dict[str, dict[str, tuple[Haplotype, bool]]]:
     """PM -> kind -> (the haplotype of its first typed sample, whether its samples disagree)."""
     refs = {v: rp.pm_samples.get(v) or [v] for v in pms}
-    ids = dict(
-        session.execute(
-            select(Sample.ref, Sample.id).where(
-                Sample.ref.in_({r for rs in refs.values() for r in rs})
-            )
-        ).tuples()
-    )
+    wanted = {r for rs in refs.values() for r in rs}
+    ids = {
+        str(ref): int(sid)
+        for ref, sid in session.execute(
+            select(Sample.ref, Sample.id).where(Sample.ref.in_(wanted))
+        ).all()
+    }
     prof = current_profiles(session, list(ids.values()))
     out: dict[str, dict[str, tuple[Haplotype, bool]]] = {}
     for v, rs in refs.items():
