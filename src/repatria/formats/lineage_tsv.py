@@ -46,8 +46,8 @@ LINEAGE_FILE = "lineage.tsv"
 LINEAGE_KINDS = {"y_str": "Y", "mtdna": "mt"}
 _HEADER = ["sample", "donor", "kind", "haplotype"]
 _FORMS = {
-    "y_str": "LOCUS=ALLELE;... as in DYS19=14;DYS385=13,15",
-    "mtdna": "variants@positions read, as in 16519C 263G@16024-16569,1-576",
+    "y_str": "LOCUS=ALLELE;LOCUS=ALLELE,ALLELE;... with the alleles as numbers",
+    "mtdna": "POSITION+BASE variants, space-separated, then @FROM-TO,FROM-TO: the positions read",
 }
 _MAX_TEXT = 20_000  # a full mitogenome's variants and ranges fit many times over
 
