@@ -233,6 +233,9 @@ def _add_method(
 def add_lineage_evidence(session: Session, rp: RegistryProblem, rows: Sequence[Row]) -> int:
     """Add the lineage findings (module notes) to the evidence of ``rows``, in place; returns how
     many findings were added."""
+    # the pedigree's words for a donor typed for lineage only (father, brother, ...), as identify's
+    from repatria.services.workflows.identify import _relation
+
     bodies = _body_haplotypes(session, rp, {r.pm for r in rows})
     if not bodies:
         return 0
@@ -260,7 +263,9 @@ def add_lineage_evidence(session: Session, rp: RegistryProblem, rows: Sequence[R
                 if m is None:
                     continue
                 rec = by_donor.get(t.donor)
-                said = str(rec.get("relation") or "") if rec else ""
+                said = (
+                    str(rec.get("relation") or "") if rec else _relation(ped, t.individual, row.mp)
+                )
                 relation = said if said and said != "relative" else f"{_LINE[kind]}-line relative"
                 f = lineage_finding(kind, h_body, t.haplotype, db[1] if db else (), meioses=m,
                                     donor_ref=t.donor, relation=relation,
