@@ -7,7 +7,7 @@ databases written by hand, so the lineage LRs can be derived by hand.
      |  |  |             |    |
      F  U  A      M      MA x CF
      F x M               |
-       MP                C
+     MP  B               C          (B, the MP's brother, typed only where a test says)
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ PEDIGREE = Pedigree(
         Individual("MA", "MGF", "MGM", F),
         Individual("C", "CF", "MA", M),
         Individual("MP", "F", "M", M),
+        Individual("B", "F", "M", M),
     ]
 )
 TYPED = ("U", "A", "C")
@@ -48,7 +49,7 @@ Y_LOCI, Y_MEIOSES, MT_MEIOSES = 3, 3, 4  # uncle: 2 + 1 meioses; cousin: 2 + 2
 Y_DB_N, MT_DB_N = 100, 50  # database sizes; the bodies' haplotypes are in neither (count 0)
 
 
-def write_case(folder: Path, seed: int = 7) -> Path:
+def write_case(folder: Path, seed: int = 7, typed: tuple[str, ...] = TYPED) -> Path:
     markers = standard_markers(23)
     world = Pedigree([*PEDIGREE, Individual("X", sex=M)])
     sim = simulate_profiles(world, markers, np.random.default_rng(seed))
@@ -58,7 +59,7 @@ def write_case(folder: Path, seed: int = 7) -> Path:
         {"V1": M, "V2": M},
         {"V1": sim["MP"], "V2": sim["X"]},
         {FAMILY: PEDIGREE},
-        {FAMILY: {t: sim[t] for t in TYPED}},
+        {FAMILY: {t: sim[t] for t in typed}},
         ("MP",),
         {"MP": FAMILY},
     )

@@ -221,3 +221,50 @@ def test_a_different_y_haplotype_excludes_and_fails_the_lineage_rule(
         rule = next(r for r in policy.verdict_of(s, stored).results if r.rule == "lineage")
     assert refs["U"] == ["autosomal_str"]  # an exclusion adds no method
     assert rule.status == "failed"
+
+
+def test_one_brother_by_two_methods_meets_the_references_rule(
+    registry_db: str, tmp_path: Path
+) -> None:
+    """The Ukraine rule (docs/policy.md): one close relative compared by two DNA methods."""
+    from repatria.services.workflows import policy
+
+    add_user(registry_db, "ana", "analyst")
+    import_case(registry_db, write_case(tmp_path / "case", typed=("B",)), actor="ana")
+
+    def references_rule() -> str:
+        cand = next(c for c in identify(registry_db, actor="ana").candidates if c.body == "V1")
+        with session_scope(registry_db, read=True) as s:
+            stored = s.get(CandidateMatch, cand.id)
+            assert stored is not None
+            rules = {r.rule: r.status for r in policy.verdict_of(s, stored).results}
+        return rules["references"]
+
+    assert references_rule() == "failed"  # one brother, autosomal only
+    f = tmp_path / "lineage.tsv"
+    f.write_text("sample\tdonor\tkind\thaplotype\nV1\t\ty_str\tDYS19=14;DYS390=22\n"
+                 "\tB\ty_str\tDYS19=14;DYS390=22\n")  # fmt: skip
+    lineage_store.import_lineage(registry_db, f, actor="ana")
+    lineage_store.import_haplotype_database(
+        registry_db,
+        y_database(tmp_path / "y.tsv"),
+        name="y",
+        kind="y_str",
+        source="t",
+        actor="ana",
+    )
+    assert references_rule() == "met"
+
+
+def test_a_bad_lineage_file_refuses_the_whole_case(registry_db: str, tmp_path: Path) -> None:
+    from repatria.registry.models import ReferenceFamily
+
+    add_user(registry_db, "ana", "analyst")
+    case = write_case(tmp_path / "case")
+    (case / "lineage.tsv").write_text(lineage_lines() + "\tNOBODY\tmtdna\t263G@1-600\n")
+    with pytest.raises(FormatError) as e:
+        import_case(registry_db, case, actor="ana")
+    assert (e.value.line, e.value.field) == (9, "donor") and "263G" not in str(e.value)
+    with session_scope(registry_db, read=True) as s:
+        assert s.execute(select(func.count()).select_from(ReferenceFamily)).scalar_one() == 0
+    assert _profiles(registry_db) == 0
