@@ -268,3 +268,19 @@ def test_a_bad_lineage_file_refuses_the_whole_case(registry_db: str, tmp_path: P
     with session_scope(registry_db, read=True) as s:
         assert s.execute(select(func.count()).select_from(ReferenceFamily)).scalar_one() == 0
     assert _profiles(registry_db) == 0
+
+
+def test_a_donor_who_withdrew_consent_adds_no_lineage_factor(case_db: str, tmp_path: Path) -> None:
+    from repatria.services.workflows.consent import withdraw_consent
+
+    f = tmp_path / "lineage.tsv"
+    f.write_text(lineage_lines())
+    lineage_store.import_lineage(case_db, f, actor="ana")
+    lineage_store.import_haplotype_database(
+        case_db, y_database(tmp_path / "y.tsv"), name="y", kind="y_str", source="t", actor="ana"
+    )
+    add_user(case_db, "ada", "admin")
+    add_user(case_db, "cam", "case_manager", actor="ada")
+    withdraw_consent(case_db, "U", actor="cam", reason="asked to")
+    cand = next(c for c in identify(case_db, actor="ana").candidates if c.body == "V1")
+    assert [x["donor"] for x in cand.factors.get("lineage", [])] == ["C"]  # mtDNA only
