@@ -17,6 +17,7 @@ from repatria.cli import (
     kinship_cmd,
     lab_cmd,
     lineage_cmd,
+    lineage_registry_cmd,
     notification_cmd,
     persons_cmd,
     policy_cmd,
@@ -40,6 +41,7 @@ app.add_typer(kinship_cmd.app, name="kinship")
 app.add_typer(dvi_cmd.app, name="dvi")
 app.add_typer(simulate_cmd.app, name="simulate")
 app.add_typer(lineage_cmd.app, name="lineage")
+lineage_registry_cmd.register(lineage_cmd.app)
 app.add_typer(lab_cmd.app, name="lab")
 app.command("demo")(demo_cmd.demo)
 app.command("screen")(screen_cmd.screen)

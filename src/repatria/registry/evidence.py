@@ -61,7 +61,11 @@ class CandidateEvidence:
         pairing; the typed references of the family (``{"donor", "relation", "methods",
         "consent_withdrawn", "log10_lr"}``); the MP's sex; the kinship checks that flagged the
         pairing (``None``: none ran); lineage and non-DNA findings (``{"kind", "consistent",
-        "note"}``).
+        "note"}``; lineage findings also ``"donor", "relation", "lr", "log10_lr", "model",
+        "database"``, :mod:`repatria.services.workflows.lineage_evidence`).
+    combined_log10_lr
+        The autosomal log10 LR times the lineage LRs that enter the product, as a sum of log10
+        (``None``: no lineage factor); ``log_lr`` stays the autosomal one.
     """
 
     log_lr: float | None = None
@@ -81,6 +85,7 @@ class CandidateEvidence:
     checks: tuple[str, ...] | None = None
     lineage: tuple[Mapping[str, Any], ...] = ()
     non_dna: tuple[Mapping[str, Any], ...] = ()
+    combined_log10_lr: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -152,6 +157,7 @@ class CandidateEvidence:
             checks=None if doc.get("checks") is None else tuple(str(c) for c in doc["checks"]),
             lineage=tuple(dict(x) for x in doc.get("lineage") or ()),
             non_dna=tuple(dict(x) for x in doc.get("non_dna") or ()),
+            combined_log10_lr=stored_number(doc.get("combined_log10_lr")),
         )
 
 

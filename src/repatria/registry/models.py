@@ -1193,3 +1193,60 @@ class RevocationRequest(Base):
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text)
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --------------------------------------------------------------------------- lineage markers
+
+
+class LineageProfile(Base):
+    """A Y-STR or mtDNA haplotype typed from a sample: a PM sample or a donor's reference sample.
+
+    ``haplotype`` is the canonical text of :func:`repatria.formats.lineage_tsv.haplotype_text`
+    (``DYS19=14;DYS385=13,15`` or ``16519C 263G@16024-16569``), so the same haplotype is the same
+    string. Retyping is a new row superseding the old one; the newest row of a sample and kind
+    (the one nothing supersedes) is the one identify reads.
+    """
+
+    __tablename__ = "lineage_profiles"
+    __table_args__ = (CheckConstraint("kind IN ('y_str', 'mtdna')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    haplotype: Mapped[str] = mapped_column(Text)
+    loci: Mapped[int] = mapped_column(Integer)  # loci or positions typed
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lineage_profiles.id"), unique=True
+    )
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HaplotypeDatabase(Base):
+    """A Y-STR or mtDNA haplotype database, versioned under its name like ``frequency_tables``.
+
+    ``content`` is the database file's text as read (``repatria.formats.haplotypes``); ``sha256``
+    the digest of its haplotypes in canonical form, so changed content is version + 1.
+    """
+
+    __tablename__ = "haplotype_databases"
+    __table_args__ = (
+        UniqueConstraint("name", "version"),
+        CheckConstraint("kind IN ('y_str', 'mtdna')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(8))
+    version: Mapped[int] = mapped_column(Integer)
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("haplotype_databases.id"), unique=True
+    )
+    source: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    haplotypes: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    filename: Mapped[str | None] = mapped_column(String(500))
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    imported_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -113,6 +113,10 @@ class MatchDetail:
     #: What the candidate meets and fails under the current identification policy.
     verdict: dict[str, Any] | None = None
     verdict_lines: list[str] = field(default_factory=list)
+    #: The lineage factors (Y-STR, mtDNA; ``lineage_evidence``) and the combined log10 LR
+    #: (autosomal + the lineage factors in the product); empty / None without lineage.
+    lineage: list[dict[str, Any]] = field(default_factory=list)
+    combined_log10_lr: float | None = None
 
 
 def _markers(evidence: CandidateEvidence) -> list[MarkerRow]:
@@ -317,4 +321,6 @@ def match_detail(
             ),
             verdict.to_json(),
             verdict.lines(),
+            [dict(x) for x in evidence.lineage],
+            evidence.combined_log10_lr,
         )

@@ -41,6 +41,7 @@ CASE_FILES = (
     "pairings.json",
     "donors.tsv",
     "items.tsv",
+    "lineage.tsv",
 )
 
 SEX_NAMES = {Sex.UNKNOWN: "unknown", Sex.MALE: "male", Sex.FEMALE: "female"}

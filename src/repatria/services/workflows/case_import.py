@@ -16,7 +16,9 @@ What a case brings, and where it goes:
 
 A case folder may hold an optional ``donors.tsv`` (``id``, ``name``, ``relationship``,
 ``consent_scope``, ``consent_given_on``) describing the typed relatives; without it donors are
-stored with the default consent scope ``identification`` and no date.
+stored with the default consent scope ``identification`` and no date. An optional
+``lineage.tsv`` (:mod:`repatria.formats.lineage_tsv`) brings Y-STR and mtDNA haplotypes of its PM
+samples and donors, stored in the same transaction (:mod:`.lineage_store`).
 
 The case is read and validated completely before the database is touched; then everything is
 stored in one transaction with the case's SHA-256 (a ``.fam`` file: its bytes; a folder: the
@@ -34,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from repatria.errors import FormatError, RegistryError
+from repatria.formats.lineage_tsv import LINEAGE_FILE, read_lineage_file
 from repatria.registry.db import session_scope
 from repatria.registry.models import (
     ImportBatch,
@@ -41,6 +44,7 @@ from repatria.registry.models import (
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
 from repatria.services.progress import Progress, quiet, step
+from repatria.services.workflows import lineage_store
 from repatria.services.workflows.case_files import (
     CASE_FILES,
     SEX_NAMES,
@@ -118,6 +122,7 @@ def _import_case(
 
             problem = problem.with_dropout({v: DropoutModel(d) for v, d in drop.items()})
     donors = read_donors(p) if p.is_dir() else {}
+    lineage = read_lineage_file(p / LINEAGE_FILE) if (p / LINEAGE_FILE).is_file() else []
     typed = {pid for fam in problem.am_profiles.values() for pid in fam}
     unknown = sorted(set(donors) - typed)
     if unknown:
@@ -141,6 +146,11 @@ def _import_case(
         try:
             session.flush()
             result = store_case(session, p, problem, donors, user, batch, reason, progress)
+            if lineage:  # Y-STR and mtDNA of the case's samples and donors, in the same batch
+                stored = lineage_store.store_lineage_rows(
+                    session, lineage, file=str(p / LINEAGE_FILE), batch=batch
+                )
+                result.counts.update({f"lineage_{k}": n for k, n in stored.items()})
             session.flush()
         except IntegrityError as e:
             raise RegistryError(

@@ -103,6 +103,7 @@ class IdentifyCandidate:
     exclusions: int | None
     samples: tuple[str, ...] = ()
     status: str = "open"
+    factors: dict[str, Any] = field(default_factory=dict)  # lineage factors and their product
 
     @property
     def body(self) -> str:
@@ -148,6 +149,7 @@ class IdentifyResult:
                     "status": c.status,
                     "pm": c.pm,
                     "missing": c.missing,
+                    **c.factors,
                 }
                 for c in self.candidates
             ],
@@ -233,6 +235,12 @@ def identify(
                 if lr_raises or misattributed or (certain or 0.0) >= POSTERIOR_THRESHOLD:
                     ev = _evidence(rp, analysis, i, k, log_lr, refs, said, checked)
                     rows.append(Row(v, m, log_lr, post, ev))
+        from repatria.services.workflows.lineage_evidence import (
+            add_lineage_evidence,
+            lineage_factors,
+        )
+
+        add_lineage_evidence(session, rp, rows)  # Y-STR and mtDNA factors beside the autosomal LR
         rows.sort(key=lambda r: (-r.log_lr, problem.pm.index(r.pm), problem.missing.index(r.mp)))
         run = IdentificationRun(
             run_by_id=user.id,
@@ -268,6 +276,7 @@ def identify(
         changes = run_changes(session, run, now, left_out)
         rereview = to_rereview(session, run)
         excl = {(r.pm, r.mp): r.evidence.get("exclusions") for r in rows}
+        evs = {(r.pm, r.mp): r.evidence for r in rows}
         candidates = [
             IdentifyCandidate(
                 c.id,
@@ -280,6 +289,7 @@ def identify(
                 _exclusions(excl.get((c.body, c.person))),
                 tuple(c.samples),
                 c.status,
+                lineage_factors(evs.get((c.body, c.person))),
             )
             for c in stored
         ]
