@@ -101,9 +101,10 @@ def fill(db: str, n: int) -> dict[str, int]:
         for k in range(1, n_rem + 1):
             site, lat, lon = rng.choice(SITES)
             rid, sid, bid = top["remains"] + k, top["samples"] + k, top["bodies"] + k
+            on = f"20{rng.randint(10, 24)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"
             remains.append(
                 {"id": rid, "ref": f"BR-{k:06d}", "site": site, "site_lat": lat, "site_lon": lon,
-                 "recovered_on": f"20{rng.randint(10, 24)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+                 "recovered_on": on,
                  "condition": rng.choice(CONDITIONS), "status": "sampled"}
             )  # fmt: skip
             samples.append({"id": sid, "ref": f"BR-{k:06d}-S", "kind": "pm", "remains_id": rid})
