@@ -204,7 +204,7 @@ def pages(summary: Any) -> list[tuple[str, str]]:
         ("/families", "/families"),
         ("/lists/remains", "/lists/remains"),
         ("/lists/to-propose", "/lists/to-propose"),
-        ("/lists/audit", "/lists/audit"),
+        ("/lists/to-review", "/lists/to-review"),
         ("/map", "/map"),
         ("/accounting", "/accounting"),
         ("/", "/"),
