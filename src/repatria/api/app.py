@@ -12,6 +12,7 @@ from repatria.api.input_guard import reject_nul
 from repatria.api.routes import router as api_router
 from repatria.api.routes_admin import router as admin_router
 from repatria.api.routes_bodies import router as bodies_api_router
+from repatria.api.routes_custody import router as custody_api_router
 from repatria.api.routes_jobs import router as jobs_router
 from repatria.api.routes_lists import router as lists_router
 from repatria.api.routes_notification import router as notification_router
@@ -47,6 +48,7 @@ def create_app(db: str | None = None) -> FastAPI:
     from repatria.web.pages import router as web_router
     from repatria.web.pages_admin import router as admin_pages
     from repatria.web.pages_bodies import router as bodies_web_router
+    from repatria.web.pages_custody import router as custody_pages
     from repatria.web.pages_jobs import router as jobs_pages
     from repatria.web.pages_lists import router as lists_pages
     from repatria.web.pages_map import router as map_pages
@@ -79,6 +81,7 @@ def create_app(db: str | None = None) -> FastAPI:
         persons_router,
         lists_router,
         policy_api_router,
+        custody_api_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(power_api_router, prefix=API_PREFIX)
@@ -91,6 +94,7 @@ def create_app(db: str | None = None) -> FastAPI:
         notification_pages,
         lists_pages,
         policy_pages_router,
+        custody_pages,
     ):
         app.include_router(pages, include_in_schema=False)
     app.include_router(power_pages, include_in_schema=False)

@@ -60,6 +60,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "repatriation.record": frozenset({"case_manager"}),
     "disposition.record": frozenset({"case_manager"}),
     "consent.withdraw": frozenset({"case_manager", "liaison_officer"}),
+    "consent.record": frozenset({"case_manager", "liaison_officer"}),
     "account.view": _ALL,
     "audit.verify": frozenset({"auditor", "admin"}),
     "audit.read": frozenset({"auditor", "admin"}),
@@ -98,6 +99,7 @@ _VERBS = {
     "repatriation.record": "record repatriations",
     "disposition.record": "record dispositions",
     "consent.withdraw": "record a consent withdrawal",
+    "consent.record": "record a donor's consent",
     "account.view": "view the accounting",
     "audit.verify": "verify the audit chains",
     "audit.read": "read the audit log",
@@ -157,6 +159,8 @@ READ_PERMISSIONS: dict[str, frozenset[str]] = {
     # the progress of a background run: those who start runs and those who review what they give
     "jobs.view": frozenset({"analyst", "reviewer", "case_manager"}),
     "policy.read": _ALL,
+    # donors' consent and contact wishes: those who weigh references and those who speak to them
+    "donors.read": frozenset({"analyst", "reviewer", "case_manager", "liaison_officer", "auditor"}),
 }
 
 
