@@ -77,3 +77,15 @@ def test_after_identification_pages_page_and_export_in_place(
         assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
         bad = app_client.get(page, params={f"sort{s}": "genotype"})
         assert bad.status_code == 422 and "cannot sort by" in bad.text
+
+
+def test_the_families_page_pages_and_exports_in_place(app_client: TestClient) -> None:
+    login(app_client, "ana")
+    page = app_client.get("/families").text
+    refs = re.findall(r'href="/families/([^"/]+)"', page)
+    assert refs and refs == sorted(refs) and "of " in page
+    down = app_client.get("/families", params={"sort": "-ref"}).text
+    assert re.findall(r'href="/families/([^"/]+)"', down) == refs[::-1]
+    csv = app_client.get("/families", params={"format": "csv"})
+    assert csv.status_code == 200 and csv.text.splitlines()[0].startswith("family,version")
+    assert len(csv.text.strip().splitlines()) == len(refs) + 1

@@ -13,11 +13,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from repatria.api.listing import csv_response
 from repatria.api.routes_bodies import AssociationId
 from repatria.api.security import Caller, allow, db_of
 from repatria.errors import ServiceError
 from repatria.formats.profile_text import parse_profile_lines
 from repatria.services.access.permissions import roles_for
+from repatria.services.paging import page_spec
 from repatria.services.views import bodies as body_views
 from repatria.services.workflows import bodies, family_members, family_versions, fragment_search
 from repatria.services.workflows import repatriation as handover
@@ -202,10 +204,17 @@ def graves_page(
 
 @router.get("/families")
 def families_page(
-    request: Request, caller: Annotated[Caller, Depends(allow("match.read"))]
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("match.read"))],
+    sort: str | None = None,
+    cursor: str | None = None,
+    format: str = "",
 ) -> Response:
-    rows = body_views.list_families(db_of(request), actor=caller.name)
-    return render(request, "families.html", title="Reference families", rows=rows)
+    db = db_of(request)
+    if format == "csv":
+        return csv_response(body_views.families_csv(db, actor=caller.name), "families")
+    page = body_views.families_page(db, actor=caller.name, page=page_spec(sort, None, cursor))
+    return render(request, "families.html", title="Reference families", page=page, rows=page.items)
 
 
 @router.get("/families/{ref}")

@@ -34,6 +34,7 @@ from repatria.registry.models import (
 from repatria.registry.review_state import candidate_status, live_confirmation
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import roles_for
+from repatria.services.paging import Page, PageSpec, csv_text, sql_page
 from repatria.services.views._read import reader
 from repatria.services.workflows.body_parts import body_by_ref, body_items, body_samples
 
@@ -52,6 +53,8 @@ __all__ = [
     "association_detail",
     "family_history",
     "list_families",
+    "families_page",
+    "families_csv",
     "list_graves",
 ]
 
@@ -249,6 +252,45 @@ def list_families(db: str | None, *, actor: str) -> list[FamilyVersionView]:
             .order_by(ReferenceFamily.ref)
         ).scalars()
         return [_version(session, f, current=True) for f in rows]
+
+
+def families_page(
+    db: str | None, *, actor: str, page: PageSpec | None = None
+) -> Page[FamilyVersionView]:
+    """One page of :func:`list_families`, paged by ref in SQL: only the page's families are
+    read with their members."""
+    with session_scope(db, read=True) as session:
+        reader(session, actor, "match.read")
+        replaced = select(ReferenceFamily.supersedes_id).where(
+            ReferenceFamily.supersedes_id.is_not(None)
+        )
+        pg = sql_page(
+            session,
+            select(ReferenceFamily).where(ReferenceFamily.id.not_in(replaced)),
+            sorts={"ref": ReferenceFamily.ref},
+            tie=ReferenceFamily.id,
+            spec=page or PageSpec(),
+            default="ref",
+        )
+        rows = [_version(session, f, current=True) for f in pg.items]
+        return Page(rows, pg.total, pg.next, pg.previous, pg.sort, pg.sorts)
+
+
+def families_csv(db: str | None, *, actor: str) -> str:
+    """Every current family as CSV: ref, version, members, typed relatives, last changed by."""
+    return csv_text(
+        ("family", "version", "members", "typed relatives", "last changed by"),
+        (
+            (
+                f.ref,
+                f.version,
+                len(f.members),
+                [m["individual"] for m in f.members if m["typed"]],
+                f.changed_by or "",
+            )
+            for f in list_families(db, actor=actor)
+        ),
+    )
 
 
 def family_history(db: str | None, ref: str, *, actor: str) -> list[FamilyVersionView]:
