@@ -149,6 +149,8 @@ READ_PERMISSIONS: dict[str, frozenset[str]] = {
     # the progress of a background run: those who start runs and those who review what they give
     "jobs.view": frozenset({"analyst", "reviewer", "case_manager"}),
     "policy.read": _ALL,
+    # a match's genotypes, PM and references: only to those who weigh the DNA (issue 18)
+    "genotypes.read": frozenset({"analyst", "reviewer"}),
 }
 
 
