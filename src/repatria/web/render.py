@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from repatria.services.views import wording
+
 __all__ = ["templates", "render", "render_error", "mount_static", "NAV"]
 
 _HERE = Path(__file__).parent
@@ -66,9 +68,19 @@ def _prob(p: Any) -> str:
     return "—" if p is None else f"{float(p):.6g}"
 
 
+def _lr_value(lr: Any) -> str:
+    """A plain LR (not its log) in the shared wording."""
+    if lr is None:
+        return "—"
+    x = float(lr)
+    return wording.lr_words(-math.inf if x == 0 else math.log10(x) if x > 0 else math.nan)
+
+
 templates.filters.update(
     lr=_lr, marker_lr=_marker_lr, prob=_prob, label=lambda s: (s or "").replace("_", " ")
 )
+# Numbers in words and sensible precision (issue 18), one rule in services.views.wording.
+templates.filters.update(lr_words=wording.lr_words, percent=wording.percent, lr_value=_lr_value)
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
