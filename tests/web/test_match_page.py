@@ -242,3 +242,48 @@ def test_the_page_is_in_order_and_its_tables_scroll_in_a_focusable_box(case) -> 
     assert levels[0] == 1 and all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False))
     for table in re.findall(r"(.{0,120})<table", html, flags=re.S):
         assert 'tabindex="0"' in table, table
+
+
+def test_a_pairing_without_registry_genotypes_says_so(case) -> None:  # noqa: ANN001
+    client, _db, _cid = case
+    _login(client, "ana")
+    with session_scope(_db, read=True) as s:
+        other = (
+            s.execute(
+                select(CandidateMatch.id)
+                .where(CandidateMatch.id != _cid)
+                .order_by(CandidateMatch.id)
+            )
+            .scalars()
+            .first()
+        )
+    text = unescape(client.get(f"/matches/{other}").text)
+    assert "The registry holds no genotypes for the profiles of this pairing" in text
+    assert "no certified interval was computed for this pairing" in text
+
+
+def test_why_an_lr_is_1_from_which_side_has_data() -> None:
+    full = me.TypedData(
+        pm={"A": ("1", "2"), "B": ("1", None)},
+        pm_dropout=None,
+        references=(
+            ("D-1", "D-1 (mother)", True, {"A": ("1", "3"), "B": ("1", "1"), "C": ("4", "5")}),
+            ("D-2", "D-2 (husband)", False, {"E": ("1", "1")}),
+        ),
+    )
+    assert me.marker_note("A", 0.0, full) == me.EQUAL
+    assert me.marker_note("A", 1e-13, full) == me.EQUAL  # within rounding of LR 1
+    assert me.marker_note("B", 0.0, full) == me.DROPOUT  # a partial PM call
+    assert me.marker_note("C", 0.0, full) == me.NO_PM
+    assert me.marker_note("D", 0.0, me.TypedData({"D": ("1", "2")}, None, full.references)) == (
+        me.NO_REFERENCE
+    )
+    assert me.marker_note("E", 0.0, me.TypedData({"E": ("1", "2")}, None, full.references)) == (
+        me.UNINFORMATIVE
+    )
+    dropout = me.TypedData(full.pm, 0.3, full.references)
+    assert me.marker_note("A", 0.0, dropout) == me.DROPOUT
+    assert me.marker_note("A", 0.0, me.TypedData(None, None, ())) == me.UNKNOWN_SIDES
+    assert me.marker_note("A", float("-inf"), full) == me.EXCLUSION
+    assert me.marker_note("A", 2.5, full) == "moderately strong support for identity"
+    assert me.genotype_text(("12", None)) == "12/-"

@@ -166,7 +166,7 @@ def marker_note(marker: str, log10_lr: float | None, data: TypedData | None) -> 
     if abs(log10_lr) > LR_ONE_TOLERANCE:
         words = strength(log10_lr if log10_lr > 0 else -log10_lr)
         return f"{words} support for identity" if log10_lr > 0 else f"{words} support against it"
-    if data is None or (data.pm is None and not data.references):
+    if data is None or (data.pm is None and not any(g for _, _, _, g in data.references)):
         return UNKNOWN_SIDES
     pm = None if data.pm is None else data.pm.get(marker)
     if data.pm is not None and pm is None:

@@ -139,6 +139,7 @@ class MatchDetail:
     #: marker (None: not asked for, or not for this role), every factor, the combined LR.
     genotype_columns: list[str] = field(default_factory=list)
     genotypes: list[GenotypeRow] | None = None
+    genotypes_found: bool = False  # the registry holds the PM's or a reference's genotypes
     factors: list[EvidenceFactor] = field(default_factory=list)
     combined_log10_lr: float | None = None
     combined_in_words: str = ""
@@ -444,6 +445,7 @@ def _geneticist_view(
         "data": data,
         "genotype_columns": [heading for _, heading, _, _ in data.references] if shown else [],
         "genotypes": rows,
+        "genotypes_found": bool(data.pm) or any(g for _, _, _, g in data.references),
         "factors": factors,
         "combined_log10_lr": combined,
         "combined_in_words": lr_words(combined),
