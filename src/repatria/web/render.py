@@ -43,16 +43,8 @@ NAV = (
 
 
 def _lr(log10_lr: Any) -> str:
-    """An LR for people: plain below a million, a power of ten above."""
-    if log10_lr is None:
-        return "—"
-    x = float(log10_lr)
-    if math.isinf(x):
-        return "∞" if x > 0 else "0"
-    if x < 6:
-        v = 10**x
-        return f"{v:,.0f}" if v >= 10 else f"{v:.3g}"
-    return f"10^{x:.2f}"
+    """An LR for people, by its log10: its size in words and its log10 (services wording)."""
+    return "—" if log10_lr is None else wording.lr_words(float(log10_lr))
 
 
 def _marker_lr(v: Any) -> str:
@@ -65,7 +57,8 @@ def _marker_lr(v: Any) -> str:
 
 
 def _prob(p: Any) -> str:
-    return "—" if p is None else f"{float(p):.6g}"
+    """A probability as a percentage in sensible precision, never "2.459e-10"."""
+    return "—" if p is None else wording.percent(float(p))
 
 
 def _lr_value(lr: Any) -> str:
