@@ -259,7 +259,7 @@ def match(
 ) -> Response:
     from repatria.reports.pedigree import pedigree_svg
 
-    m = views.match_detail(db_of(request), candidate_id, actor=caller.name)
+    m = views.match_detail(db_of(request), candidate_id, actor=caller.name, genotypes=True)
     svg = pedigree_svg(
         m.pedigree,
         pm_label=m.sample_ref or m.remains_ref,

@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from repatria.services.views import wording
+
 __all__ = ["templates", "render", "render_error", "mount_static", "NAV"]
 
 _HERE = Path(__file__).parent
@@ -41,16 +43,8 @@ NAV = (
 
 
 def _lr(log10_lr: Any) -> str:
-    """An LR for people: plain below a million, a power of ten above."""
-    if log10_lr is None:
-        return "—"
-    x = float(log10_lr)
-    if math.isinf(x):
-        return "∞" if x > 0 else "0"
-    if x < 6:
-        v = 10**x
-        return f"{v:,.0f}" if v >= 10 else f"{v:.3g}"
-    return f"10^{x:.2f}"
+    """An LR for people, by its log10: its size in words and its log10 (services wording)."""
+    return "—" if log10_lr is None else wording.lr_words(float(log10_lr))
 
 
 def _marker_lr(v: Any) -> str:
@@ -63,12 +57,23 @@ def _marker_lr(v: Any) -> str:
 
 
 def _prob(p: Any) -> str:
-    return "—" if p is None else f"{float(p):.6g}"
+    """A probability as a percentage in sensible precision, never "2.459e-10"."""
+    return "—" if p is None else wording.percent(float(p))
+
+
+def _lr_value(lr: Any) -> str:
+    """A plain LR (not its log) in the shared wording."""
+    if lr is None:
+        return "—"
+    x = float(lr)
+    return wording.lr_words(-math.inf if x == 0 else math.log10(x) if x > 0 else math.nan)
 
 
 templates.filters.update(
     lr=_lr, marker_lr=_marker_lr, prob=_prob, label=lambda s: (s or "").replace("_", " ")
 )
+# Numbers in words and sensible precision (issue 18), one rule in services.views.wording.
+templates.filters.update(lr_words=wording.lr_words, percent=wording.percent, lr_value=_lr_value)
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

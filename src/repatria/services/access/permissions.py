@@ -161,6 +161,8 @@ READ_PERMISSIONS: dict[str, frozenset[str]] = {
     "policy.read": _ALL,
     # donors' consent and contact wishes: those who weigh references and those who speak to them
     "donors.read": frozenset({"analyst", "reviewer", "case_manager", "liaison_officer", "auditor"}),
+    # a match's genotypes, PM and references: only to those who weigh the DNA (issue 18)
+    "genotypes.read": frozenset({"analyst", "reviewer"}),
 }
 
 

@@ -7,7 +7,7 @@ match is audited (who, what, when), never with the genotypes."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -31,11 +31,31 @@ from repatria.registry.models import (
 from repatria.registry.queries import existing
 from repatria.registry.review_state import candidate_status, decision_kinds
 from repatria.services.access.audit import log_event
+from repatria.services.access.permissions import roles_for
 from repatria.services.views._read import name_dict, primary_name, reader
-from repatria.services.views.wording import describe_lr, describe_posterior
+from repatria.services.views.match_evidence import (
+    EvidenceFactor,
+    GenotypeRow,
+    TypedData,
+    combined_log10_lr,
+    evidence_factors,
+    genotype_rows,
+    marker_note,
+    typed_data,
+)
+from repatria.services.views.wording import (
+    describe_lr,
+    describe_posterior,
+    interval_words,
+    lr_words,
+    percent,
+)
 from repatria.services.workflows.policy import verdict_of
 
-__all__ = ["MarkerRow", "Alternative", "PedigreeNode", "MatchDetail", "match_detail"]
+__all__ = ["MarkerRow", "Alternative", "PedigreeNode", "MatchDetail", "match_detail", "GENOTYPES"]
+
+#: The read that shows a match's genotypes (its roles in ``access.permissions``).
+GENOTYPES = "genotypes.read"
 
 
 @dataclass(frozen=True)
@@ -46,6 +66,8 @@ class MarkerRow:
     lr: float | None
     pm: str | None = None  # the PM genotype as the run stored it for display, e.g. "12/14"
     note: str | None = None
+    log10_lr: float | None = None
+    lr_in_words: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,10 +135,18 @@ class MatchDetail:
     #: What the candidate meets and fails under the current identification policy.
     verdict: dict[str, Any] | None = None
     verdict_lines: list[str] = field(default_factory=list)
-    #: The lineage factors (Y-STR, mtDNA; ``lineage_evidence``) and the combined log10 LR
-    #: (autosomal + the lineage factors in the product); empty / None without lineage.
+    #: The lineage factors (Y-STR, mtDNA; ``lineage_evidence``); empty without lineage.
     lineage: list[dict[str, Any]] = field(default_factory=list)
+    #: The geneticist's view (:mod:`repatria.services.views.match_evidence`): genotypes per
+    #: marker (None: not asked for, or not for this role), every factor, the combined LR.
+    genotype_columns: list[str] = field(default_factory=list)
+    genotypes: list[GenotypeRow] | None = None
+    genotypes_found: bool = False  # the registry holds the PM's or a reference's genotypes
+    factors: list[EvidenceFactor] = field(default_factory=list)
     combined_log10_lr: float | None = None
+    combined_in_words: str = ""
+    interval_in_words: str = ""
+    posterior_estimate: str = ""
 
 
 def _markers(evidence: CandidateEvidence) -> list[MarkerRow]:
@@ -185,9 +215,18 @@ def _pedigree(
 
 
 def match_detail(
-    db: str | None, candidate_id: int, *, actor: str, action: str = "match.read"
+    db: str | None,
+    candidate_id: int,
+    *,
+    actor: str,
+    action: str = "match.read",
+    genotypes: bool = False,
 ) -> MatchDetail:
-    """A candidate with its evidence, pedigree, alternatives and review; the read is audited."""
+    """A candidate with its evidence, pedigree, alternatives and review; the read is audited.
+
+    With ``genotypes``, the PM's and the references' genotypes come too if the reader's role
+    may see them (``genotypes.read``); that read is audited on its own (``match.genotypes``,
+    naming the candidate, never a genotype)."""
     with session_scope(db, read=True) as session:
         user = reader(session, actor, action)
         c = session.get(CandidateMatch, candidate_id)
@@ -279,6 +318,19 @@ def match_detail(
         log_event(
             session, user.name, action, "candidate", c.id, person=person.ref, remains=remains.ref
         )
+        extra = _geneticist_view(session, c, person, evidence, stored, run, genotypes, user.role)
+        markers = _with_notes(markers, evidence, extra.pop("data"))
+        if extra["genotypes"] is not None:
+            log_event(
+                session,
+                user.name,
+                "match.genotypes",
+                "candidate",
+                c.id,
+                person=person.ref,
+                remains=remains.ref,
+                references=len(extra["genotype_columns"]),
+            )
         return MatchDetail(
             c.id,
             candidate_status(kinds.get(c.id, set())),
@@ -322,5 +374,84 @@ def match_detail(
             verdict.to_json(),
             verdict.lines(),
             [dict(x) for x in evidence.lineage],
-            evidence.combined_log10_lr,
+            **extra,
         )
+
+
+# --------------------------------------------------------------------------- the geneticist's view
+
+
+def _with_notes(
+    markers: list[MarkerRow], evidence: CandidateEvidence, data: TypedData | None
+) -> list[MarkerRow]:
+    """The marker rows with their log10 LR in words and why (never an empty note at LR 1)."""
+    out = []
+    for m in markers:
+        x = evidence.per_marker_log10_lr[m.marker]
+        value = None if math.isnan(x) else x
+        out.append(
+            replace(
+                m,
+                log10_lr=value,
+                lr_in_words=lr_words(value),
+                note=m.note or marker_note(m.marker, value, data),
+            )
+        )
+    return out
+
+
+def _autosomal_model(run: dict[str, Any]) -> str:
+    if not run:
+        return "pedigree likelihood; the run's parameters were not recorded"
+    params = ", ".join(f"{k} = {v}" for k, v in (run.get("parameters") or {}).items())
+    table = run.get("frequency_table") or "not recorded"
+    return f"pedigree likelihood ({params or 'default parameters'}); frequency table {table}"
+
+
+def _geneticist_view(
+    session: Session,
+    c: CandidateMatch,
+    person: Person,
+    evidence: CandidateEvidence,
+    stored: dict[str, Any],
+    run: dict[str, Any],
+    want_genotypes: bool,
+    role: str,
+) -> dict[str, Any]:
+    """The genotypes (if asked for and allowed), every factor, the combined LR, the interval."""
+    member = (
+        session.execute(
+            select(PedigreeMember)
+            .where(PedigreeMember.person_id == person.id)
+            .order_by(PedigreeMember.id)
+        )
+        .scalars()
+        .first()
+    )
+    members = list(member.family.members) if member is not None else []
+    data = typed_data(
+        session,
+        evidence.profile_id,
+        c.sample_id,
+        members,
+        member.individual if member is not None else None,
+    )
+    shown = want_genotypes and role in roles_for(GENOTYPES)
+    rows = genotype_rows(dict(evidence.per_marker_log10_lr), data) if shown else None
+    if evidence.log_lr is not None and not math.isnan(evidence.log_lr):
+        autosomal: float | None = evidence.log_lr / math.log(10)
+    else:
+        autosomal = c.log10_lr
+    factors = evidence_factors(autosomal, _autosomal_model(run), evidence.lineage, evidence.non_dna)
+    combined = combined_log10_lr(stored, factors)
+    return {
+        "data": data,
+        "genotype_columns": [heading for _, heading, _, _ in data.references] if shown else [],
+        "genotypes": rows,
+        "genotypes_found": bool(data.pm) or any(g for _, _, _, g in data.references),
+        "factors": factors,
+        "combined_log10_lr": combined,
+        "combined_in_words": lr_words(combined),
+        "interval_in_words": interval_words(evidence.posterior_lower, evidence.posterior_upper),
+        "posterior_estimate": percent(c.posterior),
+    }

@@ -38,6 +38,12 @@ __all__ = [
     "lr_in_plain_numbers",
     "percent",
     "count_range",
+    "log10_text",
+    "lr_words",
+    "percent_bound",
+    "interval_words",
+    "CERTIFIED_WIDTH",
+    "LR_ONE_TOLERANCE",
 ]
 
 #: (lowest log10 LR, words) of the ENFSI verbal scale, strongest first.
@@ -180,3 +186,81 @@ def describe_conclusion(
     return f"The remains {remains_ref} are, {how}, those of {name}" + (
         f", born {born}." if born else "."
     )
+
+
+# ------------------------------------------------------------------ the match page's numbers
+
+#: An interval wider than this (in probability) does not pin the posterior down enough to decide
+#: on: it is shown as "not certified", with its ends, rather than as a result.
+CERTIFIED_WIDTH = 0.1
+#: The marker LRs within this of log10 LR 0 are "LR = 1" (the run's sums carry rounding).
+LR_ONE_TOLERANCE = 1e-12
+
+
+def log10_text(log10_lr: float) -> str:
+    """A log10 LR to one decimal, with a true minus sign (``6.4``, ``−2.4``)."""
+    shown = f"{log10_lr:.1f}"
+    if shown in ("-0.0", "0.0"):
+        return "0"
+    return shown.replace("-", "\u2212")
+
+
+def lr_words(log10_lr: float | None) -> str:
+    """An LR as the match page prints it: its size in words with its log10.
+
+    >>> [lr_words(x) for x in (6.4, 1.82, 0.0, -2.4, 17.3, float("-inf"))]
+    ['about 2.5 million (log10 6.4)', 'about 66 (log10 1.8)', '1 (log10 0)', \
+'about 1 in 250 (log10 −2.4)', 'about 2.0 × 10¹⁷ (log10 17.3)', '0 (impossible without mutation)']
+    """
+    if log10_lr is None or math.isnan(log10_lr):
+        return "not stored"
+    if math.isinf(log10_lr):
+        return "infinite" if log10_lr > 0 else "0 (impossible without mutation)"
+    if abs(log10_lr) <= LR_ONE_TOLERANCE:
+        return "1 (log10 0)"
+    if log10_lr < 0:
+        return f"about 1 in {_size(-log10_lr)} (log10 {log10_text(log10_lr)})"
+    return f"about {_size(log10_lr)} (log10 {log10_text(log10_lr)})"
+
+
+def _size(log10_lr: float) -> str:
+    plain = lr_in_plain_numbers(log10_lr)
+    return plain.removeprefix("about ") if plain else lr_number(log10_lr)
+
+
+def percent_bound(p: float, direction: str) -> str:
+    """An end of a proven interval as a percentage, rounded outwards (``down`` or ``up``), so
+    the interval in words still holds the true value.
+
+    >>> percent_bound(0.99249, "down"), percent_bound(0.99249, "up")
+    ('99.24\xa0%', '99.25\xa0%')
+    """
+    if not 0 <= p <= 1 or math.isnan(p):
+        raise ValueError(f"a probability is between 0 and 1, not {p}")
+    if p in (0.0, 1.0):
+        return percent(p)
+    distance = min(p, 1 - p) * 100
+    decimals = max(0, min(4, 1 - math.floor(math.log10(distance))))
+    scale = 10**decimals
+    value = 100 * p * scale
+    shown = (math.floor(value) if direction == "down" else math.ceil(value)) / scale
+    text = f"{shown:.{decimals}f}"
+    return (text.rstrip("0").rstrip(".") if "." in text else text) + "\u00a0%"
+
+
+def interval_words(low: float | None, high: float | None) -> str:
+    """The certified posterior interval in words: proven bounds, or why it certifies nothing.
+
+    >>> interval_words(0.9925, 0.9991).replace("\xa0", " ")
+    'between 99.25 % and 99.91 %, proven bounds'
+    >>> interval_words(0.0, 1.0).replace("\xa0", " ")
+    'not certified: the bound is wide (0 % to 100 %)'
+    >>> interval_words(None, None)
+    'no certified interval was computed for this pairing'
+    """
+    if low is None or high is None or math.isnan(low) or math.isnan(high):
+        return "no certified interval was computed for this pairing"
+    lo, hi = percent_bound(low, "down"), percent_bound(high, "up")
+    if high - low > CERTIFIED_WIDTH:
+        return f"not certified: the bound is wide ({lo} to {hi})"
+    return f"between {lo} and {hi}, proven bounds"
