@@ -263,7 +263,7 @@ def test_document_expected_lr_under_h2_is_one(r: float, q: float) -> None:
 
 
 @given(r=st.floats(0.0, 0.99), q=open_probs, s=probs)
-def test_document_expected_lr_under_h2_is_one_for_any_own_share(r: float, q: float, s: float) -> None:
+def test_document_lr_averages_one_under_h2(r: float, q: float, s: float) -> None:
     # under "someone else" the item shows the record with probability r s + (1 - r) q
     p = r * s + (1 - r) * q
     if not 0 < p < 1:

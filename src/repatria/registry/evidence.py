@@ -61,7 +61,9 @@ class CandidateEvidence:
         pairing; the typed references of the family (``{"donor", "relation", "methods",
         "consent_withdrawn", "log10_lr"}``); the MP's sex; the kinship checks that flagged the
         pairing (``None``: none ran); lineage and non-DNA findings (``{"kind", "consistent",
-        "note"}``).
+        "note"}``; identify stores each non-DNA factor's ``as_dict()`` with them).
+    non_dna_log10_lr
+        The sum of the log10 LRs of the enabled non-DNA factors (never in ``log_lr``).
     """
 
     log_lr: float | None = None
@@ -81,6 +83,7 @@ class CandidateEvidence:
     checks: tuple[str, ...] | None = None
     lineage: tuple[Mapping[str, Any], ...] = ()
     non_dna: tuple[Mapping[str, Any], ...] = ()
+    non_dna_log10_lr: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -152,6 +155,7 @@ class CandidateEvidence:
             checks=None if doc.get("checks") is None else tuple(str(c) for c in doc["checks"]),
             lineage=tuple(dict(x) for x in doc.get("lineage") or ()),
             non_dna=tuple(dict(x) for x in doc.get("non_dna") or ()),
+            non_dna_log10_lr=stored_number(doc.get("non_dna_log10_lr")),
         )
 
 

@@ -19,6 +19,7 @@ the numbers the run saw.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,7 @@ from repatria.services.workflows.candidates import (
     to_rereview,
 )
 from repatria.services.workflows.frequency_tables import table_label
+from repatria.services.workflows.non_dna_evidence import NonDnaEvidence, non_dna_kinds
 from repatria.services.workflows.problem import (
     RegistryProblem,
     markers_from_rows,
@@ -100,6 +102,8 @@ class IdentifyCandidate:
     exclusions: int | None
     samples: tuple[str, ...] = ()
     status: str = "open"
+    non_dna: tuple[dict[str, Any], ...] = ()  # the stored non-DNA factors
+    non_dna_log10_lr: float | None = None
 
     @property
     def body(self) -> str:
@@ -145,6 +149,8 @@ class IdentifyResult:
                     "status": c.status,
                     "pm": c.pm,
                     "missing": c.missing,
+                    "non_dna": list(c.non_dna),
+                    "non_dna_log10_lr": c.non_dna_log10_lr,
                 }
                 for c in self.candidates
             ],
@@ -168,6 +174,7 @@ def identify(
     top: int = 20,
     progress: Progress | None = None,
     from_screen: int | None = None,
+    non_dna: str | Sequence[str] | None = None,
 ) -> IdentifyResult:
     """Run the DVI analysis on what is in the registry; store the run and its candidates.
 
@@ -175,6 +182,8 @@ def identify(
     :func:`repatria.services.workflows.screen_run.restrict_to_screen`).
     ``progress`` hears ``registry`` (reading it), the steps of
     :func:`~repatria.services.pipelines.dvi_analysis.analyse_problem`, then ``store``.
+    ``non_dna``: which non-DNA factors to store with each candidate ("all", the default, "none"
+    or kinds; :mod:`~repatria.services.workflows.non_dna_evidence`).
     """
     from repatria.services.pipelines.dvi_analysis import analyse_problem
 
@@ -190,6 +199,7 @@ def identify(
 
     with session_scope(db) as session:
         require(session, actor, "runs.record")  # refuse before the long part, not after
+        non_dna_kinds(non_dna)
         with step(report, "registry"):
             rp = read(session)
     problem = rp.problem
@@ -211,6 +221,7 @@ def identify(
         refs = _references(session, rp)
         said = _conclusions(analysis)
         checked = run_checks(problem, pw)
+        nd = NonDnaEvidence(session, rp.pm_body, rp.mp_person, problem.pm_sex, non_dna)
         for i, v in enumerate(problem.pm):
             for k, m in enumerate(problem.missing):
                 log_lr = float(pw.log_lr[i, k])
@@ -223,7 +234,7 @@ def identify(
                 # A pairing lost to a misattributed reference goes to review, with its flag.
                 misattributed = "misattributed relationship" in checked.of(v, m)[0]
                 if lr_raises or misattributed or (certain or 0.0) >= POSTERIOR_THRESHOLD:
-                    ev = _evidence(rp, analysis, i, k, log_lr, refs, said, checked)
+                    ev = _evidence(rp, analysis, i, k, log_lr, refs, said, checked) | nd.of(v, m)
                     rows.append(Row(v, m, log_lr, post, ev))
         rows.sort(key=lambda r: (-r.log_lr, problem.pm.index(r.pm), problem.missing.index(r.mp)))
         run = IdentificationRun(
@@ -234,6 +245,7 @@ def identify(
                 **({"from_screen": from_screen} if from_screen is not None else {}),
                 "frequency_table": _table_record(rp),
                 "checks": checked.notes,
+                "non_dna": nd.parameters(),
             },
             frequency_table_id=rp.frequency_table.id,  # the exact version read
             input_sha256=rp.sha256,
@@ -257,7 +269,7 @@ def identify(
         }
         changes = run_changes(session, run, now, left_out)
         rereview = to_rereview(session, run)
-        excl = {(r.pm, r.mp): r.evidence.get("exclusions") for r in rows}
+        evs = {(r.pm, r.mp): r.evidence for r in rows}
         candidates = [
             IdentifyCandidate(
                 c.id,
@@ -267,9 +279,11 @@ def identify(
                 c.posterior,
                 c.body,
                 c.log10_lr,
-                _exclusions(excl.get((c.body, c.person))),
+                _exclusions(evs.get((c.body, c.person), {}).get("exclusions")),
                 tuple(c.samples),
                 c.status,
+                tuple(evs.get((c.body, c.person), {}).get("non_dna") or ()),
+                evs.get((c.body, c.person), {}).get("non_dna_log10_lr"),
             )
             for c in stored
         ]
