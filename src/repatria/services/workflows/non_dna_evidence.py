@@ -444,19 +444,22 @@ def _population(session: Session) -> Population:
     for p in people:
         if _norm(p.unit):
             units[_norm(p.unit)] = units.get(_norm(p.unit), 0) + 1
-    pts = [(p.last_known_lat, p.last_known_lon) for p in people]
-    pts += list(session.execute(select(Remains.site_lat, Remains.site_lon)).tuples())
-    pts = [(a, b) for a, b in pts if a is not None and b is not None]
+    raw = [(p.last_known_lat, p.last_known_lon) for p in people]
+    raw += [(a, b) for a, b in session.execute(select(Remains.site_lat, Remains.site_lon))]
+    pts = [(a, b) for a, b in raw if a is not None and b is not None]
     area, area_src = DEFAULTS["place_area_km2"]
     if len(pts) >= 2:
         lats, lons = [a for a, _ in pts], [b for _, b in pts]
         ns = haversine_km((min(lats), 0.0), (max(lats), 0.0))
         mid = math.radians((min(lats) + max(lats)) / 2)
         ew = haversine_km((0.0, min(lons)), (0.0, max(lons))) * math.cos(mid)
-        area = max(ns * ew, 100.0)
+        # The kernel is not cut to the area: an area smaller than the disc it reaches (5 scale
+        # lengths hold 96% of its mass) would make a body on the spot weigh against the MP.
+        floor = math.pi * (5 * DEFAULTS["place_scale_km"][0]) ** 2
+        area = max(ns * ew, floor)
         area_src = (
-            f"registry: the box around {len(pts)} recovery sites and last-known places "
-            "(at least 100 km²)"
+            f"registry: the box around {len(pts)} recovery sites and last-known places, at "
+            f"least the disc of 5 kernel scales ({floor:.0f} km²)"
         )
     return Population(
         n_persons=max(len(people), 1),
