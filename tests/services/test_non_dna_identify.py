@@ -190,3 +190,63 @@ def test_the_command_switches_the_factors(registry_db: str, tmp_path: Path) -> N
     r = runner.invoke(app, [*args, "--non-dna", "blood"])
     assert r.exit_code == 1 and "'blood' is not a kind of evidence" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_the_match_view_and_the_report_show_the_factors(registry_db: str, tmp_path: Path) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from repatria.reports.identification import identification_pdf
+    from repatria.services.views.matches import match_detail
+
+    _case(registry_db, tmp_path)
+    result = identify(registry_db, actor="ana")
+    c = next(c for c in result.candidates if c.person == "M1")
+    m = match_detail(registry_db, c.id, actor="ana")
+    assert [f["kind"] for f in m.non_dna] == [
+        "sex",
+        "sex",
+        "age",
+        "place",
+        "date",
+        "unit",
+        "document",
+    ]
+    assert m.non_dna_log10_lr == pytest.approx(
+        sum(math.log10(x) for x in _hand("M1").values()), rel=REL
+    )
+    pdf = identification_pdf(m)
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    for expected in (
+        "Other evidence",
+        "Papers found with the body",
+        "passport AB-1 found with the body is M1's passport",
+        "5 (supports the identification)",  # the passport: 0.625 / 0.125
+        "Age at death",
+        "estimated age 25-35; M1 was 33.3 when last seen (within the range)",
+        "amelogenin read male; M1 is recorded male",
+        "Unit",
+        "1.8 (supports the identification)",
+        "recovered 2023-06-01, after M1 was last seen (2023-05-01)",
+        "Together, assuming the observations are independent",
+    ):
+        assert expected in text, expected
+
+
+def test_the_report_says_when_no_other_evidence_was_weighed(
+    registry_db: str, tmp_path: Path
+) -> None:
+    from repatria.reports.identification import identification_pdf
+    from repatria.services.views.matches import match_detail
+
+    _case(registry_db, tmp_path)
+    result = identify(registry_db, actor="ana", non_dna="none")
+    m = match_detail(registry_db, result.candidates[0].id, actor="ana")
+    assert m.non_dna == [] and m.non_dna_log10_lr is None
+    import io
+
+    from pypdf import PdfReader
+
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(identification_pdf(m))).pages)
+    assert "weighed no evidence other than DNA" in " ".join(text.split())

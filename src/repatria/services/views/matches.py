@@ -113,6 +113,10 @@ class MatchDetail:
     #: What the candidate meets and fails under the current identification policy.
     verdict: dict[str, Any] | None = None
     verdict_lines: list[str] = field(default_factory=list)
+    #: The non-DNA factors the run stored (each factor's ``as_dict()`` with ``consistent`` and
+    #: ``note``) and the sum of their log10 LRs; never part of ``log10_lr``.
+    non_dna: list[dict[str, Any]] = field(default_factory=list)
+    non_dna_log10_lr: float | None = None
 
 
 def _markers(evidence: CandidateEvidence) -> list[MarkerRow]:
@@ -317,4 +321,6 @@ def match_detail(
             ),
             verdict.to_json(),
             verdict.lines(),
+            non_dna=[dict(x) for x in evidence.non_dna],
+            non_dna_log10_lr=evidence.non_dna_log10_lr,
         )
