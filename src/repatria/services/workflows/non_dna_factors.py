@@ -7,6 +7,7 @@ factor and the defaults it states are described there.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -147,7 +148,7 @@ class Population:
     n_persons: int = 1
     p_male: float = 0.5
     p_male_source: str = "assumption: even sex ratio (no sex recorded)"
-    last_seen: tuple[dt.date, ...] = ()
+    last_seen: tuple[dt.date, ...] = ()  # sorted
     units: Mapping[str, int] = field(default_factory=dict)
     area_km2: float = DEFAULTS["place_area_km2"][0]
     area_source: str = DEFAULTS["place_area_km2"][1]
@@ -272,7 +273,7 @@ def _date(b: BodyRecord, p: PersonRecord, pop: Population) -> list[tuple[Evidenc
     if found is None or seen is None:
         return []
     n = max(len(pop.last_seen), 1)
-    share = max(sum(d <= found for d in pop.last_seen), 1) / n
+    share = max(bisect.bisect_right(pop.last_seen, found), 1) / n  # last_seen is sorted
     err = DEFAULTS["date_error"]
     f = date_lr(found, seen, share, 0, err[0])
     f = _source(f, "share_seen_by", f"registry: {share:.3g} of {n} persons last seen by then")
