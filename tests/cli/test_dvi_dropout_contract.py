@@ -155,3 +155,22 @@ def test_fragments_take_the_column(case: Path, tmp_path: Path) -> None:
     out = json.loads(r.stdout)
     assert out["dropout"] == 0.1 and out["dropout_per_sample"] == 2
     assert out["exhaustive"]["pairs_checked_exactly"] >= 0
+
+
+def test_screen_takes_drop_in_and_agrees_with_dvi_analyse(case: Path, tmp_path: Path) -> None:
+    burned = _burned(case, tmp_path)
+    out = tmp_path / "cands.tsv"
+    args = ["screen", str(burned), "--json", "--top", "0", "--min-lr", "0", "--out", str(out)]
+    r = runner.invoke(app, [*args, "--drop-in", "0.05"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.stdout)
+    assert summary["dropout"]["drop_in"] == 0.05
+    lines = out.read_text().splitlines()
+    head = lines[0].split("\t")
+    rows = [dict(zip(head, line.split("\t"), strict=True)) for line in lines[1:]]
+    dvi = _analyse(burned, "--drop-in", "0.05")["pairwise"]
+    pm, mp = dvi["rows"], dvi["cols"]
+    assert rows
+    for row in rows:
+        want = dvi["lr"][pm.index(row["pm"])][mp.index(row["missing"])]
+        assert float(row["lr"]) == pytest.approx(want, rel=1e-9), row

@@ -90,10 +90,10 @@ def test_fragments_reports_its_chunks(case):
 
 
 def test_dvi_analyse_reports_each_step(tiny):
-    r = ok("dvi", "analyse", str(tiny), "--json", "--progress-json")
+    r = ok("dvi", "analyse", str(tiny), "--json", "--progress-json", "--prior-sensitivity")
     assert "joint" in json.loads(r.stdout)
     lines = progress_lines(r.stderr)
-    assert steps(lines) == ["read", "pairwise", "joint", "bounds", "conclusions"]
+    assert steps(lines) == ["read", "pairwise", "joint", "bounds", "conclusions", "sensitivity"]
     # Steps the kinship core counts nothing of are reported whole: 0 of 1, then 1 of 1.
     assert [(u["done"], u["total"]) for u in lines if u["step"] == "joint"] == [(0, 1), (1, 1)]
 

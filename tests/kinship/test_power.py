@@ -106,6 +106,38 @@ def test_trio_paternity_exclusion_by_hand(p: list[float]) -> None:
     assert trio_pe(np.array([0.5, 0.5])) == pytest.approx(0.1875)
 
 
+@pytest.mark.parametrize(("p", "expected"), [(0.2, 0.1344), (0.5, 0.1875), (0.9, 0.0819)])
+def test_trio_paternity_at_one_snp_by_hand(p: float, expected: float) -> None:
+    """A two-allele (SNP-like) marker, alleles A (``p``) and B (``q = 1 - p``); the mother, the
+    child and a random man, the claim that he is the father. The father's obligate allele is
+    known unless mother and child are both AB:
+
+    - child AA (probability ``p^2``, whatever the mother): he is excluded if BB, ``q^2``;
+    - child BB: ``q^2 p^2`` likewise;
+    - mother AA, child AB (``p^2 q``): obligate B, excluded if AA, ``p^2``: ``p^4 q``;
+    - mother BB, child AB (``q^2 p``): excluded if BB: ``p q^4``.
+
+    Total ``2 p^2 q^2 + p^4 q + p q^4 = pq (2pq + p^3 + q^3) = pq (1 - pq)``, since
+    ``p^3 + q^3 = 1 - 3pq``: 0.1344 at p = 0.2, 0.1875 at 0.5, 0.0819 at 0.9 (the classical trio
+    formula of Jamieson and Taylor 1997 at two alleles)."""
+    m = marker("SNP", [p, 1 - p])
+    q = 1 - p
+    assert p * q * (1 - p * q) == pytest.approx(expected)
+    mp = missing_person_exclusion_power(trio(), "AF", [m], {}, relatives=["MO", "CH"])
+    assert mp.total == pytest.approx(expected, abs=1e-12) and mp.exact
+    # forrel's general form: the truth is another man X the father, AF unrelated.
+    truth = Pedigree(
+        [
+            Individual("AF", sex=M),
+            Individual("X", sex=M),
+            Individual("MO", sex=F),
+            Individual("CH", "X", "MO", F),
+        ]
+    )
+    general = exclusion_power(trio(), truth, ["AF", "MO", "CH"], [m])
+    assert general.total == pytest.approx(expected, abs=1e-12)
+
+
 def test_forrel_paternity_example() -> None:
     """forrel's ``exclusionPower`` help, first example (claim: 1 is the father of the girl 3;
     truth: unrelated). forrel prints but does not assert these; derived by hand:

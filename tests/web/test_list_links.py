@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from test_pages import login
@@ -27,3 +29,51 @@ def test_list_pages_link_to_every_row_and_csv(
         assert app_client.get(f"/lists/{name}").status_code == 200
         csv = app_client.get(f"/lists/{name}", params={"format": "csv"})
         assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+
+
+def test_the_remains_page_pages_sorts_and_exports_in_place(app_client: TestClient) -> None:
+    login(app_client, "cas")
+
+    def refs(params: dict[str, str]) -> list[str]:
+        return re.findall(
+            r'href="/remains/(R-[0-9]+)"', app_client.get("/remains", params=params).text
+        )
+
+    up, down = refs({}), refs({"sort": "-ref"})
+    assert up and up == sorted(up) and down == list(reversed(up))
+    assert 'aria-sort="descending"' in app_client.get("/remains", params={"sort": "-ref"}).text
+    csv = app_client.get("/remains", params={"format": "csv", "sort": "-ref"})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[0].startswith("ref,")
+
+
+def test_the_review_queue_pages_each_list_in_place(app_client: TestClient) -> None:
+    login(app_client, "ana")
+    page = app_client.get("/review", params={"sort_p": "candidate_id"}).text
+    ids = [int(x) for x in re.findall(r'href="/matches/([0-9]+)">match', page)]
+    assert ids == sorted(ids) and 'aria-sort="ascending"' in page
+    down = app_client.get("/review", params={"sort_p": "-candidate_id"}).text
+    assert [int(x) for x in re.findall(r'href="/matches/([0-9]+)">match', down)] == ids[::-1]
+    one = app_client.get("/review", params={"sort_p": "candidate_id", "limit": "1"})
+    assert one.status_code == 200
+    csv = app_client.get("/review", params={"format_p": "csv"})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    bad = app_client.get("/review", params={"cursor_p": "garbage!"})
+    assert bad.status_code == 422 and "not valid" in bad.text and "Traceback" not in bad.text
+
+
+@pytest.mark.parametrize(
+    ("role", "page", "suffixes"),
+    [("lia", "/notifications", ["_t", "_d"]), ("cas", "/repatriations", ["_d"])],
+)
+def test_after_identification_pages_page_and_export_in_place(
+    app_client: TestClient, role: str, page: str, suffixes: list[str]
+) -> None:
+    login(app_client, role)
+    for s in suffixes:
+        one = app_client.get(page, params={f"sort{s}": "id" if s == "_d" else "person_ref"})
+        assert one.status_code == 200 and "Traceback" not in one.text
+        csv = app_client.get(page, params={f"format{s}": "csv"})
+        assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+        bad = app_client.get(page, params={f"sort{s}": "genotype"})
+        assert bad.status_code == 422 and "cannot sort by" in bad.text

@@ -17,6 +17,7 @@ from repatria.api.routes_lists import router as lists_router
 from repatria.api.routes_notification import router as notification_router
 from repatria.api.routes_persons import router as persons_router
 from repatria.api.routes_policy import router as policy_api_router
+from repatria.api.routes_power import router as power_api_router
 from repatria.api.schemas import SafeJSONResponse
 from repatria.api.security import PUBLIC
 
@@ -51,6 +52,7 @@ def create_app(db: str | None = None) -> FastAPI:
     from repatria.web.pages_map import router as map_pages
     from repatria.web.pages_notification import router as notification_pages
     from repatria.web.pages_policy import router as policy_pages_router
+    from repatria.web.pages_power import router as power_pages
     from repatria.web.render import mount_static
 
     app = FastAPI(
@@ -79,6 +81,7 @@ def create_app(db: str | None = None) -> FastAPI:
         policy_api_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(power_api_router, prefix=API_PREFIX)
     for pages in (
         web_router,
         bodies_web_router,
@@ -90,6 +93,7 @@ def create_app(db: str | None = None) -> FastAPI:
         policy_pages_router,
     ):
         app.include_router(pages, include_in_schema=False)
+    app.include_router(power_pages, include_in_schema=False)
     mount_static(app)
     app.add_middleware(SecurityHeaders, docs_path=f"{API_PREFIX}/docs")
     return app

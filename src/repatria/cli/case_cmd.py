@@ -142,6 +142,21 @@ def identify_cmd(
         help="Non-DNA factors stored with each candidate: all (those with data), none, or "
         "some of sex,age,place,date,unit,document,effects.",
     ),
+    dropout: str | None = typer.Option(
+        None,
+        "--dropout",
+        metavar="P|estimate",
+        help="Allelic dropout (0 <= P < 1) for PM samples with none stored with their profile, "
+        "or 'estimate' from each body's own profile. A body takes its samples' largest.",
+    ),
+    match_prior: str | None = typer.Option(
+        None,
+        "--match-prior",
+        metavar="P|accounting",
+        help="Probability (0 < P <= 1) that a body is one of the missing persons (open-population "
+        "prior), or 'accounting': persons unaccounted for / bodies not identified, capped at 1. "
+        "Without it, dvir's flat prior.",
+    ),
     progress_json: bool = ProgressJsonOpt,
 ) -> None:
     """Run the DVI analysis on the registry; store the run and its candidate matches (analyst)."""
@@ -154,6 +169,8 @@ def identify_cmd(
             progress=progress,
             from_screen=from_screen,
             non_dna=non_dna,
+            dropout=dropout,
+            match_prior=match_prior,
         )
     if as_json:
         print_json(result.as_dict())

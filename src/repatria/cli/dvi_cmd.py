@@ -50,11 +50,26 @@ def analyse(
         help="Probability that a PM is one of the case's missing persons (open-population "
         "prior, evenly over the MPs it may be); without it, dvir's flat prior over assignments.",
     ),
-    dropout: float = typer.Option(
+    dropout: str = typer.Option(
         None,
         "--dropout",
-        help="Allelic dropout probability (0 <= P < 1) of every PM sample; a dropout column in "
-        "pm.tsv overrides it per sample. Without it, samples are typed exactly.",
+        metavar="P|estimate",
+        help="Allelic dropout probability (0 <= P < 1) of every PM sample, or 'estimate' to "
+        "estimate each sample's from its own failed and single-peak markers (shown); a dropout "
+        "column in pm.tsv overrides it per sample. Without it, samples are typed exactly.",
+    ),
+    drop_in: float = typer.Option(
+        None,
+        "--drop-in",
+        help="Drop-in probability (0 <= C < 1) per marker of every PM sample: one extra allele "
+        "drawn from the population frequencies. Without it, no drop-in.",
+    ),
+    prior_sensitivity: bool = typer.Option(
+        False,
+        "--prior-sensitivity",
+        help="Also each identified pairing's posterior under the open-population prior at p = "
+        "0.1 ... 1 and under the flat prior (about six more joint runs; JSON: "
+        "joint.sensitivity).",
     ),
     progress_json: bool = ProgressJsonOpt,
 ) -> None:
@@ -67,6 +82,8 @@ def analyse(
             unseen_allele_freq=unseen_allele_freq,
             match_prior=match_prior,
             dropout=dropout,
+            drop_in=drop_in,
+            sensitivity=prior_sensitivity,
         )
     for warning in result.notes.get("warnings", []):
         err_console.print(f"warning: {warning}", highlight=False, soft_wrap=True)
@@ -83,6 +100,45 @@ def analyse(
             soft_wrap=True,
         )
     show(result)
+    show_estimates(result)
+    show_sensitivity(result)
+
+
+def show_estimates(r: DVIAnalysis) -> None:
+    """The per-sample dropout estimates of ``--dropout estimate``, with what they rest on."""
+    basis = (r.notes.get("dropout") or {}).get("estimate_basis")
+    if not basis:
+        return
+    t = Table(title="Dropout estimated from each sample's profile (markers of the case's kit)")
+    for col in ("sample", "dropout", "failed", "one peak", "two peaks", "kit"):
+        t.add_column(col, justify="left" if col == "sample" else "right")
+    for v, b in basis.items():
+        capped = " (cap)" if b["capped"] else ""
+        t.add_row(
+            v,
+            f"{b['dropout']:.3f}{capped}",
+            str(b["failed"]),
+            str(b["single_peak"]),
+            str(b["two_peaks"]),
+            str(b["kit"]),
+        )
+    console.print(t)
+
+
+def show_sensitivity(r: DVIAnalysis) -> None:
+    """Each identified pairing's posterior against the open-population prior's p."""
+    rows = r.sensitivity or []
+    if not rows:
+        return
+    keys = list(rows[0].posterior_by_p)
+    t = Table(title="Posterior of each identification against the prior (p: open population)")
+    t.add_column("PM")
+    t.add_column("MP")
+    for k in keys:
+        t.add_column(k if k == "flat" else f"p={k}", justify="right")
+    for x in rows:
+        t.add_row(x.pm, x.mp, *(f"{x.posterior_by_p[k]:.4f}" for k in keys))
+    console.print(t)
 
 
 def show(r: DVIAnalysis, top: int = 5) -> None:

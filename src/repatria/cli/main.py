@@ -21,6 +21,7 @@ from repatria.cli import (
     persons_cmd,
     policy_cmd,
     power_cmd,
+    power_registry_cmd,
     review_cmd,
     screen_cmd,
     serve_cmd,
@@ -57,6 +58,8 @@ app.add_typer(review_cmd.review_app, name="review")
 app.add_typer(policy_cmd.policy_app, name="policy")
 app.add_typer(bodies_cmd.bodies_app, name="bodies")
 app.add_typer(bodies_cmd.families_app, name="families")
+bodies_cmd.families_app.command("power")(command(power_registry_cmd.families_power))
+bodies_cmd.families_app.command("weak")(command(power_registry_cmd.families_weak))
 app.command("custody")(command(custody_cmd.custody_cmd))
 app.command("custody-history")(command(custody_cmd.custody_history_cmd))
 app.command("sample")(command(custody_cmd.sample_cmd))

@@ -50,11 +50,19 @@ def screen(
         help="Allelic dropout probability (0 <= P < 1) of every PM sample; a dropout column in "
         "pm.tsv overrides it per sample. Without it, samples are typed exactly.",
     ),
+    drop_in: float = typer.Option(
+        None,
+        "--drop-in",
+        help="Drop-in probability (0 <= C < 1) per marker of every PM sample: one extra allele "
+        "drawn from the population frequencies. Without it, no drop-in.",
+    ),
     progress_json: bool = ProgressJsonOpt,
 ) -> None:
     """Screen every PM sample against every reference family; write the candidate pairings."""
     if db is not None and dropout is not None:
         raise typer.BadParameter("--dropout is not available with --db yet", param_hint="--dropout")
+    if db is not None and drop_in is not None:
+        raise typer.BadParameter("--drop-in is not available with --db yet", param_hint="--drop-in")
     with progress_reporter(json_lines=progress_json, bars=not as_json) as progress:
         if db is None:
             from repatria.services.pipelines.screening import screen_case
@@ -67,6 +75,7 @@ def screen(
                 out=out,
                 progress=progress,
                 dropout=dropout,
+                drop_in=drop_in,
             )
         else:
             from repatria.services.workflows.screen_run import screen_into_registry

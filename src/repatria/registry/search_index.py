@@ -57,6 +57,7 @@ __all__ = [
     "person_key_rows",
     "reindex_persons",
     "key_condition",
+    "query_lookup",
     "matching_person_ids",
 ]
 
@@ -216,6 +217,11 @@ def _lookup(query: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     short = tuple(k for k in keys if len(k.split(":", 1)[1]) < PREFIX_MIN)
     ranges = tuple(prefix_range(k) for k in keys if k not in short)
     return short, ranges
+
+
+def query_lookup(query: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """(keys ``query`` looks up by equality, prefix ranges ``(low, high)`` it scans)."""
+    return _lookup(query)
 
 
 def _padded(ranges: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:

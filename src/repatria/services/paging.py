@@ -42,6 +42,8 @@ __all__ = [
     "Page",
     "page_spec",
     "sql_page",
+    "keyset_start",
+    "keyset_page",
     "list_page",
     "sql_all",
     "list_all",
@@ -184,6 +186,38 @@ def sql_page(
         spec,
         tuple(sorts),
     )
+
+
+def keyset_start(
+    spec: PageSpec, names: Iterable[str], default: str
+) -> tuple[str, str, bool, tuple[Any, Any] | None, bool]:
+    """Where a page of :func:`sql_page`'s rules starts, for a list that runs its own SQL:
+    (the sort as written, its name, whether to walk towards smaller keys, the (sort value,
+    tie) to continue after or ``None``, whether the walk is backwards)."""
+    sort, name, desc = _resolve(spec, names, default)
+    if not spec.cursor:
+        return sort, name, desc, None, False
+    value, tval, back = _decode(spec.cursor, sort)
+    return sort, name, desc != back, (_from_json(value), _from_json(tval)), back
+
+
+def keyset_page(
+    rows: list[Any],
+    keys: list[tuple[Any, Any]],
+    total: int,
+    *,
+    sort: str,
+    back: bool,
+    spec: PageSpec,
+    names: tuple[str, ...],
+) -> Page[Any]:
+    """The page of up to ``spec.limit + 1`` rows fetched in walking order from
+    :func:`keyset_start` (``keys``: each row's (sort value, tie)), as :func:`sql_page` gives it."""
+    more = len(rows) > spec.limit
+    rows, keys = rows[: spec.limit], keys[: spec.limit]
+    if back:
+        rows, keys = rows[::-1], keys[::-1]
+    return _page(rows, keys, total, sort, more, back, spec, names)
 
 
 def _page(

@@ -23,6 +23,7 @@ from repatria.services.access import auth
 from repatria.services.access.auth import AuthError
 from repatria.services.access.permissions import roles_for
 from repatria.services.paging import page_spec
+from repatria.services.views.lists import list_csv, remains_page
 from repatria.services.workflows import accounting, notification, repatriation, review
 from repatria.vocabulary import (
     CONDITIONS,
@@ -207,19 +208,28 @@ def remains_list(
     site: str = "",
     condition: str = "",
     status: str = "",
+    sort: str | None = None,
+    cursor: str | None = None,
+    format: str = "",
 ) -> Response:
-    rows, sites = views.list_remains(
-        db_of(request),
-        actor=caller.name,
-        site=site or None,
-        condition=condition or None,
-        status=status or None,
+    db = db_of(request)
+    filters: dict[str, str | None] = {
+        "site": site or None,
+        "condition": condition or None,
+        "status": status or None,
+    }
+    if format == "csv":
+        text = list_csv(db, "remains", actor=caller.name, sort=sort, filters=filters)
+        return csv_response(text, "remains")
+    got, sites = remains_page(
+        db, actor=caller.name, filters=filters, page=page_spec(sort, None, cursor)
     )
     return render(
         request,
         "remains_list.html",
         title="Remains",
-        rows=rows,
+        page=got.page,
+        rows=got.page.items,
         sites=sites,
         site=site,
         condition=condition,
@@ -271,8 +281,23 @@ def review_queue(
     request: Request,
     caller: Annotated[Caller, Depends(allow("review.queue"))],
     flash: str | None = None,
+    sort_p: str | None = None,
+    cursor_p: str | None = None,
+    format_p: str = "",
+    sort_r: str | None = None,
+    cursor_r: str | None = None,
+    format_r: str = "",
 ) -> Response:
-    q = views.review_queue(db_of(request), actor=caller.name)
+    db = db_of(request)
+    for name, fmt, sort in (("to-propose", format_p, sort_p), ("to-review", format_r, sort_r)):
+        if fmt == "csv":
+            return csv_response(list_csv(db, name, actor=caller.name, sort=sort), name)
+    q = views.review_queue_page(
+        db,
+        actor=caller.name,
+        to_propose=page_spec(sort_p, None, cursor_p),
+        to_review=page_spec(sort_r, None, cursor_r),
+    )
     return render(request, "review.html", title="Review queue", q=q, flash=flash)
 
 
@@ -331,13 +356,32 @@ def notifications(
     request: Request,
     caller: Annotated[Caller, Depends(allow("notifications.view"))],
     flash: str | None = None,
+    sort_t: str | None = None,
+    cursor_t: str | None = None,
+    format_t: str = "",
+    sort_d: str | None = None,
+    cursor_d: str | None = None,
+    format_d: str = "",
 ) -> Response:
-    v = views.notifications_view(db_of(request), actor=caller.name)
+    db = db_of(request)
+    for name, fmt, sort in (
+        ("families-to-tell", format_t, sort_t),
+        ("families-told", format_d, sort_d),
+    ):
+        if fmt == "csv":
+            return csv_response(list_csv(db, name, actor=caller.name, sort=sort), name)
+    p = views.notifications_page(
+        db,
+        actor=caller.name,
+        tasks=page_spec(sort_t, None, cursor_t),
+        done=page_spec(sort_d, None, cursor_d),
+    )
     return render(
         request,
         "notifications.html",
         title="Notifications",
-        v=v,
+        v=p.view,
+        p=p,
         flash=flash,
         methods=NOTIFY_METHODS,
     )
@@ -377,13 +421,21 @@ def repatriations(
     request: Request,
     caller: Annotated[Caller, Depends(allow("repatriations.view"))],
     flash: str | None = None,
+    sort_d: str | None = None,
+    cursor_d: str | None = None,
+    format_d: str = "",
 ) -> Response:
-    v = views.repatriations_view(db_of(request), actor=caller.name)
+    db = db_of(request)
+    if format_d == "csv":
+        text = list_csv(db, "repatriations", actor=caller.name, sort=sort_d)
+        return csv_response(text, "repatriations")
+    p = views.repatriations_page(db, actor=caller.name, done=page_spec(sort_d, None, cursor_d))
     return render(
         request,
         "repatriations.html",
         title="Repatriations",
-        v=v,
+        v=p.view,
+        p=p,
         flash=flash,
         kinds=REPATRIATION_KINDS,
     )

@@ -23,6 +23,7 @@ from repatria.registry.db import (
     session_scope,
 )
 from repatria.registry.models import AuditEvent
+from repatria.registry.policy_seal import verify_policy_versions
 from repatria.services.access.permissions import require
 
 __all__ = [
@@ -140,6 +141,7 @@ def verify_chains(
         anchored, problems = chain.check_anchor(session, path)
         breaks += problems
         breaks += chain.verify_states(session) + guards
+        breaks += verify_policy_versions(session)[0]
     report = AuditReport(
         chains,
         breaks,

@@ -12,14 +12,22 @@ the role that owns it. (An authenticated identity is the API's job.)
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from repatria.errors import PermissionDeniedError
 from repatria.registry.models import User
 from repatria.vocabulary import ROLES
 
-__all__ = ["ROLES", "PERMISSIONS", "READ_PERMISSIONS", "roles_for", "require", "require_reader"]
+__all__ = [
+    "ROLES",
+    "PERMISSIONS",
+    "READ_PERMISSIONS",
+    "roles_for",
+    "require",
+    "check_reader",
+    "require_reader",
+]
 
 _ALL = frozenset(ROLES)
 
@@ -159,13 +167,24 @@ def roles_for(action: str) -> frozenset[str]:
     return PERMISSIONS[action]
 
 
-def require_reader(session: Session, actor: str, action: str) -> User:
-    """The user named ``actor``, if their role may perform the read ``action``."""
-    user = session.execute(select(User).where(User.name == actor)).scalar_one_or_none()
+_USER_STANDING = select(User.id, User.role, User.disabled_at).where(User.name == bindparam("actor"))
+
+
+def check_reader(session: Session, actor: str, action: str) -> int:
+    """The id of the user named ``actor``, if their role may perform the read ``action``
+    (a column read, no user object: for the reads that run most, such as a search box)."""
+    row = session.execute(_USER_STANDING, {"actor": actor}).first()
     allowed = roles_for(action)
-    if user is None or user.role not in allowed or user.disabled_at is not None:
+    if row is None or row.role not in allowed or row.disabled_at is not None:
         raise PermissionDeniedError(
             f"{actor} may not {action.replace('.', ' ')}; that needs the "
             f"{' or '.join(sorted(allowed))} role"
         )
+    return int(row.id)
+
+
+def require_reader(session: Session, actor: str, action: str) -> User:
+    """The user named ``actor``, if their role may perform the read ``action``."""
+    user = session.get(User, check_reader(session, actor, action))
+    assert user is not None
     return user

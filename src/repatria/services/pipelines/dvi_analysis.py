@@ -19,12 +19,22 @@ from repatria.kinship import safe_exp
 from repatria.kinship.bounds import PosteriorBounds, factor_model, posterior_bounds
 from repatria.kinship.dvi import DVIProblem, PairwiseResult, pairwise_lr
 from repatria.kinship.joint import JointResult, joint_dvi
+from repatria.kinship.prior_sensitivity import (
+    FLAT,
+    PriorSensitivity,
+    identified_pairings,
+    prior_sensitivity,
+)
 from repatria.kinship.priors import AssignmentPrior, open_population_prior
 from repatria.services.pipelines.sample_dropout import (
+    ESTIMATE,
+    DropoutSetting,
     apply_dropout,
-    check_dropout,
+    check_drop_in,
     degraded_warning,
     dropout_provenance,
+    dropout_setting,
+    estimate_samples,
 )
 from repatria.services.progress import Progress, step
 
@@ -48,6 +58,8 @@ class DVIAnalysis:
     notes: dict[str, Any] = field(default_factory=dict)
     #: Proven interval of every posterior pairing probability (None when not computed).
     bounds: PosteriorBounds | None = None
+    #: Each identified pairing's posterior against the open-population prior's p (and flat).
+    sensitivity: list[PriorSensitivity] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of ``repatria dvi analyse --json`` (non-finite numbers as floats)."""
@@ -94,6 +106,11 @@ class DVIAnalysis:
                 "prior": j.prior,
                 "prior_parameters": dict(j.prior_parameters),
                 **({"marginal_bounds": _bounds_dict(self.bounds)} if self.bounds else {}),
+                **(
+                    {"sensitivity": [x.to_dict() for x in self.sensitivity]}
+                    if self.sensitivity is not None
+                    else {}
+                ),
             },
             "conclusions": self.conclusions,
             "provenance": {
@@ -162,6 +179,7 @@ def analyse_problem(
     progress: Progress | None = None,
     match_prior: float | None = None,
     bounds: bool = True,
+    sensitivity: bool = False,
 ) -> DVIAnalysis:
     """Pairwise LRs and exclusions, the joint search and dvir's conclusions of ``problem``.
 
@@ -171,6 +189,10 @@ def analyse_problem(
     (:func:`repatria.kinship.bounds.posterior_bounds`). ``progress`` hears the steps
     ``pairwise``, ``joint``, ``bounds`` and ``conclusions`` (see :mod:`repatria.services.progress`),
     each whole: the kinship core counts none of them.
+
+    ``sensitivity``: also each identified pairing's posterior under the open-population prior
+    at each p of :data:`repatria.kinship.prior_sensitivity.DEFAULT_P` and under the flat prior
+    (step ``sensitivity``, :func:`repatria.kinship.prior_sensitivity.prior_sensitivity`).
     """
     seconds: dict[str, float] = {}
     t = time.perf_counter()
@@ -195,7 +217,16 @@ def analyse_problem(
     with step(progress, "conclusions"):
         conclusions, lr0 = _conclusions(problem, pw)
     seconds["conclusions"] = time.perf_counter() - t
-    return DVIAnalysis(problem, pw, joint, conclusions, seconds, lr0, bounds=certified)
+    table = None
+    if sensitivity:
+        t = time.perf_counter()
+        with step(progress, "sensitivity"):
+            known = {FLAT if match_prior is None else f"{match_prior:g}": joint}
+            table = prior_sensitivity(problem, pw, identified_pairings(problem, joint), known=known)
+        seconds["sensitivity"] = time.perf_counter() - t
+    return DVIAnalysis(
+        problem, pw, joint, conclusions, seconds, lr0, bounds=certified, sensitivity=table
+    )
 
 
 def _conclusions(
@@ -213,30 +244,40 @@ def analyse_case(
     progress: Progress | None = None,
     unseen_allele_freq: float | None = None,
     match_prior: float | None = None,
-    dropout: float | None = None,
+    dropout: DropoutSetting = None,
+    drop_in: float | None = None,
+    sensitivity: bool = False,
 ) -> DVIAnalysis:
     """Read the case at ``path`` and analyse it (``unseen_allele_freq``: see :func:`read_case`;
     ``match_prior``: see :func:`analyse_problem`).
 
     ``dropout``: allelic dropout probability of every PM sample, a ``dropout`` column of
     ``pm.tsv`` overriding it per sample (:mod:`repatria.services.pipelines.sample_dropout`);
-    without either, the samples are typed exactly, as before. The model is named in
-    ``notes["dropout"]``; degraded samples read without it in ``notes["warnings"]``.
+    without either, the samples are typed exactly, as before. ``dropout="estimate"`` takes each
+    sample's from its own profile (the estimates in ``notes["dropout"]["estimated"]``).
+    ``drop_in``: the model's one-allele drop-in probability for every PM sample. The model is
+    named in ``notes["dropout"]``; degraded samples read without it in ``notes["warnings"]``.
+    ``sensitivity``: add the prior sensitivity table (see :func:`analyse_problem`; about six
+    more joint runs, so asked for, not by default).
 
     ``progress`` hears ``read``, then the steps of :func:`analyse_problem`.
     """
-    check_dropout(dropout)
+    dropout = dropout_setting(dropout)
+    check_drop_in(drop_in)
     added: dict[str, list[str]] = {}
     relabelled: dict[str, Any] = {}
     per_sample: dict[str, float] = {}
     with step(progress, "read"):
         problem = read_case(path, unseen_allele_freq, added, relabelled, per_sample)
-        problem = apply_dropout(problem, dropout, per_sample)
-    result = analyse_problem(problem, top=top, progress=progress, match_prior=match_prior)
-    used = dropout_provenance(problem, dropout, per_sample)
+        estimated = estimate_samples(problem, per_sample) if dropout == ESTIMATE else None
+        problem = apply_dropout(problem, dropout, per_sample, drop_in, estimated)
+    result = analyse_problem(
+        problem, top=top, progress=progress, match_prior=match_prior, sensitivity=sensitivity
+    )
+    used = dropout_provenance(problem, dropout, per_sample, drop_in, estimated)
     if used is not None:
         result.notes["dropout"] = used
-    warning = degraded_warning(problem, per_sample)
+    warning = degraded_warning(problem, {*per_sample, *(estimated or {})})
     if warning is not None:
         result.notes["warnings"] = [warning]
     if added:

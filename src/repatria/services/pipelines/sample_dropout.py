@@ -12,22 +12,40 @@ PM sample of the case failed in it (no peak), the case typing at least :data:`MI
 (a handful of markers says nothing about degradation); single peaks of a degraded sample typed
 exactly are read as homozygotes, which dropout may have made of heterozygotes:
 :func:`degraded_warning`.
+
+``--dropout estimate`` takes each sample's dropout from its own profile
+(:func:`repatria.kinship.dropout_estimate.estimate_dropout`, over the markers the case typed in
+any PM sample); a ``dropout`` cell still overrides it. The estimates and what they rest on go in
+``provenance.dropout.estimated`` and ``estimate_basis``.
+
+``--drop-in C`` (0 <= C < 1) gives every PM sample the model's one-allele drop-in: with
+probability ``C`` one extra allele, drawn from the population frequencies, appears at a marker
+(the semi-continuous drop-in of Gill, Kirkham and Curran, *LoComatioN*, FSI 2007, and of
+Balding and Buckleton, FSI:G 2009; see :mod:`repatria.kinship.dropout` for ``P(peaks | G)``).
+Without it (or with 0) every number is what it was.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from typing import Any
 
 from repatria.errors import ServiceError
 from repatria.kinship.dropout import DropoutModel
+from repatria.kinship.dropout_estimate import ESTIMATE_MODEL, DropoutEstimate, estimate_dropout
 from repatria.kinship.dvi import DVIProblem
 
 __all__ = [
     "DEGRADED_SHARE",
     "MIN_KIT",
     "DROPOUT_MODEL",
+    "ESTIMATE",
+    "DropoutSetting",
     "check_dropout",
+    "check_drop_in",
+    "dropout_setting",
+    "estimate_samples",
     "sample_dropout",
     "apply_dropout",
     "dropout_provenance",
@@ -40,54 +58,143 @@ DEGRADED_SHARE = 0.2
 #: Markers the case must type for degradation to be judged (forensic kits type 15 to 24).
 MIN_KIT = 10
 
+DROP_IN_MODEL = (
+    "allelic dropout per allele copy d (a homozygote's peak lost with d^2), drop-in {c:g} per "
+    "marker (one extra allele drawn from the population frequencies); a single peak (a/a or a/-) "
+    "is 'only a seen'; P(peaks | genotype) in every likelihood"
+)
+
 DROPOUT_MODEL = (
     "allelic dropout per allele copy d (a homozygote's peak lost with d^2), no drop-in; a single "
     "peak (a/a or a/-) is 'only a seen'; P(peaks | genotype) in every likelihood"
 )
 
 
-def check_dropout(value: float | None) -> None:
-    """A one-line error unless ``value`` is ``None`` or a probability in [0, 1)."""
-    if value is not None and not 0 <= value < 1:
+#: The ``--dropout`` word that estimates each sample's dropout from its profile.
+ESTIMATE = "estimate"
+
+#: A command's ``--dropout``: a probability, :data:`ESTIMATE`, or ``None`` (not set).
+DropoutSetting = float | str | None
+
+
+def check_dropout(value: DropoutSetting) -> None:
+    """A one-line error unless ``value`` is ``None``, :data:`ESTIMATE` or a probability in
+    [0, 1)."""
+    if value is None or value == ESTIMATE:
+        return
+    if isinstance(value, str):
+        raise ServiceError(f"dropout must be a number in [0, 1) or 'estimate', got {value!r}")
+    if not 0 <= value < 1:
         raise ServiceError(f"dropout must be at least 0 and below 1, got {value:g}")
 
 
+def dropout_setting(value: str | float | None) -> DropoutSetting:
+    """A command's ``--dropout`` text as a :data:`DropoutSetting` (checked)."""
+    if isinstance(value, str) and value.strip().lower() != ESTIMATE:
+        try:
+            value = float(value)
+        except ValueError:
+            raise ServiceError(
+                f"dropout must be a number in [0, 1) or 'estimate', got {value!r}"
+            ) from None
+        if math.isnan(value):
+            raise ServiceError("dropout must be at least 0 and below 1, got nan")
+    elif isinstance(value, str):
+        value = ESTIMATE
+    check_dropout(value)
+    return value
+
+
+def check_drop_in(value: float | None) -> None:
+    """A one-line error unless ``value`` is ``None`` or a probability in [0, 1)."""
+    if value is not None and (math.isnan(value) or not 0 <= value < 1):
+        raise ServiceError(f"drop-in must be at least 0 and below 1, got {value:g}")
+
+
+def estimate_samples(problem: DVIProblem, skip: Collection[str] = ()) -> dict[str, DropoutEstimate]:
+    """Each PM's dropout estimated from its own profile over the case's kit (the markers typed
+    in some PM sample), except the samples in ``skip`` (those with their own value)."""
+    kit = [
+        m.name
+        for m in problem.markers
+        if any(any(x is not None for x in prof.get(m.name, (None, None)))
+               for prof in problem.pm_profiles.values())
+    ]  # fmt: skip
+    return {
+        v: estimate_dropout(problem.pm_profiles.get(v, {}), problem.markers, kit)
+        for v in problem.pm
+        if v not in skip
+    }
+
+
 def sample_dropout(
-    pm: tuple[str, ...], default: float | None, per_sample: Mapping[str, float]
+    pm: tuple[str, ...],
+    default: DropoutSetting,
+    per_sample: Mapping[str, float],
+    estimated: Mapping[str, DropoutEstimate] | None = None,
 ) -> dict[str, float]:
     """Each PM's dropout probability above 0 (the samples typed under the model)."""
     check_dropout(default)
     out = {}
     for v in pm:
-        d = per_sample.get(v, default)
+        if v in per_sample:
+            d: float | str | None = per_sample[v]
+        elif default == ESTIMATE:
+            d = (estimated or {})[v].dropout if v in (estimated or {}) else None
+        else:
+            d = default
         if d:
             out[v] = float(d)
     return out
 
 
 def apply_dropout(
-    problem: DVIProblem, default: float | None, per_sample: Mapping[str, float]
+    problem: DVIProblem,
+    default: DropoutSetting,
+    per_sample: Mapping[str, float],
+    drop_in: float | None = None,
+    estimated: Mapping[str, DropoutEstimate] | None = None,
 ) -> DVIProblem:
-    """``problem`` with its samples typed under their dropout models (unchanged when none)."""
-    rates = sample_dropout(problem.pm, default, per_sample)
+    """``problem`` with its samples typed under their dropout models (unchanged when none).
+
+    With ``drop_in`` above 0 every sample is typed under the model, with that drop-in."""
+    check_drop_in(drop_in)
+    rates = sample_dropout(problem.pm, default, per_sample, estimated)
+    c = float(drop_in or 0.0)
+    if c > 0:
+        return problem.with_dropout({v: DropoutModel(rates.get(v, 0.0), c) for v in problem.pm})
     if not rates:
         return problem
     return problem.with_dropout({v: DropoutModel(d) for v, d in rates.items()})
 
 
 def dropout_provenance(
-    problem: DVIProblem, default: float | None, per_sample: Mapping[str, float]
+    problem: DVIProblem,
+    default: DropoutSetting,
+    per_sample: Mapping[str, float],
+    drop_in: float | None = None,
+    estimated: Mapping[str, DropoutEstimate] | None = None,
 ) -> dict[str, Any] | None:
     """The ``provenance.dropout`` of the JSON contracts; ``None`` when no dropout was set."""
-    if default is None and not per_sample:
+    if default is None and not per_sample and not drop_in:
         return None
-    rates = sample_dropout(problem.pm, default, per_sample)
-    return {
-        "model": DROPOUT_MODEL,
+    rates = sample_dropout(problem.pm, default, per_sample, estimated)
+    out: dict[str, Any] = {
+        "model": DROPOUT_MODEL if not drop_in else DROP_IN_MODEL.format(c=drop_in),
         "default": default if default is not None else 0.0,
         "per_sample": len([v for v in problem.pm if v in per_sample]),
-        "samples_modelled": len(rates),
+        "samples_modelled": len(rates) if not drop_in else len(problem.pm),
     }
+    if drop_in:
+        out["drop_in"] = float(drop_in)
+    if default == ESTIMATE:
+        est = estimated or {}
+        out["estimated"] = {v: e.dropout for v, e in est.items()}
+        out["estimate_model"] = ESTIMATE_MODEL
+        out["estimate_basis"] = {
+            v: {k: x for k, x in e.basis().items() if k != "model"} for v, e in est.items()
+        }
+    return out
 
 
 def degraded_samples(problem: DVIProblem, set_for: Collection[str] = ()) -> list[str]:

@@ -99,24 +99,28 @@ def screen_case(
     out: str | Path | None = None,
     progress: Progress | None = None,
     dropout: float | None = None,
+    drop_in: float | None = None,
 ) -> dict[str, Any]:
     """Screen every PM sample of ``case`` against every MP; write candidates to ``out`` if given.
 
     ``dropout``: allelic dropout of every PM sample, a ``dropout`` column of ``pm.tsv``
     overriding it (:mod:`repatria.services.pipelines.sample_dropout`); without either the
-    samples are typed exactly, as before. ``progress`` hears ``read``, the steps of
-    :func:`screen_problem`, and ``write``.
+    samples are typed exactly, as before. ``drop_in``: the one-allele drop-in probability of
+    every PM sample (the model of ``dvi analyse --drop-in``). ``progress`` hears ``read``, the
+    steps of :func:`screen_problem`, and ``write``.
     """
     check_dropout(dropout)
     per_sample: dict[str, float] = {}
     with step(progress, "read"):
-        problem = apply_dropout(read_case_folder(case, dropout=per_sample), dropout, per_sample)
+        problem = apply_dropout(
+            read_case_folder(case, dropout=per_sample), dropout, per_sample, drop_in
+        )
     res = screen_problem(problem, min_lr, top, scheduler, progress)
     if out is not None:
         with step(progress, "write"):
             write_table(out, CANDIDATE_COLUMNS, res.rows())
     summary = screen_summary(
-        case, res, min_lr, out, dropout_provenance(problem, dropout, per_sample)
+        case, res, min_lr, out, dropout_provenance(problem, dropout, per_sample, drop_in)
     )
     warning = degraded_warning(problem, per_sample)
     if warning is not None:

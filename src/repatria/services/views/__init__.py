@@ -12,10 +12,17 @@ One module per resource: ``overview`` (the dashboard), ``persons``, ``remains``,
 """
 
 from repatria.services.views.case import all_log10_lrs, identifications
-from repatria.services.views.families import NotificationsView, NotificationTask, notifications_view
+from repatria.services.views.families import (
+    NotificationsPage,
+    NotificationsView,
+    NotificationTask,
+    notifications_page,
+    notifications_view,
+)
 from repatria.services.views.handovers import (
     RepatriationsView,
     RepatriationView,
+    repatriations_page,
     repatriations_view,
 )
 from repatria.services.views.matches import (
@@ -33,7 +40,13 @@ from repatria.services.views.persons import (
     persons_csv,
     search_persons,
 )
-from repatria.services.views.queue import QueueItem, ReviewQueue, review_queue
+from repatria.services.views.queue import (
+    QueueItem,
+    ReviewQueue,
+    ReviewQueuePage,
+    review_queue,
+    review_queue_page,
+)
 from repatria.services.views.remains import (
     RemainsDetail,
     RemainsSummary,
@@ -66,8 +79,13 @@ __all__ = [
     "remains_detail",
     "match_detail",
     "review_queue",
+    "review_queue_page",
+    "ReviewQueuePage",
     "notifications_view",
+    "notifications_page",
+    "NotificationsPage",
     "repatriations_view",
+    "repatriations_page",
     "identifications",
     "all_log10_lrs",
     "describe_lr",

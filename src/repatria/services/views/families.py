@@ -22,11 +22,18 @@ from repatria.registry.models import (
 )
 from repatria.registry.review_state import live_confirmation
 from repatria.services.access.audit import log_event
+from repatria.services.paging import Page, PageSpec, list_page
 from repatria.services.views._read import primary_name, reader, to_notify
 from repatria.services.workflows.disclosure import family_findings
 from repatria.services.workflows.notification import declines_contact, family_donors
 
-__all__ = ["NotificationTask", "NotificationsView", "notifications_view"]
+__all__ = [
+    "NotificationTask",
+    "NotificationsView",
+    "NotificationsPage",
+    "notifications_view",
+    "notifications_page",
+]
 
 
 @dataclass(frozen=True)
@@ -163,3 +170,51 @@ def notifications_view(db: str | None, *, actor: str) -> NotificationsView:
             exceptions=len(exceptions),
         )
         return NotificationsView(tasks, done, exceptions, _summary(len(tasks), untold_exceptions))
+
+
+@dataclass(frozen=True)
+class NotificationsPage:
+    """The ``/notifications`` page: the view, with its two long lists one page each."""
+
+    view: NotificationsView
+    tasks: Page[NotificationTask]
+    done: Page[dict[str, Any]]
+
+
+def notifications_page(
+    db: str | None,
+    *,
+    actor: str,
+    tasks: PageSpec | None = None,
+    done: PageSpec | None = None,
+) -> NotificationsPage:
+    """:func:`notifications_view` with "to tell" and "told" paged and sorted in place (the
+    summary still counts every family)."""
+    v = notifications_view(db, actor=actor)
+    return NotificationsPage(
+        v,
+        list_page(
+            v.tasks,
+            sorts={
+                "person_ref": lambda t: t.person_ref,
+                "person_name": lambda t: t.person_name,
+                "identified_on": lambda t: t.identified_on or "",
+            },
+            tie=lambda t: t.person_ref,
+            spec=tasks or PageSpec(),
+            default="person_ref",
+        ),
+        list_page(
+            v.done,
+            sorts={
+                "notified_on": lambda n: n["notified_on"] or "",
+                "person_ref": lambda n: n["person_ref"],
+                "recipient": lambda n: n["recipient"] or "",
+                "method": lambda n: n["method"] or "",
+                "id": lambda n: n["id"],
+            },
+            tie=lambda n: n["id"],
+            spec=done or PageSpec(),
+            default="-notified_on",
+        ),
+    )

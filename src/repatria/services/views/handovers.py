@@ -20,10 +20,17 @@ from repatria.registry.models import (
 )
 from repatria.registry.queries import existing
 from repatria.registry.review_state import live_confirmations
+from repatria.services.paging import Page, PageSpec, list_page
 from repatria.services.views._read import primary_name, reader
 from repatria.services.workflows.notification import untold
 
-__all__ = ["RepatriationView", "RepatriationsView", "repatriations_view"]
+__all__ = [
+    "RepatriationView",
+    "RepatriationsView",
+    "RepatriationsPage",
+    "repatriations_view",
+    "repatriations_page",
+]
 
 
 @dataclass(frozen=True)
@@ -127,3 +134,34 @@ def _family(session: Session, person_id: int, decision_id: int, not_told: set[in
         )
     ).first()
     return "told" if told is not None else "exception"
+
+
+@dataclass(frozen=True)
+class RepatriationsPage:
+    """The ``/repatriations`` page: the view, with the handovers recorded one page at a time
+    (the remains waiting for a handover stay whole: one handover form selects among them)."""
+
+    view: RepatriationsView
+    done: Page[RepatriationView]
+
+
+def repatriations_page(
+    db: str | None, *, actor: str, done: PageSpec | None = None
+) -> RepatriationsPage:
+    """:func:`repatriations_view` with the handovers paged and sorted in place."""
+    v = repatriations_view(db, actor=actor)
+    return RepatriationsPage(
+        v,
+        list_page(
+            v.done,
+            sorts={
+                "occurred_on": lambda r: r.occurred_on or "",
+                "id": lambda r: r.id,
+                "kind": lambda r: r.kind,
+                "counterpart": lambda r: r.counterpart or "",
+            },
+            tie=lambda r: r.id,
+            spec=done or PageSpec(),
+            default="-occurred_on",
+        ),
+    )

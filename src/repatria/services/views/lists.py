@@ -37,7 +37,7 @@ from repatria.services.views.families import notifications_view
 from repatria.services.views.handovers import repatriations_view
 from repatria.services.views.queue import review_queue
 
-__all__ = ["LISTS", "ListPage", "list_rows", "list_csv"]
+__all__ = ["LISTS", "ListPage", "list_rows", "list_csv", "remains_page"]
 
 Row = dict[str, Any]
 
@@ -315,3 +315,24 @@ def list_csv(
             default=spec.default,
         )
     return csv_text(spec.columns, ([r.get(c) for c in spec.columns] for r in rows))
+
+
+def remains_page(
+    db: str | None,
+    *,
+    actor: str,
+    filters: dict[str, str | None],
+    page: PageSpec | None = None,
+) -> tuple[ListPage, list[str]]:
+    """One page of the remains list with its filters (site, condition, state), and every
+    recovery site for the filter's choices: the ``/remains`` page, paged in SQL."""
+    got = list_rows(db, "remains", actor=actor, page=page, filters=filters)
+    with session_scope(db, read=True) as session:
+        sites = [
+            s
+            for s in session.execute(
+                select(Remains.site).distinct().order_by(Remains.site)
+            ).scalars()
+            if s
+        ]
+    return got, sites

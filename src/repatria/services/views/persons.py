@@ -14,14 +14,21 @@ from repatria.registry.db import session_scope
 from repatria.registry.models import (
     CandidateMatch,
     Person,
-    PersonDocument,
-    PersonName,
-    PersonSearchKey,
 )
-from repatria.registry.search_index import key_condition, matching_person_ids
+from repatria.registry.person_lookup import documents_of, hits_of, names_of, person_page
+from repatria.registry.search_index import matching_person_ids, query_lookup
 from repatria.search_keys import document_keys
 from repatria.services.access.audit import log_event
-from repatria.services.paging import Column, Page, PageSpec, csv_text, sql_all, sql_page
+from repatria.services.access.permissions import check_reader
+from repatria.services.paging import (
+    Column,
+    Page,
+    PageSpec,
+    csv_text,
+    keyset_page,
+    keyset_start,
+    sql_all,
+)
 from repatria.services.views._read import (
     CandidateLine,
     candidate_lines,
@@ -97,12 +104,35 @@ def search_persons(
     ``actor=None`` only from the command line, where ``--as`` is optional for reads.
     """
     q = q.strip()
-    stmt = _persons_stmt(q, status)
+    if status is not None and status not in PERSON_STATES:
+        raise ServiceError(
+            f"unknown person state {status!r}; choose one of {', '.join(PERSON_STATES)}"
+        )
+    spec = page or PageSpec()
+    sort, name, down, after, back = keyset_start(spec, PERSON_SORTS, "ref")
+    short, ranges = query_lookup(q) if q else ((), ())
     with session_scope(db, read=True) as session:
         if actor is not None:
-            reader(session, actor, "persons.read")
-        pg = sql_page(
-            session, stmt, sorts=PERSON_SORTS, tie=Person.id, spec=page or PageSpec(), default="ref"
+            check_reader(session, actor, "persons.read")
+        total, rows = person_page(
+            session,
+            short=short,
+            ranges=ranges,
+            searched=bool(q),
+            status=status or None,
+            sort=name,
+            down=down,
+            after=after,
+            limit=spec.limit + 1,
+        )
+        pg = keyset_page(
+            rows,
+            [(r.sort_value, r.tie) for r in rows],
+            total,
+            sort=sort,
+            back=back,
+            spec=spec,
+            names=tuple(PERSON_SORTS),
         )
         return Page(
             _summaries(session, pg.items, q), pg.total, pg.next, pg.previous, pg.sort, pg.sorts
@@ -138,51 +168,20 @@ def persons_csv(
     )
 
 
-_NAME_COLS = (
-    PersonName.person_id,
-    PersonName.id,
-    PersonName.name,
-    PersonName.kind,
-    PersonName.script,
-    PersonName.transliteration,
-)
-_DOC_COLS = (
-    PersonDocument.person_id,
-    PersonDocument.id,
-    PersonDocument.doc_type,
-    PersonDocument.number,
-    PersonDocument.issuer,
-    PersonDocument.name_on_document,
-    PersonDocument.authenticity,
-)
-
-
 def _summaries(session: Session, persons: list[Any], q: str) -> list[PersonSummary]:
     """The persons of one page (rows of ``_PERSON_COLS``) with their names, papers and what
     matched: three plain queries per page, whatever its length (no query per person)."""
     ids = [p.id for p in persons]
-    # Plain rows through the connection: no ORM objects to build for a page of a list.
-    conn = session.connection()
     names: dict[int, list[Any]] = {}
     docs: dict[int, list[Any]] = {}
-    for chunk in _chunks(ids):
-        for n in conn.execute(
-            select(*_NAME_COLS).where(PersonName.person_id.in_(chunk)).order_by(PersonName.id)
-        ):
-            names.setdefault(n.person_id, []).append(n)
-        for d in conn.execute(
-            select(*_DOC_COLS)
-            .where(PersonDocument.person_id.in_(chunk))
-            .order_by(PersonDocument.id)
-        ):
-            docs.setdefault(d.person_id, []).append(d)
+    for n in names_of(session, ids):
+        names.setdefault(n.person_id, []).append(n)
+    for d in documents_of(session, ids):
+        docs.setdefault(d.person_id, []).append(d)
     hits: dict[int, list[tuple[str, int]]] = {}
     if q and ids:
-        for pid, source, sid in conn.execute(
-            select(PersonSearchKey.person_id, PersonSearchKey.source, PersonSearchKey.source_id)
-            .where(key_condition(q), PersonSearchKey.person_id.in_(ids))
-            .order_by(PersonSearchKey.id)
-        ):
+        short, ranges = query_lookup(q)
+        for pid, source, sid in hits_of(session, short, ranges, ids):
             hits.setdefault(pid, []).append((source, sid))
     out = []
     for p in persons:
@@ -221,10 +220,6 @@ def _person_hit(p: Any, q: str) -> str:
     if p.service_number and not document_keys(p.service_number).isdisjoint(document_keys(q)):
         return str(p.service_number)
     return str(p.ref)
-
-
-def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
-    return [ids[k : k + size] for k in range(0, len(ids), size)]
 
 
 def _document_dict(d: Any) -> dict[str, str | None]:

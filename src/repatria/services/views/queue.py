@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -11,10 +13,18 @@ from repatria.registry.db import session_scope
 from repatria.registry.models import CandidateMatch, Decision, Person, Remains, User
 from repatria.registry.queries import existing
 from repatria.registry.review_state import open_candidates
+from repatria.services.paging import Page, PageSpec, list_page
 from repatria.services.views._read import primary_name, reader
 from repatria.services.workflows.policy import current_policy, verdict_of
 
-__all__ = ["QueueItem", "ReviewQueue", "review_queue"]
+__all__ = [
+    "QUEUE_SORTS",
+    "QueueItem",
+    "ReviewQueue",
+    "ReviewQueuePage",
+    "review_queue",
+    "review_queue_page",
+]
 
 
 @dataclass(frozen=True)
@@ -76,3 +86,51 @@ def review_queue(db: str | None, *, actor: str) -> ReviewQueue:
             [item(c) for c in sorted(to_propose, key=strongest)],
             [item(c) for c in sorted(to_review, key=strongest)],
         )
+
+
+#: The columns the queue's two lists sort by (``lists.LISTS``' "to-propose" and "to-review").
+QUEUE_SORTS: dict[str, Callable[[QueueItem], Any]] = {
+    "log10_lr": lambda i: i.log10_lr if i.log10_lr is not None else -math.inf,
+    "posterior": lambda i: i.posterior if i.posterior is not None else -math.inf,
+    "person_ref": lambda i: i.person_ref,
+    "remains_ref": lambda i: i.remains_ref,
+    "proposed_by": lambda i: i.proposed_by or "",
+    "candidate_id": lambda i: i.candidate_id,
+}
+
+
+@dataclass(frozen=True)
+class ReviewQueuePage:
+    """One page of each list of the queue, and how many open candidates meet the policy
+    (what "propose every candidate that meets the policy" would propose)."""
+
+    to_propose: Page[QueueItem]
+    to_review: Page[QueueItem]
+    meeting_policy: int
+
+
+def review_queue_page(
+    db: str | None,
+    *,
+    actor: str,
+    to_propose: PageSpec | None = None,
+    to_review: PageSpec | None = None,
+) -> ReviewQueuePage:
+    """The ``/review`` page: each list paged, sorted by the strongest LR unless asked."""
+    q = review_queue(db, actor=actor)
+
+    def paged(items: list[QueueItem], spec: PageSpec | None, names: tuple[str, ...]) -> Any:
+        return list_page(
+            items,
+            sorts={n: QUEUE_SORTS[n] for n in names},
+            tie=lambda i: i.candidate_id,
+            spec=spec or PageSpec(),
+            default="-log10_lr",
+        )
+
+    common = ("log10_lr", "posterior", "person_ref", "remains_ref", "candidate_id")
+    return ReviewQueuePage(
+        paged(q.to_propose, to_propose, common),
+        paged(q.to_review, to_review, (*common[:4], "proposed_by", "candidate_id")),
+        sum(1 for i in q.to_propose if i.meets),
+    )

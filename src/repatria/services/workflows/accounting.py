@@ -61,6 +61,7 @@ __all__ = [
     "account",
     "compare_claim",
     "comparable",
+    "bodies_expected_share",
 ]
 
 INDIVIDUAL_KEYS = ("recovered", "identified", "returned", "buried", "held")
@@ -302,3 +303,28 @@ def _beside(session: Any, c: PublishedClaim) -> tuple[str | None, int | None, st
         c.measure, c.low, c.high, figures, target=(f"individuals.{key}", f"bodies {key}")
     )
     return k, value, f"{diff} (as of {day.isoformat()})"
+
+
+def bodies_expected_share(session: Any) -> dict[str, Any]:
+    """The share of unidentified bodies the listed missing can account for: persons still
+    unaccounted for (missing or presumed dead) over bodies recovered and not yet identified,
+    capped at 1 (a body is at most one person). The figure the open-population prior's ``p``
+    is taken from (``identify --match-prior accounting``).
+
+    It is an upper end, and says so: it is the share if every unaccounted person's body were
+    among those held; persons whose bodies were never recovered make the true share smaller.
+    """
+    unaccounted = _counts(session)["unaccounted"]
+    ind = _individuals(session)
+    open_bodies = ind["recovered"] - ind["identified"]
+    share = min(1.0, unaccounted / open_bodies) if open_bodies > 0 else None
+    return {
+        "p": share,
+        "unaccounted": unaccounted,
+        "bodies_unidentified": open_bodies,
+        "derivation": (
+            "persons unaccounted for (missing or presumed dead) / bodies recovered and not "
+            "identified, capped at 1: the share if every unaccounted person's body were among "
+            "those held (an upper end)"
+        ),
+    }

@@ -5,9 +5,10 @@ told there). Genotypes at markers the frequency table does not have are counted 
 parameters (``genotypes_outside_table``).
 
 The analysis is :func:`repatria.services.pipelines.dvi_analysis.analyse_problem` (pairwise LRs with
-mutation models as stored, exclusions, the joint posterior under a flat prior, dvir's
-conclusions). It runs outside any transaction; the registry is then read again in the
-writing transaction and the run is stored only if its input hash is unchanged.
+mutation models as stored, exclusions, the joint posterior under a flat prior or the
+``match_prior``'s open-population prior, dvir's conclusions), each body under its dropout.
+It runs outside any transaction; the registry is then read again in the writing transaction
+and the run is stored only if its input hash is unchanged.
 
 Candidate rule (:data:`POSTERIOR_THRESHOLD`): a PM x MP pairing becomes a candidate match when
 its pairwise LR is above 1, or the proven lower bound of its posterior pairing probability is
@@ -42,6 +43,7 @@ from repatria.registry.models import (
 )
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
+from repatria.services.pipelines.sample_dropout import DropoutSetting, dropout_setting
 from repatria.services.progress import Progress, quiet, step
 from repatria.services.workflows.candidates import (
     Row,
@@ -51,6 +53,7 @@ from repatria.services.workflows.candidates import (
     to_rereview,
 )
 from repatria.services.workflows.frequency_tables import table_label
+from repatria.services.workflows.match_prior import MatchPriorSetting, resolve_match_prior
 from repatria.services.workflows.non_dna_evidence import NonDnaEvidence, non_dna_kinds
 from repatria.services.workflows.problem import (
     RegistryProblem,
@@ -175,6 +178,8 @@ def identify(
     progress: Progress | None = None,
     from_screen: int | None = None,
     non_dna: str | Sequence[str] | None = None,
+    dropout: DropoutSetting = None,
+    match_prior: MatchPriorSetting = None,
 ) -> IdentifyResult:
     """Run the DVI analysis on what is in the registry; store the run and its candidates.
 
@@ -184,13 +189,15 @@ def identify(
     :func:`~repatria.services.pipelines.dvi_analysis.analyse_problem`, then ``store``.
     ``non_dna``: which non-DNA factors to store with each candidate ("all", the default, "none"
     or kinds; :mod:`~repatria.services.workflows.non_dna_evidence`).
+    ``dropout``: for samples with no stored dropout, a number or ``"estimate"``
+    (:mod:`.problem_dropout`); ``match_prior``: a number or ``"accounting"`` (:mod:`.match_prior`).
     """
     from repatria.services.pipelines.dvi_analysis import analyse_problem
 
     report = progress or quiet
 
     def read(session: Session) -> RegistryProblem:
-        rp = registry_problem(session, frequency_table)
+        rp = registry_problem(session, frequency_table, dropout_setting(dropout))
         if from_screen is None:
             return rp
         from repatria.services.workflows.screen_run import restrict_to_screen
@@ -202,8 +209,9 @@ def identify(
         non_dna_kinds(non_dna)
         with step(report, "registry"):
             rp = read(session)
+        prior_p, prior_record = resolve_match_prior(session, match_prior)
     problem = rp.problem
-    analysis = analyse_problem(problem, top=top, progress=report)
+    analysis = analyse_problem(problem, top=top, progress=report, match_prior=prior_p)
     pw, joint = analysis.pairwise, analysis.joint
 
     with session_scope(db) as session:
@@ -246,6 +254,8 @@ def identify(
                 "frequency_table": _table_record(rp),
                 "checks": checked.notes,
                 "non_dna": nd.parameters(),
+                **({"dropout": rp.dropout} if rp.dropout else {}),
+                **({"match_prior": prior_record} if prior_record else {}),
             },
             frequency_table_id=rp.frequency_table.id,  # the exact version read
             input_sha256=rp.sha256,

@@ -29,6 +29,7 @@ from repatria.policy import (
 from repatria.registry.db import session_scope
 from repatria.registry.evidence import stored_number
 from repatria.registry.models import CandidateMatch, Donor, PolicyVersion
+from repatria.registry.policy_seal import policy_digest
 from repatria.registry.review_state import candidate_status, closures, decision_kinds
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
@@ -139,6 +140,7 @@ def set_policy(
             "policy",
             new.version,
             changes=changes,
+            document_sha256=policy_digest(new.to_json()),
             changed_open=len(result.changed_open),
             now_failing=len(result.identifications_now_failing),
         )

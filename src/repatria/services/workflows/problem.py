@@ -14,7 +14,10 @@ The problem (:func:`registry_problem`) holds:
   appears under his person reference; a relative is typed only while his donor's consent
   stands (a withdrawn donor is an untyped member of the pedigree, never dropped from it);
 - pairings: dvir's default, every missing person of compatible sex (or unknown sex), or nobody,
-  less the pairing exclusions recorded (a case's pairings.json is imported as exclusions).
+  less the pairing exclusions recorded (a case's pairings.json is imported as exclusions);
+- dropout: each body typed under the dropout its samples' profiles store, or the run's
+  ``--dropout`` for samples with none (:mod:`repatria.services.workflows.problem_dropout`);
+  what was used in ``RegistryProblem.dropout``.
 
 Genotypes at markers the frequency table does not have are left out and counted
 (``RegistryProblem.outside_table``); an allele the table does not have stops the run with
@@ -27,6 +30,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,8 +57,10 @@ from repatria.registry.models import (
 )
 from repatria.registry.models import Genotype as GenotypeRow
 from repatria.registry.queries import existing, usable_profiles
+from repatria.services.pipelines.sample_dropout import DropoutSetting
 from repatria.services.workflows.consensus import combine_profiles
 from repatria.services.workflows.frequency_tables import table_by_spec
+from repatria.services.workflows.problem_dropout import body_dropout
 
 __all__ = [
     "RegistryProblem",
@@ -88,6 +94,7 @@ class RegistryProblem:
     pm_profiles: dict[str, list[int]] = field(default_factory=dict)  # PM id -> profile ids
     conflicts: dict[str, list[str]] = field(default_factory=dict)  # PM id -> markers
     family_versions: dict[str, int] = field(default_factory=dict)  # family ref -> version
+    dropout: dict[str, Any] | None = None  # the dropout used per body, and the rule
 
 
 # ----------------------------------------------------------------------------- markers
@@ -125,8 +132,11 @@ def _frequency_table(session: Session, name: str | None) -> FrequencyTable:
 # ----------------------------------------------------------------------------- the problem
 
 
-def registry_problem(session: Session, frequency_table: str | None = None) -> RegistryProblem:
-    """Build the DVI problem from the registry (see the module notes)."""
+def registry_problem(
+    session: Session, frequency_table: str | None = None, dropout: DropoutSetting = None
+) -> RegistryProblem:
+    """Build the DVI problem from the registry (see the module notes; ``dropout``: the run's
+    ``--dropout``, a number or ``"estimate"``, for samples with none stored)."""
     table = _frequency_table(session, frequency_table)
     mrows = list(
         session.execute(
@@ -166,6 +176,7 @@ def registry_problem(session: Session, frequency_table: str | None = None) -> Re
                     for v in pm.ids
                 },
             )
+        problem, used = body_dropout(problem, pm.sample_dropout, dropout)
     except KinshipError as e:
         raise ServiceError(f"the registry's records do not make a valid DVI problem: {e}") from None
     rp = RegistryProblem(
@@ -183,6 +194,7 @@ def registry_problem(session: Session, frequency_table: str | None = None) -> Re
         pm_profiles=pm.profile_ids,
         conflicts=pm.conflicts,
         family_versions=fams.versions,
+        dropout=used,
     )
     object.__setattr__(rp, "sha256", problem_sha256(problem))
     return rp
@@ -254,6 +266,7 @@ class _PMSamples:
     sample_ids: dict[str, list[int]] = field(default_factory=dict)
     profile_ids: dict[str, list[int]] = field(default_factory=dict)
     conflicts: dict[str, list[str]] = field(default_factory=dict)  # markers beyond dropout
+    sample_dropout: dict[str, dict[str, float | None]] = field(default_factory=dict)  # stored
 
 
 def _pm_samples(session: Session, profiles: _Profiles) -> _PMSamples:
@@ -297,6 +310,7 @@ def _pm_samples(session: Session, profiles: _Profiles) -> _PMSamples:
         pm.samples[v] = [s.ref for s in samples]
         pm.sample_ids[v] = [s.id for s in samples]
         pm.profile_ids[v] = [profiles.profile_id(s) for s in samples]
+        pm.sample_dropout[v] = {s.ref: profiles.newest[s.id].dropout for s in samples}
         if conflicts or len(sexes) > 1:
             pm.conflicts[v] = conflicts + (["sex"] if len(sexes) > 1 else [])
     return pm
@@ -443,6 +457,8 @@ def problem_sha256(problem: DVIProblem) -> str:
         "missing": [[m, problem.missing_family[m]] for m in problem.missing],
         "pairings": {v: list(problem.pairings[v]) for v in problem.pm},
     }
+    if problem.pm_dropout:  # absent without a model: the hash of a run without one is unchanged
+        doc["dropout"] = {v: [d.dropout, d.drop_in] for v, d in sorted(problem.pm_dropout.items())}
     text = json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -443,6 +443,7 @@ def _subset(
 ) -> DVIProblem:
     """``problem`` on these PMs and MPs (as ``DVIProblem.subset``, in linear time)."""
     fams = {problem.missing_family[m] for m in missing}
+    keep = set(pm)
     return DVIProblem(
         problem.markers,
         tuple(pm),
@@ -453,6 +454,7 @@ def _subset(
         tuple(missing),
         {m: problem.missing_family[m] for m in missing},
         pairings,
+        {v: d for v, d in problem.pm_dropout.items() if v in keep},  # bodies keep their dropout
     )
 
 

@@ -1,0 +1,217 @@
+"""Person search pages in plain SQL, through the driver's own cursor: the path every search box
+and ``GET /api/v1/persons`` takes.
+
+A search is a handful of index seeks and one page of fifty persons; what it cost in Python was
+building SQLAlchemy statements and result rows, about 15 ms a search, which 20 concurrent
+searches queue for behind one interpreter lock. Here the statements are fixed strings (one per
+shape: number of prefix ranges, equality keys, sort, cursor), built once and cached, and rows
+come back as tuples: the SQL is the same as :func:`repatria.registry.search_index.
+matching_person_ids` and :func:`repatria.services.paging.sql_page` would send, and
+``tests/services/test_person_lookup.py`` holds this module to them as its oracle on both
+databases.
+
+The keys and ranges are :func:`repatria.registry.search_index.query_lookup`'s; the ordering,
+cursors and ``total`` follow :mod:`repatria.services.paging`'s keyset rules (the caller turns
+rows into a :class:`~repatria.services.paging.Page`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from sqlalchemy.orm import Session
+
+__all__ = [
+    "SORT_SQL",
+    "PersonRow",
+    "NameRow",
+    "DocumentRow",
+    "person_page",
+    "names_of",
+    "documents_of",
+    "hits_of",
+]
+
+#: Sort name -> its SQL over ``persons p`` (never NULL, as keyset paging needs).
+SORT_SQL = {"ref": "p.ref", "status": "p.status", "unit": "coalesce(p.unit, '')"}
+
+_CHUNK = 500
+
+
+class PersonRow(NamedTuple):
+    id: int
+    ref: str
+    status: str
+    unit: str | None
+    service_number: str | None
+    sort_value: Any
+    tie: int
+
+
+class NameRow(NamedTuple):
+    person_id: int
+    id: int
+    name: str
+    kind: str
+    script: str | None
+    transliteration: str | None
+
+
+class DocumentRow(NamedTuple):
+    person_id: int
+    id: int
+    doc_type: str
+    number: str | None
+    issuer: str | None
+    name_on_document: str | None
+    authenticity: str | None
+
+
+def _cursor(session: Session) -> tuple[Any, bool]:
+    """The driver's cursor on the session's connection (its transaction), and whether the
+    driver takes ``?`` (SQLite) rather than ``%s`` (psycopg) for parameters."""
+    conn = session.connection()
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    return raw.cursor(), conn.dialect.paramstyle == "qmark"
+
+
+def _sql(text: str, qmark: bool) -> str:
+    return text if qmark else text.replace("?", "%s")
+
+
+@lru_cache(maxsize=256)
+def _matched_sql(ranges: int, short: int) -> str:
+    """The ids of the persons a query meets: one index seek per key, their union."""
+    seek = "SELECT person_id FROM person_search_keys WHERE key >= ? AND key < ?"
+    branches = [seek] * ranges
+    if short:
+        marks = ", ".join("?" * short)
+        branches.append(f"SELECT person_id FROM person_search_keys WHERE key IN ({marks})")
+    return " UNION ".join(branches) if branches else "SELECT NULL WHERE 1 = 0"
+
+
+@lru_cache(maxsize=512)
+def _page_sql(
+    ranges: int, short: int, searched: bool, status: bool, sort: str, down: bool, after: bool
+) -> tuple[str, str]:
+    """(count, page) statements of one shape; ``?`` parameters in the order :func:`_params`
+    gives them."""
+    where = ["NOT EXISTS (SELECT 1 FROM persons newer WHERE newer.supersedes_id = p.id)"]
+    if searched:
+        where.append(f"p.id IN ({_matched_sql(ranges, short)})")
+    if status:
+        where.append("p.status = ?")
+    expr = SORT_SQL[sort]
+    count = f"SELECT count(*) FROM persons p WHERE {' AND '.join(where)}"
+    if after:
+        op = "<" if down else ">"
+        where.append(f"({expr} {op} ? OR ({expr} = ? AND p.id {op} ?))")
+    order = "DESC" if down else "ASC"
+    page = (
+        f"SELECT p.id, p.ref, p.status, p.unit, p.service_number, {expr}, p.id "
+        f"FROM persons p WHERE {' AND '.join(where)} "
+        f"ORDER BY {expr} {order}, p.id {order} LIMIT ?"
+    )
+    return count, page
+
+
+def person_page(
+    session: Session,
+    *,
+    short: Sequence[str],
+    ranges: Sequence[tuple[str, str]],
+    searched: bool,
+    status: str | None,
+    sort: str,
+    down: bool,
+    after: tuple[Any, int] | None,
+    limit: int,
+) -> tuple[int, list[PersonRow]]:
+    """(how many current persons the query meets, up to ``limit`` of them in keyset order).
+
+    ``searched=False``: every current person. ``down``: walk towards smaller sort keys.
+    ``after``: the (sort value, id) the page continues from, exclusive.
+    """
+    count_sql, page_sql = _page_sql(
+        len(ranges), len(short), searched, status is not None, sort, down, after is not None
+    )
+    base: list[Any] = []
+    if searched:
+        for lo, hi in ranges:
+            base += [lo, hi]
+        base += list(short)
+    if status is not None:
+        base.append(status)
+    cur, qmark = _cursor(session)
+    try:
+        cur.execute(_sql(count_sql, qmark), base)
+        total = int(cur.fetchone()[0])
+        tail = [after[0], after[0], after[1]] if after is not None else []
+        cur.execute(_sql(page_sql, qmark), [*base, *tail, limit])
+        rows = [PersonRow._make(r) for r in cur.fetchall()]
+    finally:
+        cur.close()
+    return total, rows
+
+
+def _in_chunks(
+    session: Session, head: str, tail: str, ids: Sequence[int], before: Sequence[Any] = ()
+) -> list[tuple[Any, ...]]:
+    out: list[tuple[Any, ...]] = []
+    cur, qmark = _cursor(session)
+    try:
+        for k in range(0, len(ids), _CHUNK):
+            chunk = list(ids[k : k + _CHUNK])
+            sql = f"{head} person_id IN ({', '.join('?' * len(chunk))}) {tail}"
+            cur.execute(_sql(sql, qmark), [*before, *chunk])
+            out += cur.fetchall()
+    finally:
+        cur.close()
+    return out
+
+
+def names_of(session: Session, ids: Sequence[int]) -> list[NameRow]:
+    """The names of these persons, in the order they were recorded."""
+    rows = _in_chunks(
+        session,
+        "SELECT person_id, id, name, kind, script, transliteration FROM person_names WHERE",
+        "ORDER BY id",
+        ids,
+    )
+    return [NameRow._make(r) for r in rows]
+
+
+def documents_of(session: Session, ids: Sequence[int]) -> list[DocumentRow]:
+    """The papers of these persons, in the order they were recorded."""
+    rows = _in_chunks(
+        session,
+        "SELECT person_id, id, doc_type, number, issuer, name_on_document, authenticity "
+        "FROM person_documents WHERE",
+        "ORDER BY id",
+        ids,
+    )
+    return [DocumentRow._make(r) for r in rows]
+
+
+def hits_of(
+    session: Session, short: Sequence[str], ranges: Sequence[tuple[str, str]], ids: Sequence[int]
+) -> list[tuple[int, str, int]]:
+    """(person id, source, source id) of every key of these persons the query meets."""
+    parts = ["(key >= ? AND key < ?)"] * len(ranges)
+    if short:
+        parts.append(f"key IN ({', '.join('?' * len(short))})")
+    if not parts or not ids:
+        return []
+    before: list[Any] = [x for r in ranges for x in r] + list(short)
+    rows = _in_chunks(
+        session,
+        f"SELECT person_id, source, source_id FROM person_search_keys "
+        f"WHERE ({' OR '.join(parts)}) AND",
+        "ORDER BY id",
+        ids,
+        before,
+    )
+    return [(int(a), str(b), int(c)) for a, b, c in rows]
