@@ -126,7 +126,8 @@ def test_full_path_through_the_commands(cli_db: str, reference_cases: Path, tmp_
     assert "imported 2 claims" in ok(db, "import", "claims", str(claims), "--as", "cas")
 
     # identify --json: {"run", "candidates": [{"id", "body", "samples", "person", "lr",
-    # "posterior", "status", "pm", "missing"}], "changes", "superseded", "conflicts"}
+    # "posterior", "status", "pm", "missing", "non_dna", "non_dna_log10_lr"}], "changes",
+    # "superseded", "conflicts"}
     refused(db, "identify", "--json", match="say who you are with --as USER")
     refused(db, "identify", "--json", "--as", "rev", match="rev is a reviewer and may not")
     result = json.loads(ok(db, "identify", "--json", "--as", "ana"))
@@ -134,6 +135,7 @@ def test_full_path_through_the_commands(cli_db: str, reference_cases: Path, tmp_
     assert isinstance(result["run"], int) and result["superseded"] == 0
     cands = result["candidates"]
     keys = {"id", "body", "samples", "person", "lr", "posterior", "status", "pm", "missing"}
+    keys |= {"non_dna", "non_dna_log10_lr"}  # issue 13
     assert cands and all(set(c) == keys and c["status"] == "open" for c in cands)
     assert all(c["why"] == ["the first identification run"] for c in result["changes"])
     best = cands[0]

@@ -262,6 +262,22 @@ def test_document_expected_lr_under_h2_is_one(r: float, q: float) -> None:
     )
 
 
+@given(r=st.floats(0.0, 0.99), q=open_probs, s=probs)
+def test_document_lr_averages_one_under_h2(r: float, q: float, s: float) -> None:
+    # under "someone else" the item shows the record with probability r s + (1 - r) q
+    p = r * s + (1 - r) * q
+    if not 0 < p < 1:
+        return
+    yes = document_lr(True, r, q, own_share=s).lr
+    no = document_lr(False, r, q, own_share=s).lr
+    assert p * yes + (1 - p) * no == pytest.approx(1.0, rel=1e-9)
+
+
+def test_a_unique_document_that_does_not_match_weighs_by_hand() -> None:
+    # r = 0.5, q = 0.01, s = 0: (1 - r)(1 - q) / (1 - (1 - r) q) = 0.495 / 0.995
+    assert document_lr(False, 0.5, 0.01, own_share=0.0).lr == pytest.approx(0.495 / 0.995)
+
+
 # --- combining, switching, the prior -----------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from repatria.kinship.dvi import NOBODY, pairwise_lr
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.joint import joint_dvi
-from repatria.kinship.priors import open_population_prior
+from repatria.kinship.priors import non_dna_pm_prior, open_population_prior
 from repatria.services.pipelines.simulation import simulate_dvi_case
 
 
@@ -87,3 +87,44 @@ def test_prior_refuses_bad_probabilities() -> None:
     for bad in (0.0, 1.5, math.nan):
         with pytest.raises(KinshipError, match="match prior"):
             open_population_prior(problem, bad)
+
+
+# --- one PM's prior weighted by non-DNA evidence ---------------------------------------------
+
+
+@given(
+    k=st.integers(1, 6),
+    p=st.floats(0.001, 1.0),
+    lrs=st.lists(st.floats(0.0, 1e6), min_size=6, max_size=6),
+)
+def test_the_non_dna_pm_prior_normalises(k: int, p: float, lrs: list[float]) -> None:
+    mps = [f"M{i}" for i in range(k)]
+    prior = non_dna_pm_prior(mps, p, dict(zip(mps, lrs, strict=False)))
+    assert set(prior) == {*mps, NOBODY}
+    assert math.fsum(prior.values()) == pytest.approx(1.0, rel=1e-12)
+    assert all(0 <= x <= 1 for x in prior.values())
+
+
+@given(k=st.integers(1, 5), p=st.floats(0.01, 0.99))
+def test_without_non_dna_evidence_it_is_the_open_population_prior(k: int, p: float) -> None:
+    prior = non_dna_pm_prior([f"M{i}" for i in range(k)], p)
+    assert prior[NOBODY] == pytest.approx(1 - p, rel=1e-12)
+    assert all(prior[f"M{i}"] == pytest.approx(p / k, rel=1e-12) for i in range(k))
+
+
+def test_its_odds_are_the_open_population_odds_with_the_same_lrs() -> None:
+    problem = simulate_dvi_case(2, 3, 11).problem
+    v = problem.pm[0]
+    mps = [m for m in problem.pairings[v] if m != NOBODY]
+    lrs = {m: 3.0**i for i, m in enumerate(mps)}
+    prior = non_dna_pm_prior(mps, 0.3, lrs)
+    table = open_population_prior(problem, 0.3, pairing_lr={(v, m): x for m, x in lrs.items()})
+    for m in mps:
+        assert math.log(prior[m] / prior[NOBODY]) == pytest.approx(table.log_odds[v][m], rel=1e-12)
+
+
+def test_the_non_dna_pm_prior_refuses_bad_input() -> None:
+    with pytest.raises(KinshipError, match="not an allowed MP"):
+        non_dna_pm_prior(["M1"], 0.5, {"M2": 2.0})
+    with pytest.raises(KinshipError, match="match prior"):
+        non_dna_pm_prior(["M1"], 0.0)

@@ -164,6 +164,8 @@ def test_import_identify_round_trip_keeps_every_number(
         "status",
         "pm",
         "missing",
+        "non_dna",  # issue 13: the non-DNA factors beside the DNA LR
+        "non_dna_log10_lr",
     }
 
 

@@ -50,6 +50,11 @@ class RunRequest(_Body):
     top: int = Field(default=20, ge=1, le=1000, description="candidates kept per body")
     frequency_table: str | None = Field(default=None, max_length=120)
     from_screen: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    non_dna: str | None = Field(
+        default=None,
+        max_length=120,
+        description="non-DNA factors stored: all (default), none, or kinds separated by commas",
+    )
 
 
 class JobStarted(BaseModel):
@@ -130,6 +135,7 @@ def start_run(
         top=b.top,
         frequency_table=b.frequency_table,
         from_screen=b.from_screen,
+        non_dna=b.non_dna,
     )
     return JobStarted(job=job)
 

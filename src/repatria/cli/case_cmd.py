@@ -136,6 +136,12 @@ def identify_cmd(
         "--from-screen",
         help="Analyse only the candidate pairings of this screen run (`repatria screen --db`).",
     ),
+    non_dna: str = typer.Option(
+        "all",
+        "--non-dna",
+        help="Non-DNA factors stored with each candidate: all (those with data), none, or "
+        "some of sex,age,place,date,unit,document,effects.",
+    ),
     dropout: str | None = typer.Option(
         None,
         "--dropout",
@@ -162,6 +168,7 @@ def identify_cmd(
             top=top,
             progress=progress,
             from_screen=from_screen,
+            non_dna=non_dna,
             dropout=dropout,
             match_prior=match_prior,
         )

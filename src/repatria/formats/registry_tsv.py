@@ -18,8 +18,14 @@ Persons (a header line names the columns; ``person_ref`` and ``name`` are requir
 Remains (header; ``remains_ref`` and ``condition`` are required)::
 
     remains_ref site site_lat site_lon recovered_on recovered_by condition effects notes
+    sex_estimate sex_method age_min age_max unit
 
-``effects``: entries separated by ``;``, each ``kind|description``.
+``effects``: entries separated by ``;``, each ``kind|description|number|reliability|recognised_as``
+(``number``: a document's or tag's number; ``reliability``: 0..1, the chance the item is the
+body's own; ``recognised_as``: the person ref whose family recognised it). The last five
+columns are anthropology and the unit as non-DNA evidence: ``sex_estimate`` male, female or
+unknown, read by ``sex_method`` pelvis, skull or poor_condition; the estimated age range at
+death in years; the unit the remains are tied to (insignia, the grave's unit).
 
 Claims: the columns of ``published-claims.tsv``, in this order, with or without a header::
 
@@ -79,7 +85,16 @@ REMAINS_COLUMNS = (
     "condition",
     "effects",
     "notes",
+    "sex_estimate",
+    "sex_method",
+    "age_min",
+    "age_max",
+    "unit",
 )
+#: Values of ``sex_estimate`` and ``sex_method`` (the anthropological methods of
+#: :data:`repatria.kinship.evidence.SEXING_METHODS`).
+SEX_ESTIMATES = ("male", "female", "unknown")
+SEX_METHODS = ("pelvis", "skull", "poor_condition")
 CLAIM_COLUMNS = (
     "claim_id",
     "reported_on",
@@ -125,7 +140,7 @@ _LIMITS = {
 _PART_LIMITS = {
     "aliases": (L.PERSON_NAME, L.CODE, L.SCRIPT, L.PERSON_NAME),
     "documents": (L.CODE, L.DOC_FIELD, L.DOC_FIELD, L.PERSON_NAME, L.CODE),
-    "effects": (L.CODE, L.FREE_TEXT),
+    "effects": (L.CODE, L.FREE_TEXT, L.DOC_FIELD, L.CODE, L.REF),
 }
 
 
@@ -174,6 +189,9 @@ class PersonRow:
 class EffectEntry:
     kind: str
     description: str | None = None
+    number: str | None = None
+    reliability: float | None = None
+    recognised_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +206,11 @@ class RemainsRow:
     recovered_by: str | None = None
     effects: tuple[EffectEntry, ...] = field(default=())
     notes: str | None = None
+    sex_estimate: str | None = None
+    sex_method: str | None = None
+    age_min: float | None = None
+    age_max: float | None = None
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -316,6 +339,17 @@ def _record(path: Path, line: int, header: list[str], fields: list[str]) -> dict
     return rec
 
 
+def _choice(
+    path: Path, line: int, rec: dict[str, str], name: str, allowed: tuple[str, ...]
+) -> str | None:
+    value = _opt(rec.get(name, ""))
+    if value is not None and value not in allowed:
+        raise FormatError(
+            f"{value!r} is not one of {', '.join(allowed)}", file=str(path), line=line, field=name
+        )
+    return value
+
+
 def _required(path: Path, line: int, rec: dict[str, str], name: str) -> str:
     if not rec.get(name):
         raise FormatError("is empty but required", file=str(path), line=line, field=name)
@@ -392,9 +426,23 @@ def read_remains_tsv(path: str | Path) -> list[RemainsRow]:
         ref = _required(path, n, r, "remains_ref")
         _unique(path, n, "remains_ref", ref, seen)
         effects = tuple(
-            EffectEntry(e[0], e[1])  # type: ignore[arg-type]  # kind checked by _entries
-            for e in _entries(path, n, "effects", r.get("effects", ""), 2)
+            EffectEntry(
+                e[0],  # type: ignore[arg-type]  # kind checked by _entries
+                e[1],
+                e[2],
+                _float(path, n, f"effects entry {k} part 4", e[3] or "", 0, 1),
+                e[4],
+            )
+            for k, e in enumerate(_entries(path, n, "effects", r.get("effects", ""), 5), start=1)
         )
+        sex_estimate = _choice(path, n, r, "sex_estimate", SEX_ESTIMATES)
+        sex_method = _choice(path, n, r, "sex_method", SEX_METHODS)
+        age_min = _float(path, n, "age_min", r.get("age_min", ""), 0, 130)
+        age_max = _float(path, n, "age_max", r.get("age_max", ""), 0, 130)
+        if age_min is not None and age_max is not None and age_max < age_min:
+            raise FormatError(
+                f"{age_max:g} is below age_min {age_min:g}", file=str(path), line=n, field="age_max"
+            )
         out.append(
             RemainsRow(
                 line=n,
@@ -407,6 +455,11 @@ def read_remains_tsv(path: str | Path) -> list[RemainsRow]:
                 recovered_by=_opt(r.get("recovered_by", "")),
                 effects=effects,
                 notes=_opt(r.get("notes", "")),
+                sex_estimate=sex_estimate,
+                sex_method=sex_method,
+                age_min=age_min,
+                age_max=age_max,
+                unit=_opt(r.get("unit", "")),
             )
         )
     return out

@@ -31,17 +31,23 @@ def _attribute_lr(
     s = q if own_share is None else own_share
     _check_prob("own_share", s)
     r = reliability
-    den = r * s + (1 - r) * q
+    p_else = r * s + (1 - r) * q  # P(item shows the record | someone else)
+    if matches:
+        num, den = r + (1 - r) * q, p_else
+    else:
+        # P(item does not show the record): (1 - r)(1 - q) for the MP, 1 - p_else for another
+        # (the same as 1 - r when s = q; not when the record is unique to the MP, s = 0).
+        num, den = (1 - r) * (1 - q), 1 - p_else
     if den == 0:
         raise KinshipError(
-            f"{kind}: reliability 1 with an own share of 0 makes the item certain proof; "
+            f"{kind}: reliability 1 with an own share of 0 (or 1) makes the item certain proof; "
             "give a reliability below 1"
         )
-    num = r * (1.0 if matches else 0.0) + (1 - r) * q
     return EvidenceFactor(
         kind,
         num / den,
-        "(r [item = record] + (1 - r) q) / (r s + (1 - r) q)",
+        "(r + (1 - r) q) / (r s + (1 - r) q) if the item shows the record, else "
+        "(1 - r)(1 - q) / (1 - r s - (1 - r) q)",
         {"reliability": r, "q": q, "own_share": s, "sources": dict(sources)},
         {**observation, "matches": matches},
     )

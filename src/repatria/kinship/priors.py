@@ -21,14 +21,14 @@ joint multiplies into each option's factor; the flat prior is the empty table (o
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from repatria.kinship.dvi import NOBODY, DVIProblem
 from repatria.kinship.errors import KinshipError
 
-__all__ = ["AssignmentPrior", "open_population_prior", "FLAT_PRIOR_NAME"]
+__all__ = ["AssignmentPrior", "open_population_prior", "non_dna_pm_prior", "FLAT_PRIOR_NAME"]
 
 FLAT_PRIOR_NAME = "flat over all assignments"
 
@@ -115,3 +115,40 @@ def open_population_prior(
     if pairing_lr:
         params["pairing_lr"] = {f"{v}={m}": x for (v, m), x in pairing_lr.items()}
     return AssignmentPrior(name, log_odds, params)
+
+
+def non_dna_pm_prior(
+    mps: Sequence[str], p: float, non_dna_lr: Mapping[str, float] | None = None
+) -> dict[str, float]:
+    """One PM's prior over its allowed MPs and nobody (``NOBODY``), weighted by non-DNA LRs.
+
+    The open-population prior of one PM (probability ``p`` that it is one of its ``k`` allowed
+    MPs, evenly) updated by each pairing's non-DNA LR (sex, age, place, papers: 1 where
+    absent): ``P(v = m) = (p / k) LR_m / Z`` and ``P(v = *) = (1 - p) / Z``, with ``Z`` the sum,
+    so the prior sums to 1. "Nobody" keeps weight 1 because an LR's denominator is "someone
+    else of the population". Its odds ``P(v = m) / P(v = *)`` are those of
+    :func:`open_population_prior` with the same ``pairing_lr``; this is the same prior read as
+    probabilities, per PM, for a report or a sensitivity table.
+
+    >>> pr = non_dna_pm_prior(["M1", "M2"], 0.5, {"M1": 4.0})
+    >>> {k: round(v, 12) for k, v in pr.items()}  # weights 0.25 * 4, 0.25, 0.5; sum 1.75
+    {'M1': 0.571428571429, 'M2': 0.142857142857, '*': 0.285714285714}
+    """
+    if not 0 < p <= 1 or math.isnan(p):
+        raise KinshipError(f"the match prior must be in (0, 1], got {p}")
+    if len(set(mps)) != len(mps) or NOBODY in mps:
+        raise KinshipError("the allowed MPs must be distinct and must not include nobody")
+    lrs = non_dna_lr or {}
+    unknown = sorted(set(lrs) - set(mps))
+    if unknown:
+        raise KinshipError(f"non-DNA LR given for {unknown[0]}, not an allowed MP of this PM")
+    pv = min(p, 1 - P_ONE_EPS)
+    weights: dict[str, float] = {}
+    for m in mps:
+        lr = lrs.get(m, 1.0)
+        if lr < 0 or math.isnan(lr) or math.isinf(lr):
+            raise KinshipError(f"the non-DNA LR of {m} must be finite and >= 0, got {lr}")
+        weights[m] = pv / len(mps) * lr
+    weights[NOBODY] = 1 - pv
+    z = math.fsum(weights.values())
+    return {k: w / z for k, w in weights.items()}

@@ -142,8 +142,11 @@ def seal(key: bytes, prev_hash: str, content: dict[str, Any]) -> str:
 def _ref(session: Session, model: Any, row_id: int | None) -> str | None:
     if row_id is None:
         return None
-    obj = session.get(model, row_id)
-    return None if obj is None else str(getattr(obj, "ref", None) or getattr(obj, "name", ""))
+    # Only the name column is read: migrations reseal with today's models over older tables
+    # (0006 runs before later columns of remains exist).
+    col = model.ref if hasattr(model, "ref") else model.name
+    got = session.execute(select(col).where(model.id == row_id)).first()
+    return None if got is None else str(got[0] or "")
 
 
 def context_digest(session: Session, row: Any) -> str | None:

@@ -66,6 +66,9 @@ class CandidateEvidence:
     combined_log10_lr
         The autosomal log10 LR times the lineage LRs that enter the product, as a sum of log10
         (``None``: no lineage factor); ``log_lr`` stays the autosomal one.
+        "note"}``; identify stores each non-DNA factor's ``as_dict()`` with them).
+    non_dna_log10_lr
+        The sum of the log10 LRs of the enabled non-DNA factors (never in ``log_lr``).
     """
 
     log_lr: float | None = None
@@ -86,6 +89,7 @@ class CandidateEvidence:
     lineage: tuple[Mapping[str, Any], ...] = ()
     non_dna: tuple[Mapping[str, Any], ...] = ()
     combined_log10_lr: float | None = None
+    non_dna_log10_lr: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -158,6 +162,7 @@ class CandidateEvidence:
             lineage=tuple(dict(x) for x in doc.get("lineage") or ()),
             non_dna=tuple(dict(x) for x in doc.get("non_dna") or ()),
             combined_log10_lr=stored_number(doc.get("combined_log10_lr")),
+            non_dna_log10_lr=stored_number(doc.get("non_dna_log10_lr")),
         )
 
 

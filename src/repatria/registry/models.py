@@ -273,6 +273,10 @@ class Remains(Base):
         CheckConstraint(_in("condition", CONDITIONS), name="condition"),
         CheckConstraint("site_lat IS NULL OR (site_lat >= -90 AND site_lat <= 90)", name="lat"),
         CheckConstraint("site_lon IS NULL OR (site_lon >= -180 AND site_lon <= 180)", name="lon"),
+        CheckConstraint(
+            "sex_estimate IS NULL OR sex_estimate IN ('male', 'female', 'unknown')",
+            name="sex_estimate",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -285,6 +289,14 @@ class Remains(Base):
     condition: Mapped[str] = mapped_column(String(24))
     status: Mapped[str] = mapped_column(String(16), default="recovered")
     notes: Mapped[str | None] = mapped_column(Text)
+    # Anthropology and what was with the remains, as non-DNA evidence (0016, issue 13): the sex
+    # read from the skeleton and how ("pelvis", "skull", "poor_condition"), the estimated age
+    # range at death, and the unit the remains are tied to (insignia, the grave's unit).
+    sex_estimate: Mapped[str | None] = mapped_column(String(8))
+    sex_method: Mapped[str | None] = mapped_column(String(24))
+    age_min: Mapped[float | None] = mapped_column(Float)
+    age_max: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(L.PARTY))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("remains.id"), unique=True)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -296,11 +308,22 @@ class Effect(Base):
     """Something found with remains: a tag, a notebook, papers."""
 
     __tablename__ = "effects"
+    __table_args__ = (
+        CheckConstraint(
+            "reliability IS NULL OR (reliability >= 0 AND reliability <= 1)", name="reliability"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     remains_id: Mapped[int] = mapped_column(ForeignKey("remains.id"), index=True)
     kind: Mapped[str] = mapped_column(String(64))
     description: Mapped[str | None] = mapped_column(Text)
+    # As non-DNA evidence (0016): a document's or tag's number, the chance that the item is the
+    # body's own (papers are false, swapped or taken from the dead), and the person whose family
+    # recognised the item as his (a ref, as the family said it).
+    number: Mapped[str | None] = mapped_column(String(L.DOC_FIELD))
+    reliability: Mapped[float | None] = mapped_column(Float)
+    recognised_as: Mapped[str | None] = mapped_column(String(L.REF))
     remains: Mapped[Remains] = relationship(back_populates="effects")
 
 

@@ -102,6 +102,7 @@ def identification_pdf(m: MatchDetail) -> bytes:
     _person(pdf, m)
     _remains(pdf, m)
     _evidence(pdf, m, name)
+    _other_evidence(pdf, m)
     _method(pdf, m)
     _signatures(pdf, m, propose, confirm)
     return pdf.output_bytes()
@@ -261,6 +262,74 @@ def _evidence(pdf: ReportPDF, m: MatchDetail, name: str) -> None:
         pdf.para("The identification run did not store values marker by marker.")
 
     _pedigree(pdf, m)
+
+
+_NON_DNA_KIND = {
+    "sex": "Sex",
+    "age": "Age at death",
+    "place": "Place of recovery",
+    "date": "Date of recovery",
+    "unit": "Unit",
+    "document": "Papers found with the body",
+    "effects": "Personal effects",
+    "direct": "The person's own sample",
+}
+
+
+def non_dna_rows(m: MatchDetail) -> list[list[str]]:
+    """One row per enabled non-DNA factor: what, its LR, what was seen, and the model."""
+    rows = []
+    for f in m.non_dna:
+        if not f.get("enabled", True):
+            continue
+        lr = _stored_lr(f.get("lr"))
+        said = {True: "supports", False: "weighs against", None: "is neutral to"}
+        verdict = said.get(f.get("consistent"), "is neutral to")
+        shown = (
+            "not recorded"
+            if lr is None or lr < 0
+            else lr_number(math.log10(lr) if lr else -math.inf)
+        )
+        rows.append(
+            [
+                _NON_DNA_KIND.get(str(f.get("kind")), _words(str(f.get("kind")))),
+                f"{shown} ({verdict} the identification)",
+                str(f.get("note") or ""),
+                str(f.get("model") or ""),
+            ]
+        )
+    return rows
+
+
+def _stored_lr(v: Any) -> float | None:
+    """An LR as the evidence JSON stores it ("Inf" for infinity)."""
+    if isinstance(v, str):
+        return math.inf if v.strip().lower() == "inf" else None
+    return None if v is None else float(v)
+
+
+def _other_evidence(pdf: ReportPDF, m: MatchDetail) -> None:
+    pdf.h2("Other evidence", keep=30)
+    rows = non_dna_rows(m)
+    if not rows:
+        pdf.para("The identification run weighed no evidence other than DNA for this pairing.")
+        return
+    pdf.para(
+        "Evidence other than DNA, each weighed as a likelihood ratio with the model it rests on "
+        "(above 1 supports the identification, below 1 weighs against it). It is shown beside "
+        "the DNA evidence and is not part of the DNA likelihood ratio above."
+    )
+    pdf.table_rows(
+        ["Evidence", "Likelihood ratio", "What was observed", "Model"],
+        rows,
+        widths=(30, 36, 62, 48),
+    )
+    if m.non_dna_log10_lr is not None:
+        pdf.para(
+            "Together, assuming the observations are independent, they give a likelihood "
+            f"ratio of {lr_number(m.non_dna_log10_lr)}.",
+            size=9,
+        )
 
 
 def _exclusions_text(m: MatchDetail) -> str:

@@ -147,6 +147,10 @@ class MatchDetail:
     combined_in_words: str = ""
     interval_in_words: str = ""
     posterior_estimate: str = ""
+    #: The non-DNA factors the run stored (each factor's ``as_dict()`` with ``consistent`` and
+    #: ``note``) and the sum of their log10 LRs; never part of ``log10_lr``.
+    non_dna: list[dict[str, Any]] = field(default_factory=list)
+    non_dna_log10_lr: float | None = None
 
 
 def _markers(evidence: CandidateEvidence) -> list[MarkerRow]:
@@ -375,6 +379,8 @@ def match_detail(
             verdict.lines(),
             [dict(x) for x in evidence.lineage],
             **extra,
+            non_dna=[dict(x) for x in evidence.non_dna],
+            non_dna_log10_lr=evidence.non_dna_log10_lr,
         )
 
 

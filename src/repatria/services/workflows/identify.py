@@ -20,6 +20,7 @@ the numbers the run saw.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,7 @@ from repatria.services.workflows.candidates import (
 )
 from repatria.services.workflows.frequency_tables import table_label
 from repatria.services.workflows.match_prior import MatchPriorSetting, resolve_match_prior
+from repatria.services.workflows.non_dna_evidence import NonDnaEvidence, non_dna_kinds
 from repatria.services.workflows.problem import (
     RegistryProblem,
     markers_from_rows,
@@ -104,6 +106,8 @@ class IdentifyCandidate:
     samples: tuple[str, ...] = ()
     status: str = "open"
     factors: dict[str, Any] = field(default_factory=dict)  # lineage factors and their product
+    non_dna: tuple[dict[str, Any], ...] = ()  # the stored non-DNA factors
+    non_dna_log10_lr: float | None = None
 
     @property
     def body(self) -> str:
@@ -150,6 +154,8 @@ class IdentifyResult:
                     "pm": c.pm,
                     "missing": c.missing,
                     **c.factors,
+                    "non_dna": list(c.non_dna),
+                    "non_dna_log10_lr": c.non_dna_log10_lr,
                 }
                 for c in self.candidates
             ],
@@ -173,6 +179,7 @@ def identify(
     top: int = 20,
     progress: Progress | None = None,
     from_screen: int | None = None,
+    non_dna: str | Sequence[str] | None = None,
     dropout: DropoutSetting = None,
     match_prior: MatchPriorSetting = None,
 ) -> IdentifyResult:
@@ -182,6 +189,8 @@ def identify(
     :func:`repatria.services.workflows.screen_run.restrict_to_screen`).
     ``progress`` hears ``registry`` (reading it), the steps of
     :func:`~repatria.services.pipelines.dvi_analysis.analyse_problem`, then ``store``.
+    ``non_dna``: which non-DNA factors to store with each candidate ("all", the default, "none"
+    or kinds; :mod:`~repatria.services.workflows.non_dna_evidence`).
     ``dropout``: for samples with no stored dropout, a number or ``"estimate"``
     (:mod:`.problem_dropout`); ``match_prior``: a number or ``"accounting"`` (:mod:`.match_prior`).
     """
@@ -199,6 +208,7 @@ def identify(
 
     with session_scope(db) as session:
         require(session, actor, "runs.record")  # refuse before the long part, not after
+        non_dna_kinds(non_dna)
         with step(report, "registry"):
             rp = read(session)
         prior_p, prior_record = resolve_match_prior(session, match_prior)
@@ -221,6 +231,7 @@ def identify(
         refs = _references(session, rp)
         said = _conclusions(analysis)
         checked = run_checks(problem, pw)
+        nd = NonDnaEvidence(session, rp.pm_body, rp.mp_person, problem.pm_sex, non_dna)
         for i, v in enumerate(problem.pm):
             for k, m in enumerate(problem.missing):
                 log_lr = float(pw.log_lr[i, k])
@@ -233,7 +244,7 @@ def identify(
                 # A pairing lost to a misattributed reference goes to review, with its flag.
                 misattributed = "misattributed relationship" in checked.of(v, m)[0]
                 if lr_raises or misattributed or (certain or 0.0) >= POSTERIOR_THRESHOLD:
-                    ev = _evidence(rp, analysis, i, k, log_lr, refs, said, checked)
+                    ev = _evidence(rp, analysis, i, k, log_lr, refs, said, checked) | nd.of(v, m)
                     rows.append(Row(v, m, log_lr, post, ev))
         from repatria.services.workflows.lineage_evidence import (
             add_lineage_evidence,
@@ -250,6 +261,7 @@ def identify(
                 **({"from_screen": from_screen} if from_screen is not None else {}),
                 "frequency_table": _table_record(rp),
                 "checks": checked.notes,
+                "non_dna": nd.parameters(),
                 **({"dropout": rp.dropout} if rp.dropout else {}),
                 **({"match_prior": prior_record} if prior_record else {}),
             },
@@ -275,7 +287,6 @@ def identify(
         }
         changes = run_changes(session, run, now, left_out)
         rereview = to_rereview(session, run)
-        excl = {(r.pm, r.mp): r.evidence.get("exclusions") for r in rows}
         evs = {(r.pm, r.mp): r.evidence for r in rows}
         candidates = [
             IdentifyCandidate(
@@ -286,10 +297,12 @@ def identify(
                 c.posterior,
                 c.body,
                 c.log10_lr,
-                _exclusions(excl.get((c.body, c.person))),
+                _exclusions(evs.get((c.body, c.person), {}).get("exclusions")),
                 tuple(c.samples),
                 c.status,
                 lineage_factors(evs.get((c.body, c.person))),
+                tuple(evs.get((c.body, c.person), {}).get("non_dna") or ()),
+                evs.get((c.body, c.person), {}).get("non_dna_log10_lr"),
             )
             for c in stored
         ]

@@ -236,10 +236,23 @@ def _store_remains(session: Session, path: Path, row: RemainsRow, batch: int) ->
         recovered_by=row.recovered_by,
         condition=row.condition,
         notes=row.notes,
+        sex_estimate=row.sex_estimate,
+        sex_method=row.sex_method,
+        age_min=row.age_min,
+        age_max=row.age_max,
+        unit=row.unit,
         import_id=batch,
     )
     for e in row.effects:
-        remains.effects.append(Effect(kind=e.kind, description=e.description))
+        remains.effects.append(
+            Effect(
+                kind=e.kind,
+                description=e.description,
+                number=e.number,
+                reliability=e.reliability,
+                recognised_as=e.recognised_as,
+            )
+        )
     session.add(remains)
     session.flush()
     new_body(session, remains, cause=f"import:{batch}")

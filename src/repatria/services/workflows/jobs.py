@@ -30,6 +30,7 @@ from repatria.registry.models import Job, User, utcnow
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require, require_reader
 from repatria.services.progress import eta_seconds
+from repatria.services.workflows.non_dna_evidence import non_dna_kinds
 
 __all__ = [
     "JOB_STATES",
@@ -82,9 +83,15 @@ def start_identification(
     top: int = 20,
     frequency_table: str | None = None,
     from_screen: int | None = None,
+    non_dna: str | None = None,
 ) -> int:
-    """Queue an identification run by ``actor`` (who must be allowed to record runs); its job id."""
+    """Queue an identification run by ``actor`` (who must be allowed to record runs); its job id.
+
+    ``non_dna``: the non-DNA factors to store ("all" when ``None``, "none", or kinds).
+    """
     params: dict[str, Any] = {"top": top}
+    if non_dna is not None:
+        params["non_dna"] = ",".join(non_dna_kinds(non_dna)) or "none"
     if frequency_table is not None:
         params["frequency_table"] = frequency_table
     if from_screen is not None:
