@@ -9,6 +9,7 @@ properties: with one typed reference, leaving it out gives the LR with none, exa
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -267,3 +268,75 @@ def test_uninformative_family_is_never_raised() -> None:
     kept = raisable(q, pairs)
     assert all(m not in u.missing for _, m in kept)
     assert len(kept) == len(pairs) - len(q.pm) * len(u.missing)
+
+
+def _lone_mp_case(pm_sexes: list[Sex], mp_sexes: list[Sex]) -> DVIProblem:
+    """One untyped family per MP (a lone person of the given sex), PMs untyped."""
+    families = {
+        f"F{k}": Pedigree([Individual(f"M{k}", sex=s)], name=f"F{k}")
+        for k, s in enumerate(mp_sexes)
+    }
+    pm = tuple(f"V{i}" for i in range(len(pm_sexes)))
+    missing = tuple(f"M{k}" for k in range(len(mp_sexes)))
+    return DVIProblem(
+        MARKERS,
+        pm,
+        dict(zip(pm, pm_sexes, strict=True)),
+        {v: {} for v in pm},
+        families,
+        {f: {} for f in families},
+        missing,
+        {m: f"F{k}" for k, m in enumerate(missing)},
+        {v: (NOBODY, *missing) for v in pm},
+    )
+
+
+SEXES = st.sampled_from([Sex.UNKNOWN, M, F])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(SEXES, min_size=1, max_size=7),
+    st.lists(SEXES, min_size=1, max_size=6),
+    st.data(),
+)
+def test_sex_conflicts_where_is_the_pair_by_pair_loop(pm_sexes, mp_sexes, data) -> None:
+    """Oracle: the array version flags exactly what the loop over every allowed pair flags,
+    in the same order, with the same records."""
+    from repatria.kinship.checks import sex_conflicts_where
+
+    q = _lone_mp_case(pm_sexes, mp_sexes)
+    shape = (len(q.pm), len(q.missing))
+    allowed = np.array(
+        data.draw(
+            st.lists(st.booleans(), min_size=shape[0] * shape[1], max_size=shape[0] * shape[1])
+        )
+    ).reshape(shape)
+    pairs = [(v, m) for i, v in enumerate(q.pm) for k, m in enumerate(q.missing) if allowed[i, k]]
+    assert sex_conflicts_where(q, allowed) == sex_conflicts(q, pairs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(SEXES, min_size=1, max_size=6),
+    st.lists(SEXES, min_size=1, max_size=5),
+    st.data(),
+)
+def test_pairing_mask_is_allowed_pair_by_pair(pm_sexes, mp_sexes, data) -> None:
+    """Oracle for the joint's array of allowed pairings: ``problem.allowed`` asked pair by
+    pair, with the default pairings (the sex rule) and with explicit ones."""
+    from repatria.kinship.dvi import DefaultPairings
+    from repatria.kinship.screening_exclusions import pairing_mask
+
+    q = _lone_mp_case(pm_sexes, mp_sexes)
+    explicit = {
+        v: (NOBODY, *data.draw(st.lists(st.sampled_from(q.missing), unique=True))) for v in q.pm
+    }
+    default = DVIProblem(
+        q.markers, q.pm, q.pm_sex, q.pm_profiles, q.families, q.am_profiles, q.missing,
+        q.missing_family,
+    )  # fmt: skip
+    assert isinstance(default.pairings, DefaultPairings)
+    for r in (default, replace(default, pairings=explicit)):
+        want = np.array([[r.allowed(v, m) for m in r.missing] for v in r.pm], dtype=bool)
+        assert (pairing_mask(r) == want).all()

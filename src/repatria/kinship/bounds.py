@@ -282,6 +282,7 @@ def factor_model(
     possible = allowed & (log_lr > -np.inf)
     options: list[dict[SubAssignment, float]] = []
     complete = True
+    possible_raw = allowed & (np.asarray(pw.log_lr) > -np.inf)  # before the prior, as the joint
     for f in fams:
         if len(problem.family_missing[f]) == 1:
             m = col[problem.family_missing[f][0]]
@@ -292,7 +293,7 @@ def factor_model(
             )
             options.append(single)
             continue
-        opts, done = _family_options(problem, pw, f)
+        opts, done = _family_options(problem, pw, f, possible_raw)
         complete &= done
         weighted = (
             (o.pairs, o.logw + (prior.pairing_log_odds(o.pairs) if prior else 0.0)) for o in opts

@@ -35,6 +35,8 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from repatria import __version__
 from repatria.kinship.checks_base import (
     LR_ONE_TOL,
@@ -69,6 +71,7 @@ __all__ = [
     "lr0_checks",
     "SexConflict",
     "sex_conflicts",
+    "sex_conflicts_where",
     "UninformativeFamily",
     "uninformative_families",
     "raisable",
@@ -195,6 +198,29 @@ def sex_conflicts(
                 )
             )
     return tuple(out)
+
+
+def sex_conflicts_where(problem: DVIProblem, allowed: np.ndarray) -> tuple[SexConflict, ...]:
+    """:func:`sex_conflicts` over the pairings where ``allowed`` (PM x MP, in the order of
+    ``problem.pm`` and ``problem.missing``) is true, in the same order (PM by PM).
+
+    A realistic exchange has millions of allowed pairings and a handful of conflicts: the sexes
+    are compared as arrays and only the conflicting pairs are written up."""
+    pm_sex = np.array([int(problem.pm_sex[v]) for v in problem.pm], dtype=np.int8)
+    mp_sex = np.array(
+        [int(problem.families[problem.missing_family[m]][m].sex) for m in problem.missing],
+        dtype=np.int8,
+    )
+    unknown = int(Sex.UNKNOWN)
+    clash = (
+        np.asarray(allowed, dtype=bool)
+        & (pm_sex != unknown)[:, None]
+        & (mp_sex != unknown)[None, :]
+        & (pm_sex[:, None] != mp_sex[None, :])
+    )
+    return sex_conflicts(
+        problem, [(problem.pm[i], problem.missing[k]) for i, k in np.argwhere(clash)]
+    )
 
 
 @dataclass(frozen=True)

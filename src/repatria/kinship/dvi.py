@@ -367,10 +367,14 @@ class PairwiseResult:
         if self.per_marker is None and (self.tables is None or self.encoded_pm is None):
             raise KinshipError("a pairwise result needs per-marker values or the tables")
 
-    @property
+    @cached_property
     def lr(self) -> np.ndarray:
-        """LR, shape ``(n_pm, n_missing)``; ``inf`` beyond the float range."""
-        return safe_exp_array(self.log_lr)
+        """LR, shape ``(n_pm, n_missing)``; ``inf`` beyond the float range.
+
+        Made once and read-only: dviSolve's steps read it an element at a time."""
+        out = safe_exp_array(self.log_lr)
+        out.setflags(write=False)
+        return out
 
     def marker_log_lr(self, i: int, j: int) -> np.ndarray:
         """Natural-log LR per marker of PM row ``i`` on MP column ``j``, shape ``(n_markers,)``.

@@ -205,22 +205,28 @@ class _Option:
 
 
 def _family_options(
-    problem: DVIProblem, pw: PairwiseResult, famid: str
+    problem: DVIProblem,
+    pw: PairwiseResult,
+    famid: str,
+    possible: np.ndarray | None = None,
 ) -> tuple[list[_Option], bool]:
-    """All possible sub-assignments of a family with their log factors; False if capped."""
+    """All possible sub-assignments of a family with their log factors; False if capped.
+
+    ``possible``: bool ``(n_pm, n_missing)``, the allowed pairings whose LR is not 0 (made here
+    when not given; :func:`_joint_dvi` makes it once for every family)."""
     mps = problem.family_missing[famid]
     row = {v: i for i, v in enumerate(problem.pm)}
     col = {m: j for j, m in enumerate(problem.missing)}
+    if possible is None:
+        possible = _possible(problem, pw)
     opts = [_Option((), (), 0.0)]
-    cands = {
-        m: [
-            v for v in problem.pm if problem.allowed(v, m) and pw.log_lr[row[v], col[m]] > -math.inf
-        ]
-        for m in mps
-    }
+    cands: dict[str, list[str]] = {}
     for m in mps:
-        for v in cands[m]:
-            opts.append(_Option((v,), ((v, m),), float(pw.log_lr[row[v], col[m]])))
+        j = col[m]
+        rows = np.flatnonzero(possible[:, j])
+        cands[m] = [problem.pm[i] for i in rows]
+        for i, w in zip(rows.tolist(), pw.log_lr[rows, j].tolist(), strict=True):
+            opts.append(_Option((problem.pm[i],), ((problem.pm[i], m),), w))
     if len(mps) == 1:
         return opts, True
     complete = True
@@ -247,6 +253,13 @@ def _family_options(
         if logw > -math.inf:
             opts.append(_Option(tuple(v for v, _ in s), s, logw))
     return opts, complete
+
+
+def _possible(problem: DVIProblem, pw: PairwiseResult) -> np.ndarray:
+    """Allowed pairings (PM x MP) whose LR is not 0, as one bool array (``nan`` is not > -inf)."""
+    from repatria.kinship.screening_exclusions import pairing_mask
+
+    return pairing_mask(problem) & (np.asarray(pw.log_lr) > -np.inf)
 
 
 # --------------------------------------------------------------------------------------------
@@ -438,8 +451,9 @@ def _joint_dvi(
         )
     options: dict[str, list[_Option]] = {}
     proven = True
+    possible = _possible(problem, pw)
     for f in fams:
-        options[f], complete = _family_options(problem, pw, f)
+        options[f], complete = _family_options(problem, pw, f, possible)
         proven &= complete
         if prior is not None:
             # A pairing the prior rules out carries no mass: drop it like an impossible one.

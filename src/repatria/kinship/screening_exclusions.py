@@ -30,7 +30,7 @@ from repatria.kinship.screening_contract import _onehot, _pairs
 if TYPE_CHECKING:  # screening_tables imports this module
     from repatria.kinship.screening_tables import ScreeningTables, _GroupKey
 
-__all__ = ["allowed_pairs", "count_exclusions"]
+__all__ = ["allowed_pairs", "count_exclusions", "pairing_mask"]
 
 
 #: Possibility tables without mutation by (group key, canonical genotypes, X-linked).
@@ -159,12 +159,28 @@ def allowed_pairs(problem: DVIProblem, tables: ScreeningTables) -> np.ndarray:
     The default pairings (:class:`~repatria.kinship.dvi.DefaultPairings`) are the sex rule on
     whole arrays; explicit pairings are read once per PM.
     """
+    return _pairing_mask(problem, tables.missing, tables.mp_sex)
+
+
+def pairing_mask(problem: DVIProblem) -> np.ndarray:
+    """``problem.allowed(v, m)`` for every PM (rows) × MP of ``problem.missing`` (columns).
+
+    What :func:`allowed_pairs` gives, without the tables: asking ``problem.allowed`` pair by pair
+    scans each PM's pairings, which on 2,000 × 1,500 is 10^9 comparisons."""
+    mp_sex = np.array(
+        [int(problem.families[problem.missing_family[m]][m].sex) for m in problem.missing],
+        dtype=np.int8,
+    )
+    return _pairing_mask(problem, problem.missing, mp_sex)
+
+
+def _pairing_mask(problem: DVIProblem, missing: tuple[str, ...], mp_sex: np.ndarray) -> np.ndarray:
     pm_sex = np.array([int(problem.pm_sex[v]) for v in problem.pm], dtype=np.int8)
     pairings = problem.pairings
     if isinstance(pairings, DefaultPairings) and pairings.problem is problem:
-        return _allowed(pm_sex, tables.mp_sex)
-    col = {m: j for j, m in enumerate(tables.missing)}
-    mask = np.zeros((len(problem.pm), len(tables.missing)), dtype=bool)
+        return _allowed(pm_sex, mp_sex)
+    col = {m: j for j, m in enumerate(missing)}
+    mask = np.zeros((len(problem.pm), len(missing)), dtype=bool)
     rows: list[int] = []
     cols: list[int] = []
     for i, v in enumerate(problem.pm):

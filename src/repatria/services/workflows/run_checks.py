@@ -22,10 +22,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from repatria.kinship.checks import (
     find_misattributed,
     is_one,
-    sex_conflicts,
+    sex_conflicts_where,
     uninformative_families,
 )
 from repatria.kinship.dvi import DVIProblem, PairwiseResult
@@ -75,13 +77,8 @@ def run_checks(problem: DVIProblem, pairwise: PairwiseResult) -> RunChecks:
             f"misattributed-relationship check not run: {n_pairs} PM x MP pairs is more than "
             f"{MISATTRIBUTED_PAIR_BUDGET}; run it on the families in question"
         )
-    allowed = [
-        (v, m)
-        for i, v in enumerate(problem.pm)
-        for k, m in enumerate(problem.missing)
-        if not math.isnan(float(pairwise.log_lr[i, k]))
-    ]
-    for c in sex_conflicts(problem, allowed):
+    allowed = ~np.isnan(np.asarray(pairwise.log_lr, dtype=float))
+    for c in sex_conflicts_where(problem, allowed):
         flags.setdefault((c.pm, c.mp), []).append((c.check, c.message))
     silent = {m: f.message for f in uninformative_families(problem) for m in f.missing}
     if silent:
