@@ -32,6 +32,7 @@ __all__ = [
     "names_of",
     "documents_of",
     "hits_of",
+    "user_standing",
 ]
 
 #: Sort name -> its SQL over ``persons p`` (never NULL, as keyset paging needs).
@@ -147,14 +148,39 @@ def person_page(
         base.append(status)
     cur, qmark = _cursor(session)
     try:
+        if after is None:
+            # A first page counts its list in the same pass (a window over the whole list,
+            # before the LIMIT): one evaluation of the seeks instead of two.
+            cur.execute(_sql(_counted(page_sql), qmark), [*base, limit])
+            got = cur.fetchall()
+            if got:
+                return int(got[0][-1]), [PersonRow._make(r[:-1]) for r in got]
+            cur.execute(_sql(count_sql, qmark), base)
+            return int(cur.fetchone()[0]), []
         cur.execute(_sql(count_sql, qmark), base)
         total = int(cur.fetchone()[0])
-        tail = [after[0], after[0], after[1]] if after is not None else []
-        cur.execute(_sql(page_sql, qmark), [*base, *tail, limit])
+        cur.execute(_sql(page_sql, qmark), [*base, after[0], after[0], after[1], limit])
         rows = [PersonRow._make(r) for r in cur.fetchall()]
     finally:
         cur.close()
     return total, rows
+
+
+@lru_cache(maxsize=512)
+def _counted(page_sql: str) -> str:
+    return page_sql.replace(" FROM persons p WHERE ", ", count(*) OVER () FROM persons p WHERE ", 1)
+
+
+def user_standing(session: Session, name: str) -> tuple[int, str, Any] | None:
+    """(id, role, disabled_at) of the user ``name``, or ``None``: the role check of every read,
+    through the driver like the search it guards."""
+    cur, qmark = _cursor(session)
+    try:
+        cur.execute(_sql("SELECT id, role, disabled_at FROM users WHERE name = ?", qmark), [name])
+        row = cur.fetchone()
+    finally:
+        cur.close()
+    return None if row is None else (int(row[0]), str(row[1]), row[2])
 
 
 def _in_chunks(

@@ -156,7 +156,7 @@ def _sortable(v: Any) -> Any:
 def _built_rows(db: str | None, name: str, actor: str) -> list[Row]:
     """The rows of a list that its view builds."""
     if name in ("to-propose", "to-review"):
-        q = review_queue(db, actor=actor)
+        q = review_queue(db, actor=actor, verdicts=False)  # the lists show no verdict
         items = q.to_propose if name == "to-propose" else q.to_review
         return [
             {**asdict(i), "log10_lr": i.log10_lr if i.log10_lr is not None else -math.inf}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from repatria.policy import evaluate
 from repatria.registry.db import session_scope
@@ -39,7 +39,7 @@ class QueueItem:
     proposed_by: str | None
     #: Under the current identification policy: meets every rule, the rules failed, and the
     #: reviewer's lines (one per rule).
-    meets: bool = True
+    meets: bool | None = True
     failed: tuple[str, ...] = ()
     verdict_lines: tuple[str, ...] = ()
 
@@ -50,65 +50,85 @@ class ReviewQueue:
     to_review: list[QueueItem]
 
 
-def review_queue(db: str | None, *, actor: str) -> ReviewQueue:
-    """Candidates waiting for an analyst's proposal, and proposals waiting for a second person."""
+def review_queue(db: str | None, *, actor: str, verdicts: bool = True) -> ReviewQueue:
+    """Candidates waiting for an analyst's proposal, and proposals waiting for a second person.
+
+    ``verdicts=False``: without judging each candidate under the policy (``meets`` is then
+    ``None``), for lists that show no verdict; judging is most of the queue's cost."""
     with session_scope(db, read=True) as session:
         reader(session, actor, "review.queue")
-        to_propose, to_review = open_candidates(session)
-        policy = current_policy(session)
-        proposers = dict(
-            session.execute(
-                select(Decision.candidate_id, User.name)
-                .join(User, User.id == Decision.actor_id)
-                .where(Decision.kind == "propose")
-            ).all()
+        to_propose, to_review, judge = _queue(session, verdicts)
+        return ReviewQueue(to_propose, to_review)
+
+
+Judge = Callable[[QueueItem], QueueItem]
+
+
+def _queue(session: Session, verdicts: bool) -> tuple[list[QueueItem], list[QueueItem], Judge]:
+    """The two lists, strongest LR first, and a function that judges one item under the
+    policy (the items come judged when ``verdicts``)."""
+    to_propose, to_review = open_candidates(session)
+    policy = current_policy(session)
+    proposers = dict(
+        session.execute(
+            select(Decision.candidate_id, User.name)
+            .join(User, User.id == Decision.actor_id)
+            .where(Decision.kind == "propose")
+        ).all()
+    )
+
+    # Persons, remains and donors' consent in one query each, not three per candidate:
+    # with 10^3 open candidates the queue spent seconds in lookups (benchmarks/page_times).
+    every = to_propose + to_review
+    persons = {
+        p.id: p
+        for p in session.execute(
+            select(Person)
+            .where(Person.id.in_({c.person_id for c in every}))
+            .options(selectinload(Person.names))
+        ).scalars()
+    }
+    remains = {
+        r.id: r
+        for r in session.execute(
+            select(Remains).where(Remains.id.in_({c.remains_id for c in every}))
+        ).scalars()
+    }
+    consent = {
+        ref: withdrawn is not None
+        for ref, withdrawn in session.execute(select(Donor.ref, Donor.consent_withdrawn_at))
+    }
+
+    by_id = {c.id: c for c in [*to_propose, *to_review]}
+
+    def judge(i: QueueItem) -> QueueItem:
+        v = evaluate(policy, evidence_of(by_id[i.candidate_id], consent))
+        return replace(
+            i, meets=v.meets, failed=tuple(x.rule for x in v.failed), verdict_lines=tuple(v.lines())
         )
 
-        # Persons, remains and donors' consent in one query each, not three per candidate:
-        # with 10^3 open candidates the queue spent seconds in lookups (benchmarks/page_times).
-        every = to_propose + to_review
-        persons = {
-            p.id: p
-            for p in session.execute(
-                select(Person)
-                .where(Person.id.in_({c.person_id for c in every}))
-                .options(selectinload(Person.names))
-            ).scalars()
-        }
-        remains = {
-            r.id: r
-            for r in session.execute(
-                select(Remains).where(Remains.id.in_({c.remains_id for c in every}))
-            ).scalars()
-        }
-        consent = {
-            ref: withdrawn is not None
-            for ref, withdrawn in session.execute(select(Donor.ref, Donor.consent_withdrawn_at))
-        }
-
-        def item(c: CandidateMatch) -> QueueItem:
-            p, r = persons[c.person_id], remains[c.remains_id]
-            v = evaluate(policy, evidence_of(c, consent))
-            return QueueItem(
-                c.id,
-                p.ref,
-                primary_name(p),
-                r.ref,
-                c.log10_lr,
-                c.posterior,
-                proposers.get(c.id),
-                v.meets,
-                tuple(x.rule for x in v.failed),
-                tuple(v.lines()),
-            )
-
-        def strongest(c: CandidateMatch) -> float:
-            return -(c.log10_lr if c.log10_lr is not None else -math.inf)
-
-        return ReviewQueue(
-            [item(c) for c in sorted(to_propose, key=strongest)],
-            [item(c) for c in sorted(to_review, key=strongest)],
+    def item(c: CandidateMatch) -> QueueItem:
+        p, r = persons[c.person_id], remains[c.remains_id]
+        i = QueueItem(
+            c.id,
+            p.ref,
+            primary_name(p),
+            r.ref,
+            c.log10_lr,
+            c.posterior,
+            proposers.get(c.id),
+            None,
         )
+        return judge(i) if verdicts else i
+
+    def strongest(c: CandidateMatch) -> float:
+        return -(c.log10_lr if c.log10_lr is not None else -math.inf)
+
+    return (
+        [item(c) for c in sorted(to_propose, key=strongest)],
+        [item(c) for c in sorted(to_review, key=strongest)],
+        judge,
+    )
 
 
 #: The columns the queue's two lists sort by (``lists.LISTS``' "to-propose" and "to-review").
@@ -124,8 +144,9 @@ QUEUE_SORTS: dict[str, Callable[[QueueItem], Any]] = {
 
 @dataclass(frozen=True)
 class ReviewQueuePage:
-    """One page of each list of the queue, and how many open candidates meet the policy
-    (what "propose every candidate that meets the policy" would propose)."""
+    """One page of each list of the queue, its items judged under the policy, and how many of
+    the candidates on the page meet it. Only the shown items are judged: judging every open
+    candidate was most of the page's time on a large registry (``benchmarks/page_times.py``)."""
 
     to_propose: Page[QueueItem]
     to_review: Page[QueueItem]
@@ -140,20 +161,21 @@ def review_queue_page(
     to_review: PageSpec | None = None,
 ) -> ReviewQueuePage:
     """The ``/review`` page: each list paged, sorted by the strongest LR unless asked."""
-    q = review_queue(db, actor=actor)
+    with session_scope(db, read=True) as session:
+        reader(session, actor, "review.queue")
+        propose_items, review_items, judge = _queue(session, verdicts=False)
 
-    def paged(items: list[QueueItem], spec: PageSpec | None, names: tuple[str, ...]) -> Any:
-        return list_page(
-            items,
-            sorts={n: QUEUE_SORTS[n] for n in names},
-            tie=lambda i: i.candidate_id,
-            spec=spec or PageSpec(),
-            default="-log10_lr",
-        )
+        def paged(items: list[QueueItem], spec: PageSpec | None, names: tuple[str, ...]) -> Any:
+            pg = list_page(
+                items,
+                sorts={n: QUEUE_SORTS[n] for n in names},
+                tie=lambda i: i.candidate_id,
+                spec=spec or PageSpec(),
+                default="-log10_lr",
+            )
+            return replace(pg, items=[judge(i) for i in pg.items])
 
-    common = ("log10_lr", "posterior", "person_ref", "remains_ref", "candidate_id")
-    return ReviewQueuePage(
-        paged(q.to_propose, to_propose, common),
-        paged(q.to_review, to_review, (*common[:4], "proposed_by", "candidate_id")),
-        sum(1 for i in q.to_propose if i.meets),
-    )
+        common = ("log10_lr", "posterior", "person_ref", "remains_ref", "candidate_id")
+        first = paged(propose_items, to_propose, common)
+        second = paged(review_items, to_review, (*common[:4], "proposed_by", "candidate_id"))
+        return ReviewQueuePage(first, second, sum(1 for i in first.items if i.meets))
