@@ -78,7 +78,12 @@ def test_map_page_shows_sites_over_outlines_with_no_outside_reference(
     login(app_client, "lia")  # every role may see where remains were found
     r = app_client.get("/map")
     assert r.status_code == 200
-    assert r.text.count("<circle") == 3 and "Ukraine" in r.text and "Russia" in r.text
+    assert (
+        r.text.count("<circle") == 2
+        and "and 1 more here" in r.text
+        and "Ukraine" in r.text
+        and "Russia" in r.text
+    )
     assert not re.search(r"(src|href)=['\"](https?:)?//", r.text)
     assert "style=" not in r.text  # the CSP refuses inline styles
     assert "/remains/R-0003" in r.text and "Sudzha road" in r.text
@@ -89,9 +94,21 @@ def test_map_filters_by_date_and_state(app_client: TestClient) -> None:
     r = app_client.get("/map", params={"recovered_from": "2025-02-05"})
     assert r.text.count("<circle") == 1 and "R-0003" in r.text and "R-0001" not in r.text
     r = app_client.get("/map", params={"recovered_to": "2025-02-01"})
-    assert r.text.count("<circle") == 2
+    # the two remains of one field share its marker
+    assert r.text.count("<circle") == 1 and "and 1 more here" in r.text
     r = app_client.get("/map", params={"state": "repatriated"})
     assert "<circle" not in r.text and "No recovery site or grave" in r.text
     r = app_client.get("/map", params={"show": "graves"})
     assert "<circle" not in r.text
     assert app_client.get("/map", params={"recovered_from": "1 Feb"}).status_code == 422
+
+
+def test_remains_at_one_place_share_a_marker_that_says_how_many() -> None:
+    from repatria.web.map_svg import MapPoint, draw_map
+
+    here = [MapPoint(35.0, 50.0, "site", f"R-{k}: Site 1", f"/remains/R-{k}") for k in range(5)]
+    there = MapPoint(36.0, 51.0, "site", "R-9: Site 2", "/remains/R-9")
+    grave = MapPoint(35.0, 50.0, "grave", "Plot B")
+    svg = draw_map([*here, there, grave])
+    labels = sorted(p.label for p, _, _ in svg.points)
+    assert labels == ["Plot B", "R-0: Site 1 and 4 more here", "R-9: Site 2"]

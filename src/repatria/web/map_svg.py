@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any
@@ -163,8 +163,25 @@ def draw_map(points: Sequence[MapPoint], *, width: float = 960.0) -> SvgMap:
         d = " ".join(_path(r, view, width, height) for r in rings)
         if d:
             outlines.append((c.name, d))
-    placed = tuple((p, *view.project(p.lon, p.lat, width)) for p in points)
-    return SvgMap(round(width, 1), round(height, 1), tuple(outlines), placed)
+    return SvgMap(round(width, 1), round(height, 1), tuple(outlines), _merged(points, view, width))
+
+
+def _merged(
+    points: Sequence[MapPoint], view: View, width: float
+) -> tuple[tuple[MapPoint, float, float], ...]:
+    """One marker per kind and pixel: remains recovered at one site share a marker that says
+    how many (a site of 500 bodies drew 500 circles on top of each other)."""
+    groups: dict[tuple[str, int, int], list[tuple[MapPoint, float, float]]] = {}
+    for p in points:
+        x, y = view.project(p.lon, p.lat, width)
+        groups.setdefault((p.kind, round(x), round(y)), []).append((p, x, y))
+    out = []
+    for same in groups.values():
+        first, x, y = same[0]
+        if len(same) > 1:
+            first = replace(first, label=f"{first.label} and {len(same) - 1} more here")
+        out.append((first, x, y))
+    return tuple(out)
 
 
 def _near(ring: Ring, view: View, pad_lon: float, pad_lat: float) -> bool:
