@@ -150,6 +150,15 @@ def draw_map(points: Sequence[MapPoint], *, width: float = 960.0) -> SvgMap:
     height = view.height(width)
     if not points:
         return SvgMap(round(width, 1), round(height, 1), (), ())
+    return SvgMap(
+        round(width, 1), round(height, 1), _outlines(view, width), _merged(points, view, width)
+    )
+
+
+@lru_cache(maxsize=64)
+def _outlines(view: View, width: float) -> tuple[tuple[str, str], ...]:
+    """The country outlines in ``view`` (the same for every request of the same places)."""
+    height = view.height(width)
     pad_lon = (view.lon1 - view.lon0) * 0.1
     pad_lat = (view.lat1 - view.lat0) * 0.1
     outlines = []
@@ -163,7 +172,7 @@ def draw_map(points: Sequence[MapPoint], *, width: float = 960.0) -> SvgMap:
         d = " ".join(_path(r, view, width, height) for r in rings)
         if d:
             outlines.append((c.name, d))
-    return SvgMap(round(width, 1), round(height, 1), tuple(outlines), _merged(points, view, width))
+    return tuple(outlines)
 
 
 def _merged(

@@ -58,7 +58,16 @@ def recovery_map(
     included; in one of ``states`` if given) and the graves, for ``actor`` (who reads remains)."""
     with session_scope(db, read=True) as session:
         reader(session, actor, "remains.read")
-        stmt = select(Remains)
+        # Columns, not Remains objects: the map of an exchange reads thousands of rows.
+        stmt = select(
+            Remains.ref,
+            Remains.site,
+            Remains.site_lat,
+            Remains.site_lon,
+            Remains.recovered_on,
+            Remains.status,
+            Remains.condition,
+        )
         if recovered_from:
             stmt = stmt.where(Remains.recovered_on >= recovered_from)
         if recovered_to:
@@ -77,7 +86,7 @@ def recovery_map(
                 r.status,
                 r.condition,
             )
-            for r in session.execute(placed.order_by(Remains.ref)).scalars()
+            for r in session.execute(placed.order_by(Remains.ref))
             if r.site_lat is not None and r.site_lon is not None
         ]
         unplaced = session.execute(
