@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 
 from sqlalchemy import Select, exists, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, defer
 
 from repatria.registry.models import CandidateClosure, CandidateMatch, Decision
 
@@ -116,16 +116,23 @@ def closures(session: Session) -> dict[int, str]:
     return {cid: pointer for cid, pointer in rows}
 
 
-def open_candidates(session: Session) -> tuple[list[CandidateMatch], list[CandidateMatch]]:
+def open_candidates(
+    session: Session, *, evidence: bool = True
+) -> tuple[list[CandidateMatch], list[CandidateMatch]]:
     """(candidates never proposed, candidates proposed and awaiting a verdict), in id order.
 
-    Candidates a run closed as superseded are in neither.
+    Candidates a run closed as superseded are in neither. ``evidence=False``: each candidate's
+    evidence is read only when asked for (a list of a thousand open candidates spent most of
+    its time decoding evidence it never showed).
     """
     kinds = decision_kinds(session)
     closed = closures(session)
     to_propose: list[CandidateMatch] = []
     to_review: list[CandidateMatch] = []
-    for c in session.execute(select(CandidateMatch).order_by(CandidateMatch.id)).scalars():
+    stmt = select(CandidateMatch).order_by(CandidateMatch.id)
+    if not evidence:
+        stmt = stmt.options(defer(CandidateMatch.evidence))
+    for c in session.execute(stmt).scalars():
         if c.id in closed:
             continue
         status = candidate_status(kinds.get(c.id, set()))

@@ -33,6 +33,7 @@ __all__ = [
     "find",
     "primary_name",
     "fold",
+    "shown_name",
     "unique",
     "name_dict",
     "CandidateLine",
@@ -56,8 +57,14 @@ def find(session: Session, model: type[T], ref: str) -> T:
 
 
 def primary_name(p: Person) -> str:
-    official = [n for n in p.names if n.kind == "official"]
-    return (official or p.names)[0].name if p.names else p.ref
+    return shown_name(p.ref, [(n.kind, n.name) for n in p.names])
+
+
+def shown_name(ref: str, names: list[tuple[str, str]]) -> str:
+    """The name a page shows for a person: the first official name, else the first name
+    (``names``: (kind, name) in the order recorded), else the ref."""
+    official = [n for k, n in names if k == "official"]
+    return (official or [n for _, n in names] or [ref])[0]
 
 
 def fold(text: str | None) -> str:

@@ -8,14 +8,22 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from repatria.policy import evaluate
 from repatria.registry.db import session_scope
-from repatria.registry.models import CandidateMatch, Decision, Donor, Person, Remains, User
+from repatria.registry.models import (
+    CandidateMatch,
+    Decision,
+    Donor,
+    Person,
+    PersonName,
+    Remains,
+    User,
+)
 from repatria.registry.review_state import open_candidates
 from repatria.services.paging import Page, PageSpec, list_page
-from repatria.services.views._read import primary_name, reader
+from repatria.services.views._read import reader, shown_name
 from repatria.services.workflows.policy import current_policy, evidence_of
 
 __all__ = [
@@ -67,7 +75,7 @@ Judge = Callable[[QueueItem], QueueItem]
 def _queue(session: Session, verdicts: bool) -> tuple[list[QueueItem], list[QueueItem], Judge]:
     """The two lists, strongest LR first, and a function that judges one item under the
     policy (the items come judged when ``verdicts``)."""
-    to_propose, to_review = open_candidates(session)
+    to_propose, to_review = open_candidates(session, evidence=verdicts)
     policy = current_policy(session)
     proposers = dict(
         session.execute(
@@ -80,20 +88,22 @@ def _queue(session: Session, verdicts: bool) -> tuple[list[QueueItem], list[Queu
     # Persons, remains and donors' consent in one query each, not three per candidate:
     # with 10^3 open candidates the queue spent seconds in lookups (benchmarks/page_times).
     every = to_propose + to_review
-    persons = {
-        p.id: p
-        for p in session.execute(
-            select(Person)
-            .where(Person.id.in_({c.person_id for c in every}))
-            .options(selectinload(Person.names))
-        ).scalars()
-    }
-    remains = {
-        r.id: r
-        for r in session.execute(
-            select(Remains).where(Remains.id.in_({c.remains_id for c in every}))
-        ).scalars()
-    }
+    # Columns, not objects: (ref, the name shown) of each person, the ref of each remains.
+    ids = {c.person_id for c in every}
+    refs = dict(session.execute(select(Person.id, Person.ref).where(Person.id.in_(ids))).all())
+    names: dict[int, list[tuple[str, str]]] = {}
+    for pid, name, kind in session.execute(
+        select(PersonName.person_id, PersonName.name, PersonName.kind)
+        .where(PersonName.person_id.in_(ids))
+        .order_by(PersonName.id)
+    ):
+        names.setdefault(pid, []).append((kind, name))
+    persons = {pid: (ref, shown_name(ref, names.get(pid, []))) for pid, ref in refs.items()}
+    remains = dict(
+        session.execute(
+            select(Remains.id, Remains.ref).where(Remains.id.in_({c.remains_id for c in every}))
+        ).all()
+    )
     consent = {
         ref: withdrawn is not None
         for ref, withdrawn in session.execute(select(Donor.ref, Donor.consent_withdrawn_at))
@@ -108,12 +118,12 @@ def _queue(session: Session, verdicts: bool) -> tuple[list[QueueItem], list[Queu
         )
 
     def item(c: CandidateMatch) -> QueueItem:
-        p, r = persons[c.person_id], remains[c.remains_id]
+        (ref, name), remains_ref = persons[c.person_id], remains[c.remains_id]
         i = QueueItem(
             c.id,
-            p.ref,
-            primary_name(p),
-            r.ref,
+            ref,
+            name,
+            remains_ref,
             c.log10_lr,
             c.posterior,
             proposers.get(c.id),
