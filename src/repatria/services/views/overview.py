@@ -35,7 +35,7 @@ def dashboard(db: str | None, *, actor: str) -> Dashboard:
         remains = dict(
             session.execute(select(Remains.status, func.count()).group_by(Remains.status)).all()
         )
-        to_propose, to_review = open_candidates(session)
+        to_propose, to_review = open_candidates(session, evidence=False)  # counts only
         identified_remains = session.execute(
             select(func.count()).select_from(Remains).where(Remains.status == "identified")
         ).scalar_one()

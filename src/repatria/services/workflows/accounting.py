@@ -153,7 +153,8 @@ def _bodies_as_of(session: Any, day: dt.date | None) -> dict[int, str]:
     )
     end = None if day is None else dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
     state: dict[int, str] = {}
-    for b in session.execute(select(Body).order_by(Body.id)).scalars():
+    # Columns, not Body objects: an exchange has thousands of bodies.
+    for b in session.execute(select(Body.id, Body.created_at, Body.status).order_by(Body.id)):
         if b.id in held and (end is None or b.created_at <= end):
             state[b.id] = "recovered" if end is not None else b.status
     if end is not None:
