@@ -12,6 +12,8 @@ installs it.
 
 from __future__ import annotations
 
+import re
+
 from browser_support import Walk
 
 
@@ -39,7 +41,10 @@ def test_main_path_in_a_browser(page, server) -> None:  # noqa: ANN001
     # The match fails the identification policy (no references stored): the page says so,
     # rule by rule, and the analyst goes on only by giving the reason for overriding it.
     assert "fails identification policy v1" in pg.locator(".warning").first.inner_text()
-    assert pg.get_by_text("references: failed").is_visible()
+    failed = pg.locator("table.verdict tr.warning").filter(
+        has=pg.locator("th", has_text=re.compile("^references$", re.IGNORECASE))
+    )
+    assert failed.count() == 1 and "failed" in failed.inner_text()
     pg.get_by_label("It fails the identification policy: why propose it anyway?").fill(
         "family interview and effects agree; references to follow"
     )
@@ -137,7 +142,7 @@ def test_map_draws_with_no_network(page, server) -> None:  # noqa: ANN001
     walk.login("cas")
     page.get_by_role("link", name="Map").click()
     page.wait_for_url("**/map")
-    assert page.locator("svg circle").count() == 3
+    assert page.locator("svg circle").count() == 2  # two remains of one field share a marker
     box = page.locator("figure.map svg").bounding_box()
     assert box is not None and box["width"] > 600
     walk.shot("map")
