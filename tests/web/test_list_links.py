@@ -89,3 +89,28 @@ def test_the_families_page_pages_and_exports_in_place(app_client: TestClient) ->
     csv = app_client.get("/families", params={"format": "csv"})
     assert csv.status_code == 200 and csv.text.splitlines()[0].startswith("family,version")
     assert len(csv.text.strip().splitlines()) == len(refs) + 1
+
+
+def test_a_burial_with_open_candidates_goes_ahead_only_with_its_reason(
+    app_client: TestClient,
+) -> None:
+    token = login(app_client, "cas")
+    body = app_client.get("/bodies/R-0001")
+    assert body.status_code == 200 and "why the burial cannot wait" in body.text
+    form = {
+        "csrf_token": token,
+        "kind": "burial",
+        "occurred_on": "2025-06-02",
+        "reason": "the family asked for it",
+        "cemetery": "Municipal cemetery",
+        "grave": "3",
+    }
+    refused = app_client.post("/bodies/R-0001/disposition", data=form, follow_redirects=False)
+    assert (
+        refused.status_code == 409
+        and "candidate" in refused.text
+        and "Traceback" not in refused.text
+    )
+    form["despite_open_candidates"] = "the family buries him now; the review goes on"
+    done = app_client.post("/bodies/R-0001/disposition", data=form, follow_redirects=False)
+    assert done.status_code == 303

@@ -174,6 +174,8 @@ def dispose(
     cemetery: Short = "",
     plot: Annotated[str, Form(max_length=64)] = "",
     grave: Annotated[str, Form(max_length=64)] = "",
+    despite_open_candidates: Text = "",
+    without_notification: Text = "",
 ) -> Response:
     rec = handover.dispose(
         db_of(request),
@@ -185,6 +187,8 @@ def dispose(
         cemetery=cemetery.strip() or None,
         plot=plot.strip() or None,
         grave=grave.strip() or None,
+        despite_open_candidates=despite_open_candidates.strip() or None,
+        without_notification=without_notification.strip() or None,
     )
     return _back("/graves" if rec.grave else f"/bodies/{quote(ref)}", rec.message)
 
