@@ -114,3 +114,12 @@ def test_a_burial_with_open_candidates_goes_ahead_only_with_its_reason(
     form["despite_open_candidates"] = "the family buries him now; the review goes on"
     done = app_client.post("/bodies/R-0001/disposition", data=form, follow_redirects=False)
     assert done.status_code == 303
+
+
+def test_the_profiles_a_run_may_use_have_a_page(app_client: TestClient) -> None:
+    login(app_client, "ana")
+    page = app_client.get("/consent/profiles")
+    assert page.status_code == 200 and "Profiles a new identification run may use" in page.text
+    assert 'href="/consent/profiles"' in app_client.get("/donors").text
+    login(app_client, "ada")
+    assert app_client.get("/consent/profiles").status_code == 403

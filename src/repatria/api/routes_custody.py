@@ -109,6 +109,18 @@ def presume_dead(
     return {"person": ref, "status": status}
 
 
+@router.get(
+    "/consent/profiles",
+    tags=["families"],
+    summary="The profiles a new identification run may use (no withdrawn consent)",
+)
+def consent_profiles(
+    request: Request, caller: Annotated[Caller, Depends(allow("donors.read"))]
+) -> Any:
+    rows = consent.profiles_for_run(db_of(request), actor=caller.name)
+    return {"profiles": [asdict(p) for p in rows]}
+
+
 @router.get("/donors", tags=["families"], summary="Reference donors and their consent")
 def donors(
     request: Request,

@@ -149,6 +149,14 @@ def presume_dead(
 # ----------------------------------------------------------------------------- donors, consent
 
 
+@router.get("/consent/profiles")
+def consent_profiles_page(
+    request: Request, caller: Annotated[Caller, Depends(allow("donors.read"))]
+) -> Response:
+    rows = consent.profiles_for_run(db_of(request), actor=caller.name)
+    return render(request, "consent_profiles.html", title="Profiles a run may use", rows=rows)
+
+
 @router.get("/donors")
 def donors_page(
     request: Request,

@@ -84,9 +84,13 @@ class Withdrawal:
         )
 
 
-def profiles_for_run(db: str | None) -> list[ProfileRef]:
-    """The profiles a new identification run may use: no withdrawn donors, no replaced profiles."""
-    with session_scope(db) as session:
+def profiles_for_run(db: str | None, *, actor: str | None = None) -> list[ProfileRef]:
+    """The profiles a new identification run may use: no withdrawn donors, no replaced profiles.
+
+    ``actor``, when given (the pages and the API), must be one who reads donors' consent."""
+    with session_scope(db, read=True) as session:
+        if actor is not None:
+            require_reader(session, actor, "donors.read")
         out = []
         for p in session.execute(usable_profiles()).scalars():
             sample = existing(session, Sample, p.sample_id)
