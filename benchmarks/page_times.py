@@ -236,6 +236,9 @@ def main() -> None:
     print(f"large: the demo registry and {args.persons} persons more")
     big_db, _ = registry(tmp, "large", args.persons)
     base, big = client_for(base_db), client_for(big_db)
+    from repatria.api.app import settle_heap
+
+    settle_heap()  # as `repatria serve` does when it starts
     print(f"\n{args.repeat} requests per page, as the case manager (ms)")
     print(f"{'page':22s} {'base p50':>9s} {'base p95':>9s} {'p50':>8s} {'p95':>8s}  status")
     for label, path in pages(summary):

@@ -35,7 +35,7 @@ def run_server(db: str | None, host: str, port: int, workers: int = 1) -> None:
     """Check the database, say where to go, and serve until interrupted."""
     import uvicorn
 
-    from repatria.api.app import SERVE_DB_VAR, create_app
+    from repatria.api.app import SERVE_DB_VAR, create_app, settle_heap
     from repatria.services.workflows.setup import prepare_server
 
     where = prepare_server(db)
@@ -45,7 +45,9 @@ def run_server(db: str | None, host: str, port: int, workers: int = 1) -> None:
         highlight=False,
     )
     if workers == 1:
-        uvicorn.run(create_app(db), host=host, port=port, log_level="warning")
+        app = create_app(db)
+        settle_heap()
+        uvicorn.run(app, host=host, port=port, log_level="warning")
         return
     # Several processes: each builds its app (and its checks) from the factory.
     import os
