@@ -264,6 +264,10 @@ def run(db: str, label: str, args: argparse.Namespace) -> None:
     def service(q: str) -> None:
         views.search_persons(db, actor="ana", q=q)
 
+    from repatria.api.app import settle_heap
+
+    settle_heap()  # as `repatria serve` does when it starts
+
     t0, c0 = time.perf_counter(), time.process_time()
     lat = timed(service, qs, args.threads)
     report(f"search_persons, {args.threads} threads", lat, time.perf_counter() - t0)

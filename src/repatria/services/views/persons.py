@@ -64,11 +64,11 @@ class PersonSummary:
     matched: list[str]  # the names (or numbers) the query matched
 
 
-#: Searches run at once in this process (two a core, so the database works while
+#: Searches run at once in this process (one more than the cores, so the database works while
 #: the interpreter builds a page); the rest wait their turn, first come first served. With 20
 #: at once the threads spent more time handing the interpreter lock and the database file's
 #: locks to each other than searching (3x fewer searches a second; benchmarks/person_search.py).
-_SEARCHING = FairGate(2 * (os.cpu_count() or 1))
+_SEARCHING = FairGate((os.cpu_count() or 2) + 1)
 
 
 #: The columns a person list sorts by (never NULL, as keyset paging needs).
