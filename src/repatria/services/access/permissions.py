@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from repatria.errors import PermissionDeniedError
 from repatria.registry.models import User
-from repatria.registry.person_lookup import user_standing
+from repatria.registry.person_lookup import Source, user_standing
 from repatria.vocabulary import ROLES
 
 __all__ = [
@@ -174,7 +174,7 @@ def roles_for(action: str) -> frozenset[str]:
     return PERMISSIONS[action]
 
 
-def check_reader(session: Session, actor: str, action: str) -> int:
+def check_reader(session: Source, actor: str, action: str) -> int:
     """The id of the user named ``actor``, if their role may perform the read ``action``
     (three columns read through the driver, no user object: for the reads that run most, such
     as a search box)."""

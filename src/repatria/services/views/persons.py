@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
 from repatria.errors import ServiceError
-from repatria.registry.db import session_scope
+from repatria.registry.db import raw_read, session_scope
 from repatria.registry.models import (
     CandidateMatch,
     Person,
 )
-from repatria.registry.person_lookup import documents_of, hits_of, names_of, person_page
+from repatria.registry.person_lookup import Source, details_of, person_page
 from repatria.registry.search_index import matching_person_ids, query_lookup
 from repatria.search_keys import document_keys
 from repatria.services.access.audit import log_event
@@ -120,7 +120,7 @@ def search_persons(
     spec = page or PageSpec()
     sort, name, down, after, back = keyset_start(spec, PERSON_SORTS, "ref")
     short, ranges = query_lookup(q) if q else ((), ())
-    with _SEARCHING, session_scope(db, read=True) as session:
+    with _SEARCHING, raw_read(db) as session:
         if actor is not None:
             check_reader(session, actor, "persons.read")
         total, rows = person_page(
@@ -177,21 +177,21 @@ def persons_csv(
     )
 
 
-def _summaries(session: Session, persons: list[Any], q: str) -> list[PersonSummary]:
+def _summaries(session: Source, persons: list[Any], q: str) -> list[PersonSummary]:
     """The persons of one page (rows of ``_PERSON_COLS``) with their names, papers and what
     matched: three plain queries per page, whatever its length (no query per person)."""
     ids = [p.id for p in persons]
     names: dict[int, list[Any]] = {}
     docs: dict[int, list[Any]] = {}
-    for n in names_of(session, ids):
-        names.setdefault(n.person_id, []).append(n)
-    for d in documents_of(session, ids):
-        docs.setdefault(d.person_id, []).append(d)
     hits: dict[int, list[tuple[str, int]]] = {}
-    if q and ids:
-        short, ranges = query_lookup(q)
-        for pid, source, sid in hits_of(session, short, ranges, ids):
-            hits.setdefault(pid, []).append((source, sid))
+    short, ranges = query_lookup(q) if q else ((), ())
+    found_names, found_docs, found_hits = details_of(session, ids, short, ranges)
+    for n in found_names:
+        names.setdefault(n.person_id, []).append(n)
+    for d in found_docs:
+        docs.setdefault(d.person_id, []).append(d)
+    for pid, source, sid in found_hits:
+        hits.setdefault(pid, []).append((source, sid))
     out = []
     for p in persons:
         pn, pd = names.get(p.id, []), docs.get(p.id, [])
