@@ -147,3 +147,30 @@ def test_an_identification_whose_evidence_changed_is_listed_for_re_review(
         (c.id, "V1A", "M1")
     ]
     assert "family F1 is at version 2" in again.rereview[0]["why"][0]
+
+
+
+def test_the_match_page_shows_the_family_version_its_lr_was_computed_on(
+    db: str, tmp_path: Path
+) -> None:
+    from repatria.registry.models import CandidateMatch, utcnow
+    from repatria.services.views.matches import match_detail
+
+    case = write_case(tmp_path / "c")
+    import_case(db, case, actor="ana")
+    old = next(c for c in identify(db, actor="ana").candidates if c.person == "M1")
+    before = match_detail(db, old.id, actor="rev")
+    assert [r["donor"] for r in before.references] == ["D1"]
+    write_case(case, with_mother=True)
+    import_case(db, case, actor="ana", reason="the mother gave a sample in May")
+    # The candidate was computed on version 1: its page still shows version 1's pedigree.
+    again = match_detail(db, old.id, actor="rev")
+    assert again.pedigree == before.pedigree and again.references == before.references
+    # A candidate computed after the correction shows version 2, the mother typed.
+    with session_scope(db) as s:
+        row = s.get(CandidateMatch, old.id)
+        assert row is not None
+        row.created_at = utcnow()
+    later = match_detail(db, old.id, actor="rev")
+    assert sorted(r["donor"] for r in later.references) == ["D1", "D1M"]
+    assert {n.individual: n.role for n in later.pedigree}["D1M"] == "donor"

@@ -24,6 +24,7 @@ from repatria.registry.models import (
     IdentificationRun,
     PedigreeMember,
     Person,
+    ReferenceFamily,
     Remains,
     Sample,
     User,
@@ -174,18 +175,35 @@ def _exclusions(evidence: CandidateEvidence, markers: list[MarkerRow]) -> list[d
     return [row]
 
 
-def _pedigree(
-    session: Session, person: Person
-) -> tuple[str | None, list[PedigreeNode], list[dict[str, str | None]]]:
-    member = (
-        session.execute(
-            select(PedigreeMember)
-            .where(PedigreeMember.person_id == person.id)
-            .order_by(PedigreeMember.id)
-        )
-        .scalars()
-        .first()
+def _mp_member(session: Session, person: Person, c: CandidateMatch) -> PedigreeMember | None:
+    """The person's place in the family version the candidate was computed on: the newest
+    version of the candidate's family made before the candidate, else the newest there is.
+
+    A family corrected after the run keeps its old version (and members) as they were; the
+    match page must show the pedigree the LR was computed on, not the first ever recorded.
+    """
+    family = CandidateEvidence.from_json(c.evidence).family
+    stmt = (
+        select(PedigreeMember)
+        .join(ReferenceFamily, ReferenceFamily.id == PedigreeMember.family_id)
+        .where(PedigreeMember.person_id == person.id)
     )
+    if family is not None:
+        stmt = stmt.where(ReferenceFamily.ref == family)
+    newest_first = stmt.order_by(ReferenceFamily.version.desc(), PedigreeMember.id.desc())
+    if c.created_at is not None:
+        before = session.execute(
+            newest_first.where(ReferenceFamily.created_at <= c.created_at).limit(1)
+        ).scalar()
+        if before is not None:
+            return before
+    return session.execute(newest_first.limit(1)).scalar()
+
+
+def _pedigree(
+    session: Session, person: Person, c: CandidateMatch
+) -> tuple[str | None, list[PedigreeNode], list[dict[str, str | None]]]:
+    member = _mp_member(session, person, c)
     if member is None:
         return None, [], []
     fam = member.family
@@ -282,7 +300,7 @@ def match_detail(
                     "same remains" if a.remains_id == c.remains_id else "same person",
                 )
             )
-        fam_ref, nodes, refs = _pedigree(session, person)
+        fam_ref, nodes, refs = _pedigree(session, person, c)
         decisions = [
             {
                 "id": d.id,
@@ -425,15 +443,7 @@ def _geneticist_view(
     role: str,
 ) -> dict[str, Any]:
     """The genotypes (if asked for and allowed), every factor, the combined LR, the interval."""
-    member = (
-        session.execute(
-            select(PedigreeMember)
-            .where(PedigreeMember.person_id == person.id)
-            .order_by(PedigreeMember.id)
-        )
-        .scalars()
-        .first()
-    )
+    member = _mp_member(session, person, c)
     members = list(member.family.members) if member is not None else []
     data = typed_data(
         session,
