@@ -149,7 +149,6 @@ def test_an_identification_whose_evidence_changed_is_listed_for_re_review(
     assert "family F1 is at version 2" in again.rereview[0]["why"][0]
 
 
-
 def test_the_match_page_shows_the_family_version_its_lr_was_computed_on(
     db: str, tmp_path: Path
 ) -> None:
