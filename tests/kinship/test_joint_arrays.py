@@ -1,0 +1,71 @@
+"""The joint search on option arrays against the object version it replaced, as an oracle.
+
+``joint_oracle_old`` is the joint search as it was before its options went on numpy arrays
+(one Python object per option, dict lookups in pruning, add-back and the bound). On cases that
+prune, add back and bound, both must give the same total, marginals, best assignments, bound and
+exact rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from joint_oracle_old import joint_dvi as old_joint_dvi
+
+from repatria.kinship.dvi import pairwise_lr
+from repatria.kinship.joint import joint_dvi
+from repatria.kinship.priors import open_population_prior
+from repatria.kinship.simulate import simulate_population
+from repatria.services.pipelines.simulation import simulate_dvi_case, standard_markers
+
+
+def _same(new, old) -> None:
+    assert new.log_z == pytest.approx(old.log_z, rel=1e-12, abs=1e-9)
+    np.testing.assert_allclose(new.marginals, old.marginals, rtol=1e-9, atol=1e-12)
+    assert new.neglected_mass_bound == pytest.approx(old.neglected_mass_bound, rel=1e-9, abs=1e-14)
+    np.testing.assert_array_equal(new.exact_rows, old.exact_rows)
+    assert [a.assignment for a in new.top] == [a.assignment for a in old.top]
+    for a, b in zip(new.top, old.top, strict=True):
+        assert a.loglik == pytest.approx(b.loglik, rel=1e-12)
+    assert new.bound_proven == old.bound_proven
+    assert new.searched == old.searched
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("exact_bits", [2, 4, 6, 16])
+def test_same_as_object_version_on_simulated_cases(seed: int, exact_bits: int) -> None:
+    sim = simulate_dvi_case(12, 12, seed)
+    pw = pairwise_lr(sim.problem)
+    _same(
+        joint_dvi(sim.problem, pw, exact_bits=exact_bits),
+        old_joint_dvi(sim.problem, pw, exact_bits=exact_bits),
+    )
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(6, 40),
+    seed=st.integers(0, 10_000),
+    exact_bits=st.sampled_from([3, 5, 8, 12, 16]),
+    with_prior=st.booleans(),
+)
+def test_same_as_object_version_on_exchanges(
+    n: int, seed: int, exact_bits: int, with_prior: bool
+) -> None:
+    """Weak families, partial profiles, fragments and multi-reference families, pruned hard."""
+    sim = simulate_population(
+        standard_markers(12),
+        n,
+        max(1, 3 * n // 4),
+        np.random.default_rng(seed),
+        shape_weights={"parents": 0.3, "half_sibling": 0.3, "cousin": 0.2, "child": 0.2},
+        max_dropout=0.3,
+        fragmented=0.1,
+    )
+    pw = pairwise_lr(sim.problem)
+    prior = open_population_prior(sim.problem, 0.5) if with_prior else None
+    new = joint_dvi(sim.problem, pw, exact_bits=exact_bits, prior=prior)
+    old = old_joint_dvi(sim.problem, pw, exact_bits=exact_bits, prior=prior)
+    _same(new, old)
