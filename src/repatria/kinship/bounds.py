@@ -77,7 +77,9 @@ the ``x`` as in (L2), ``P(v = *) ≥ (1 − Σ_{G} U(v, x)) / (1 + Σ_{H} ρ⁺(
 has marginal ``p`` and ``1 − Z_kept / Z ≤ β`` (``neglected_mass_bound``), then for every event
 ``p (1 − β) ≤ P ≤ p + β (1 − p)``. A row whose component of the full model was summed with
 nothing left out (``JointResult.exact_rows``) is exact, up to the float error of the joint's sums
-(granted ``JOINT_REL_TOL · p + JOINT_ABS_TOL``).
+(granted ``JOINT_REL_TOL · p + JOINT_ABS_TOL``). The same holds per component with the mass left
+out around it only (``JointResult.row_bounds``, proof in
+:func:`repatria.kinship.joint_options.row_neglected_bounds`).
 
 All rules only use bounds already proven, so applying them in turn (each value kept only where it
 improves on the last) converges to an interval that is proven at every step; the result is the
@@ -474,9 +476,12 @@ def _check_prior(fm: FactorModel, joint: JointResult | None, prior: AssignmentPr
 def _joint_intervals(joint: JointResult) -> tuple[FloatArray, FloatArray, BoolArray]:
     """Rule (J): the kept-model interval everywhere, the exact value on exact rows."""
     p = np.asarray(joint.marginals, dtype=float)
-    beta = min(1.0, max(0.0, float(joint.neglected_mass_bound)))
-    lower = p * (1.0 - beta)
-    upper = p + beta * (1.0 - p)
+    beta = np.full(len(joint.pm), min(1.0, max(0.0, float(joint.neglected_mass_bound))))
+    if joint.row_bounds is not None:
+        # (J) per component: only what was left out around the PM's component counts.
+        beta = np.minimum(beta, np.clip(np.asarray(joint.row_bounds, dtype=float), 0.0, 1.0))
+    lower = p * (1.0 - beta[:, None])
+    upper = p + beta[:, None] * (1.0 - p)
     exact = (
         np.asarray(joint.exact_rows, dtype=bool)
         if joint.exact_rows is not None

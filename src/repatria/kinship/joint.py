@@ -63,6 +63,7 @@ from repatria.kinship.joint_options import (
     kept_pms,
     neglected_bound,
     prune,
+    row_neglected_bounds,
     scores,
     segment_lse,
     single_mp,
@@ -112,6 +113,10 @@ class JointResult:
     exact_rows : bool, shape ``(n_pm,)``: True where the PM's row of ``marginals`` is exact (its
         component of the full model was summed with nothing left out anywhere in it); ``None``
         when not recorded.
+    row_bounds : float, shape ``(n_pm,)``: per PM, a proven bound on the mass left out that
+        touches its component (:func:`repatria.kinship.joint_options.row_neglected_bounds`);
+        the row's true posteriors are within ``p (1 - b)`` and ``p + b (1 - p)`` of its kept
+        marginals ``p``. ``None`` when not recorded.
     """
 
     pm: tuple[str, ...]
@@ -128,6 +133,7 @@ class JointResult:
     prior_parameters: Mapping[str, Any] = field(default_factory=dict)
     version: str = __version__
     exact_rows: np.ndarray | None = None
+    row_bounds: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -284,6 +290,33 @@ def _subset_transform(
     return out
 
 
+def _step(
+    cur: np.ndarray,
+    nxt: np.ndarray,
+    opts: list[_UnitOption],
+    op: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> None:
+    """``nxt[U | mask] op= cur[U] + logw`` for each option, ``U`` disjoint from ``mask``.
+
+    An option taking one item (most of them) is a strided view: the states without its bit
+    against those with it, no index arrays. States at ``-inf`` add nothing either way."""
+    live: np.ndarray | None = None
+    for mask, logw, _ in opts:
+        if mask == 0:
+            nxt[:] = op(nxt, cur + logw)
+        elif mask & (mask - 1) == 0:
+            half = mask
+            cv = cur.reshape(-1, 2, half)
+            nv = nxt.reshape(-1, 2, half)
+            nv[:, 1, :] = op(nv[:, 1, :], cv[:, 0, :] + logw)
+        else:
+            if live is None:
+                live = np.flatnonzero(cur > -np.inf)
+            src = live[(live & mask) == 0]
+            dst = src | mask
+            nxt[dst] = op(nxt[dst], cur[src] + logw)
+
+
 def _forward(units: list[list[_UnitOption]], bits: int) -> list[np.ndarray]:
     """``fwd[i][U]``: log of the summed weight of the choices of units ``< i`` using exactly ``U``.
 
@@ -292,12 +325,7 @@ def _forward(units: list[list[_UnitOption]], bits: int) -> list[np.ndarray]:
     fwd = [np.full(1 << bits, -np.inf) for _ in range(len(units) + 1)]
     fwd[0][0] = 0.0
     for i, opts in enumerate(units):
-        cur, nxt = fwd[i], fwd[i + 1]
-        live = np.flatnonzero(cur > -np.inf)
-        for mask, logw, _ in opts:
-            src = live[(live & mask) == 0]
-            dst = src | mask
-            nxt[dst] = np.logaddexp(nxt[dst], cur[src] + logw)
+        _step(fwd[i], fwd[i + 1], opts, np.logaddexp)
     return fwd
 
 
@@ -328,13 +356,8 @@ class _Component:
         bmax = [neg.copy() for _ in range(n + 1)]
         bwd[n][0] = bmax[n][0] = 0.0
         for i in range(n - 1, -1, -1):
-            nb, nm = bwd[i], bmax[i]
-            live = np.flatnonzero(bwd[i + 1] > -np.inf)
-            for mask, logw, _ in units[i]:
-                src = live[(live & mask) == 0]
-                dst = src | mask
-                nb[dst] = np.logaddexp(nb[dst], bwd[i + 1][src] + logw)
-                nm[dst] = np.maximum(nm[dst], bmax[i + 1][src] + logw)
+            _step(bwd[i + 1], bwd[i], units[i], np.logaddexp)
+            _step(bmax[i + 1], bmax[i], units[i], np.maximum)
         self.bwd = bwd
         # hmax[i][U]: best completion from unit i using only items in U (A* heuristic).
         self.hmax = [_subset_transform(b, bits, np.maximum) for b in bmax]
@@ -346,14 +369,17 @@ class _Component:
         An entity is a unit (its empty option) or a mask bit (left unset at the end).
         """
         size = 1 << self.bits
-        units = [
-            [
-                (mask, logw + (float(free_logw[uid]) if mask == 0 and not pairs else 0.0), pairs)
-                for mask, logw, pairs in opts
+        if np.any(free_logw[self.unit_nodes] != 0.0):
+            units = [
+                [
+                    (mask, logw + (float(free_logw[u]) if mask == 0 and not p else 0.0), p)
+                    for mask, logw, p in opts
+                ]
+                for u, opts in zip(self.unit_nodes.tolist(), self.units, strict=False)
             ]
-            for uid, opts in zip(self.unit_nodes.tolist(), self.units, strict=False)
-        ]
-        cur = _forward(units, self.bits)[-1]
+            cur = _forward(units, self.bits)[-1]
+        else:
+            cur = self.fwd[-1]  # only bits are relaxed: the kept forward pass serves
         free = np.zeros(size)
         idx = np.arange(size)
         for j, bid in enumerate(self.bit_nodes.tolist()):
@@ -369,9 +395,19 @@ class _Component:
         for i, opts in enumerate(self.units):
             hsum = _subset_transform(self.bwd[i + 1], self.bits, np.logaddexp)
             cur = self.fwd[i]
-            live = np.flatnonzero(cur > -np.inf)
+            live: np.ndarray | None = None
+            rev = hsum[::-1]  # rev[U] = hsum[full ^ U]
             row = []
             for mask, logw, _ in opts:
+                if mask & (mask - 1) == 0:
+                    # U without mask's bit against the complement of U | mask (mask 0: of U).
+                    h = max(mask, 1)
+                    cv = cur.reshape(-1, 2, h)[:, 0, :] if mask else cur
+                    rv = rev.reshape(-1, 2, h)[:, 1, :] if mask else rev
+                    row.append(logw + logsumexp(cv + rv))
+                    continue
+                if live is None:
+                    live = np.flatnonzero(cur > -np.inf)
                 a = live[(live & mask) == 0]
                 rest = full & ~(a | mask)
                 row.append(logw + logsumexp(cur[a] + hsum[rest]))
@@ -462,9 +498,7 @@ def _joint_dvi(
     # Per-PM sums, for the second bound (valid when every family has one MP: then each option of a
     # family names one PM, and Z <= prod_v (1 + sum_f W_vf)).
     single_mp = all(len(problem.family_missing[f]) == 1 for f in fams)
-    log_r = (
-        segment_lse(table.logw, table.first_pm, len(pm), with_zero=True) if single_mp else None
-    )
+    log_r = segment_lse(table.logw, table.first_pm, len(pm), with_zero=True) if single_mp else None
     keep, levels = prune(table, scores(table, log_s), exact_bits, max_bits, ADD_BACK_BITS)
     comps = [c for c, _ in levels]
     built = [_build_component(c, table, keep, problem, fams) for c in comps]
@@ -530,6 +564,7 @@ def _joint_dvi(
         prior=FLAT_PRIOR_NAME if prior is None else prior.name,
         prior_parameters={} if prior is None else dict(prior.parameters),
         exact_rows=rows,
+        row_bounds=row_neglected_bounds(table, keep, comp_list, comp_rows, p_empty, p_free),
     )
 
 

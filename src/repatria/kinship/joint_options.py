@@ -402,3 +402,74 @@ def exact_rows(
         if np.any(touched[comp.unit_nodes]) or np.any(touched[comp.bit_nodes]):
             exact[pms] = False
     return exact
+
+
+def row_neglected_bounds(
+    t: OptionTable,
+    keep: BoolArray,
+    built: Sequence[_Summed],
+    comp_pms: Sequence[IntArray],
+    p_empty: FloatArray,
+    p_free: FloatArray,
+) -> FloatArray:
+    """Per PM, a proven bound ``β_C`` on the share of assignments that use a left-out option
+    touching the PM's component ``C`` (a PM in no component is a component of its own).
+
+    *Proof.* Let ``A0`` be the assignments using no left-out option that touches ``C`` (a family
+    of ``C`` or a PM of ``C``). Each of them is a kept configuration of ``C`` times an assignment
+    of everything outside ``C`` by options that touch nothing of ``C``, so
+    ``Z(A0) = Z_C · Z_out`` and, for an event ``E`` on a PM of ``C``,
+    ``Z(A0 ∩ E) = Z_C(E) · Z_out``. Any assignment splits into its left-out options ``S``
+    touching ``C`` and a rest; charge each option of ``S`` to one of its ends in ``C`` (options
+    of one assignment share no family and no PM, so charges are distinct). Dropping the rest's
+    constraints outside ``C`` gives ``Z ≤ Z_out · Σ_X ∏_{x∈X} w_x · Z_C(−X) = Z_out · Z'_C``:
+    the kept model of ``C`` in which an entity left free weighs ``1 + w_x`` (``w_x`` the summed
+    factors of the options charged to it; charging an option to several ends only makes ``w``
+    larger). Hence ``P(not A0) ≤ β_C = 1 − Z_C / Z'_C`` and, with ``p`` the kept marginal,
+    ``p (1 − β_C) ≤ P(E) ≤ p + β_C (1 − p)``. An option with both ends in ``C`` is charged to its
+    family, to its PM, or to whichever the kept model leaves free less often; the smallest of
+    the three ``β_C`` is kept. A left-out option with one end in ``C`` is charged to that end.
+    """
+    nf, size = t.n_fam, t.n_fam + t.n_pm
+    beta = np.zeros(t.n_pm)
+    pr = np.flatnonzero(~keep)
+    if not pr.size:
+        return beta
+    comp_of = np.full(size, -1, dtype=np.int64)
+    for i, comp in enumerate(built):
+        comp_of[comp.unit_nodes] = i
+        comp_of[comp.bit_nodes] = i
+    fam, first, logw = t.fam[pr], t.first_pm[pr], t.logw[pr]
+    one = np.diff(t.pair_start)[pr] == 1
+    internal = one & (comp_of[fam] >= 0) & (comp_of[fam] == comp_of[nf + first])
+    pairs = t.pairs_of(pr)
+    pair_w = t.logw[t.pair_opt[pairs]]
+    pair_node = nf + t.pair_pm[pairs]
+    pair_internal = np.repeat(internal, np.diff(t.pair_start)[pr])
+    in_comp_pm = comp_of[nf:] >= 0
+    best = np.ones(len(built))
+    lone = np.zeros(t.n_pm)  # PMs in no component: every option touching them is charged there
+    for charge_fam in (
+        np.ones(pr.size, dtype=bool),
+        np.zeros(pr.size, dtype=bool),
+        p_empty[fam] <= p_free[first],
+    ):
+        on_fam = ~internal | charge_fam
+        on_pm = np.repeat(~internal | ~charge_fam, np.diff(t.pair_start)[pr]) | ~pair_internal
+        nodes = np.concatenate([fam[on_fam], pair_node[on_pm]])
+        ws = np.concatenate([logw[on_fam], pair_w[on_pm]])
+        has = np.zeros(size, dtype=bool)
+        has[nodes] = True
+        free = np.where(has, np.logaddexp(0.0, segment_lse(ws, nodes, size, False)), 0.0)
+        for i, comp in enumerate(built):
+            if np.any(has[comp.unit_nodes]) or np.any(has[comp.bit_nodes]):
+                gap = comp.log_z - comp.relaxed_log_z(free)
+                best[i] = min(best[i], -math.expm1(gap) if gap < 0 else 0.0)
+            else:
+                best[i] = 0.0
+        lone = -np.expm1(-free[nf:])
+    for i, pms in enumerate(comp_pms):
+        beta[pms] = best[i]
+    beta[~in_comp_pm] = lone[~in_comp_pm]
+    # Rounding in the sums must not make a bound look smaller than it is.
+    return np.asarray(np.minimum(1.0, beta + 1e-12 * (beta > 0)), dtype=float)
