@@ -99,7 +99,7 @@ which a reviewer checks side by side.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,6 +136,34 @@ JOINT_ABS_TOL = 1e-11
 
 # --------------------------------------------------------------------------------------------
 # the model: family factors over integer ids
+
+
+class SingleMPOptions(Mapping[SubAssignment, float]):
+    """The sub-assignments of a family with one MP ``m``: nobody (factor 1) or one PM ``u`` on
+    ``m`` (factor ``LR(u, m)``), held as two arrays; the frozensets are made only when asked."""
+
+    def __init__(self, mp: int, pms: NDArray[np.int64], log_lr: FloatArray) -> None:
+        self.mp = mp
+        self.pms = pms
+        self.log_lr = log_lr
+        self._at = dict(zip(pms.tolist(), log_lr.tolist(), strict=True))
+
+    def __getitem__(self, key: SubAssignment) -> float:
+        if not key:
+            return 0.0
+        if len(key) == 1:
+            ((u, m),) = tuple(key)
+            if m == self.mp and u in self._at:
+                return float(self._at[u])
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[SubAssignment]:
+        yield frozenset()
+        for u in self.pms.tolist():
+            yield frozenset({(u, self.mp)})
+
+    def __len__(self) -> int:
+        return 1 + len(self.pms)
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,6 +206,9 @@ class FactorModel:
         """Natural-log factor of each single placement, shape ``(n_pm, n_mp)``; ``-inf`` if none."""
         out = np.full((self.n_pm, self.n_mp), -np.inf)
         for opts in self.options:
+            if isinstance(opts, SingleMPOptions):
+                out[opts.pms, opts.mp] = opts.log_lr
+                continue
             for s, logw in opts.items():
                 if len(s) == 1:
                     ((v, m),) = tuple(s)
@@ -188,6 +219,9 @@ class FactorModel:
         """Pairs that occur in some possible sub-assignment, shape ``(n_pm, n_mp)``."""
         out = np.zeros((self.n_pm, self.n_mp), dtype=bool)
         for opts in self.options:
+            if isinstance(opts, SingleMPOptions):
+                out[opts.pms, opts.mp] = True
+                continue
             for s in opts:
                 for v, m in s:
                     out[v, m] = True
@@ -282,18 +316,14 @@ def factor_model(
                 if pm_id in row and mp_id in col:
                     log_lr[row[pm_id], col[mp_id]] += log_odds
     possible = allowed & (log_lr > -np.inf)
-    options: list[dict[SubAssignment, float]] = []
+    options: list[Mapping[SubAssignment, float]] = []
     complete = True
     possible_raw = allowed & (np.asarray(pw.log_lr) > -np.inf)  # before the prior, as the joint
     for f in fams:
         if len(problem.family_missing[f]) == 1:
             m = col[problem.family_missing[f][0]]
-            us = np.flatnonzero(possible[:, m]).tolist()
-            single: dict[SubAssignment, float] = {frozenset(): 0.0}
-            single.update(
-                zip((frozenset({(u, m)}) for u in us), log_lr[us, m].tolist(), strict=True)
-            )
-            options.append(single)
+            us = np.flatnonzero(possible[:, m])
+            options.append(SingleMPOptions(m, us, log_lr[us, m]))
             continue
         opts, done = _family_options(problem, pw, f, possible_raw)
         complete &= done

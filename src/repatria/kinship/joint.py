@@ -654,11 +654,13 @@ def _build_component(
     pm_ids, mp_ids = problem.pm, problem.missing
     opts = t.options_of(c)
     opts = opts[keep[opts]]
-    ps, pp, pmp = t.pair_start.tolist(), t.pair_pm.tolist(), t.pair_mp.tolist()
-    pair_of = {
-        o: tuple((pm_ids[pp[k]], mp_ids[pmp[k]]) for k in range(ps[o], ps[o + 1]))
-        for o in opts.tolist()
-    }
+    pair_of: dict[int, _Pairs] = {}
+    starts, ends = t.pair_start[opts].tolist(), t.pair_start[opts + 1].tolist()
+    for o, a, b in zip(opts.tolist(), starts, ends, strict=True):
+        pair_of[o] = tuple(
+            (pm_ids[v], mp_ids[m])
+            for v, m in zip(t.pair_pm[a:b].tolist(), t.pair_mp[a:b].tolist(), strict=True)
+        )
     by_fam: dict[int, list[int]] = {int(f): [] for f in c}
     for o, f in zip(opts.tolist(), t.fam[opts].tolist(), strict=True):
         by_fam[f].append(o)
