@@ -12,15 +12,15 @@ Each exchange is simulated by ``kinship.simulate.simulate_population`` with n PM
 
 For each n it prints the wall seconds of each step of ``repatria dvi analyse``: the genotype tables
 (one per family and marker, built once), the rest of the pairwise LRs and exclusions, the joint
-search with marginals, the certified posterior bounds, dviSolve-style conclusions; the total,
-the CPU seconds of the whole analysis (the machine may be shared: CPU time is what the
-analysis itself costs), the peak memory of a fresh process that ran only that size, how many
-top-assignment pairings are right, the joint's bound on the mass it left out, the share of
-pairings with pairwise LR >= 1e4 whose certified posterior interval is narrower than 0.01 (all of them, and those of PMs that are no
-fragment of a body sampled several times: "no-frag"), and two baselines measured in the same
-run: dviSolve's conclusions again with no table kept between its steps (n <= 500), and the
-textbook pairwise way (two full pedigree likelihoods per pairing, timed on a sample of pairings
-and scaled to all).
+search with marginals, the certified posterior bounds, dviSolve-style conclusions; the total, the
+CPU seconds of the whole analysis (the machine may be shared: CPU time is what the analysis itself
+costs), the peak memory of a fresh process that ran only that size, how many top-assignment
+pairings are right, the joint's bound on the mass it left out, the share of pairings with pairwise
+LR >= 1e4 whose certified posterior interval is narrower than 0.01 (all of them, and those of PMs
+that are no fragment of a body sampled several times: "no-frag"), and two baselines measured in the
+same run: dviSolve's conclusions again with no table kept between its steps (n <= 500), and the
+textbook pairwise way (two full pedigree likelihoods per pairing, timed on a sample of pairings and
+scaled to all).
 
     .venv/bin/python benchmarks/exchange.py [--sizes 100 200 500 1000 2000] [--seed 1]
     .venv/bin/python benchmarks/exchange.py --full-profiles --sizes 100   # holdout-style
