@@ -426,9 +426,9 @@ def row_neglected_bounds(
     the kept model of ``C`` in which an entity left free weighs ``1 + w_x`` (``w_x`` the summed
     factors of the options charged to it; charging an option to several ends only makes ``w``
     larger). Hence ``P(not A0) ≤ β_C = 1 − Z_C / Z'_C`` and, with ``p`` the kept marginal,
-    ``p (1 − β_C) ≤ P(E) ≤ p + β_C (1 − p)``. An option with both ends in ``C`` is charged to its
-    family, to its PM, or to whichever the kept model leaves free less often; the smallest of
-    the three ``β_C`` is kept. A left-out option with one end in ``C`` is charged to that end.
+    ``p (1 − β_C) ≤ P(E) ≤ p + β_C (1 − p)``. An option with both ends in ``C`` is charged to
+    whichever of its family and PM the kept model leaves free less often (any choice is valid);
+    a left-out option with one end in ``C`` is charged to that end.
     """
     nf, size = t.n_fam, t.n_fam + t.n_pm
     beta = np.zeros(t.n_pm)
@@ -449,11 +449,7 @@ def row_neglected_bounds(
     in_comp_pm = comp_of[nf:] >= 0
     best = np.ones(len(built))
     lone = np.zeros(t.n_pm)  # PMs in no component: every option touching them is charged there
-    for charge_fam in (
-        np.ones(pr.size, dtype=bool),
-        np.zeros(pr.size, dtype=bool),
-        p_empty[fam] <= p_free[first],
-    ):
+    for charge_fam in (p_empty[fam] <= p_free[first],):
         on_fam = ~internal | charge_fam
         on_pm = np.repeat(~internal | ~charge_fam, np.diff(t.pair_start)[pr]) | ~pair_internal
         nodes = np.concatenate([fam[on_fam], pair_node[on_pm]])
