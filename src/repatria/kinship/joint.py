@@ -361,6 +361,7 @@ class _Component:
         self.bwd = bwd
         # hmax[i][U]: best completion from unit i using only items in U (A* heuristic).
         self.hmax = [_subset_transform(b, bits, np.maximum) for b in bmax]
+        self._relaxed_fwd: dict[bytes, np.ndarray] = {}
         self._idx = idx
 
     def relaxed_log_z(self, free_logw: np.ndarray) -> float:
@@ -369,7 +370,12 @@ class _Component:
         An entity is a unit (its empty option) or a mask bit (left unset at the end).
         """
         size = 1 << self.bits
-        if np.any(free_logw[self.unit_nodes] != 0.0):
+        unit_free = free_logw[self.unit_nodes]
+        key = unit_free.tobytes()
+        hit = self._relaxed_fwd.get(key)
+        if hit is not None:
+            cur = hit  # the same units relaxed the same way (another charging of the bound)
+        elif np.any(unit_free != 0.0):
             units = [
                 [
                     (mask, logw + (float(free_logw[u]) if mask == 0 and not p else 0.0), p)
@@ -377,7 +383,7 @@ class _Component:
                 ]
                 for u, opts in zip(self.unit_nodes.tolist(), self.units, strict=False)
             ]
-            cur = _forward(units, self.bits)[-1]
+            cur = self._relaxed_fwd[key] = _forward(units, self.bits)[-1]
         else:
             cur = self.fwd[-1]  # only bits are relaxed: the kept forward pass serves
         free = np.zeros(size)
