@@ -20,8 +20,8 @@ Method
    its left-out options ``S`` and a rest of kept ones in which the families and PMs of ``S`` take
    nothing; relaxing that, ``Z`` is below the kept model with an empty family weighing
    ``1 + Σ`` (its left-out factors) instead of 1 (or the same with PMs), summed by the same DP
-   (see :func:`_neglected_bound`). A weak link of a PM that is surely someone else, or of a
-   family surely matched, costs next to nothing.
+   (see :func:`repatria.kinship.joint_options.neglected_bound`). A weak link of a PM that is
+   surely someone else, or of a family surely matched, costs next to nothing.
 3. Families and PMs linked by kept sub-assignments form independent components. Each component
    is summed exactly by dynamic programming over its units (families, or PMs when every family
    has one MP and that side is smaller) with a bit mask of what the other side has used, in log
@@ -37,8 +37,15 @@ too, as dvir counts them), grouping PMs with equal pairings.
 Prior: flat over all assignments (as dvir's ``dviJoint`` and ``Bmarginal``) unless a prior of
 :mod:`repatria.kinship.priors` is given, whose odds multiply each option's factor.
 
-Size: one module on purpose: the family options, the component DP (forward, backward, A*), the
-pruning and the proof of its bound share their data structures and must be read as one method.
+Options at scale: a realistic exchange has hundreds of thousands of weak options (every PM
+against every family it is not excluded from). They are held as numpy arrays
+(:mod:`repatria.kinship.joint_options`: pruning levels, components, add-back and the bound's sums
+are vector passes); only the kept options of each component become DP units here. Besides the
+global bound, each PM gets the bound on the mass left out around its own component
+(``JointResult.row_bounds``), which :mod:`repatria.kinship.bounds` uses per row.
+
+Size: the component DP (forward, backward, A*) and the answer it builds are read as one method;
+the option arrays, pruning and the proof of the bound are in :mod:`repatria.kinship.joint_options`.
 """
 
 from __future__ import annotations
