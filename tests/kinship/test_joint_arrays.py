@@ -120,3 +120,17 @@ def test_row_bounds_hold_on_exchanges(n: int, seed: int, exact_bits: int, with_p
     if full.neglected_mass_bound > 0.0:
         return  # too linked to sum whole: no truth to compare with
     _inside_row_bounds(joint_dvi(sim.problem, pw, exact_bits=exact_bits, prior=prior), full)
+
+
+def test_single_mp_options_behave_as_the_dict_they_replace() -> None:
+    from repatria.kinship.bounds import SingleMPOptions
+
+    opts = SingleMPOptions(3, np.array([0, 2, 5]), np.log(np.array([2.0, 0.5, 7.0])))
+    as_dict = {
+        frozenset(): 0.0,
+        **{frozenset({(u, 3)}): w for u, w in zip([0, 2, 5], np.log([2.0, 0.5, 7.0]), strict=True)},
+    }
+    assert dict(opts.items()) == pytest.approx(as_dict)
+    assert len(opts) == 4 and frozenset({(2, 3)}) in opts
+    assert opts.get(frozenset({(1, 3)})) is None and opts.get(frozenset({(0, 4)})) is None
+    assert opts.get(frozenset({(0, 3), (2, 3)})) is None
