@@ -77,7 +77,9 @@ the ``x`` as in (L2), ``P(v = *) ≥ (1 − Σ_{G} U(v, x)) / (1 + Σ_{H} ρ⁺(
 has marginal ``p`` and ``1 − Z_kept / Z ≤ β`` (``neglected_mass_bound``), then for every event
 ``p (1 − β) ≤ P ≤ p + β (1 − p)``. A row whose component of the full model was summed with
 nothing left out (``JointResult.exact_rows``) is exact, up to the float error of the joint's sums
-(granted ``JOINT_REL_TOL · p + JOINT_ABS_TOL``).
+(granted ``JOINT_REL_TOL · p + JOINT_ABS_TOL``). The same holds per component with the mass left
+out around it only (``JointResult.row_bounds``, proof in
+:func:`repatria.kinship.joint_options.row_neglected_bounds`).
 
 All rules only use bounds already proven, so applying them in turn (each value kept only where it
 improves on the last) converges to an interval that is proven at every step; the result is the
@@ -97,7 +99,7 @@ which a reviewer checks side by side.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,6 +136,34 @@ JOINT_ABS_TOL = 1e-11
 
 # --------------------------------------------------------------------------------------------
 # the model: family factors over integer ids
+
+
+class SingleMPOptions(Mapping[SubAssignment, float]):
+    """The sub-assignments of a family with one MP ``m``: nobody (factor 1) or one PM ``u`` on
+    ``m`` (factor ``LR(u, m)``), held as two arrays; the frozensets are made only when asked."""
+
+    def __init__(self, mp: int, pms: NDArray[np.int64], log_lr: FloatArray) -> None:
+        self.mp = mp
+        self.pms = pms
+        self.log_lr = log_lr
+        self._at = dict(zip(pms.tolist(), log_lr.tolist(), strict=True))
+
+    def __getitem__(self, key: SubAssignment) -> float:
+        if not key:
+            return 0.0
+        if len(key) == 1:
+            ((u, m),) = tuple(key)
+            if m == self.mp and u in self._at:
+                return float(self._at[u])
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[SubAssignment]:
+        yield frozenset()
+        for u in self.pms.tolist():
+            yield frozenset({(u, self.mp)})
+
+    def __len__(self) -> int:
+        return 1 + len(self.pms)
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,6 +206,9 @@ class FactorModel:
         """Natural-log factor of each single placement, shape ``(n_pm, n_mp)``; ``-inf`` if none."""
         out = np.full((self.n_pm, self.n_mp), -np.inf)
         for opts in self.options:
+            if isinstance(opts, SingleMPOptions):
+                out[opts.pms, opts.mp] = opts.log_lr
+                continue
             for s, logw in opts.items():
                 if len(s) == 1:
                     ((v, m),) = tuple(s)
@@ -186,6 +219,9 @@ class FactorModel:
         """Pairs that occur in some possible sub-assignment, shape ``(n_pm, n_mp)``."""
         out = np.zeros((self.n_pm, self.n_mp), dtype=bool)
         for opts in self.options:
+            if isinstance(opts, SingleMPOptions):
+                out[opts.pms, opts.mp] = True
+                continue
             for s in opts:
                 for v, m in s:
                     out[v, m] = True
@@ -280,18 +316,14 @@ def factor_model(
                 if pm_id in row and mp_id in col:
                     log_lr[row[pm_id], col[mp_id]] += log_odds
     possible = allowed & (log_lr > -np.inf)
-    options: list[dict[SubAssignment, float]] = []
+    options: list[Mapping[SubAssignment, float]] = []
     complete = True
     possible_raw = allowed & (np.asarray(pw.log_lr) > -np.inf)  # before the prior, as the joint
     for f in fams:
         if len(problem.family_missing[f]) == 1:
             m = col[problem.family_missing[f][0]]
-            us = np.flatnonzero(possible[:, m]).tolist()
-            single: dict[SubAssignment, float] = {frozenset(): 0.0}
-            single.update(
-                zip((frozenset({(u, m)}) for u in us), log_lr[us, m].tolist(), strict=True)
-            )
-            options.append(single)
+            us = np.flatnonzero(possible[:, m])
+            options.append(SingleMPOptions(m, us, log_lr[us, m]))
             continue
         opts, done = _family_options(problem, pw, f, possible_raw)
         complete &= done
@@ -474,9 +506,12 @@ def _check_prior(fm: FactorModel, joint: JointResult | None, prior: AssignmentPr
 def _joint_intervals(joint: JointResult) -> tuple[FloatArray, FloatArray, BoolArray]:
     """Rule (J): the kept-model interval everywhere, the exact value on exact rows."""
     p = np.asarray(joint.marginals, dtype=float)
-    beta = min(1.0, max(0.0, float(joint.neglected_mass_bound)))
-    lower = p * (1.0 - beta)
-    upper = p + beta * (1.0 - p)
+    beta = np.full(len(joint.pm), min(1.0, max(0.0, float(joint.neglected_mass_bound))))
+    if joint.row_bounds is not None:
+        # (J) per component: only what was left out around the PM's component counts.
+        beta = np.minimum(beta, np.clip(np.asarray(joint.row_bounds, dtype=float), 0.0, 1.0))
+    lower = p * (1.0 - beta[:, None])
+    upper = p + beta[:, None] * (1.0 - p)
     exact = (
         np.asarray(joint.exact_rows, dtype=bool)
         if joint.exact_rows is not None

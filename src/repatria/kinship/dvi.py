@@ -235,6 +235,7 @@ class DefaultPairings(Mapping[str, tuple[str, ...]]):
     def __init__(self, problem: DVIProblem) -> None:
         self._problem = problem
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._by_sex: dict[Sex, tuple[str, ...]] = {}
 
     @property
     def problem(self) -> DVIProblem:
@@ -248,10 +249,14 @@ class DefaultPairings(Mapping[str, tuple[str, ...]]):
             if pm not in p.pm_sex:
                 raise KeyError(pm)
             sv = p.pm_sex[pm]
-            hit = self._cache[pm] = (
-                NOBODY,
-                *[m for m in p.missing if _sex_compatible(sv, _mp_sex(p, m))],
-            )
+            # PMs of one sex share their pairings: one pass over the MPs per sex, not per PM.
+            same = self._by_sex.get(sv)
+            if same is None:
+                same = self._by_sex[sv] = (
+                    NOBODY,
+                    *[m for m in p.missing if _sex_compatible(sv, _mp_sex(p, m))],
+                )
+            hit = self._cache[pm] = same
         return hit
 
     def __iter__(self) -> Iterator[str]:

@@ -20,8 +20,8 @@ Method
    its left-out options ``S`` and a rest of kept ones in which the families and PMs of ``S`` take
    nothing; relaxing that, ``Z`` is below the kept model with an empty family weighing
    ``1 + Σ`` (its left-out factors) instead of 1 (or the same with PMs), summed by the same DP
-   (see :func:`_neglected_bound`). A weak link of a PM that is surely someone else, or of a
-   family surely matched, costs next to nothing.
+   (see :func:`repatria.kinship.joint_options.neglected_bound`). A weak link of a PM that is
+   surely someone else, or of a family surely matched, costs next to nothing.
 3. Families and PMs linked by kept sub-assignments form independent components. Each component
    is summed exactly by dynamic programming over its units (families, or PMs when every family
    has one MP and that side is smaller) with a bit mask of what the other side has used, in log
@@ -37,8 +37,15 @@ too, as dvir counts them), grouping PMs with equal pairings.
 Prior: flat over all assignments (as dvir's ``dviJoint`` and ``Bmarginal``) unless a prior of
 :mod:`repatria.kinship.priors` is given, whose odds multiply each option's factor.
 
-Size: one module on purpose: the family options, the component DP (forward, backward, A*), the
-pruning and the proof of its bound share their data structures and must be read as one method.
+Options at scale: a realistic exchange has hundreds of thousands of weak options (every PM
+against every family it is not excluded from). They are held as numpy arrays
+(:mod:`repatria.kinship.joint_options`: pruning levels, components, add-back and the bound's sums
+are vector passes); only the kept options of each component become DP units here. Besides the
+global bound, each PM gets the bound on the mass left out around its own component
+(``JointResult.row_bounds``), which :mod:`repatria.kinship.bounds` uses per row.
+
+Size: the component DP (forward, backward, A*) and the answer it builds are read as one method;
+the option arrays, pruning and the proof of the bound are in :mod:`repatria.kinship.joint_options`.
 """
 
 from __future__ import annotations
@@ -54,9 +61,20 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from repatria import __version__
-from repatria.kinship._numeric import DisjointSet, logsumexp, safe_exp
+from repatria.kinship._numeric import logsumexp, safe_exp
 from repatria.kinship.dvi import NOBODY, DVIProblem, PairwiseResult, pairwise_lr
 from repatria.kinship.errors import KinshipError
+from repatria.kinship.joint_options import (
+    OptionTable,
+    exact_rows,
+    kept_pms,
+    neglected_bound,
+    prune,
+    row_neglected_bounds,
+    scores,
+    segment_lse,
+    single_mp,
+)
 from repatria.kinship.priors import FLAT_PRIOR_NAME, AssignmentPrior
 from repatria.kinship.probability import likelihood
 
@@ -70,9 +88,6 @@ MAX_FAMILY_SUBASSIGNMENTS = 20_000
 EXACT_MASK_BITS = 16
 #: Left-out options are put back while the components they join stay within this many bits.
 ADD_BACK_BITS = 12
-#: LR levels below which a sub-assignment of a too-large component may be left out, in turn.
-#: A sub-assignment's weight relative to the larger of its family's sum and its PM's sum.
-_PRUNE_LEVELS = (1e-30, 1e-20, 1e-15, 1e-12, 1e-10, 1e-8, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 0.3)
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,10 @@ class JointResult:
     exact_rows : bool, shape ``(n_pm,)``: True where the PM's row of ``marginals`` is exact (its
         component of the full model was summed with nothing left out anywhere in it); ``None``
         when not recorded.
+    row_bounds : float, shape ``(n_pm,)``: per PM, a proven bound on the mass left out that
+        touches its component (:func:`repatria.kinship.joint_options.row_neglected_bounds`);
+        the row's true posteriors are within ``p (1 - b)`` and ``p + b (1 - p)`` of its kept
+        marginals ``p``. ``None`` when not recorded.
     """
 
     pm: tuple[str, ...]
@@ -121,6 +140,7 @@ class JointResult:
     prior_parameters: Mapping[str, Any] = field(default_factory=dict)
     version: str = __version__
     exact_rows: np.ndarray | None = None
+    row_bounds: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -277,6 +297,33 @@ def _subset_transform(
     return out
 
 
+def _step(
+    cur: np.ndarray,
+    nxt: np.ndarray,
+    opts: list[_UnitOption],
+    op: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> None:
+    """``nxt[U | mask] op= cur[U] + logw`` for each option, ``U`` disjoint from ``mask``.
+
+    An option taking one item (most of them) is a strided view: the states without its bit
+    against those with it, no index arrays. States at ``-inf`` add nothing either way."""
+    live: np.ndarray | None = None
+    for mask, logw, _ in opts:
+        if mask == 0:
+            nxt[:] = op(nxt, cur + logw)
+        elif mask & (mask - 1) == 0:
+            half = mask
+            cv = cur.reshape(-1, 2, half)
+            nv = nxt.reshape(-1, 2, half)
+            nv[:, 1, :] = op(nv[:, 1, :], cv[:, 0, :] + logw)
+        else:
+            if live is None:
+                live = np.flatnonzero(cur > -np.inf)
+            src = live[(live & mask) == 0]
+            dst = src | mask
+            nxt[dst] = op(nxt[dst], cur[src] + logw)
+
+
 def _forward(units: list[list[_UnitOption]], bits: int) -> list[np.ndarray]:
     """``fwd[i][U]``: log of the summed weight of the choices of units ``< i`` using exactly ``U``.
 
@@ -285,12 +332,7 @@ def _forward(units: list[list[_UnitOption]], bits: int) -> list[np.ndarray]:
     fwd = [np.full(1 << bits, -np.inf) for _ in range(len(units) + 1)]
     fwd[0][0] = 0.0
     for i, opts in enumerate(units):
-        cur, nxt = fwd[i], fwd[i + 1]
-        live = np.flatnonzero(cur > -np.inf)
-        for mask, logw, _ in opts:
-            src = live[(live & mask) == 0]
-            dst = src | mask
-            nxt[dst] = np.logaddexp(nxt[dst], cur[src] + logw)
+        _step(fwd[i], fwd[i + 1], opts, np.logaddexp)
     return fwd
 
 
@@ -301,13 +343,14 @@ class _Component:
         self,
         units: list[list[_UnitOption]],
         bits: int,
-        unit_ids: Sequence[str] = (),
-        bit_ids: Sequence[str] = (),
+        unit_nodes: Sequence[int] = (),
+        bit_nodes: Sequence[int] = (),
     ) -> None:
         self.units = units  # per unit: list of (mask, logw, pairs)
         self.bits = bits
-        self.unit_ids = tuple(unit_ids)  # "F:fam" or "P:pm", one per unit
-        self.bit_ids = tuple(bit_ids)  # "F:fam" or "P:pm", one per mask bit
+        # Family or PM node of each unit and of each mask bit (see joint_options).
+        self.unit_nodes = np.asarray(unit_nodes, dtype=np.int64)
+        self.bit_nodes = np.asarray(bit_nodes, dtype=np.int64)
         size = 1 << bits
         n = len(units)
         neg = np.full(size, -np.inf)
@@ -320,36 +363,40 @@ class _Component:
         bmax = [neg.copy() for _ in range(n + 1)]
         bwd[n][0] = bmax[n][0] = 0.0
         for i in range(n - 1, -1, -1):
-            nb, nm = bwd[i], bmax[i]
-            live = np.flatnonzero(bwd[i + 1] > -np.inf)
-            for mask, logw, _ in units[i]:
-                src = live[(live & mask) == 0]
-                dst = src | mask
-                nb[dst] = np.logaddexp(nb[dst], bwd[i + 1][src] + logw)
-                nm[dst] = np.maximum(nm[dst], bmax[i + 1][src] + logw)
+            _step(bwd[i + 1], bwd[i], units[i], np.logaddexp)
+            _step(bmax[i + 1], bmax[i], units[i], np.maximum)
         self.bwd = bwd
         # hmax[i][U]: best completion from unit i using only items in U (A* heuristic).
         self.hmax = [_subset_transform(b, bits, np.maximum) for b in bmax]
+        self._relaxed_fwd: dict[bytes, np.ndarray] = {}
         self._idx = idx
 
-    def relaxed_log_z(self, free_logw: Mapping[str, float]) -> float:
-        """Log of the sum with an entity left unassigned weighing ``exp(free_logw[id])``, not 1.
+    def relaxed_log_z(self, free_logw: np.ndarray) -> float:
+        """Log of the sum with a node left unassigned weighing ``exp(free_logw[node])``, not 1.
 
         An entity is a unit (its empty option) or a mask bit (left unset at the end).
         """
         size = 1 << self.bits
-        units = [
-            [
-                (mask, logw + (free_logw.get(uid, 0.0) if mask == 0 and not pairs else 0.0), pairs)
-                for mask, logw, pairs in opts
+        unit_free = free_logw[self.unit_nodes]
+        key = unit_free.tobytes()
+        hit = self._relaxed_fwd.get(key)
+        if hit is not None:
+            cur = hit  # the same units relaxed the same way (another charging of the bound)
+        elif np.any(unit_free != 0.0):
+            units = [
+                [
+                    (mask, logw + (float(free_logw[u]) if mask == 0 and not p else 0.0), p)
+                    for mask, logw, p in opts
+                ]
+                for u, opts in zip(self.unit_nodes.tolist(), self.units, strict=False)
             ]
-            for uid, opts in zip(self.unit_ids, self.units, strict=False)
-        ]
-        cur = _forward(units, self.bits)[-1]
+            cur = self._relaxed_fwd[key] = _forward(units, self.bits)[-1]
+        else:
+            cur = self.fwd[-1]  # only bits are relaxed: the kept forward pass serves
         free = np.zeros(size)
         idx = np.arange(size)
-        for j, bid in enumerate(self.bit_ids):
-            w = free_logw.get(bid, 0.0)
+        for j, bid in enumerate(self.bit_nodes.tolist()):
+            w = float(free_logw[bid])
             if w:
                 free += np.where(idx & (1 << j), 0.0, w)
         return logsumexp(cur + free)
@@ -361,9 +408,19 @@ class _Component:
         for i, opts in enumerate(self.units):
             hsum = _subset_transform(self.bwd[i + 1], self.bits, np.logaddexp)
             cur = self.fwd[i]
-            live = np.flatnonzero(cur > -np.inf)
+            live: np.ndarray | None = None
+            rev = hsum[::-1]  # rev[U] = hsum[full ^ U]
             row = []
             for mask, logw, _ in opts:
+                if mask & (mask - 1) == 0:
+                    # U without mask's bit against the complement of U | mask (mask 0: of U).
+                    h = max(mask, 1)
+                    cv = cur.reshape(-1, 2, h)[:, 0, :] if mask else cur
+                    rv = rev.reshape(-1, 2, h)[:, 1, :] if mask else rev
+                    row.append(logw + logsumexp(cv + rv))
+                    continue
+                if live is None:
+                    live = np.flatnonzero(cur > -np.inf)
                 a = live[(live & mask) == 0]
                 rest = full & ~(a | mask)
                 row.append(logw + logsumexp(cur[a] + hsum[rest]))
@@ -449,34 +506,15 @@ def _joint_dvi(
             f"the reference data of famil{'y' if len(bad) == 1 else 'ies'} {', '.join(bad)} "
             f"are impossible under the mutation model: no assignment has a likelihood"
         )
-    options: dict[str, list[_Option]] = {}
-    proven = True
-    possible = _possible(problem, pw)
-    for f in fams:
-        options[f], complete = _family_options(problem, pw, f, possible)
-        proven &= complete
-        if prior is not None:
-            # A pairing the prior rules out carries no mass: drop it like an impossible one.
-            for o in options[f]:
-                o.logw += prior.pairing_log_odds(o.pairs)
-            options[f] = [o for o in options[f] if o.logw > -math.inf]
-    log_s = {f: logsumexp(np.array([o.logw for o in options[f]])) for f in fams}
-
+    table, proven = _option_table(problem, pw, fams, prior)
+    log_s = segment_lse(table.logw, table.fam, len(fams), with_zero=True)
     # Per-PM sums, for the second bound (valid when every family has one MP: then each option of a
     # family names one PM, and Z <= prod_v (1 + sum_f W_vf)).
     single_mp = all(len(problem.family_missing[f]) == 1 for f in fams)
-    log_r: dict[str, float] = {}
-    if single_mp:
-        by_pm: dict[str, list[float]] = {v: [0.0] for v in pm}
-        for f in fams:
-            for o in options[f]:
-                if o.takes:
-                    by_pm[o.takes[0]].append(o.logw)
-        log_r = {v: logsumexp(np.array(ws)) for v, ws in by_pm.items()}
-
-    kept, levels = _prune(options, fams, exact_bits, max_bits, log_s)
+    log_r = segment_lse(table.logw, table.first_pm, len(pm), with_zero=True) if single_mp else None
+    keep, levels = prune(table, scores(table, log_s), exact_bits, max_bits, ADD_BACK_BITS)
     comps = [c for c, _ in levels]
-    built = [_build_component(c, kept) for c in comps]
+    built = [_build_component(c, table, keep, problem, fams) for c in comps]
     log_z = sum(comp.log_z for comp, _ in built)
     marginals = np.zeros((len(pm), len(missing) + 1))
     row = {v: i for i, v in enumerate(pm)}
@@ -491,18 +529,15 @@ def _joint_dvi(
     np.clip(marginals, 0.0, 1.0, out=marginals)
     marginals[:, -1] = np.clip(1.0 - marginals[:, :-1].sum(axis=1), 0.0, 1.0)
 
-    kept_ids = {id(o) for f in fams for o in kept[f]}
-    pruned = [(f, o) for f in fams for o in options[f] if o.takes and id(o) not in kept_ids]
+    n_pruned = int(np.sum(~keep))
     assigned = marginals[:, :-1].sum(axis=0)
-    p_empty = {
-        f: min((1.0 - assigned[col[m]] for m in problem.family_missing[f]), default=1.0)
-        for f in fams
-    }
-    p_free = {v: float(marginals[row[v], -1]) for v in pm}
-    neglected = _neglected_bound(
-        pruned, log_s, log_r if single_mp else None, log_z, built, p_empty, p_free
+    p_empty = np.array(
+        [min((1 - assigned[col[m]] for m in problem.family_missing[f]), default=1.0) for f in fams]
     )
-    ranked = _merge_best([comp.best(top) for comp, _ in built], top)
+    p_free = marginals[:, -1].copy()
+    comp_list = [comp for comp, _ in built]
+    neglected = neglected_bound(table, keep, log_s, log_r, log_z, comp_list, p_empty, p_free)
+    ranked = _merge_best([comp.best(top) for comp in comp_list], top)
     top_list = []
     for logw, pairs in ranked:
         a = {v: NOBODY for v in pm}
@@ -520,12 +555,14 @@ def _joint_dvi(
     searched = {
         "components": len(built),
         "largest_component": max((len(c) for c in comps), default=0),
-        "largest_mask_bits": max((comp.bits for comp, _ in built), default=0),
+        "largest_mask_bits": max((comp.bits for comp in comp_list), default=0),
         "pruning_level": max((lv for _, lv in levels), default=0.0),
-        "pruned_sub_assignments": len(pruned),
-        "sub_assignments_evaluated": sum(len(o) for o in options.values()),
-        "sub_assignments_kept": sum(len(o) for o in kept.values()),
+        "pruned_sub_assignments": n_pruned,
+        "sub_assignments_evaluated": table.n_opt + len(fams),
+        "sub_assignments_kept": int(np.sum(keep)) + len(fams),
     }
+    comp_rows = [np.array([row[v] for v in pms], dtype=np.int64) for _, pms in built]
+    rows = exact_rows(table, keep, comp_list, comp_rows)
     return JointResult(
         pm,
         missing,
@@ -539,280 +576,129 @@ def _joint_dvi(
         searched,
         prior=FLAT_PRIOR_NAME if prior is None else prior.name,
         prior_parameters={} if prior is None else dict(prior.parameters),
-        exact_rows=_exact_rows(pm, pruned, built),
+        exact_rows=rows,
+        row_bounds=row_neglected_bounds(table, keep, comp_list, comp_rows, p_empty, p_free),
     )
 
 
-def _exact_rows(
-    pm: Sequence[str],
-    pruned: list[tuple[str, _Option]],
-    built: list[tuple[_Component, list[str]]],
-) -> np.ndarray:
-    """PMs whose rows are exact: no left-out option touches their component, which is then a
-    component of the full model, summed whole."""
-    row = {v: i for i, v in enumerate(pm)}
-    touched = {"F:" + f for f, _ in pruned} | {"P:" + v for _, o in pruned for v in o.takes}
-    exact = np.array(["P:" + v not in touched for v in pm], dtype=bool)
-    for comp, comp_pms in built:
-        if touched.intersection(comp.unit_ids, comp.bit_ids):
-            exact[[row[v] for v in comp_pms]] = False
-    return exact
-
-
-def _prune(
-    options: Mapping[str, list[_Option]],
+def _option_table(
+    problem: DVIProblem,
+    pw: PairwiseResult,
     fams: list[str],
-    exact_bits: int,
-    max_bits: int,
-    log_s: Mapping[str, float],
-) -> tuple[dict[str, list[_Option]], list[tuple[list[str], float]]]:
-    """Kept options per family, and the components with the LR level each was pruned at.
+    prior: AssignmentPrior | None,
+) -> tuple[OptionTable, bool]:
+    """Every family's possible non-empty sub-assignments as arrays; False if some were capped.
 
-    Only components too large to sum cheaply are pruned, each on its own: a small component keeps
-    everything, whatever happens elsewhere in the case.
-    """
-    kept = {f: list(options[f]) for f in fams}
-    # An option is weak when it is small beside its family's other options or beside its PM's:
-    # the family is then surely someone else's, or the PM is.
-    by_pm: dict[str, list[float]] = {}
-    for f in fams:
-        for o in options[f]:
-            for v in o.takes:
-                by_pm.setdefault(v, [0.0]).append(o.logw)
-    log_r = {v: logsumexp(np.array(ws)) for v, ws in by_pm.items()}
-    score = {
-        id(o): o.logw - max(log_s[f], max(log_r[v] for v in o.takes))
-        for f in fams
-        for o in options[f]
-        if o.takes
-    }
-    done: list[tuple[list[str], float]] = []
-    work = [(c, -1) for c in _components(kept, fams)]
-    while work:
-        c, li = work.pop()
-        bits = _bits_needed(c, kept)
-        if bits <= exact_bits:
-            done.append((c, _PRUNE_LEVELS[li] if li >= 0 else 0.0))
+    Families with one MP take their column of pairwise LRs whole; families with several MPs have
+    their sub-assignments evaluated by :func:`_family_options`. A prior's odds multiply each
+    factor; a pairing it rules out carries no mass and is dropped like an impossible one."""
+    possible = _possible(problem, pw)
+    col = {m: j for j, m in enumerate(problem.missing)}
+    row = {v: i for i, v in enumerate(problem.pm)}
+    odds = np.zeros(possible.shape)
+    if prior is not None:
+        for v, by_mp in prior.log_odds.items():
+            for m, lo in by_mp.items():
+                if v in row and m in col:
+                    odds[row[v], col[m]] = lo
+    log_lr = np.asarray(pw.log_lr, dtype=float)
+    fam_l: list[np.ndarray] = []
+    logw_l: list[np.ndarray] = []
+    npair_l: list[np.ndarray] = []
+    pm_l: list[np.ndarray] = []
+    mp_l: list[np.ndarray] = []
+    complete = True
+    for fi, f in enumerate(fams):
+        mps = problem.family_missing[f]
+        if len(mps) == 1:
+            j = col[mps[0]]
+            rows = np.flatnonzero(possible[:, j])
+            w = log_lr[rows, j] + odds[rows, j] if prior is not None else log_lr[rows, j]
+            ok = w > -np.inf
+            rows, w = rows[ok], w[ok]
+            fam_l.append(np.full(len(rows), fi, dtype=np.int64))
+            logw_l.append(w)
+            npair_l.append(np.ones(len(rows), dtype=np.int64))
+            pm_l.append(rows.astype(np.int64))
+            mp_l.append(np.full(len(rows), j, dtype=np.int64))
             continue
-        before = {f: kept[f] for f in c}
-        for lj in range(li + 1, len(_PRUNE_LEVELS)):
-            cut = math.log(_PRUNE_LEVELS[lj])
-            for f in c:
-                kept[f] = [o for o in kept[f] if not o.takes or score[id(o)] >= cut]
-            subs = _components(kept, c)
-            if len(subs) != 1 or _bits_needed(subs[0], kept) <= exact_bits:
-                work.extend((s, lj) for s in subs)
-                break
-        else:
-            # Pruning does not split it: sum it whole, exactly, if that can be done at all.
-            kept.update(before)
-            if bits > max_bits:
-                raise KinshipError(
-                    f"a part of the case links {bits} PMs or families so tightly that it cannot be "
-                    f"summed (limit {max_bits}); split the case or raise max_bits"
-                )
-            done.append((c, _PRUNE_LEVELS[li] if li >= 0 else 0.0))
-    if any(lv > 0 for _, lv in done):
-        done = _add_back(options, fams, kept, done, score, min(exact_bits, ADD_BACK_BITS))
-    return kept, done
+        opts, done = _family_options(problem, pw, f, possible)
+        complete &= done
+        ws: list[float] = []
+        ns: list[int] = []
+        ps: list[int] = []
+        ms: list[int] = []
+        for o in opts:
+            if not o.takes:
+                continue
+            w = o.logw + (prior.pairing_log_odds(o.pairs) if prior is not None else 0.0)
+            if w > -math.inf:
+                ws.append(w)
+                ns.append(len(o.pairs))
+                ps.extend(row[v] for v, _ in o.pairs)
+                ms.extend(col[m] for _, m in o.pairs)
+        fam_l.append(np.full(len(ws), fi, dtype=np.int64))
+        logw_l.append(np.array(ws, dtype=float))
+        npair_l.append(np.array(ns, dtype=np.int64))
+        pm_l.append(np.array(ps, dtype=np.int64))
+        mp_l.append(np.array(ms, dtype=np.int64))
 
+    def cat(xs: list[np.ndarray], dtype: type) -> np.ndarray:
+        return np.concatenate(xs).astype(dtype) if xs else np.zeros(0, dtype=dtype)
 
-def _add_back(
-    options: Mapping[str, list[_Option]],
-    fams: list[str],
-    kept: dict[str, list[_Option]],
-    done: list[tuple[list[str], float]],
-    score: Mapping[int, float],
-    exact_bits: int,
-) -> list[tuple[list[str], float]]:
-    """Put left-out options back, strongest first, wherever the components they join stay small.
-
-    Splitting a component raises its level for all of it; many of its weak links could stay.
-    """
-    linked = _Linked({f for f in fams if len({m for o in options[f] for _, m in o.pairs}) > 1})
-    for c, lv in done:
-        root = "F:" + c[0]
-        linked.add(root, lv)
-        for f in c:
-            linked.add("F:" + f, lv)
-            for o in kept[f]:
-                for v in o.takes:
-                    linked.add("P:" + v, lv)
-        for f in c:
-            for o in kept[f]:
-                for key in ("F:" + f, *("P:" + v for v in o.takes)):
-                    linked.join(root, key)
-    kept_ids = {id(o) for f in fams for o in kept[f]}
-    left = sorted(
-        ((f, o) for f in fams for o in options[f] if o.takes and id(o) not in kept_ids),
-        key=lambda fo: -score[id(fo[1])],
+    npair = cat(npair_l, np.int64)
+    table = OptionTable(
+        len(fams),
+        len(problem.pm),
+        cat(fam_l, np.int64),
+        cat(logw_l, np.float64),
+        np.concatenate([[0], np.cumsum(npair)]).astype(np.int64),
+        cat(pm_l, np.int64),
+        cat(mp_l, np.int64),
+        np.array([len(problem.family_missing[f]) > 1 for f in fams], dtype=bool),
     )
-    for f, o in left:
-        keys = ["F:" + f, *("P:" + v for v in o.takes)]
-        for k in keys:
-            linked.add(k, 0.0)
-        if linked.bits_if_joined(keys) > exact_bits:
-            continue
-        kept[f].append(o)
-        for k in keys[1:]:
-            linked.join(keys[0], k)
-    groups: dict[str, list[str]] = {}
-    for f in fams:
-        if any(o.takes for o in kept[f]):
-            groups.setdefault(linked.find("F:" + f), []).append(f)
-    return [(g, linked.level[linked.find("F:" + g[0])]) for g in groups.values()]
-
-
-class _Linked:
-    """Families (``"F:id"``) and PMs (``"P:id"``) joined into groups, with each group's size.
-
-    Per group root: its families, its PMs, whether a family of several MPs is in it, and the
-    largest pruning level of its parts.
-    """
-
-    def __init__(self, multi: set[str]) -> None:
-        self.multi = multi  # families with several MPs
-        self.sets = DisjointSet[str]()
-        self.fam_n: dict[str, int] = {}
-        self.pm_n: dict[str, int] = {}
-        self.has_multi: dict[str, bool] = {}
-        self.level: dict[str, float] = {}
-
-    def add(self, key: str, lv: float) -> None:
-        if key in self.sets:
-            return
-        self.sets.add(key)
-        is_fam = key.startswith("F:")
-        self.fam_n[key] = int(is_fam)
-        self.pm_n[key] = int(key.startswith("P:"))
-        self.has_multi[key] = key[2:] in self.multi if is_fam else False
-        self.level[key] = lv
-
-    def find(self, key: str) -> str:
-        return self.sets.find(key)
-
-    def join(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb:
-            return
-        self.sets.union(ra, rb)  # ``ra`` stays the root
-        self.fam_n[ra] += self.fam_n[rb]
-        self.pm_n[ra] += self.pm_n[rb]
-        self.has_multi[ra] = self.has_multi[ra] or self.has_multi[rb]
-        self.level[ra] = max(self.level[ra], self.level[rb])
-
-    def bits_if_joined(self, keys: Sequence[str]) -> int:
-        """Mask bits the DP would need for the groups of ``keys`` joined into one."""
-        roots = {self.find(k) for k in keys}
-        n_f = sum(self.fam_n[r] for r in roots)
-        n_p = sum(self.pm_n[r] for r in roots)
-        return n_p if any(self.has_multi[r] for r in roots) else min(n_p, n_f)
-
-
-def _neglected_bound(
-    pruned: list[tuple[str, _Option]],
-    log_s: Mapping[str, float],
-    log_r: Mapping[str, float] | None,
-    log_z: float,
-    built: list[tuple[_Component, list[str]]],
-    p_empty: Mapping[str, float],
-    p_free: Mapping[str, float],
-) -> float:
-    """A proven upper bound on the share of the total left out with the ``pruned`` options.
-
-    *Relaxed kept model.* Every assignment splits uniquely into its set ``S`` of left-out options
-    and a rest made of kept options in which the families and PMs of ``S`` take nothing, so
-    ``Z = Σ_S ∏_{e∈S} W_e · Z_kept(−S)``. Letting the families of ``S`` take kept options again
-    only adds terms, and ``S`` holds at most one option per family, so
-    ``Z ≤ Σ_F ∏_{f∈F} w_f · Z_kept(−F) = Z'``, the kept model in which a family left empty weighs
-    ``1 + w_f`` (``w_f`` the sum of its left-out factors) instead of 1. The same holds with PMs
-    (weights ``1 + w_v``, each left-out option counted on its first PM), and with each option
-    counted on whichever of its family and first PM the kept model leaves unassigned less often
-    (each assignment still maps to distinct families and distinct PMs). ``Z'`` is summed by the
-    same DP as the kept model, so the bound is ``(Z' − Z_kept) / Z'``: a left-out link of a PM that
-    is surely someone else, or of a family surely matched, adds next to nothing.
-
-    *Product bound.* A left-out option ``e`` of family ``f`` carries at most ``W_e`` times the
-    largest sum over everything else, below ``∏_{g≠f} S_g`` and, when every family has one MP,
-    below ``∏_{u≠v} R_u``.
-
-    The smallest of the three is returned.
-    """
-    if not pruned:
-        return 0.0
-    log_k_fam = sum(log_s.values()) - log_z
-    log_k_pm = sum(log_r.values()) - log_z if log_r is not None else math.inf
-    terms = [
-        o.logw + min(log_k_fam - log_s[f], log_k_pm - (log_r or {}).get(o.takes[0], 0.0))
-        for f, o in pruned
-    ]
-    best = min(0.0, logsumexp(np.array(terms)))  # log of a bound on the left-out share
-
-    def mixed(f: str, o: _Option) -> str:
-        v = o.takes[0]
-        return "F:" + f if p_empty.get(f, 1.0) <= p_free.get(v, 1.0) else "P:" + v
-
-    for key in (lambda f, o: "F:" + f, lambda f, o: "P:" + o.takes[0], mixed):
-        sums: dict[str, list[float]] = {}
-        for f, o in pruned:
-            sums.setdefault(key(f, o), []).append(o.logw)
-        free_logw = {k: float(np.logaddexp(0.0, logsumexp(np.array(ws)))) for k, ws in sums.items()}
-        in_comp = {i for comp, _ in built for i in (*comp.unit_ids, *comp.bit_ids)}
-        log_z1 = sum(comp.relaxed_log_z(free_logw) for comp, _ in built)
-        log_z1 += sum(w for k, w in free_logw.items() if k not in in_comp)
-        # share left out <= (Z' - Z_kept) / Z' = 1 - exp(log_z - log_z1)
-        gap = log_z - log_z1
-        share = -math.expm1(gap) if gap < 0 else 0.0
-        best = min(best, math.log(share) if share > 0 else -math.inf)
-    # Rounding in the sums must not make the bound look smaller than it is.
-    return (
-        min(1.0, math.exp(best) + 1e-15 * len(pruned)) if best > -math.inf else 1e-15 * len(pruned)
-    )
-
-
-def _components(kept: Mapping[str, list[_Option]], fams: list[str]) -> list[list[str]]:
-    """Families linked through the PMs of their kept options; families with no option left out."""
-    linked = DisjointSet[str]()
-    for f in fams:
-        linked.add("F:" + f)
-        for o in kept[f]:
-            for v in o.takes:
-                linked.union("F:" + f, "P:" + v)
-    groups: dict[str, list[str]] = {}
-    for f in fams:
-        groups.setdefault(linked.find("F:" + f), []).append(f)
-    return [g for g in groups.values() if any(o.takes for f in g for o in kept[f])]
-
-
-def _pms_of(c: list[str], kept: Mapping[str, list[_Option]]) -> list[str]:
-    return sorted({v for f in c for o in kept[f] for v in o.takes})
-
-
-def _bits_needed(c: list[str], kept: Mapping[str, list[_Option]]) -> int:
-    n_pm = len(_pms_of(c, kept))
-    single = all(len({m for o in kept[f] for _, m in o.pairs}) <= 1 for f in c)
-    return min(n_pm, len(c)) if single else n_pm
+    return table, complete
 
 
 def _build_component(
-    c: list[str], kept: Mapping[str, list[_Option]]
+    c: np.ndarray, t: OptionTable, keep: np.ndarray, problem: DVIProblem, fams: list[str]
 ) -> tuple[_Component, list[str]]:
-    pms = _pms_of(c, kept)
-    single = all(len({m for o in kept[f] for _, m in o.pairs}) <= 1 for f in c)
-    if single and len(c) < len(pms):
+    """The DP of one component from its kept options (PMs and families as ids for the answer)."""
+    pm_ids, mp_ids = problem.pm, problem.missing
+    opts = t.options_of(c)
+    opts = opts[keep[opts]]
+    pair_of: dict[int, _Pairs] = {}
+    starts, ends = t.pair_start[opts].tolist(), t.pair_start[opts + 1].tolist()
+    for o, a, b in zip(opts.tolist(), starts, ends, strict=True):
+        pair_of[o] = tuple(
+            (pm_ids[v], mp_ids[m])
+            for v, m in zip(t.pair_pm[a:b].tolist(), t.pair_mp[a:b].tolist(), strict=True)
+        )
+    by_fam: dict[int, list[int]] = {int(f): [] for f in c}
+    for o, f in zip(opts.tolist(), t.fam[opts].tolist(), strict=True):
+        by_fam[f].append(o)
+    pm_idx = sorted(kept_pms(t, keep, c).tolist(), key=lambda i: pm_ids[i])
+    pms = [pm_ids[i] for i in pm_idx]
+    logw = t.logw
+    nf = t.n_fam
+    if single_mp(t, keep, c) and len(c) < len(pms):
         # Units are PMs; the mask tracks which families (one MP each) are taken.
-        fbit = {f: 1 << k for k, f in enumerate(c)}
+        fbit = {int(f): 1 << k for k, f in enumerate(c)}
         per_pm: dict[str, list[_UnitOption]] = {v: [(0, 0.0, ())] for v in pms}
-        for f in c:
-            for o in kept[f]:
-                if o.takes:
-                    per_pm[o.takes[0]].append((fbit[f], o.logw, o.pairs))
+        for f in c.tolist():
+            for o in by_fam[f]:
+                pairs = pair_of[o]
+                per_pm[pairs[0][0]].append((fbit[f], float(logw[o]), pairs))
         return _Component(
-            [per_pm[v] for v in pms], len(c), ["P:" + v for v in pms], ["F:" + f for f in c]
+            [per_pm[v] for v in pms], len(c), [nf + i for i in pm_idx], c.tolist()
         ), pms
     pbit = {v: 1 << k for k, v in enumerate(pms)}
-    units = [[(sum(pbit[v] for v in o.takes), o.logw, o.pairs) for o in kept[f]] for f in c]
-    return _Component(units, len(pms), ["F:" + f for f in c], ["P:" + v for v in pms]), pms
+    units = [
+        [(0, 0.0, ())]
+        + [(sum(pbit[v] for v, _ in pair_of[o]), float(logw[o]), pair_of[o]) for o in by_fam[f]]
+        for f in c.tolist()
+    ]
+    return _Component(units, len(pms), c.tolist(), [nf + i for i in pm_idx]), pms
 
 
 def _merge_best(lists: list[list[tuple[float, _Pairs]]], k: int) -> list[tuple[float, _Pairs]]:
