@@ -17,7 +17,13 @@ and reference families are already in the registry (``repatria import case``), t
 As identify does, the run leaves out pairings of a person or remains already identified, and
 pairings the registry excludes (:class:`~repatria.registry.models.PairingExclusion`); a donor
 whose consent was withdrawn is screened untyped. Pairings with LR 0 (``--min-lr 0``) are not
-stored. Everything is written in one transaction, candidates by bulk insert; the registry is
+stored.
+
+Dropout as identify reads it (:mod:`.problem_dropout`): a PM sample whose registry profile
+stores a dropout (``profiles.dropout``) is typed under it; a sample with none takes the run's
+``dropout`` (a number, or ``"estimate"`` from its own profile); ``drop_in`` puts every sample
+under the model with that drop-in. What was used goes in the run's ``parameters["dropout"]``
+(absent when nothing was set or stored: the run is then today's, bit for bit). Everything is written in one transaction, candidates by bulk insert; the registry is
 read again in it, and nothing is stored if what the screen read has changed.
 
 :func:`restrict_to_screen` is the other way round: identify analyses only a screen's
@@ -66,6 +72,17 @@ from repatria.registry.queries import usable_profiles
 from repatria.registry.review_state import identified_ids
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
+from repatria.services.pipelines.sample_dropout import (
+    ESTIMATE,
+    DropoutSetting,
+    apply_dropout,
+    check_drop_in,
+    degraded_warning,
+    dropout_provenance,
+    dropout_setting,
+    estimate_samples,
+    sample_dropout,
+)
 from repatria.services.pipelines.screening import screen_problem, screen_summary
 from repatria.services.progress import Progress, quiet, step
 from repatria.services.workflows.case_files import case_sha256, markers_to_rows
@@ -106,6 +123,7 @@ class _Records:
     excluded: frozenset[tuple[int, int]]  # (sample id, person id) pairings ruled out
     frequency_table: int | None
     import_batch: int | None
+    pm_dropout: dict[str, float]  # PM id -> dropout its registry profile stores, where one does
 
 
 def _listed(what: str, missing: Sequence[str], of: int) -> str:
@@ -166,10 +184,18 @@ def _records(session: Session, problem: DVIProblem, sha: str, name: str) -> _Rec
     )
     settled_p, settled_r = identified_ids(session)
     msha, _ = markers_to_rows(problem)
+    pm_profile = {v: newest[pm_rows[v][0]] for v in problem.pm}
+    stored_dropout = dict(
+        session.execute(
+            select(Profile.id, Profile.dropout).where(
+                Profile.dropout.is_not(None), Profile.id.in_(list(pm_profile.values()))
+            )
+        ).all()
+    )
     return _Records(
         sample={v: pm_rows[v][0] for v in problem.pm},
         remains=remains,
-        pm_profile={v: newest[pm_rows[v][0]] for v in problem.pm},
+        pm_profile=pm_profile,
         person={m: persons[m] for m in problem.missing},
         reference_profile={
             p: newest[references[p]] for p in sorted(typed) if references.get(p) in newest
@@ -186,6 +212,9 @@ def _records(session: Session, problem: DVIProblem, sha: str, name: str) -> _Rec
         import_batch=session.execute(
             select(ImportBatch.id).where(ImportBatch.kind == "case", ImportBatch.sha256 == sha)
         ).scalar(),
+        pm_dropout={
+            v: float(stored_dropout[pid]) for v, pid in pm_profile.items() if pid in stored_dropout
+        },
     )
 
 
@@ -234,16 +263,39 @@ def _untyped(problem: DVIProblem, withdrawn: Collection[str]) -> DVIProblem:
     return dataclasses.replace(problem, am_profiles=am, pairings=pairings)
 
 
-def _input_sha256(case_sha: str, withdrawn: Sequence[str]) -> str:
-    """The run's input hash: the case's, and the donors screened untyped, if any.
+def _input_sha256(case_sha: str, withdrawn: Sequence[str], problem: DVIProblem) -> str:
+    """The run's input hash: the case's, the donors screened untyped and the samples typed
+    under a dropout model, if any (without either it is the case's hash, as before).
 
     Not :func:`~repatria.services.workflows.problem.problem_sha256`, which lists every pairing:
     10^8 of them at 10^4 x 10^4. The case hash is the one its import batch records.
     """
-    if not withdrawn:
+    models = sorted((v, repr(d.dropout), repr(d.drop_in)) for v, d in problem.pm_dropout.items())
+    if not withdrawn and not models:
         return case_sha
-    text = "\0".join([case_sha, "withdrawn", *withdrawn])
-    return hashlib.sha256(text.encode()).hexdigest()
+    parts = [case_sha, "withdrawn", *withdrawn]
+    if models:
+        parts += ["dropout", *("\1".join(m) for m in models)]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _with_dropout(
+    problem: DVIProblem, stored: dict[str, float], setting: DropoutSetting, drop_in: float | None
+) -> tuple[DVIProblem, dict[str, Any] | None, str | None]:
+    """``problem`` typed under each sample's dropout (see the module notes), the record of the
+    models for the run's parameters (``None`` when none was set or stored), and the warning
+    when degraded samples are read exactly."""
+    estimated = estimate_samples(problem, skip=set(stored)) if setting == ESTIMATE else None
+    modelled = apply_dropout(problem, setting, stored, drop_in, estimated)
+    record = dropout_provenance(problem, setting, stored, drop_in, estimated)
+    if record is not None:
+        record["rule"] = (
+            "each sample's stored dropout (profiles.dropout), else the run's dropout"
+            + (" (estimated from its own profile)" if setting == ESTIMATE else "")
+        )
+        record["samples"] = sample_dropout(problem.pm, setting, stored, estimated)
+        record["stored"] = dict(stored)
+    return modelled, record, degraded_warning(modelled, stored)
 
 
 # ----------------------------------------------------------------------------- the run
@@ -259,8 +311,15 @@ def screen_into_registry(
     scheduler: str | None = None,
     out: str | Path | None = None,
     progress: Progress | None = None,
+    dropout: DropoutSetting = None,
+    drop_in: float | None = None,
+    case_name: str | None = None,
 ) -> dict[str, Any]:
     """Screen ``case`` and store the run and its candidates for review (see the module notes).
+
+    ``dropout``: for samples with no stored dropout, a number in [0, 1) or ``"estimate"``;
+    ``drop_in``: the drop-in probability of every sample. ``case_name``: what the case is
+    called in messages and in the run (default: the folder's name; an upload's name).
 
     Returns the ``repatria screen --json`` summary with ``run`` (the run id), ``stored``
     (candidate matches stored), ``left_out`` (candidates not stored, by reason) and
@@ -268,25 +327,32 @@ def screen_into_registry(
     ``screen``, ``write`` (with ``out``) and ``store`` (candidate rows inserted).
     """
     report = progress or quiet
+    setting = dropout_setting(dropout)
+    check_drop_in(drop_in)
     path = Path(case)
+    name = case_name or path.name
     with step(report, "read"):
         problem = read_case_folder(path)
         sha = case_sha256(path)
     with session_scope(db) as session:
         require(session, actor, "runs.record")  # refuse before the long part, not after
         with step(report, "registry"):
-            rec = _records(session, problem, sha, path.name)
-            _same_profiles(session, problem, rec, path.name)
-    screened = _untyped(problem, rec.withdrawn)
+            rec = _records(session, problem, sha, name)
+            _same_profiles(session, problem, rec, name)
+    screened, models, warning = _with_dropout(
+        _untyped(problem, rec.withdrawn), rec.pm_dropout, setting, drop_in
+    )
     res = screen_problem(screened, min_lr, top, scheduler, report)
     if out is not None:
         with step(report, "write"):
             write_table(out, CANDIDATE_COLUMNS, res.rows())
-    summary = screen_summary(case, res, min_lr, out)
+    summary = screen_summary(case_name or case, res, min_lr, out, models)
+    if warning is not None:
+        summary["warnings"] = [warning]
     t = time.perf_counter()
     with session_scope(db) as session:
         user = require(session, actor, "runs.record")
-        if _records(session, problem, sha, path.name) != rec:
+        if _records(session, problem, sha, name) != rec:
             raise ServiceError(
                 "the registry changed while the screen ran (samples, profiles, consent, "
                 "exclusions or identifications); nothing was stored, screen again"
@@ -294,7 +360,7 @@ def screen_into_registry(
         rows, left_out = _candidate_rows(res, rec, screen_rule(min_lr, res.top))
         parameters = {
             "kind": SCREEN_KIND,
-            "case": path.name,
+            "case": name,
             "case_sha256": sha,
             "import_batch": rec.import_batch,
             "min_lr": min_lr,
@@ -315,13 +381,14 @@ def screen_into_registry(
                 "families": len(problem.families),
                 "markers": len(problem.markers),
             },
+            **({"dropout": models} if models is not None else {}),
         }
         run = IdentificationRun(
             run_by_id=user.id,
             software_version=f"repatria {__version__}",
             parameters=json_safe(parameters),
             frequency_table_id=rec.frequency_table,
-            input_sha256=_input_sha256(sha, rec.withdrawn),
+            input_sha256=_input_sha256(sha, rec.withdrawn, screened),
             results=json_safe(summary),
         )
         session.add(run)
@@ -335,7 +402,7 @@ def screen_into_registry(
             "screen.run",
             "identification_run",
             run.id,
-            case=path.name,
+            case=name,
             case_sha256=sha,
             profiles=len(used),
             candidates=len(rows),
