@@ -17,14 +17,14 @@ and reference families are already in the registry (``repatria import case``), t
 As identify does, the run leaves out pairings of a person or remains already identified, and
 pairings the registry excludes (:class:`~repatria.registry.models.PairingExclusion`); a donor
 whose consent was withdrawn is screened untyped. Pairings with LR 0 (``--min-lr 0``) are not
-stored.
+stored. Everything is written in one transaction, candidates by bulk insert; the registry is
+read again in it, and nothing is stored if what the screen read has changed.
 
 Dropout as identify reads it (:mod:`.problem_dropout`): a PM sample whose registry profile
 stores a dropout (``profiles.dropout``) is typed under it; a sample with none takes the run's
 ``dropout`` (a number, or ``"estimate"`` from its own profile); ``drop_in`` puts every sample
 under the model with that drop-in. What was used goes in the run's ``parameters["dropout"]``
-(absent when nothing was set or stored: the run is then today's, bit for bit). Everything is written in one transaction, candidates by bulk insert; the registry is
-read again in it, and nothing is stored if what the screen read has changed.
+(absent when nothing was set or stored: the run is then today's, bit for bit).
 
 :func:`restrict_to_screen` is the other way round: identify analyses only a screen's
 candidates (``repatria identify --from-screen RUN``).
@@ -185,13 +185,14 @@ def _records(session: Session, problem: DVIProblem, sha: str, name: str) -> _Rec
     settled_p, settled_r = identified_ids(session)
     msha, _ = markers_to_rows(problem)
     pm_profile = {v: newest[pm_rows[v][0]] for v in problem.pm}
-    stored_dropout = dict(
-        session.execute(
-            select(Profile.id, Profile.dropout).where(
-                Profile.dropout.is_not(None), Profile.id.in_(list(pm_profile.values()))
-            )
-        ).all()
-    )
+    stored_dropout = {
+        pid: float(d)
+        for pid, d in session.execute(
+            # all profiles that store one (few): a list of 10^4 ids is past SQLite's limit
+            select(Profile.id, Profile.dropout).where(Profile.dropout.is_not(None))
+        )
+        if d is not None
+    }
     return _Records(
         sample={v: pm_rows[v][0] for v in problem.pm},
         remains=remains,
@@ -213,7 +214,7 @@ def _records(session: Session, problem: DVIProblem, sha: str, name: str) -> _Rec
             select(ImportBatch.id).where(ImportBatch.kind == "case", ImportBatch.sha256 == sha)
         ).scalar(),
         pm_dropout={
-            v: float(stored_dropout[pid]) for v, pid in pm_profile.items() if pid in stored_dropout
+            v: stored_dropout[pid] for v, pid in pm_profile.items() if pid in stored_dropout
         },
     )
 
