@@ -56,7 +56,8 @@ def test_screens_are_refused_in_the_users_words(client) -> None:  # noqa: ANN001
     assert "not a case the registry imported" in r.json()["error"]["message"]
     assert "repatria-screen" not in r.text
     _import(c, ana)
-    assert c.post("/api/v1/screens", headers=_auth(c, "rev"), files={"file": zipped}).status_code == 403
+    rev = _auth(c, "rev")
+    assert c.post("/api/v1/screens", headers=rev, files={"file": zipped}).status_code == 403
     assert c.post("/api/v1/screens", files={"file": zipped}).status_code == 401
     r = c.post("/api/v1/screens", headers=ana, data={"dropout": "often"}, files={"file": zipped})
     assert r.status_code == 422, r.text
