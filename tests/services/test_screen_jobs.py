@@ -149,3 +149,24 @@ def test_an_upload_that_is_no_case_zip_is_refused(
     with pytest.raises(FormatError, match=words) as e:
         jobs.start_screen(db, actor="ana", filename=name, data=data)
     assert e.value.file == name and list(own_tmp.iterdir()) == []
+
+
+def test_a_screen_job_writes_its_progress_by_counts(
+    db: str, case: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's counts come from the job row: the screen's steps are written there."""
+    import_case(db, case, actor="ana")
+    written: list[dict] = []
+    update = jobs._update
+
+    def spy(db_: str | None, job_id: int, **changes: object) -> None:
+        written.append(dict(changes))
+        update(db_, job_id, **changes)
+
+    monkeypatch.setattr(jobs, "_update", spy)
+    monkeypatch.setattr(jobs, "WRITE_EVERY", 0.0)
+    st = _wait(db, jobs.start_screen(db, actor="ana", filename="c.zip", data=_zip(case), top=3))
+    assert st.state == "done", st.message
+    steps = [w for w in written if "step" in w]
+    assert steps and {w["step"] for w in steps} <= {"read", "registry", "tables", "screen", "store"}
+    assert any(w["total"] >= 1 and 0 <= w["done"] <= w["total"] for w in steps)
