@@ -2,7 +2,9 @@
 
 - ``POST /imports`` (multipart: ``file``, ``kind``) → 201 ``{"batch": id}``, or 422
   ``{"errors": [{"file", "line", "field", "message"}]}`` with nothing written;
-- ``POST /runs`` → 202 ``{"job": id}``; ``GET /jobs/{id}`` → ``{"state", "done", "total", ...}``.
+- ``POST /runs`` → 202 ``{"job": id}``; ``GET /jobs/{id}`` → ``{"state", "done", "total", ...}``;
+- ``POST /screens`` (multipart: ``file`` = a zip of an imported case folder, ``min_lr``, ``top``,
+  ``dropout``, ``drop_in``) → 202 ``{"job": id}``, a screen into the review queue as a job.
 """
 
 from __future__ import annotations
@@ -137,6 +139,47 @@ def start_run(
         from_screen=b.from_screen,
         non_dna=b.non_dna,
     )
+    return JobStarted(job=job)
+
+
+@router.post(
+    "/screens",
+    status_code=202,
+    response_model=JobStarted,
+    responses={422: {"model": ImportRefused}},
+    tags=["runs"],
+    summary="Screen an imported case (uploaded again as a zip) into the review queue, as a job",
+)
+async def start_screen(
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("runs.record"))],
+    file: Annotated[UploadFile, File(description="a zip of the case folder, as imported")],
+    min_lr: Annotated[float, Form(ge=0, description="keep pairings with LR >= this")] = 1.0,
+    top: Annotated[
+        int, Form(ge=0, le=1_000_000, description="keep the top K of each PM or family; 0: all")
+    ] = 10,
+    dropout: Annotated[
+        str | None,
+        Form(max_length=20, description="dropout of samples with none stored: P or 'estimate'"),
+    ] = None,
+    drop_in: Annotated[float | None, Form(ge=0, lt=1, description="drop-in per marker")] = None,
+) -> Any:
+    data = await _read_limited(file)
+    try:
+        job = await run_in_threadpool(
+            jobs.start_screen,
+            db_of(request),
+            actor=caller.name,
+            filename=file.filename or "",
+            data=data,
+            min_lr=min_lr,
+            top=top,
+            dropout=dropout or None,
+            drop_in=drop_in,
+        )
+    except FormatError as e:
+        error = ImportError_(file=e.file, line=e.line, field=e.field, message=e.reason)
+        return SafeJSONResponse({"errors": [error.model_dump()]}, status_code=422)
     return JobStarted(job=job)
 
 

@@ -44,11 +44,13 @@ def screen(
         None, "--as", envvar="REPATRIA_USER", help=AS_HELP, show_envvar=False
     ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary for machines."),
-    dropout: float = typer.Option(
+    dropout: str = typer.Option(
         None,
         "--dropout",
-        help="Allelic dropout probability (0 <= P < 1) of every PM sample; a dropout column in "
-        "pm.tsv overrides it per sample. Without it, samples are typed exactly.",
+        help="Allelic dropout probability (0 <= P < 1) of every PM sample, or 'estimate' "
+        "(with --db) to estimate each sample's from its own profile; a dropout column in pm.tsv "
+        "(with --db: the dropout stored with the sample's profile) overrides it per sample. "
+        "Without it, samples are typed exactly.",
     ),
     drop_in: float = typer.Option(
         None,
@@ -59,10 +61,6 @@ def screen(
     progress_json: bool = ProgressJsonOpt,
 ) -> None:
     """Screen every PM sample against every reference family; write the candidate pairings."""
-    if db is not None and dropout is not None:
-        raise typer.BadParameter("--dropout is not available with --db yet", param_hint="--dropout")
-    if db is not None and drop_in is not None:
-        raise typer.BadParameter("--drop-in is not available with --db yet", param_hint="--drop-in")
     with progress_reporter(json_lines=progress_json, bars=not as_json) as progress:
         if db is None:
             from repatria.services.pipelines.screening import screen_case
@@ -74,7 +72,7 @@ def screen(
                 scheduler=scheduler,
                 out=out,
                 progress=progress,
-                dropout=dropout,
+                dropout=_number(dropout),
                 drop_in=drop_in,
             )
         else:
@@ -89,6 +87,8 @@ def screen(
                 scheduler=scheduler,
                 out=out,
                 progress=progress,
+                dropout=dropout,
+                drop_in=drop_in,
             )
     for warning in summary.get("warnings", []):
         err_console.print(f"warning: {warning}", highlight=False, soft_wrap=True)
@@ -103,6 +103,18 @@ def screen(
     )
     if "run" in summary:
         console.print(_stored(summary), highlight=False, soft_wrap=True)
+
+
+def _number(dropout: str | None) -> float | None:
+    """``--dropout`` without --db: a number only (a case folder has no stored profiles)."""
+    if dropout is None:
+        return None
+    try:
+        return float(dropout)
+    except ValueError:
+        raise typer.BadParameter(
+            "a number in [0, 1) (estimate needs --db)", param_hint="--dropout"
+        ) from None
 
 
 def _stored(s: dict[str, Any]) -> str:

@@ -1,4 +1,5 @@
-"""Identification runs as background jobs, started from a page or the API and watched from any.
+"""Identification runs and screens as background jobs, started from a page or the API and
+watched from any.
 
 A job is a row (:class:`~repatria.registry.models.Job`) that holds its whole state, so a
 progress page survives a reload, another browser, or a second person looking. The work runs
@@ -8,6 +9,10 @@ under it). Progress comes through the one protocol of :mod:`repatria.services.pr
 is written at most every :data:`WRITE_EVERY` seconds, in short transactions of its own, so a
 reader never waits on it.
 
+A screen (kind ``"screen"``) screens a case folder uploaded as a zip with the request: it is
+unpacked into a private temporary folder, checked to be a case the registry imported (the
+same SHA-256 as an import batch), and removed when the job ends.
+
 A job whose server stopped while it ran is reported as failed ("interrupted") once nobody has
 written to it for :data:`STALE` and it is not running in this process.
 """
@@ -16,20 +21,27 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from repatria.errors import NotFoundError, RepatriaError, ServiceError
+from repatria.errors import FormatError, NotFoundError, RepatriaError, ServiceError
 from repatria.registry.db import session_scope
-from repatria.registry.models import Job, User, utcnow
+from repatria.registry.models import ImportBatch, Job, User, utcnow
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require, require_reader
-from repatria.services.progress import eta_seconds
+from repatria.services.pipelines.sample_dropout import check_drop_in, dropout_setting
+from repatria.services.progress import Progress, eta_seconds
+from repatria.services.workflows import uploads
+from repatria.services.workflows.case_files import case_sha256
 from repatria.services.workflows.non_dna_evidence import non_dna_kinds
 
 __all__ = [
@@ -40,6 +52,7 @@ __all__ = [
     "job_status",
     "recent_jobs",
     "start_identification",
+    "start_screen",
 ]
 
 JOB_STATES = ("queued", "running", "done", "failed")
@@ -104,9 +117,78 @@ def start_identification(
         session.flush()
         job_id = job.id
         log_event(session, user.name, "jobs.start", "job", job_id, kind="identify", **params)
-    with _lock:
-        _live.add(job_id)
-    _pool().submit(_run_identification, db, job_id, actor, params)
+    _submit(db, job_id, _identification(db, actor, params))
+    return job_id
+
+
+def start_screen(
+    db: str | None,
+    *,
+    actor: str,
+    filename: str,
+    data: bytes,
+    min_lr: float = 1.0,
+    top: int = 10,
+    dropout: float | str | None = None,
+    drop_in: float | None = None,
+) -> int:
+    """Queue a screen by ``actor`` (who must be allowed to record runs) of the case uploaded as
+    ``data`` (a zip of a case folder, named ``filename``); its job id.
+
+    The case must be one the registry imported, byte for byte; ``min_lr``, ``top`` (0: no
+    limit), ``dropout`` and ``drop_in`` as ``repatria screen --db``. Refused before queuing.
+    """
+    if not min_lr >= 0:  # NaN too
+        raise FormatError(f"the smallest LR kept must be 0 or more, got {min_lr:g}", field="min_lr")
+    if top < 0:
+        raise FormatError(f"candidates kept must be 0 or more, got {top}", field="top")
+    try:
+        setting = dropout_setting(dropout)
+    except ServiceError as e:
+        raise FormatError(str(e), field="dropout") from None
+    try:
+        check_drop_in(drop_in)
+    except ServiceError as e:
+        raise FormatError(str(e), field="drop_in") from None
+    with session_scope(db, read=True) as session:
+        require(session, actor, "runs.record")  # refuse before unpacking anything
+    root = Path(tempfile.mkdtemp(prefix="repatria-screen-"))
+    try:
+        folder, name = uploads.unpack_case(data, filename, root)
+        sha = case_sha256(folder)
+        with session_scope(db) as session:
+            user = require(session, actor, "runs.record")
+            batch = session.execute(
+                select(ImportBatch.id)
+                .where(ImportBatch.kind == "case", ImportBatch.sha256 == sha)
+                .order_by(ImportBatch.id)
+            ).scalar()
+            if batch is None:
+                raise ServiceError(
+                    f"{name} is not a case the registry imported (no import holds these files); "
+                    "import it first, then screen the same zip"
+                )
+            params: dict[str, Any] = {
+                "case": name,
+                "case_sha256": sha,
+                "import_batch": batch,
+                "min_lr": min_lr,
+                "top": top,
+            }
+            if setting is not None:
+                params["dropout"] = setting
+            if drop_in is not None:
+                params["drop_in"] = drop_in
+            job = Job(kind="screen", state="queued", step="", done=0, total=0, message="")
+            job.parameters, job.submitted_by_id = params, user.id
+            session.add(job)
+            session.flush()
+            job_id = job.id
+            log_event(session, user.name, "jobs.start", "job", job_id, kind="screen", **params)
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    _submit(db, job_id, _screen(db, actor, params, folder, root), cleanup=root)
     return job_id
 
 
@@ -174,17 +256,72 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
-def _run_identification(db: str | None, job_id: int, actor: str, params: dict[str, Any]) -> None:
-    from repatria.services.workflows.identify import identify
+#: The work of a job: given the progress callback, its message and result when done.
+_Work = Callable[[Progress], tuple[str, dict[str, Any]]]
 
+
+def _submit(db: str | None, job_id: int, work: _Work, cleanup: Path | None = None) -> None:
+    with _lock:
+        _live.add(job_id)
+    try:
+        _pool().submit(_run, db, job_id, work, cleanup)
+    except BaseException:
+        with _lock:
+            _live.discard(job_id)
+        if cleanup is not None:
+            shutil.rmtree(cleanup, ignore_errors=True)
+        raise
+
+
+def _identification(db: str | None, actor: str, params: dict[str, Any]) -> _Work:
+    def work(progress: Progress) -> tuple[str, dict[str, Any]]:
+        from repatria.services.workflows.identify import identify
+
+        result = identify(db, actor=actor, progress=progress, **params)
+        summary = {"run": result.run, "candidates": len(result.candidates)}
+        return f"run {result.run} stored with {len(result.candidates)} candidates", summary
+
+    return work
+
+
+def _screen(db: str | None, actor: str, params: dict[str, Any], folder: Path, root: Path) -> _Work:
+    def work(progress: Progress) -> tuple[str, dict[str, Any]]:
+        from repatria.services.workflows.screen_run import screen_into_registry
+
+        try:
+            s = screen_into_registry(
+                db,
+                folder,
+                actor=actor,
+                min_lr=params["min_lr"],
+                top=params["top"] or None,
+                dropout=params.get("dropout"),
+                drop_in=params.get("drop_in"),
+                case_name=params["case"],
+                progress=progress,
+            )
+        except RepatriaError as e:  # the uploaded files as the uploader named them
+            raise uploads.as_uploaded(e, root, params["case"]) from None
+        summary = {
+            "run": s["run"],
+            "candidates": s["stored"],
+            "pairs_screened": s["pairs_screened"],
+            "left_out": s["left_out"],
+            "warnings": s.get("warnings", []),
+        }
+        message = f"screening run {s['run']} stored with {s['stored']:,} candidate matches"
+        return message, summary
+
+    return work
+
+
+def _run(db: str | None, job_id: int, work: _Work, cleanup: Path | None) -> None:
     writer = _ProgressWriter(db, job_id)
     try:
         _update(db, job_id, state="running", started_at=utcnow())
         writer.start()
-        result = identify(db, actor=actor, progress=writer.report, **params)
+        message, summary = work(writer.report)
         writer.stop()
-        summary = {"run": result.run, "candidates": len(result.candidates)}
-        message = f"run {result.run} stored with {len(result.candidates)} candidates"
         _finish(db, job_id, "done", message, summary)
     except RepatriaError as e:  # refusals and format errors: one line, safe to show
         writer.stop()
@@ -194,6 +331,8 @@ def _run_identification(db: str | None, job_id: int, actor: str, params: dict[st
         log.error("job %s failed: %s", job_id, type(e).__name__, exc_info=e)
         _finish(db, job_id, "failed", UNEXPECTED, None)
     finally:
+        if cleanup is not None:
+            shutil.rmtree(cleanup, ignore_errors=True)
         with _lock:
             _live.discard(job_id)
 

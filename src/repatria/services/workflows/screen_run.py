@@ -20,6 +20,12 @@ whose consent was withdrawn is screened untyped. Pairings with LR 0 (``--min-lr 
 stored. Everything is written in one transaction, candidates by bulk insert; the registry is
 read again in it, and nothing is stored if what the screen read has changed.
 
+Dropout as identify reads it (:mod:`.problem_dropout`): a PM sample whose registry profile
+stores a dropout (``profiles.dropout``) is typed under it; a sample with none takes the run's
+``dropout`` (a number, or ``"estimate"`` from its own profile); ``drop_in`` puts every sample
+under the model with that drop-in. What was used goes in the run's ``parameters["dropout"]``
+(absent when nothing was set or stored: the run is then today's, bit for bit).
+
 :func:`restrict_to_screen` is the other way round: identify analyses only a screen's
 candidates (``repatria identify --from-screen RUN``).
 """
@@ -39,12 +45,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from repatria import __version__
-from repatria.errors import NotFoundError, ServiceError
+from repatria.errors import ServiceError
 from repatria.formats.candidates import CANDIDATE_COLUMNS, write_table
 from repatria.formats.casefolder import read_case_folder
 from repatria.formats.jsonsafe import json_safe
-from repatria.kinship.dvi import NOBODY, DefaultPairings, DVIProblem
-from repatria.kinship.pedigree import Sex
+from repatria.kinship.dvi import DefaultPairings, DVIProblem
 from repatria.kinship.screening import ScreenResult
 from repatria.registry.db import session_scope
 from repatria.registry.evidence import CandidateEvidence
@@ -66,15 +71,38 @@ from repatria.registry.queries import usable_profiles
 from repatria.registry.review_state import identified_ids
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
+from repatria.services.pipelines.sample_dropout import (
+    ESTIMATE,
+    DropoutSetting,
+    apply_dropout,
+    check_drop_in,
+    degraded_warning,
+    dropout_provenance,
+    dropout_setting,
+    estimate_samples,
+    sample_dropout,
+)
 from repatria.services.pipelines.screening import screen_problem, screen_summary
 from repatria.services.progress import Progress, quiet, step
 from repatria.services.workflows.case_files import case_sha256, markers_to_rows
-from repatria.services.workflows.problem import RegistryProblem, problem_sha256
 
-__all__ = ["SCREEN_KIND", "screen_rule", "screen_into_registry", "restrict_to_screen"]
+# identify from a screen's candidates lives there, importable from here as before
+from repatria.services.workflows.screen_restrict import (
+    SCREEN_KIND,
+    _allowed,
+    _subset,
+    restrict_to_screen,
+)
 
-#: ``identification_runs.parameters["kind"]`` of a stored screen.
-SCREEN_KIND = "screen"
+__all__ = [
+    "SCREEN_KIND",
+    "screen_rule",
+    "screen_into_registry",
+    "restrict_to_screen",
+    "_allowed",
+    "_subset",
+]
+
 
 #: Candidate rows per INSERT statement (and per progress report of the ``store`` step).
 CHUNK = 5000
@@ -106,6 +134,7 @@ class _Records:
     excluded: frozenset[tuple[int, int]]  # (sample id, person id) pairings ruled out
     frequency_table: int | None
     import_batch: int | None
+    pm_dropout: dict[str, float]  # PM id -> dropout its registry profile stores, where one does
 
 
 def _listed(what: str, missing: Sequence[str], of: int) -> str:
@@ -166,10 +195,19 @@ def _records(session: Session, problem: DVIProblem, sha: str, name: str) -> _Rec
     )
     settled_p, settled_r = identified_ids(session)
     msha, _ = markers_to_rows(problem)
+    pm_profile = {v: newest[pm_rows[v][0]] for v in problem.pm}
+    stored_dropout = {
+        pid: float(d)
+        for pid, d in session.execute(
+            # all profiles that store one (few): a list of 10^4 ids is past SQLite's limit
+            select(Profile.id, Profile.dropout).where(Profile.dropout.is_not(None))
+        )
+        if d is not None
+    }
     return _Records(
         sample={v: pm_rows[v][0] for v in problem.pm},
         remains=remains,
-        pm_profile={v: newest[pm_rows[v][0]] for v in problem.pm},
+        pm_profile=pm_profile,
         person={m: persons[m] for m in problem.missing},
         reference_profile={
             p: newest[references[p]] for p in sorted(typed) if references.get(p) in newest
@@ -186,6 +224,9 @@ def _records(session: Session, problem: DVIProblem, sha: str, name: str) -> _Rec
         import_batch=session.execute(
             select(ImportBatch.id).where(ImportBatch.kind == "case", ImportBatch.sha256 == sha)
         ).scalar(),
+        pm_dropout={
+            v: stored_dropout[pid] for v, pid in pm_profile.items() if pid in stored_dropout
+        },
     )
 
 
@@ -234,16 +275,39 @@ def _untyped(problem: DVIProblem, withdrawn: Collection[str]) -> DVIProblem:
     return dataclasses.replace(problem, am_profiles=am, pairings=pairings)
 
 
-def _input_sha256(case_sha: str, withdrawn: Sequence[str]) -> str:
-    """The run's input hash: the case's, and the donors screened untyped, if any.
+def _input_sha256(case_sha: str, withdrawn: Sequence[str], problem: DVIProblem) -> str:
+    """The run's input hash: the case's, the donors screened untyped and the samples typed
+    under a dropout model, if any (without either it is the case's hash, as before).
 
     Not :func:`~repatria.services.workflows.problem.problem_sha256`, which lists every pairing:
     10^8 of them at 10^4 x 10^4. The case hash is the one its import batch records.
     """
-    if not withdrawn:
+    models = sorted((v, repr(d.dropout), repr(d.drop_in)) for v, d in problem.pm_dropout.items())
+    if not withdrawn and not models:
         return case_sha
-    text = "\0".join([case_sha, "withdrawn", *withdrawn])
-    return hashlib.sha256(text.encode()).hexdigest()
+    parts = [case_sha, "withdrawn", *withdrawn]
+    if models:
+        parts += ["dropout", *("\1".join(m) for m in models)]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _with_dropout(
+    problem: DVIProblem, stored: dict[str, float], setting: DropoutSetting, drop_in: float | None
+) -> tuple[DVIProblem, dict[str, Any] | None, str | None]:
+    """``problem`` typed under each sample's dropout (see the module notes), the record of the
+    models for the run's parameters (``None`` when none was set or stored), and the warning
+    when degraded samples are read exactly."""
+    estimated = estimate_samples(problem, skip=set(stored)) if setting == ESTIMATE else None
+    modelled = apply_dropout(problem, setting, stored, drop_in, estimated)
+    record = dropout_provenance(problem, setting, stored, drop_in, estimated)
+    if record is not None:
+        record["rule"] = (
+            "each sample's stored dropout (profiles.dropout), else the run's dropout"
+            + (" (estimated from its own profile)" if setting == ESTIMATE else "")
+        )
+        record["samples"] = sample_dropout(problem.pm, setting, stored, estimated)
+        record["stored"] = dict(stored)
+    return modelled, record, degraded_warning(modelled, stored)
 
 
 # ----------------------------------------------------------------------------- the run
@@ -259,8 +323,15 @@ def screen_into_registry(
     scheduler: str | None = None,
     out: str | Path | None = None,
     progress: Progress | None = None,
+    dropout: DropoutSetting = None,
+    drop_in: float | None = None,
+    case_name: str | None = None,
 ) -> dict[str, Any]:
     """Screen ``case`` and store the run and its candidates for review (see the module notes).
+
+    ``dropout``: for samples with no stored dropout, a number in [0, 1) or ``"estimate"``;
+    ``drop_in``: the drop-in probability of every sample. ``case_name``: what the case is
+    called in messages and in the run (default: the folder's name; an upload's name).
 
     Returns the ``repatria screen --json`` summary with ``run`` (the run id), ``stored``
     (candidate matches stored), ``left_out`` (candidates not stored, by reason) and
@@ -268,25 +339,32 @@ def screen_into_registry(
     ``screen``, ``write`` (with ``out``) and ``store`` (candidate rows inserted).
     """
     report = progress or quiet
+    setting = dropout_setting(dropout)
+    check_drop_in(drop_in)
     path = Path(case)
+    name = case_name or path.name
     with step(report, "read"):
         problem = read_case_folder(path)
         sha = case_sha256(path)
     with session_scope(db) as session:
         require(session, actor, "runs.record")  # refuse before the long part, not after
         with step(report, "registry"):
-            rec = _records(session, problem, sha, path.name)
-            _same_profiles(session, problem, rec, path.name)
-    screened = _untyped(problem, rec.withdrawn)
+            rec = _records(session, problem, sha, name)
+            _same_profiles(session, problem, rec, name)
+    screened, models, warning = _with_dropout(
+        _untyped(problem, rec.withdrawn), rec.pm_dropout, setting, drop_in
+    )
     res = screen_problem(screened, min_lr, top, scheduler, report)
     if out is not None:
         with step(report, "write"):
             write_table(out, CANDIDATE_COLUMNS, res.rows())
-    summary = screen_summary(case, res, min_lr, out)
+    summary = screen_summary(case_name or case, res, min_lr, out, models)
+    if warning is not None:
+        summary["warnings"] = [warning]
     t = time.perf_counter()
     with session_scope(db) as session:
         user = require(session, actor, "runs.record")
-        if _records(session, problem, sha, path.name) != rec:
+        if _records(session, problem, sha, name) != rec:
             raise ServiceError(
                 "the registry changed while the screen ran (samples, profiles, consent, "
                 "exclusions or identifications); nothing was stored, screen again"
@@ -294,7 +372,7 @@ def screen_into_registry(
         rows, left_out = _candidate_rows(res, rec, screen_rule(min_lr, res.top))
         parameters = {
             "kind": SCREEN_KIND,
-            "case": path.name,
+            "case": name,
             "case_sha256": sha,
             "import_batch": rec.import_batch,
             "min_lr": min_lr,
@@ -315,13 +393,14 @@ def screen_into_registry(
                 "families": len(problem.families),
                 "markers": len(problem.markers),
             },
+            **({"dropout": models} if models is not None else {}),
         }
         run = IdentificationRun(
             run_by_id=user.id,
             software_version=f"repatria {__version__}",
             parameters=json_safe(parameters),
             frequency_table_id=rec.frequency_table,
-            input_sha256=_input_sha256(sha, rec.withdrawn),
+            input_sha256=_input_sha256(sha, rec.withdrawn, screened),
             results=json_safe(summary),
         )
         session.add(run)
@@ -335,7 +414,7 @@ def screen_into_registry(
             "screen.run",
             "identification_run",
             run.id,
-            case=path.name,
+            case=name,
             case_sha256=sha,
             profiles=len(used),
             candidates=len(rows),
@@ -410,119 +489,3 @@ def _bulk(
         done += len(chunk)
         if model is CandidateMatch:
             progress("store", done, total)
-
-
-# ----------------------------------------------------------------------------- identify from it
-
-
-def _allowed(problem: DVIProblem, v: str, candidates: Sequence[str]) -> tuple[str, ...]:
-    """The pairings of ``v`` among ``candidates`` that ``problem`` allows, nobody first.
-
-    Default pairings are checked by sex, pair by pair: listing them would be 10^4 per PM.
-    """
-    if isinstance(problem.pairings, DefaultPairings):
-        sv = problem.pm_sex[v]
-        return (
-            NOBODY,
-            *(
-                m
-                for m in candidates
-                if Sex.UNKNOWN in (sv, sm := problem.families[problem.missing_family[m]][m].sex)
-                or sv == sm
-            ),
-        )
-    allowed = set(problem.pairings[v])
-    return tuple(x for x in (NOBODY, *candidates) if x in allowed)
-
-
-def _subset(
-    problem: DVIProblem,
-    pm: Sequence[str],
-    missing: Sequence[str],
-    pairings: dict[str, tuple[str, ...]],
-) -> DVIProblem:
-    """``problem`` on these PMs and MPs (as ``DVIProblem.subset``, in linear time)."""
-    fams = {problem.missing_family[m] for m in missing}
-    keep = set(pm)
-    return DVIProblem(
-        problem.markers,
-        tuple(pm),
-        {v: problem.pm_sex[v] for v in pm},
-        {v: problem.pm_profiles.get(v, {}) for v in pm},
-        {f: p for f, p in problem.families.items() if f in fams},
-        {f: p for f, p in problem.am_profiles.items() if f in fams},
-        tuple(missing),
-        {m: problem.missing_family[m] for m in missing},
-        pairings,
-        {v: d for v, d in problem.pm_dropout.items() if v in keep},  # bodies keep their dropout
-    )
-
-
-def restrict_to_screen(session: Session, rp: RegistryProblem, run_id: int) -> RegistryProblem:
-    """``rp`` cut down to the candidate pairings of screen run ``run_id``.
-
-    Kept: the PM samples with a candidate, the families of the candidates' missing persons (with
-    all their missing persons), and as pairings of each PM sample its candidates that ``rp``
-    still allows, or nobody. Candidates of samples or persons no longer in ``rp`` are dropped.
-    """
-    run = session.get(IdentificationRun, run_id)
-    if run is None:
-        raise NotFoundError(f"there is no identification run {run_id}")
-    if (run.parameters or {}).get("kind") != SCREEN_KIND:
-        raise ServiceError(
-            f"run {run_id} is not a screen; store one with "
-            "`repatria screen CASE --db URL --as USER`"
-        )
-    # A PM unit of identify is a body: every sample of it stands for it (a screen scores samples).
-    pm_of = {s: v for v, s in rp.pm_sample.items()}
-    refs = {ref: v for v, rs in rp.pm_samples.items() for ref in rs}
-    if refs:
-        for sid, ref in session.execute(
-            select(Sample.id, Sample.ref).where(Sample.ref.in_(list(refs)))
-        ):
-            pm_of.setdefault(sid, refs[ref])
-    mp_of = {p: m for m, p in rp.mp_person.items()}
-    pairs = {
-        (pm_of[s], mp_of[p])
-        for s, p in session.execute(
-            select(CandidateMatch.sample_id, CandidateMatch.person_id).where(
-                CandidateMatch.run_id == run_id
-            )
-        )
-        if s in pm_of and p in mp_of
-    }
-    if not pairs:
-        raise ServiceError(
-            f"screen run {run_id} has no candidate among the registry's current PM samples and "
-            "missing persons; nothing to identify"
-        )
-    problem = rp.problem
-    pms = {v for v, _ in pairs}
-    fams = {problem.missing_family[m] for _, m in pairs}
-    mps = [m for m in problem.missing if problem.missing_family[m] in fams]
-    col = {m: j for j, m in enumerate(problem.missing)}
-    of_pm: dict[str, list[str]] = {}
-    for v, m in sorted(pairs, key=lambda p: col[p[1]]):
-        of_pm.setdefault(v, []).append(m)
-    pairings = {v: _allowed(problem, v, ms) for v, ms in of_pm.items()}
-    sub = _subset(problem, [v for v in problem.pm if v in pms], mps, pairings)
-    of_families = {
-        pid
-        for pid, fam in session.execute(
-            select(Profile.id, ReferenceFamily.ref)
-            .join(Sample, Sample.id == Profile.sample_id)
-            .join(Donor, Donor.id == Sample.donor_id)
-            .join(ReferenceFamily, ReferenceFamily.id == Donor.family_id)
-        )
-        if fam in fams
-    }
-    return dataclasses.replace(
-        rp,
-        problem=sub,
-        pm_sample={v: rp.pm_sample[v] for v in sub.pm},
-        pm_remains={v: rp.pm_remains[v] for v in sub.pm},
-        pm_profile={v: rp.pm_profile[v] for v in sub.pm},
-        mp_person={m: rp.mp_person[m] for m in sub.missing},
-        reference_profiles=sorted(set(rp.reference_profiles) & of_families),
-        sha256=problem_sha256(sub),
-    )

@@ -18,7 +18,14 @@ from repatria.errors import FormatError, RepatriaError
 from repatria.services.workflows import imports
 from repatria.services.workflows.case_import import import_case
 
-__all__ = ["UPLOAD_KINDS", "MAX_UPLOAD_BYTES", "UploadResult", "import_upload"]
+__all__ = [
+    "UPLOAD_KINDS",
+    "MAX_UPLOAD_BYTES",
+    "UploadResult",
+    "import_upload",
+    "unpack_case",
+    "as_uploaded",
+]
 
 UPLOAD_KINDS = ("case", "persons", "remains", "claims")
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
@@ -79,6 +86,28 @@ def _import(
         raise FormatError("a case is a .zip of a case folder or a .fam file", file=name)
     c = import_case(db, path, actor=actor)
     return UploadResult(kind, c.import_id, c.already_imported, c.message)
+
+
+def unpack_case(data: bytes, filename: str, root: Path) -> tuple[Path, str]:
+    """An uploaded zip of a case folder unpacked under ``root`` (a folder the caller owns and
+    removes), as for an import: the case folder, and the upload's plain name."""
+    name = _plain_name(filename)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise FormatError(f"larger than {MAX_UPLOAD_BYTES // 2**20} MiB", file=name)
+    if not name.lower().endswith(".zip"):
+        raise FormatError("a case to screen is a .zip of a case folder", file=name)
+    try:
+        return _unzip(data, root / "case", name), name
+    except FormatError as e:
+        raise _as_uploaded(e, root, name) from None
+
+
+def as_uploaded(e: RepatriaError, root: Path, name: str) -> RepatriaError:
+    """``e`` about a file unpacked under ``root`` with the files named as the uploader knows
+    them (``name``: the upload's name), never the server's folder."""
+    if isinstance(e, FormatError):
+        return _as_uploaded(e, root, name)
+    return type(e)(_strip_root(str(e), root))
 
 
 def _plain_name(filename: str) -> str:
