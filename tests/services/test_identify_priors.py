@@ -139,6 +139,16 @@ def test_the_non_dna_prior_puts_the_factors_in_the_prior_once(
     dna = [f.log10_lr for f in m.factors if f.counted and f.log10_lr is not None]
     assert m.combined_log10_lr == pytest.approx(sum(dna), rel=1e-12)
     assert "non-DNA evidence" in m.posterior_in_words
+    # and the identification report says where the evidence went
+    import io
+
+    from pypdf import PdfReader
+
+    from repatria.reports.identification import identification_pdf
+
+    pages = PdfReader(io.BytesIO(identification_pdf(m))).pages
+    text = " ".join(" ".join(p.extract_text() for p in pages).split())
+    assert "put this evidence into the prior of the posterior probability" in text
 
 
 def test_the_non_dna_prior_needs_an_open_prior_and_factors(
