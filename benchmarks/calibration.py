@@ -8,10 +8,12 @@ of bodies in 2-4 fragments, a quarter of the families weak (a half-sibling or a 
 about half the bodies decoys (men of no family in the case). A single peak is written ``a/a``, as
 many labs export it (``--written a-`` keeps the simulator's ``a/-``).
 
-Four analyses per exchange: {flat prior, open population with p = the share of bodies expected
+Six analyses per exchange: {flat prior, open population with p = the share of bodies expected
 among the listed missing (0.5 here)} x {samples typed exactly, every sample under
 DropoutModel(d) with one d for all (``--dropout``, default 0.2: the analyst does not know each
-sample's rate)}. For each it prints
+sample's rate), each sample under its own estimate (``--dropout estimate`` of ``dvi analyse``
+and ``identify``: :func:`repatria.services.pipelines.sample_dropout.estimate_samples`)}. For
+each it prints
 
 - identifications: PMs whose largest posterior pairing is an MP with posterior >= 0.5, 0.9, 0.99,
   split into correct and false (the PM is another MP or a decoy);
@@ -90,10 +92,11 @@ def main() -> None:
     ap.add_argument("--written", choices=("aa", "a-"), default="aa")
     args = ap.parse_args()
     from repatria.kinship.dropout import DropoutModel
+    from repatria.services.pipelines.sample_dropout import estimate_samples
 
     arms = [
         (model, prior)
-        for model in ("exact", f"dropout {args.dropout:g}")
+        for model in ("exact", f"dropout {args.dropout:g}", "estimate")
         for prior in ("flat", f"open p={args.match_prior:g}")
     ]
     ids = {a: {lvl: [0, 0] for lvl in LEVELS} for a in arms}
@@ -104,9 +107,14 @@ def main() -> None:
         sim = exchange(args.n, seed)
         base = written_aa(sim.problem) if args.written == "aa" else sim.problem
         n_true += sum(1 for v in base.pm if sim.truth[v] != "*")
+        estimated = estimate_samples(base)
         for model, prior in arms:
             prob = base
-            if model != "exact":
+            if model == "estimate":
+                # an estimate of 0 keeps the sample typed exactly, as the product does
+                own = {v: DropoutModel(e.dropout) for v, e in estimated.items() if e.dropout > 0}
+                prob = base.with_dropout(own)
+            elif model != "exact":
                 prob = base.with_dropout({v: DropoutModel(args.dropout) for v in base.pm})
             got, pr = analyse(prob, sim.truth, None if prior == "flat" else args.match_prior)
             for lvl in LEVELS:

@@ -128,3 +128,50 @@ def test_the_non_dna_pm_prior_refuses_bad_input() -> None:
         non_dna_pm_prior(["M1"], 0.5, {"M2": 2.0})
     with pytest.raises(KinshipError, match="match prior"):
         non_dna_pm_prior(["M1"], 0.0)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(1, 5000), p=st.floats(0.01, 0.99), data=st.data())
+def test_the_non_dna_prior_in_the_joint_normalises_and_is_the_open_prior_at_lr_1(
+    seed: int, p: float, data: st.DataObject
+) -> None:
+    # what identify --non-dna-prior hands the joint (services/workflows/non_dna_prior.py)
+    problem = simulate_dvi_case(4, 3, seed).problem
+    pw = pairwise_lr(problem)
+    pairs = [(v, m) for v in problem.pm for m in problem.pairings[v] if m != NOBODY]
+    ones = open_population_prior(problem, p, pairing_lr=dict.fromkeys(pairs, 1.0))
+    open_ = open_population_prior(problem, p)
+    assert ones.log_odds == open_.log_odds
+    np.testing.assert_array_equal(
+        joint_dvi(problem, pw, prior=ones).marginals, joint_dvi(problem, pw, prior=open_).marginals
+    )
+    lrs = {x: data.draw(st.sampled_from([0.0, 0.1, 1.0, 7.0, 1e4])) for x in pairs}
+    prior = open_population_prior(problem, p, pairing_lr=lrs)
+    j = joint_dvi(problem, pw, prior=prior)
+    np.testing.assert_allclose(j.marginals.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(j.marginals, _enumerate(problem, pw, prior), atol=1e-9)
+
+
+def test_the_non_dna_prior_by_hand() -> None:
+    # one body, two MPs allowed, p = 0.5, a non-DNA LR of 4 for M1 (say his papers on the body):
+    # prior M1 : M2 : nobody = 0.25 * 4 : 0.25 : 0.5 = 1 : 0.25 : 0.5 (sum 1.75)
+    prior = non_dna_pm_prior(["M1", "M2"], 0.5, {"M1": 4.0})
+    assert [prior["M1"], prior["M2"], prior[NOBODY]] == pytest.approx([4 / 7, 1 / 7, 2 / 7])
+    # DNA LRs 2 (M1) and 1 (M2): posterior 1 * 2 : 0.25 * 1 : 0.5 * 1, M1 = 2 / 2.75 = 8 / 11
+    weights = {"M1": prior["M1"] * 2.0, "M2": prior["M2"] * 1.0, NOBODY: prior[NOBODY]}
+    assert weights["M1"] / sum(weights.values()) == pytest.approx(8 / 11, rel=1e-12)
+    # the joint gives the same for a real one-body case, its DNA LRs read from the pairwise table
+    problem = simulate_dvi_case(1, 2, 3).problem
+    pw = pairwise_lr(problem)
+    v = problem.pm[0]
+    mps = [m for m in problem.pairings[v] if m != NOBODY]
+    first = mps[0]
+    table = open_population_prior(problem, 0.5, pairing_lr={(v, first): 4.0})
+    j = joint_dvi(problem, pw, prior=table)
+    lr = {m: float(pw.lr[0, problem.missing.index(m)]) for m in mps}
+    odds = {m: 0.5 / (len(mps) * 0.5) * (4.0 if m == first else 1.0) for m in mps}
+    z = 1 + sum(odds[m] * lr[m] for m in mps)
+    for m in mps:
+        k = problem.missing.index(m)
+        assert j.marginals[0, k] == pytest.approx(odds[m] * lr[m] / z, rel=1e-9)
+    assert j.marginals[0, -1] == pytest.approx(1 / z, rel=1e-9)

@@ -287,3 +287,49 @@ def test_why_an_lr_is_1_from_which_side_has_data() -> None:
     assert me.marker_note("A", float("-inf"), full) == me.EXCLUSION
     assert me.marker_note("A", 2.5, full) == "moderately strong support for identity"
     assert me.genotype_text(("12", None)) == "12/-"
+
+
+def test_the_prior_sensitivity_table_and_a_factor_in_the_prior(case) -> None:  # noqa: ANN001
+    client, db, cid = case
+    by_p = {
+        "0.1": 0.41,
+        "0.25": 0.68,
+        "0.5": 0.86,
+        "0.75": 0.95,
+        "0.9": 0.98,
+        "1": 0.99,
+        "flat": 0.9,
+    }
+    with session_scope(db) as s:
+        c = s.get(CandidateMatch, cid)
+        evidence = dict(c.evidence or {})
+        non_dna = [dict(NON_DNA[0], in_prior=True), NON_DNA[1]]
+        evidence.update(prior_sensitivity=by_p, non_dna=non_dna)
+        c.evidence = evidence
+    _login(client, "rev")
+    page = client.get(f"/matches/{cid}")
+    rows = _rows(page.text, "sensitivity")
+    assert [r[1].replace("\xa0", " ") for r in rows] == [
+        "41 %", "68 %", "86 %", "95 %", "98 %", "99 %", "90 %"
+    ]  # fmt: skip
+    assert rows[0][0].startswith("open population, p = 0.1: each set of remains one of")
+    assert rows[-1][0].startswith("flat over all assignments")
+    text = unescape(page.text).replace("\xa0", " ")
+    assert "The posterior is below 50 % at p = 0.1: the identification depends" in text
+    factors = {r[0]: r for r in _rows(page.text, "factors")}
+    assert (
+        "in the prior (in the posterior, not in the combined LR)"
+        in (factors["age at death (non-DNA)"][1])
+    )
+    # combined: the autosomal 8.2 + the Y-STR 2.39794; the age factor is in the prior now
+    assert factors["Combined LR"][1] == "about 40 billion (log10 10.6)", factors["Combined LR"]
+
+
+def test_the_sensitivity_summary_in_words() -> None:
+    assert me.sensitivity_summary(None) == ""
+    assert "rests on the DNA" in me.sensitivity_summary({"0.1": 0.995, "1": 0.9999, "flat": 0.2})
+    assert "below 50 % whatever p" in me.sensitivity_summary({"0.1": 0.1, "1": 0.4})
+    assert "ranges from 60 % to 90 %" in me.sensitivity_summary({"0.1": 0.6, "1": 0.9}).replace(
+        "\xa0", " "
+    )
+    assert [r.posterior_in_words for r in me.sensitivity_rows({"0.5": "NaN"})] == ["not stored"]

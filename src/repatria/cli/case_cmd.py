@@ -28,6 +28,7 @@ from repatria.cli.registry_cmd import (
     identify,
     imports,
 )
+from repatria.services.workflows.identify import IdentifyCandidate
 
 __all__ = ["import_app", "identify_cmd"]
 
@@ -157,6 +158,18 @@ def identify_cmd(
         "prior), or 'accounting': persons unaccounted for / bodies not identified, capped at 1. "
         "Without it, dvir's flat prior.",
     ),
+    non_dna_prior: bool = typer.Option(
+        False,
+        "--non-dna-prior",
+        help="Put each pairing's non-DNA LR in the prior's odds (needs --match-prior) instead of "
+        "beside the LR; the combined LR then leaves them out, so nothing counts twice.",
+    ),
+    prior_sensitivity: bool = typer.Option(
+        False,
+        "--prior-sensitivity",
+        help="Store each candidate's posterior under the open-population prior at p = 0.1, "
+        "0.25, 0.5, 0.75, 0.9, 1 and under the flat prior (six more joint runs).",
+    ),
     progress_json: bool = ProgressJsonOpt,
 ) -> None:
     """Run the DVI analysis on the registry; store the run and its candidate matches (analyst)."""
@@ -171,6 +184,8 @@ def identify_cmd(
             non_dna=non_dna,
             dropout=dropout,
             match_prior=match_prior,
+            prior_sensitivity=prior_sensitivity,
+            non_dna_prior=non_dna_prior,
         )
     if as_json:
         print_json(result.as_dict())
@@ -203,6 +218,7 @@ def identify_cmd(
             c.status,
         )
     console.print(table)
+    _show_sensitivity(result.candidates)
     for ch in result.changes:
         console.print(
             f"changed: {ch['body']} x {ch['person']}: {'; '.join(ch['why'])}", highlight=False
@@ -215,3 +231,20 @@ def identify_cmd(
             f"{'; '.join(r['why'])}",
             highlight=False,
         )
+
+
+def _show_sensitivity(candidates: list[IdentifyCandidate]) -> None:
+    """Each candidate's posterior against the prior, when the run was asked for it."""
+    rows = [c for c in candidates if c.prior_sensitivity]
+    if not rows:
+        return
+    keys = list(rows[0].prior_sensitivity or {})
+    t = Table(title="posterior of each candidate against the prior (p: open population)")
+    for col in ("id", "body", "person"):
+        t.add_column(col)
+    for k in keys:
+        t.add_column(k if k == "flat" else f"p={k}", justify="right")
+    for c in rows:
+        by_p = c.prior_sensitivity or {}
+        t.add_row(str(c.id), c.body, c.person, *(f"{by_p.get(k, float('nan')):.4f}" for k in keys))
+    console.print(t)

@@ -131,12 +131,20 @@ def fragments(
     min_lr: float = typer.Option(
         1e6, "--min-lr", min=0.0, help="Link two samples when their direct-match LR >= this."
     ),
-    dropout: float = typer.Option(
-        0.05,
+    dropout: str = typer.Option(
+        None,
         "--dropout",
-        min=0.0,
-        max=0.99,
-        help="Per-allele dropout probability; a dropout column in pm.tsv overrides it per sample.",
+        metavar="P|estimate",
+        help="Per-allele dropout probability (0 <= P < 1; default 0.05), or 'estimate' to "
+        "estimate each sample's from its own failed and single-peak markers; a dropout column "
+        "in pm.tsv overrides it per sample.",
+    ),
+    drop_in: float = typer.Option(
+        None,
+        "--drop-in",
+        help="Drop-in probability (0 <= C < 1) per marker of every sample: one extra allele "
+        "drawn from the population frequencies; every pair is then checked (at most 4000 "
+        "samples). Without it, no drop-in.",
     ),
     out: Path = typer.Option(None, "--out", help="Write the groups here (.tsv, or .parquet)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary with the groups."),
@@ -147,7 +155,12 @@ def fragments(
 
     with progress_reporter(json_lines=progress_json, bars=not as_json) as progress:
         summary = fragments_case(
-            case, min_lr=min_lr or 1e-300, dropout=dropout, out=out, progress=progress
+            case,
+            min_lr=min_lr or 1e-300,
+            dropout=dropout,
+            out=out,
+            progress=progress,
+            drop_in=drop_in,
         )
     if as_json:
         print_json(summary)

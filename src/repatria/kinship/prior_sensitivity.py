@@ -24,7 +24,7 @@ the analysis used).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from repatria.kinship.dvi import NOBODY, DVIProblem, PairwiseResult
@@ -37,7 +37,9 @@ __all__ = [
     "PriorSensitivity",
     "flat_equivalent_p",
     "identified_pairings",
+    "posterior_by_p",
     "prior_sensitivity",
+    "sensitivity_runs",
 ]
 
 #: The values of ``p`` reported by default.
@@ -92,6 +94,44 @@ def identified_pairings(problem: DVIProblem, joint: JointResult) -> list[tuple[s
     return sorted(found, key=lambda x: (pm_at[x[0]], mp_at[x[1]]))
 
 
+def sensitivity_runs(
+    problem: DVIProblem,
+    pairwise: PairwiseResult,
+    ps: Sequence[float] = DEFAULT_P,
+    flat: bool = True,
+    known: Mapping[str, JointResult] | None = None,
+    pairing_lr: Mapping[tuple[str, str], float] | None = None,
+) -> dict[str, JointResult]:
+    """The joint result under the open-population prior at each ``p`` (keys ``f"{p:g}"``) and,
+    with ``flat``, under the flat prior (key :data:`FLAT`).
+
+    ``known``: joint results already computed, by the same keys, reused instead of rerun.
+    ``pairing_lr``: non-DNA LRs multiplying each pairing's prior odds at every ``p``
+    (:func:`repatria.kinship.priors.open_population_prior`); the flat prior stays dvir's.
+    """
+    known = dict(known or {})
+    runs: dict[str, JointResult] = {}
+    for p in ps:
+        key = f"{p:g}"
+        runs[key] = known.get(key) or joint_dvi(
+            problem,
+            pairwise,
+            top=1,
+            prior=open_population_prior(problem, p, pairing_lr=pairing_lr),
+        )
+    if flat:
+        runs[FLAT] = known.get(FLAT) or joint_dvi(problem, pairwise, top=1)
+    return runs
+
+
+def posterior_by_p(
+    problem: DVIProblem, runs: Mapping[str, JointResult], pm: str, mp: str
+) -> dict[str, float]:
+    """The pairing ``pm = mp``'s posterior in each run of :func:`sensitivity_runs`."""
+    i, k = problem.pm.index(pm), problem.missing.index(mp)
+    return {key: float(j.marginals[i, k]) for key, j in runs.items()}
+
+
 def prior_sensitivity(
     problem: DVIProblem,
     pairwise: PairwiseResult,
@@ -108,20 +148,5 @@ def prior_sensitivity(
     pairs = list(pairs)
     if not pairs:
         return []
-    pm_at = {v: i for i, v in enumerate(problem.pm)}
-    mp_at = {m: k for k, m in enumerate(problem.missing)}
-    known = dict(known or {})
-    runs: dict[str, JointResult] = {}
-    for p in ps:
-        key = f"{p:g}"
-        runs[key] = known.get(key) or joint_dvi(
-            problem, pairwise, top=1, prior=open_population_prior(problem, p)
-        )
-    if flat:
-        runs[FLAT] = known.get(FLAT) or joint_dvi(problem, pairwise, top=1)
-    return [
-        PriorSensitivity(
-            v, m, {key: float(j.marginals[pm_at[v], mp_at[m]]) for key, j in runs.items()}
-        )
-        for v, m in pairs
-    ]
+    runs = sensitivity_runs(problem, pairwise, ps, flat, known)
+    return [PriorSensitivity(v, m, posterior_by_p(problem, runs, v, m)) for v, m in pairs]

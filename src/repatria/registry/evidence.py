@@ -69,6 +69,10 @@ class CandidateEvidence:
         "note"}``; identify stores each non-DNA factor's ``as_dict()`` with them).
     non_dna_log10_lr
         The sum of the log10 LRs of the enabled non-DNA factors (never in ``log_lr``).
+    prior_sensitivity
+        The posterior of the pairing under the open-population prior at each ``p`` (keys
+        ``"0.1"`` ... ``"1"``) and under the flat prior (``"flat"``), when the run was asked
+        for it (:mod:`repatria.services.workflows.identify_sensitivity`).
     """
 
     log_lr: float | None = None
@@ -90,6 +94,7 @@ class CandidateEvidence:
     non_dna: tuple[Mapping[str, Any], ...] = ()
     combined_log10_lr: float | None = None
     non_dna_log10_lr: float | None = None
+    prior_sensitivity: Mapping[str, float] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -163,7 +168,14 @@ class CandidateEvidence:
             non_dna=tuple(dict(x) for x in doc.get("non_dna") or ()),
             combined_log10_lr=stored_number(doc.get("combined_log10_lr")),
             non_dna_log10_lr=stored_number(doc.get("non_dna_log10_lr")),
+            prior_sensitivity=_by_p(doc.get("prior_sensitivity")),
         )
+
+
+def _by_p(doc: Any) -> dict[str, float] | None:
+    if not isinstance(doc, Mapping):
+        return None
+    return {str(k): _or_nan(stored_number(v)) for k, v in doc.items()}
 
 
 def _or_nan(x: float | None) -> float:

@@ -330,6 +330,13 @@ def _other_evidence(pdf: ReportPDF, m: MatchDetail) -> None:
             f"ratio of {lr_number(m.non_dna_log10_lr)}.",
             size=9,
         )
+    if any(f.get("in_prior") is True for f in m.non_dna):
+        pdf.para(
+            "The run put this evidence into the prior of the posterior probability (each "
+            "pairing's prior odds multiplied by it), so the posterior above holds it; it is "
+            "not multiplied with the DNA likelihood ratio again.",
+            size=9,
+        )
 
 
 def _exclusions_text(m: MatchDetail) -> str:

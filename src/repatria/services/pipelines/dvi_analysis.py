@@ -180,6 +180,7 @@ def analyse_problem(
     match_prior: float | None = None,
     bounds: bool = True,
     sensitivity: bool = False,
+    prior: AssignmentPrior | None = None,
 ) -> DVIAnalysis:
     """Pairwise LRs and exclusions, the joint search and dvir's conclusions of ``problem``.
 
@@ -193,14 +194,15 @@ def analyse_problem(
     ``sensitivity``: also each identified pairing's posterior under the open-population prior
     at each p of :data:`repatria.kinship.prior_sensitivity.DEFAULT_P` and under the flat prior
     (step ``sensitivity``, :func:`repatria.kinship.prior_sensitivity.prior_sensitivity`).
+    ``prior``: a prior built by the caller (e.g. the open-population prior with non-DNA LRs in
+    its odds), used instead of the one ``match_prior`` names.
     """
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     with step(progress, "pairwise"):
         pw = pairwise_lr(problem)
     seconds["pairwise"] = time.perf_counter() - t
-    prior: AssignmentPrior | None = None
-    if match_prior is not None:
+    if prior is None and match_prior is not None:
         prior = open_population_prior(problem, match_prior)
     t = time.perf_counter()
     with step(progress, "joint"):

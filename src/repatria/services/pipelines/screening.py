@@ -17,12 +17,18 @@ from repatria.formats.casefolder import read_case_folder
 from repatria.kinship import safe_exp
 from repatria.kinship.dvi import DVIProblem
 from repatria.kinship.fragments import DEFAULT_DROPOUT, find_fragments
+from repatria.kinship.fragments_dropin import find_fragments_drop_in
 from repatria.kinship.screening import ScreenResult, screen
 from repatria.services.pipelines.sample_dropout import (
+    ESTIMATE,
+    DropoutSetting,
     apply_dropout,
+    check_drop_in,
     check_dropout,
     degraded_warning,
     dropout_provenance,
+    dropout_setting,
+    estimate_samples,
 )
 from repatria.services.progress import Progress, step
 
@@ -131,30 +137,52 @@ def screen_case(
 def fragments_case(
     case: str | Path,
     min_lr: float = 1e6,
-    dropout: float = DEFAULT_DROPOUT,
+    dropout: DropoutSetting = DEFAULT_DROPOUT,
     out: str | Path | None = None,
     progress: Progress | None = None,
+    drop_in: float | None = None,
 ) -> dict[str, Any]:
     """Groups of PM samples of ``case`` believed to be one body; write them to ``out`` if given.
 
-    ``dropout``: per-allele dropout of every sample; a ``dropout`` column of ``pm.tsv``
-    overrides it per sample. The search checks exactly every pair its bands cannot vouch for,
-    so no pair with LR >= ``min_lr`` is missed. ``progress`` hears ``read`` and the kinship
-    core's ``fragments`` (chunks of samples done).
+    ``dropout``: per-allele dropout of every sample (``None``: :data:`DEFAULT_DROPOUT`, as
+    before), or ``"estimate"``: each sample's own from its failed and single-peak markers
+    (:func:`~repatria.services.pipelines.sample_dropout.estimate_samples`; the estimates in
+    ``dropout_estimated``); a ``dropout`` column of ``pm.tsv`` overrides either per sample.
+    The search checks exactly every pair its bands cannot vouch for, so no pair with
+    LR >= ``min_lr`` is missed. ``drop_in`` (0 <= C < 1): the drop-in probability per marker
+    of every sample; above 0 every pair is checked under the full model
+    (:mod:`repatria.kinship.fragments_dropin`); ``None`` or 0 gives the answers of before.
+    ``progress`` hears ``read`` and the kinship core's ``fragments``.
     """
-    check_dropout(dropout)
+    dropout = DEFAULT_DROPOUT if dropout is None else dropout_setting(dropout)
+    check_drop_in(drop_in)
     per_sample: dict[str, float] = {}
     with step(progress, "read"):
         problem = read_case_folder(case, dropout=per_sample)
-    res = find_fragments(
-        problem.markers,
-        problem.pm,
-        problem.pm_profiles,
-        min_lr=min_lr,
-        dropout=dropout,
-        progress=progress,
-        sample_dropout=per_sample or None,
-    )
+    estimated = estimate_samples(problem, per_sample) if dropout == ESTIMATE else None
+    own = {**{v: e.dropout for v, e in (estimated or {}).items()}, **per_sample}
+    base = float(dropout) if isinstance(dropout, (int, float)) else DEFAULT_DROPOUT
+    if drop_in:
+        res = find_fragments_drop_in(
+            problem.markers,
+            problem.pm,
+            problem.pm_profiles,
+            min_lr,
+            base,
+            drop_in,
+            own or None,
+            progress,
+        )
+    else:
+        res = find_fragments(
+            problem.markers,
+            problem.pm,
+            problem.pm_profiles,
+            min_lr=min_lr,
+            dropout=base,
+            progress=progress,
+            sample_dropout=own or None,
+        )
     groups = []
     rows = []
     best: dict[int, tuple[int, float]] = {}
@@ -199,6 +227,12 @@ def fragments_case(
         "min_lr": min_lr,
         "dropout": dropout,
         **({"dropout_per_sample": len(per_sample)} if per_sample else {}),
+        **(
+            {"dropout_estimated": {v: e.dropout for v, e in estimated.items()}}
+            if estimated is not None
+            else {}
+        ),
+        **({"drop_in": drop_in} if drop_in else {}),
         **({"exhaustive": res.notes["exhaustive"]} if "exhaustive" in res.notes else {}),
         "seconds": round(res.seconds, 3),
         "out": None if out is None else str(out),

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from repatria.registry.evidence import stored_number
 from repatria.registry.models import Donor, Genotype, PedigreeMember, Profile, Sample
-from repatria.services.views.wording import LR_ONE_TOLERANCE, lr_words, strength
+from repatria.services.views.wording import LR_ONE_TOLERANCE, lr_words, percent, strength
 from repatria.services.workflows.case_versions import current_genotypes
 
 __all__ = [
@@ -34,6 +34,9 @@ __all__ = [
     "evidence_factors",
     "combined_log10_lr",
     "genotype_text",
+    "SensitivityRow",
+    "sensitivity_rows",
+    "sensitivity_summary",
 ]
 
 Alleles = tuple[str | None, str | None]
@@ -282,6 +285,8 @@ def evidence_factors(
     for d in non_dna:
         x = _log10(d)
         enabled = d.get("enabled", True) is not False
+        # a factor the run put in the prior is already in the posterior: never counted twice
+        in_prior = d.get("in_prior") is True
         detail = "; ".join(
             s
             for s in (
@@ -298,8 +303,12 @@ def evidence_factors(
                 str(d.get("kind") or "non-DNA evidence"),
                 "non-DNA",
                 x,
-                lr_words(x) if enabled else f"{lr_words(x)}, not counted (switched off)",
-                enabled and x is not None,
+                f"{lr_words(x)}, in the prior (in the posterior, not in the combined LR)"
+                if enabled and in_prior
+                else lr_words(x)
+                if enabled
+                else f"{lr_words(x)}, not counted (switched off)",
+                enabled and not in_prior and x is not None,
                 model or "not recorded",
                 detail,
                 _consistent(d.get("consistent")),
@@ -317,3 +326,65 @@ def combined_log10_lr(stored: Mapping[str, Any], factors: Sequence[EvidenceFacto
     del stored
     counted = [f.log10_lr for f in factors if f.counted and f.log10_lr is not None]
     return sum(counted) if counted else None
+
+
+# --------------------------------------------------------------------------- prior sensitivity
+
+
+@dataclass(frozen=True)
+class SensitivityRow:
+    """The candidate's posterior under one prior, in words."""
+
+    prior: str
+    posterior: float | None
+    posterior_in_words: str
+
+
+def _prior_words(key: str) -> str:
+    if key == "flat":
+        return "flat over all assignments (dvir's default), DNA alone"
+    try:
+        p = float(key)
+    except ValueError:
+        return key
+    return (
+        f"open population, p = {p:g}: each set of remains one of the listed missing with "
+        f"probability {percent(p)}"
+    )
+
+
+def sensitivity_rows(by_p: Mapping[str, Any] | None) -> list[SensitivityRow]:
+    """One row per prior of the run's ``--prior-sensitivity`` table (none without it)."""
+    rows = []
+    for key, v in (by_p or {}).items():
+        x = stored_number(v)
+        x = None if x is None or math.isnan(x) else x
+        rows.append(SensitivityRow(_prior_words(str(key)), x, percent(x)))
+    return rows
+
+
+def sensitivity_summary(by_p: Mapping[str, Any] | None) -> str:
+    """What the table says, in one sentence: does the posterior rest on the DNA or the prior?"""
+    xs = {k: stored_number(v) for k, v in (by_p or {}).items() if k != "flat"}
+    vals = [x for x in xs.values() if x is not None and not math.isnan(x)]
+    if not vals:
+        return ""
+    lo, hi = min(vals), max(vals)
+    if lo >= 0.99:
+        return (
+            f"The posterior stays at {percent(lo)} or more whatever p: it rests on the DNA, not "
+            "on the prior."
+        )
+    if hi < 0.5:
+        return f"The posterior stays below 50 % whatever p (at most {percent(hi)})."
+    below = sorted(float(k) for k, x in xs.items() if x is not None and x < 0.5)
+    if below:
+        return (
+            f"The posterior is below 50 % at p = {', '.join(f'{x:g}' for x in below)}: the "
+            "identification depends on how likely a set of remains is to be one of the "
+            "listed missing at all."
+        )
+    return (
+        f"The posterior ranges from {percent(lo)} to {percent(hi)} as p goes from 0.1 to 1: it "
+        "owes part of its height to the prior."
+    )

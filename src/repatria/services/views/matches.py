@@ -37,11 +37,14 @@ from repatria.services.views._read import name_dict, primary_name, reader
 from repatria.services.views.match_evidence import (
     EvidenceFactor,
     GenotypeRow,
+    SensitivityRow,
     TypedData,
     combined_log10_lr,
     evidence_factors,
     genotype_rows,
     marker_note,
+    sensitivity_rows,
+    sensitivity_summary,
     typed_data,
 )
 from repatria.services.views.wording import (
@@ -152,6 +155,9 @@ class MatchDetail:
     #: ``note``) and the sum of their log10 LRs; never part of ``log10_lr``.
     non_dna: list[dict[str, Any]] = field(default_factory=list)
     non_dna_log10_lr: float | None = None
+    #: The posterior under each prior of the run's ``--prior-sensitivity`` (empty without it).
+    prior_sensitivity: list[SensitivityRow] = field(default_factory=list)
+    prior_sensitivity_summary: str = ""
 
 
 def _markers(evidence: CandidateEvidence) -> list[MarkerRow]:
@@ -399,6 +405,8 @@ def match_detail(
             **extra,
             non_dna=[dict(x) for x in evidence.non_dna],
             non_dna_log10_lr=evidence.non_dna_log10_lr,
+            prior_sensitivity=sensitivity_rows(evidence.prior_sensitivity),
+            prior_sensitivity_summary=sensitivity_summary(evidence.prior_sensitivity),
         )
 
 

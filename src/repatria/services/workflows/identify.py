@@ -53,8 +53,10 @@ from repatria.services.workflows.candidates import (
     to_rereview,
 )
 from repatria.services.workflows.frequency_tables import table_label
+from repatria.services.workflows.identify_sensitivity import run_sensitivity
 from repatria.services.workflows.match_prior import MatchPriorSetting, resolve_match_prior
 from repatria.services.workflows.non_dna_evidence import NonDnaEvidence, non_dna_kinds
+from repatria.services.workflows.non_dna_prior import non_dna_prior as non_dna_prior_of
 from repatria.services.workflows.problem import (
     RegistryProblem,
     markers_from_rows,
@@ -108,6 +110,7 @@ class IdentifyCandidate:
     factors: dict[str, Any] = field(default_factory=dict)  # lineage factors and their product
     non_dna: tuple[dict[str, Any], ...] = ()  # the stored non-DNA factors
     non_dna_log10_lr: float | None = None
+    prior_sensitivity: dict[str, float] | None = None  # posterior by prior (--prior-sensitivity)
 
     @property
     def body(self) -> str:
@@ -156,6 +159,7 @@ class IdentifyResult:
                     **c.factors,
                     "non_dna": list(c.non_dna),
                     "non_dna_log10_lr": c.non_dna_log10_lr,
+                    **({"prior_sensitivity": c.prior_sensitivity} if c.prior_sensitivity else {}),
                 }
                 for c in self.candidates
             ],
@@ -182,6 +186,8 @@ def identify(
     non_dna: str | Sequence[str] | None = None,
     dropout: DropoutSetting = None,
     match_prior: MatchPriorSetting = None,
+    prior_sensitivity: bool = False,
+    non_dna_prior: bool = False,
 ) -> IdentifyResult:
     """Run the DVI analysis on what is in the registry; store the run and its candidates.
 
@@ -193,6 +199,9 @@ def identify(
     or kinds; :mod:`~repatria.services.workflows.non_dna_evidence`).
     ``dropout``: for samples with no stored dropout, a number or ``"estimate"``
     (:mod:`.problem_dropout`); ``match_prior``: a number or ``"accounting"`` (:mod:`.match_prior`).
+    ``prior_sensitivity``: each candidate's posterior against the prior
+    (:mod:`.identify_sensitivity`); ``non_dna_prior``: the non-DNA LRs in the prior instead of
+    beside the LR (:mod:`.non_dna_prior`).
     """
     from repatria.services.pipelines.dvi_analysis import analyse_problem
 
@@ -212,8 +221,12 @@ def identify(
         with step(report, "registry"):
             rp = read(session)
         prior_p, prior_record = resolve_match_prior(session, match_prior)
+        ndp = non_dna_prior_of(session, rp, prior_p, non_dna, non_dna_prior)
     problem = rp.problem
-    analysis = analyse_problem(problem, top=top, progress=report, match_prior=prior_p)
+    analysis = analyse_problem(
+        problem, top=top, progress=report, match_prior=prior_p, prior=ndp.prior
+    )
+    sens = run_sensitivity(prior_sensitivity, problem, analysis, prior_p, ndp.pairing_lr, report)
     pw, joint = analysis.pairwise, analysis.joint
 
     with session_scope(db) as session:
@@ -245,6 +258,7 @@ def identify(
                 misattributed = "misattributed relationship" in checked.of(v, m)[0]
                 if lr_raises or misattributed or (certain or 0.0) >= POSTERIOR_THRESHOLD:
                     ev = _evidence(rp, analysis, i, k, log_lr, refs, said, checked) | nd.of(v, m)
+                    ev = ndp.mark(ev) | sens.evidence(v, m)
                     rows.append(Row(v, m, log_lr, post, ev))
         from repatria.services.workflows.lineage_evidence import (
             add_lineage_evidence,
@@ -253,6 +267,7 @@ def identify(
 
         add_lineage_evidence(session, rp, rows)  # Y-STR and mtDNA factors beside the autosomal LR
         rows.sort(key=lambda r: (-r.log_lr, problem.pm.index(r.pm), problem.missing.index(r.mp)))
+        analysis = sens.with_table(analysis, [(r.pm, r.mp) for r in rows])
         run = IdentificationRun(
             run_by_id=user.id,
             software_version=f"repatria {__version__}",
@@ -264,6 +279,8 @@ def identify(
                 "non_dna": nd.parameters(),
                 **({"dropout": rp.dropout} if rp.dropout else {}),
                 **({"match_prior": prior_record} if prior_record else {}),
+                **ndp.parameters(),
+                **sens.parameters(),
             },
             frequency_table_id=rp.frequency_table.id,  # the exact version read
             input_sha256=rp.sha256,
@@ -303,6 +320,7 @@ def identify(
                 lineage_factors(evs.get((c.body, c.person))),
                 tuple(evs.get((c.body, c.person), {}).get("non_dna") or ()),
                 evs.get((c.body, c.person), {}).get("non_dna_log10_lr"),
+                evs.get((c.body, c.person), {}).get("prior_sensitivity"),
             )
             for c in stored
         ]
