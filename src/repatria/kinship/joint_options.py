@@ -98,7 +98,8 @@ def segment_lse(values: FloatArray, seg: IntArray, n: int, with_zero: bool) -> F
     np.maximum.at(top, seg, values)
     safe = np.where(np.isfinite(top), top, 0.0)
     with np.errstate(under="ignore"):
-        s = np.bincount(seg, weights=np.exp(values - safe[seg]), minlength=n)
+        # float even with no values (an empty bincount is int64, whatever its weights)
+        s = np.bincount(seg, weights=np.exp(values - safe[seg]), minlength=n).astype(float)
         if with_zero:
             s += np.exp(-safe)
     with np.errstate(divide="ignore"):
