@@ -81,7 +81,7 @@ from itertools import count
 
 from repatria.kinship.dvi import DVIProblem, PairwiseResult, generate_pairings
 from repatria.kinship.solve.joint_step import complex_families_step
-from repatria.kinship.solve.problem import rebuild
+from repatria.kinship.solve.problem import rebuild, reusing_pairwise
 from repatria.kinship.solve.records import (
     AM_KEYS,
     MAX_ASSIGN,
@@ -180,14 +180,15 @@ def dvi_solve(
             drop_unpaired=False,
         )
         pairwise = None  # it was computed for the sex-aware pairings
-    steps: list[Step] = [nonidentifiable_step(problem)]
-    if steps[-1].changed:
-        pairwise = None  # it was computed with the MPs just removed
-    steps += _exclusions_and_undisputed(steps[-1].problem, settings, original, pairwise)
-    placed = _placed(steps)
-    steps.append(simple_families_step(steps[-1].problem, settings.threshold2, original, placed))
-    steps.append(complex_families_step(steps[-1].problem, settings, original, placed))
-    steps.append(pm_driven_step(steps[-1].problem, settings.threshold2, original, placed))
+    with reusing_pairwise(problem, pairwise):
+        steps: list[Step] = [nonidentifiable_step(problem)]
+        if steps[-1].changed:
+            pairwise = None  # it was computed with the MPs just removed
+        steps += _exclusions_and_undisputed(steps[-1].problem, settings, original, pairwise)
+        placed = _placed(steps)
+        steps.append(simple_families_step(steps[-1].problem, settings.threshold2, original, placed))
+        steps.append(complex_families_step(steps[-1].problem, settings, original, placed))
+        steps.append(pm_driven_step(steps[-1].problem, settings.threshold2, original, placed))
     return _conclusions(original, settings, steps)
 
 

@@ -373,6 +373,17 @@ class PairwiseResult:
             raise KinshipError("a pairwise result needs per-marker values or the tables")
 
     @cached_property
+    def row_of(self) -> dict[str, int]:
+        """PM id -> its row (dviSolve's steps look pairings up by id, tens of thousands of
+        times: a tuple's ``index`` each time was a scan)."""
+        return {v: i for i, v in enumerate(self.pm)}
+
+    @cached_property
+    def column_of(self) -> dict[str, int]:
+        """MP id -> its column."""
+        return {m: j for j, m in enumerate(self.missing)}
+
+    @cached_property
     def lr(self) -> np.ndarray:
         """LR, shape ``(n_pm, n_missing)``; ``inf`` beyond the float range.
 

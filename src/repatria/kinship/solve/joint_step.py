@@ -17,10 +17,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from repatria.kinship._numeric import safe_exp
-from repatria.kinship.dvi import NOBODY, DVIProblem, PairwiseResult, pairwise_lr
+from repatria.kinship.dvi import NOBODY, DVIProblem, PairwiseResult
 from repatria.kinship.errors import KinshipError
 from repatria.kinship.joint import count_assignments, joint_dvi
-from repatria.kinship.solve.problem import EPS, best_lr_of, lr0, lr_at, rebuild, without
+from repatria.kinship.solve.problem import (
+    EPS,
+    best_lr_of,
+    lr0,
+    lr_at,
+    pairwise_or_none,
+    rebuild,
+    without,
+)
 from repatria.kinship.solve.records import (
     AM_KEYS,
     AMRow,
@@ -331,7 +339,8 @@ def complex_family_step(
     if not sub.pm:  # no candidate left for any MP of the family
         rows = _unanalysed(sub, None, fam, None)
         return FamilyStep(name=name, problem=problem, am=rows, log=_log("", rows), family=fam)
-    pw = pairwise_lr(sub)
+    pw = pairwise_or_none(sub)
+    assert pw is not None  # sub has PMs, and the family's MPs
     table, head, why = _joint_table(sub, pw, fam, max_assign)
     if table is None:
         rows = _unanalysed(sub, pw, fam, why)

@@ -9,13 +9,16 @@ reduces a problem the same way (dvir's ``subsetDVI``, ``transferMatches`` and
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 
 from repatria.kinship._numeric import safe_exp
 from repatria.kinship.dropout import single_peak_as_unknown
 from repatria.kinship.dvi import NOBODY, DVIProblem, PairwiseResult, pairwise_lr
+from repatria.kinship.pairwise_restrict import restrict_pairwise
 from repatria.kinship.probability import likelihood
 
 __all__ = [
@@ -24,6 +27,7 @@ __all__ = [
     "without",
     "same_pairings",
     "pairwise_or_none",
+    "reusing_pairwise",
     "lr_at",
     "best_lr_of",
     "lr0",
@@ -125,21 +129,48 @@ def same_pairings(a: DVIProblem, b: DVIProblem) -> bool:
     return all(set(a.am_profiles.get(f, {})) == set(b.am_profiles.get(f, {})) for f in a.families)
 
 
+#: The pairwise results of one solve so far, newest last (see :func:`reusing_pairwise`);
+#: ``None`` outside a solve, where nothing is kept.
+_KNOWN: ContextVar[tuple[tuple[DVIProblem, PairwiseResult], ...] | None] = ContextVar(
+    "repatria_known_pairwise", default=None
+)
+
+
+@contextmanager
+def reusing_pairwise(problem: DVIProblem, pw: PairwiseResult | None) -> Iterator[None]:
+    """Within this block, :func:`pairwise_or_none` reads a reduced problem's LRs from ``pw``
+    (and from the results it computes itself) where they are the same numbers
+    (:func:`~repatria.kinship.pairwise_restrict.restrict_pairwise`), instead of computing them."""
+    token = _KNOWN.set((_KNOWN.get() or ()) + (((problem, pw),) if pw is not None else ()))
+    try:
+        yield
+    finally:
+        _KNOWN.reset(token)
+
+
 def pairwise_or_none(problem: DVIProblem) -> PairwiseResult | None:
     """The pairwise LRs of ``problem``, or ``None`` when it has no PM or no MP left to pair."""
     if not problem.pm or not problem.missing:
         return None
-    return pairwise_lr(problem)
+    known = _KNOWN.get()
+    for base, pw in reversed(known or ()):
+        got = restrict_pairwise(base, pw, problem)
+        if got is not None:
+            return got
+    fresh = pairwise_lr(problem)
+    if known is not None:
+        _KNOWN.set(known + ((problem, fresh),))
+    return fresh
 
 
 def lr_at(pw: PairwiseResult, v: str, m: str) -> float:
     """The pairwise LR of PM ``v`` and MP ``m`` (``nan`` if the pairing is not allowed)."""
-    return float(pw.lr[pw.pm.index(v), pw.missing.index(m)])
+    return float(pw.lr[pw.row_of[v], pw.column_of[m]])
 
 
 def best_lr_of(pw: PairwiseResult, m: str) -> float | None:
     """The largest pairwise LR in MP ``m``'s column, ``None`` if no pairing is allowed."""
-    col = pw.lr[:, pw.missing.index(m)]
+    col = pw.lr[:, pw.column_of[m]]
     return float(np.nanmax(col)) if np.any(~np.isnan(col)) else None
 
 

@@ -284,7 +284,7 @@ def one_column(cands: Sequence[tuple[str, float]], threshold2: float) -> OneColu
 
 def _simple_family(pw: PairwiseResult, fam: str, m: str, threshold2: float) -> AMRow:
     """The AM row of a family whose only MP left is ``m``, from ``m``'s column of LRs."""
-    j = pw.missing.index(m)
+    j = pw.column_of[m]
     cands = [(v, float(pw.lr[i, j])) for i, v in enumerate(pw.pm) if not np.isnan(pw.lr[i, j])]
     c = one_column(cands, threshold2)
     sample = None if c.conclusion == Conclusion.NO_MATCH else c.best
