@@ -215,3 +215,48 @@ def test_a_job_left_running_by_a_stopped_server_is_reported_interrupted(client) 
         job_id = job.id
     body = c.get(f"/api/v1/jobs/{job_id}", headers=_auth(c, "ana")).json()
     assert body["state"] == "failed" and body["message"].startswith("interrupted")
+
+
+def test_a_run_takes_the_models_and_priors_of_the_command(client) -> None:  # noqa: ANN001
+    from repatria.registry.models import IdentificationRun
+
+    c, db = client
+    ana = _auth(c, "ana")
+    r = c.post(
+        "/api/v1/imports",
+        headers=ana,
+        data={"kind": "case"},
+        files={"file": ("exchange.zip", _zip(DEMO_CASE), "application/zip")},
+    )
+    assert r.status_code == 201, r.text
+    # refused before anything is queued, naming the field
+    for body, field in (
+        ({"dropout": "lots"}, "dropout"),
+        ({"match_prior": "2"}, "match_prior"),
+        ({"non_dna_prior": True}, "match_prior"),
+    ):
+        jobs_before = _count(db, Job)
+        r = c.post("/api/v1/runs", headers=ana, json=body)
+        assert r.status_code == 422, r.text
+        assert field in r.text and _count(db, Job) == jobs_before
+    r = c.post(
+        "/api/v1/runs",
+        headers=ana,
+        json={
+            "top": 5,
+            "dropout": "0.1",
+            "match_prior": "0.5",
+            "prior_sensitivity": True,
+            "non_dna_prior": True,
+        },
+    )
+    assert r.status_code == 202, r.text
+    done = _wait(c, r.json()["job"], ana)
+    assert done["state"] == "done", done
+    with session_scope(db, read=True) as s:
+        run = s.get(IdentificationRun, done["result"]["run"])
+        assert run is not None
+        params = run.parameters
+    assert params["prior_sensitivity"] and params["non_dna_prior"]
+    assert params["match_prior"] == {"from": "given", "p": 0.5}
+    assert "dropout" in params

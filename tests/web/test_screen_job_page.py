@@ -80,3 +80,24 @@ def test_reviewers_see_no_screen_form(empty_client: TestClient) -> None:  # noqa
     login(empty_client, "rev")
     assert "Screen a case" not in empty_client.get("/runs").text
     assert _screen(empty_client).status_code == 403
+
+
+def test_the_run_form_takes_the_models_and_says_why_it_refuses(empty_client: TestClient) -> None:  # noqa: F811
+    client = empty_client
+    login(client, "ana")
+    page = client.get("/runs")
+    assert 'name="match_prior"' in page.text and 'name="prior_sensitivity"' in page.text
+    r = client.post(
+        "/runs",
+        data={"csrf_token": _csrf(page.text), "non_dna_prior": "1", "dropout": "0.1"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 422
+    assert "The run was not started: the non-DNA evidence can enter the prior only" in r.text
+    assert 'value="0.1"' in r.text  # the form kept as filled
+    r = client.post(
+        "/runs",
+        data={"csrf_token": _csrf(page.text), "dropout": "0.1", "match_prior": "0.5"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith("/jobs/")

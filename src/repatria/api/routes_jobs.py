@@ -57,6 +57,25 @@ class RunRequest(_Body):
         max_length=120,
         description="non-DNA factors stored: all (default), none, or kinds separated by commas",
     )
+    dropout: str | None = Field(
+        default=None,
+        max_length=40,
+        description="dropout for samples with none stored: a number in [0, 1) or 'estimate'",
+    )
+    match_prior: str | None = Field(
+        default=None,
+        max_length=40,
+        description="open-population prior: the share (0, 1] of bodies expected among the "
+        "missing, or 'accounting'; none: dvir's flat prior",
+    )
+    prior_sensitivity: bool = Field(
+        default=False, description="each candidate's posterior against the prior (slower)"
+    )
+    non_dna_prior: bool = Field(
+        default=False,
+        description="the non-DNA LRs in the prior's odds instead of beside the LR (needs "
+        "match_prior)",
+    )
 
 
 class JobStarted(BaseModel):
@@ -138,6 +157,10 @@ def start_run(
         frequency_table=b.frequency_table,
         from_screen=b.from_screen,
         non_dna=b.non_dna,
+        dropout=b.dropout,
+        match_prior=b.match_prior,
+        prior_sensitivity=b.prior_sensitivity,
+        non_dna_prior=b.non_dna_prior,
     )
     return JobStarted(job=job)
 

@@ -39,6 +39,8 @@ def _runs_page(
     status: int = 200,
     screen_refused: str | None = None,
     screen_form: dict[str, str] | None = None,
+    run_refused: str | None = None,
+    run_form: dict[str, str] | None = None,
 ) -> Response:
     recent = jobs.recent_jobs(db_of(request), actor=caller.name)
     kinds = [k for k, action in _KIND_ACTION.items() if caller.role in roles_for(action)]
@@ -54,6 +56,9 @@ def _runs_page(
         flash=request.query_params.get("flash"),
         screen_refused=screen_refused,
         screen_form=screen_form or {"min_lr": "1", "top": "10", "dropout": "", "drop_in": ""},
+        run_refused=run_refused,
+        run_form=run_form
+        or {"dropout": "", "match_prior": "", "prior_sensitivity": "", "non_dna_prior": ""},
     )
 
 
@@ -64,9 +69,38 @@ def runs_page(request: Request, caller: Annotated[Caller, Depends(allow("jobs.vi
 
 @router.post("/runs")
 def start_run(
-    request: Request, caller: Annotated[Caller, Depends(allow("runs.record"))]
+    request: Request,
+    caller: Annotated[Caller, Depends(allow("runs.record"))],
+    dropout: Annotated[str, Form(max_length=40)] = "",
+    match_prior: Annotated[str, Form(max_length=40)] = "",
+    prior_sensitivity: Annotated[str, Form(max_length=4)] = "",
+    non_dna_prior: Annotated[str, Form(max_length=4)] = "",
 ) -> Response:
-    job = jobs.start_identification(db_of(request), actor=caller.name)
+    form = {
+        "dropout": dropout,
+        "match_prior": match_prior,
+        "prior_sensitivity": prior_sensitivity,
+        "non_dna_prior": non_dna_prior,
+    }
+    try:
+        job = jobs.start_identification(
+            db_of(request),
+            actor=caller.name,
+            dropout=dropout.strip() or None,
+            match_prior=match_prior.strip() or None,
+            prior_sensitivity=bool(prior_sensitivity),
+            non_dna_prior=bool(non_dna_prior),
+        )
+    except PermissionDeniedError:
+        raise
+    except RepatriaError as e:
+        return _runs_page(
+            request,
+            caller,
+            status=422 if isinstance(e, FormatError) else 409,
+            run_refused=_said(e),
+            run_form=form,
+        )
     return RedirectResponse(f"/jobs/{job}", status_code=303)
 
 
@@ -102,10 +136,15 @@ async def start_screen(
             request,
             caller,
             status=422 if isinstance(e, FormatError) else 409,
-            screen_refused=str(e).splitlines()[0],
+            screen_refused=_said(e),
             screen_form=form,
         )
     return RedirectResponse(f"/jobs/{job}", status_code=303)
+
+
+def _said(e: RepatriaError) -> str:
+    # The form names the field beside its input: the sentence alone, without "field `x`:".
+    return (e.reason if isinstance(e, FormatError) else str(e)).splitlines()[0]
 
 
 def _number(text: str, what: str) -> float:

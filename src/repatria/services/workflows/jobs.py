@@ -42,6 +42,7 @@ from repatria.services.pipelines.sample_dropout import check_drop_in, dropout_se
 from repatria.services.progress import Progress, eta_seconds
 from repatria.services.workflows import uploads
 from repatria.services.workflows.case_files import case_sha256
+from repatria.services.workflows.match_prior import resolve_match_prior
 from repatria.services.workflows.non_dna_evidence import non_dna_kinds
 
 __all__ = [
@@ -97,10 +98,16 @@ def start_identification(
     frequency_table: str | None = None,
     from_screen: int | None = None,
     non_dna: str | None = None,
+    dropout: float | str | None = None,
+    match_prior: float | str | None = None,
+    prior_sensitivity: bool = False,
+    non_dna_prior: bool = False,
 ) -> int:
     """Queue an identification run by ``actor`` (who must be allowed to record runs); its job id.
 
-    ``non_dna``: the non-DNA factors to store ("all" when ``None``, "none", or kinds).
+    ``non_dna``: the non-DNA factors to store ("all" when ``None``, "none", or kinds); the other
+    options as :func:`~repatria.services.workflows.identify.identify` takes them. Refused
+    before queuing, naming the field.
     """
     params: dict[str, Any] = {"top": top}
     if non_dna is not None:
@@ -109,8 +116,30 @@ def start_identification(
         params["frequency_table"] = frequency_table
     if from_screen is not None:
         params["from_screen"] = from_screen
+    if dropout is not None:
+        try:
+            params["dropout"] = dropout_setting(dropout)
+        except ServiceError as e:
+            raise FormatError(str(e), field="dropout") from None
+    if match_prior is not None:
+        params["match_prior"] = match_prior
+    if prior_sensitivity:
+        params["prior_sensitivity"] = True
+    if non_dna_prior:
+        if match_prior is None:
+            raise FormatError(
+                "the non-DNA evidence can enter the prior only with a match prior: give the "
+                "share of bodies expected to be among the missing, or 'accounting'",
+                field="match_prior",
+            )
+        params["non_dna_prior"] = True
     with session_scope(db) as session:
         user = require(session, actor, "runs.record")
+        if match_prior is not None:
+            try:
+                resolve_match_prior(session, match_prior)
+            except ServiceError as e:
+                raise FormatError(str(e), field="match_prior") from None
         job = Job(kind="identify", state="queued", step="", done=0, total=0, message="")
         job.parameters, job.submitted_by_id = params, user.id
         session.add(job)
