@@ -39,8 +39,12 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(_ITEM, name=op.f(f"ck_{t}_item")),
         sa.CheckConstraint(_RELIABILITY, name=op.f(f"ck_{t}_reliability")),
-        sa.ForeignKeyConstraint(["person_id"], ["persons.id"], name=op.f(f"fk_{t}_person_id_persons")),
-        sa.ForeignKeyConstraint(["sample_id"], ["samples.id"], name=op.f(f"fk_{t}_sample_id_samples")),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["persons.id"], name=op.f(f"fk_{t}_person_id_persons")
+        ),
+        sa.ForeignKeyConstraint(
+            ["sample_id"], ["samples.id"], name=op.f(f"fk_{t}_sample_id_samples")
+        ),
         sa.ForeignKeyConstraint(
             ["import_id"], ["import_batches.id"], name=op.f(f"fk_{t}_import_id_import_batches")
         ),
