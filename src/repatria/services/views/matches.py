@@ -151,6 +151,10 @@ class MatchDetail:
     #: ``note``) and the sum of their log10 LRs; never part of ``log10_lr``.
     non_dna: list[dict[str, Any]] = field(default_factory=list)
     non_dna_log10_lr: float | None = None
+    #: The direct-reference findings (the MP's own items; ``direct_evidence``).
+    direct: list[dict[str, Any]] = field(default_factory=list)
+    #: The DNA factors' product as the run stored it (autosomal, lineage, direct reference).
+    dna_combined_log10_lr: float | None = None
 
 
 def _markers(evidence: CandidateEvidence) -> list[MarkerRow]:
@@ -381,6 +385,8 @@ def match_detail(
             **extra,
             non_dna=[dict(x) for x in evidence.non_dna],
             non_dna_log10_lr=evidence.non_dna_log10_lr,
+            direct=[dict(x) for x in evidence.direct],
+            dna_combined_log10_lr=evidence.combined_log10_lr,
         )
 
 
@@ -448,7 +454,9 @@ def _geneticist_view(
         autosomal: float | None = evidence.log_lr / math.log(10)
     else:
         autosomal = c.log10_lr
-    factors = evidence_factors(autosomal, _autosomal_model(run), evidence.lineage, evidence.non_dna)
+    factors = evidence_factors(
+        autosomal, _autosomal_model(run), evidence.lineage, evidence.non_dna, evidence.direct
+    )
     combined = combined_log10_lr(stored, factors)
     return {
         "data": data,

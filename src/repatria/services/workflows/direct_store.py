@@ -58,6 +58,7 @@ __all__ = [
     "direct_references_of",
     "read_case_direct",
     "store_case_direct",
+    "list_direct",
 ]
 
 
@@ -105,11 +106,8 @@ def store_direct_rows(
     }
     taken = set(
         session.execute(select(Sample.ref).where(Sample.ref.in_({r.ref for r in rows}))).scalars()
-    ) | set(
-        session.execute(
-            select(DirectReference.ref).where(DirectReference.ref.in_({r.ref for r in rows}))
-        ).scalars()
     )
+    stored = _stored(session, {r.ref for r in rows})
     for r in rows:
         if r.missing not in persons:
             raise FormatError(
@@ -118,6 +116,8 @@ def store_direct_rows(
                 line=r.line,
                 field="missing",
             )
+        if r.ref in stored and stored[r.ref] == _key(r, persons[r.missing][0]):
+            continue  # the same item again (a case imported anew): kept as it is
         if r.ref in taken:
             raise FormatError(
                 f"a sample '{r.ref}' is in the registry already", file=file, line=r.line, field="id"
@@ -137,7 +137,8 @@ def store_direct_rows(
                     field=name,
                 )
     bid = None if batch is None else batch.id
-    for r in rows:
+    fresh = [r for r in rows if r.ref not in stored]
+    for r in fresh:
         pid, sex = persons[r.missing]
         sample = Sample(
             ref=r.ref,
@@ -173,7 +174,45 @@ def store_direct_rows(
             )
         )
     session.flush()
-    return len(rows)
+    return len(fresh)
+
+
+def _key(r: DirectRow, person_id: int) -> tuple[Any, ...]:
+    """What makes two records of an item the same record."""
+    genos = tuple(sorted((m, tuple(g)) for m, g in r.genotypes.items()))
+    return (person_id, r.item, r.reliability, r.dropout, genos)
+
+
+def _stored(session: Session, refs: set[str]) -> dict[str, tuple[Any, ...]]:
+    """ref -> the key of the direct reference stored under it (its newest profile)."""
+    out: dict[str, tuple[Any, ...]] = {}
+    for d in session.execute(
+        select(DirectReference).where(DirectReference.ref.in_(refs))
+    ).scalars():
+        prof = (
+            session.execute(
+                select(Profile).where(Profile.sample_id == d.sample_id).order_by(Profile.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+        genos: dict[str, tuple[str | None, str | None]] = {}
+        if prof is not None:
+            for g in session.execute(
+                select(GenotypeRow).where(GenotypeRow.profile_id == prof.id)
+            ).scalars():
+                genos[g.marker] = (g.allele1, g.allele2)
+        row = DirectRow(
+            0,
+            d.ref,
+            "",
+            d.item,
+            float(d.reliability),
+            None if prof is None else prof.dropout,
+            genos,
+        )
+        out[d.ref] = _key(row, d.person_id)
+    return out
 
 
 def _table_markers(session: Session) -> dict[str, Marker]:
@@ -293,3 +332,42 @@ def store_case_direct(
     return store_direct_rows(
         session, rows, file=str(folder / DIRECT_FILE), markers=markers, user=user, batch=batch
     )
+
+
+def list_direct(db: str | None, person_ref: str, *, actor: str) -> list[dict[str, Any]]:
+    """The direct references recorded for a person: item, reliability, markers typed (never the
+    genotypes), in id order."""
+    from repatria.services.workflows._lookup import by_ref
+
+    with session_scope(db, read=True) as session:
+        require(session, actor, "donors.read")
+        person = by_ref(session, Person, person_ref)
+        out = []
+        for d in direct_references_of(session, [person.id]).get(person.id, []):
+            prof = (
+                session.execute(
+                    select(Profile)
+                    .where(Profile.sample_id == d.sample_id)
+                    .order_by(Profile.id.desc())
+                )
+                .scalars()
+                .first()
+            )
+            typed = 0
+            if prof is not None:
+                typed = len(
+                    session.execute(
+                        select(GenotypeRow.id).where(GenotypeRow.profile_id == prof.id)
+                    ).all()
+                )
+            out.append(
+                {
+                    "ref": d.ref,
+                    "person": person.ref,
+                    "item": d.item,
+                    "reliability": d.reliability,
+                    "markers_typed": typed,
+                    "dropout": None if prof is None else prof.dropout,
+                }
+            )
+        return out
