@@ -19,7 +19,9 @@ from repatria.services.pipelines.simulation import standard_markers
 
 M, F = Sex.MALE, Sex.FEMALE
 F1 = Pedigree([Individual("MP1", sex=M)])
-F2 = Pedigree([Individual("FA2", sex=M), Individual("M2", sex=F), Individual("MP2", "FA2", "M2", M)])
+F2 = Pedigree(
+    [Individual("FA2", sex=M), Individual("M2", sex=F), Individual("MP2", "FA2", "M2", M)]
+)
 N_MARKERS = 15
 
 
@@ -53,8 +55,22 @@ def direct_lines(markers: list, sim: dict[str, dict[str, Genotype]], **cells: st
     names = [m.name for m in markers]
     head = ["id", "missing", "item", "reliability", "dropout", *names]
     rows = [
-        ["TB-1", "MP1", "toothbrush", "1", "", *(format_genotype(sim["MP1"].get(n)) for n in names)],
-        ["RZ-2", "MP2", "razor", "0.8", "0.05", *(format_genotype(sim["MP2"].get(n)) for n in names)],
+        [
+            "TB-1",
+            "MP1",
+            "toothbrush",
+            "1",
+            "",
+            *(format_genotype(sim["MP1"].get(n)) for n in names),
+        ],
+        [
+            "RZ-2",
+            "MP2",
+            "razor",
+            "0.8",
+            "0.05",
+            *(format_genotype(sim["MP2"].get(n)) for n in names),
+        ],
     ]
     for k, v in cells.items():
         rows[0][head.index(k)] = v

@@ -48,7 +48,7 @@ from repatria.registry.models import (
 )
 from repatria.registry.models import Genotype as GenotypeRow
 from repatria.services.access.audit import log_event
-from repatria.services.access.permissions import require
+from repatria.services.access.permissions import require, require_reader
 
 __all__ = [
     "DirectImport",
@@ -340,7 +340,7 @@ def list_direct(db: str | None, person_ref: str, *, actor: str) -> list[dict[str
     from repatria.services.workflows._lookup import by_ref
 
     with session_scope(db, read=True) as session:
-        require(session, actor, "donors.read")
+        require_reader(session, actor, "donors.read")
         person = by_ref(session, Person, person_ref)
         out = []
         for d in direct_references_of(session, [person.id]).get(person.id, []):
