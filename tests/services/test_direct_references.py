@@ -330,3 +330,19 @@ def test_the_match_page_and_the_report_show_the_factor(case_db: str) -> None:
         "combined likelihood ratio",
     ):
         assert expected in text, expected
+
+
+def test_a_lab_retyping_of_an_item_is_what_the_next_run_reads(case_db: str, tmp_path: Path) -> None:
+    from repatria.services.workflows.lab_import import import_lab
+
+    markers, sim = simulate()
+    five = [m.name for m in markers[:5]]
+    lab = tmp_path / "kit.txt"
+    lines = ["Sample Name\tMarker\tAllele 1\tAllele 2"]
+    lines += [f"TB-1\t{m}\t{sim['MP1'][m][0]}\t{sim['MP1'][m][1]}" for m in five]
+    lab.write_text("\n".join(lines) + "\n")
+    done = import_lab(case_db, [lab], actor="ana")
+    assert [(s.sample, s.action) for s in done.samples] == [("TB-1", "retyped")]
+    result = identify(case_db, actor="ana")
+    (c,) = [c for c in result.candidates if (c.pm, c.missing) == ("V1", "MP1")]
+    assert c.factors["direct"][0]["markers"] == 5
