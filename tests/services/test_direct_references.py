@@ -346,3 +346,22 @@ def test_a_lab_retyping_of_an_item_is_what_the_next_run_reads(case_db: str, tmp_
     result = identify(case_db, actor="ana")
     (c,) = [c for c in result.candidates if (c.pm, c.missing) == ("V1", "MP1")]
     assert c.factors["direct"][0]["markers"] == 5
+
+
+def test_the_direct_factor_alone_raises_a_candidate(
+    registry_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from repatria.services.workflows import identify as identify_module
+
+    # posteriors raise nothing here, so what raises is the LR: MP1 has no typed relative
+    monkeypatch.setattr(identify_module, "POSTERIOR_THRESHOLD", 1.5)
+    add_user(registry_db, "ana", "analyst")
+    import_case(registry_db, write_case(tmp_path / "plain", direct=False), actor="ana")
+    plain = {(c.pm, c.missing) for c in identify(registry_db, actor="ana").candidates}
+    assert not any(mp == "MP1" for _pm, mp in plain)
+    markers, sim = simulate()
+    f = tmp_path / "direct.tsv"
+    f.write_text(direct_lines(markers, sim))
+    direct_store.import_direct(registry_db, f, actor="ana")
+    raised = {(c.pm, c.missing) for c in identify(registry_db, actor="ana").candidates}
+    assert ("V1", "MP1") in raised and ("V3", "MP1") not in raised  # V3 is excluded by it
