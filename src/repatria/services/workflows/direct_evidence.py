@@ -219,6 +219,8 @@ class DirectEvidence:
 
     def of(self, pm: str, mp: str) -> list[dict[str, Any]]:
         """The findings of body ``pm`` x MP ``mp`` (empty: the MP has no typed item)."""
+        if mp not in self.items:  # most MPs: no item, and nothing kept per pairing
+            return []
         key = (pm, mp)
         if key in self._cache:
             return self._cache[key]
