@@ -124,3 +124,15 @@ def spelled(words: tuple[str, ...]) -> str:
     'a, b or c'
     """
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+#: What a direct reference is: an item of the missing person's own (issue 13), typed as his
+#: profile. A medical sample is a stored blood card, a biopsy block, a newborn screening card.
+DIRECT_ITEMS: tuple[str, ...] = (
+    "toothbrush",
+    "razor",
+    "hairbrush",
+    "clothing",
+    "medical_sample",
+    "other",
+)

@@ -11,6 +11,7 @@ from repatria.cli import (
     custody_cmd,
     db_cmd,
     demo_cmd,
+    direct_cmd,
     dvi_cmd,
     exchange_cmd,
     frequencies_cmd,
@@ -42,6 +43,7 @@ app.add_typer(dvi_cmd.app, name="dvi")
 app.add_typer(simulate_cmd.app, name="simulate")
 app.add_typer(lineage_cmd.app, name="lineage")
 lineage_registry_cmd.register(lineage_cmd.app)
+app.add_typer(direct_cmd.app, name="direct")
 app.add_typer(lab_cmd.app, name="lab")
 app.command("demo")(demo_cmd.demo)
 app.command("screen")(screen_cmd.screen)

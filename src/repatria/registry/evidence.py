@@ -26,7 +26,7 @@ from repatria.formats.jsonsafe import json_safe
 
 __all__ = ["CandidateEvidence", "stored_number"]
 
-_OMIT_EMPTY = ("per_marker_log10_lr", "warnings", "references", "lineage", "non_dna")
+_OMIT_EMPTY = ("per_marker_log10_lr", "warnings", "references", "lineage", "non_dna", "direct")
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,9 @@ class CandidateEvidence:
         The posterior of the pairing under the open-population prior at each ``p`` (keys
         ``"0.1"`` ... ``"1"``) and under the flat prior (``"flat"``), when the run was asked
         for it (:mod:`repatria.services.workflows.identify_sensitivity`).
+    direct
+        Direct-reference findings (the MP's own items, :mod:`repatria.services.workflows.
+        direct_evidence`); the one that enters the product is in ``combined_log10_lr`` too.
     """
 
     log_lr: float | None = None
@@ -95,13 +98,14 @@ class CandidateEvidence:
     combined_log10_lr: float | None = None
     non_dna_log10_lr: float | None = None
     prior_sensitivity: Mapping[str, float] | None = None
+    direct: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "per_marker_log10_lr", MappingProxyType(dict(self.per_marker_log10_lr))
         )
         object.__setattr__(self, "warnings", tuple(self.warnings))
-        for name in ("references", "lineage", "non_dna"):
+        for name in ("references", "lineage", "non_dna", "direct"):
             object.__setattr__(self, name, tuple(dict(x) for x in getattr(self, name)))
         if self.checks is not None:
             object.__setattr__(self, "checks", tuple(self.checks))
@@ -125,7 +129,7 @@ class CandidateEvidence:
         for name in ("warnings", "checks"):
             if name in doc:
                 doc[name] = list(doc[name])
-        for name in ("references", "lineage", "non_dna"):
+        for name in ("references", "lineage", "non_dna", "direct"):
             if name in doc:
                 doc[name] = [dict(x) for x in doc[name]]
         out: dict[str, Any] = json_safe(doc)
@@ -169,6 +173,7 @@ class CandidateEvidence:
             combined_log10_lr=stored_number(doc.get("combined_log10_lr")),
             non_dna_log10_lr=stored_number(doc.get("non_dna_log10_lr")),
             prior_sensitivity=_by_p(doc.get("prior_sensitivity")),
+            direct=tuple(dict(x) for x in doc.get("direct") or ()),
         )
 
 

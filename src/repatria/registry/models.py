@@ -48,6 +48,7 @@ from repatria.vocabulary import (
     CONSENT_SCOPES,
     CUSTODY_EVENTS,
     DECISION_KINDS,
+    DIRECT_ITEMS,
     DISPOSITION_KINDS,
     DOC_AUTHENTICITY,
     NAME_KINDS,
@@ -1272,4 +1273,35 @@ class HaplotypeDatabase(Base):
     filename: Mapped[str | None] = mapped_column(String(500))
     file_sha256: Mapped[str | None] = mapped_column(String(64))
     imported_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --------------------------------------------------------------------------- direct references
+
+
+class DirectReference(Base):
+    """An item of the missing person's own (a toothbrush, a razor, a stored blood card), typed:
+    a direct reference of the MP himself, not a relative (issue 13).
+
+    Its sample is a ``reference`` sample with no donor and no remains; its profiles are the
+    sample's ``profiles`` rows, as a donor's are. It is never a donor: no notification, no
+    pedigree position, no consent of a relative. ``reliability`` is the stated probability that
+    the item carries the MP's DNA alone (a shared razor: less than 1).
+    """
+
+    __tablename__ = "direct_references"
+    __table_args__ = (
+        CheckConstraint(_in("item", DIRECT_ITEMS), name="item"),
+        CheckConstraint("reliability > 0 AND reliability <= 1", name="reliability"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(L.REF), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("samples.id"), unique=True)
+    item: Mapped[str] = mapped_column(String(24))
+    reliability: Mapped[float] = mapped_column(Float, default=1.0)
+    note: Mapped[str | None] = mapped_column(Text)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

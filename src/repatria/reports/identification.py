@@ -193,6 +193,7 @@ def _evidence(pdf: ReportPDF, m: MatchDetail, name: str) -> None:
         )
     else:
         pdf.para("No typed relative is linked to this person in the registry.")
+    _direct(pdf, m, name)
 
     pdf.h3("Strength of the evidence")
     plain = lr_in_plain_numbers(m.log10_lr)
@@ -264,6 +265,51 @@ def _evidence(pdf: ReportPDF, m: MatchDetail, name: str) -> None:
     _pedigree(pdf, m)
 
 
+def direct_rows(m: MatchDetail) -> list[list[str]]:
+    """One row per direct reference compared: the item, its reliability, its LR, counted."""
+    rows = []
+    for f in m.direct:
+        x = _stored_log10(f.get("log10_lr"))
+        rows.append(
+            [
+                f"{str(f.get('item') or 'item').replace('_', ' ')} {f.get('reference') or ''}",
+                f"{f.get('reliability')}",
+                "not compared" if x is None else lr_number(x),
+                "yes" if f.get("combined") and x is not None else "no (shown only)",
+                str(f.get("note") or ""),
+            ]
+        )
+    return rows
+
+
+def _direct(pdf: ReportPDF, m: MatchDetail, name: str) -> None:
+    """The person's own items (a toothbrush, a razor): a direct reference, not a relative."""
+    rows = direct_rows(m)
+    if not rows:
+        return
+    pdf.h3("The person's own items (direct reference)")
+    pdf.para(
+        f"The DNA of the remains was also compared with items of {name}'s own, typed as his or "
+        "her profile. This is a different method from the comparison with relatives: the "
+        "likelihood ratio compares the remains and the item being one person with two unrelated "
+        "people, weighed by the stated reliability that the item carries this person's DNA "
+        "alone (a shared razor is less reliable). Only the most reliable item is counted."
+    )
+    pdf.table_rows(
+        ["Item", "Reliability", "Likelihood ratio", "Counted", "Note"],
+        rows,
+        widths=(34, 22, 34, 26, 60),
+    )
+    combined = m.dna_combined_log10_lr
+    if combined is not None:
+        pdf.para(
+            "With the relatives' DNA (and any lineage markers), the DNA evidence gives a combined "
+            f"likelihood ratio of {lr_number(combined)}; the likelihood ratio and probability "
+            "below are from the relatives alone.",
+            size=9,
+        )
+
+
 _NON_DNA_KIND = {
     "sex": "Sex",
     "age": "Age at death",
@@ -299,6 +345,13 @@ def non_dna_rows(m: MatchDetail) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def _stored_log10(v: Any) -> float | None:
+    """A log10 LR as the evidence JSON stores it ("-Inf" for an exclusion)."""
+    if isinstance(v, str):
+        return {"inf": math.inf, "-inf": -math.inf}.get(v.strip().lower())
+    return None if v is None else float(v)
 
 
 def _stored_lr(v: Any) -> float | None:

@@ -3,7 +3,8 @@
 - the genotypes of the PM and of every typed reference, marker by marker, as the registry holds
   them (a partial call stays ``12/-``), read from the profiles the run used;
 - why a marker's LR is 1 (or 0), from which side has data at that marker: a note is never empty;
-- every evidence factor (autosomal, lineage, non-DNA) with its model, and the combined LR.
+- every evidence factor (autosomal, lineage, direct reference, non-DNA) with its model, and the
+  combined LR.
 
 Who may see genotypes and the audit of the read stay in :mod:`repatria.services.views.matches`;
 here only the rows are built (no I/O beyond the caller's session).
@@ -81,7 +82,7 @@ class EvidenceFactor:
     """One factor of the combined LR, for the page: what it is, its LR, its model, its finding."""
 
     kind: str
-    source: str  # "autosomal", "lineage", "non-DNA"
+    source: str  # "autosomal", "lineage", "direct reference", "non-DNA"
     log10_lr: float | None
     lr_in_words: str
     counted: bool
@@ -240,8 +241,10 @@ def evidence_factors(
     autosomal_model: str,
     lineage: Iterable[Mapping[str, Any]],
     non_dna: Iterable[Mapping[str, Any]],
+    direct: Iterable[Mapping[str, Any]] = (),
 ) -> list[EvidenceFactor]:
-    """The autosomal factor, then each lineage and non-DNA factor, each with its model."""
+    """The autosomal factor, then each lineage, direct-reference and non-DNA factor, each with
+    its model."""
     out = [
         EvidenceFactor(
             "autosomal STR",
@@ -278,6 +281,25 @@ def evidence_factors(
                 x is not None and d.get("combined") is not False,
                 model or "not recorded",
                 f"reference {who}" if who else "",
+                _consistent(d.get("consistent")),
+                str(d.get("note") or ""),
+            )
+        )
+    for d in direct:
+        x = _log10(d)
+        item = str(d.get("item") or "item").replace("_", " ")
+        out.append(
+            EvidenceFactor(
+                f"direct reference ({item})",
+                "direct reference",
+                x,
+                lr_words(x),
+                # the MP's items are one person's samples: only the one identify put in the
+                # product counts; the others are shown
+                x is not None and d.get("combined") is not False,
+                str(d.get("model") or "not recorded"),
+                f"the MP's own {item} {d.get('reference') or ''}, reliability "
+                f"{d.get('reliability')}".strip(),
                 _consistent(d.get("consistent")),
                 str(d.get("note") or ""),
             )

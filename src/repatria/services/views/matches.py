@@ -158,6 +158,10 @@ class MatchDetail:
     #: The posterior under each prior of the run's ``--prior-sensitivity`` (empty without it).
     prior_sensitivity: list[SensitivityRow] = field(default_factory=list)
     prior_sensitivity_summary: str = ""
+    #: The direct-reference findings (the MP's own items; ``direct_evidence``).
+    direct: list[dict[str, Any]] = field(default_factory=list)
+    #: The DNA factors' product as the run stored it (autosomal, lineage, direct reference).
+    dna_combined_log10_lr: float | None = None
 
 
 def _markers(evidence: CandidateEvidence) -> list[MarkerRow]:
@@ -407,6 +411,8 @@ def match_detail(
             non_dna_log10_lr=evidence.non_dna_log10_lr,
             prior_sensitivity=sensitivity_rows(evidence.prior_sensitivity),
             prior_sensitivity_summary=sensitivity_summary(evidence.prior_sensitivity),
+            direct=[dict(x) for x in evidence.direct],
+            dna_combined_log10_lr=evidence.combined_log10_lr,
         )
 
 
@@ -466,7 +472,9 @@ def _geneticist_view(
         autosomal: float | None = evidence.log_lr / math.log(10)
     else:
         autosomal = c.log10_lr
-    factors = evidence_factors(autosomal, _autosomal_model(run), evidence.lineage, evidence.non_dna)
+    factors = evidence_factors(
+        autosomal, _autosomal_model(run), evidence.lineage, evidence.non_dna, evidence.direct
+    )
     combined = combined_log10_lr(stored, factors)
     return {
         "data": data,

@@ -42,6 +42,7 @@ CASE_FILES = (
     "donors.tsv",
     "items.tsv",
     "lineage.tsv",
+    "direct.tsv",
 )
 
 SEX_NAMES = {Sex.UNKNOWN: "unknown", Sex.MALE: "male", Sex.FEMALE: "female"}

@@ -18,7 +18,9 @@ A case folder may hold an optional ``donors.tsv`` (``id``, ``name``, ``relations
 ``consent_scope``, ``consent_given_on``) describing the typed relatives; without it donors are
 stored with the default consent scope ``identification`` and no date. An optional
 ``lineage.tsv`` (:mod:`repatria.formats.lineage_tsv`) brings Y-STR and mtDNA haplotypes of its PM
-samples and donors, stored in the same transaction (:mod:`.lineage_store`).
+samples and donors, stored in the same transaction (:mod:`.lineage_store`). An optional
+``direct.tsv`` (:mod:`repatria.formats.direct_tsv`) brings direct references, items of a missing
+person's own (:mod:`.direct_store`), in the same transaction.
 
 The case is read and validated completely before the database is touched; then everything is
 stored in one transaction with the case's SHA-256 (a ``.fam`` file: its bytes; a folder: the
@@ -44,7 +46,7 @@ from repatria.registry.models import (
 from repatria.services.access.audit import log_event
 from repatria.services.access.permissions import require
 from repatria.services.progress import Progress, quiet, step
-from repatria.services.workflows import lineage_store
+from repatria.services.workflows import direct_store, lineage_store
 from repatria.services.workflows.case_files import (
     CASE_FILES,
     SEX_NAMES,
@@ -123,6 +125,7 @@ def _import_case(
             problem = problem.with_dropout({v: DropoutModel(d) for v, d in drop.items()})
     donors = read_donors(p) if p.is_dir() else {}
     lineage = read_lineage_file(p / LINEAGE_FILE) if (p / LINEAGE_FILE).is_file() else []
+    direct = direct_store.read_case_direct(p, problem)
     typed = {pid for fam in problem.am_profiles.values() for pid in fam}
     unknown = sorted(set(donors) - typed)
     if unknown:
@@ -151,6 +154,10 @@ def _import_case(
                     session, lineage, file=str(p / LINEAGE_FILE), batch=batch
                 )
                 result.counts.update({f"lineage_{k}": n for k, n in stored.items()})
+            if direct:  # items of the MPs' own, in the same batch
+                result.counts["direct_references"] = direct_store.store_case_direct(
+                    session, p, problem, direct, user, batch
+                )
             session.flush()
         except IntegrityError as e:
             raise RegistryError(

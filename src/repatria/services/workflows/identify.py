@@ -52,6 +52,7 @@ from repatria.services.workflows.candidates import (
     store_candidates,
     to_rereview,
 )
+from repatria.services.workflows.direct_evidence import DirectEvidence, direct_factors
 from repatria.services.workflows.frequency_tables import table_label
 from repatria.services.workflows.identify_sensitivity import run_sensitivity
 from repatria.services.workflows.match_prior import MatchPriorSetting, resolve_match_prior
@@ -245,6 +246,7 @@ def identify(
         said = _conclusions(analysis)
         checked = run_checks(problem, pw)
         nd = NonDnaEvidence(session, rp.pm_body, rp.mp_person, problem.pm_sex, non_dna)
+        direct = DirectEvidence(session, rp)  # the MPs' own items (a toothbrush, a razor)
         for i, v in enumerate(problem.pm):
             for k, m in enumerate(problem.missing):
                 log_lr = float(pw.log_lr[i, k])
@@ -256,7 +258,8 @@ def identify(
                 lr_raises = checked.raisable(v, m, log_lr)
                 # A pairing lost to a misattributed reference goes to review, with its flag.
                 misattributed = "misattributed relationship" in checked.of(v, m)[0]
-                if lr_raises or misattributed or (certain or 0.0) >= POSTERIOR_THRESHOLD:
+                raised = lr_raises or misattributed or direct.raises(v, m)
+                if raised or (certain or 0.0) >= POSTERIOR_THRESHOLD:
                     ev = _evidence(rp, analysis, i, k, log_lr, refs, said, checked) | nd.of(v, m)
                     ev = ndp.mark(ev) | sens.evidence(v, m)
                     rows.append(Row(v, m, log_lr, post, ev))
@@ -266,6 +269,7 @@ def identify(
         )
 
         add_lineage_evidence(session, rp, rows)  # Y-STR and mtDNA factors beside the autosomal LR
+        direct.add(rows)  # after the lineage factors: its product includes theirs
         rows.sort(key=lambda r: (-r.log_lr, problem.pm.index(r.pm), problem.missing.index(r.mp)))
         analysis = sens.with_table(analysis, [(r.pm, r.mp) for r in rows])
         run = IdentificationRun(
@@ -289,7 +293,9 @@ def identify(
         session.add(run)
         session.flush()
         used = sorted(
-            {p for ids in rp.pm_profiles.values() for p in ids} | set(rp.reference_profiles)
+            {p for ids in rp.pm_profiles.values() for p in ids}
+            | set(rp.reference_profiles)
+            | set(direct.profile_ids)
         )
         session.add_all(RunProfile(run_id=run.id, profile_id=i) for i in used)
         with step(report, "store"):
@@ -317,7 +323,8 @@ def identify(
                 _exclusions(evs.get((c.body, c.person), {}).get("exclusions")),
                 tuple(c.samples),
                 c.status,
-                lineage_factors(evs.get((c.body, c.person))),
+                lineage_factors(evs.get((c.body, c.person)))
+                | direct_factors(evs.get((c.body, c.person))),
                 tuple(evs.get((c.body, c.person), {}).get("non_dna") or ()),
                 evs.get((c.body, c.person), {}).get("non_dna_log10_lr"),
                 evs.get((c.body, c.person), {}).get("prior_sensitivity"),
