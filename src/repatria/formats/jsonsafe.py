@@ -19,7 +19,8 @@ def json_safe(x: Any) -> Any:
     if isinstance(x, dict):
         return {str(k): json_safe(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [json_safe(v) for v in x]
+        plain = _plain(x)
+        return list(x) if plain else [json_safe(v) for v in x]
     if isinstance(x, np.ndarray):
         return json_safe(x.tolist())
     if isinstance(x, np.integer):
@@ -32,3 +33,20 @@ def json_safe(x: Any) -> Any:
             return "Inf" if x > 0 else "-Inf"
         return x
     return x
+
+
+_AS_IS = frozenset((int, bool, str, type(None)))
+
+
+def _plain(x: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether every item of ``x`` is already plain (``json_safe`` would give it back as is):
+    a run's matrices are rows of 10^3 numbers, checked at C speed rather than one by one."""
+    kinds = set(map(type, x))
+    if kinds <= _AS_IS:
+        return True
+    if not kinds <= _AS_IS | {float}:
+        return False
+    try:  # finite floats only: any NaN or infinity makes the sum non-finite
+        return math.isfinite(math.fsum(v for v in x if v is not None))
+    except OverflowError:  # finite, but the sum overflows: look one by one
+        return False

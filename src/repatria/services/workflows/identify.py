@@ -57,6 +57,7 @@ from repatria.services.workflows.match_prior import MatchPriorSetting, resolve_m
 from repatria.services.workflows.non_dna_evidence import NonDnaEvidence, non_dna_kinds
 from repatria.services.workflows.problem import (
     RegistryProblem,
+    current_families,
     markers_from_rows,
     problem_from_registry,
     problem_sha256,
@@ -357,22 +358,39 @@ def _exclusions(n: Any) -> int | None:
 
 def _references(session: Session, rp: RegistryProblem) -> dict[str, list[dict[str, Any]]]:
     """family ref -> its typed references (individual, donor ref, recorded relation) at the
-    version analysed."""
+    version analysed (one query for every family at its current version)."""
+    cols = (
+        ReferenceFamily.ref,
+        ReferenceFamily.version,
+        PedigreeMember.individual,
+        Donor.ref,
+        Donor.relationship_to_mp,
+        Donor.mp_person_id,
+    )
+    joined = (
+        select(*cols)
+        .join(ReferenceFamily, ReferenceFamily.id == PedigreeMember.family_id)
+        .join(Donor, Donor.id == PedigreeMember.donor_id)
+        .order_by(PedigreeMember.id)
+    )
+    found: dict[str, list[tuple[str, str, str | None, int | None]]] = {}
+    for fam_ref, version, ind, d, rel, of in session.execute(
+        joined.where(PedigreeMember.family_id.in_(current_families()))
+    ).all():
+        if rp.family_versions.get(fam_ref) == version:
+            found.setdefault(fam_ref, []).append((ind, d, rel, of))
     out: dict[str, list[dict[str, Any]]] = {}
     for fam_ref, version in rp.family_versions.items():
+        if fam_ref in found:
+            rows = found[fam_ref]
+        else:  # no typed reference, or no longer the current version: ask for it alone
+            rows = [
+                (ind, d, rel, of)
+                for _, _, ind, d, rel, of in session.execute(
+                    joined.where(ReferenceFamily.ref == fam_ref, ReferenceFamily.version == version)
+                ).all()
+            ]
         typed = rp.problem.am_profiles.get(fam_ref, {})
-        rows = session.execute(
-            select(
-                PedigreeMember.individual,
-                Donor.ref,
-                Donor.relationship_to_mp,
-                Donor.mp_person_id,
-            )
-            .join(ReferenceFamily, ReferenceFamily.id == PedigreeMember.family_id)
-            .join(Donor, Donor.id == PedigreeMember.donor_id)
-            .where(ReferenceFamily.ref == fam_ref, ReferenceFamily.version == version)
-            .order_by(PedigreeMember.id)
-        ).all()
         out[fam_ref] = [
             {"individual": ind, "donor": d, "relation": rel, "of": of}
             for ind, d, rel, of in rows

@@ -1,0 +1,146 @@
+"""The fast paths of identify at scale (issue 12) against the plain ones they replace.
+
+- the input hash, streamed PM by PM, equals the hash of the whole JSON document built at once;
+- the registry read in a few batched queries gives the problem the case itself gives;
+- the candidates picked from whole arrays are those of the pairing-by-pairing rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from repatria.formats.markers_json import marker_to_dict
+from repatria.kinship.dropout import DropoutModel
+from repatria.kinship.dvi import DefaultPairings, DVIProblem
+from repatria.kinship.pedigree import Genotype
+from repatria.services.pipelines.dvi_analysis import read_case
+from repatria.services.pipelines.simulation import simulate_dvi_case, write_population_case
+from repatria.services.workflows.case_import import import_case
+from repatria.services.workflows.identify import POSTERIOR_THRESHOLD, identify
+from repatria.services.workflows.problem import problem_from_registry, problem_sha256
+from repatria.services.workflows.run_checks import run_checks
+
+
+def _plain_sha256(problem: DVIProblem) -> str:
+    """The input hash as first written: the whole document, then its JSON, then the hash."""
+
+    def geno(prof: Mapping[str, Genotype]) -> dict[str, list[str | None]]:
+        return {m: list(g) for m, g in sorted(prof.items())}
+
+    doc = {
+        "markers": [marker_to_dict(m) for m in problem.markers],
+        "pm": [
+            [v, int(problem.pm_sex[v]), geno(problem.pm_profiles.get(v, {}))] for v in problem.pm
+        ],
+        "families": {
+            f: [[i.id, i.father, i.mother, int(i.sex)] for i in ped]
+            for f, ped in problem.families.items()
+        },
+        "am": {
+            f: {p: geno(g) for p, g in sorted(d.items())} for f, d in problem.am_profiles.items()
+        },
+        "missing": [[m, problem.missing_family[m]] for m in problem.missing],
+        "pairings": {v: list(problem.pairings[v]) for v in problem.pm},
+    }
+    if problem.pm_dropout:
+        doc["dropout"] = {v: [d.dropout, d.drop_in] for v, d in sorted(problem.pm_dropout.items())}
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("case", ["planecrash", "exclusionExample", "example2", "symmetricSibs"])
+def test_streamed_hash_equals_the_whole_document_hash(reference_cases: Path, case: str) -> None:
+    problem = read_case(reference_cases / case)
+    assert problem_sha256(problem) == _plain_sha256(problem)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    victims=st.integers(1, 12),
+    families=st.integers(1, 10),
+    seed=st.integers(0, 10_000),
+    default=st.booleans(),
+    dropout=st.booleans(),
+)
+def test_streamed_hash_equals_the_whole_document_hash_on_any_case(
+    victims: int, families: int, seed: int, default: bool, dropout: bool
+) -> None:
+    problem = simulate_dvi_case(victims, families, seed, 5).problem
+    if default:  # dvir's default pairings, lazy
+        problem = replace(problem, pairings={})
+        assert isinstance(problem.pairings, DefaultPairings)
+    else:  # explicit pairings, some PMs ruled out of some MPs
+        problem = replace(
+            problem,
+            pairings={
+                v: tuple(m for n, m in enumerate(ms) if (n + seed) % 3) or ("*",)
+                for v, ms in problem.pairings.items()
+            },
+        )
+    if dropout:
+        problem = problem.with_dropout(
+            {v: DropoutModel(0.1 * (n % 4)) for n, v in enumerate(problem.pm)}
+        )
+    assert problem_sha256(problem) == _plain_sha256(problem)
+
+
+def test_default_pairings_stay_lazy_while_hashing() -> None:
+    problem = replace(simulate_dvi_case(40, 30, 4, 5).problem, pairings={})
+    problem_sha256(problem)
+    assert len(problem.pairings._cache) <= 3  # one PM per sex, not every PM
+
+
+@pytest.fixture
+def population(tmp_path: Path) -> Path:
+    return write_population_case(60, 45, 7, tmp_path / "pop", 24)
+
+
+def test_registry_problem_is_the_case_problem(db: str, population: Path) -> None:
+    import_case(db, population, actor="ana")
+    source = read_case(population)
+    built = problem_from_registry(db)
+    assert built.pm == source.pm
+    assert set(built.missing) == set(source.missing)
+    assert built.families.keys() == source.families.keys()
+    for f, ped in source.families.items():
+        assert [(i.id, i.father, i.mother, i.sex) for i in built.families[f]] == [
+            (i.id, i.father, i.mother, i.sex) for i in ped
+        ]
+    assert {f: d for f, d in built.am_profiles.items() if d} == {
+        f: {p: dict(g) for p, g in d.items()} for f, d in source.am_profiles.items() if d
+    }
+    assert built.pm_profiles == source.pm_profiles
+    assert problem_sha256(built) == _plain_sha256(built)
+
+
+def test_candidates_are_those_of_the_pairing_by_pairing_rule(db: str, population: Path) -> None:
+    import_case(db, population, actor="ana")
+    result = identify(db, actor="ana")
+    a = result.analysis
+    problem = problem_from_registry(db)
+    checked = run_checks(problem, a.pairwise)
+    expected = set()
+    for i, v in enumerate(problem.pm):
+        for k, m in enumerate(problem.missing):
+            log_lr = float(a.pairwise.log_lr[i, k])
+            if math.isnan(log_lr):
+                continue
+            lower = float(a.bounds.lower[i, k]) if a.bounds is not None else 0.0
+            misattributed = "misattributed relationship" in checked.of(v, m)[0]
+            if checked.raisable(v, m, log_lr) or misattributed or lower >= POSTERIOR_THRESHOLD:
+                expected.add((v, m))
+    assert {(c.body, c.person) for c in result.candidates} == expected
+    for c in result.candidates:
+        i, k = problem.pm.index(c.body), problem.missing.index(c.person)
+        assert c.lr == pytest.approx(math.exp(float(a.pairwise.log_lr[i, k])), rel=1e-12)
+        assert c.posterior == float(np.asarray(a.joint.marginals)[i, k])
