@@ -136,6 +136,7 @@ def store_candidates(
         if c.id not in closed and candidate_status(kinds.get(c.id, set())) in ("open", "proposed"):
             reusable[(c.body_id or 0, c.person_id)] = c
     out: list[StoredCandidate] = []
+    pending: list[tuple[Row, CandidateMatch]] = []
     left_out = 0
     for r in rows:
         body_id, person_id = rp.pm_body[r.pm], rp.mp_person[r.mp]
@@ -150,7 +151,9 @@ def store_candidates(
         cand.sample_id = rp.pm_sample[r.pm]
         cand.log10_lr, cand.posterior = r.log_lr / math.log(10), r.posterior
         cand.evidence = r.evidence
-        session.flush()
+        pending.append((r, cand))
+    session.flush()  # one flush for them all: new candidates get their ids in the rows' order
+    for r, cand in pending:
         session.add(
             CandidateScore(
                 run_id=run.id,

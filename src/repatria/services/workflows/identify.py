@@ -24,13 +24,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from repatria import __version__
 from repatria.errors import ServiceError
 from repatria.formats.jsonsafe import json_safe
-from repatria.kinship.dvi import generate_pairings
+from repatria.kinship.dvi import DefaultPairings, DVIProblem
 from repatria.kinship.pedigree import Pedigree, Sex
 from repatria.registry.db import session_scope
 from repatria.registry.evidence import CandidateEvidence
@@ -233,20 +234,20 @@ def identify(
         said = _conclusions(analysis)
         checked = run_checks(problem, pw)
         nd = NonDnaEvidence(session, rp.pm_body, rp.mp_person, problem.pm_sex, non_dna)
-        for i, v in enumerate(problem.pm):
-            for k, m in enumerate(problem.missing):
-                log_lr = float(pw.log_lr[i, k])
-                if math.isnan(log_lr):
-                    continue  # pairing not allowed (sex)
-                post = float(joint.marginals[i, k])
-                # A posterior raises a candidate only by its proven lower end, never the estimate.
-                certain = _interval(analysis, i, k)[0]
-                lr_raises = checked.raisable(v, m, log_lr)
-                # A pairing lost to a misattributed reference goes to review, with its flag.
-                misattributed = "misattributed relationship" in checked.of(v, m)[0]
-                if lr_raises or misattributed or (certain or 0.0) >= POSTERIOR_THRESHOLD:
-                    ev = _evidence(rp, analysis, i, k, log_lr, refs, said, checked) | nd.of(v, m)
-                    rows.append(Row(v, m, log_lr, post, ev))
+        for i, k in _maybe_raised(analysis, checked):
+            v, m = problem.pm[i], problem.missing[k]
+            log_lr = float(pw.log_lr[i, k])
+            if math.isnan(log_lr):
+                continue  # pairing not allowed (sex)
+            post = float(joint.marginals[i, k])
+            # A posterior raises a candidate only by its proven lower end, never the estimate.
+            certain = _interval(analysis, i, k)[0]
+            lr_raises = checked.raisable(v, m, log_lr)
+            # A pairing lost to a misattributed reference goes to review, with its flag.
+            misattributed = "misattributed relationship" in checked.of(v, m)[0]
+            if lr_raises or misattributed or (certain or 0.0) >= POSTERIOR_THRESHOLD:
+                ev = _evidence(rp, analysis, i, k, log_lr, refs, said, checked) | nd.of(v, m)
+                rows.append(Row(v, m, log_lr, post, ev))
         from repatria.services.workflows.lineage_evidence import (
             add_lineage_evidence,
             lineage_factors,
@@ -337,6 +338,26 @@ def identify(
             rereview,
             _table_record(rp),
         )
+
+
+def _maybe_raised(analysis: Any, checked: RunChecks) -> list[tuple[int, int]]:
+    """(i, k) of every pairing the candidate rule may raise, in row order: an LR above 1, a
+    proven posterior at the threshold, or a flag. A superset, found on whole arrays; the rule
+    itself is then asked pairing by pairing (10^6 pairings, 10^4 candidates)."""
+    problem = analysis.problem
+    log_lr = np.asarray(analysis.pairwise.log_lr, dtype=float)
+    with np.errstate(invalid="ignore"):
+        maybe = log_lr > 0
+        if analysis.bounds is not None:
+            maybe |= np.asarray(analysis.bounds.lower, dtype=float)[:, : log_lr.shape[1]] >= (
+                POSTERIOR_THRESHOLD
+            )
+    row = {v: i for i, v in enumerate(problem.pm)}
+    col = {m: k for k, m in enumerate(problem.missing)}
+    for v, m in checked.flags:
+        if v in row and m in col:
+            maybe[row[v], col[m]] = True
+    return [(int(i), int(k)) for i, k in zip(*np.nonzero(maybe), strict=True)]
 
 
 def _table_record(rp: RegistryProblem) -> dict[str, Any]:
@@ -497,6 +518,22 @@ def _interval(analysis: Any, i: int, k: int) -> tuple[float | None, float | None
     return float(b.lower[i, k]), float(b.upper[i, k])
 
 
+def _pairing_exclusions(problem: DVIProblem) -> int:
+    """How many of dvir's default pairings the problem leaves out, counted without listing
+    them (the default pairings of a PM depend on its sex alone)."""
+    if isinstance(problem.pairings, DefaultPairings):
+        return 0
+    default = DefaultPairings(problem)
+    by_sex: dict[Sex, int] = {}
+    n = 0
+    for v in problem.pm:
+        sex = problem.pm_sex[v]
+        if sex not in by_sex:
+            by_sex[sex] = len(default[v])
+        n += by_sex[sex] - len(problem.pairings[v])
+    return n
+
+
 def _parameters(
     rp: RegistryProblem, prior: Any, top: int, inputs: dict[str, Any]
 ) -> dict[str, Any]:
@@ -504,8 +541,7 @@ def _parameters(
     return {
         "pairings": "every missing person of compatible sex, or nobody (dvir's default), "
         "less the recorded pairing exclusions",
-        "pairing_exclusions": sum(len(d) for d in generate_pairings(problem).values())
-        - sum(len(x) for x in problem.pairings.values()),
+        "pairing_exclusions": _pairing_exclusions(problem),
         "mutation": "mutation models as stored with the markers",
         "units": "bodies: the samples of one body combined into one profile",
         "prior": prior,
