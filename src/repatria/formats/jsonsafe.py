@@ -19,8 +19,9 @@ def json_safe(x: Any) -> Any:
     if isinstance(x, dict):
         return {str(k): json_safe(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        plain = _plain(x)
-        return list(x) if plain else [json_safe(v) for v in x]
+        if _plain(x):  # a plain list is given back itself: a run's matrices are not copied
+            return x if isinstance(x, list) else list(x)
+        return [json_safe(v) for v in x]
     if isinstance(x, np.ndarray):
         return json_safe(x.tolist())
     if isinstance(x, np.integer):

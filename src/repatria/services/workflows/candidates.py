@@ -184,7 +184,12 @@ def _supersede(
 ) -> int:
     n = 0
     emptied = _emptied(session)
-    for c in session.execute(select(CandidateMatch).order_by(CandidateMatch.id)).scalars():
+    # Columns only: every candidate ever raised is looked at, 10^4 of them after one big run.
+    for c in session.execute(
+        select(CandidateMatch.id, CandidateMatch.person_id, CandidateMatch.body_id).order_by(
+            CandidateMatch.id
+        )
+    ).all():
         if c.id in closed or candidate_status(kinds.get(c.id, set())) not in ("open", "proposed"):
             continue
         by = settled_p.get(c.person_id) or (settled_b.get(c.body_id) if c.body_id else None)

@@ -222,10 +222,18 @@ class _Profiles:
         self.genos: dict[int, dict[str, Genotype]] = {}
         if self.newest:
             ids = [p.id for p in self.newest.values()]
-            for g in session.execute(
-                select(GenotypeRow).where(GenotypeRow.profile_id.in_(ids)).order_by(GenotypeRow.id)
-            ).scalars():
-                self.genos.setdefault(g.profile_id, {})[g.marker] = (g.allele1, g.allele2)
+            # Columns, not rows as objects: 10^5 genotypes are read in a second.
+            for pid, marker, a1, a2 in session.execute(
+                select(
+                    GenotypeRow.profile_id,
+                    GenotypeRow.marker,
+                    GenotypeRow.allele1,
+                    GenotypeRow.allele2,
+                )
+                .where(GenotypeRow.profile_id.in_(ids))
+                .order_by(GenotypeRow.id)
+            ).tuples():
+                self.genos.setdefault(pid, {})[marker] = (a1, a2)
 
     def has(self, sample: Sample) -> bool:
         return sample.id in self.newest
