@@ -232,7 +232,7 @@ class _Profiles:
                 )
                 .where(GenotypeRow.profile_id.in_(ids))
                 .order_by(GenotypeRow.id)
-            ).tuples():
+            ).all():
                 self.genos.setdefault(pid, {})[marker] = (a1, a2)
 
     def has(self, sample: Sample) -> bool:
