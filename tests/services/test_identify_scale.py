@@ -21,10 +21,16 @@ from hypothesis import strategies as st
 
 from repatria.formats.markers_json import marker_to_dict
 from repatria.kinship.dropout import DropoutModel
-from repatria.kinship.dvi import DefaultPairings, DVIProblem
+from repatria.kinship.dvi import DefaultPairings, DVIProblem, generate_pairings
 from repatria.kinship.pedigree import Genotype
+from repatria.registry.db import session_scope
+from repatria.registry.models import IdentificationRun
 from repatria.services.pipelines.dvi_analysis import read_case
-from repatria.services.pipelines.simulation import simulate_dvi_case, write_population_case
+from repatria.services.pipelines.simulation import (
+    simulate_dvi_case,
+    write_population_case,
+    write_simulated_case,
+)
 from repatria.services.workflows.case_import import import_case
 from repatria.services.workflows.identify import POSTERIOR_THRESHOLD, identify
 from repatria.services.workflows.problem import problem_from_registry, problem_sha256
@@ -144,3 +150,25 @@ def test_candidates_are_those_of_the_pairing_by_pairing_rule(db: str, population
         i, k = problem.pm.index(c.body), problem.missing.index(c.person)
         assert c.lr == pytest.approx(math.exp(float(a.pairwise.log_lr[i, k])), rel=1e-12)
         assert c.posterior == float(np.asarray(a.joint.marginals)[i, k])
+
+
+def test_pairing_exclusions_are_counted_as_listing_them_would(db: str, tmp_path: Path) -> None:
+    case = write_simulated_case(12, 10, 5, tmp_path / "sim", 8)
+    default = generate_pairings(read_case(case))
+    # Every second PM may only be its first MP, or nobody: recorded as pairing exclusions.
+    restricted = {
+        v: ([[m for m in g if m != "*"][0], "*"] if i % 2 == 0 and len(g) > 2 else list(g))
+        for i, (v, g) in enumerate(default.items())
+    }
+    (case / "pairings.json").write_text(json.dumps({"pairings": restricted}))
+    import_case(db, case, actor="ana")
+    run = identify(db, actor="ana").run
+    problem = problem_from_registry(db)
+    assert not isinstance(problem.pairings, DefaultPairings)
+    listed = sum(len(d) for d in generate_pairings(problem).values()) - sum(
+        len(x) for x in problem.pairings.values()
+    )
+    with session_scope(db) as s:
+        stored = s.get(IdentificationRun, run)
+        assert stored is not None
+        assert stored.parameters["pairing_exclusions"] == listed > 0
