@@ -172,3 +172,38 @@ def test_pairing_exclusions_are_counted_as_listing_them_would(db: str, tmp_path:
         stored = s.get(IdentificationRun, run)
         assert stored is not None
         assert stored.parameters["pairing_exclusions"] == listed > 0
+
+
+def _plain_json_safe(x: object) -> object:
+    """json_safe one item at a time, as first written (the oracle of its fast path)."""
+    if isinstance(x, dict):
+        return {str(k): _plain_json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain_json_safe(v) for v in x]
+    if isinstance(x, float):
+        if math.isnan(x):
+            return "NaN"
+        if math.isinf(x):
+            return "Inf" if x > 0 else "-Inf"
+    return x
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.sampled_from([1e308, -1e308, math.inf, -math.inf]),
+            st.integers(),
+            st.none(),
+            st.booleans(),
+            st.text(max_size=3),
+        ),
+        max_size=30,
+    )
+)
+def test_json_safe_rows_are_those_item_by_item(row: list[object]) -> None:
+    from repatria.formats.jsonsafe import json_safe
+
+    got = json_safe([row, tuple(row)])
+    want = _plain_json_safe([row, tuple(row)])
+    assert json.dumps(got, allow_nan=False) == json.dumps(want, allow_nan=False)

@@ -37,6 +37,7 @@ def json_safe(x: Any) -> Any:
 
 
 _AS_IS = frozenset((int, bool, str, type(None)))
+_NUMBERS = frozenset((int, bool, float, type(None)))
 
 
 def _plain(x: list[Any] | tuple[Any, ...]) -> bool:
@@ -45,9 +46,9 @@ def _plain(x: list[Any] | tuple[Any, ...]) -> bool:
     kinds = set(map(type, x))
     if kinds <= _AS_IS:
         return True
-    if not kinds <= _AS_IS | {float}:
+    if not kinds <= _NUMBERS:
         return False
     try:  # finite floats only: any NaN or infinity makes the sum non-finite
         return math.isfinite(math.fsum(v for v in x if v is not None))
-    except OverflowError:  # finite, but the sum overflows: look one by one
+    except (OverflowError, ValueError):  # an overflow, or inf + -inf: look one by one
         return False
