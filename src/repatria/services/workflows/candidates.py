@@ -154,11 +154,12 @@ def store_candidates(
         pending.append((r, cand))
     session.flush()  # one flush for them all: new candidates get their ids in the rows' order
     for r, cand in pending:
+        log10_lr = r.log_lr / math.log(10)  # as stored on the candidate
         session.add(
             CandidateScore(
                 run_id=run.id,
                 candidate_id=cand.id,
-                log10_lr=cand.log10_lr,
+                log10_lr=log10_lr,
                 posterior=r.posterior,
                 evidence=r.evidence,
             )
@@ -166,7 +167,7 @@ def store_candidates(
         status = candidate_status(kinds.get(cand.id, set()))
         out.append(
             StoredCandidate(
-                cand.id, r.pm, rp.pm_samples[r.pm], r.mp, cand.log10_lr, r.posterior, status
+                cand.id, r.pm, rp.pm_samples[r.pm], r.mp, log10_lr, r.posterior, status
             )
         )
     superseded = _supersede(session, run, settled_p, settled_b, kinds, closed)

@@ -338,7 +338,7 @@ class _Families:
     versions: dict[str, int] = field(default_factory=dict)  # family ref -> current version
 
 
-def current_families() -> Select[tuple[int]]:
+def current_families() -> Select[int]:
     """Ids of the reference families a run reads: with a missing person, at their current
     version."""
     replaced = select(ReferenceFamily.supersedes_id).where(
