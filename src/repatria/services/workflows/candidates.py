@@ -166,9 +166,7 @@ def store_candidates(
         )
         status = candidate_status(kinds.get(cand.id, set()))
         out.append(
-            StoredCandidate(
-                cand.id, r.pm, rp.pm_samples[r.pm], r.mp, log10_lr, r.posterior, status
-            )
+            StoredCandidate(cand.id, r.pm, rp.pm_samples[r.pm], r.mp, log10_lr, r.posterior, status)
         )
     superseded = _supersede(session, run, settled_p, settled_b, kinds, closed)
     session.flush()
