@@ -207,3 +207,18 @@ def test_json_safe_rows_are_those_item_by_item(row: list[object]) -> None:
     got = json_safe([row, tuple(row)])
     want = _plain_json_safe([row, tuple(row)])
     assert json.dumps(got, allow_nan=False) == json.dumps(want, allow_nan=False)
+
+
+def test_a_count_too_long_for_decimal_is_written_in_scientific_notation() -> None:
+    """2,000 bodies x 1,500 persons have about 10^4602 joint assignments: more digits than
+    Python writes (4,300), which stopped the run from being stored."""
+    from repatria.formats.jsonsafe import json_safe
+
+    n = 3**9700  # 4,628 digits
+    text = json_safe({"n_assignments": n, "small": 10**4299})
+    assert text["small"] == 10**4299  # written exactly as before
+    mantissa, exponent = text["n_assignments"].split("e+")
+    assert int(exponent) == 4628
+    assert math.isclose(math.log10(float(mantissa)) + int(exponent), 9700 * math.log10(3))
+    assert json_safe(-n).startswith("-")
+    json.dumps(text, allow_nan=False)
