@@ -136,6 +136,7 @@ def store_candidates(
         if c.id not in closed and candidate_status(kinds.get(c.id, set())) in ("open", "proposed"):
             reusable[(c.body_id or 0, c.person_id)] = c
     out: list[StoredCandidate] = []
+    pending: list[tuple[Row, CandidateMatch]] = []
     left_out = 0
     for r in rows:
         body_id, person_id = rp.pm_body[r.pm], rp.mp_person[r.mp]
@@ -150,21 +151,22 @@ def store_candidates(
         cand.sample_id = rp.pm_sample[r.pm]
         cand.log10_lr, cand.posterior = r.log_lr / math.log(10), r.posterior
         cand.evidence = r.evidence
-        session.flush()
+        pending.append((r, cand))
+    session.flush()  # one flush for them all: new candidates get their ids in the rows' order
+    for r, cand in pending:
+        log10_lr = r.log_lr / math.log(10)  # as stored on the candidate
         session.add(
             CandidateScore(
                 run_id=run.id,
                 candidate_id=cand.id,
-                log10_lr=cand.log10_lr,
+                log10_lr=log10_lr,
                 posterior=r.posterior,
                 evidence=r.evidence,
             )
         )
         status = candidate_status(kinds.get(cand.id, set()))
         out.append(
-            StoredCandidate(
-                cand.id, r.pm, rp.pm_samples[r.pm], r.mp, cand.log10_lr, r.posterior, status
-            )
+            StoredCandidate(cand.id, r.pm, rp.pm_samples[r.pm], r.mp, log10_lr, r.posterior, status)
         )
     superseded = _supersede(session, run, settled_p, settled_b, kinds, closed)
     session.flush()
@@ -181,7 +183,12 @@ def _supersede(
 ) -> int:
     n = 0
     emptied = _emptied(session)
-    for c in session.execute(select(CandidateMatch).order_by(CandidateMatch.id)).scalars():
+    # Columns only: every candidate ever raised is looked at, 10^4 of them after one big run.
+    for c in session.execute(
+        select(CandidateMatch.id, CandidateMatch.person_id, CandidateMatch.body_id).order_by(
+            CandidateMatch.id
+        )
+    ).all():
         if c.id in closed or candidate_status(kinds.get(c.id, set())) not in ("open", "proposed"):
             continue
         by = settled_p.get(c.person_id) or (settled_b.get(c.body_id) if c.body_id else None)

@@ -20,17 +20,18 @@ the numbers the run saw.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from repatria import __version__
 from repatria.errors import ServiceError
 from repatria.formats.jsonsafe import json_safe
-from repatria.kinship.dvi import generate_pairings
+from repatria.kinship.dvi import DefaultPairings, DVIProblem
 from repatria.kinship.pedigree import Pedigree, Sex
 from repatria.registry.db import session_scope
 from repatria.registry.evidence import CandidateEvidence
@@ -60,6 +61,7 @@ from repatria.services.workflows.non_dna_evidence import NonDnaEvidence, non_dna
 from repatria.services.workflows.non_dna_prior import non_dna_prior as non_dna_prior_of
 from repatria.services.workflows.problem import (
     RegistryProblem,
+    current_families,
     markers_from_rows,
     problem_from_registry,
     problem_sha256,
@@ -247,22 +249,22 @@ def identify(
         checked = run_checks(problem, pw)
         nd = NonDnaEvidence(session, rp.pm_body, rp.mp_person, problem.pm_sex, non_dna)
         direct = DirectEvidence(session, rp)  # the MPs' own items (a toothbrush, a razor)
-        for i, v in enumerate(problem.pm):
-            for k, m in enumerate(problem.missing):
-                log_lr = float(pw.log_lr[i, k])
-                if math.isnan(log_lr):
-                    continue  # pairing not allowed (sex)
-                post = float(joint.marginals[i, k])
-                # A posterior raises a candidate only by its proven lower end, never the estimate.
-                certain = _interval(analysis, i, k)[0]
-                lr_raises = checked.raisable(v, m, log_lr)
-                # A pairing lost to a misattributed reference goes to review, with its flag.
-                misattributed = "misattributed relationship" in checked.of(v, m)[0]
-                raised = lr_raises or misattributed or direct.raises(v, m)
-                if raised or (certain or 0.0) >= POSTERIOR_THRESHOLD:
-                    ev = _evidence(rp, analysis, i, k, log_lr, refs, said, checked) | nd.of(v, m)
-                    ev = ndp.mark(ev) | sens.evidence(v, m)
-                    rows.append(Row(v, m, log_lr, post, ev))
+        for i, k in _maybe_raised(analysis, checked, direct.items):
+            v, m = problem.pm[i], problem.missing[k]
+            log_lr = float(pw.log_lr[i, k])
+            if math.isnan(log_lr):
+                continue  # pairing not allowed (sex)
+            post = float(joint.marginals[i, k])
+            # A posterior raises a candidate only by its proven lower end, never the estimate.
+            certain = _interval(analysis, i, k)[0]
+            lr_raises = checked.raisable(v, m, log_lr)
+            # A pairing lost to a misattributed reference goes to review, with its flag.
+            misattributed = "misattributed relationship" in checked.of(v, m)[0]
+            raised = lr_raises or misattributed or direct.raises(v, m)
+            if raised or (certain or 0.0) >= POSTERIOR_THRESHOLD:
+                ev = _evidence(rp, analysis, i, k, log_lr, refs, said, checked) | nd.of(v, m)
+                ev = ndp.mark(ev) | sens.evidence(v, m)
+                rows.append(Row(v, m, log_lr, post, ev))
         from repatria.services.workflows.lineage_evidence import (
             add_lineage_evidence,
             lineage_factors,
@@ -363,6 +365,32 @@ def identify(
         )
 
 
+def _maybe_raised(
+    analysis: Any, checked: RunChecks, with_items: Collection[str] = ()
+) -> list[tuple[int, int]]:
+    """(i, k) of every pairing the candidate rule may raise, in row order: an LR above 1, a
+    proven posterior at the threshold, a flag, or an MP with items of his own (``with_items``:
+    a direct reference may raise it alone). A superset, found on whole arrays; the rule itself
+    is then asked pairing by pairing (10^6 pairings, 10^4 candidates)."""
+    problem = analysis.problem
+    log_lr = np.asarray(analysis.pairwise.log_lr, dtype=float)
+    with np.errstate(invalid="ignore"):
+        maybe = log_lr > 0
+        if analysis.bounds is not None:
+            maybe |= np.asarray(analysis.bounds.lower, dtype=float)[:, : log_lr.shape[1]] >= (
+                POSTERIOR_THRESHOLD
+            )
+    row = {v: i for i, v in enumerate(problem.pm)}
+    col = {m: k for k, m in enumerate(problem.missing)}
+    for v, m in checked.flags:
+        if v in row and m in col:
+            maybe[row[v], col[m]] = True
+    for m in with_items:
+        if m in col:
+            maybe[:, col[m]] = True
+    return [(int(i), int(k)) for i, k in zip(*np.nonzero(maybe), strict=True)]
+
+
 def _table_record(rp: RegistryProblem) -> dict[str, Any]:
     """The frequency table a run read: which version, from where, with its content digest."""
     t = rp.frequency_table
@@ -382,22 +410,39 @@ def _exclusions(n: Any) -> int | None:
 
 def _references(session: Session, rp: RegistryProblem) -> dict[str, list[dict[str, Any]]]:
     """family ref -> its typed references (individual, donor ref, recorded relation) at the
-    version analysed."""
+    version analysed (one query for every family at its current version)."""
+    cols = (
+        ReferenceFamily.ref,
+        ReferenceFamily.version,
+        PedigreeMember.individual,
+        Donor.ref,
+        Donor.relationship_to_mp,
+        Donor.mp_person_id,
+    )
+    joined = (
+        select(*cols)
+        .join(ReferenceFamily, ReferenceFamily.id == PedigreeMember.family_id)
+        .join(Donor, Donor.id == PedigreeMember.donor_id)
+        .order_by(PedigreeMember.id)
+    )
+    found: dict[str, list[tuple[str, str, str | None, int | None]]] = {}
+    for fam_ref, version, ind, d, rel, of in session.execute(
+        joined.where(PedigreeMember.family_id.in_(current_families()))
+    ).all():
+        if rp.family_versions.get(fam_ref) == version:
+            found.setdefault(fam_ref, []).append((ind, d, rel, of))
     out: dict[str, list[dict[str, Any]]] = {}
     for fam_ref, version in rp.family_versions.items():
+        if fam_ref in found:
+            rows = found[fam_ref]
+        else:  # no typed reference, or no longer the current version: ask for it alone
+            rows = [
+                (ind, d, rel, of)
+                for _, _, ind, d, rel, of in session.execute(
+                    joined.where(ReferenceFamily.ref == fam_ref, ReferenceFamily.version == version)
+                ).all()
+            ]
         typed = rp.problem.am_profiles.get(fam_ref, {})
-        rows = session.execute(
-            select(
-                PedigreeMember.individual,
-                Donor.ref,
-                Donor.relationship_to_mp,
-                Donor.mp_person_id,
-            )
-            .join(ReferenceFamily, ReferenceFamily.id == PedigreeMember.family_id)
-            .join(Donor, Donor.id == PedigreeMember.donor_id)
-            .where(ReferenceFamily.ref == fam_ref, ReferenceFamily.version == version)
-            .order_by(PedigreeMember.id)
-        ).all()
         out[fam_ref] = [
             {"individual": ind, "donor": d, "relation": rel, "of": of}
             for ind, d, rel, of in rows
@@ -504,6 +549,22 @@ def _interval(analysis: Any, i: int, k: int) -> tuple[float | None, float | None
     return float(b.lower[i, k]), float(b.upper[i, k])
 
 
+def _pairing_exclusions(problem: DVIProblem) -> int:
+    """How many of dvir's default pairings the problem leaves out, counted without listing
+    them (the default pairings of a PM depend on its sex alone)."""
+    if isinstance(problem.pairings, DefaultPairings):
+        return 0
+    default = DefaultPairings(problem)
+    by_sex: dict[Sex, int] = {}
+    n = 0
+    for v in problem.pm:
+        sex = problem.pm_sex[v]
+        if sex not in by_sex:
+            by_sex[sex] = len(default[v])
+        n += by_sex[sex] - len(problem.pairings[v])
+    return n
+
+
 def _parameters(
     rp: RegistryProblem, prior: Any, top: int, inputs: dict[str, Any]
 ) -> dict[str, Any]:
@@ -511,8 +572,7 @@ def _parameters(
     return {
         "pairings": "every missing person of compatible sex, or nobody (dvir's default), "
         "less the recorded pairing exclusions",
-        "pairing_exclusions": sum(len(d) for d in generate_pairings(problem).values())
-        - sum(len(x) for x in problem.pairings.values()),
+        "pairing_exclusions": _pairing_exclusions(problem),
         "mutation": "mutation models as stored with the markers",
         "units": "bodies: the samples of one body combined into one profile",
         "prior": prior,
