@@ -222,3 +222,20 @@ def test_a_count_too_long_for_decimal_is_written_in_scientific_notation() -> Non
     assert math.isclose(math.log10(float(mantissa)) + int(exponent), 9700 * math.log10(3))
     assert json_safe(-n).startswith("-")
     json.dumps(text, allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(-(10**40), 10**40) | st.integers(1, 9000).map(lambda k: 7**k))
+def test_counts_for_people_keep_their_size(n: int) -> None:
+    """``count_text`` (the assignment count of ``dvi analyse``): exact with commas up to 15
+    digits, else two significant digits and the exact power of ten, never a Python error."""
+    from repatria.formats.jsonsafe import count_text
+
+    text = count_text(n)
+    if abs(n) < 10**15:
+        assert int(text.replace(",", "")) == n
+        return
+    mantissa, exponent = text.split("e+")
+    if abs(n).bit_length() < 10_000:  # Python writes it: its digits are the true count
+        assert int(exponent) == len(str(abs(n))) - 1
+    assert 1.0 <= abs(float(mantissa)) < 10.0 and (float(mantissa) < 0) == (n < 0)

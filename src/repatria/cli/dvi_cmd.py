@@ -15,6 +15,7 @@ from repatria.cli.output import (
     print_json,
     progress_reporter,
 )
+from repatria.formats.jsonsafe import count_text
 from repatria.services.pipelines.dvi_analysis import DVIAnalysis, analyse_case
 
 app = typer.Typer(
@@ -163,7 +164,8 @@ def show(r: DVIAnalysis, top: int = 5) -> None:
         t.add_row(v, *cells)
     console.print(t)
     t = Table(
-        title=f"Best joint assignments of {j.n_assignments:,} ({j.prior}; LR vs. nobody identified)"
+        title=f"Best joint assignments of {count_text(j.n_assignments)} "
+        f"({j.prior}; LR vs. nobody identified)"
     )
     t.add_column("#", justify="right")
     t.add_column("assignment")

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["json_safe"]
+__all__ = ["json_safe", "count_text"]
 
 
 def json_safe(x: Any) -> Any:
@@ -50,14 +50,28 @@ _SHORT_INT_BITS = 14_000
 def _long_int(x: int) -> int | str:
     """``x``, or where Python will not write it in decimal, its value as ``"1.234...e+4602"``."""
     limit = sys.get_int_max_str_digits()
-    n = abs(x)
-    digits = int(n.bit_length() * math.log10(2))  # within one of the true count
+    digits = _digits(abs(x))
+    return x if not limit or digits <= limit else _scientific(x, digits, 16)
+
+
+def _digits(n: int) -> int:
+    digits = max(1, int(n.bit_length() * math.log10(2)))  # within one of the true count
     while 10**digits <= n:
         digits += 1
-    if not limit or digits <= limit:
-        return x
-    lead = str(n // 10 ** (digits - 16))  # the first 16 digits
-    return f"{'-' if x < 0 else ''}{lead[0]}.{lead[1:]}e+{digits - 1}"
+    return digits
+
+
+def _scientific(x: int, digits: int, kept: int) -> str:
+    lead = str(abs(x) // 10 ** max(0, digits - kept))  # the first ``kept`` digits, truncated
+    return f"{'-' if x < 0 else ''}{lead[0]}.{lead[1:] or '0'}e+{digits - 1}"
+
+
+def count_text(n: int) -> str:
+    """A count for people: ``1,234,567``, or ``1.2e+4602`` beyond 15 digits (a joint's number
+    of assignments, which Python will not even write in decimal at 2,000 x 1,500)."""
+    if abs(n) < 10**15:
+        return f"{n:,}"
+    return _scientific(n, _digits(abs(n)), 2)
 
 
 _AS_IS = frozenset((int, bool, str, type(None)))
