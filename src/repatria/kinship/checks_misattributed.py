@@ -135,16 +135,16 @@ class _Run:
 
 
 def _run(
-    problem: DVIProblem,
+    family_problem: DVIProblem,
     family: str,
     refs: Mapping[str, Mapping[str, Genotype]],
-    pms: Sequence[str],
-) -> _Run:
+    like: PairwiseResult | None = None,
+) -> tuple[_Run, PairwiseResult | None]:
     if not refs:  # nothing typed: LR exactly 1, no exclusion
-        shape = (len(pms), len(problem.family_missing[family]))
-        return _Run(np.zeros(shape), np.zeros(shape, dtype=int))
-    pw = pairwise_lr(_family_problem(problem, family, refs, pms))
-    return _Run(pw.log_lr, pw.exclusions)
+        shape = (len(family_problem.pm), len(family_problem.family_missing[family]))
+        return _Run(np.zeros(shape), np.zeros(shape, dtype=int)), like
+    pw = pairwise_lr(family_problem.with_am_profiles({family: refs}), like=like)
+    return _Run(pw.log_lr, pw.exclusions), pw
 
 
 def _suspects(
@@ -193,11 +193,13 @@ def _leave_one_out(
     """The full run and, per typed reference, the runs without it and with it alone."""
     prof = problem.am_profiles.get(family, {})
     refs = typed_references(problem, family)
-    full = _run(problem, family, {r: prof[r] for r in refs}, pms)
+    # One problem of the family and these PMs; its variants share what is known of the PMs.
+    fp = _family_problem(problem, family, {r: prof[r] for r in refs}, pms)
+    full, pw = _run(fp, family, {r: prof[r] for r in refs})
     out = {}
     for r in refs:
-        without = _run(problem, family, {x: prof[x] for x in refs if x != r}, pms)
-        alone = _run(problem, family, {r: prof[r]}, pms) if len(refs) > 1 else full
+        without, _ = _run(fp, family, {x: prof[x] for x in refs if x != r}, pw)
+        alone = _run(fp, family, {r: prof[r]}, pw)[0] if len(refs) > 1 else full
         out[r] = (without, alone)
     return full, out
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -183,6 +183,17 @@ class DVIProblem:
             {} if isinstance(self.pairings, DefaultPairings) else self.pairings,
             dict(models),
         )
+
+    def with_am_profiles(
+        self, am_profiles: Mapping[str, Mapping[str, Mapping[str, Genotype]]]
+    ) -> DVIProblem:
+        """The same problem with other reference profiles. What is known of its PM samples
+        (their own likelihoods, their alleles) is kept, not computed again: leaving references
+        out one by one (:mod:`.checks_misattributed`) asks for hundreds of such problems."""
+        new = replace(self, am_profiles=dict(am_profiles))
+        new.__dict__["pm_alleles"] = self.pm_alleles  # cached properties: computed once here
+        new.__dict__["pm_logliks"] = self.pm_logliks
+        return new
 
     @cached_property
     def pm_alleles(self) -> dict[str, set[str]]:
@@ -453,8 +464,12 @@ _TABLE_CACHE_LIMIT = 256 * 2**20
 _TABLE_CACHE: TableCache | None = None
 
 
-def pairwise_lr(problem: DVIProblem) -> PairwiseResult:
+def pairwise_lr(problem: DVIProblem, like: PairwiseResult | None = None) -> PairwiseResult:
     """LR of every allowed pairing, with per-marker values and exclusion counts.
+
+    ``like``: an earlier result on the same PM samples (same ids, profiles and models); its
+    encoding of them is reused where the new tables code alleles the same way (the variants of
+    one family, references left out one at a time, do).
 
     The values come from the screening engine (:mod:`repatria.kinship.screening`): each MP's table
     of every genotype at every marker, built in batches per pedigree shape, and a second table in
@@ -474,7 +489,19 @@ def pairwise_lr(problem: DVIProblem) -> PairwiseResult:
     # Many small contractions: BLAS threads only add overhead and steal the other core.
     with threadpool_limits(limits=1, user_api="blas"):
         tables = build_tables(problem, exclusions=True, cache=_table_cache())
-    enc = encode_pm(problem, tables)
+    old = like.tables if like is not None else None
+    if (
+        like is not None
+        and old is not None
+        and like.encoded_pm is not None
+        and like.encoded_pm.ids == problem.pm
+        and old.codes == tables.codes
+        and old.model_codes == tables.model_codes
+        and np.array_equal(old.offsets, tables.offsets)
+    ):
+        enc = like.encoded_pm
+    else:
+        enc = encode_pm(problem, tables)
     allowed = allowed_pairs(problem, tables)
     log_lr = score_block(tables.logt, enc.codes, enc.loglik)
     log_lr[~allowed] = np.nan

@@ -47,7 +47,6 @@ from repatria.kinship.dvi import (
     NOBODY,
     DefaultPairings,
     DVIProblem,
-    pm_loglik,
     single_peak_as_homozygote,
 )
 from repatria.kinship.errors import KinshipError
@@ -122,6 +121,7 @@ def encode_pm(problem: DVIProblem, tables: ScreeningTables) -> EncodedPM:
     codes = np.full((n_pm, n_mk), -1, dtype=np.int32)
     ll = np.zeros((n_pm, n_mk))
     offs = tables.offsets
+    logliks = problem.pm_logliks  # computed once per problem, not once per table set
     for i, v in enumerate(problem.pm):
         prof = problem.pm_profiles.get(v, {})
         model = problem.pm_dropout.get(v)
@@ -160,7 +160,7 @@ def encode_pm(problem: DVIProblem, tables: ScreeningTables) -> EncodedPM:
             else:
                 kk = len(cmap)
                 codes[i, k] = offs[k] + kk * (kk + 1) // 2 + got[0]
-        ll[i] = pm_loglik(markers, prof, problem.pm_sex[v], model)
+        ll[i] = logliks[v]
     sex = np.array([int(problem.pm_sex[v]) for v in problem.pm], dtype=np.int8)
     return EncodedPM(problem.pm, codes, ll.sum(axis=1), sex, ll)
 
