@@ -248,6 +248,7 @@ def test_a_run_takes_the_models_and_priors_of_the_command(client) -> None:  # no
             "match_prior": "0.5",
             "prior_sensitivity": True,
             "non_dna_prior": True,
+            "direct_references": False,
         },
     )
     assert r.status_code == 202, r.text
@@ -259,4 +260,5 @@ def test_a_run_takes_the_models_and_priors_of_the_command(client) -> None:  # no
         params = run.parameters
     assert params["prior_sensitivity"] and params["non_dna_prior"]
     assert params["match_prior"] == {"from": "given", "p": 0.5}
+    assert params["direct_references"] == "left out"
     assert "dropout" in params

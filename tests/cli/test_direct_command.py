@@ -59,3 +59,6 @@ def test_direct_references_through_the_commands(registry_db: str, tmp_path: Path
     (mine,) = [c for c in doc["candidates"] if (c["pm"], c["missing"]) == ("V1", "MP1")]
     assert mine["direct"][0]["reference"] == "TB-1" and mine["direct"][0]["combined"]
     assert mine["combined_log10_lr"] == mine["direct_log10_lr"] > 4
+    # switchable: --no-direct leaves the items out of the run
+    off = json.loads(ok(db, "identify", "--as", "ana", "--no-direct", "--json"))
+    assert all(not c.get("direct") for c in off["candidates"])

@@ -365,3 +365,29 @@ def test_the_direct_factor_alone_raises_a_candidate(
     direct_store.import_direct(registry_db, f, actor="ana")
     raised = {(c.pm, c.missing) for c in identify(registry_db, actor="ana").candidates}
     assert ("V1", "MP1") in raised and ("V3", "MP1") not in raised  # V3 is excluded by it
+
+
+def test_a_run_may_leave_the_direct_references_out(case_db: str) -> None:
+    """Switchable like every other factor: ``identify --no-direct`` weighs the relatives only,
+    and the run's parameters say the items were left out."""
+    from repatria.registry.models import IdentificationRun
+
+    result = identify(case_db, actor="ana", direct_references=False)
+    assert all(not c.factors.get("direct") for c in result.candidates)
+    # MP1's toothbrush was his only reference: without it V1 x MP1 has no DNA support
+    for c in result.candidates:
+        if (c.pm, c.missing) == ("V1", "MP1"):
+            assert c.factors.get("direct_log10_lr") is None
+            assert c.log10_lr == pytest.approx(0.0, abs=1e-12)
+    with session_scope(case_db, read=True) as s:
+        run = s.get(IdentificationRun, result.run)
+        assert run is not None and run.parameters["direct_references"] == "left out"
+        used = set(s.execute(select(RunProfile.profile_id)).scalars())
+        item_profiles = set(
+            s.execute(
+                select(Profile.id).join(
+                    DirectReference, DirectReference.sample_id == Profile.sample_id
+                )
+            ).scalars()
+        )
+    assert not item_profiles & used  # the items' profiles were not read into the run

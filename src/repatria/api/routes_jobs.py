@@ -71,6 +71,10 @@ class RunRequest(_Body):
     prior_sensitivity: bool = Field(
         default=False, description="each candidate's posterior against the prior (slower)"
     )
+    direct_references: bool = Field(
+        default=True,
+        description="weigh the MPs' own items (a toothbrush, a razor); false leaves them out",
+    )
     non_dna_prior: bool = Field(
         default=False,
         description="the non-DNA LRs in the prior's odds instead of beside the LR (needs "
@@ -161,6 +165,7 @@ def start_run(
         match_prior=b.match_prior,
         prior_sensitivity=b.prior_sensitivity,
         non_dna_prior=b.non_dna_prior,
+        direct_references=b.direct_references,
     )
     return JobStarted(job=job)
 

@@ -170,6 +170,12 @@ def identify_cmd(
         help="Store each candidate's posterior under the open-population prior at p = 0.1, "
         "0.25, 0.5, 0.75, 0.9, 1 and under the flat prior (six more joint runs).",
     ),
+    direct_references: bool = typer.Option(
+        True,
+        "--direct/--no-direct",
+        help="Weigh the MPs' own items (direct references: a toothbrush, a razor) beside the "
+        "relatives' LR; --no-direct leaves them out of the run.",
+    ),
     progress_json: bool = ProgressJsonOpt,
 ) -> None:
     """Run the DVI analysis on the registry; store the run and its candidate matches (analyst)."""
@@ -186,6 +192,7 @@ def identify_cmd(
             match_prior=match_prior,
             prior_sensitivity=prior_sensitivity,
             non_dna_prior=non_dna_prior,
+            direct_references=direct_references,
         )
     if as_json:
         print_json(result.as_dict())

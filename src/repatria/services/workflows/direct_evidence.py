@@ -170,10 +170,12 @@ def direct_factors(evidence: Mapping[str, Any] | None) -> dict[str, Any]:
 class DirectEvidence:
     """The direct references of the run's MPs, read once; findings per pairing, cached."""
 
-    def __init__(self, session: Session, rp: RegistryProblem) -> None:
+    def __init__(self, session: Session, rp: RegistryProblem, *, on: bool = True) -> None:
+        """``on=False``: the run leaves direct references out (``identify --no-direct``)."""
         self.rp = rp
+        self.on = on
         self._cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        items = direct_references_of(session, list(rp.mp_person.values()))
+        items = direct_references_of(session, list(rp.mp_person.values())) if on else {}
         mp_of = {pid: m for m, pid in rp.mp_person.items()}
         self.items: dict[str, list[_Typed]] = {}
         if not items:

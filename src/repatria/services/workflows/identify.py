@@ -191,6 +191,7 @@ def identify(
     match_prior: MatchPriorSetting = None,
     prior_sensitivity: bool = False,
     non_dna_prior: bool = False,
+    direct_references: bool = True,
 ) -> IdentifyResult:
     """Run the DVI analysis on what is in the registry; store the run and its candidates.
 
@@ -204,7 +205,8 @@ def identify(
     (:mod:`.problem_dropout`); ``match_prior``: a number or ``"accounting"`` (:mod:`.match_prior`).
     ``prior_sensitivity``: each candidate's posterior against the prior
     (:mod:`.identify_sensitivity`); ``non_dna_prior``: the non-DNA LRs in the prior instead of
-    beside the LR (:mod:`.non_dna_prior`).
+    beside the LR (:mod:`.non_dna_prior`). ``direct_references=False``: the MPs' own items (direct
+    references, :mod:`.direct_evidence`) are left out of the run, and its parameters say so.
     """
     from repatria.services.pipelines.dvi_analysis import analyse_problem
 
@@ -248,7 +250,7 @@ def identify(
         said = _conclusions(analysis)
         checked = run_checks(problem, pw)
         nd = NonDnaEvidence(session, rp.pm_body, rp.mp_person, problem.pm_sex, non_dna)
-        direct = DirectEvidence(session, rp)  # the MPs' own items (a toothbrush, a razor)
+        direct = DirectEvidence(session, rp, on=direct_references)  # the MPs' own items (a razor)
         for i, k in _maybe_raised(analysis, checked, direct.items):
             v, m = problem.pm[i], problem.missing[k]
             log_lr = float(pw.log_lr[i, k])
@@ -287,6 +289,7 @@ def identify(
                 **({"match_prior": prior_record} if prior_record else {}),
                 **ndp.parameters(),
                 **sens.parameters(),
+                **({} if direct_references else {"direct_references": "left out"}),
             },
             frequency_table_id=rp.frequency_table.id,  # the exact version read
             input_sha256=rp.sha256,

@@ -102,6 +102,7 @@ def start_identification(
     match_prior: float | str | None = None,
     prior_sensitivity: bool = False,
     non_dna_prior: bool = False,
+    direct_references: bool = True,
 ) -> int:
     """Queue an identification run by ``actor`` (who must be allowed to record runs); its job id.
 
@@ -133,6 +134,8 @@ def start_identification(
                 field="match_prior",
             )
         params["non_dna_prior"] = True
+    if not direct_references:
+        params["direct_references"] = False
     with session_scope(db) as session:
         user = require(session, actor, "runs.record")
         if match_prior is not None:
