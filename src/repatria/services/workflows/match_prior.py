@@ -37,12 +37,12 @@ def resolve_match_prior(
         if fig["p"] is None:
             raise ServiceError(
                 "the accounting holds no body recovered and not identified; "
-                "give --match-prior P instead of accounting"
+                "give the share of bodies expected among the missing (a number) instead"
             )
         if fig["p"] <= 0:
             raise ServiceError(
                 "the accounting lists no person unaccounted for, so p would be 0; "
-                "give --match-prior P instead of accounting"
+                "give the share of bodies expected among the missing (a number) instead"
             )
         return float(fig["p"]), {"from": ACCOUNTING, **fig}
     try:
