@@ -103,12 +103,7 @@ def read_direct_file(path: str | Path, markers: Collection[str] | None = None) -
     are the marker names a genotype column may have."""
     p = Path(path)
     file = str(p)
-    lines = read_text(p, "direct references file").lines()
-    rows = [
-        (k, ln.rstrip("\r").split("\t"))
-        for k, ln in enumerate(lines, 1)
-        if ln.strip() and not ln.lstrip().startswith("#")
-    ]
+    rows = read_text(p, "direct references file").data_rows()
     if not rows:
         raise FormatError(
             "empty file: expected the header id, missing, item, markers...", file=file

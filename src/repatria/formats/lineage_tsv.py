@@ -109,12 +109,7 @@ def read_lineage_file(path: str | Path) -> list[LineageRow]:
     """Every line of a ``lineage.tsv`` (see the module notes), or one FormatError."""
     p = Path(path)
     file = str(p)
-    lines = read_text(p, "lineage file").lines()
-    rows = [
-        (k, ln.rstrip("\r").split("\t"))
-        for k, ln in enumerate(lines, 1)
-        if ln.strip() and not ln.lstrip().startswith("#")
-    ]
+    rows = read_text(p, "lineage file").data_rows()
     if not rows:
         raise FormatError(
             "empty file: expected the header sample, donor, kind, haplotype", file=file

@@ -47,6 +47,15 @@ class Text:
     def lines(self) -> list[str]:
         return self.text.splitlines()
 
+    def data_rows(self) -> list[tuple[int, list[str]]]:
+        """(line number, tab-separated cells) of every line that is neither blank nor a
+        ``#`` comment; cells as written (not stripped)."""
+        return [
+            (k, ln.rstrip("\r").split("\t"))
+            for k, ln in enumerate(self.lines(), 1)
+            if ln.strip() and not ln.lstrip().startswith("#")
+        ]
+
 
 def read_bytes(path: str | Path, what: str = "file") -> bytes:
     """The bytes of ``path``; a missing file, a folder or an unreadable file is a FormatError."""
