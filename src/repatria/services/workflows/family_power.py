@@ -53,10 +53,10 @@ from repatria.services.workflows.policy import current_policy
 
 # The identification run's own reader, so power is computed on exactly what a run would see.
 from repatria.services.workflows.problem import (
-    _frequency_table,
-    _Profiles,
-    _reference_families,
+    ProfileReader,
+    frequency_table_by_name,
     markers_from_rows,
+    reference_families,
 )
 
 __all__ = [
@@ -107,7 +107,7 @@ class _Registry:
 
 
 def _read(session: Session, threshold: float | None) -> _Registry:
-    table = _frequency_table(session, None)
+    table = frequency_table_by_name(session, None)
     rows = list(
         session.execute(
             select(MarkerDefinition)
@@ -116,7 +116,7 @@ def _read(session: Session, threshold: float | None) -> _Registry:
         ).scalars()
     )
     markers = markers_from_rows(rows)
-    fams = _reference_families(session, _Profiles(session, table, markers))
+    fams = reference_families(session, ProfileReader(session, table, markers))
     ids = {
         f.ref: f.id
         for f in session.execute(

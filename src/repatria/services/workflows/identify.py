@@ -32,7 +32,7 @@ from repatria import __version__
 from repatria.errors import ServiceError
 from repatria.formats.jsonsafe import json_safe
 from repatria.kinship.dvi import DefaultPairings, DVIProblem
-from repatria.kinship.pedigree import Pedigree, Sex
+from repatria.kinship.pedigree import Sex
 from repatria.registry.db import session_scope
 from repatria.registry.evidence import CandidateEvidence
 from repatria.registry.models import (
@@ -67,6 +67,7 @@ from repatria.services.workflows.problem import (
     problem_sha256,
     registry_problem,
 )
+from repatria.services.workflows.relations import relation_to_mp
 from repatria.services.workflows.run_checks import RunChecks, run_checks
 
 __all__ = [
@@ -454,26 +455,6 @@ def _references(session: Session, rp: RegistryProblem) -> dict[str, list[dict[st
     return out
 
 
-def _relation(ped: Pedigree, ref: str, mp: str) -> str:
-    """The reference's relation to the MP, in the policy's words, read from the pedigree."""
-    if ref not in ped or mp not in ped:
-        return "relative"
-    male = ped[ref].sex == Sex.MALE
-    female = ped[ref].sex == Sex.FEMALE
-    mine, theirs = ped.parents(mp), ped.parents(ref)
-    if mine is not None and ref in mine:
-        return "father" if ref == mine[0] else "mother"
-    if theirs is not None and mp in theirs:
-        return "son" if male else "daughter" if female else "child"
-    if mine is not None and theirs is not None:
-        shared = sum(a == b for a, b in zip(mine, theirs, strict=True))
-        if shared == 2:
-            return "brother" if male else "sister" if female else "full_sibling"
-        if shared == 1:
-            return "half-brother" if male else "half-sister" if female else "half_sibling"
-    return "relative"
-
-
 def _conclusions(analysis: Any) -> dict[tuple[str, str], str]:
     """(PM, MP) -> dvir's conclusion for that pairing, from the run's AM table."""
     out: dict[tuple[str, str], str] = {}
@@ -508,7 +489,7 @@ def _evidence(
             "relation": (
                 r["relation"]
                 if r["relation"] and r["of"] == rp.mp_person.get(m)
-                else _relation(ped, r["individual"], m)
+                else relation_to_mp(ped, r["individual"], m)
             ),  # fmt: skip
             "methods": ["autosomal_str"],
             "consent_withdrawn": False,

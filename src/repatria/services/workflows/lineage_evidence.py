@@ -47,6 +47,7 @@ from repatria.services.workflows.lineage_store import (
     newest_database,
 )
 from repatria.services.workflows.problem import RegistryProblem
+from repatria.services.workflows.relations import relation_to_mp
 
 __all__ = [
     "Y_MUTATION_RATE",
@@ -234,7 +235,6 @@ def add_lineage_evidence(session: Session, rp: RegistryProblem, rows: Sequence[R
     """Add the lineage findings (module notes) to the evidence of ``rows``, in place; returns how
     many findings were added."""
     # the pedigree's words for a donor typed for lineage only (father, brother, ...), as identify's
-    from repatria.services.workflows.identify import _relation
 
     bodies = _body_haplotypes(session, rp, {r.pm for r in rows})
     if not bodies:
@@ -264,7 +264,9 @@ def add_lineage_evidence(session: Session, rp: RegistryProblem, rows: Sequence[R
                     continue
                 rec = by_donor.get(t.donor)
                 said = (
-                    str(rec.get("relation") or "") if rec else _relation(ped, t.individual, row.mp)
+                    str(rec.get("relation") or "")
+                    if rec
+                    else relation_to_mp(ped, t.individual, row.mp)
                 )
                 relation = said if said and said != "relative" else f"{_LINE[kind]}-line relative"
                 f = lineage_finding(kind, h_body, t.haplotype, db[1] if db else (), meioses=m,

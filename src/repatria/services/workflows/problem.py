@@ -70,6 +70,9 @@ __all__ = [
     "problem_sha256",
     "sample_profiles",
     "current_families",
+    "frequency_table_by_name",
+    "ProfileReader",
+    "reference_families",
 ]
 
 _SEX = {"male": Sex.MALE, "female": Sex.FEMALE, "unknown": Sex.UNKNOWN, None: Sex.UNKNOWN}
@@ -125,7 +128,7 @@ def markers_from_rows(rows: list[MarkerDefinition]) -> tuple[Marker, ...]:
     return tuple(out)
 
 
-def _frequency_table(session: Session, name: str | None) -> FrequencyTable:
+def frequency_table_by_name(session: Session, name: str | None) -> FrequencyTable:
     # NAME, NAME@VERSION or the default (the newest case's own markers): one rule, there.
     return table_by_spec(session, name)
 
@@ -138,7 +141,7 @@ def registry_problem(
 ) -> RegistryProblem:
     """Build the DVI problem from the registry (see the module notes; ``dropout``: the run's
     ``--dropout``, a number or ``"estimate"``, for samples with none stored)."""
-    table = _frequency_table(session, frequency_table)
+    table = frequency_table_by_name(session, frequency_table)
     mrows = list(
         session.execute(
             select(MarkerDefinition)
@@ -147,9 +150,9 @@ def registry_problem(
         ).scalars()
     )
     markers = markers_from_rows(mrows)
-    profiles = _Profiles(session, table, markers)
+    profiles = ProfileReader(session, table, markers)
     pm = _pm_samples(session, profiles)
-    fams = _reference_families(session, profiles)
+    fams = reference_families(session, profiles)
     # Columns in person id order: a case import creates its persons in the case's own order.
     missing = sorted(fams.missing_family, key=lambda m: fams.mp_person[m])
     if not pm.ids or not missing:
@@ -201,7 +204,7 @@ def registry_problem(
     return rp
 
 
-class _Profiles:
+class ProfileReader:
     """The newest usable profile of each sample, read as genotypes at the table's markers."""
 
     def __init__(self, session: Session, table: FrequencyTable, markers: tuple[Marker, ...]):
@@ -278,7 +281,7 @@ class _PMSamples:
     sample_dropout: dict[str, dict[str, float | None]] = field(default_factory=dict)  # stored
 
 
-def _pm_samples(session: Session, profiles: _Profiles) -> _PMSamples:
+def _pm_samples(session: Session, profiles: ProfileReader) -> _PMSamples:
     """Bodies in body id order; each body's samples combined (:mod:`.consensus`)."""
     pm = _PMSamples()
     rows = session.execute(
@@ -352,7 +355,7 @@ def current_families() -> Select[int]:
     )
 
 
-def _reference_families(session: Session, profiles: _Profiles) -> _Families:
+def reference_families(session: Session, profiles: ProfileReader) -> _Families:
     """Every family's pedigree, missing persons and typed relatives, in a few queries (not a
     few per family: 10^3 families are read in a second)."""
     out = _Families()
@@ -454,7 +457,7 @@ def _typed_relative(
     mem: PedigreeMember,
     donor: Donor,
     sample: Sample | None,
-    profiles: _Profiles,
+    profiles: ProfileReader,
     out: _Families,
 ) -> None:
     """A donor's newest profile (``sample``: his newest sample) as the AM data of ``mem``,
@@ -556,7 +559,7 @@ def sample_profiles(
     ``dropout``, when given, is filled with the dropout recorded on those profiles (by ref).
     """
     try:
-        table = _frequency_table(session, None)
+        table = frequency_table_by_name(session, None)
     except ServiceError:
         return (), {}
     rows = session.execute(
@@ -565,7 +568,7 @@ def sample_profiles(
         .order_by(MarkerDefinition.id)
     ).scalars()
     markers = markers_from_rows(list(rows))
-    profiles = _Profiles(session, table, markers)
+    profiles = ProfileReader(session, table, markers)
     if dropout is not None:
         for s in samples:
             d = profiles.newest[s.id].dropout if profiles.has(s) else None
