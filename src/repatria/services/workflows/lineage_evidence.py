@@ -234,8 +234,6 @@ def _add_method(
 def add_lineage_evidence(session: Session, rp: RegistryProblem, rows: Sequence[Row]) -> int:
     """Add the lineage findings (module notes) to the evidence of ``rows``, in place; returns how
     many findings were added."""
-    # the pedigree's words for a donor typed for lineage only (father, brother, ...), as identify's
-
     bodies = _body_haplotypes(session, rp, {r.pm for r in rows})
     if not bodies:
         return 0
@@ -263,6 +261,7 @@ def add_lineage_evidence(session: Session, rp: RegistryProblem, rows: Sequence[R
                 if m is None:
                     continue
                 rec = by_donor.get(t.donor)
+                # A donor typed for lineage only has no reference record: the pedigree's words.
                 said = (
                     str(rec.get("relation") or "")
                     if rec
