@@ -10,19 +10,24 @@ Each exchange is simulated by ``kinship.simulate.simulate_population`` with n PM
 - weak families: a quarter of the families have only a half-sibling or a cousin typed;
 - about half the bodies are MPs of the case, the rest unrelated men (decoys).
 
+The analysis is ``repatria dvi analyse --merge-fragments``: the samples that are fragments of one
+body are found by direct match (LR >= 1e6) and analysed as one PM (``--apart``: every sample its
+own PM, as dvir has it); "bodies" is how many groups it merged, and how many of them are exactly
+a body the simulator fragmented (of how many it fragmented).
+
 For each n it prints the wall seconds of each step of ``repatria dvi analyse``: the genotype tables
 (one per family and marker, built once), the rest of the pairwise LRs and exclusions, the joint
-search with marginals, the certified posterior bounds, dviSolve-style conclusions; the total, the
-CPU seconds of the whole analysis (the machine may be shared: CPU time is what the analysis itself
-costs), the peak memory of a fresh process that ran only that size, how many top-assignment
-pairings are right, the joint's bound on the mass it left out, the share of pairings with pairwise
-LR >= 1e4 whose certified posterior interval is narrower than 0.01 (all of them, and those of PMs
-that are no fragment of a body sampled several times: "no-frag"), and two baselines measured in the
-same run: dviSolve's conclusions again with no table kept between its steps (n <= 500), and the
-textbook pairwise way (two full pedigree likelihoods per pairing, timed on a sample of pairings and
-scaled to all).
+search with marginals, the certified posterior bounds, dviSolve-style conclusions; the total (the
+fragment search included), the CPU seconds of the whole analysis (the machine may be shared: CPU
+time is what the analysis itself costs), the peak memory of a fresh process that ran only that
+size, how many top-assignment pairings are right, the joint's bound on the mass it left out, the
+share of pairings with pairwise LR >= 1e4 whose certified posterior interval is narrower than 0.01
+(all of them, and those of PMs that are no fragment of a body sampled several times: "no-frag"),
+and two baselines measured in the same run: dviSolve's conclusions again with no table kept between
+its steps (n <= 500), and the textbook pairwise way (two full pedigree likelihoods per pairing,
+timed on a sample of pairings and scaled to all).
 
-    .venv/bin/python benchmarks/exchange.py [--sizes 100 200 500 1000 2000] [--seed 1]
+    .venv/bin/python benchmarks/exchange.py [--sizes 100 200 500 1000 2000] [--seed 1] [--apart]
     .venv/bin/python benchmarks/exchange.py --full-profiles --sizes 100   # holdout-style
 """
 
@@ -110,17 +115,21 @@ def cold_conclusions_seconds(problem) -> float:
     return time.perf_counter() - t
 
 
-def one_size(n: int, seed: int, full: bool = False) -> dict:
+def one_size(n: int, seed: int, full: bool = False, apart: bool = False) -> dict:
     from repatria.services.pipelines.dvi_analysis import analyse_problem
 
     sim = exchange(n, seed, full)
     t0, c0 = time.perf_counter(), time.process_time()
-    a = analyse_problem(sim.problem)
+    a = analyse_problem(sim.problem, merge_fragments_lr=None if apart else 1e6)
     total, cpu = time.perf_counter() - t0, time.process_time() - c0
+    merged = (a.notes.get("fragments") or {}).get("merged", {})
+    true_bodies = {frozenset(b) for b in sim.fragments}
     n_strong, share, share_lone = certified_share(a, sim.fragments)
     best = a.joint.top[0].assignment
     truth = sim.truth
     right = sum(1 for v, m in best.items() if m != "*" and truth.get(v) == m)
+    bodies = f"{len(merged)}:{sum(frozenset(m) in true_bodies for m in merged.values())}/"
+    bodies += str(len(true_bodies))
     wrong = sum(1 for v, m in best.items() if m != "*" and truth.get(v) != m)
     return {
         "n": n,
@@ -134,6 +143,7 @@ def one_size(n: int, seed: int, full: bool = False) -> dict:
         "certified_lone": share_lone,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "right": right,
+        "bodies": bodies,
         "wrong": wrong,
         "bound": a.joint.neglected_mass_bound,
         "textbook": textbook_pairwise_seconds(sim.problem),
@@ -150,20 +160,25 @@ def main() -> None:
         action="store_true",
         help="holdout-style: full profiles, no fragments, the simulator's usual families",
     )
+    ap.add_argument(
+        "--apart", action="store_true", help="every sample its own PM (no fragment merging)"
+    )
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process: one size, JSON
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(one_size(args.one, args.seed, args.full_profiles)))
+        print(json.dumps(one_size(args.one, args.seed, args.full_profiles, args.apart)))
         return
     print(
         f"{'n':>5} {'fams':>5} {'tables':>7} {'pairwise':>9} {'joint':>7} {'bounds':>7} "
-        f"{'concl.':>7} {'total s':>8} {'cpu s':>6} {'peak MB':>8} {'top right/wrong':>15} "
+        f"{'concl.':>7} {'bodies':>10} {'total s':>8} {'cpu s':>6} {'peak MB':>8} "
+        f"{'top right/wrong':>15} "
         f"{'bound':>8} {'LR>=1e4':>7} {'cert<.01':>8} {'no-frag':>7} {'cold concl.':>11} "
         f"{'textbook pw s':>13} {'ratio':>7}"
     )
     for n in args.sizes:
         cmd = [sys.executable, __file__, "--one", str(n), "--seed", str(args.seed)]
         cmd += ["--full-profiles"] if args.full_profiles else []
+        cmd += ["--apart"] if args.apart else []
         p = subprocess.run(cmd, capture_output=True, text=True)
         if p.returncode:
             print(f"{n:5d}  failed: {p.stderr.strip().splitlines()[-1:]}", flush=True)
@@ -173,6 +188,7 @@ def main() -> None:
         print(
             f"{n:5d} {r['families']:5d} {r['tables']:7.2f} {s['pairwise']:9.2f} "
             f"{s['joint']:7.2f} {s.get('bounds', float('nan')):7.2f} {s['conclusions']:7.2f} "
+            f"{r['bodies']:>10} "
             f"{r['total']:8.2f} {r['cpu']:6.2f} {r['peak_mb']:8.0f} "
             f"{r['right']:>7d}/{r['wrong']:<7d} {r['bound']:8.1e} {r['strong']:7d} "
             f"{r['certified']:8.1%} {r['certified_lone']:7.1%} {r['cold']:11.2f} "

@@ -72,6 +72,19 @@ def analyse(
         "0.1 ... 1 and under the flat prior (about six more joint runs; JSON: "
         "joint.sensitivity).",
     ),
+    merge_fragments: bool = typer.Option(
+        False,
+        "--merge-fragments",
+        help="First find the PM samples that are fragments of one body (direct match) and "
+        "analyse each body as one PM, all its samples weighed on one genotype (listed; JSON: "
+        "provenance.fragments). Without it, every sample is its own PM, as in dvir.",
+    ),
+    fragment_lr: float = typer.Option(
+        1e6,
+        "--fragment-lr",
+        min=1.0,
+        help="With --merge-fragments: the direct-match LR at which two samples are one body.",
+    ),
     progress_json: bool = ProgressJsonOpt,
 ) -> None:
     """Pairwise LRs, exclusions, joint identification with posteriors, and conclusions."""
@@ -85,6 +98,7 @@ def analyse(
             dropout=dropout,
             drop_in=drop_in,
             sensitivity=prior_sensitivity,
+            merge_fragments_lr=fragment_lr if merge_fragments else None,
         )
     for warning in result.notes.get("warnings", []):
         err_console.print(f"warning: {warning}", highlight=False, soft_wrap=True)
@@ -101,8 +115,28 @@ def analyse(
             soft_wrap=True,
         )
     show(result)
+    show_fragments(result)
     show_estimates(result)
     show_sensitivity(result)
+
+
+def show_fragments(r: DVIAnalysis) -> None:
+    """The bodies analysed as one PM each, and the groups kept apart with why."""
+    frag = r.notes.get("fragments")
+    if not frag:
+        return
+    t = Table(
+        title=f"Fragments of one body, analysed as one PM (direct-match LR >= {frag['min_lr']:g})"
+    )
+    t.add_column("PM (body)")
+    t.add_column("samples")
+    for body, members in frag["merged"].items():
+        t.add_row(body, ", ".join(members))
+    for g in frag["kept_apart"]:
+        t.add_row("kept apart", f"{', '.join(g['samples'])}: {g['why']}")
+    if not frag["merged"] and not frag["kept_apart"]:
+        t.add_row("none", "no two samples are one body")
+    console.print(t)
 
 
 def show_estimates(r: DVIAnalysis) -> None:

@@ -40,7 +40,7 @@ exact. The functions here are pure numpy; :mod:`repatria.kinship.probability` us
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -66,17 +66,52 @@ class DropoutModel:
 
     dropout: float
     drop_in: float = 0.0
+    #: ``(marker name, dropout)`` where this sample's dropout differs from ``dropout``: a body
+    #: whose fragments were combined (:mod:`repatria.kinship.fragment_merge`) sees a single peak
+    #: confirmed by several fragments as one peak at a smaller dropout.
+    marker_dropout: tuple[tuple[str, float], ...] = ()
+    _at: dict[str, DropoutModel] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
-        if not 0 <= self.dropout < 1 or math.isnan(self.dropout):
-            raise KinshipError(f"dropout must be in [0, 1), got {self.dropout}")
+        for d in (self.dropout, *(d for _, d in self.marker_dropout)):
+            if not 0 <= d < 1 or math.isnan(d):
+                raise KinshipError(f"dropout must be in [0, 1), got {d}")
         if not 0 <= self.drop_in < 1 or math.isnan(self.drop_in):
             raise KinshipError(f"drop-in must be in [0, 1), got {self.drop_in}")
+        for name, d in self.marker_dropout:
+            self._at[name] = DropoutModel(d, self.drop_in)
+
+    def at(self, marker: str) -> DropoutModel:
+        """The model of this sample at ``marker`` (one dropout, no per-marker values): what
+        every likelihood of one marker takes.
+
+        >>> m = DropoutModel(0.3, marker_dropout=(("TH01", 0.05),))
+        >>> m.at("TH01").dropout, m.at("FGA").dropout
+        (0.05, 0.3)
+        """
+        if not self.marker_dropout:
+            return self
+        hit = self._at.get(marker)
+        if hit is None:
+            hit = self._at[marker] = DropoutModel(self.dropout, self.drop_in)
+        return hit
+
+    @property
+    def any_dropout(self) -> bool:
+        """Whether some marker of this sample has dropout or drop-in above 0."""
+        return self.dropout > 0 or self.drop_in > 0 or any(d > 0 for _, d in self.marker_dropout)
 
     def describe(self) -> str:
+        own = (
+            f", {len(self.marker_dropout)} marker(s) at their own dropout (fragments combined)"
+            if self.marker_dropout
+            else ""
+        )
         return (
             f"allelic dropout {self.dropout:g} per allele copy (homozygote d^2), "
-            f"drop-in {self.drop_in:g}"
+            f"drop-in {self.drop_in:g}{own}"
         )
 
 
@@ -115,6 +150,8 @@ def observation_matrix(
     >>> w.tolist()  # a/a seen: 1 - d^2 for a/a, d(1 - d) for a/x
     [[0.75, 0.25], [0.25, 0.0]]
     """
+    if model.marker_dropout:
+        raise KinshipError("observation_matrix takes one marker's model: use model.at(marker)")
     d, c = model.dropout, model.drop_in
     seen = peaks(g)
     n = len(p)

@@ -302,9 +302,10 @@ def pm_loglik(
         g = profile.get(m.name)
         if g is None or (g[0] is None and g[1] is None):
             continue
-        if dropout is not None:
+        here = None if dropout is None else dropout.at(m.name)
+        if here is not None:
             g = single_peak_as_homozygote(g)
-            if dropout.dropout > 0 or dropout.drop_in > 0:
+            if here.dropout > 0 or here.drop_in > 0:
                 idx = (
                     None if g[0] is None else m.allele_index(g[0]),
                     None if g[1] is None else m.allele_index(g[1]),
@@ -312,7 +313,7 @@ def pm_loglik(
                 hemi = m.is_x and sex == Sex.MALE
                 if hemi and idx[0] != idx[1]:
                     raise KinshipError(f"PM sample: male heterozygous at X-linked marker {m.name}")
-                out[k] = math.log(peak_probability(idx, m.afreq, dropout, hemizygous=hemi))
+                out[k] = math.log(peak_probability(idx, m.afreq, here, hemizygous=hemi))
                 continue
         out[k] = math.log(_genotype_probability(m, g, sex, who="PM sample"))
     return out

@@ -29,7 +29,7 @@ def _obs(m: Marker, g: Genotype, n_vars: int, model: DropoutModel | None, who: s
     if ia is None and ib is None:
         return np.ones((n, n)) if n_vars == 2 else np.ones(n)
     if model is not None:
-        return observation_matrix((ia, ib), n_vars, m.afreq, model)
+        return observation_matrix((ia, ib), n_vars, m.afreq, model.at(m.name))
     if n_vars == 1:
         if ia is not None and ib is not None and ia != ib:
             raise KinshipError(f"{who}: male heterozygous at X-linked marker {m.name}")

@@ -81,7 +81,7 @@ def pairwise_log_lr_drop_in(
         log_p = np.empty(len(typed))
         for r, i in enumerate(typed):
             a, b = int(enc.a[i, k]), int(enc.b[i, k])
-            w = observation_matrix((a, None if b == SINGLE else b), 2, p, models[i])
+            w = observation_matrix((a, None if b == SINGLE else b), 2, p, models[i].at(m.name))
             u[r] = w.ravel() * root
             log_p[r] = math.log(float(p @ w @ p))
         with np.errstate(divide="ignore"):

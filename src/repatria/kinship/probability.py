@@ -668,7 +668,7 @@ class MarkerNetwork:
                 table = (
                     _observation(g, len(own), n, self.silent)
                     if model is None
-                    else observation_matrix(g, len(own), self.p, model)
+                    else observation_matrix(g, len(own), self.p, model.at(self.marker.name))
                 )
                 factors.append((own, table))
         if self.theta > 0 and founder_vars:

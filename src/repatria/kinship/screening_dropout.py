@@ -45,7 +45,7 @@ ModelledPeaks = tuple[str, str | None, float, float]
 
 def needs_rows(model: DropoutModel | None) -> bool:
     """Whether a PM under ``model`` is scored through extra rows (dropout or drop-in above 0)."""
-    return model is not None and (model.dropout > 0 or model.drop_in > 0)
+    return model is not None and model.any_dropout
 
 
 def peaks_key(m: Marker, g: Genotype, model: DropoutModel) -> ModelledPeaks:
@@ -53,7 +53,8 @@ def peaks_key(m: Marker, g: Genotype, model: DropoutModel) -> ModelledPeaks:
     seen = sorted({x for x in g if x is not None}, key=m.allele_index)
     if not seen:
         raise KinshipError("an untyped marker has no peaks")
-    return (seen[0], seen[1] if len(seen) > 1 else None, model.dropout, model.drop_in)
+    here = model.at(m.name)
+    return (seen[0], seen[1] if len(seen) > 1 else None, here.dropout, here.drop_in)
 
 
 def modelled_peaks(

@@ -18,6 +18,7 @@ from repatria.formats.casefolder import read_case_folder
 from repatria.kinship import safe_exp
 from repatria.kinship.bounds import PosteriorBounds, factor_model, posterior_bounds
 from repatria.kinship.dvi import DVIProblem, PairwiseResult, pairwise_lr
+from repatria.kinship.fragment_merge import body_groups, merge_fragments
 from repatria.kinship.joint import JointResult, joint_dvi
 from repatria.kinship.prior_sensitivity import (
     FLAT,
@@ -181,6 +182,7 @@ def analyse_problem(
     bounds: bool = True,
     sensitivity: bool = False,
     prior: AssignmentPrior | None = None,
+    merge_fragments_lr: float | None = None,
 ) -> DVIAnalysis:
     """Pairwise LRs and exclusions, the joint search and dvir's conclusions of ``problem``.
 
@@ -196,8 +198,25 @@ def analyse_problem(
     (step ``sensitivity``, :func:`repatria.kinship.prior_sensitivity.prior_sensitivity`).
     ``prior``: a prior built by the caller (e.g. the open-population prior with non-DNA LRs in
     its odds), used instead of the one ``match_prior`` names.
+
+    ``merge_fragments_lr``: first find the PM samples that are fragments of one body (linked by
+    direct-match LRs of at least this, :func:`repatria.kinship.fragment_merge.body_groups`) and
+    analyse each body as one PM, all its samples weighed on one genotype
+    (:func:`repatria.kinship.fragment_merge.merge_fragments`); the analysis's problem is then the
+    merged one, and ``notes["fragments"]`` says which samples became which row (step
+    ``fragments``). ``None``: every sample is its own PM, as dvir has it.
     """
     seconds: dict[str, float] = {}
+    notes: dict[str, Any] = {}
+    if merge_fragments_lr is not None:
+        if prior is not None:
+            raise ValueError("a prior built by the caller is one of the unmerged problem")
+        t = time.perf_counter()
+        with step(progress, "fragments"):
+            merged = merge_fragments(problem, body_groups(problem, merge_fragments_lr))
+        problem = merged.problem
+        notes["fragments"] = {"min_lr": merge_fragments_lr, **merged.to_dict()}
+        seconds["fragments"] = time.perf_counter() - t
     t = time.perf_counter()
     with step(progress, "pairwise"):
         pw = pairwise_lr(problem)
@@ -227,7 +246,15 @@ def analyse_problem(
             table = prior_sensitivity(problem, pw, identified_pairings(problem, joint), known=known)
         seconds["sensitivity"] = time.perf_counter() - t
     return DVIAnalysis(
-        problem, pw, joint, conclusions, seconds, lr0, bounds=certified, sensitivity=table
+        problem,
+        pw,
+        joint,
+        conclusions,
+        seconds,
+        lr0,
+        notes=notes,
+        bounds=certified,
+        sensitivity=table,
     )
 
 
@@ -249,6 +276,7 @@ def analyse_case(
     dropout: DropoutSetting = None,
     drop_in: float | None = None,
     sensitivity: bool = False,
+    merge_fragments_lr: float | None = None,
 ) -> DVIAnalysis:
     """Read the case at ``path`` and analyse it (``unseen_allele_freq``: see :func:`read_case`;
     ``match_prior``: see :func:`analyse_problem`).
@@ -262,6 +290,8 @@ def analyse_case(
     ``sensitivity``: add the prior sensitivity table (see :func:`analyse_problem`; about six
     more joint runs, so asked for, not by default).
 
+    ``merge_fragments_lr``: analyse fragments of one body as one PM (see :func:`analyse_problem`).
+
     ``progress`` hears ``read``, then the steps of :func:`analyse_problem`.
     """
     dropout = dropout_setting(dropout)
@@ -274,7 +304,12 @@ def analyse_case(
         estimated = estimate_samples(problem, per_sample) if dropout == ESTIMATE else None
         problem = apply_dropout(problem, dropout, per_sample, drop_in, estimated)
     result = analyse_problem(
-        problem, top=top, progress=progress, match_prior=match_prior, sensitivity=sensitivity
+        problem,
+        top=top,
+        progress=progress,
+        match_prior=match_prior,
+        sensitivity=sensitivity,
+        merge_fragments_lr=merge_fragments_lr,
     )
     used = dropout_provenance(problem, dropout, per_sample, drop_in, estimated)
     if used is not None:
