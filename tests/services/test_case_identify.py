@@ -12,6 +12,7 @@ from registry_samples import write_persons, write_remains
 from sqlalchemy import func, select
 
 from repatria.errors import FormatError, RegistryError, ServiceError
+from repatria.formats.matrix_record import decode_matrix
 from repatria.kinship.conclusions import dvi_solve
 from repatria.kinship.dvi import pairwise_lr
 from repatria.registry.db import session_scope
@@ -119,6 +120,17 @@ def test_import_identify_round_trip_keeps_every_number(
             "repatria "
         )
         assert run.frequency_table_id is not None and run.results["pm"] == list(source.pm)
+        # The run keeps its matrices as arrays (formats.matrix_record), every value exact.
+        kept = decode_matrix(run.results["pairwise"]["log_lr"])
+        assert np.array_equal(kept, expected.log_lr, equal_nan=True)
+        assert np.array_equal(
+            decode_matrix(run.results["exclusions"]["count"]), expected.exclusions
+        )
+        marginals = decode_matrix(run.results["joint"]["marginals"]["p"])
+        assert marginals.shape == (len(source.pm), len(source.missing) + 1)
+        bounds = run.results["joint"]["marginal_bounds"]
+        low, high = decode_matrix(bounds["lower"]), decode_matrix(bounds["upper"])
+        assert np.all(low <= marginals + 1e-9) and np.all(marginals <= high + 1e-9)
         stored = (
             s.execute(
                 select(CandidateMatch)

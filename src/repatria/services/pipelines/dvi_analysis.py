@@ -15,6 +15,7 @@ from typing import Any
 from repatria import __version__
 from repatria.errors import FormatError
 from repatria.formats.casefolder import read_case_folder
+from repatria.formats.matrix_record import encode_matrix
 from repatria.kinship import safe_exp
 from repatria.kinship.bounds import PosteriorBounds, factor_model, posterior_bounds
 from repatria.kinship.dvi import DVIProblem, PairwiseResult, pairwise_lr
@@ -62,28 +63,53 @@ class DVIAnalysis:
     #: Each identified pairing's posterior against the open-population prior's p (and flat).
     sensitivity: list[PriorSensitivity] | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract of ``repatria dvi analyse --json`` (non-finite numbers as floats)."""
+    def to_dict(self, compact: bool = False) -> dict[str, Any]:
+        """The JSON contract of ``repatria dvi analyse --json`` (non-finite numbers as floats).
+
+        ``compact``: the record a registry run keeps instead
+        (:mod:`repatria.formats.matrix_record`): the pairwise matrix as natural-log LRs
+        (``pairwise.log_lr``, NaN where the pairing is not allowed), the exclusion counts
+        (``-1`` there), the marginals and their proven bounds each one encoded array; the rest
+        as in the contract.
+        """
         p, pw, j = self.problem, self.pairwise, self.joint
-        lr_rows, ex_rows = [], []
-        for i in range(len(p.pm)):
-            lr_rows.append(
-                [
-                    None if math.isnan(pw.log_lr[i, k]) else safe_exp(float(pw.log_lr[i, k]))
-                    for k in range(len(p.missing))
-                ]
-            )
-            ex_rows.append(
-                [
-                    None if pw.exclusions[i, k] < 0 else int(pw.exclusions[i, k])
-                    for k in range(len(p.missing))
-                ]
-            )
+        rows, cols = list(p.pm), list(p.missing)
+        if compact:
+            pairwise: dict[str, Any] = {
+                "rows": rows,
+                "cols": cols,
+                "log_lr": encode_matrix(pw.log_lr),
+            }
+            exclusions: dict[str, Any] = {
+                "rows": rows,
+                "cols": cols,
+                "count": encode_matrix(pw.exclusions),
+            }
+            marginals: Any = encode_matrix(j.marginals)
+        else:
+            lr_rows, ex_rows = [], []
+            for i in range(len(p.pm)):
+                lr_rows.append(
+                    [
+                        None if math.isnan(pw.log_lr[i, k]) else safe_exp(float(pw.log_lr[i, k]))
+                        for k in range(len(p.missing))
+                    ]
+                )
+                ex_rows.append(
+                    [
+                        None if pw.exclusions[i, k] < 0 else int(pw.exclusions[i, k])
+                        for k in range(len(p.missing))
+                    ]
+                )
+            pairwise = {"rows": rows, "cols": cols, "lr": lr_rows}
+            exclusions = {"rows": rows, "cols": cols, "count": ex_rows}
+            marginals = j.marginals.tolist()
+        bounds = {"marginal_bounds": _bounds_dict(self.bounds, compact)} if self.bounds else {}
         return {
-            "pm": list(p.pm),
-            "missing": list(p.missing),
-            "pairwise": {"rows": list(p.pm), "cols": list(p.missing), "lr": lr_rows},
-            "exclusions": {"rows": list(p.pm), "cols": list(p.missing), "count": ex_rows},
+            "pm": rows,
+            "missing": cols,
+            "pairwise": pairwise,
+            "exclusions": exclusions,
             "joint": {
                 "n_assignments": j.n_assignments,
                 "loglik0": j.loglik0,
@@ -96,17 +122,13 @@ class DVIAnalysis:
                     }
                     for a in j.top
                 ],
-                "marginals": {
-                    "rows": list(p.pm),
-                    "cols": [*p.missing, "*"],
-                    "p": j.marginals.tolist(),
-                },
+                "marginals": {"rows": rows, "cols": [*cols, "*"], "p": marginals},
                 "neglected_mass_bound": j.neglected_mass_bound,
                 "bound_proven": j.bound_proven,
                 "searched": dict(j.searched),
                 "prior": j.prior,
                 "prior_parameters": dict(j.prior_parameters),
-                **({"marginal_bounds": _bounds_dict(self.bounds)} if self.bounds else {}),
+                **bounds,
                 **(
                     {"sensitivity": [x.to_dict() for x in self.sensitivity]}
                     if self.sensitivity is not None
@@ -129,12 +151,12 @@ class DVIAnalysis:
         }
 
 
-def _bounds_dict(b: PosteriorBounds) -> dict[str, Any]:
+def _bounds_dict(b: PosteriorBounds, compact: bool) -> dict[str, Any]:
     return {
         "rows": list(b.pm),
         "cols": [*b.missing, "*"],
-        "lower": b.lower.tolist(),
-        "upper": b.upper.tolist(),
+        "lower": encode_matrix(b.lower) if compact else b.lower.tolist(),
+        "upper": encode_matrix(b.upper) if compact else b.upper.tolist(),
         "method": b.method,
         "proven": b.proven,
         "prior": b.prior,

@@ -294,7 +294,7 @@ def identify(
             },
             frequency_table_id=rp.frequency_table.id,  # the exact version read
             input_sha256=rp.sha256,
-            results=json_safe(analysis.to_dict()),
+            results=json_safe(analysis.to_dict(compact=True)),
         )
         session.add(run)
         session.flush()
