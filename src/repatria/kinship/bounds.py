@@ -69,6 +69,19 @@ is chosen per pair by comparing each term's two costs; any split gives a valid b
 (L3) *v = x → v = \\*.* By (U1) for each ``x``, ``P(v = x) ≤ ρ⁺(v, x) P(v = *)``; splitting
 the ``x`` as in (L2), ``P(v = *) ≥ (1 − Σ_{G} U(v, x)) / (1 + Σ_{H} ρ⁺(v, x))``.
 
+(U2) *v = \\* → v = m.* Take ``a`` with ``a(v) = *`` and ``m`` held by ``u`` (or free). Put
+``v`` on ``m`` and ``u`` on ``*``: injective for each ``u``, and the weight gains at least
+``ρ⁻(v, m) / ρ⁺(u, m)``. The image has ``v = m`` and ``u = *``, and
+``P(v = m, u = *) ≤ P(v = m) min(1, U(u, *) / L(v, m))`` for a proven ``L(v, m) > 0``. So
+
+    P(v = *) ≤ Σ_{u: * not allowed} U(u, m) + U(v, m) B^w / ρ⁻(v, m),
+    B^w = 1 + min(Σ_u ρ⁺(u, m), Σ_u ρ⁺(u, m) U(u, *) / L(v, m))
+
+over the other ``u`` that may be ``*``, and the smallest of these over ``m``. One clear pairing
+makes ``P(v = *)`` small, and with it every ``U(v, x)`` of (U1), which (L2) then subtracts: a
+PM's weak pairings with the MPs of other families no longer hold its clear pairing's lower
+bound down.
+
 (R) *Rows and columns.* A PM has exactly one column, an MP at most one PM:
 ``L(v, y) ≥ 1 − Σ_{y' ≠ y} U(v, y')``, ``U(v, y) ≤ 1 − Σ_{y' ≠ y} L(v, y')`` and
 ``U(v, m) ≤ 1 − Σ_{u ≠ v} L(u, m)``; ``P(m free) ≤ 1 − Σ_u L(u, m)`` feeds (U1).
@@ -578,7 +591,7 @@ def bound_marginals(
     while rounds < max_iter:
         rounds += 1
         before_lo, before_hi = lo.copy(), hi.copy()
-        hi = _upper_round(lp, star, lo, hi, eps)
+        hi = _upper_round(lp, lm, star, lo, hi, eps)
         lo = _lower_round(lp, lm, star, cand, lo, hi, eps)
         lo[:, :k][~valid] = 0.0
         hi[:, :k][~valid] = 0.0
@@ -595,11 +608,18 @@ def bound_marginals(
 
 
 def _upper_round(
-    lp: FloatArray, star: BoolArray, lo: FloatArray, hi: FloatArray, eps: float
+    lp: FloatArray,
+    lm: FloatArray,
+    star: BoolArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    eps: float,
 ) -> FloatArray:
-    """Rules (U1) and (R) for the upper bounds; ``eps`` the rounding margin of a sum."""
+    """Rules (U1), (U2) and (R) for the upper bounds; ``eps`` the rounding margin of a sum."""
     k = lp.shape[1]
     hi = hi.copy()
+    u2 = _nobody_upper(lp, lm, star, lo, hi, eps)
+    hi[:, k] = np.where(star, np.minimum(hi[:, k], u2), 0.0)
     col_lo = lo[:, :k].sum(axis=0) - eps
     row_lo = lo.sum(axis=1) - eps
     mp_hi = np.minimum(hi[:, :k], 1.0 - (row_lo[:, None] - lo[:, :k]))
@@ -613,6 +633,30 @@ def _upper_round(
     hi[:, :k] = np.clip(mp_hi, 0.0, 1.0)
     hi[:, k] = np.clip(np.minimum(hi[:, k], 1.0 + eps - lo[:, :k].sum(axis=1)), 0.0, 1.0)
     return hi
+
+
+def _nobody_upper(
+    lp: FloatArray, lm: FloatArray, star: BoolArray, lo: FloatArray, hi: FloatArray, eps: float
+) -> FloatArray:
+    """Rule (U2): an upper bound on each ``P(v = *)``, shape ``(n_pm,)`` (1 where none)."""
+    n, k = lp.shape
+    if not k:
+        return np.ones(n)
+    movable = np.where(star[:, None], lp, -np.inf)
+    eu, cu = _shifted(movable, axis=0)
+    wu = eu * hi[:, k : k + 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_b = _log_sum_without(eu, cu, axis=0)
+        log_bw = _log_sum_without(wu, cu, axis=0)
+        log_l = np.log(lo[:, :k] * (1.0 - 1e-12))  # L shrunk by a rounding margin
+        weighted = np.where(np.isfinite(log_l), log_bw - log_l, np.inf)
+    log_b = np.logaddexp(0.0, np.minimum(log_b, weighted))
+    fixed = np.where(star[:, None], 0.0, hi[:, :k])
+    others = fixed.sum(axis=0)[None, :] - fixed + eps
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        via = np.exp(np.log(hi[:, :k]) + log_b - lm) + others
+    via = np.where(np.isfinite(lm) & ~np.isnan(via), via, np.inf)
+    return np.asarray(np.minimum(1.0, via.min(axis=1)))
 
 
 def _masked_lse(a: FloatArray, mask: BoolArray, axis: int) -> FloatArray:
@@ -688,6 +732,16 @@ def _log_sum_without(e: FloatArray, shift: FloatArray, axis: int) -> FloatArray:
         return np.asarray(np.log(rest) + np.expand_dims(shift, axis), dtype=float)
 
 
+def _without(total: FloatArray, own: FloatArray, n_terms: int) -> FloatArray:
+    """An upper bound on a suffix sum of ``n_terms`` non-negative terms without one of them
+    (``own``; 0 when it is not in the suffix): ``total - own`` plus the float error of the
+    cumulative sum (at most ``n_terms`` roundings of ``total``). NaN where that error is not
+    small against the difference, for the caller to sum directly."""
+    slack = 2.3e-16 * n_terms * total
+    diff = total - own
+    return np.where(diff > 1e6 * slack, diff + slack, np.where(own > 0, np.nan, total))
+
+
 def _split_sums(
     score: FloatArray, hi: FloatArray, e: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.int64]]:
@@ -739,37 +793,53 @@ def _pair_lower_all(
     if not vs.size:
         return out
     r = lm[vs, ms]
-    cut_x = np.empty(vs.size, dtype=np.int64)
-    cut_u = np.empty(vs.size, dtype=np.int64)
-    theta_x = b_full[vs, ms] - r
-    theta_u = a_full[vs, ms] - r
-    for v in np.unique(vs):
-        sel = np.flatnonzero(vs == v)
-        cut_x[sel] = np.searchsorted(sx[:, v], theta_x[sel], side="left")
-    for m in np.unique(ms):
-        sel = np.flatnonzero(ms == m)
-        cut_u[sel] = np.searchsorted(su[:, m], theta_u[sel], side="left")
-    # x = m itself and u = v itself are left out of their sums.
-    m_in_g = rank_x[ms, vs] < cut_x
-    v_in_g = rank_u[vs, ms] < cut_u
-    t = pre_x[cut_x, vs] - np.where(m_in_g, hx[vs, ms], 0.0)
-    t += pre_u[cut_u, ms] - np.where(v_in_g, hi[vs, ms], 0.0)
-    a_h = suf_x[cut_x, vs] - np.where(m_in_g, 0.0, ex[vs, ms])
-    b_h = suf_u[cut_u, ms] - np.where(v_in_g, 0.0, eu[vs, ms])
-    # Where the pair's own term was in a suffix, subtracting it may cancel: sum again directly.
-    for i in np.flatnonzero(~m_in_g):
-        v, m = vs[i], ms[i]
-        keep = rank_x[:, v] >= cut_x[i]
-        keep[m] = False
-        a_h[i] = float(np.sum(ex[v][keep]))
-    for i in np.flatnonzero(~v_in_g):
-        v, m = vs[i], ms[i]
-        keep = rank_u[:, m] >= cut_u[i]
-        keep[v] = False
-        b_h[i] = float(np.sum(eu[:, m][keep]))
-    with np.errstate(divide="ignore"):
-        log_a = np.log(np.maximum(a_h, 0.0)) + cx[vs]
-        log_b = np.logaddexp(0.0, np.log(np.maximum(b_h, 0.0)) + cu[ms])
-    val = np.clip(1.0 - t - eps, 0.0, 1.0) * _expit_neg(log_a + log_b - r)
+
+    def split(
+        theta_x: FloatArray, theta_u: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(L2) with the split at these thresholds: (bound, log A_H, log B_H)."""
+        cut_x = np.empty(vs.size, dtype=np.int64)
+        cut_u = np.empty(vs.size, dtype=np.int64)
+        for v in np.unique(vs):
+            sel = np.flatnonzero(vs == v)
+            cut_x[sel] = np.searchsorted(sx[:, v], theta_x[sel], side="left")
+        for m in np.unique(ms):
+            sel = np.flatnonzero(ms == m)
+            cut_u[sel] = np.searchsorted(su[:, m], theta_u[sel], side="left")
+        # x = m itself and u = v itself are left out of their sums.
+        m_in_g = rank_x[ms, vs] < cut_x
+        v_in_g = rank_u[vs, ms] < cut_u
+        t = pre_x[cut_x, vs] - np.where(m_in_g, hx[vs, ms], 0.0)
+        t += pre_u[cut_u, ms] - np.where(v_in_g, hi[vs, ms], 0.0)
+        a_h = _without(suf_x[cut_x, vs], np.where(m_in_g, 0.0, ex[vs, ms]), k + 1)
+        b_h = _without(suf_u[cut_u, ms], np.where(v_in_g, 0.0, eu[vs, ms]), n)
+        # Where the pair's own term was nearly all of its suffix, the difference is lost to
+        # rounding (NaN above): sum again directly.
+        for i in np.flatnonzero(np.isnan(a_h)):
+            v, m = vs[i], ms[i]
+            keep = rank_x[:, v] >= cut_x[i]
+            keep[m] = False
+            a_h[i] = float(np.sum(ex[v][keep]))
+        for i in np.flatnonzero(np.isnan(b_h)):
+            v, m = vs[i], ms[i]
+            keep = rank_u[:, m] >= cut_u[i]
+            keep[v] = False
+            b_h[i] = float(np.sum(eu[:, m][keep]))
+        with np.errstate(divide="ignore"):
+            log_a = np.log(np.maximum(a_h, 0.0)) + cx[vs]
+            log_b = np.logaddexp(0.0, np.log(np.maximum(b_h, 0.0)) + cu[ms])
+        val = np.clip(1.0 - t - eps, 0.0, 1.0) * _expit_neg(log_a + log_b - r)
+        return np.nan_to_num(val, nan=0.0), log_a, log_b
+
+    # The first split prices each term against the whole other side; the second against the
+    # part of the other side that the first left to the map; no split at all is (L1). Each
+    # bound holds: the largest is kept (a split is not monotone in the bounds it is given).
+    val, log_a, log_b = split(b_full[vs, ms] - r, a_full[vs, ms] - r)
+    with np.errstate(invalid="ignore"):
+        again, _, _ = split(np.nan_to_num(log_b - r), np.nan_to_num(log_a - r))
+        val = np.maximum(val, again)
+        if star.all():  # (L1) needs every rival u free to go to "*"
+            plain = (1.0 - eps) * _expit_neg(a_full[vs, ms] + b_full[vs, ms] - r)
+            val = np.maximum(val, np.nan_to_num(plain))
     out[vs, ms] = np.nan_to_num(val, nan=0.0)
     return out
