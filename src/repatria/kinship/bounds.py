@@ -142,6 +142,10 @@ SubAssignment = frozenset[tuple[int, int]]
 
 _WIDEN_REL = 1e-12
 _WIDEN_ABS = 1e-15
+#: The rounds stop when no bound moved by more than this: they converge geometrically, and the
+#: last rounds before 1e-12 move bounds by less than anyone reads, at a second each at 2,000 ×
+#: 1,500.
+TOL = 1e-6
 #: Float tolerance granted to the joint search's marginals (relative and absolute).
 JOINT_REL_TOL = 1e-9
 JOINT_ABS_TOL = 1e-11
@@ -451,7 +455,7 @@ def posterior_bounds(
     model: FactorModel | None = None,
     prior: AssignmentPrior | None = None,
     max_iter: int = 30,
-    tol: float = 1e-12,
+    tol: float = TOL,
     min_lr: float = 1.0,
 ) -> PosteriorBounds:
     """Proven interval for every PM × MP and PM × ``*`` posterior (see the module docstring).
@@ -465,7 +469,8 @@ def posterior_bounds(
     model : its :class:`FactorModel`, if built (saves evaluating multi-MP families again).
     prior : the prior over assignments (``None``: flat, dvir's); must be the joint's, and the
         model's when one is given.
-    max_iter, tol : rounds of the rules, stopping when no bound moves by more than ``tol``.
+    max_iter, tol : rounds of the rules, stopping when no bound moves by more than ``tol``
+        (every round's bounds are proven: stopping early only leaves them a little wider).
     min_lr : the lower bound (L1-L2) is computed for pairs with ``ρ⁻ >= min_lr`` (others get
         0 from it; rows and columns still apply). A pair with ``ρ⁺ < 1`` is never clear: (U1)
         keeps it below 1/2.
@@ -544,7 +549,7 @@ def bound_marginals(
     upper: FloatArray | None = None,
     *,
     max_iter: int = 30,
-    tol: float = 1e-12,
+    tol: float = TOL,
     min_lr: float = 1.0,
 ) -> tuple[FloatArray, FloatArray, int]:
     """Apply the rules of the module docstring until they stop improving.
@@ -732,6 +737,17 @@ def _log_sum_without(e: FloatArray, shift: FloatArray, axis: int) -> FloatArray:
         return np.asarray(np.log(rest) + np.expand_dims(shift, axis), dtype=float)
 
 
+def _runs(keys: NDArray[np.int64], pos: NDArray[np.int64]) -> list[tuple[int, int, int]]:
+    """``(key, start, end)`` of each run of equal values in the sorted ``keys``."""
+    if not keys.size:
+        return []
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], keys.size]
+    return [
+        (int(keys[a]), int(pos[a]), int(pos[b - 1]) + 1) for a, b in zip(starts, ends, strict=True)
+    ]
+
+
 def _without(total: FloatArray, own: FloatArray, n_terms: int) -> FloatArray:
     """An upper bound on a suffix sum of ``n_terms`` non-negative terms without one of them
     (``own``; 0 when it is not in the suffix): ``total - own`` plus the float error of the
@@ -793,6 +809,10 @@ def _pair_lower_all(
     if not vs.size:
         return out
     r = lm[vs, ms]
+    # The pairs of each PM are consecutive (np.nonzero's row order); those of each MP, in m_order.
+    by_v = _runs(vs, np.arange(vs.size))
+    m_order = np.argsort(ms, kind="stable")
+    by_m = _runs(ms[m_order], np.arange(vs.size))
 
     def split(
         theta_x: FloatArray, theta_u: FloatArray
@@ -800,11 +820,10 @@ def _pair_lower_all(
         """(L2) with the split at these thresholds: (bound, log A_H, log B_H)."""
         cut_x = np.empty(vs.size, dtype=np.int64)
         cut_u = np.empty(vs.size, dtype=np.int64)
-        for v in np.unique(vs):
-            sel = np.flatnonzero(vs == v)
-            cut_x[sel] = np.searchsorted(sx[:, v], theta_x[sel], side="left")
-        for m in np.unique(ms):
-            sel = np.flatnonzero(ms == m)
+        for v, a, b in by_v:
+            cut_x[a:b] = np.searchsorted(sx[:, v], theta_x[a:b], side="left")
+        for m, a, b in by_m:
+            sel = m_order[a:b]
             cut_u[sel] = np.searchsorted(su[:, m], theta_u[sel], side="left")
         # x = m itself and u = v itself are left out of their sums.
         m_in_g = rank_x[ms, vs] < cut_x
