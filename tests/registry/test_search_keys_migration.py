@@ -48,3 +48,50 @@ def test_0009_back_fills_the_keys_of_existing_persons(registry_db: str) -> None:
         assert [p.ref for p in views.search_persons(registry_db, actor="ana", q=q).items] == [
             "P-0001"
         ], q
+
+
+def test_0019_gives_every_key_the_ref_of_its_person(registry_db: str) -> None:
+    views_before = _two_persons_at_0018(registry_db)
+    assert migrate(registry_db) == ("0018_direct_references", head_revision())
+    with get_engine(registry_db).begin() as conn:
+        refs = set(
+            conn.execute(
+                text(
+                    "SELECT k.person_id, k.ref, p.ref FROM person_search_keys k "
+                    "JOIN persons p ON p.id = k.person_id"
+                )
+            )
+        )
+    assert {(pid, ref) for pid, ref, _ in refs} == {(1, "P-0001"), (2, "P-0002")}
+    assert all(kref == pref for _, kref, pref in refs)
+    for q, want in views_before.items():
+        assert [p.ref for p in views.search_persons(registry_db, actor="ana", q=q).items] == want
+
+
+def _two_persons_at_0018(url: str) -> dict[str, list[str]]:
+    """Two persons with their keys written at 0018 (no ref on the keys); what searches find."""
+    assert downgrade(url, "0018_direct_references") == "0018_direct_references"
+    with get_engine(url).begin() as conn:
+        for sql in (
+            "INSERT INTO users (id, name, role, created_at) VALUES (1, 'ana', 'analyst', :t)",
+            "INSERT INTO persons (id, ref, sex, status, created_at) "
+            "VALUES (1, 'P-0001', 'male', 'missing', :t)",
+            "INSERT INTO persons (id, ref, sex, status, created_at) "
+            "VALUES (2, 'P-0002', 'male', 'missing', :t)",
+            "INSERT INTO person_names (id, person_id, name, kind, transliteration) "
+            "VALUES (1, 1, '김철수', 'official', 'Kim Chol-su')",
+            "INSERT INTO person_names (id, person_id, name, kind, transliteration) "
+            "VALUES (2, 2, 'Иванов Сергей', 'official', 'Ivanov Sergei')",
+        ):
+            conn.execute(text(sql), _T)
+        for row in person_key_rows(1, "P-0001", None, [(1, "김철수", "Kim Chol-su")], []) + (
+            person_key_rows(2, "P-0002", None, [(2, "Иванов Сергей", "Ivanov Sergei")], [])
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO person_search_keys (person_id, key, source, source_id, "
+                    "keys_version) VALUES (:person_id, :key, :source, :source_id, :keys_version)"
+                ),
+                row,
+            )
+    return {"Kim Chol Su": ["P-0001"], "Ivanov": ["P-0002"], "p 000": ["P-0001", "P-0002"]}

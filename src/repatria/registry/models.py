@@ -1080,8 +1080,9 @@ class PersonSearchKey(Base):
     __tablename__ = "person_search_keys"
     __table_args__ = (
         CheckConstraint(_in("source", SEARCH_KEY_SOURCES), name="source"),
-        # (key, person_id): a lookup is answered from the index alone.
-        Index("ix_person_search_keys_key_person", "key", "person_id"),
+        # (key, person_id, ref): a lookup, and the first page of its persons in ref order, are
+        # answered from the index alone (no visit to persons per match; issue 15).
+        Index("ix_person_search_keys_key_person", "key", "person_id", "ref"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -1094,6 +1095,9 @@ class PersonSearchKey(Base):
     source: Mapped[str] = mapped_column(String(16))
     source_id: Mapped[int] = mapped_column(Integer)
     keys_version: Mapped[int] = mapped_column(Integer)
+    # The person's ref, copied (written with the keys, rewritten with them when it changes):
+    # what a search sorts its matches by, without fetching each matched person.
+    ref: Mapped[str] = mapped_column(String(L.REF))
 
 
 # --------------------------------------------------------------------------- exchange (issue 17)

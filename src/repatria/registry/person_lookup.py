@@ -5,10 +5,13 @@ A search is a handful of index seeks and one page of fifty persons; what it cost
 building SQLAlchemy statements and result rows, about 15 ms a search, which 20 concurrent
 searches queue for behind one interpreter lock. Here the statements are fixed strings (one per
 shape: number of prefix ranges, equality keys, sort, cursor), built once and cached, and rows
-come back as tuples: the SQL is the same as :func:`repatria.registry.search_index.
-matching_person_ids` and :func:`repatria.services.paging.sql_page` would send, and
+come back as tuples. The results are those of :func:`repatria.registry.search_index.
+matching_person_ids` paged by :func:`repatria.services.paging.sql_page`, and
 ``tests/services/test_person_lookup.py`` holds this module to them as its oracle on both
-databases.
+databases. The statements differ where that was the cost: a search sorted by ref (the search
+box's order) sorts and counts its matches on the key rows, which carry the ref (migration
+0019), instead of fetching every matched person (4,000 of 10^5 for ``Lee Yong ho``); the
+replaced persons are excluded as one hashed set rather than by a probe per match.
 
 The keys and ranges are :func:`repatria.registry.search_index.query_lookup`'s; the ordering,
 cursors and ``total`` follow :mod:`repatria.services.paging`'s keyset rules (the caller turns
@@ -102,13 +105,57 @@ def _matched_sql(ranges: int, short: int) -> str:
     return " UNION ".join(branches) if branches else "SELECT NULL WHERE 1 = 0"
 
 
+#: The persons no newer row replaces (a correction is a new row pointing at the old one). The
+#: replaced are few: one hashed set per statement, not a probe of ``persons`` per match.
+_CURRENT = "NOT IN (SELECT supersedes_id FROM persons WHERE supersedes_id IS NOT NULL)"
+
+
+@lru_cache(maxsize=256)
+def _matched_refs_sql(ranges: int, short: int) -> str:
+    """(person id, ref) of the current persons a query meets, from the key index alone."""
+    seek = "SELECT person_id, ref FROM person_search_keys WHERE key >= ? AND key < ?"
+    branches = [seek] * ranges
+    if short:
+        marks = ", ".join("?" * short)
+        branches.append(f"SELECT person_id, ref FROM person_search_keys WHERE key IN ({marks})")
+    union = " UNION ".join(branches) if branches else "SELECT NULL, NULL WHERE 1 = 0"
+    return f"SELECT person_id, ref FROM ({union}) u WHERE person_id {_CURRENT}"
+
+
+@lru_cache(maxsize=512)
+def _by_ref_sql(ranges: int, short: int, down: bool, after: bool) -> tuple[str, str]:
+    """(count, page) of a search sorted by ref with no state: the matches are counted, sorted
+    and cut to a page on the key rows (which carry the ref), and only the page's persons are
+    fetched. A first page (``after`` false) counts in the same pass, as its last column."""
+    matched = _matched_refs_sql(ranges, short)
+    order = "DESC" if down else "ASC"
+    op = "<" if down else ">"
+    if after:
+        inner = (
+            f"SELECT person_id, ref FROM ({matched}) m "
+            f"WHERE (ref {op} ? OR (ref = ? AND person_id {op} ?))"
+        )
+        counted = ""
+    else:
+        inner = f"SELECT person_id, ref, count(*) OVER () AS n FROM ({matched}) m"
+        counted = ", t.n"
+    page = (
+        f"SELECT p.id, p.ref, p.status, p.unit, p.service_number, t.ref, p.id{counted} "
+        f"FROM ({inner} ORDER BY ref {order}, person_id {order} LIMIT ?) t "
+        f"JOIN persons p ON p.id = t.person_id ORDER BY t.ref {order}, t.person_id {order}"
+    )
+    return f"SELECT count(*) FROM ({matched}) m", page
+
+
 @lru_cache(maxsize=512)
 def _page_sql(
     ranges: int, short: int, searched: bool, status: bool, sort: str, down: bool, after: bool
 ) -> tuple[str, str]:
-    """(count, page) statements of one shape; ``?`` parameters in the order :func:`_params`
-    gives them."""
-    where = ["NOT EXISTS (SELECT 1 FROM persons newer WHERE newer.supersedes_id = p.id)"]
+    """(count, page) statements of one shape; ``?`` parameters in the order :func:`person_page`
+    passes them. A first page's statement counts too (its last column)."""
+    if searched and not status and sort == "ref":
+        return _by_ref_sql(ranges, short, down, after)
+    where = [f"p.id {_CURRENT}"]
     if searched:
         where.append(f"p.id IN ({_matched_sql(ranges, short)})")
     if status:
@@ -119,8 +166,11 @@ def _page_sql(
         op = "<" if down else ">"
         where.append(f"({expr} {op} ? OR ({expr} = ? AND p.id {op} ?))")
     order = "DESC" if down else "ASC"
+    # A first page counts its list in the same pass (a window over the whole list, before the
+    # LIMIT): one evaluation of the seeks instead of two.
+    counted = "" if after else ", count(*) OVER ()"
     page = (
-        f"SELECT p.id, p.ref, p.status, p.unit, p.service_number, {expr}, p.id "
+        f"SELECT p.id, p.ref, p.status, p.unit, p.service_number, {expr}, p.id{counted} "
         f"FROM persons p WHERE {' AND '.join(where)} "
         f"ORDER BY {expr} {order}, p.id {order} LIMIT ?"
     )
@@ -157,9 +207,7 @@ def person_page(
     cur, qmark = _cursor(session)
     try:
         if after is None:
-            # A first page counts its list in the same pass (a window over the whole list,
-            # before the LIMIT): one evaluation of the seeks instead of two.
-            cur.execute(_sql(_counted(page_sql), qmark), [*base, limit])
+            cur.execute(_sql(page_sql, qmark), [*base, limit])
             got = cur.fetchall()
             if got:
                 return int(got[0][-1]), [PersonRow._make(r[:-1]) for r in got]
@@ -172,11 +220,6 @@ def person_page(
     finally:
         cur.close()
     return total, rows
-
-
-@lru_cache(maxsize=512)
-def _counted(page_sql: str) -> str:
-    return page_sql.replace(" FROM persons p WHERE ", ", count(*) OVER () FROM persons p WHERE ", 1)
 
 
 def user_standing(session: Source, name: str) -> tuple[int, str, Any] | None:
@@ -251,6 +294,32 @@ def hits_of(
     return [(int(a), str(b), int(c)) for a, b, c in rows]
 
 
+@lru_cache(maxsize=512)
+def _details_sql(ranges: int, short: int, ids: int, qmark: bool) -> str:
+    """The statement of :func:`details_of` for one shape, in the driver's parameter style.
+
+    On PostgreSQL the page's ids are one array parameter (``= ANY``), so that the text does not
+    change with the page's length: the driver parses each text once (its cache holds a hundred
+    or so) and prepares it on the server after a few uses; SQLite takes a list of marks.
+    """
+    among = f"IN ({', '.join('?' * ids)})" if qmark else "= ANY(?)"
+    branches = [
+        "SELECT 0, person_id, id, name, kind, script, transliteration, NULL "
+        f"FROM person_names WHERE person_id {among}",
+        "SELECT 1, person_id, id, doc_type, number, issuer, name_on_document, "
+        f"authenticity FROM person_documents WHERE person_id {among}",
+    ]
+    parts = ["(key >= ? AND key < ?)"] * ranges
+    if short:
+        parts.append(f"key IN ({', '.join('?' * short)})")
+    if parts:
+        branches.append(
+            "SELECT 2, person_id, id, source, CAST(source_id AS TEXT), NULL, NULL, NULL "
+            f"FROM person_search_keys WHERE ({' OR '.join(parts)}) AND person_id {among}"
+        )
+    return _sql(" UNION ALL ".join(branches) + " ORDER BY 1, 3", qmark)
+
+
 def details_of(
     session: Source, ids: Sequence[int], short: Sequence[str], ranges: Sequence[tuple[str, str]]
 ) -> tuple[list[NameRow], list[DocumentRow], list[tuple[int, str, int]]]:
@@ -258,9 +327,6 @@ def details_of(
     (a round trip and a cursor instead of three, for every search a search box sends)."""
     if not ids:
         return [], [], []
-    parts = ["(key >= ? AND key < ?)"] * len(ranges)
-    if short:
-        parts.append(f"key IN ({', '.join('?' * len(short))})")
     keys: list[Any] = [x for r in ranges for x in r] + list(short)
     names: list[NameRow] = []
     docs: list[DocumentRow] = []
@@ -269,22 +335,12 @@ def details_of(
     try:
         for k in range(0, len(ids), _CHUNK):
             chunk = list(ids[k : k + _CHUNK])
-            marks = ", ".join("?" * len(chunk))
-            branches = [
-                "SELECT 0, person_id, id, name, kind, script, transliteration, NULL "
-                f"FROM person_names WHERE person_id IN ({marks})",
-                "SELECT 1, person_id, id, doc_type, number, issuer, name_on_document, "
-                f"authenticity FROM person_documents WHERE person_id IN ({marks})",
-            ]
-            params: list[Any] = [*chunk, *chunk]
-            if parts:
-                branches.append(
-                    "SELECT 2, person_id, id, source, CAST(source_id AS TEXT), NULL, NULL, NULL "
-                    f"FROM person_search_keys WHERE ({' OR '.join(parts)}) "
-                    f"AND person_id IN ({marks})"
-                )
-                params += [*keys, *chunk]
-            cur.execute(_sql(" UNION ALL ".join(branches) + " ORDER BY 1, 3", qmark), params)
+            among: list[Any] = chunk if qmark else [chunk]
+            params: list[Any] = [*among, *among]
+            if keys:
+                params += [*keys, *among]
+            sql = _details_sql(len(ranges), len(short), len(chunk), qmark)
+            cur.execute(sql, params)
             for tag, pid, rid, a, b, c, d, e in cur.fetchall():
                 if tag == 0:
                     names.append(NameRow(pid, rid, a, b, c, d))

@@ -83,7 +83,9 @@ def person_key_rows(
     """The index rows of one person, from plain values (the migration has no ORM objects).
 
     ``names``: ``(id, name, transliteration)``; ``documents``: ``(id, number,
-    name_on_document)``. The ref and the service number are keyed as document numbers.
+    name_on_document)``. The ref and the service number are keyed as document numbers. Every
+    row also carries ``ref``, what a search sorts its matches by (a migration before 0019, whose
+    table has no such column, leaves it out).
     """
     found: dict[tuple[str, str, int], None] = {}
     for k in document_keys(ref) | (document_keys(service_number) if service_number else set()):
@@ -105,6 +107,7 @@ def person_key_rows(
             "source": source,
             "source_id": sid,
             "keys_version": KEYS_VERSION,
+            "ref": ref,
         }
         for key, source, sid in found
     ]
