@@ -50,3 +50,54 @@ def test_the_connection_goes_back_to_the_pool(registry_db: str) -> None:
     for _ in range(60):  # more than the pool holds: each read must give its connection back
         with raw_read(registry_db) as r:
             assert user_standing(r, "ana") is not None
+
+
+def _kill_other_connections(db: str) -> None:
+    """Terminate every server connection to ``db`` but this one (a restarted server)."""
+    import psycopg
+
+    with psycopg.connect(
+        db.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as c:
+        c.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+@pytest.mark.parametrize("registry_db", ["postgresql"], indirect=True)
+def test_a_connection_dead_while_idle_is_replaced(
+    registry_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connections are pinged after sitting idle (db.PING_AFTER_IDLE_S), not on every use: a
+    pool whose connections the server dropped still answers the next read and session."""
+    from repatria.registry import db
+
+    _add_user(registry_db, "ana")
+    with raw_read(registry_db) as r:
+        assert user_standing(r, "ana") is not None
+    _kill_other_connections(registry_db)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.0)
+    with raw_read(registry_db) as r:
+        assert user_standing(r, "ana") is not None
+    _kill_other_connections(registry_db)
+    with session_scope(registry_db, read=True) as s:
+        assert s.query(User).filter_by(name="ana").one().role == "analyst"
+
+
+@pytest.mark.parametrize("registry_db", ["postgresql"], indirect=True)
+def test_a_connection_lost_in_use_fails_one_read_and_is_replaced(
+    registry_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from repatria.registry import db
+
+    _add_user(registry_db, "ana")
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 3600.0)  # never pinged
+    with raw_read(registry_db) as r:
+        assert user_standing(r, "ana") is not None
+    _kill_other_connections(registry_db)
+    with pytest.raises(RegistryError) as e, raw_read(registry_db) as r:
+        user_standing(r, "ana")
+    assert "\n" not in str(e.value)
+    with raw_read(registry_db) as r:  # the dead connection did not go back to the pool
+        assert user_standing(r, "ana") is not None
