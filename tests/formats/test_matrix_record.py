@@ -1,4 +1,4 @@
-"""A run's matrices stored as ``.npy`` bytes in base64: every value back exactly, bad data refused."""
+"""A run's matrices stored as ``.npy`` bytes in base64: every value back exactly."""
 
 from __future__ import annotations
 

@@ -458,7 +458,7 @@ def raw_read(url: str | None = None) -> Iterator[RawRead]:
                 driver.execute("BEGIN DEFERRED")
             yield RawRead(driver, qmark)
         except Exception as e:
-            if is_database_error(e) and engine.dialect.is_disconnect(e, driver, None):
+            if is_database_error(e) and engine.dialect.is_disconnect(e, driver, None):  # type: ignore[arg-type]
                 # The driver's own error bypasses the pool's: a lost connection must not go
                 # back to it to fail the next reader too.
                 conn.invalidate(e)
