@@ -150,8 +150,11 @@ def test_a_kit_conflict_is_refused_with_every_conflict_listed(case_db: str, tmp_
     msg = str(e.value)
     assert msg.startswith("3 markers where the kits disagree; nothing was imported")
     assert f"Identifiler ({a} line 2) and GlobalFiler ({b} line 2)" in msg
+    # No genotype in the message (the file paths are taken out first: pytest's temporary
+    # directory may be named pytest-16/).
+    bare = msg.replace(str(a), "A").replace(str(b), "B")
     for allele in ("10", "11", "12", "14", "15", "16"):
-        assert f"{allele}/" not in msg and f" {allele} " not in msg
+        assert f"{allele}/" not in bare and f" {allele} " not in bare
     assert _counts(case_db) == before
 
 
