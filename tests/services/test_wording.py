@@ -102,3 +102,9 @@ def test_known_values() -> None:
     assert percent(2.459e-10) == "less than 0.0001\u00a0%"
     assert interval_words(0.0, 1.0) == "not certified: the bound is wide (0\u00a0% to 100\u00a0%)"
     assert lr_words(float("nan")) == "not stored"
+
+
+def test_the_edges_of_the_shown_range_never_round_to_0_or_100() -> None:
+    """5e-7 is 0.00005 %: shown to four decimals it rounded to "0 %" (found by Hypothesis)."""
+    assert percent(5e-7) == "less than 0.0001\u00a0%"
+    assert percent(1 - 5e-7) == "more than 99.9999\u00a0%"

@@ -109,6 +109,11 @@ def percent(p: float | None) -> str:
     distance = min(p, 1 - p) * 100  # percentage points to the nearer end
     decimals = max(0, min(4, 1 - math.floor(math.log10(distance * (1 + 1e-9)))))
     shown = f"{100 * p:.{decimals}f}"
+    # At the edges (p = 5e-7 is 0.00005 %) rounding may reach 0 or 100: never say either.
+    if float(shown) <= 0:
+        return "less than 0.0001\u00a0%"
+    if float(shown) >= 100:
+        return "more than 99.9999\u00a0%"
     # a no-break space, so that a line never ends between the number and its sign
     return (shown.rstrip("0").rstrip(".") if "." in shown else shown) + "\u00a0%"
 
