@@ -737,15 +737,13 @@ def _log_sum_without(e: FloatArray, shift: FloatArray, axis: int) -> FloatArray:
         return np.asarray(np.log(rest) + np.expand_dims(shift, axis), dtype=float)
 
 
-def _runs(keys: NDArray[np.int64], pos: NDArray[np.int64]) -> list[tuple[int, int, int]]:
+def _runs(keys: NDArray[np.int64]) -> list[tuple[int, int, int]]:
     """``(key, start, end)`` of each run of equal values in the sorted ``keys``."""
     if not keys.size:
         return []
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     ends = np.r_[starts[1:], keys.size]
-    return [
-        (int(keys[a]), int(pos[a]), int(pos[b - 1]) + 1) for a, b in zip(starts, ends, strict=True)
-    ]
+    return [(int(keys[a]), int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
 
 
 def _without(total: FloatArray, own: FloatArray, n_terms: int) -> FloatArray:
@@ -810,9 +808,9 @@ def _pair_lower_all(
         return out
     r = lm[vs, ms]
     # The pairs of each PM are consecutive (np.nonzero's row order); those of each MP, in m_order.
-    by_v = _runs(vs, np.arange(vs.size))
+    by_v = _runs(vs)
     m_order = np.argsort(ms, kind="stable")
-    by_m = _runs(ms[m_order], np.arange(vs.size))
+    by_m = _runs(ms[m_order])
 
     def split(
         theta_x: FloatArray, theta_u: FloatArray

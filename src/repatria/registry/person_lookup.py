@@ -94,15 +94,21 @@ def _sql(text: str, qmark: bool) -> str:
     return text if qmark else text.replace("?", "%s")
 
 
-@lru_cache(maxsize=256)
-def _matched_sql(ranges: int, short: int) -> str:
-    """The ids of the persons a query meets: one index seek per key, their union."""
-    seek = "SELECT person_id FROM person_search_keys WHERE key >= ? AND key < ?"
+def _union_of_seeks(columns: str, ranges: int, short: int) -> str:
+    """``columns`` of the key rows a query meets: one index seek per key, their union."""
+    seek = f"SELECT {columns} FROM person_search_keys WHERE key >= ? AND key < ?"
     branches = [seek] * ranges
     if short:
         marks = ", ".join("?" * short)
-        branches.append(f"SELECT person_id FROM person_search_keys WHERE key IN ({marks})")
-    return " UNION ".join(branches) if branches else "SELECT NULL WHERE 1 = 0"
+        branches.append(f"SELECT {columns} FROM person_search_keys WHERE key IN ({marks})")
+    nothing = ", ".join("NULL" for _ in columns.split(","))
+    return " UNION ".join(branches) if branches else f"SELECT {nothing} WHERE 1 = 0"
+
+
+@lru_cache(maxsize=256)
+def _matched_sql(ranges: int, short: int) -> str:
+    """The ids of the persons a query meets."""
+    return _union_of_seeks("person_id", ranges, short)
 
 
 #: The persons no newer row replaces (a correction is a new row pointing at the old one). The
@@ -113,12 +119,7 @@ _CURRENT = "NOT IN (SELECT supersedes_id FROM persons WHERE supersedes_id IS NOT
 @lru_cache(maxsize=256)
 def _matched_refs_sql(ranges: int, short: int) -> str:
     """(person id, ref) of the current persons a query meets, from the key index alone."""
-    seek = "SELECT person_id, ref FROM person_search_keys WHERE key >= ? AND key < ?"
-    branches = [seek] * ranges
-    if short:
-        marks = ", ".join("?" * short)
-        branches.append(f"SELECT person_id, ref FROM person_search_keys WHERE key IN ({marks})")
-    union = " UNION ".join(branches) if branches else "SELECT NULL, NULL WHERE 1 = 0"
+    union = _union_of_seeks("person_id, ref", ranges, short)
     return f"SELECT person_id, ref FROM ({union}) u WHERE person_id {_CURRENT}"
 
 
