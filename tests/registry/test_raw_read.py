@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from repatria.errors import RegistryError
-from repatria.registry.db import raw_read, session_scope
+from repatria.registry.db import RawRead, raw_read, session_scope
 from repatria.registry.models import User
 from repatria.registry.person_lookup import user_standing
 
@@ -25,16 +25,62 @@ def test_reads_what_a_session_wrote(registry_db: str) -> None:
 
 
 def test_nothing_written_through_it_survives(registry_db: str) -> None:
+    # SQLite rolls the write back at the end; PostgreSQL refuses it (a READ ONLY transaction).
     _add_user(registry_db, "ana")
-    with raw_read(registry_db) as r:
-        cur = r.conn.cursor()
-        cur.execute(
-            "UPDATE users SET role = 'admin' WHERE name = " + ("?" if r.qmark else "%s"), ["ana"]
-        )
-        cur.close()
+    try:
+        with raw_read(registry_db) as r:
+            cur = r.conn.cursor()
+            cur.execute(
+                "UPDATE users SET role = 'admin' WHERE name = " + ("?" if r.qmark else "%s"),
+                ["ana"],
+            )
+            cur.close()
+    except RegistryError as e:
+        assert not r.qmark and "read-only transaction" in str(e)
     with raw_read(registry_db) as r:
         got = user_standing(r, "ana")
     assert got is not None and got[1] == "analyst"
+
+
+def _server_state(r: RawRead, sql: str) -> list[tuple[object, ...]]:
+    cur = r.conn.cursor()
+    try:
+        cur.execute(sql)
+        return list(cur.fetchall())
+    finally:
+        cur.close()
+
+
+def test_a_server_read_keeps_its_prepared_statements(registry_db: str) -> None:
+    # psycopg forgets what it prepared at every ROLLBACK: reads that ended so never had a
+    # statement prepared, and the server parsed and planned each search's statements afresh.
+    _add_user(registry_db, "ana")
+    with raw_read(registry_db) as r:
+        if r.qmark:
+            pytest.skip("prepared statements and plans are the server's")
+    for _ in range(8):  # past psycopg's threshold (5 uses)
+        with raw_read(registry_db) as r:
+            assert user_standing(r, "ana") is not None
+    with raw_read(registry_db) as r:
+        prepared = _server_state(r, "SELECT statement FROM pg_prepared_statements")
+        settings = _server_state(
+            r, "SELECT current_setting('jit'), current_setting('plan_cache_mode')"
+        )
+    assert any("FROM users WHERE name" in str(row[0]) for row in prepared)
+    assert settings == [("off", "force_generic_plan")]
+
+
+def test_a_failed_server_read_leaves_a_clean_connection(registry_db: str) -> None:
+    _add_user(registry_db, "ana")
+    with pytest.raises(RegistryError), raw_read(registry_db) as r:
+        _server_state(r, "SELECT no_such_column FROM users")
+    for _ in range(3):
+        with raw_read(registry_db) as r:
+            assert user_standing(r, "ana") is not None
+    with session_scope(registry_db) as s:  # the pool's connection is back in its own mode
+        s.add(User(name="bo", role="analyst"))
+    with raw_read(registry_db) as r:
+        assert user_standing(r, "bo") is not None
 
 
 def test_a_driver_error_is_one_line_without_the_statement(registry_db: str) -> None:

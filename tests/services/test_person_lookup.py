@@ -146,7 +146,7 @@ def test_the_page_statement_seeks_the_key_index(persons_db: str) -> None:
     engine = get_engine(persons_db)
     if engine.dialect.name != "sqlite":
         pytest.skip("SQLite's plan is checked; PostgreSQL plans by statistics")
-    _, page = _page_sql(1, 1, True, False, "ref", False, True)
+    _, page = _page_sql((1, 1), True, False, "ref", False, True)
     with engine.connect() as conn:
         plan = conn.exec_driver_sql(
             f"EXPLAIN QUERY PLAN {page}", ("n:kim", "n:kin", "n:ri", "P-0001", "P-0001", 0, 50)

@@ -163,6 +163,7 @@ def get_engine(url: str | None = None) -> Engine:
                 event.listen(engine, "connect", _sqlite_pragmas)
                 event.listen(engine, "begin", _sqlite_begin)
             else:
+                event.listen(engine, "connect", _server_settings)
                 event.listen(engine, "checkin", _mark_idle)
                 event.listen(engine, "checkout", _ping_if_idle)
             _engines[url] = engine
@@ -176,6 +177,19 @@ def get_engine(url: str | None = None) -> Engine:
 #: (benchmarks/person_search.py). A connection lost within this time of its last use fails
 #: that one statement, with the database error line, and is replaced.
 PING_AFTER_IDLE_S = 1.0
+
+
+def _server_settings(dbapi_connection: Any, record: Any) -> None:
+    # No JIT compilation: the registry's statements are index seeks of a few milliseconds, and
+    # a prepared statement's generic plan can estimate a seek by default selectivity (a search's
+    # array of key ranges as 10^5 rows each), over jit_above_cost: compiling it took 10 ms, ten
+    # times the search (benchmarks/person_search.py).
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET jit = off")
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
 
 
 def _mark_idle(dbapi_connection: Any, record: Any) -> None:
@@ -435,6 +449,20 @@ class RawRead:
     qmark: bool
 
 
+_SERVER_READ = "BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_generic_plan"
+
+
+def _end_server_read(driver: Any) -> None:
+    # A read-only transaction that did not fail ends with COMMIT, which writes nothing: psycopg
+    # forgets every statement it prepared at a ROLLBACK (and counts uses towards preparing one
+    # from zero again), so reads ended by rollback never had a statement prepared at all.
+    if driver.info.transaction_status.name == "INTRANS":
+        driver.commit()
+    else:
+        driver.rollback()
+    driver.autocommit = False
+
+
 @contextmanager
 def raw_read(url: str | None = None) -> Iterator[RawRead]:
     """A read transaction with no ORM session, for the reads that run most (a search box).
@@ -456,6 +484,13 @@ def raw_read(url: str | None = None) -> Iterator[RawRead]:
             assert driver is not None
             if qmark:
                 driver.execute("BEGIN DEFERRED")
+            else:
+                # Begun by hand, as the driver's own BEGIN cannot carry settings: a transaction
+                # that cannot write, whose prepared statements keep one plan each (those of
+                # person_lookup are one text for every query). Planning them afresh at each
+                # search was a quarter of the server's time (benchmarks/person_search.py).
+                driver.autocommit = True
+                driver.execute(_SERVER_READ)
             yield RawRead(driver, qmark)
         except Exception as e:
             if is_database_error(e) and engine.dialect.is_disconnect(e, driver, None):  # type: ignore[arg-type]
@@ -465,7 +500,10 @@ def raw_read(url: str | None = None) -> Iterator[RawRead]:
             raise
         finally:
             if conn.is_valid:
-                conn.rollback()
+                if qmark:
+                    conn.rollback()
+                else:
+                    _end_server_read(driver)
             conn.close()
     except RegistryError:
         raise

@@ -3,10 +3,13 @@ and ``GET /api/v1/persons`` takes.
 
 A search is a handful of index seeks and one page of fifty persons; what it cost in Python was
 building SQLAlchemy statements and result rows, about 15 ms a search, which 20 concurrent
-searches queue for behind one interpreter lock. Here the statements are fixed strings (one per
-shape: number of prefix ranges, equality keys, sort, cursor), built once and cached, and rows
-come back as tuples. The results are those of :func:`repatria.registry.search_index.
-matching_person_ids` paged by :func:`repatria.services.paging.sql_page`, and
+searches queue for behind one interpreter lock. Here the statements are fixed strings, built
+once and cached, and rows come back as tuples. On SQLite there is a text per shape (number of
+prefix ranges, equality keys, sort, cursor); on PostgreSQL a query's keys are array parameters,
+so that one text per sort and cursor serves every query and stays prepared on the server with
+one plan (:func:`repatria.registry.db.raw_read`). The results are those of
+:func:`repatria.registry.search_index.matching_person_ids` paged by
+:func:`repatria.services.paging.sql_page`, and
 ``tests/services/test_person_lookup.py`` holds this module to them as its oracle on both
 databases. The statements differ where that was the cost: a search sorted by ref (the search
 box's order) sorts and counts its matches on the key rows, which carry the ref (migration
@@ -37,9 +40,6 @@ __all__ = [
     "NameRow",
     "DocumentRow",
     "person_page",
-    "names_of",
-    "documents_of",
-    "hits_of",
     "details_of",
     "user_standing",
 ]
@@ -90,12 +90,31 @@ def _cursor(session: Source) -> tuple[Any, bool]:
     return raw.cursor(), conn.dialect.paramstyle == "qmark"
 
 
+@lru_cache(maxsize=1024)
 def _sql(text: str, qmark: bool) -> str:
     return text if qmark else text.replace("?", "%s")
 
 
-def _union_of_seeks(columns: str, ranges: int, short: int) -> str:
+#: The shape of a query's keys in a statement: ``(ranges, equality keys)`` as that many
+#: parameters each (SQLite), or ``None``: three array parameters, the ranges' lows, their
+#: highs and the equality keys (PostgreSQL). One text for every query lets the server keep it
+#: prepared with one plan; a text per shape was parsed and planned afresh for nearly every
+#: search (a shape seldom came back five times to one connection, psycopg's threshold), and
+#: planning was a quarter of the server's time (benchmarks/person_search.py).
+Seeks = tuple[int, int] | None
+
+
+def _union_of_seeks(columns: str, seeks: Seeks) -> str:
     """``columns`` of the key rows a query meets: one index seek per key, their union."""
+    if seeks is None:
+        picked = ", ".join(f"s.{c.strip()}" for c in columns.split(","))
+        return (
+            f"SELECT {picked} FROM unnest(?::text[], ?::text[]) AS r(lo, hi) "
+            f"CROSS JOIN LATERAL (SELECT {columns} FROM person_search_keys "
+            "WHERE key >= r.lo AND key < r.hi) s "
+            f"UNION SELECT {columns} FROM person_search_keys WHERE key = ANY(?::text[])"
+        )
+    ranges, short = seeks
     seek = f"SELECT {columns} FROM person_search_keys WHERE key >= ? AND key < ?"
     branches = [seek] * ranges
     if short:
@@ -105,10 +124,17 @@ def _union_of_seeks(columns: str, ranges: int, short: int) -> str:
     return " UNION ".join(branches) if branches else f"SELECT {nothing} WHERE 1 = 0"
 
 
+def _key_params(short: Sequence[str], ranges: Sequence[tuple[str, str]], seeks: Seeks) -> list[Any]:
+    """The parameters of a query's keys, in the order of :func:`_union_of_seeks`."""
+    if seeks is None:
+        return [[lo for lo, _ in ranges], [hi for _, hi in ranges], list(short)]
+    return [x for r in ranges for x in r] + list(short)
+
+
 @lru_cache(maxsize=256)
-def _matched_sql(ranges: int, short: int) -> str:
+def _matched_sql(seeks: Seeks) -> str:
     """The ids of the persons a query meets."""
-    return _union_of_seeks("person_id", ranges, short)
+    return _union_of_seeks("person_id", seeks)
 
 
 #: The persons no newer row replaces (a correction is a new row pointing at the old one). The
@@ -117,18 +143,18 @@ _CURRENT = "NOT IN (SELECT supersedes_id FROM persons WHERE supersedes_id IS NOT
 
 
 @lru_cache(maxsize=256)
-def _matched_refs_sql(ranges: int, short: int) -> str:
+def _matched_refs_sql(seeks: Seeks) -> str:
     """(person id, ref) of the current persons a query meets, from the key index alone."""
-    union = _union_of_seeks("person_id, ref", ranges, short)
+    union = _union_of_seeks("person_id, ref", seeks)
     return f"SELECT person_id, ref FROM ({union}) u WHERE person_id {_CURRENT}"
 
 
 @lru_cache(maxsize=512)
-def _by_ref_sql(ranges: int, short: int, down: bool, after: bool) -> tuple[str, str]:
+def _by_ref_sql(seeks: Seeks, down: bool, after: bool) -> tuple[str, str]:
     """(count, page) of a search sorted by ref with no state: the matches are counted, sorted
     and cut to a page on the key rows (which carry the ref), and only the page's persons are
     fetched. A first page (``after`` false) counts in the same pass, as its last column."""
-    matched = _matched_refs_sql(ranges, short)
+    matched = _matched_refs_sql(seeks)
     order = "DESC" if down else "ASC"
     op = "<" if down else ">"
     if after:
@@ -150,15 +176,15 @@ def _by_ref_sql(ranges: int, short: int, down: bool, after: bool) -> tuple[str, 
 
 @lru_cache(maxsize=512)
 def _page_sql(
-    ranges: int, short: int, searched: bool, status: bool, sort: str, down: bool, after: bool
+    seeks: Seeks, searched: bool, status: bool, sort: str, down: bool, after: bool
 ) -> tuple[str, str]:
     """(count, page) statements of one shape; ``?`` parameters in the order :func:`person_page`
     passes them. A first page's statement counts too (its last column)."""
     if searched and not status and sort == "ref":
-        return _by_ref_sql(ranges, short, down, after)
+        return _by_ref_sql(seeks, down, after)
     where = [f"p.id {_CURRENT}"]
     if searched:
-        where.append(f"p.id IN ({_matched_sql(ranges, short)})")
+        where.append(f"p.id IN ({_matched_sql(seeks)})")
     if status:
         where.append("p.status = ?")
     expr = SORT_SQL[sort]
@@ -195,17 +221,14 @@ def person_page(
     ``searched=False``: every current person. ``down``: walk towards smaller sort keys.
     ``after``: the (sort value, id) the page continues from, exclusive.
     """
+    cur, qmark = _cursor(session)
+    seeks: Seeks = (len(ranges), len(short)) if qmark else None
     count_sql, page_sql = _page_sql(
-        len(ranges), len(short), searched, status is not None, sort, down, after is not None
+        seeks, searched, status is not None, sort, down, after is not None
     )
-    base: list[Any] = []
-    if searched:
-        for lo, hi in ranges:
-            base += [lo, hi]
-        base += list(short)
+    base = _key_params(short, ranges, seeks) if searched else []
     if status is not None:
         base.append(status)
-    cur, qmark = _cursor(session)
     try:
         if after is None:
             cur.execute(_sql(page_sql, qmark), [*base, limit])
@@ -235,90 +258,37 @@ def user_standing(session: Source, name: str) -> tuple[int, str, Any] | None:
     return None if row is None else (int(row[0]), str(row[1]), row[2])
 
 
-def _in_chunks(
-    session: Source, head: str, tail: str, ids: Sequence[int], before: Sequence[Any] = ()
-) -> list[tuple[Any, ...]]:
-    out: list[tuple[Any, ...]] = []
-    cur, qmark = _cursor(session)
-    try:
-        for k in range(0, len(ids), _CHUNK):
-            chunk = list(ids[k : k + _CHUNK])
-            sql = f"{head} person_id IN ({', '.join('?' * len(chunk))}) {tail}"
-            cur.execute(_sql(sql, qmark), [*before, *chunk])
-            out += cur.fetchall()
-    finally:
-        cur.close()
-    return out
-
-
-def names_of(session: Source, ids: Sequence[int]) -> list[NameRow]:
-    """The names of these persons, in the order they were recorded."""
-    rows = _in_chunks(
-        session,
-        "SELECT person_id, id, name, kind, script, transliteration FROM person_names WHERE",
-        "ORDER BY id",
-        ids,
-    )
-    return [NameRow._make(r) for r in rows]
-
-
-def documents_of(session: Source, ids: Sequence[int]) -> list[DocumentRow]:
-    """The papers of these persons, in the order they were recorded."""
-    rows = _in_chunks(
-        session,
-        "SELECT person_id, id, doc_type, number, issuer, name_on_document, authenticity "
-        "FROM person_documents WHERE",
-        "ORDER BY id",
-        ids,
-    )
-    return [DocumentRow._make(r) for r in rows]
-
-
-def hits_of(
-    session: Source, short: Sequence[str], ranges: Sequence[tuple[str, str]], ids: Sequence[int]
-) -> list[tuple[int, str, int]]:
-    """(person id, source, source id) of every key of these persons the query meets."""
-    parts = ["(key >= ? AND key < ?)"] * len(ranges)
-    if short:
-        parts.append(f"key IN ({', '.join('?' * len(short))})")
-    if not parts or not ids:
-        return []
-    before: list[Any] = [x for r in ranges for x in r] + list(short)
-    rows = _in_chunks(
-        session,
-        f"SELECT person_id, source, source_id FROM person_search_keys "
-        f"WHERE ({' OR '.join(parts)}) AND",
-        "ORDER BY id",
-        ids,
-        before,
-    )
-    return [(int(a), str(b), int(c)) for a, b, c in rows]
-
-
 @lru_cache(maxsize=512)
-def _details_sql(ranges: int, short: int, ids: int, qmark: bool) -> str:
+def _details_sql(seeks: Seeks, keyed: bool, ids: int) -> str:
     """The statement of :func:`details_of` for one shape, in the driver's parameter style.
 
-    On PostgreSQL the page's ids are one array parameter (``= ANY``), so that the text does not
-    change with the page's length: the driver parses each text once (its cache holds a hundred
-    or so) and prepares it on the server after a few uses; SQLite takes a list of marks.
+    On PostgreSQL (``seeks`` is ``None``) the page's ids and the query's keys are arrays, so
+    that one text serves every page and query and stays prepared on the server; SQLite takes
+    a mark per id and per key.
     """
-    among = f"IN ({', '.join('?' * ids)})" if qmark else "= ANY(?)"
+    among = "= ANY(?)" if seeks is None else f"IN ({', '.join('?' * ids)})"
     branches = [
         "SELECT 0, person_id, id, name, kind, script, transliteration, NULL "
         f"FROM person_names WHERE person_id {among}",
         "SELECT 1, person_id, id, doc_type, number, issuer, name_on_document, "
         f"authenticity FROM person_documents WHERE person_id {among}",
     ]
-    parts = ["(key >= ? AND key < ?)"] * ranges
-    if short:
-        parts.append(f"key IN ({', '.join('?' * short)})")
-    if parts:
+    if seeks is None:
+        # A key in [low, high) is a key that starts with low (high is low with its last
+        # letter's successor): a test on the row, where a semi-join of the ranges per key
+        # row was a subplan each.
+        met = "(key ^@ ANY(?::text[]) OR key = ANY(?::text[]))"
+    else:
+        parts = ["(key >= ? AND key < ?)"] * seeks[0]
+        if seeks[1]:
+            parts.append(f"key IN ({', '.join('?' * seeks[1])})")
+        met = f"({' OR '.join(parts)})"
+    if keyed:
         branches.append(
             "SELECT 2, person_id, id, source, CAST(source_id AS TEXT), NULL, NULL, NULL "
-            f"FROM person_search_keys WHERE ({' OR '.join(parts)}) AND person_id {among}"
+            f"FROM person_search_keys WHERE {met} AND person_id {among}"
         )
-    return _sql(" UNION ALL ".join(branches) + " ORDER BY 1, 3", qmark)
+    return _sql(" UNION ALL ".join(branches) + " ORDER BY 1, 3", seeks is not None)
 
 
 def details_of(
@@ -328,20 +298,24 @@ def details_of(
     (a round trip and a cursor instead of three, for every search a search box sends)."""
     if not ids:
         return [], [], []
-    keys: list[Any] = [x for r in ranges for x in r] + list(short)
     names: list[NameRow] = []
     docs: list[DocumentRow] = []
     hits: list[tuple[int, str, int]] = []
+    keyed = bool(short or ranges)
     cur, qmark = _cursor(session)
+    seeks: Seeks = (len(ranges), len(short)) if qmark else None
+    if seeks is None:
+        keys: list[Any] = [[lo for lo, _ in ranges], list(short)]
+    else:
+        keys = _key_params(short, ranges, seeks)
     try:
         for k in range(0, len(ids), _CHUNK):
             chunk = list(ids[k : k + _CHUNK])
             among: list[Any] = chunk if qmark else [chunk]
             params: list[Any] = [*among, *among]
-            if keys:
+            if keyed:
                 params += [*keys, *among]
-            sql = _details_sql(len(ranges), len(short), len(chunk), qmark)
-            cur.execute(sql, params)
+            cur.execute(_details_sql(seeks, keyed, len(chunk) if qmark else 0), params)
             for tag, pid, rid, a, b, c, d, e in cur.fetchall():
                 if tag == 0:
                     names.append(NameRow(pid, rid, a, b, c, d))
