@@ -40,6 +40,7 @@ __all__ = [
     "NameRow",
     "DocumentRow",
     "person_page",
+    "Details",
     "details_of",
     "user_standing",
 ]
@@ -291,16 +292,23 @@ def _details_sql(seeks: Seeks, keyed: bool, ids: int) -> str:
     return _sql(" UNION ALL ".join(branches) + " ORDER BY 1, 3", seeks is not None)
 
 
+class Details(NamedTuple):
+    """One page's names, papers and hits (``(source, source id)`` of every key the query
+    meets), each by person id, in the order they were recorded."""
+
+    names: dict[int, list[NameRow]]
+    documents: dict[int, list[DocumentRow]]
+    hits: dict[int, list[tuple[str, int]]]
+
+
 def details_of(
     session: Source, ids: Sequence[int], short: Sequence[str], ranges: Sequence[tuple[str, str]]
-) -> tuple[list[NameRow], list[DocumentRow], list[tuple[int, str, int]]]:
-    """:func:`names_of`, :func:`documents_of` and :func:`hits_of` of one page in one statement
-    (a round trip and a cursor instead of three, for every search a search box sends)."""
+) -> Details:
+    """The names, papers and hits of one page's persons in one statement (a round trip and a
+    cursor instead of three, for every search a search box sends), grouped as they are read."""
+    out = Details({}, {}, {})
     if not ids:
-        return [], [], []
-    names: list[NameRow] = []
-    docs: list[DocumentRow] = []
-    hits: list[tuple[int, str, int]] = []
+        return out
     keyed = bool(short or ranges)
     cur, qmark = _cursor(session)
     seeks: Seeks = (len(ranges), len(short)) if qmark else None
@@ -308,6 +316,7 @@ def details_of(
         keys: list[Any] = [[lo for lo, _ in ranges], list(short)]
     else:
         keys = _key_params(short, ranges, seeks)
+    names, docs, hits = out
     try:
         for k in range(0, len(ids), _CHUNK):
             chunk = list(ids[k : k + _CHUNK])
@@ -318,11 +327,11 @@ def details_of(
             cur.execute(_details_sql(seeks, keyed, len(chunk) if qmark else 0), params)
             for tag, pid, rid, a, b, c, d, e in cur.fetchall():
                 if tag == 0:
-                    names.append(NameRow(pid, rid, a, b, c, d))
+                    names.setdefault(pid, []).append(NameRow(pid, rid, a, b, c, d))
                 elif tag == 1:
-                    docs.append(DocumentRow(pid, rid, a, b, c, d, e))
+                    docs.setdefault(pid, []).append(DocumentRow(pid, rid, a, b, c, d, e))
                 else:
-                    hits.append((int(pid), str(a), int(b)))
+                    hits.setdefault(pid, []).append((a, int(b)))
     finally:
         cur.close()
-    return names, docs, hits
+    return out

@@ -179,19 +179,9 @@ def persons_csv(
 
 def _summaries(session: Source, persons: list[Any], q: str) -> list[PersonSummary]:
     """The persons of one page (rows of ``_PERSON_COLS``) with their names, papers and what
-    matched: three plain queries per page, whatever its length (no query per person)."""
-    ids = [p.id for p in persons]
-    names: dict[int, list[Any]] = {}
-    docs: dict[int, list[Any]] = {}
-    hits: dict[int, list[tuple[str, int]]] = {}
+    matched: one statement per page, whatever its length (no query per person)."""
     short, ranges = query_lookup(q) if q else ((), ())
-    found_names, found_docs, found_hits = details_of(session, ids, short, ranges)
-    for n in found_names:
-        names.setdefault(n.person_id, []).append(n)
-    for d in found_docs:
-        docs.setdefault(d.person_id, []).append(d)
-    for pid, source, sid in found_hits:
-        hits.setdefault(pid, []).append((source, sid))
+    names, docs, hits = details_of(session, [p.id for p in persons], short, ranges)
     out = []
     for p in persons:
         pn, pd = names.get(p.id, []), docs.get(p.id, [])
