@@ -146,27 +146,37 @@ def _pool_options(url: str) -> dict[str, int]:
 
 def get_engine(url: str | None = None) -> Engine:
     """One engine per URL for the life of the process."""
-    url = resolve_url(url)
+    return _engine(resolve_url(url), read=False)
+
+
+def _engine(url: str, *, read: bool) -> Engine:
+    key = ("read-only " if read else "") + url
     with _lock:
-        engine = _engines.get(url)
+        engine = _engines.get(key)
         if engine is None:
+            # hide_parameters: no log line and no error's text ever shows a row's values. A
+            # pool as wide as the server's worker threads: with the default 5 (+10 overflow),
+            # 20 concurrent searches opened and closed a connection each time
+            # (benchmarks/person_search.py). The read-only pool serves raw_read, whose callers
+            # are few at a time (the search gate). Server connections are pinged only after
+            # sitting idle (_ping_if_idle); a local SQLite file needs no ping.
+            options: dict[str, Any] = (
+                {"pool_size": 4, "max_overflow": 16, "isolation_level": "AUTOCOMMIT"}
+                if read
+                else _pool_options(url)
+            )
             try:
-                # hide_parameters: no log line and no error's text ever shows a row's values.
-                # A pool as wide as the server's worker threads: with the default 5 (+10
-                # overflow), 20 concurrent searches opened and closed a connection each time
-                # (benchmarks/person_search.py). Server connections are pinged only after
-                # sitting idle (_ping_if_idle); a local SQLite file needs no ping.
-                engine = create_engine(url, future=True, hide_parameters=True, **_pool_options(url))
+                engine = create_engine(url, future=True, hide_parameters=True, **options)
             except (ArgumentError, ImportError) as e:
                 raise RegistryError(f"cannot use database URL {_safe(url)}: {e}") from None
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
                 event.listen(engine, "begin", _sqlite_begin)
             else:
-                event.listen(engine, "connect", _server_settings)
+                event.listen(engine, "connect", _server_read if read else _server_settings)
                 event.listen(engine, "checkin", _mark_idle)
                 event.listen(engine, "checkout", _ping_if_idle)
-            _engines[url] = engine
+            _engines[key] = engine
         return engine
 
 
@@ -184,9 +194,26 @@ def _server_settings(dbapi_connection: Any, record: Any) -> None:
     # a prepared statement's generic plan can estimate a seek by default selectivity (a search's
     # array of key ranges as 10^5 rows each), over jit_above_cost: compiling it took 10 ms, ten
     # times the search (benchmarks/person_search.py).
+    _settings(dbapi_connection, "SET jit = off")
+
+
+def _server_read(dbapi_connection: Any, record: Any) -> None:
+    # raw_read's connections: every statement its own read-only transaction (a write fails),
+    # and every prepared statement keeps one generic plan (person_lookup's statements are one
+    # text for every query; planning each search afresh was a quarter of the server's time).
+    _settings(
+        dbapi_connection,
+        "SET jit = off",
+        "SET default_transaction_read_only = on",
+        "SET plan_cache_mode = force_generic_plan",
+    )
+
+
+def _settings(dbapi_connection: Any, *statements: str) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("SET jit = off")
+        for statement in statements:
+            cursor.execute(statement)
     finally:
         cursor.close()
     dbapi_connection.commit()
@@ -449,33 +476,25 @@ class RawRead:
     qmark: bool
 
 
-_SERVER_READ = "BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_generic_plan"
-
-
-def _end_server_read(driver: Any) -> None:
-    # A read-only transaction that did not fail ends with COMMIT, which writes nothing: psycopg
-    # forgets every statement it prepared at a ROLLBACK (and counts uses towards preparing one
-    # from zero again), so reads ended by rollback never had a statement prepared at all.
-    if driver.info.transaction_status.name == "INTRANS":
-        driver.commit()
-    else:
-        driver.rollback()
-    driver.autocommit = False
-
-
 @contextmanager
 def raw_read(url: str | None = None) -> Iterator[RawRead]:
     """A read transaction with no ORM session, for the reads that run most (a search box).
 
     A session's set-up, begin and commit cost about half a millisecond of Python a read, which
-    twenty concurrent searches queue for behind one interpreter lock. The connection comes from
-    the same pool (its pragmas set), the transaction is ``BEGIN DEFERRED`` on SQLite as in
-    :func:`session_scope` with ``read=True``, and it is rolled back at the end: nothing can be
-    written through it. Driver errors become one :class:`RegistryError` line, as there.
+    twenty concurrent searches queue for behind one interpreter lock. Nothing can be written
+    through it. Driver errors become one :class:`RegistryError` line, as there.
+
+    On SQLite the connection comes from the same pool (its pragmas set), and the transaction is
+    ``BEGIN DEFERRED`` as in :func:`session_scope` with ``read=True``, rolled back at the end.
+    On a server it comes from a small pool of its own (:func:`_server_read`): each statement
+    is its own read-only transaction, which costs no ``BEGIN`` and no ``COMMIT`` round trip,
+    and its prepared statements stay prepared. A psycopg connection forgets them at every
+    ``ROLLBACK``, so reads ended with one had every statement parsed and planned afresh. Under
+    READ COMMITTED a transaction gave its statements no common snapshot anyway.
     """
     url = resolve_url(url)
     _require_schema(url)
-    engine = get_engine(url)
+    engine = _engine(url, read=make_url(url).get_backend_name() != "sqlite")
     try:
         conn = engine.raw_connection()
         try:
@@ -484,13 +503,6 @@ def raw_read(url: str | None = None) -> Iterator[RawRead]:
             assert driver is not None
             if qmark:
                 driver.execute("BEGIN DEFERRED")
-            else:
-                # Begun by hand, as the driver's own BEGIN cannot carry settings: a transaction
-                # that cannot write, whose prepared statements keep one plan each (those of
-                # person_lookup are one text for every query). Planning them afresh at each
-                # search was a quarter of the server's time (benchmarks/person_search.py).
-                driver.autocommit = True
-                driver.execute(_SERVER_READ)
             yield RawRead(driver, qmark)
         except Exception as e:
             if is_database_error(e) and engine.dialect.is_disconnect(e, driver, None):  # type: ignore[arg-type]
@@ -500,10 +512,7 @@ def raw_read(url: str | None = None) -> Iterator[RawRead]:
             raise
         finally:
             if conn.is_valid:
-                if qmark:
-                    conn.rollback()
-                else:
-                    _end_server_read(driver)
+                conn.rollback()
             conn.close()
     except RegistryError:
         raise
