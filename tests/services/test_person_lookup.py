@@ -161,3 +161,57 @@ def test_a_search_holds_no_write_lock(persons_db: str) -> None:
     views.search_persons(persons_db, actor="ana", q="Kim")
     with session_scope(persons_db) as s:
         s.execute(text("SELECT 1"))
+
+
+def test_the_hits_of_a_page_are_the_keys_the_query_meets(persons_db: str) -> None:
+    # details_of's hits against the key rows filtered in Python: on PostgreSQL the test is
+    # ``key ^@ ANY(lows)``, on SQLite the ranges themselves.
+    from repatria.registry.db import raw_read
+    from repatria.registry.person_lookup import details_of
+    from repatria.registry.search_index import query_lookup
+
+    with session_scope(persons_db, read=True) as s:
+        rows = s.execute(
+            select(
+                PersonSearchKey.person_id,
+                PersonSearchKey.key,
+                PersonSearchKey.source,
+                PersonSearchKey.source_id,
+            ).order_by(PersonSearchKey.id)
+        ).all()
+    ids = sorted({r.person_id for r in rows})
+    for q in QUERIES[1:]:
+        short, ranges = query_lookup(q)
+        want: dict[int, list[tuple[str, int]]] = {}
+        for r in rows:
+            if r.key in short or any(lo <= r.key < hi for lo, hi in ranges):
+                want.setdefault(r.person_id, []).append((r.source, r.source_id))
+        with raw_read(persons_db) as r:
+            got = details_of(r, ids, short, ranges).hits
+        assert got == want, q
+
+
+@pytest.fixture(scope="module")
+def pg_conn(postgres_server: str) -> Any:
+    import psycopg
+
+    url = postgres_server.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    with psycopg.connect(url, autocommit=True) as conn:
+        yield conn
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    key=st.text(alphabet="abcz09:ыя한", max_size=6),
+    low=st.text(alphabet="abcz09:ыя한", min_size=1, max_size=4),
+)
+def test_a_prefix_test_is_the_prefix_range_on_postgresql(pg_conn: Any, key: str, low: str) -> None:
+    # The page's hits on PostgreSQL test ``key ^@ low``; the seeks scan [low, high).
+    from repatria.search_keys import prefix_range
+
+    lo, hi = prefix_range(low)
+    starts, inside = pg_conn.execute(
+        'SELECT %s::text ^@ %s::text, (%s::text COLLATE "C" >= %s AND %s::text COLLATE "C" < %s)',
+        [key, lo, key, lo, key, hi],
+    ).fetchone()
+    assert starts == inside == key.startswith(low)
