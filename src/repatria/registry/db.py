@@ -478,7 +478,7 @@ class RawRead:
 
 @contextmanager
 def raw_read(url: str | None = None) -> Iterator[RawRead]:
-    """A read transaction with no ORM session, for the reads that run most (a search box).
+    """A read with no ORM session, for the reads that run most (a search box).
 
     A session's set-up, begin and commit cost about half a millisecond of Python a read, which
     twenty concurrent searches queue for behind one interpreter lock. Nothing can be written
